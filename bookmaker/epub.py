@@ -1,0 +1,196 @@
+"""RenderedBook → EPUB 3. The only module that imports ebooklib.
+
+ebooklib packages the OPF, the NCX and the zip; every XHTML page is our own, already checked,
+stored as a plain item so ebooklib cannot re-parse it.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from ebooklib import epub
+from lxml import etree
+
+from bookmaker import xhtml
+from bookmaker.dates import build_time
+from bookmaker.model import Book, RenderedBook
+from bookmaker.output import atomic_path, check_output
+from bookmaker.theme import stylesheet
+
+RTL_LANGUAGES = {"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb"}
+PAGE_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE html>
+<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" lang="{lang}" xml:lang="{lang}"{dir}>
+<head>
+<meta charset="utf-8"/>
+<title>{title}</title>
+<link rel="stylesheet" type="text/css" href="css/epub.css"/>
+</head>
+<body class="{kind}">
+{body}
+</body>
+</html>
+"""
+
+
+def page_document(rendered: RenderedBook, page) -> bytes:
+    lang = rendered.book.metadata.language
+    direction = ' dir="rtl"' if lang.split("-")[0].lower() in RTL_LANGUAGES else ""
+    text = PAGE_TEMPLATE.format(lang=xml_attr(lang), dir=direction, title=xml_text(page.title), kind=page.kind,
+                                body=page.body)
+    data = text.encode("utf-8")
+    etree.fromstring(data)  # a page that is not well-formed is a bug: fail loudly, never ship it
+    return data
+
+
+def xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def xml_attr(text: str) -> str:
+    return xml_text(text).replace('"', "&quot;")
+
+
+def plain_summary(rendered: RenderedBook) -> str | None:
+    m = rendered.book.metadata
+    if not m.summary:
+        return None
+    from bookmaker.render import markdown_to_html
+
+    root = xhtml.html_to_xhtml(markdown_to_html(m.summary), xhtml.Context(
+        "", lambda s: 1, lambda s, n: None, lambda h: None, lambda *a: None))
+    return "\n\n".join(" ".join(xhtml.text_of(p).split()) for p in root) or None
+
+
+def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
+    book = rendered.book
+    m = book.metadata
+    eb = epub.EpubBook()
+    eb.set_identifier(m.identifier)
+    eb.title = m.title
+    eb.add_metadata("DC", "title", m.title, {"id": "title"})
+    eb.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
+    if m.subtitle:
+        eb.add_metadata("DC", "title", m.subtitle, {"id": "subtitle"})
+        eb.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
+    eb.set_language(m.language)
+    for i, author in enumerate(m.authors, start=1):
+        eb.add_author(author, role="aut", uid=f"creator-{i}")
+    description = plain_summary(rendered)
+    if description:
+        eb.add_metadata("DC", "description", description)
+    for subject in m.subjects:
+        eb.add_metadata("DC", "subject", subject)
+    if m.date:
+        eb.add_metadata("DC", "date", m.date.isoformat())
+    for key in ("publisher", "rights", "source"):
+        if getattr(m, key):
+            eb.add_metadata("DC", key, getattr(m, key))
+    if m.series:
+        eb.add_metadata(None, "meta", m.series.name, {"property": "belongs-to-collection", "id": "series"})
+        eb.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
+        eb.add_metadata(None, "meta", "", {"name": "calibre:series", "content": m.series.name})
+        if m.series.number is not None:
+            number = f"{m.series.number:g}" if isinstance(m.series.number, float) else str(m.series.number)
+            eb.add_metadata(None, "meta", number, {"refines": "#series", "property": "group-position"})
+            eb.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": number})
+    add_accessibility(eb, rendered)
+
+    css = epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
+                        content=stylesheet(book, "epub.css").encode("utf-8"))
+    eb.add_item(css)
+    for i, asset in enumerate(sorted(rendered.assets, key=lambda a: a.href), start=1):
+        content = asset.source.read_bytes()
+        if m.cover is not None and asset.source == m.cover.source:
+            item = epub.EpubCover(uid="cover-image", file_name=asset.href)
+            item.media_type = asset.media_type
+            item.content = content
+            eb.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
+        else:
+            item = epub.EpubItem(uid=f"image-{i}", file_name=asset.href, media_type=asset.media_type,
+                                 content=content)
+        eb.add_item(item)
+    spine, toc = [], []
+    for page in rendered.pages:
+        item = epub.EpubItem(uid=page.id, file_name=page.file_name, media_type="application/xhtml+xml",
+                             content=page_document(rendered, page))
+        item.properties = ["nav"] if page.kind == "toc" else []
+        eb.add_item(item)
+        spine.append(item)
+        if page.kind != "cover":
+            toc.append(epub.Link(page.file_name, page.title, f"nav-{page.id}"))
+        if page.kind == "cover":
+            eb.guide.append({"type": "cover", "href": page.file_name, "title": "Cover"})
+        elif page.kind == "toc":
+            eb.guide.append({"type": "toc", "href": page.file_name, "title": "Contents"})
+    first_chapter = next((p for p in rendered.pages if p.kind == "chapter"), None)
+    if first_chapter:
+        eb.guide.append({"type": "text", "href": first_chapter.file_name, "title": "Start of Content"})
+    eb.add_item(epub.EpubNcx())
+    eb.toc = toc
+    eb.spine = spine
+    if m.language.split("-")[0].lower() in RTL_LANGUAGES:
+        eb.set_direction("rtl")
+    return eb
+
+
+def add_accessibility(eb: epub.EpubBook, rendered: RenderedBook) -> None:
+    has_images = any(a for a in rendered.assets if rendered.book.metadata.cover is None
+                     or a.source != rendered.book.metadata.cover.source)
+    modes = ["textual"] + (["visual"] if rendered.assets else [])
+    for mode in modes:
+        eb.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
+    eb.add_metadata(None, "meta", "textual", {"property": "schema:accessModeSufficient"})
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
+    if has_images:
+        features.append("alternativeText")
+    for feature in features:
+        eb.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
+    eb.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
+    eb.add_metadata(None, "meta", "This book's text is fully navigable by its headings and contents, reflows "
+                    "to the reader's settings, and describes its images in text.",
+                    {"property": "schema:accessibilitySummary"})
+
+
+def epub_bytes(rendered: RenderedBook) -> bytes:
+    """The finished EPUB: ebooklib's package re-zipped with fixed order and timestamps."""
+    when = build_time(rendered.book)
+    raw = io.BytesIO()
+    writer = epub.EpubWriter(raw, build_epub_book(rendered), {"raise_exceptions": True, "mtime": when,
+                                                             "epub3_pages": False, "play_order": {"enabled": True}})
+    writer.process()
+    writer.write()
+    stamp = when.timetuple()[:6]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w") as dst:
+        names = src.namelist()
+        order = ["mimetype", "META-INF/container.xml"] + [n for n in names if n not in
+                                                          ("mimetype", "META-INF/container.xml")]
+        for name in order:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            if name == "mimetype":
+                info.compress_type = zipfile.ZIP_STORED
+                dst.writestr(info, b"application/epub+zip")
+            else:
+                info.compress_type = zipfile.ZIP_DEFLATED
+                dst.writestr(info, src.read(name), compresslevel=9)
+    return out.getvalue()
+
+
+def write_epub(book: Book | RenderedBook, out: str | Path, shown: str | None = None) -> Path:
+    """Build the EPUB into `out` atomically; returns the path written."""
+    from bookmaker.render import render_book
+
+    out = Path(out)
+    shown = shown or str(out)
+    source_book = book.book if isinstance(book, RenderedBook) else book
+    check_output(out, shown, source_book.sources)
+    rendered = book if isinstance(book, RenderedBook) else render_book(book)
+    data = epub_bytes(rendered)
+    with atomic_path(out, shown) as tmp:
+        tmp.write_bytes(data)
+    return out

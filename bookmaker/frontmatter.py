@@ -1,0 +1,126 @@
+"""The pages around the chapters, written once as templates that the EPUB and the PDF both use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from importlib import resources
+
+import jinja2
+from lxml import etree
+from markupsafe import Markup
+
+from bookmaker import xhtml
+from bookmaker.metadata import default_identifier
+from bookmaker.model import Book, Chapter, Page
+
+PAGE_IDS = ("cover", "titlepage", "copyright", "dedication", "summary", "toc", "landmarks", "endnotes")
+MONTHS = ("January February March April May June July August September October November December").split()
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    href: str
+    title: str
+    kind: str
+    hidden: bool
+
+
+def template_env() -> jinja2.Environment:
+    def load(name: str) -> str:
+        return resources.files("bookmaker.templates").joinpath(name).read_text(encoding="utf-8")
+
+    env = jinja2.Environment(loader=jinja2.FunctionLoader(load), autoescape=True, trim_blocks=True,
+                             lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["long_date"] = lambda d: f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+    env.filters["thousands"] = lambda n: f"{n:,}"
+    env.filters["number"] = lambda n: f"{n:g}" if isinstance(n, float) else str(n)
+    return env
+
+
+ENV = template_env()
+
+
+def markup(el) -> Markup | None:
+    return None if el is None else Markup(xhtml.inner_xml(el))
+
+
+def page_body(template: str, **context) -> str:
+    """Render a template and prove it is well-formed XHTML before anything else sees it."""
+    text = ENV.get_template(template).render(**context)
+    body = etree.fromstring(f'<body xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{text}</body>')
+    return xhtml.inner_xml(body)
+
+
+def chapter_heading(book: Book, chapter: Chapter) -> str:
+    """Plain-text heading for navigation; never empty."""
+    label = f"Chapter {chapter.number}"
+    if not chapter.title:
+        return label
+    return f"{label}: {plain(chapter.title)}" if book.metadata.chapter_label else plain(chapter.title)
+
+
+def plain(markdown_title: str) -> str:
+    from bookmaker.render import markdown_to_html
+
+    el = xhtml.html_to_xhtml(markdown_to_html(markdown_title.replace("\n", " ")),
+                             xhtml.Context("", lambda s: 1, lambda s, n: None, lambda h: None, lambda *a: None))
+    return " ".join(xhtml.text_of(el).split())
+
+
+def chapter_page(book: Book, chapter: Chapter, file_name: str, title, body, parts) -> Page:
+    label = book.metadata.chapter_label or not chapter.title
+    content = page_body("chapter.xhtml.j2", number=chapter.number, label=label, title=markup(title),
+                        body=markup(body), summary=markup(parts["summary"]), notes=markup(parts["notes"]),
+                        end_notes=markup(parts["end_notes"]), lang=book.metadata.language)
+    return Page(f"chapter-{chapter.number}", file_name, "chapter", chapter_heading(book, chapter), content,
+                "chapter")
+
+
+def build_pages(book: Book, parts, chapters: list[Page], words: int) -> list[Page]:
+    """Front matter, contents, chapters and end notes, in the contract's order."""
+    m = book.metadata
+    pages: list[Page] = []
+    if m.cover is not None:
+        pages.append(Page("cover", "cover.xhtml", "cover", "Cover",
+                          page_body("cover.xhtml.j2", src=m.cover.href, title=m.title), "cover", False))
+    pages.append(Page("titlepage", "titlepage.xhtml", "titlepage", "Title Page",
+                      page_body("titlepage.xhtml.j2", m=m), "titlepage", False))
+    explicit_id = m.identifier != default_identifier(m.title, m.authors)
+    if m.rights or m.publisher or m.date or explicit_id:
+        pages.append(Page("copyright", "copyright.xhtml", "copyright", "Copyright",
+                          page_body("copyright.xhtml.j2", m=m, identifier=m.identifier if explicit_id else None,
+                                    isbn=is_isbn(m.identifier)), "copyright-page", False))
+    if m.dedication:
+        pages.append(Page("dedication", "dedication.xhtml", "dedication", "Dedication",
+                          page_body("dedication.xhtml.j2", text=markup(parts.fragment(m.dedication, 2))),
+                          "dedication", False))
+    summary = parts.fragment(m.summary, 2)
+    notes = parts.fragment(m.notes, 2)
+    pages.append(Page("summary", "summary.xhtml", "summary", "About This Story",
+                      page_body("summary.xhtml.j2", m=m, words=words, chapters=len(chapters),
+                                summary=markup(summary), notes=markup(notes)), "preface", False))
+    end_notes = parts.fragment(m.end_notes, 1)
+    closing = []
+    if end_notes is not None:
+        closing.append(Page("endnotes", "endnotes.xhtml", "endnotes", "End Notes",
+                            page_body("endnotes.xhtml.j2", text=markup(end_notes)), "afterword"))
+    parts.finish()
+    toc_targets = [*pages, *chapters, *closing]
+    entries = [TocEntry(p.file_name, p.title, p.kind, not p.in_toc) for p in toc_targets if p.kind != "cover"]
+    landmarks = [("cover", "cover.xhtml", "Cover")] if m.cover is not None else []
+    landmarks += [("titlepage", "titlepage.xhtml", "Title Page"), ("toc", "nav.xhtml", "Contents")]
+    if chapters:
+        landmarks.append(("bodymatter", chapters[0].file_name, "Start of Content"))
+    toc = Page("toc", "nav.xhtml", "toc", "Contents",
+               page_body("nav.xhtml.j2", entries=entries, landmarks=landmarks), "toc", False)
+    return [*pages, toc, *chapters, *closing]
+
+
+def is_isbn(identifier: str) -> bool:
+    digits = [c for c in identifier.upper().removeprefix("URN:ISBN:").removeprefix("ISBN") if c.isalnum()]
+    return len(digits) in (10, 13) and all(c.isdigit() or c == "X" for c in digits)
+
+
+def year(date: dt.date | None) -> int:
+    return (date or dt.date.today()).year

@@ -1,0 +1,205 @@
+"""A project folder → one Book: metadata, chapters in order, front matter, titles."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from bookmaker import metadata as meta
+from bookmaker.assets import resolve_image
+from bookmaker.errors import BookmakerError, Problem, Problems
+from bookmaker.model import Book, Chapter, Metadata, shown_path
+from bookmaker.yamlfile import parse_yaml
+
+MAX_CHAPTER_BYTES = int(os.environ.get("BOOKMAKER_MAX_CHAPTER_MB", "20")) * 1024 * 1024
+FENCE_RE = re.compile(r"^---[ \t]*$")
+FENCE_END_RE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+ATX_TITLE_RE = re.compile(r"^#[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
+
+
+def natural_key(name: str) -> list:
+    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
+
+
+def read_text(path: Path, shown: str, problems: Problems, limit: int | None = None) -> str | None:
+    """UTF-8 text with any BOM removed and line endings normalised, or None with a problem."""
+    try:
+        size = path.stat().st_size
+        if limit is not None and size > limit:
+            problems.error(shown, 1, f"file is {size / 1048576:.1f} MB, over the {limit // 1048576} MB limit "
+                           "for one chapter (set BOOKMAKER_MAX_CHAPTER_MB to raise it)")
+            return None
+        data = path.read_bytes()
+    except FileNotFoundError:
+        problems.error(shown, 1, "file not found")
+        return None
+    except IsADirectoryError:
+        problems.error(shown, 1, "is a folder, not a file")
+        return None
+    except PermissionError:
+        problems.error(shown, 1, "permission denied: cannot read this file")
+        return None
+    except OSError as exc:
+        problems.error(shown, 1, f"cannot read: {exc.strerror or exc}")
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.error(shown, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        problems.error(shown, text[: text.index("\x00")].count("\n") + 1, "contains a NUL byte; is this a text file?")
+        return None
+    return text
+
+
+def load_book(project: str | os.PathLike = ".") -> Book:
+    """Load and validate a project; raises BookmakerError listing every problem found."""
+    display_root = os.fspath(project)
+    root = Path(project).absolute()
+    problems = Problems()
+    manuscript = root / "manuscript"
+    shown_manuscript = os.path.normpath(os.path.join(display_root, "manuscript"))
+    yaml_path = manuscript / "book.yaml"
+    shown_yaml = os.path.join(shown_manuscript, "book.yaml")
+    if not root.is_dir():
+        raise BookmakerError([Problem(display_root, 1, "project folder not found")])
+    if not manuscript.is_dir():
+        raise BookmakerError([Problem(shown_manuscript, 1, "no manuscript/ folder in the project")])
+    if not yaml_path.exists():
+        raise BookmakerError([Problem(shown_yaml, 1, "book.yaml not found: every book needs one")])
+    text = read_text(yaml_path, shown_yaml, problems, limit=1024 * 1024)
+    problems.check()
+    doc = parse_yaml(text, shown_yaml)
+    if not isinstance(doc.data, dict):
+        what = "empty" if doc.data is None else f"{meta.type_name(doc.data)}, not a mapping of keys"
+        raise BookmakerError([Problem(shown_yaml, 1, f"book.yaml is {what}; it needs at least title and author")])
+    data = doc.data
+    meta.check_keys(data, meta.BOOK_KEYS, doc, shown_yaml, problems)
+    r = meta.Reader(data, doc, shown_yaml, problems)
+    title = r.text("title", required=True)
+    authors = meta.read_authors(r)
+    language = r.text("language") or "en"
+    if not meta.LANGUAGE_RE.match(language):
+        r.fail("language", f"must be a language tag such as en, en-GB or pt-BR, not '{language}'")
+        language = "en"
+    markdown_fields = {key: r.text(key) for key in ("summary", "notes", "end_notes", "dedication")}
+    source = r.text("source")
+    if source and not meta.URL_RE.match(source):
+        r.fail("source", f"must be a web address starting with http:// or https://, not '{source}'")
+        source = None
+    cover = None
+    cover_ref = r.text("cover")
+    if cover_ref:
+        cover = resolve_image(root, manuscript, cover_ref, shown_yaml, r.line("cover"), problems, display_root)
+    metadata = Metadata(
+        title=title or "",
+        subtitle=r.text("subtitle"),
+        authors=authors,
+        language=language,
+        tags=meta.read_tags(r),
+        series=meta.read_series(r),
+        identifier=r.text("identifier") or meta.default_identifier(title or "", authors),
+        date=r.date("date"),
+        updated=r.date("updated"),
+        complete=r.boolean("complete", True),
+        source=source,
+        publisher=r.text("publisher"),
+        rights=r.text("rights"),
+        cover=cover,
+        chapter_label=r.boolean("chapter_label", True),
+        pdf=meta.read_pdf(r),
+        formats=meta.read_formats(r),
+        **markdown_fields,
+    )
+    files = chapter_files(root, manuscript, data.get("chapters"), doc, shown_yaml, display_root, problems)
+    chapters = []
+    for number, (path, shown) in enumerate(files, start=1):
+        chapter = load_chapter(path, shown, number, problems)
+        if chapter is not None:
+            chapters.append(chapter)
+    problems.check()
+    sources = (yaml_path, *(c.source for c in chapters))
+    return Book(root, display_root, metadata, tuple(chapters), sources)
+
+
+def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, display_root: str,
+                  problems: Problems) -> list[tuple[Path, str]]:
+    shown = lambda p: shown_path(root, display_root, p)  # noqa: E731
+    if listed is None:
+        found = sorted((p for p in manuscript.glob("*.md") if p.is_file()), key=lambda p: natural_key(p.name))
+        if not found:
+            problems.error(shown_yaml, 1, "no chapters: add *.md files to manuscript/ or list them under 'chapters'")
+        return [(p, shown(p)) for p in found]
+    if not isinstance(listed, list) or not listed:
+        problems.error(shown_yaml, doc.line("chapters"), "'chapters' must be a list of file names in manuscript/")
+        return []
+    out, seen = [], {}
+    real_manuscript = manuscript.resolve()
+    for i, name in enumerate(listed):
+        line = doc.line("chapters", i)
+        if not isinstance(name, str) or not name.strip():
+            problems.error(shown_yaml, line, "each entry of 'chapters' must be a file name")
+            continue
+        path = manuscript / name.strip()
+        try:
+            inside = path.resolve().is_relative_to(real_manuscript)
+        except (OSError, RuntimeError):
+            inside = False
+        if os.path.isabs(name) or not inside:
+            problems.error(shown_yaml, line, f"chapter '{name}' is outside the manuscript folder")
+            continue
+        key = path.resolve()
+        if key in seen:
+            problems.error(shown_yaml, line, f"chapter '{name}' is listed twice (first on line {seen[key]})")
+            continue
+        seen[key] = line
+        if not path.is_file():
+            problems.error(shown_yaml, line, f"chapter file '{name}' not found in manuscript/")
+            continue
+        out.append((path, shown(path)))
+    return out
+
+
+def load_chapter(path: Path, shown: str, number: int, problems: Problems) -> Chapter | None:
+    text = read_text(path, shown, problems, limit=MAX_CHAPTER_BYTES)
+    if text is None:
+        return None
+    lines = text.split("\n")
+    fields: dict = {}
+    body_start = 0
+    if lines and FENCE_RE.match(lines[0]):
+        end = next((i for i in range(1, len(lines)) if FENCE_END_RE.match(lines[i])), None)
+        if end is None:
+            problems.error(shown, 1, "front matter is not closed: add a line with --- after it")
+            return None
+        try:
+            doc = parse_yaml("\n".join(lines[1:end]), shown, first_line=2)
+        except BookmakerError as exc:
+            problems.extend(exc.problems)
+            return None
+        if doc.data is not None and not isinstance(doc.data, dict):
+            problems.error(shown, 2, f"front matter must be a mapping of keys, not {meta.type_name(doc.data)}")
+            return None
+        fields = doc.data or {}
+        meta.check_keys(fields, meta.CHAPTER_KEYS, doc, shown, problems, what="front matter key")
+        r = meta.Reader(fields, doc, shown, problems)
+        fields = {key: r.text(key) for key in meta.CHAPTER_KEYS}
+        body_start = end + 1
+    title = fields.get("title")
+    # A leading "# Title" names the chapter when the front matter does not, and is not repeated.
+    first = next((i for i in range(body_start, len(lines)) if lines[i].strip()), None)
+    if first is not None:
+        match = ATX_TITLE_RE.match(lines[first])
+        if match and not lines[first].startswith("##"):
+            if title is None:
+                title = match.group("title").strip()
+                body_start = first + 1
+    body = "\n".join(lines[body_start:])
+    return Chapter(
+        number=number, source=path, display_path=shown, title=title, body=body, body_line=body_start + 1,
+        summary=fields.get("summary"), notes=fields.get("notes"), end_notes=fields.get("end_notes"),
+    )

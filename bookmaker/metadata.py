@@ -1,0 +1,243 @@
+"""book.yaml → Metadata: every key validated, every problem reported with its line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import uuid
+from typing import Any
+
+from bookmaker.errors import Problems
+from bookmaker.model import PdfSettings, Series
+from bookmaker.yamlfile import YamlDoc
+
+BOOK_KEYS = (
+    "title", "subtitle", "author", "language", "summary", "notes", "end_notes", "dedication",
+    "tags", "series", "identifier", "date", "updated", "complete", "source", "publisher",
+    "rights", "cover", "chapters", "chapter_label", "pdf", "formats",
+)
+CHAPTER_KEYS = ("title", "summary", "notes", "end_notes")
+PDF_KEYS = ("trim", "width", "height", "font_size", "margins")
+MARGIN_KEYS = ("top", "bottom", "inner", "outer")
+FORMATS = ("epub", "pdf")
+
+# Trim sizes printers and print-on-demand services offer; `us-trade` is the contract's default.
+TRIM_SIZES = {
+    "us-trade": ("6in", "9in"),
+    "digest": ("5.5in", "8.5in"),
+    "pocket": ("4.25in", "6.87in"),
+    "a5": ("148mm", "210mm"),
+    "royal": ("156mm", "234mm"),
+    "b-format": ("129mm", "198mm"),
+    "a4": ("210mm", "297mm"),
+    "letter": ("8.5in", "11in"),
+}
+
+LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+LENGTH_RE = re.compile(r"^\d+(\.\d+)?(in|mm|cm|pt|pc|px)$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+URL_RE = re.compile(r"^https?://\S+$")
+
+
+def suggestion(key: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_keys(data: dict, known: tuple[str, ...], doc: YamlDoc, path: str, problems: Problems,
+               where: tuple = (), what: str = "key") -> None:
+    for key in data:
+        if not isinstance(key, str) or key not in known:
+            line = doc.line(*where, key)
+            problems.error(path, line, f"unknown {what} '{key}'{suggestion(str(key), known)}")
+
+
+class Reader:
+    """Typed accessors over one YAML mapping that record a problem instead of raising."""
+
+    def __init__(self, data: dict, doc: YamlDoc, path: str, problems: Problems, where: tuple = ()):
+        self.data, self.doc, self.path, self.problems, self.where = data, doc, path, problems, where
+
+    def line(self, *keys: Any) -> int:
+        return self.doc.line(*self.where, *keys)
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.error(self.path, self.line(key), f"'{key}' {message}")
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        if key not in self.data or self.data[key] is None:
+            if required:
+                where = self.line(key) if key in self.data else self.doc.first_line
+                self.problems.error(self.path, where, f"'{key}' is required")
+            return None
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.fail(key, f"must be text, not {type_name(value)}")
+            return None
+        value = str(value).strip()
+        if not value and required:
+            self.fail(key, "must not be empty")
+            return None
+        return value or None
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(key, f"must be true or false, not {type_name(value)}")
+            return default
+        return value
+
+    def date(self, key: str) -> dt.date | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str) and DATE_RE.match(value.strip()):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.fail(key, f"must be a date written YYYY-MM-DD, not {value!r}")
+        return None
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list",
+            dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def read_authors(r: Reader) -> tuple[str, ...]:
+    value = r.data.get("author")
+    if value is None:
+        r.problems.error(r.path, r.line("author"), "'author' is required")
+        return ()
+    items = value if isinstance(value, list) else [value]
+    authors = []
+    for i, item in enumerate(items):
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
+            r.problems.error(r.path, r.doc.line("author", i) if isinstance(value, list) else r.line("author"),
+                             "'author' must be a name or a list of names")
+            return ()
+        authors.append(str(item).strip())
+    if not authors:
+        r.fail("author", "must name at least one author")
+    return tuple(authors)
+
+
+def read_tags(r: Reader) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+    value = r.data.get("tags")
+    if value is None:
+        return ()
+
+    def values(items: Any, *where: Any) -> tuple[str, ...] | None:
+        if isinstance(items, (str, int, float)) and not isinstance(items, bool):
+            items = [items]
+        if not isinstance(items, list):
+            r.problems.error(r.path, r.doc.line("tags", *where), "tag values must be a list of text")
+            return None
+        out = []
+        for i, item in enumerate(items):
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                r.problems.error(r.path, r.doc.line("tags", *where, i), "each tag must be text")
+                return None
+            if str(item).strip():
+                out.append(str(item).strip())
+        return tuple(out)
+
+    if isinstance(value, list):
+        plain = values(value)
+        return ((None, plain),) if plain else ()
+    if not isinstance(value, dict):
+        r.fail("tags", f"must be a mapping of group to list, or a list, not {type_name(value)}")
+        return ()
+    groups = []
+    for group, items in value.items():
+        got = values(items, group)
+        if got:
+            groups.append((str(group), got))
+    return tuple(groups)
+
+
+def read_series(r: Reader) -> Series | None:
+    value = r.data.get("series")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        r.fail("series", f"must be a mapping with 'name' and 'number', not {type_name(value)}")
+        return None
+    check_keys(value, ("name", "number"), r.doc, r.path, r.problems, ("series",), "series key")
+    sr = Reader(value, r.doc, r.path, r.problems, ("series",))
+    name = sr.text("name", required=True)
+    number = value.get("number")
+    if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0):
+        sr.fail("number", "must be a positive number")
+        number = None
+    return Series(name, number) if name else None
+
+
+def read_pdf(r: Reader) -> PdfSettings:
+    value = r.data.get("pdf")
+    if value is None:
+        return PdfSettings()
+    if not isinstance(value, dict):
+        r.fail("pdf", f"must be a mapping of print settings, not {type_name(value)}")
+        return PdfSettings()
+    check_keys(value, PDF_KEYS, r.doc, r.path, r.problems, ("pdf",), "pdf key")
+    pr = Reader(value, r.doc, r.path, r.problems, ("pdf",))
+    settings: dict[str, str] = {}
+    trim = pr.text("trim")
+    if trim:
+        if trim.lower() not in TRIM_SIZES:
+            pr.fail("trim", f"must be one of {', '.join(TRIM_SIZES)}, not '{trim}'"
+                    f"{suggestion(trim.lower(), tuple(TRIM_SIZES))}")
+        else:
+            settings["width"], settings["height"] = TRIM_SIZES[trim.lower()]
+
+    def length(reader: Reader, key: str, target: str) -> None:
+        got = reader.text(key)
+        if got is None:
+            return
+        got = got.replace(" ", "")
+        if not LENGTH_RE.match(got) or float(re.match(r"[\d.]+", got).group()) <= 0:
+            reader.fail(key, f"must be a length such as 6in, 152mm or 11pt, not '{got}'")
+        else:
+            settings[target] = got
+
+    length(pr, "width", "width")
+    length(pr, "height", "height")
+    length(pr, "font_size", "font_size")
+    margins = value.get("margins")
+    if margins is not None:
+        if not isinstance(margins, dict):
+            pr.fail("margins", "must be a mapping of top, bottom, inner, outer")
+        else:
+            check_keys(margins, MARGIN_KEYS, r.doc, r.path, r.problems, ("pdf", "margins"), "margin")
+            mr = Reader(margins, r.doc, r.path, r.problems, ("pdf", "margins"))
+            for side in MARGIN_KEYS:
+                length(mr, side, f"margin_{side}")
+    return PdfSettings(**settings)
+
+
+def read_formats(r: Reader) -> tuple[str, ...]:
+    value = r.data.get("formats")
+    if value is None:
+        return FORMATS
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) and i in FORMATS for i in items):
+        r.fail("formats", "must be a list of formats: epub, pdf")
+        return FORMATS
+    return tuple(dict.fromkeys(items))
+
+
+def default_identifier(title: str, authors: tuple[str, ...]) -> str:
+    """Stable across builds: the same title and authors give the same book identity."""
+    name = "bookmaker:" + title + "\x1f" + "\x1f".join(authors)
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"

@@ -1,0 +1,135 @@
+"""The book as data: loaded once, never mutated by a writer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def shown_path(root: Path, display_root: str, path: Path) -> str:
+    """`path` as the author would type it: under the project folder as they named it."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return str(path)
+    return os.path.normpath(os.path.join(display_root, rel))
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    number: float | int | None
+
+
+@dataclass(frozen=True)
+class PdfSettings:
+    width: str = "6in"
+    height: str = "9in"
+    font_size: str = "11pt"
+    margin_top: str = "0.75in"
+    margin_bottom: str = "0.8in"
+    margin_inner: str = "0.875in"
+    margin_outer: str = "0.625in"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file packaged into the book (image). `href` is its name inside the book."""
+
+    source: Path
+    href: str
+    media_type: str
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    authors: tuple[str, ...]
+    language: str = "en"
+    subtitle: str | None = None
+    summary: str | None = None
+    notes: str | None = None
+    end_notes: str | None = None
+    dedication: str | None = None
+    tags: tuple[tuple[str | None, tuple[str, ...]], ...] = ()
+    series: Series | None = None
+    identifier: str = ""
+    date: dt.date | None = None
+    updated: dt.date | None = None
+    complete: bool = True
+    source: str | None = None
+    publisher: str | None = None
+    rights: str | None = None
+    cover: Asset | None = None
+    chapter_label: bool = True
+    pdf: PdfSettings = PdfSettings()
+    formats: tuple[str, ...] = ("epub", "pdf")
+
+    @property
+    def author_line(self) -> str:
+        names = list(self.authors)
+        if len(names) <= 2:
+            return " and ".join(names)
+        return ", ".join(names[:-1]) + " and " + names[-1]
+
+    @property
+    def subjects(self) -> list[str]:
+        return [value for _, values in self.tags for value in values]
+
+
+@dataclass(frozen=True)
+class Chapter:
+    number: int
+    source: Path  # absolute
+    display_path: str  # as error messages show it
+    title: str | None
+    body: str  # Markdown, front matter and title heading removed
+    body_line: int  # line in the file where `body` starts
+    summary: str | None = None
+    notes: str | None = None
+    end_notes: str | None = None
+    front_matter_line: int = 1
+
+
+@dataclass(frozen=True)
+class Book:
+    root: Path  # absolute project folder
+    display_root: str  # the project folder as the user named it
+    metadata: Metadata
+    chapters: tuple[Chapter, ...]
+    sources: tuple[Path, ...]  # every file read, for cache keys and reproducible dates
+
+    @property
+    def manuscript(self) -> Path:
+        return self.root / "manuscript"
+
+    def display(self, path: Path) -> str:
+        """The path as the author would type it, from where they ran the command."""
+        return shown_path(self.root, self.display_root, path)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One XHTML document of the book: front matter, contents, a chapter or the end notes."""
+
+    id: str
+    file_name: str
+    kind: str  # cover titlepage copyright dedication summary toc chapter endnotes
+    title: str  # plain text for navigation
+    body: str  # XHTML body content (epub: prefix bound by the writer)
+    epub_type: str
+    in_toc: bool = True
+
+
+@dataclass(frozen=True)
+class RenderedBook:
+    book: Book
+    pages: tuple[Page, ...]
+    assets: tuple[Asset, ...]
+    word_count: int
+    chapter_words: tuple[int, ...]
+    warnings: tuple = ()

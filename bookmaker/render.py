@@ -1,0 +1,226 @@
+"""Book → RenderedBook: Markdown to clean XHTML, then front matter, chapters and end notes as pages.
+
+The only module that imports Markdown. Both writers read what this returns, so EPUB and PDF agree.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import markdown
+from markdown import util
+from markdown.blockprocessors import BlockProcessor
+from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
+from markdown.treeprocessors import Treeprocessor
+
+from bookmaker import xhtml
+from bookmaker.assets import resolve_image
+from bookmaker.errors import Problems
+from bookmaker.model import Asset, Book, Chapter, Page, RenderedBook
+
+SMART = {
+    "left-single-quote": "\u2018", "right-single-quote": "\u2019",
+    "left-double-quote": "\u201c", "right-double-quote": "\u201d",
+    "left-angle-quote": "\u00ab", "right-angle-quote": "\u00bb",
+    "ellipsis": "\u2026", "ndash": "\u2013", "mdash": "\u2014",
+}
+SCENE_BREAK_RE = re.compile(r"^[ ]{0,3}#[ \t]*$")
+WORD_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]|[^\W_]+(?:['\u2019\-][^\W_]+)*")
+
+
+class SceneBreakBlock(BlockProcessor):
+    """A paragraph that is only '#' is a scene break (an empty heading is never what an author means)."""
+
+    def test(self, parent, block):
+        return bool(SCENE_BREAK_RE.match(block.split("\n", 1)[0])) and "\n" not in block.strip()
+
+    def run(self, parent, blocks):
+        blocks.pop(0)
+        ET.SubElement(parent, "hr")
+
+
+class SceneBreakClass(Treeprocessor):
+    """Every thematic break in a chapter's text is a scene break, styled by the theme as an ornament."""
+
+    def run(self, root):
+        for el in root.iter("hr"):
+            el.set("class", "scene-break")
+
+
+class BalanceRawHtml(Postprocessor):
+    """Unclosed raw HTML ends with the block it was written in.
+
+    A raw block is repaired on its own; a paragraph, heading or cell holding inline raw HTML is
+    expanded and repaired whole. So a forgotten </div> or </b> cannot swallow the rest of the
+    chapter, footnotes included. Runs just before Python-Markdown restores the raw HTML.
+    """
+
+    PLACEHOLDER = re.compile(util.HTML_PLACEHOLDER % r"([0-9]+)")
+    WRAPPED = re.compile(r"<p>" + util.HTML_PLACEHOLDER % r"([0-9]+)" + r"</p>")
+    INLINE_HOLDERS = re.compile(r"<(p|h[1-6]|td|th|dt)(\s[^>]*)?>((?:(?!</\1>).)*\x02(?:(?!</\1>).)*)</\1>",
+                                re.S)
+
+    def expand(self, text: str, depth: int = 0) -> str:
+        stash = self.md.htmlStash.rawHtmlBlocks
+        if depth > 5:
+            return text
+        return self.PLACEHOLDER.sub(
+            lambda m: self.expand(str(stash[int(m.group(1))]), depth + 1)
+            if int(m.group(1)) < len(stash) else m.group(0), text)
+
+    def run(self, text):
+        stash = self.md.htmlStash.rawHtmlBlocks
+        if not stash:
+            return text
+        text = self.WRAPPED.sub(lambda m: xhtml.balance_html(self.expand(str(stash[int(m.group(1))])))
+                                if int(m.group(1)) < len(stash) else m.group(0), text)
+        return self.INLINE_HOLDERS.sub(lambda m: xhtml.balance_html(self.expand(m.group(0))), text)
+
+
+class BookmakerExtension(Extension):
+    def __init__(self, **kwargs):
+        self.config = {"scene_breaks": [True, "Mark thematic breaks as scene breaks"]}
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        # Above 'hashheader' (70), so '#' alone never becomes an empty <h1>.
+        md.parser.blockprocessors.register(SceneBreakBlock(md.parser), "scene_break", 75)
+        md.postprocessors.register(BalanceRawHtml(md), "balance_raw_html", 35)
+        if self.getConfig("scene_breaks"):
+            md.treeprocessors.register(SceneBreakClass(md), "scene_break_class", 5)
+
+
+def markdown_to_html(text: str, scene_breaks: bool = True) -> str:
+    # A fresh instance per document: footnote and reference state must not leak between chapters.
+    md = markdown.Markdown(
+        extensions=["smarty", "footnotes", "tables", "attr_list", "def_list", "sane_lists",
+                    BookmakerExtension(scene_breaks=scene_breaks)],
+        extension_configs={"smarty": {"substitutions": SMART}, "footnotes": {"UNIQUE_IDS": False}},
+        output_format="xhtml",
+    )
+    return md.convert(text)
+
+
+def count_words(text: str) -> int:
+    return len(WORD_RE.findall(text))
+
+
+class PageRenderer:
+    """Renders the Markdown pieces of one page, sharing its id registry and its messages."""
+
+    def __init__(self, book: Book, source: Path, shown: str, text: str, first_line: int, problems: Problems,
+                 assets: dict[Path, Asset], links: dict[Path, str], id_prefix: str = ""):
+        self.book, self.source, self.shown, self.text = book, source, shown, text
+        self.first_line, self.problems, self.assets, self.links = first_line, problems, assets, links
+        self.ctx = xhtml.Context(where=shown, line_of=self.line_of, resolve_image=self.image,
+                                 resolve_link=self.link, warn=problems.warn, id_prefix=id_prefix)
+
+    def line_of(self, needle: str) -> int:
+        at = self.text.find(needle) if needle else -1
+        return self.first_line + (self.text.count("\n", 0, at) if at >= 0 else 0)
+
+    def image(self, ref: str, line: int) -> str | None:
+        asset = resolve_image(self.book.root, self.source.parent, ref, self.shown, line, self.problems,
+                              self.book.display_root)
+        if asset is None:
+            return None
+        asset = self.assets.setdefault(asset.source, asset)
+        return asset.href
+
+    def link(self, href: str) -> str | None:
+        path, _, fragment = href.partition("#")
+        from urllib.parse import unquote
+
+        try:
+            target = (self.source.parent / unquote(path)).resolve()
+        except (OSError, RuntimeError):
+            return None
+        page = self.links.get(target)
+        if page is None:
+            return None
+        return page + (f"#{fragment}" if fragment else "")
+
+    def fragment(self, markdown_text: str | None, heading_shift: int, scene_breaks: bool = False):
+        if not markdown_text:
+            return None
+        self.ctx.heading_shift = heading_shift
+        return xhtml.html_to_xhtml(markdown_to_html(markdown_text, scene_breaks), self.ctx)
+
+    def inline(self, text: str):
+        """A title: smart punctuation and emphasis, no block structure."""
+        el = self.fragment(text.replace("\n", " "), 0)
+        para = el[0] if len(el) and xhtml.local(el[0]) == "p" else el
+        para.tag = xhtml.q("span")
+        return para
+
+    def finish(self) -> None:
+        check_links([self.ctx], {})
+
+
+def render_book(book: Book) -> RenderedBook:
+    """Every page of the book, in reading order; raises BookmakerError if any reference is broken."""
+    from bookmaker import frontmatter
+
+    problems = Problems()
+    assets: dict[Path, Asset] = {}
+    if book.metadata.cover is not None:
+        assets[book.metadata.cover.source] = book.metadata.cover
+    links = {c.source.resolve(): chapter_file(c) for c in book.chapters}
+    drafts = [render_chapter(book, chapter, problems, assets, links) for chapter in book.chapters]
+    check_links([d.renderer.ctx for d in drafts], {chapter_file(d.chapter): d.renderer.ctx.ids for d in drafts})
+    chapters = [frontmatter.chapter_page(book, d.chapter, chapter_file(d.chapter), d.title, d.body, d.parts)
+                for d in drafts]
+    words = [d.words for d in drafts]
+    yaml_path = book.manuscript / "book.yaml"
+    book_parts = PageRenderer(book, yaml_path, book.display(yaml_path), "", 1, problems, assets, links,
+                              id_prefix="book-")
+    book_parts.ctx.ids.update(frontmatter.PAGE_IDS)
+    pages = frontmatter.build_pages(book, book_parts, chapters, sum(words))
+    problems.check()
+    return RenderedBook(book, tuple(pages), tuple(assets.values()), sum(words), tuple(words),
+                        tuple(problems.warnings))
+
+
+def check_links(contexts: list, ids_by_file: dict[str, set[str]]) -> None:
+    """Dead fragment links would be EPUBCheck errors: they are kept as text, with a warning."""
+    for ctx in contexts:
+        xhtml.check_fragment_links(ctx)
+        for el, href, original in ctx.cross_links:
+            file, _, fragment = href.partition("#")
+            if fragment and fragment not in ids_by_file.get(file, ()):
+                ctx.warn(ctx.where, ctx.line_of(original), f"link '{original}' has no target in that chapter")
+                el.set("href", file)
+
+
+def chapter_file(chapter: Chapter) -> str:
+    return f"chapter-{chapter.number:03d}.xhtml"
+
+
+@dataclass
+class ChapterDraft:
+    chapter: Chapter
+    renderer: PageRenderer
+    title: object
+    body: object
+    parts: dict
+    words: int
+
+
+def render_chapter(book: Book, chapter: Chapter, problems: Problems, assets, links) -> ChapterDraft:
+    r = PageRenderer(book, chapter.source, chapter.display_path, chapter.body, chapter.body_line, problems,
+                     assets, links)
+    r.ctx.ids.add(f"chapter-{chapter.number}")
+    body = r.fragment(chapter.body, heading_shift=1, scene_breaks=True)
+    if body is None:
+        body = xhtml.html_to_xhtml("", r.ctx)
+    if not xhtml.text_of(body).strip() and not len(body):
+        problems.warn(chapter.display_path, chapter.body_line, "chapter has no text")
+    words = count_words(" ".join(xhtml.text_of(el) for el in body if xhtml.local(el) != "aside")
+                        + (body.text or ""))
+    title = r.inline(chapter.title) if chapter.title else None
+    parts = {key: r.fragment(getattr(chapter, key), heading_shift=2) for key in ("summary", "notes", "end_notes")}
+    return ChapterDraft(chapter, r, title, body, parts, words)
