@@ -1,0 +1,42 @@
+# bookmaker: the two commands a newcomer needs are `make book` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: book test proof bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Installed state is stamped so repeated runs are quick; a changed pyproject.toml reinstalls.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+## make book: build the sample book in manuscript/ into dist/ (EPUB and PDF)
+book: $(VENV)/.installed
+	$(BIN)/bookmaker epub .
+	$(BIN)/bookmaker pdf .
+
+## make test: the whole test suite, EPUBCheck included (needs Java)
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+## make proof: the sample book's PDF pages as PNG images in dist/proof/ (needs pdftoppm)
+proof: book
+	@command -v pdftoppm >/dev/null || { echo "pdftoppm not found: install poppler-utils (apt-get install poppler-utils)"; exit 1; }
+	rm -rf dist/proof && mkdir -p dist/proof
+	pdftoppm -r 60 -png dist/*.pdf dist/proof/page
+	@echo "dist/proof/: $$(ls dist/proof | wc -l) pages"
+
+## make bench: benchmarks against pandoc and single-document WeasyPrint (slow; not part of make test)
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf dist build *.egg-info .pytest_cache
