@@ -320,7 +320,8 @@ def convert_footnotes(root, ctx: Context) -> None:
         a.set(f"{{{OPS}}}type", "noteref")
         a.set("role", "doc-noteref")
         a.text = str(n)
-    ctx.fragment_links[:] = [(e, t) for e, t in ctx.fragment_links if e not in refs]
+    backrefs = {a for a in notes_div.iter(q("a")) if "footnote-backref" in (a.get("class") or "").split()}
+    ctx.fragment_links[:] = [(e, t) for e, t in ctx.fragment_links if e not in refs and e not in backrefs]
     anchor = notes_div.getparent()
     position = anchor.index(notes_div)
     anchor.remove(notes_div)
