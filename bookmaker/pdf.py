@@ -1,8 +1,11 @@
-"""RenderedBook → print PDF. The only module that imports WeasyPrint.
+"""RenderedBook → print PDF. The only modules that import WeasyPrint are this one and pdfparts.py.
 
-The same pages as the EPUB, joined into one HTML document for layout. What differs is print's alone:
-footnotes move to where they are called (so they float to the foot of that page), ids are made unique
-across pages, and links between pages become links inside the document.
+The same pages as the EPUB, turned into HTML for layout. What differs is print's alone: footnotes move
+to where they are called (so they float to the foot of that page), ids are made unique across pages,
+and links between pages become links inside the document.
+
+Two layouts give the same pages: one document for everything (PDF/A and PDF/UA need one structure),
+or each chapter laid out in parallel and joined (pdfparts.py), the default.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import lxml.html
@@ -21,28 +26,48 @@ from lxml import etree
 from bookmaker import xhtml
 from bookmaker.dates import build_time
 from bookmaker.errors import BookmakerError, Problem
-from bookmaker.model import Book, RenderedBook
+from bookmaker.model import Book, Page, RenderedBook
 from bookmaker.output import atomic_path, check_output
 from bookmaker.theme import stylesheet
 
 VARIANTS = ("pdf/a-3b", "pdf/ua-1")
-XHTML_NS = {"h": xhtml.XHTML}
-FRONT_KINDS = {"titlepage", "copyright", "dedication", "summary", "toc", "cover"}
+FLOW_KINDS = ("chapter", "endnotes")  # laid out one document each in the parallel layout
+FACES = (("Regular", "normal", "normal"), ("Italic", "italic", "normal"),
+         ("Bold", "normal", "bold"), ("BoldItalic", "italic", "bold"))
 
 
 def font_faces() -> str:
-    """The bundled typeface, embedded from the installed package (never whatever the machine has)."""
-    import fontpkg_literata
+    """The bundled typeface, embedded from the installed package (never whatever the machine has).
 
-    files = Path(fontpkg_literata.ROOT) / "files"
-    roman = (files / "Literata[opsz,wght].ttf").as_uri()
-    italic = (files / "Literata-Italic[opsz,wght].ttf").as_uri()
+    Spectral ships static faces with true small caps and old-style figures; static faces also spare
+    WeasyPrint instancing a variable font for every document it writes.
+    """
+    import fontpkg_spectral
+
+    files = Path(fontpkg_spectral.ROOT) / "files"
     faces = []
-    for style, url in (("normal", roman), ("italic", italic)):
-        for weight in ("normal", "bold"):
-            faces.append(f'@font-face {{ font-family: "Literata"; src: url("{url}"); '
-                         f"font-style: {style}; font-weight: {weight}; }}")
+    for name, style, weight in FACES:
+        url = (files / f"Spectral-{name}.ttf").as_uri()
+        faces.append(f'@font-face {{ font-family: "Spectral"; src: url("{url}"); '
+                     f"font-style: {style}; font-weight: {weight}; }}")
     return "\n".join(faces)
+
+
+def css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def heads_css(book: Book) -> str:
+    """Running heads: the author on left-hand pages, the title on right-hand pages.
+
+    Comes before print.css, so the theme's rules for opening and blank pages win, and a project's own
+    print.css can change the heads.
+    """
+    m = book.metadata
+    return (f"@page chapter:left {{ @top-left {{ content: {css_string(m.author_line)}; }} }}\n"
+            f"@page chapter-first:left {{ @top-left {{ content: {css_string(m.author_line)}; }} }}\n"
+            f"@page chapter:right {{ @top-right {{ content: {css_string(m.title)}; }} }}\n"
+            f"@page chapter-first:right {{ @top-right {{ content: {css_string(m.title)}; }} }}\n")
 
 
 def settings_css(book: Book) -> str:
@@ -56,12 +81,32 @@ html {{ font-size: {p.font_size}; }}
 """
 
 
-def document_html(rendered: RenderedBook) -> str:
-    """One HTML document holding every page, ready for layout."""
-    m = rendered.book.metadata
+@dataclass(frozen=True)
+class LayoutSetup:
+    """Everything a layout needs, as plain data, so a worker process can rebuild it."""
+
+    stylesheets: tuple[str, ...]
+    base_url: str
+    allowed: frozenset[str]
+    style_path: str
+
+
+def layout_setup(rendered: RenderedBook) -> LayoutSetup:
+    book = rendered.book
+    faces = font_faces()
+    allowed = {a.source.as_uri() for a in rendered.assets}
+    allowed |= set(re.findall(r'url\("(file:[^"]+)"\)', faces))
+    sheets = (faces, heads_css(book), stylesheet(book, "print.css"), settings_css(book))
+    return LayoutSetup(sheets, book.root.as_uri() + "/", frozenset(allowed),
+                       book.display(book.root / "styles" / "print.css"))
+
+
+def page_divs(rendered: RenderedBook) -> list[tuple[Page, object]]:
+    """Each page as an HTML <div>, ready to be put in a layout document."""
     assets = {a.href: a.source.as_uri() for a in rendered.assets}
     files = {p.file_name: p.id for p in rendered.pages}
-    body = lxml.html.Element("body")
+    chapters = [p for p in rendered.pages if p.kind == "chapter"]
+    out = []
     for page in rendered.pages:
         wrapper = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
         prefix_ids(wrapper, page.id, files)
@@ -70,21 +115,36 @@ def document_html(rendered: RenderedBook) -> str:
             if img.get("src") in assets:
                 img.set("src", assets[img.get("src")])
         div = as_html(wrapper)
-        first = page.kind == "chapter" and page is next(p for p in rendered.pages if p.kind == "chapter")
+        first = bool(chapters) and page is chapters[0]
         div.set("class", f"pdf-page pdf-{page.kind}" + (" pdf-first-chapter" if first else ""))
         div.set("data-title", page.title)
-        body.append(div)
+        out.append((page, div))
+    return out
+
+
+def document_html(rendered: RenderedBook, divs, minimal: bool = False) -> str:
+    """An HTML document of the given page divs, with the book's metadata for the PDF (unless `minimal`:
+    a part of the book laid out alone, whose metadata is not kept)."""
+    m = rendered.book.metadata
     head = lxml.html.Element("head")
-    meta = [("charset", "utf-8", None)]
-    for tag, attrs, text in [
-        ("meta", {"charset": "utf-8"}, None),
-        ("title", {}, m.title),
-        ("meta", {"name": "author", "content": m.author_line}, None),
-        ("meta", {"name": "generator", "content": "bookmaker"}, None),
-    ]:
-        el = etree.SubElement(head, tag, attrs)
-        el.text = text
-    del meta
+    etree.SubElement(head, "meta", {"charset": "utf-8"})
+    body = lxml.html.Element("body")
+    for div in divs:
+        body.append(div)
+    root = lxml.html.Element("html", {"lang": m.language})
+    root.append(head)
+    root.append(body)
+    if not minimal:
+        add_metadata(rendered, head)
+    return lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+def add_metadata(rendered: RenderedBook, head) -> None:
+    """WeasyPrint takes the PDF's metadata from these elements."""
+    m = rendered.book.metadata
+    etree.SubElement(head, "title").text = m.title
+    etree.SubElement(head, "meta", {"name": "author", "content": m.author_line})
+    etree.SubElement(head, "meta", {"name": "generator", "content": "bookmaker"})
     summary = plain_summary(rendered)
     if summary:
         etree.SubElement(head, "meta", {"name": "description", "content": summary})
@@ -93,10 +153,6 @@ def document_html(rendered: RenderedBook) -> str:
     when = build_time(rendered.book).strftime("%Y-%m-%dT%H:%M:%SZ")
     etree.SubElement(head, "meta", {"name": "dcterms.created", "content": when})
     etree.SubElement(head, "meta", {"name": "dcterms.modified", "content": when})
-    root = lxml.html.Element("html", {"lang": m.language})
-    root.append(head)
-    root.append(body)
-    return lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode")
 
 
 def as_html(el):
@@ -105,8 +161,6 @@ def as_html(el):
     for name, value in el.attrib.items():
         if name == f"{{{xhtml.OPS}}}type":
             out.set("data-epub-type", value)
-        elif name == f"{{{xhtml.XML_NS}}}lang":
-            continue
         elif not name.startswith("{"):
             out.set(name, value)
     out.text = el.text
@@ -116,10 +170,6 @@ def as_html(el):
             converted.tail = child.tail
             out.append(converted)
     return out
-
-
-def escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
 
 
 def plain_summary(rendered: RenderedBook) -> str | None:
@@ -192,7 +242,7 @@ def captured_weasyprint_logs(records: list):
         logger.propagate = old_propagate
 
 
-def make_fetcher(allowed: set[str]):
+def make_fetcher(allowed: frozenset[str]):
     """Only the files the book is made of: no network, nothing else on the disk."""
     from weasyprint.urls import URLFetcher
 
@@ -205,49 +255,80 @@ def make_fetcher(allowed: set[str]):
     return BookFetcher(allowed_protocols={"file"})
 
 
-def pdf_bytes(rendered: RenderedBook, variant: str | None = None,
-              progress: Callable[[str], None] | None = None) -> tuple[bytes, list[Problem]]:
+def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
+    """A laid-out WeasyPrint document."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    book = rendered.book
-    say = progress or (lambda message: None)
-    html = document_html(rendered)
     fonts = FontConfiguration()
-    records: list[logging.LogRecord] = []
-    allowed = {a.source.as_uri() for a in rendered.assets}
-    allowed |= set(re.findall(r'url\("(file:[^"]+)"\)', font_faces()))
-    fetcher = make_fetcher(allowed)
-    theme_css = stylesheet(book, "print.css")
+    fetcher = make_fetcher(setup.allowed)
     with captured_weasyprint_logs(records):
-        sheets = [CSS(string=font_faces(), font_config=fonts, url_fetcher=fetcher),
-                  CSS(string=theme_css, font_config=fonts, url_fetcher=fetcher),
-                  CSS(string=settings_css(book), font_config=fonts, url_fetcher=fetcher)]
-        say("laying out pages")
-        document = HTML(string=html, base_url=book.root.as_uri() + "/", url_fetcher=fetcher).render(
+        sheets = [CSS(string=text, font_config=fonts, url_fetcher=fetcher)
+                  for text in (*setup.stylesheets, extra_css) if text]
+        return HTML(string=html, base_url=setup.base_url, url_fetcher=fetcher).render(
             stylesheets=sheets, font_config=fonts)
-        say(f"writing {len(document.pages)} pages")
-        identifier = hashlib.sha256(book.metadata.identifier.encode()).hexdigest()[:32].encode()
-        data = document.write_pdf(pdf_variant=variant, pdf_identifier=identifier,
+
+
+def write_document(document, identifier: str, records: list, variant: str | None = None) -> bytes:
+    with captured_weasyprint_logs(records):
+        return document.write_pdf(pdf_variant=variant, pdf_identifier=pdf_identifier(identifier),
                                   pdf_tags=variant == "pdf/ua-1")
-    style_path = book.display(book.root / "styles" / "print.css")
+
+
+def pdf_identifier(identifier: str) -> bytes:
+    """A stable file identifier: the same book gets the same one on every build."""
+    return hashlib.sha256(identifier.encode()).hexdigest()[:32].encode()
+
+
+def log_problems(records: list[logging.LogRecord], style_path: str) -> list[Problem]:
     slow_fonts = [r for r in records if "HarfBuzz-Subset" in r.getMessage()]
-    problems = [log_problem(r, style_path) for r in records if r not in slow_fonts]
+    problems, seen = [], set()
+    for record in records:
+        if record in slow_fonts:
+            continue
+        message = record.getMessage()
+        match = re.search(r" at (\d+):(\d+)", message)
+        problem = Problem(style_path, int(match.group(1)) if match else 1, f"PDF layout: {message}", "warning")
+        if problem not in seen:
+            seen.add(problem)
+            problems.append(problem)
     if slow_fonts:
         problems.append(Problem(style_path, 1, "PDF fonts were subset the slow way: install the system library "
                                 "libharfbuzz-subset0 for faster builds", "warning"))
-    return data, problems
+    return problems
 
 
-def log_problem(record: logging.LogRecord, style_path: str) -> Problem:
-    message = record.getMessage()
-    match = re.search(r" at (\d+):(\d+)", message)
-    line = int(match.group(1)) if match else 1
-    return Problem(style_path, line, f"PDF layout: {message}", "warning")
+def single_document_pdf(rendered: RenderedBook, variant: str | None, say: Callable[[str], None]
+                        ) -> tuple[bytes, list]:
+    setup = layout_setup(rendered)
+    records: list = []
+    html = document_html(rendered, [div for _, div in page_divs(rendered)])
+    say("laying out pages")
+    document = layout(html, setup, records)
+    say(f"writing {len(document.pages)} pages")
+    data = write_document(document, rendered.book.metadata.identifier, records, variant)
+    return data, log_problems(records, setup.style_path)
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def pdf_bytes(rendered: RenderedBook, variant: str | None = None,
+              progress: Callable[[str], None] | None = None, jobs: int | None = None,
+              cache: bool = True) -> tuple[bytes, list[Problem]]:
+    """The PDF and any layout warnings. `jobs=0` lays the book out as one document."""
+    say = progress or (lambda message: None)
+    if variant is not None or jobs == 0:
+        return single_document_pdf(rendered, variant, say)
+    from bookmaker.pdfparts import parallel_pdf
+
+    return parallel_pdf(rendered, jobs or default_jobs(), say, cache)
 
 
 def write_pdf(book: Book | RenderedBook, out: str | Path, shown: str | None = None, variant: str | None = None,
-              progress: Callable[[str], None] | None = None) -> Path:
+              progress: Callable[[str], None] | None = None, jobs: int | None = None,
+              cache: bool = True) -> Path:
     """Build the PDF into `out` atomically; returns the path written."""
     from bookmaker.render import render_book
 
@@ -258,7 +339,7 @@ def write_pdf(book: Book | RenderedBook, out: str | Path, shown: str | None = No
     source_book = book.book if isinstance(book, RenderedBook) else book
     check_output(out, shown, source_book.sources)
     rendered = book if isinstance(book, RenderedBook) else render_book(book)
-    data, problems = pdf_bytes(rendered, variant, progress)
+    data, problems = pdf_bytes(rendered, variant, progress, jobs, cache)
     for problem in problems:
         print(problem, file=sys.stderr)
     with atomic_path(out, shown) as tmp:
