@@ -18,6 +18,7 @@ from bookmaker.dates import build_time
 from bookmaker.model import Book, RenderedBook
 from bookmaker.output import atomic_path, check_output
 from bookmaker.theme import stylesheet
+from bookmaker.ziparchive import DeflateCache, zip_bytes
 
 RTL_LANGUAGES = {"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb"}
 PAGE_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
@@ -154,34 +155,28 @@ def add_accessibility(eb: epub.EpubBook, rendered: RenderedBook) -> None:
                     {"property": "schema:accessibilitySummary"})
 
 
-def epub_bytes(rendered: RenderedBook) -> bytes:
-    """The finished EPUB: ebooklib's package re-zipped with fixed order and timestamps."""
+def epub_bytes(rendered: RenderedBook, cache: bool = True) -> bytes:
+    """The finished EPUB: ebooklib's package, re-zipped with fixed order and timestamps."""
+    from bookmaker.pdfparts import cache_root
+
     when = build_time(rendered.book)
     raw = io.BytesIO()
+    # ebooklib's zip is only an intermediate: it stores, and the repack below compresses once.
     writer = epub.EpubWriter(raw, build_epub_book(rendered), {"raise_exceptions": True, "mtime": when,
-                                                             "epub3_pages": False, "play_order": {"enabled": True}})
+                                                             "epub3_pages": False, "play_order": {"enabled": True},
+                                                             "compresslevel": 0})
     writer.process()
     writer.write()
-    stamp = when.timetuple()[:6]
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w") as dst:
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src:
         names = src.namelist()
         order = ["mimetype", "META-INF/container.xml"] + [n for n in names if n not in
                                                           ("mimetype", "META-INF/container.xml")]
-        for name in order:
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            if name == "mimetype":
-                info.compress_type = zipfile.ZIP_STORED
-                dst.writestr(info, b"application/epub+zip")
-            else:
-                info.compress_type = zipfile.ZIP_DEFLATED
-                dst.writestr(info, src.read(name), compresslevel=9)
-    return out.getvalue()
+        entries = [("mimetype", b"application/epub+zip", False)]
+        entries += [(name, src.read(name), True) for name in order[1:]]
+    return zip_bytes(entries, when.timetuple()[:6], DeflateCache(cache_root() / "deflate" if cache else None))
 
 
-def write_epub(book: Book | RenderedBook, out: str | Path, shown: str | None = None) -> Path:
+def write_epub(book: Book | RenderedBook, out: str | Path, shown: str | None = None, cache: bool = True) -> Path:
     """Build the EPUB into `out` atomically; returns the path written."""
     from bookmaker.render import render_book
 
@@ -189,8 +184,8 @@ def write_epub(book: Book | RenderedBook, out: str | Path, shown: str | None = N
     shown = shown or str(out)
     source_book = book.book if isinstance(book, RenderedBook) else book
     check_output(out, shown, source_book.sources)
-    rendered = book if isinstance(book, RenderedBook) else render_book(book)
-    data = epub_bytes(rendered)
+    rendered = book if isinstance(book, RenderedBook) else render_book(book, cache=cache)
+    data = epub_bytes(rendered, cache)
     with atomic_path(out, shown) as tmp:
         tmp.write_bytes(data)
     return out

@@ -52,29 +52,30 @@ def page_body(template: str, **context) -> str:
     return xhtml.inner_xml(body)
 
 
-def chapter_heading(book: Book, chapter: Chapter) -> str:
+def chapter_heading(book: Book, number: int, title_text: str | None) -> str:
     """Plain-text heading for navigation; never empty."""
-    label = f"Chapter {chapter.number}"
-    if not chapter.title:
+    label = f"Chapter {number}"
+    if not title_text:
         return label
-    return f"{label}: {plain(chapter.title)}" if book.metadata.chapter_label else plain(chapter.title)
+    return f"{label}: {title_text}" if book.metadata.chapter_label else title_text
 
 
-def plain(markdown_title: str) -> str:
-    from bookmaker.render import markdown_to_html
+def plain_text(fragment: str | None) -> str | None:
+    if not fragment:
+        return None
+    el = etree.fromstring(f'<span xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{fragment}</span>')
+    return " ".join(xhtml.text_of(el).split()) or None
 
-    el = xhtml.html_to_xhtml(markdown_to_html(markdown_title.replace("\n", " ")),
-                             xhtml.Context("", lambda s: 1, lambda s, n: None, lambda h: None, lambda *a: None))
-    return " ".join(xhtml.text_of(el).split())
 
-
-def chapter_page(book: Book, chapter: Chapter, file_name: str, title, body, parts) -> Page:
-    label = book.metadata.chapter_label or not chapter.title
-    content = page_body("chapter.xhtml.j2", number=chapter.number, label=label, title=markup(title),
-                        body=markup(body), summary=markup(parts["summary"]), notes=markup(parts["notes"]),
-                        end_notes=markup(parts["end_notes"]), lang=book.metadata.language)
-    return Page(f"chapter-{chapter.number}", file_name, "chapter", chapter_heading(book, chapter), content,
-                "chapter")
+def chapter_page(book: Book, chapter: Chapter, file_name: str, result) -> Page:
+    """A chapter's page from its rendered pieces (a chapters.ChapterResult)."""
+    label = book.metadata.chapter_label or not result.title
+    safe = lambda text: Markup(text) if text else None  # noqa: E731 (already clean XHTML)
+    content = page_body("chapter.xhtml.j2", number=chapter.number, label=label, title=safe(result.title),
+                        body=Markup(result.body), summary=safe(result.summary), notes=safe(result.notes),
+                        end_notes=safe(result.end_notes), lang=book.metadata.language)
+    return Page(f"chapter-{chapter.number}", file_name, "chapter",
+                chapter_heading(book, chapter.number, plain_text(result.title)), content, "chapter")
 
 
 def build_pages(book: Book, parts, chapters: list[Page], words: int) -> list[Page]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 
 import markdown
@@ -94,14 +93,21 @@ class BookmakerExtension(Extension):
             md.treeprocessors.register(SceneBreakClass(md), "scene_break_class", 5)
 
 
+_converters: dict[bool, markdown.Markdown] = {}
+
+
 def markdown_to_html(text: str, scene_breaks: bool = True) -> str:
-    # A fresh instance per document: footnote and reference state must not leak between chapters.
-    md = markdown.Markdown(
-        extensions=["smarty", "footnotes", "tables", "attr_list", "def_list", "sane_lists",
-                    BookmakerExtension(scene_breaks=scene_breaks)],
-        extension_configs={"smarty": {"substitutions": SMART}, "footnotes": {"UNIQUE_IDS": False}},
-        output_format="xhtml",
-    )
+    # One instance per configuration, reset between documents so footnote and reference state
+    # never leak from one chapter to the next (building an instance costs more than converting a page).
+    md = _converters.get(scene_breaks)
+    if md is None:
+        md = _converters[scene_breaks] = markdown.Markdown(
+            extensions=["smarty", "footnotes", "tables", "attr_list", "def_list", "sane_lists",
+                        BookmakerExtension(scene_breaks=scene_breaks)],
+            extension_configs={"smarty": {"substitutions": SMART}, "footnotes": {"UNIQUE_IDS": False}},
+            output_format="xhtml",
+        )
+    md.reset()
     return md.convert(text)
 
 
@@ -161,27 +167,35 @@ class PageRenderer:
         check_links([self.ctx], {})
 
 
-def render_book(book: Book) -> RenderedBook:
-    """Every page of the book, in reading order; raises BookmakerError if any reference is broken."""
+def render_book(book: Book, jobs: int | None = None, cache: bool = True) -> RenderedBook:
+    """Every page of the book, in reading order; raises BookmakerError if any reference is broken.
+
+    Chapters render in parallel (`jobs` processes, default all cores) and are cached by content.
+    """
+    from bookmaker import chapters as chapter_jobs
     from bookmaker import frontmatter
 
     problems = Problems()
     assets: dict[Path, Asset] = {}
     if book.metadata.cover is not None:
         assets[book.metadata.cover.source] = book.metadata.cover
+    results = chapter_jobs.render_chapters(book, jobs, cache)
+    results = chapter_jobs.check_cross_links(results)
+    for result in results:
+        problems.extend(result.problems)
+        for asset in result.assets:
+            assets.setdefault(asset.source, asset)
+    pages = [frontmatter.chapter_page(book, chapter, chapter_file(chapter), result)
+             for chapter, result in zip(book.chapters, results)]
+    words = [result.words for result in results]
     links = {c.source.resolve(): chapter_file(c) for c in book.chapters}
-    drafts = [render_chapter(book, chapter, problems, assets, links) for chapter in book.chapters]
-    check_links([d.renderer.ctx for d in drafts], {chapter_file(d.chapter): d.renderer.ctx.ids for d in drafts})
-    chapters = [frontmatter.chapter_page(book, d.chapter, chapter_file(d.chapter), d.title, d.body, d.parts)
-                for d in drafts]
-    words = [d.words for d in drafts]
     yaml_path = book.manuscript / "book.yaml"
     book_parts = PageRenderer(book, yaml_path, book.display(yaml_path), "", 1, problems, assets, links,
                               id_prefix="book-")
     book_parts.ctx.ids.update(frontmatter.PAGE_IDS)
-    pages = frontmatter.build_pages(book, book_parts, chapters, sum(words))
+    all_pages = frontmatter.build_pages(book, book_parts, pages, sum(words))
     problems.check()
-    return RenderedBook(book, tuple(pages), tuple(assets.values()), sum(words), tuple(words),
+    return RenderedBook(book, tuple(all_pages), tuple(assets.values()), sum(words), tuple(words),
                         tuple(problems.warnings))
 
 
@@ -189,38 +203,7 @@ def check_links(contexts: list, ids_by_file: dict[str, set[str]]) -> None:
     """Dead fragment links would be EPUBCheck errors: they are kept as text, with a warning."""
     for ctx in contexts:
         xhtml.check_fragment_links(ctx)
-        for el, href, original in ctx.cross_links:
-            file, _, fragment = href.partition("#")
-            if fragment and fragment not in ids_by_file.get(file, ()):
-                ctx.warn(ctx.where, ctx.line_of(original), f"link '{original}' has no target in that chapter")
-                el.set("href", file)
 
 
 def chapter_file(chapter: Chapter) -> str:
     return f"chapter-{chapter.number:03d}.xhtml"
-
-
-@dataclass
-class ChapterDraft:
-    chapter: Chapter
-    renderer: PageRenderer
-    title: object
-    body: object
-    parts: dict
-    words: int
-
-
-def render_chapter(book: Book, chapter: Chapter, problems: Problems, assets, links) -> ChapterDraft:
-    r = PageRenderer(book, chapter.source, chapter.display_path, chapter.body, chapter.body_line, problems,
-                     assets, links)
-    r.ctx.ids.add(f"chapter-{chapter.number}")
-    body = r.fragment(chapter.body, heading_shift=1, scene_breaks=True)
-    if body is None:
-        body = xhtml.html_to_xhtml("", r.ctx)
-    if not xhtml.text_of(body).strip() and not len(body):
-        problems.warn(chapter.display_path, chapter.body_line, "chapter has no text")
-    words = count_words(" ".join(xhtml.text_of(el) for el in body if xhtml.local(el) != "aside")
-                        + (body.text or ""))
-    title = r.inline(chapter.title) if chapter.title else None
-    parts = {key: r.fragment(getattr(chapter, key), heading_shift=2) for key in ("summary", "notes", "end_notes")}
-    return ChapterDraft(chapter, r, title, body, parts, words)
