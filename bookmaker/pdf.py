@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,11 +320,25 @@ def pdf_bytes(rendered: RenderedBook, variant: str | None = None,
               cache: bool = True) -> tuple[bytes, list[Problem]]:
     """The PDF and any layout warnings. `jobs=0` lays the book out as one document."""
     say = progress or (lambda message: None)
-    if variant is not None or jobs == 0:
-        return single_document_pdf(rendered, variant, say)
-    from bookmaker.pdfparts import parallel_pdf
+    with private_tempdir():
+        if variant is not None or jobs == 0:
+            return single_document_pdf(rendered, variant, say)
+        from bookmaker.pdfparts import parallel_pdf
 
-    return parallel_pdf(rendered, jobs or default_jobs(), say, cache)
+        return parallel_pdf(rendered, jobs or default_jobs(), say, cache)
+
+
+@contextlib.contextmanager
+def private_tempdir():
+    """WeasyPrint keeps font files in temporary folders it removes when garbage-collected, which a
+    worker process leaving through os._exit never is: give the build one folder, removed at the end."""
+    previous = tempfile.tempdir
+    with tempfile.TemporaryDirectory(prefix="bookmaker-") as folder:
+        tempfile.tempdir = folder
+        try:
+            yield folder
+        finally:
+            tempfile.tempdir = previous
 
 
 def write_pdf(book: Book | RenderedBook, out: str | Path, shown: str | None = None, variant: str | None = None,
