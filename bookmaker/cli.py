@@ -24,6 +24,7 @@ OutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="Where
 
 def slug(title: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    ascii_title = re.sub(r"['\u2019]", "", ascii_title)  # "Lamplighter's" -> "lamplighters"
     return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80] or "book"
 
 

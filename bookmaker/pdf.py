@@ -218,6 +218,10 @@ def move_footnotes(wrapper) -> None:
             piece.text = (para.text or "").lstrip() if i == 0 else para.text
             for child in list(para):
                 piece.append(child)
+        for el in note.iter():  # WeasyPrint keeps source line breaks inside footnotes
+            el.text = el.text.replace("\n", " ") if el.text else el.text
+            if el is not note:
+                el.tail = el.tail.replace("\n", " ") if el.tail else el.tail
         holder = ref.getparent() if xhtml.local(ref.getparent()) == "sup" else ref
         note.tail = holder.tail
         holder.getparent().replace(holder, note)
