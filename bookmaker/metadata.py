@@ -68,8 +68,10 @@ class Reader:
     def text(self, key: str, required: bool = False) -> str | None:
         if key not in self.data or self.data[key] is None:
             if required:
-                where = self.line(key) if key in self.data else self.doc.first_line
-                self.problems.error(self.path, where, f"'{key}' is required")
+                # The key's own line, else the line of the mapping that should hold it.
+                where = self.line(key) if key in self.data else self.doc.line(*self.where)
+                message = f"'{self.where[-1]}' needs a '{key}'" if self.where else f"'{key}' is required"
+                self.problems.error(self.path, where, message, "missing-key")
             return None
         value = self.data[key]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -102,7 +104,8 @@ class Reader:
             try:
                 return dt.date.fromisoformat(value.strip())
             except ValueError:
-                pass
+                self.fail(key, f"is not a real date: '{value.strip()}'")
+                return None
         self.fail(key, f"must be a date written YYYY-MM-DD, not {value!r}")
         return None
 
@@ -205,11 +208,11 @@ def read_pdf(r: Reader) -> PdfSettings:
         got = reader.text(key)
         if got is None:
             return
-        got = got.replace(" ", "")
-        if not LENGTH_RE.match(got) or float(re.match(r"[\d.]+", got).group()) <= 0:
+        compact = got.replace(" ", "")
+        if not LENGTH_RE.match(compact) or float(re.match(r"[\d.]+", compact).group()) <= 0:
             reader.fail(key, f"must be a length such as 6in, 152mm or 11pt, not '{got}'")
         else:
-            settings[target] = got
+            settings[target] = compact
 
     length(pr, "width", "width")
     length(pr, "height", "height")

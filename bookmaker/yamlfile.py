@@ -6,6 +6,7 @@ Lines are looked up in the node graph, which is never expanded, so an alias bomb
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from typing import Any
 
 import yaml
@@ -40,8 +41,22 @@ class YamlDoc:
         return line
 
 
+class BookLoader(yaml.SafeLoader):
+    """The safe loader, except that dates stay text: bookmaker checks them and says what is wrong,
+    where PyYAML would fail on an impossible date such as 2026-02-30."""
+
+
+BookLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+def tag_message(problem: str) -> str:
+    match = re.search(r"tag '([^']+)'", problem)
+    tag = match.group(1).replace("tag:yaml.org,2002:", "!!") if match else "?"
+    return f"YAML tag '{tag}' is not allowed: book files hold plain text, numbers, lists and mappings"
+
+
 def parse_yaml(text: str, path: str, first_line: int = 1) -> YamlDoc:
-    loader = yaml.SafeLoader(text)
+    loader = BookLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -50,8 +65,8 @@ def parse_yaml(text: str, path: str, first_line: int = 1) -> YamlDoc:
         line = first_line + (mark.line if mark else 0)
         what = exc.problem or exc.context or "malformed YAML"
         if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in what:
-            what = f"YAML tag not allowed ({what.split('tag')[-1].strip()})"
-        raise BookmakerError([Problem(path, line, f"invalid YAML: {what}")]) from None
+            raise BookmakerError([Problem(path, line, tag_message(what), code="yaml-tag")]) from None
+        raise BookmakerError([Problem(path, line, f"invalid YAML: {what}", code="yaml-syntax")]) from None
     except yaml.YAMLError as exc:
         raise BookmakerError([Problem(path, first_line, f"invalid YAML: {exc}")]) from None
     finally:

@@ -1,0 +1,192 @@
+"""Bad input: one exact `path:line: message` line per problem, exit 1, no traceback, nothing written,
+and an earlier output left exactly as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import png, run_cli
+
+OK = "title: T\nauthor: A\n"
+CH = {"01-a.md": "Text.\n"}
+
+# name: (book.yaml or None for no file, chapters, extra setup, the exact message after "<project>/")
+CASES = {
+    "no-yaml": (None, CH, None, "manuscript/book.yaml:1: book.yaml not found: every book needs one"),
+    "empty-yaml": ("", CH, None, "manuscript/book.yaml:1: book.yaml is empty; it needs at least title and author"),
+    "yaml-syntax": ("title: T\nauthor: [A\nsummary: x\n", CH, None,
+                    "manuscript/book.yaml:3: invalid YAML: expected ',' or ']', but got ':'"),
+    "yaml-list": ("- a\n- b\n", CH, None,
+                  "manuscript/book.yaml:1: book.yaml is a list, not a mapping of keys; it needs at least title and author"),
+    "yaml-scalar": ("just words\n", CH, None,
+                    "manuscript/book.yaml:1: book.yaml is text, not a mapping of keys; it needs at least title and author"),
+    "no-title": ("author: A\n", CH, None, "manuscript/book.yaml:1: 'title' is required"),
+    "no-author": ("title: T\n", CH, None, "manuscript/book.yaml:1: 'author' is required"),
+    "unknown-key": (OK + "titel: X\n", CH, None, "manuscript/book.yaml:3: unknown key 'titel' (did you mean 'title'?)"),
+    "title-list": ("title: [a, b]\nauthor: A\n", CH, None, "manuscript/book.yaml:1: 'title' must be text, not a list"),
+    "author-mapping": ("title: T\nauthor: {a: b}\n", CH, None,
+                       "manuscript/book.yaml:2: 'author' must be a name or a list of names"),
+    "complete-string": (OK + "complete: maybe\n", CH, None,
+                        "manuscript/book.yaml:3: 'complete' must be true or false, not text"),
+    "date-words": (OK + "date: 14 March\n", CH, None,
+                   "manuscript/book.yaml:3: 'date' must be a date written YYYY-MM-DD, not '14 March'"),
+    "date-impossible": (OK + "date: 2026-02-30\n", CH, None, "manuscript/book.yaml:3: 'date' is not a real date: '2026-02-30'"),
+    "updated-number": (OK + "updated: 5\n", CH, None, "manuscript/book.yaml:3: 'updated' must be a date written YYYY-MM-DD, not 5"),
+    "tags-number": (OK + "tags: 5\n", CH, None,
+                    "manuscript/book.yaml:3: 'tags' must be a mapping of group to list, or a list, not a number"),
+    "tags-nested": (OK + "tags:\n  Fandom: [[a]]\n", CH, None, "manuscript/book.yaml:4: each tag must be text"),
+    "series-no-name": (OK + "series: {number: 2}\n", CH, None, "manuscript/book.yaml:3: 'series' needs a 'name'"),
+    "series-number-text": (OK + "series: {name: S, number: two}\n", CH, None,
+                           "manuscript/book.yaml:3: 'number' must be a positive number"),
+    "series-list": (OK + "series: [a]\n", CH, None,
+                    "manuscript/book.yaml:3: 'series' must be a mapping with 'name' and 'number', not a list"),
+    "chapters-not-list": (OK + "chapters: 01-a.md\n", CH, None,
+                          "manuscript/book.yaml:3: 'chapters' must be a list of file names in manuscript/"),
+    "chapter-missing": (OK + "chapters:\n  - 01-a.md\n  - 02-b.md\n", CH, None,
+                        "manuscript/book.yaml:5: chapter file '02-b.md' not found in manuscript/"),
+    "chapter-twice": (OK + "chapters:\n  - 01-a.md\n  - 01-a.md\n", CH, None,
+                      "manuscript/book.yaml:5: chapter '01-a.md' is listed twice (first on line 4)"),
+    "chapter-outside": (OK + "chapters:\n  - ../x.md\n", CH, None,
+                        "manuscript/book.yaml:4: chapter '../x.md' is outside the manuscript folder"),
+    "language-bad": (OK + "language: english language\n", CH, None,
+                     "manuscript/book.yaml:3: 'language' must be a language tag such as en, en-GB or pt-BR, not 'english language'"),
+    "source-bad": (OK + "source: not a url\n", CH, None,
+                   "manuscript/book.yaml:3: 'source' must be a web address starting with http:// or https://, not 'not a url'"),
+    "pdf-unknown": (OK + "pdf:\n  trimm: digest\n", CH, None, "manuscript/book.yaml:4: unknown pdf key 'trimm' (did you mean 'trim'?)"),
+    "pdf-trim-bad": (OK + "pdf:\n  trim: huge\n", CH, None,
+                     "manuscript/book.yaml:4: 'trim' must be one of us-trade, digest, pocket, a5, royal, b-format, a4, letter, not 'huge'"),
+    "pdf-width-bad": (OK + "pdf:\n  width: 6 inches\n", CH, None,
+                      "manuscript/book.yaml:4: 'width' must be a length such as 6in, 152mm or 11pt, not '6 inches'"),
+    "pdf-not-mapping": (OK + "pdf: big\n", CH, None,
+                        "manuscript/book.yaml:3: 'pdf' must be a mapping of print settings, not text"),
+    "chapter-label-number": (OK + "chapter_label: 3\n", CH, None,
+                             "manuscript/book.yaml:3: 'chapter_label' must be true or false, not a number"),
+    "python-tag": ("title: !!python/object/apply:os.system ['echo hi']\nauthor: A\n", CH, None,
+                   "manuscript/book.yaml:1: YAML tag '!!python/object/apply:os.system' is not allowed: "
+                   "book files hold plain text, numbers, lists and mappings"),
+    "no-chapters": (OK, {}, None,
+                    "manuscript/book.yaml:1: no chapters: add *.md files to manuscript/ or list them under 'chapters'"),
+    "front-matter-open": (OK, {"01-a.md": "---\ntitle: X\n\nText.\n"}, None,
+                          "manuscript/01-a.md:1: front matter is not closed: add a line with --- after it"),
+    "front-matter-list": (OK, {"01-a.md": "---\n- a\n- b\n---\nText.\n"}, None,
+                          "manuscript/01-a.md:2: front matter must be a mapping of keys, not a list"),
+    "front-matter-unknown": (OK, {"01-a.md": "---\ntitle: X\nsumary: y\n---\nText.\n"}, None,
+                             "manuscript/01-a.md:3: unknown front matter key 'sumary' (did you mean 'summary'?)"),
+    "front-matter-yaml": (OK, {"01-a.md": "---\ntitle: X\nsummary: [y\n---\nText.\n"}, None,
+                          "manuscript/01-a.md:3: invalid YAML: expected ',' or ']', but got '<stream end>'"),
+    "front-matter-title-list": (OK, {"01-a.md": "---\ntitle: [a]\n---\nText.\n"}, None,
+                                "manuscript/01-a.md:2: 'title' must be text, not a list"),
+    "not-utf8": (OK, {"01-a.md": b"Line one.\n\nCaf\xe9 line.\n"}, None,
+                 "manuscript/01-a.md:3: not valid UTF-8 (byte 0xe9); save the file as UTF-8"),
+    "image-missing": (OK, {"01-a.md": "Text.\n\n![alt](images/nope.png)\n"}, None,
+                      "manuscript/01-a.md:3: image 'images/nope.png' not found"),
+    "image-outside": (OK, {"01-a.md": "Text.\n\n![alt](../../secret.png)\n"}, "secret",
+                      "manuscript/01-a.md:3: image '../../secret.png' is outside the project folder"),
+    "image-absolute": (OK, {"01-a.md": "Text.\n\n![alt](/etc/passwd)\n"}, None,
+                       "manuscript/01-a.md:3: image '/etc/passwd' must be a path relative to the manuscript, not absolute"),
+    "image-symlink-out": (OK, {"01-a.md": "Text.\n\n![alt](images/link.png)\n"}, "symlink",
+                          "manuscript/01-a.md:3: image 'images/link.png' is outside the project folder"),
+    "image-not-image": (OK, {"01-a.md": "Text.\n\n![alt](images/fake.png)\n"}, "fake",
+                        "manuscript/01-a.md:3: image 'images/fake.png' is not a PNG, JPEG, GIF, WebP or SVG image"),
+    "cover-missing": (OK + "cover: images/c.png\n", CH, None, "manuscript/book.yaml:3: image 'images/c.png' not found"),
+    "raw-img-missing": (OK, {"01-a.md": "Text.\n\nSee <img src=\"images/gone.jpg\" alt=\"x\"> here.\n"}, None,
+                        "manuscript/01-a.md:3: image 'images/gone.jpg' not found"),
+}
+
+
+def make(tmp_path: Path, name: str) -> Path:
+    yaml_text, chapters, extra, _ = CASES[name]
+    project = tmp_path / "proj"
+    manuscript = project / "manuscript"
+    manuscript.mkdir(parents=True)
+    if yaml_text is not None:
+        (manuscript / "book.yaml").write_text(yaml_text, encoding="utf-8")
+    for file_name, text in chapters.items():
+        (manuscript / file_name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    if extra == "secret":
+        png(tmp_path / "secret.png", 10, 10)
+    elif extra == "symlink":
+        (manuscript / "images").mkdir()
+        (manuscript / "images" / "link.png").symlink_to(png(tmp_path / "elsewhere.png", 10, 10))
+    elif extra == "fake":
+        (manuscript / "images").mkdir()
+        (manuscript / "images" / "fake.png").write_text("this is text, not a picture")
+    return project
+
+
+PDF_SAMPLE = ("unknown-key", "image-missing", "pdf-trim-bad", "not-utf8", "front-matter-open")
+
+
+@pytest.mark.parametrize(("command", "name"), [("epub", n) for n in sorted(CASES)] + [("pdf", n) for n in PDF_SAMPLE])
+def test_bad_input_is_one_clear_line_and_writes_nothing(tmp_path, name, command):
+    project = make(tmp_path, name)
+    out = tmp_path / f"book.{command}"
+    result = run_cli(command, project, "-o", out)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if ": warning: " not in line]
+    assert errors == [f"{project}/{CASES[name][3]}"]
+    assert result.stdout == ""
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if ".bookmaker-tmp-" in p.name] == []
+
+
+def test_existing_output_is_left_exactly_as_it_was(tmp_path):
+    project = make(tmp_path, "image-missing")
+    out = tmp_path / "book.epub"
+    out.write_bytes(b"the last good book")
+    result = run_cli("epub", project, "-o", out)
+    assert result.returncode == 1
+    assert out.read_bytes() == b"the last good book"
+
+
+def test_every_problem_is_reported_in_one_run(tmp_path):
+    project = tmp_path / "proj"
+    (project / "manuscript").mkdir(parents=True)
+    (project / "manuscript" / "book.yaml").write_text("title: T\nauthr: A\ncomplete: sometimes\n", encoding="utf-8")
+    (project / "manuscript" / "01.md").write_text("Text.\n\n![x](missing.png)\n", encoding="utf-8")
+    result = run_cli("epub", project)
+    lines = result.stderr.splitlines()
+    assert f"{project}/manuscript/book.yaml:2: unknown key 'authr' (did you mean 'author'?)" in lines
+    assert f"{project}/manuscript/book.yaml:1: 'author' is required" in lines
+    assert f"{project}/manuscript/book.yaml:4: 'complete' must be true or false, not text" not in lines
+    assert f"{project}/manuscript/book.yaml:3: 'complete' must be true or false, not text" in lines
+
+
+def test_paths_are_shown_as_the_author_typed_them(tmp_path):
+    project = make(tmp_path, "unknown-key")
+    result = run_cli("epub", ".", cwd=project)
+    assert result.stderr.strip() == "manuscript/book.yaml:3: unknown key 'titel' (did you mean 'title'?)"
+    result = run_cli("epub", cwd=project)
+    assert result.stderr.strip() == "manuscript/book.yaml:3: unknown key 'titel' (did you mean 'title'?)"
+
+
+def test_no_manuscript_folder(tmp_path):
+    result = run_cli("epub", tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{tmp_path}/manuscript:1: no manuscript/ folder in the project"
+
+
+def test_output_over_a_source_is_refused(tmp_path):
+    project = make(tmp_path, "no-chapters")
+    (project / "manuscript" / "01.md").write_text("Text.\n", encoding="utf-8")
+    target = project / "manuscript" / "01.md"
+    result = run_cli("epub", project, "-o", target)
+    assert result.returncode == 1
+    assert "output file is one of the book's sources" in result.stderr
+    assert target.read_text(encoding="utf-8") == "Text.\n"
+
+
+def test_bom_and_crlf_simply_work(tmp_path):
+    project = tmp_path / "proj"
+    (project / "manuscript").mkdir(parents=True)
+    (project / "manuscript" / "book.yaml").write_bytes("\ufefftitle: T\r\nauthor: A\r\n".encode())
+    (project / "manuscript" / "01.md").write_bytes("\ufeff---\r\ntitle: One\r\n---\r\n\r\n\"Hi,\" she said.\r\n".encode())
+    result = run_cli("epub", project, "-o", tmp_path / "b.epub")
+    assert result.returncode == 0, result.stderr
+    import zipfile
+
+    page = zipfile.ZipFile(tmp_path / "b.epub").read("EPUB/chapter-001.xhtml").decode()
+    assert "Chapter 1: One" in page and "\u201cHi,\u201d she said." in page and "\r" not in page
