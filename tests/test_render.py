@@ -1,0 +1,164 @@
+"""Units: Markdown → clean XHTML, and a project folder → Book (ordering, front matter, titles)."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from bookmaker import xhtml
+from bookmaker.errors import BookmakerError
+from bookmaker.manuscript import load_book, natural_key
+from bookmaker.render import markdown_to_html, render_book
+
+
+def render(md: str, scene_breaks: bool = True) -> str:
+    warnings = []
+    ctx = xhtml.Context("t.md", lambda s: 1, lambda ref, line: f"images/{ref}", lambda href: None,
+                        lambda *a: warnings.append(a[2]))
+    el = xhtml.html_to_xhtml(markdown_to_html(md, scene_breaks), ctx)
+    xhtml.check_fragment_links(ctx)
+    return xhtml.inner_xml(el).strip()
+
+
+def assert_renders(md: str, expected: str) -> None:
+    got = render(md)
+    assert got == expected
+    etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{got}</div>')
+
+
+@pytest.mark.parametrize(("md", "expected"), [
+    ('"Hello," she said.', "<p>\u201cHello,\u201d she said.</p>"),
+    ("It's Jun's map.", "<p>It\u2019s Jun\u2019s map.</p>"),
+    ("Wait...", "<p>Wait\u2026</p>"),
+    ("one -- two --- three", "<p>one \u2013 two \u2014 three</p>"),
+    ("*thought* and **loud**", "<p><em>thought</em> and <strong>loud</strong></p>"),
+    ("a&nbsp;b &mdash; c &hellip;", "<p>a\u00a0b \u2014 c \u2026</p>"),
+])
+def test_typography(md, expected):
+    assert_renders(md, expected)
+
+
+@pytest.mark.parametrize("rule", ["* * *", "***", "---", "#"])
+def test_scene_breaks(rule):
+    assert_renders(f"Before.\n\n{rule}\n\nAfter.", '<p>Before.</p>\n<hr class="scene-break"/>\n<p>After.</p>')
+
+
+def test_footnotes_become_epub_popups():
+    got = render("Text.[^a]\n\n[^a]: The note.")
+    assert '<a id="fnref-1" href="#fn-1" class="noteref" epub:type="noteref" role="doc-noteref">1</a>' in got
+    assert '<aside id="fn-1" class="footnote" epub:type="footnote" role="doc-footnote">' in got
+    assert '<a class="footnote-number" href="#fnref-1">1.</a> The note.' in got
+
+
+def test_tables_definition_lists_attribute_lists():
+    got = render("| a | b |\n|---|---|\n| 1 | 2 |\n\nTerm\n:   Meaning\n\nA letter.\n{: .letter }")
+    assert "<table>" in got and "<td>1</td>" in got
+    assert "<dl>\n<dt>Term</dt>\n<dd>Meaning</dd>\n</dl>" in got
+    assert '<p class="letter">A letter.</p>' in got
+
+
+@pytest.mark.parametrize(("md", "expected"), [
+    ("<b>unclosed bold\n\nNext.", "<p><b>unclosed bold</b></p>\n<p>Next.</p>"),
+    ("<div>open block *md*\n\nAfter *it*.", "<div>open block *md*</div>\n\n<p>After <em>it</em>.</p>"),
+    ("x <span><p>block in inline</p></span> y", "<p>x <span><span>block in inline</span></span> y</p>"),
+    ("<ul>text<li>item</ul>", "<ul><li>text</li><li>item</li></ul>"),
+    ("<li>stray item</li>", "<div>stray item</div>"),
+])
+def test_raw_html_is_repaired(md, expected):
+    assert_renders(md, expected)
+
+
+@pytest.mark.parametrize(("md", "gone"), [
+    ("<script>alert(1)</script>", "script"),
+    ('<p onclick="x()">t</p>', "onclick"),
+    ("[x](javascript:alert(1))", "javascript"),
+    ('<iframe src="https://e.org"></iframe>', "iframe"),
+    ('<span style="background:url(https://e.org/x.png)">t</span>', "url("),
+    ('<svg><script>1</script></svg>', "svg"),
+])
+def test_hostile_html_is_removed(md, gone):
+    assert gone not in render(md)
+
+
+def test_control_characters_never_reach_the_xml():
+    got = render("bell\x07 and form\x0cfeed")
+    assert got == "<p>bell and formfeed</p>"
+
+
+def test_duplicate_ids_are_dropped():
+    got = render('<p id="x">a</p>\n\n<p id="x">b</p>')
+    assert got.count('id="x"') == 1
+
+
+def test_headings_in_a_chapter_sit_below_the_chapter_title():
+    ctx = xhtml.Context("t.md", lambda s: 1, lambda r, n: None, lambda h: None, lambda *a: None, heading_shift=1)
+    el = xhtml.html_to_xhtml(markdown_to_html("# Part\n\n## Sub"), ctx)
+    assert [xhtml.local(child) for child in el] == ["h2", "h3"]
+
+
+def test_natural_order():
+    names = ["10-x.md", "2-x.md", "1-x.md", "b.md", "a.md"]
+    assert sorted(names, key=natural_key) == ["1-x.md", "2-x.md", "10-x.md", "a.md", "b.md"]
+
+
+def project(tmp_path, book: str, chapters: dict[str, str]):
+    (tmp_path / "manuscript").mkdir()
+    (tmp_path / "manuscript" / "book.yaml").write_text(book, encoding="utf-8")
+    for name, text in chapters.items():
+        (tmp_path / "manuscript" / name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_chapters_in_natural_order_without_a_list(tmp_path):
+    book = load_book(project(tmp_path, "title: T\nauthor: A\n",
+                             {"10-c.md": "C", "2-b.md": "B", "1-a.md": "A"}))
+    assert [c.source.name for c in book.chapters] == ["1-a.md", "2-b.md", "10-c.md"]
+    assert [c.number for c in book.chapters] == [1, 2, 3]
+
+
+def test_chapters_in_listed_order(tmp_path):
+    book = load_book(project(tmp_path, "title: T\nauthor: A\nchapters: [b.md, a.md]\n", {"a.md": "A", "b.md": "B"}))
+    assert [c.source.name for c in book.chapters] == ["b.md", "a.md"]
+
+
+def test_title_fallbacks(tmp_path):
+    book = load_book(project(tmp_path, "title: T\nauthor: A\n", {
+        "1.md": "---\ntitle: From Front Matter\nsummary: S *x*\nnotes: N\nend_notes: E\n---\n\n# Heading Kept\n\nText.",
+        "2.md": "# From Heading\n\nText.",
+        "3.md": "Just text.",
+        "4.md": "#\n\nA scene break first, not a title.",
+    }))
+    one, two, three, four = book.chapters
+    assert (one.title, one.summary, one.notes, one.end_notes) == ("From Front Matter", "S *x*", "N", "E")
+    assert "# Heading Kept" in one.body
+    assert two.title == "From Heading" and "From Heading" not in two.body
+    assert three.title is None and four.title is None
+    pages = [p for p in render_book(book, jobs=1, cache=False).pages if p.kind == "chapter"]
+    assert [p.title for p in pages] == ["Chapter 1: From Front Matter", "Chapter 2: From Heading", "Chapter 3",
+                                        "Chapter 4"]
+
+
+def test_chapter_label_false_shows_titles_alone(tmp_path):
+    book = load_book(project(tmp_path, "title: T\nauthor: A\nchapter_label: false\n",
+                             {"1.md": "# Named\n\nx", "2.md": "untitled"}))
+    pages = [p for p in render_book(book, jobs=1, cache=False).pages if p.kind == "chapter"]
+    assert [p.title for p in pages] == ["Named", "Chapter 2"]
+    assert "Chapter 1" not in pages[0].body
+
+
+def test_tags_plain_list_and_groups(tmp_path):
+    book = load_book(project(tmp_path, "title: T\nauthor: A\ntags: [x, 'A & B', 2020]\n", {"1.md": "x"}))
+    assert book.metadata.tags == ((None, ("x", "A & B", "2020")),)
+    book = load_book(project(tmp_path / "g", "title: T\nauthor: [A, B]\ntags:\n  Z: [z]\n  A: a\n", {"1.md": "x"})
+                     if (tmp_path / "g").mkdir() is None else None)
+    assert book.metadata.tags == (("Z", ("z",)), ("A", ("a",)))
+    assert book.metadata.authors == ("A", "B") and book.metadata.author_line == "A and B"
+
+
+def test_alias_bomb_costs_nothing(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(20))
+    with pytest.raises(BookmakerError) as err:
+        load_book(project(tmp_path, "title: T\nauthor: A\n" + bomb, {"1.md": "x"}))
+    assert "unknown key 'a'" in str(err.value)
