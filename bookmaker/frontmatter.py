@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -35,7 +37,25 @@ def template_env() -> jinja2.Environment:
     env.filters["long_date"] = lambda d: f"{d.day} {MONTHS[d.month - 1]} {d.year}"
     env.filters["thousands"] = lambda n: f"{n:,}"
     env.filters["number"] = lambda n: f"{n:g}" if isinstance(n, float) else str(n)
+    env.filters["smart"] = smart
     return env
+
+
+@functools.lru_cache(maxsize=256)
+def smart(text: str) -> str:
+    """Plain text typeset like the book's text: curly quotes and apostrophes, dashes, ellipses.
+    For names and titles shown on pages; the metadata keeps exactly what the author wrote."""
+    from bookmaker.render import markdown_to_html
+
+    if not text:
+        return text
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = re.sub(r"([\\`*_{}\[\]#+!|-])", r"\\\1", escaped)
+    escaped = escaped.replace("\\-\\-", "--")  # keep dashes for smart punctuation
+    escaped = re.sub(r"^(\d+)\.", r"\1\\.", escaped)  # "1984. A Novel" is not a list
+    el = xhtml.html_to_xhtml(markdown_to_html(escaped.replace("\n", " ")),
+                             xhtml.Context("", lambda s: 1, lambda s, n: None, lambda h: None, lambda *a: None))
+    return " ".join(xhtml.text_of(el).split()) or text
 
 
 ENV = template_env()

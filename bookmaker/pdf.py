@@ -64,11 +64,13 @@ def heads_css(book: Book) -> str:
     Comes before print.css, so the theme's rules for opening and blank pages win, and a project's own
     print.css can change the heads.
     """
-    m = book.metadata
-    return (f"@page chapter:left {{ @top-left {{ content: {css_string(m.author_line)}; }} }}\n"
-            f"@page chapter-first:left {{ @top-left {{ content: {css_string(m.author_line)}; }} }}\n"
-            f"@page chapter:right {{ @top-right {{ content: {css_string(m.title)}; }} }}\n"
-            f"@page chapter-first:right {{ @top-right {{ content: {css_string(m.title)}; }} }}\n")
+    from bookmaker.frontmatter import smart
+
+    author, title = css_string(smart(book.metadata.author_line)), css_string(smart(book.metadata.title))
+    return (f"@page chapter:left {{ @top-left {{ content: {author}; }} }}\n"
+            f"@page chapter-first:left {{ @top-left {{ content: {author}; }} }}\n"
+            f"@page chapter:right {{ @top-right {{ content: {title}; }} }}\n"
+            f"@page chapter-first:right {{ @top-right {{ content: {title}; }} }}\n")
 
 
 def settings_css(book: Book) -> str:

@@ -304,7 +304,7 @@ def join(rendered: RenderedBook, front_pdf: bytes, front_height: float, front_li
         offset = len(writer.pages)
         first_pages[page.id] = offset
         writer.append(PdfReader(io.BytesIO(result.pdf)), import_outline=False)
-        writer.add_outline_item(page.title, offset, fit=Fit.xyz(0, height, 0))
+        writer.add_outline_item(title=page.title, page_number=offset, fit=Fit.xyz(0, height, 0))
         for name, (number, x, y) in result.anchors.items():
             anchors[name] = (offset + number, x, y, result.height)
         part_links += [(offset + number, rect, target, result.height) for number, rect, target in result.links]

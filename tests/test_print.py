@@ -1,0 +1,193 @@
+"""The print PDF, read back with pypdf (never with the code that made it)."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+
+import pypdf
+import pytest
+
+from conftest import copy_book, run_cli
+
+ROMAN = re.compile(r"^[ivxlc]+$")
+
+
+def reader(book) -> pypdf.PdfReader:
+    assert book.result.returncode == 0, book.result.stderr
+    return pypdf.PdfReader(book.epub)  # Built.epub holds the output path, here the PDF
+
+
+def lines(page) -> list[str]:
+    return [line.strip() for line in page.extract_text().splitlines() if line.strip()]
+
+
+def outline(r: pypdf.PdfReader) -> list[tuple[str, int]]:
+    return [(item.title, r.get_destination_page_number(item)) for item in r.outline]
+
+
+def letters(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text).lower() if c.isalnum())
+
+
+@pytest.mark.parametrize(("name", "size"), [("sample", (396, 612)), ("every-key", (396, 612)), ("plain", (432, 648))])
+def test_page_size_is_the_trim_size(built_pdfs, name, size):
+    r = reader(built_pdfs[name])
+    for page in r.pages:
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == size
+
+
+def test_outline_lists_front_matter_and_every_chapter_in_order(built_pdfs):
+    titles = [title for title, _ in outline(reader(built_pdfs["sample"]))]
+    assert titles == ["Title Page", "Copyright", "Dedication", "About This Story", "Contents",
+                      "Chapter 1: The Last Lamp on Gull Street", "Chapter 2: A Tide Table for Two",
+                      "Chapter 3: What the Almanac Said", "Chapter 4: Every Light on the Hill", "End Notes"]
+
+
+@pytest.mark.parametrize("name", ["sample", "every-key", "plain"])
+def test_every_font_is_embedded(built_pdfs, name):
+    r = reader(built_pdfs[name])
+    seen = 0
+    for page in r.pages:
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for font in fonts.values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                descriptor = descendant.get_object().get("/FontDescriptor")
+                if descriptor is None:
+                    continue
+                descriptor = descriptor.get_object()
+                assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), font.get("/BaseFont")
+                seen += 1
+    assert seen > 0
+
+
+def chapter_starts(r) -> dict[str, int]:
+    return {title: index for title, index in outline(r) if title.startswith("Chapter") or title == "End Notes"}
+
+
+@pytest.mark.parametrize("name", ["sample", "every-key", "plain"])
+def test_chapters_open_on_right_hand_pages_without_furniture(built_pdfs, name):
+    r = reader(built_pdfs[name])
+    for title, index in chapter_starts(r).items():
+        assert (index + 1) % 2 == 1, f"{title} starts on page {index + 1}, a left-hand page"
+        text = lines(r.pages[index])
+        assert not re.fullmatch(r"\d+|[ivxlc]+", text[-1]), f"{title}: opening page shows a page number"
+
+
+def test_body_pages_carry_page_numbers_and_running_heads(built_pdfs):
+    r = reader(built_pdfs["sample"])
+    starts = sorted(chapter_starts(r).values())
+    first = starts[0]
+    for index in range(first, len(r.pages)):
+        text = lines(r.pages[index])
+        if index in starts or not text:
+            continue  # an opening page or a blank page
+        assert text[-1] == str(index - first + 1), f"page {index + 1}: {text[-2:]}"
+        head = "Wren Halloway" if (index + 1) % 2 == 0 else "The Lamplighter’s Almanac"
+        assert text[-2] == head or text[0] == head, f"page {index + 1}: no running head ({text[:1]}, {text[-2:]})"
+
+
+def test_front_matter_is_numbered_in_roman(built_pdfs):
+    r = reader(built_pdfs["sample"])
+    first = min(chapter_starts(r).values())
+    numbers = [lines(p)[-1] for p in r.pages[2:first] if lines(p) and ROMAN.match(lines(p)[-1])]
+    assert numbers and numbers == sorted(numbers, key=lambda n: "i ii iii iv v vi vii viii ix x".split().index(n))
+
+
+def test_contents_page_numbers_match_where_chapters_start(built_pdfs):
+    r = reader(built_pdfs["sample"])
+    starts = chapter_starts(r)
+    first = min(starts.values())
+    contents = dict(outline(r))["Contents"]
+    entries = {}
+    for line in lines(r.pages[contents]):
+        match = re.match(r"^(.*?)[ .]*?\s*(\d+)$", line)
+        if match and "." in line:
+            entries[match.group(1).rstrip(" .")] = int(match.group(2))
+    assert entries, lines(r.pages[contents])
+    for title, index in starts.items():
+        assert entries[title] == index - first + 1, title
+
+
+def test_every_source_paragraph_is_there_in_order(built_pdfs):
+    book = built_pdfs["sample"]
+    r = reader(book)
+    text = letters(" ".join(page.extract_text() for page in r.pages))
+    position = 0
+    for source in sorted((book.project / "manuscript").glob("*.md")):
+        body = re.sub(r"\A---\n.*?\n---\n", "", source.read_text(encoding="utf-8"), flags=re.S)
+        for para in re.split(r"\n\s*\n", body):
+            para = para.strip()
+            if not para or para.startswith(("#", "[^", "|", "!", ":")) or "{:" in para or "\n:" in para:
+                continue
+            plain = letters(re.sub(r"\[\^\w+\]|\*|<[^>]+>|--+|\.\.\.", "", para))[:50]
+            if not plain:
+                continue
+            found = text.find(plain, position)
+            assert found >= 0, f"{source.name}: missing or out of order: {para[:70]}"
+            position = found
+
+
+def test_footnote_sits_on_the_page_that_calls_it(built_pdfs):
+    r = reader(built_pdfs["sample"])
+    for page in r.pages:
+        text = page.extract_text()
+        if "The Society’s letters always say" in text:
+            assert "survey of the Almanac’s shoreline" in text
+            return
+    pytest.fail("footnote text not found")
+
+
+def test_pdf_metadata(built_pdfs):
+    r = reader(built_pdfs["every-key"])
+    meta = r.metadata
+    assert meta["/Title"] == "The Clockmaker's Apprentice"
+    assert meta["/Author"] == "Iris Vantongeren and Paz Okonjo-Reyes"
+    assert meta["/Subject"].startswith("A clockmaker’s apprentice")
+    assert "Tea & Sympathy" in meta["/Keywords"] and "Original Work" in meta["/Keywords"]
+    assert r.trailer["/Root"]["/Lang"] == "en-GB"
+
+
+def test_parallel_layout_gives_the_same_pages_as_one_document(tmp_path):
+    from bookmaker.manuscript import load_book
+    from bookmaker.pdf import pdf_bytes
+    from bookmaker.render import render_book
+
+    rendered = render_book(load_book(copy_book("sample", tmp_path / "s")), jobs=1, cache=False)
+    single, _ = pdf_bytes(rendered, jobs=0, cache=False)
+    parallel, _ = pdf_bytes(rendered, jobs=2, cache=False)
+    one, two = pypdf.PdfReader(io.BytesIO(single)), pypdf.PdfReader(io.BytesIO(parallel))
+    assert len(one.pages) == len(two.pages)
+    assert [p.extract_text() for p in one.pages] == [p.extract_text() for p in two.pages]
+    assert outline(one) == outline(two)
+    links = lambda r: sum(len(p.get("/Annots", [])) for p in r.pages)  # noqa: E731
+    assert links(one) == links(two) > 0
+    for key in ("/Title", "/Author", "/Subject", "/Keywords"):
+        assert one.metadata.get(key) == two.metadata.get(key)
+
+
+def test_cache_never_changes_the_bytes(tmp_path):
+    from bookmaker.manuscript import load_book
+    from bookmaker.pdf import pdf_bytes
+    from bookmaker.render import render_book
+
+    rendered = render_book(load_book(copy_book("every-key", tmp_path / "k")), jobs=1, cache=False)
+    cold, _ = pdf_bytes(rendered, jobs=2, cache=False)
+    first, _ = pdf_bytes(rendered, jobs=2, cache=True)
+    warm, _ = pdf_bytes(rendered, jobs=2, cache=True)
+    assert cold == first == warm
+
+
+@pytest.mark.parametrize("variant", ["pdf/a-3b", "pdf/ua-1"])
+def test_variants(tmp_path, variant):
+    project = copy_book("plain", tmp_path / "p")
+    out = tmp_path / "v.pdf"
+    result = run_cli("pdf", project, "-o", out, "--variant", variant)
+    assert result.returncode == 0, result.stderr
+    r = pypdf.PdfReader(out)
+    if variant == "pdf/a-3b":
+        assert b"pdfaid" in r.trailer["/Root"]["/Metadata"].get_object().get_data()
+    else:
+        assert "/StructTreeRoot" in r.trailer["/Root"] and r.trailer["/Root"]["/MarkInfo"]["/Marked"]
