@@ -1,11 +1,11 @@
-"""The command line: parse options, call the library, print problems. The only module that imports typer."""
+"""The command line: parse options, call the library, print problems. The only module that imports typer.
+
+Exit codes: 0 success; 1 the book has errors (or a build failed); 2 the command was used wrongly.
+"""
 
 from __future__ import annotations
 
-import os
-import re
 import sys
-import unicodedata
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,23 +13,29 @@ from typing import Annotated, Optional
 import typer
 
 from bookmaker import __version__
-from bookmaker.errors import BookmakerError, Problem
+from bookmaker.builds import default_output, slug  # noqa: F401  (slug: kept for library users)
+from bookmaker.errors import BookmakerError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compile a folder of Markdown chapters into an EPUB 3 and a print-ready PDF.")
 
 ProjectArg = Annotated[str, typer.Argument(help="The project folder (holding manuscript/).", show_default=True)]
 OutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the file.")]
+JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", min=0,
+                                                help="Worker processes (default: all cores; 0: one document, "
+                                                     "one process).")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Render and lay out everything again.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and the outputs.")]
 
 
-def slug(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    ascii_title = re.sub(r"['\u2019]", "", ascii_title)  # "Lamplighter's" -> "lamplighters"
-    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80] or "book"
+class Format(str, Enum):
+    epub = "epub"
+    pdf = "pdf"
 
 
-def default_output(project: str, title: str, ext: str) -> Path:
-    return Path(project) / "dist" / f"{slug(title)}.{ext}"
+class Variant(str, Enum):
+    pdf_a_3b = "pdf/a-3b"
+    pdf_ua_1 = "pdf/ua-1"
 
 
 def report(problems, stream=None) -> None:
@@ -38,52 +44,121 @@ def report(problems, stream=None) -> None:
         print(str(problem), file=stream)
 
 
-def fail(exc: BookmakerError) -> None:
-    report(exc.problems)
-    raise typer.Exit(1)
+class Progress:
+    """Stage messages on stderr: one live line on a terminal, plain lines in CI logs, none when quiet."""
+
+    def __init__(self, quiet: bool = False, plain_lines: bool = True):
+        self.quiet = quiet
+        self.live = sys.stderr.isatty()
+        self.plain_lines = plain_lines
+        self.width = 0
+
+    def __call__(self, message: str) -> None:
+        if self.quiet or not (self.live or self.plain_lines):
+            return
+        if self.live:
+            line = f"bookmaker: {message}"
+            sys.stderr.write("\r" + line.ljust(self.width))
+            self.width = len(line)
+            sys.stderr.flush()
+        else:
+            print(f"bookmaker: {message}", file=sys.stderr)
+
+    def done(self) -> None:
+        if self.live and self.width and not self.quiet:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            self.width = 0
 
 
-class Variant(str, Enum):
-    pdf_a_3b = "pdf/a-3b"
-    pdf_ua_1 = "pdf/ua-1"
+def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_cache: bool, quiet: bool,
+              variant: str | None = None) -> None:
+    from bookmaker.builds import render, write_format
+
+    # Only on a terminal: scripts read these commands' stderr for problems alone.
+    progress = Progress(quiet, plain_lines=False)
+    try:
+        rendered = render(project, jobs, not no_cache, progress)
+    except BookmakerError as exc:
+        progress.done()
+        report(exc.problems)
+        raise typer.Exit(1) from None
+    progress.done()
+    report(rendered.warnings)
+    out = output or default_output(project, rendered.book, fmt)
+    outcome = write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
+    progress.done()
+    if not outcome.ok:
+        report(outcome.problems)
+        raise typer.Exit(1)
+    print(outcome.path)
 
 
 @app.command()
-def epub(project: ProjectArg = ".", output: OutputOpt = None) -> None:
+def epub(project: ProjectArg = ".", output: OutputOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False,
+         quiet: QuietOpt = False) -> None:
     """Build the EPUB 3 (default: PROJECT/dist/<title>.epub)."""
-    from bookmaker.epub import write_epub
-    from bookmaker.manuscript import load_book
-    from bookmaker.render import render_book
-
-    try:
-        book = load_book(project)
-        out = output or default_output(project, book.metadata.title, "epub")
-        rendered = render_book(book)
-        report(rendered.warnings)
-        write_epub(rendered, out, str(out))
-    except BookmakerError as exc:
-        fail(exc)
-    print(out)
+    build_one(project, "epub", output, jobs, no_cache, quiet)
 
 
 @app.command()
 def pdf(project: ProjectArg = ".", output: OutputOpt = None,
         variant: Annotated[Optional[Variant], typer.Option(help="A PDF variant for archives or accessibility.")] = None,
-        ) -> None:
+        jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False) -> None:
     """Build the print PDF (default: PROJECT/dist/<title>.pdf)."""
-    from bookmaker.manuscript import load_book
-    from bookmaker.pdf import write_pdf
-    from bookmaker.render import render_book
+    build_one(project, "pdf", output, jobs, no_cache, quiet, variant.value if variant else None)
+
+
+@app.command()
+def build(project: ProjectArg = ".",
+          format: Annotated[Optional[list[Format]], typer.Option("--format", "-f", help="Only this format "
+                                                                 "(repeatable). Default: book.yaml's formats.")] = None,
+          jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False) -> None:
+    """Build every format the project asks for into PROJECT/dist/."""
+    from bookmaker.builds import build as build_all
+
+    progress = Progress(quiet)
+    formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
+    try:
+        rendered, outcomes = build_all(project, formats, jobs, not no_cache, progress)
+    except BookmakerError as exc:
+        progress.done()
+        report(exc.problems)
+        raise typer.Exit(1) from None
+    progress.done()
+    report(rendered.warnings)
+    failed = False
+    for outcome in outcomes:
+        if outcome.ok:
+            print(outcome.path)
+        else:
+            failed = True
+            report(outcome.problems)
+            print(f"bookmaker: the {outcome.format.upper()} was not built", file=sys.stderr)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(project: ProjectArg = ".") -> None:
+    """Words and estimated reading time, per chapter and in total."""
+    from bookmaker.stats import stats_table
 
     try:
-        book = load_book(project)
-        out = output or default_output(project, book.metadata.title, "pdf")
-        rendered = render_book(book)
-        report(rendered.warnings)
-        write_pdf(rendered, out, str(out), variant=variant.value if variant else None)
+        print(stats_table(project))
     except BookmakerError as exc:
-        fail(exc)
-    print(out)
+        report(exc.problems)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def watch(project: ProjectArg = ".",
+          format: Annotated[Optional[list[Format]], typer.Option("--format", "-f", help="Only this format.")] = None,
+          jobs: JobsOpt = None) -> None:
+    """Rebuild whenever a file of the book changes (Ctrl-C to stop)."""
+    from bookmaker.watching import watch as watch_project
+
+    formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
+    watch_project(project, formats, jobs, report)
 
 
 def version_callback(value: bool) -> None:

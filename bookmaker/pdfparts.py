@@ -248,7 +248,7 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
         results[result.index] = result
         cache.store(keys[result.index], result)
         problems.extend(result.problems)
-        say(f"laid out {len(results)} of {len(flow)} chapters")
+        say(f"laid out {len(results)} of {len(flow)} sections")
 
     fresh = [PartJob(i, htmls[i], None) for i in range(len(flow)) if cached_pages[i] is None]
     run_jobs(fresh, counts, setup, workers, done)
