@@ -45,13 +45,22 @@ def font_faces() -> str:
     """
     import fontpkg_spectral
 
-    files = Path(fontpkg_spectral.ROOT) / "files"
     faces = []
     for name, style, weight in FACES:
-        url = (files / f"Spectral-{name}.ttf").as_uri()
+        url = f"{SCHEME}fonts/Spectral-{name}.ttf"
         faces.append(f'@font-face {{ font-family: "Spectral"; src: url("{url}"); '
                      f"font-style: {style}; font-weight: {weight}; }}")
     return "\n".join(faces)
+
+
+SCHEME = "bookmaker:"  # the book's files, named the same in every folder and on every machine
+
+
+def font_files() -> dict[str, Path]:
+    import fontpkg_spectral
+
+    files = Path(fontpkg_spectral.ROOT) / "files"
+    return {f"{SCHEME}fonts/Spectral-{name}.ttf": files / f"Spectral-{name}.ttf" for name, _, _ in FACES}
 
 
 def css_string(text: str) -> str:
@@ -90,23 +99,21 @@ class LayoutSetup:
 
     stylesheets: tuple[str, ...]
     base_url: str
-    allowed: frozenset[str]
+    files: tuple[tuple[str, Path], ...]  # bookmaker: URL -> file; nothing else can be fetched
     style_path: str
 
 
 def layout_setup(rendered: RenderedBook) -> LayoutSetup:
     book = rendered.book
-    faces = font_faces()
-    allowed = {a.source.as_uri() for a in rendered.assets}
-    allowed |= set(re.findall(r'url\("(file:[^"]+)"\)', faces))
-    sheets = (faces, heads_css(book), stylesheet(book, "print.css"), settings_css(book))
-    return LayoutSetup(sheets, book.root.as_uri() + "/", frozenset(allowed),
-                       book.display(book.root / "styles" / "print.css"))
+    files = {SCHEME + a.href: a.source for a in rendered.assets} | font_files()
+    sheets = (font_faces(), heads_css(book), stylesheet(book, "print.css"), settings_css(book))
+    # Image and font URLs (and so WeasyPrint's names for them) must not depend on where the book is.
+    return LayoutSetup(sheets, SCHEME, tuple(sorted(files.items())), book.display(book.root / "styles" / "print.css"))
 
 
 def page_divs(rendered: RenderedBook) -> list[tuple[Page, object]]:
     """Each page as an HTML <div>, ready to be put in a layout document."""
-    assets = {a.href: a.source.as_uri() for a in rendered.assets}
+    assets = {a.href: SCHEME + a.href for a in rendered.assets}
     files = {p.file_name: p.id for p in rendered.pages}
     chapters = [p for p in rendered.pages if p.kind == "chapter"]
     out = []
@@ -249,17 +256,20 @@ def captured_weasyprint_logs(records: list):
         logger.propagate = old_propagate
 
 
-def make_fetcher(allowed: frozenset[str]):
+def make_fetcher(files: tuple[tuple[str, Path], ...]):
     """Only the files the book is made of: no network, nothing else on the disk."""
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    known = dict(files)
 
     class BookFetcher(URLFetcher):
         def fetch(self, url, headers=None):
-            if url.split("?")[0] not in allowed:
+            path = known.get(url.split("?")[0])
+            if path is None:
                 raise ValueError(f"not part of the book: {url}")
-            return super().fetch(url, headers)
+            return URLFetcherResponse(url, body=path.read_bytes())
 
-    return BookFetcher(allowed_protocols={"file"})
+    return BookFetcher(allowed_protocols=set())
 
 
 def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
@@ -268,7 +278,7 @@ def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    fetcher = make_fetcher(setup.allowed)
+    fetcher = make_fetcher(setup.files)
     with captured_weasyprint_logs(records):
         sheets = [CSS(string=text, font_config=fonts, url_fetcher=fetcher)
                   for text in (*setup.stylesheets, extra_css) if text]

@@ -1,0 +1,113 @@
+"""The command line as authors and CI use it: every command and flag, exit codes, outputs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import copy_book, run_cli
+
+
+@pytest.fixture
+def project(tmp_path):
+    return copy_book("every-key", tmp_path / "book")
+
+
+def test_version():
+    result = run_cli("--version")
+    assert result.returncode == 0 and re.fullmatch(r"bookmaker \d+\.\d+\.\d+\S*\n", result.stdout)
+
+
+def test_help_lists_every_command():
+    result = run_cli("--help")
+    for command in ("epub", "pdf", "build", "stats", "watch"):
+        assert command in result.stdout
+
+
+def test_usage_errors_exit_2(project):
+    assert run_cli("frobnicate").returncode == 2
+    assert run_cli("build", project, "--format", "mobi").returncode == 2
+    assert run_cli("pdf", project, "--variant", "pdf/x").returncode == 2
+    assert run_cli("epub", project, "--jobs", "-1").returncode == 2
+
+
+def test_default_output_is_in_dist_named_after_the_title(project):
+    result = run_cli("epub", project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(project / "dist" / "the-clockmakers-apprentice.epub")
+    assert (project / "dist" / "the-clockmakers-apprentice.epub").is_file()
+
+
+def test_build_makes_every_format_and_names_them(project):
+    result = run_cli("build", project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(project / "dist" / "the-clockmakers-apprentice.epub"),
+                                     str(project / "dist" / "the-clockmakers-apprentice.pdf")]
+    assert "bookmaker: rendering 2 chapters" in result.stderr  # plain progress lines when not a terminal
+
+
+def test_build_format_and_quiet(project):
+    result = run_cli("build", project, "--format", "pdf", "--quiet")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.strip().endswith(".pdf") and not (project / "dist" / "the-clockmakers-apprentice.epub").exists()
+
+
+def test_build_follows_formats_in_book_yaml(project):
+    yaml = project / "manuscript" / "book.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace("formats: [epub, pdf]", "formats: [epub]"),
+                    encoding="utf-8")
+    result = run_cli("build", project, "-q")
+    assert result.returncode == 0 and [p.suffix for p in (project / "dist").iterdir()] == [".epub"]
+
+
+def test_build_with_errors_exits_1_and_writes_nothing(project):
+    (project / "manuscript" / "two.md").write_text("![gone](nope.png)\n", encoding="utf-8")
+    result = run_cli("build", project)
+    assert result.returncode == 1
+    assert f"{project}/manuscript/two.md:1: image 'nope.png' not found" in result.stderr
+    assert not (project / "dist").exists() or not any((project / "dist").iterdir())
+
+
+def test_epub_and_pdf_keep_stderr_for_problems(project):
+    for command in ("epub", "pdf"):
+        result = run_cli(command, project, "-o", project / f"x.{command}")
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_stats(project):
+    result = run_cli("stats", project)
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["#", "Chapter", "Words", "Reading", "time"]
+    assert any(line.split()[:4] == ["1", "Chapter", "1:", "Wound"] for line in lines)
+    total = [line for line in lines if "Total" in line][0]
+    assert re.search(r"Total\s+\d+\s+\d+ min", total)
+
+
+def test_watch_rebuilds_on_save(project):
+    proc = subprocess.Popen([sys.executable, "-m", "bookmaker", "watch", str(project), "--format", "epub"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        deadline = time.time() + 60
+        while not any("watching" in line for line in seen) and time.time() < deadline:
+            time.sleep(0.1)
+        chapter = project / "manuscript" / "two.md"
+        chapter.write_text(chapter.read_text(encoding="utf-8") + "\nA new line.\n", encoding="utf-8")
+        while not any("changed: manuscript/two.md" in line for line in seen) and time.time() < deadline:
+            time.sleep(0.1)
+        while sum("rebuilt in" in line for line in seen) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    text = "".join(seen)
+    assert "changed: manuscript/two.md" in text, text
+    assert text.count("rebuilt in") >= 2, text
