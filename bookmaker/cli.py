@@ -138,6 +138,53 @@ def build(project: ProjectArg = ".",
         raise typer.Exit(1)
 
 
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def check(project: ProjectArg = ".",
+          strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
+          epubcheck: Annotated[bool, typer.Option("--epubcheck", help="Also build the EPUB in a temporary folder "
+                                                  "and validate it with EPUBCheck (needs Java).")] = False,
+          format: Annotated[ReportFormat, typer.Option("--format", help="text lines, or one JSON report.")]
+          = ReportFormat.text) -> None:
+    """Check the book without building it: errors, and what an editor would point out."""
+    from bookmaker.check import check as check_project
+    from bookmaker.check import json_report
+
+    problems = check_project(project, epubcheck)
+    errors = [p for p in problems if p.severity == "error"]
+    failed = bool(errors) or (strict and bool(problems))
+    if format == ReportFormat.json:
+        print(json_report(project, problems, strict))
+    else:
+        report(problems, sys.stdout)
+        warnings = len(problems) - len(errors)
+        print(f"bookmaker: {len(errors)} error(s), {warnings} warning(s)" + (" (--strict)" if strict else ""),
+              file=sys.stderr)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def new(path: Annotated[str, typer.Argument(help="The folder to create.")],
+        pip_spec: Annotated[Optional[str], typer.Option("--pip-spec", help="What the CI workflow installs "
+                                                        "(default: this bookmaker's version from PyPI; give a git "
+                                                        "URL or a wheel to pin another).")] = None) -> None:
+    """Start a new book: book.yaml, two chapters, .gitignore and a CI workflow that publishes it."""
+    from bookmaker.scaffold import new_project
+
+    try:
+        made = new_project(path, pip_spec)
+    except BookmakerError as exc:
+        report(exc.problems)
+        raise typer.Exit(1) from None
+    for file in made:
+        print(file)
+
+
 @app.command()
 def stats(project: ProjectArg = ".") -> None:
     """Words and estimated reading time, per chapter and in total."""

