@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from bookmaker import __version__, xhtml
+from bookmaker import code_version, xhtml
 from bookmaker.errors import Problem, Problems
 from bookmaker.model import Asset, Book, Chapter
 
@@ -100,7 +100,7 @@ def cache_dir() -> Path:
 def cache_key(book: Book, chapter: Chapter) -> str:
     """Everything a chapter's XHTML depends on: its text, its place, the other chapters' names."""
     digest = hashlib.sha256()
-    parts = [__version__, str(book.root), book.display_root, chapter.display_path, str(chapter.number),
+    parts = [code_version(), str(book.root), book.display_root, chapter.display_path, str(chapter.number),
              str(chapter.body_line), chapter.title or "", chapter.body, chapter.summary or "", chapter.notes or "",
              chapter.end_notes or "", str(chapter.source.parent)]
     parts += [str(c.source) for c in book.chapters]

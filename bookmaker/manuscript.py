@@ -95,6 +95,10 @@ def load_book(project: str | os.PathLike = ".") -> Book:
     cover_ref = r.text("cover")
     if cover_ref:
         cover = resolve_image(root, manuscript, cover_ref, shown_yaml, r.line("cover"), problems, display_root)
+        if cover is not None and cover.width and (cover.width < 625 or cover.height < 1000):
+            problems.error(shown_yaml, r.line("cover"), f"cover is {cover.width}x{cover.height} pixels: stores need "
+                           "at least 625x1000 (1600x2560 is ideal)", "cover-too-small")
+            cover = None
     metadata = Metadata(
         title=title or "",
         subtitle=r.text("subtitle"),

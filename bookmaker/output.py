@@ -27,6 +27,9 @@ def check_output(out: Path, shown: str, sources) -> None:
 def atomic_path(out: Path, shown: str) -> Iterator[Path]:
     """Yields a temporary path; on success it replaces `out`, on failure it is removed."""
     folder = out.parent
+    blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise BookmakerError([Problem(shown, 1, f"cannot write here: {blocking} is a file, not a folder")])
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bookmaker import __version__
+from bookmaker import code_version
 from bookmaker import pdf as P
 from bookmaker.errors import Problem
 from bookmaker.model import RenderedBook
@@ -161,7 +161,7 @@ class PartCache:
 
     @staticmethod
     def key(html: str, setup: P.LayoutSetup) -> str:
-        digest = hashlib.sha256(__version__.encode())
+        digest = hashlib.sha256(code_version().encode())
         for text in (html, *setup.stylesheets):
             digest.update(b"\0" + text.encode())
         return digest.hexdigest()

@@ -193,7 +193,12 @@ class PageRenderer:
         if not markdown_text:
             return None
         self.ctx.heading_shift = heading_shift
-        return xhtml.html_to_xhtml(markdown_to_html(markdown_text, scene_breaks), self.ctx)
+        try:
+            return xhtml.html_to_xhtml(markdown_to_html(markdown_text, scene_breaks), self.ctx)
+        except RecursionError:
+            self.problems.error(self.shown, self.first_line, "lists, quotes or HTML are nested too deeply to "
+                                "typeset (hundreds of levels); flatten them", "too-deep")
+            return None
 
     def inline(self, text: str):
         """A title: smart punctuation and emphasis, no block structure."""

@@ -121,9 +121,14 @@ def html_to_xhtml(html: str, ctx: Context):
     return root
 
 
+MAX_DEPTH = 100  # e-readers' XML parsers refuse documents nested much deeper (libxml2: 256)
+
+
 class Builder:
     def __init__(self, ctx: Context):
         self.ctx = ctx
+        self.depth = 0
+        self.flattened = False
 
     def warn(self, message: str, needle: str = "", code: str = "") -> None:
         self.ctx.warn(self.ctx.where, self.ctx.line_of(needle) if needle else self.ctx.line_of(""), message, code)
@@ -186,6 +191,13 @@ class Builder:
         if tag == "img":
             self.image(src, dst)
             return
+        if self.depth >= MAX_DEPTH:
+            if not self.flattened:
+                self.flattened = True
+                self.warn(f"quotes, lists or HTML nested more than {MAX_DEPTH} levels deep were flattened",
+                          code="too-deep")
+            self.children(src, dst, phrasing, in_link)
+            return
         el = self.append(dst, tag)
         if el.getparent() is None:
             return
@@ -194,7 +206,11 @@ class Builder:
             return
         child_phrasing = (phrasing and tag in TRANSPARENT) or tag in PHRASING_PARENTS or (
             phrasing and tag in PHRASING)
-        self.children(src, el, child_phrasing, in_link or tag == "a")
+        self.depth += 1
+        try:
+            self.children(src, el, child_phrasing, in_link or tag == "a")
+        finally:
+            self.depth -= 1
         if tag[0] == "h" and tag[1:].isdigit() and self.ctx.heading_shift:
             el.tag = q(f"h{min(6, int(tag[1:]) + self.ctx.heading_shift)}")
 

@@ -91,6 +91,15 @@ CASES = {
     "image-not-image": (OK, {"01-a.md": "Text.\n\n![alt](images/fake.png)\n"}, "fake",
                         "manuscript/01-a.md:3: image 'images/fake.png' is not a PNG, JPEG, GIF, WebP or SVG image"),
     "cover-missing": (OK + "cover: images/c.png\n", CH, None, "manuscript/book.yaml:3: image 'images/c.png' not found"),
+    "cover-too-small": (OK + "cover: images/c.png\n", CH, "small-cover",
+                        "manuscript/book.yaml:3: cover is 300x400 pixels: stores need at least 625x1000 (1600x2560 is ideal)"),
+    "nested-too-deep": (OK, {"01-a.md": "Start.\n\n" + "".join("    " * i + "- item\n" for i in range(400))}, None,
+                        "manuscript/01-a.md:1: lists, quotes or HTML are nested too deeply to typeset (hundreds of "
+                        "levels); flatten them"),
+    "chapter-50mb": (OK, CH, "huge", "manuscript/02-huge.md:1: file is 50.0 MB, over the 20 MB limit for one chapter "
+                     "(set BOOKMAKER_MAX_CHAPTER_MB to raise it)"),
+    "chapter-is-folder": (OK + "chapters: [01-a.md, folder.md]\n", CH, "folder",
+                          "manuscript/book.yaml:3: chapter file 'folder.md' not found in manuscript/"),
     "raw-img-missing": (OK, {"01-a.md": "Text.\n\nSee <img src=\"images/gone.jpg\" alt=\"x\"> here.\n"}, None,
                         "manuscript/01-a.md:3: image 'images/gone.jpg' not found"),
 }
@@ -110,6 +119,13 @@ def make(tmp_path: Path, name: str) -> Path:
     elif extra == "symlink":
         (manuscript / "images").mkdir()
         (manuscript / "images" / "link.png").symlink_to(png(tmp_path / "elsewhere.png", 10, 10))
+    elif extra == "small-cover":
+        png(manuscript / "images" / "c.png", 300, 400)
+    elif extra == "huge":
+        with (manuscript / "02-huge.md").open("wb") as handle:
+            handle.write(b"word " * (10 * 1024 * 1024))
+    elif extra == "folder":
+        (manuscript / "folder.md").mkdir()
     elif extra == "fake":
         (manuscript / "images").mkdir()
         (manuscript / "images" / "fake.png").write_text("this is text, not a picture")
@@ -190,3 +206,25 @@ def test_bom_and_crlf_simply_work(tmp_path):
 
     page = zipfile.ZipFile(tmp_path / "b.epub").read("EPUB/chapter-001.xhtml").decode()
     assert "Chapter 1: One" in page and "\u201cHi,\u201d she said." in page and "\r" not in page
+
+
+def test_output_folder_that_cannot_be_made(tmp_path):
+    project = make(tmp_path, "no-chapters")
+    (project / "manuscript" / "01.md").write_text("Text.\n", encoding="utf-8")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_cli("epub", project, "-o", blocker / "book.epub")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"{blocker}/book.epub:1: cannot write here: {blocker} is a file, not a folder"
+
+
+def test_deep_quotes_and_html_are_flattened_and_the_book_stays_valid(tmp_path):
+    project = make(tmp_path, "no-chapters")
+    (project / "manuscript" / "01.md").write_text(">" * 3000 + " deep\n\n" + "<div>" * 3000 + "x" + "</div>" * 3000,
+                                                   encoding="utf-8")
+    result = run_cli("epub", project, "-o", tmp_path / "deep.epub")
+    assert result.returncode == 0, result.stderr
+    assert "warning: quotes, lists or HTML nested more than 100 levels deep were flattened" in result.stderr
+    from conftest import epubcheck
+
+    assert epubcheck(tmp_path / "deep.epub")["checker"]["nError"] == 0
