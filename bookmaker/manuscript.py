@@ -175,11 +175,14 @@ def load_chapter(path: Path, shown: str, number: int, problems: Problems) -> Cha
     lines = text.split("\n")
     fields: dict = {}
     body_start = 0
-    if lines and FENCE_RE.match(lines[0]):
+    end = None
+    # Front matter starts with its keys on the next line; '---' and then a blank line is a scene break.
+    if lines and FENCE_RE.match(lines[0]) and len(lines) > 1 and lines[1].strip():
         end = next((i for i in range(1, len(lines)) if FENCE_END_RE.match(lines[i])), None)
         if end is None:
             problems.error(shown, 1, "front matter is not closed: add a line with --- after it")
             return None
+    if end is not None:
         try:
             doc = parse_yaml("\n".join(lines[1:end]), shown, first_line=2)
         except BookmakerError as exc:

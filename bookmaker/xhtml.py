@@ -147,9 +147,10 @@ class Builder:
         if rule and text.strip():
             if rule[1] is None:
                 return
-            wrapper = self.append(dst, rule[1])
-            wrapper.text = text
+            self.text(self.append(dst, rule[1]), text)  # table > tr > td: wrap until text is allowed
             return
+        if rule:
+            return  # whitespace between rows or items carries nothing
         if len(dst):
             dst[-1].tail = (dst[-1].tail or "") + text
         else:

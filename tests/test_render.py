@@ -53,7 +53,7 @@ def test_footnotes_become_epub_popups():
 def test_tables_definition_lists_attribute_lists():
     got = render("| a | b |\n|---|---|\n| 1 | 2 |\n\nTerm\n:   Meaning\n\nA letter.\n{: .letter }")
     assert "<table>" in got and "<td>1</td>" in got
-    assert "<dl>\n<dt>Term</dt>\n<dd>Meaning</dd>\n</dl>" in got
+    assert "<dl><dt>Term</dt><dd>Meaning</dd></dl>" in got
     assert '<p class="letter">A letter.</p>' in got
 
 
@@ -63,6 +63,7 @@ def test_tables_definition_lists_attribute_lists():
     ("x <span><p>block in inline</p></span> y", "<p>x <span><span>block in inline</span></span> y</p>"),
     ("<ul>text<li>item</ul>", "<ul><li>text</li><li>item</li></ul>"),
     ("<li>stray item</li>", "<div>stray item</div>"),
+    ("<table>bare text</table>", "<table><tr><td>bare text</td></tr></table>"),
 ])
 def test_raw_html_is_repaired(md, expected):
     assert_renders(md, expected)
