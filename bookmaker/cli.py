@@ -70,19 +70,24 @@ class Progress:
             self.width = 0
 
 
+def or_exit(step, progress: Progress):
+    """Run a step of the build; on bad input print its problems and exit 1 (the one place that does)."""
+    try:
+        return step()
+    except BookmakerError as exc:
+        report(exc.problems)
+        raise typer.Exit(1) from None
+    finally:
+        progress.done()
+
+
 def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_cache: bool, quiet: bool,
               variant: str | None = None) -> None:
     from bookmaker.builds import render, write_format
 
     # Only on a terminal: scripts read these commands' stderr for problems alone.
     progress = Progress(quiet, plain_lines=False)
-    try:
-        rendered = render(project, jobs, not no_cache, progress)
-    except BookmakerError as exc:
-        progress.done()
-        report(exc.problems)
-        raise typer.Exit(1) from None
-    progress.done()
+    rendered = or_exit(lambda: render(project, jobs, not no_cache, progress), progress)
     report(rendered.warnings)
     out = output or default_output(project, rendered.book, fmt)
     outcome = write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
@@ -118,13 +123,7 @@ def build(project: ProjectArg = ".",
 
     progress = Progress(quiet)
     formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
-    try:
-        rendered, outcomes = build_all(project, formats, jobs, not no_cache, progress)
-    except BookmakerError as exc:
-        progress.done()
-        report(exc.problems)
-        raise typer.Exit(1) from None
-    progress.done()
+    rendered, outcomes = or_exit(lambda: build_all(project, formats, jobs, not no_cache, progress), progress)
     report(rendered.warnings)
     failed = False
     for outcome in outcomes:

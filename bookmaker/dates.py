@@ -13,7 +13,7 @@ def build_time(book: Book) -> dt.datetime:
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
     newest = 0.0
-    for path in (*book.sources, *(a for a in ())):
+    for path in book.sources:
         try:
             newest = max(newest, path.stat().st_mtime)
         except OSError:

@@ -208,7 +208,7 @@ class PageRenderer:
         return para
 
     def finish(self) -> None:
-        check_links([self.ctx], {})
+        xhtml.check_fragment_links(self.ctx)
 
 
 def render_book(book: Book, jobs: int | None = None, cache: bool = True) -> RenderedBook:
@@ -241,12 +241,6 @@ def render_book(book: Book, jobs: int | None = None, cache: bool = True) -> Rend
     problems.check()
     return RenderedBook(book, tuple(all_pages), tuple(assets.values()), sum(words), tuple(words),
                         tuple(problems.warnings))
-
-
-def check_links(contexts: list, ids_by_file: dict[str, set[str]]) -> None:
-    """Dead fragment links would be EPUBCheck errors: they are kept as text, with a warning."""
-    for ctx in contexts:
-        xhtml.check_fragment_links(ctx)
 
 
 def chapter_file(chapter: Chapter) -> str:
