@@ -25,7 +25,7 @@ book: $(VENV)/.installed
 
 ## make test: the whole test suite, EPUBCheck included (needs Java)
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 ## make proof: the sample book's PDF pages as PNG images in dist/proof/ (needs pdftoppm)
 proof: book
