@@ -25,6 +25,9 @@ def natural_key(name: str) -> list:
 def read_text(path: Path, shown: str, problems: Problems, limit: int | None = None) -> str | None:
     """UTF-8 text with any BOM removed and line endings normalised, or None with a problem."""
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            problems.error(shown, 1, "not a regular file (a pipe or device?); a chapter must be a text file")
+            return None  # reading a named pipe would wait forever
         size = path.stat().st_size
         if limit is not None and size > limit:
             problems.error(shown, 1, f"file is {size / 1048576:.1f} MB, over the {limit // 1048576} MB limit "
@@ -134,7 +137,7 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
                   problems: Problems) -> list[tuple[Path, str]]:
     shown = lambda p: shown_path(root, display_root, p)  # noqa: E731
     if listed is None:
-        found = sorted((p for p in manuscript.glob("*.md") if p.is_file()), key=lambda p: natural_key(p.name))
+        found = sorted((p for p in manuscript.glob("*.md") if not p.is_dir()), key=lambda p: natural_key(p.name))
         if not found:
             problems.error(shown_yaml, 1, "no chapters: add *.md files to manuscript/ or list them under 'chapters'")
         return [(p, shown(p)) for p in found]
@@ -161,7 +164,7 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
             problems.error(shown_yaml, line, f"chapter '{name}' is listed twice (first on line {seen[key]})")
             continue
         seen[key] = line
-        if not path.is_file():
+        if not path.exists() or path.is_dir():
             problems.error(shown_yaml, line, f"chapter file '{name}' not found in manuscript/")
             continue
         out.append((path, shown(path)))

@@ -3,6 +3,7 @@ and an earlier output left exactly as it was."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,21 @@ CASES = {
                      "(set BOOKMAKER_MAX_CHAPTER_MB to raise it)"),
     "chapter-is-folder": (OK + "chapters: [01-a.md, folder.md]\n", CH, "folder",
                           "manuscript/book.yaml:3: chapter file 'folder.md' not found in manuscript/"),
+    "chapter-is-a-pipe": (OK, CH, "fifo", "manuscript/02-pipe.md:1: not a regular file (a pipe or device?); a "
+                          "chapter must be a text file"),
+    "wrong-type-subtitle": (OK + "subtitle: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'subtitle' must be text, not a list"),
+    "wrong-type-summary": (OK + "summary: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'summary' must be text, not a list"),
+    "wrong-type-notes": (OK + "notes: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'notes' must be text, not a list"),
+    "wrong-type-end_notes": (OK + "end_notes: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'end_notes' must be text, not a list"),
+    "wrong-type-dedication": (OK + "dedication: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'dedication' must be text, not a list"),
+    "wrong-type-identifier": (OK + "identifier: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'identifier' must be text, not a list"),
+    "wrong-type-publisher": (OK + "publisher: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'publisher' must be text, not a list"),
+    "wrong-type-rights": (OK + "rights: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'rights' must be text, not a list"),
+    "wrong-type-cover": (OK + "cover: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'cover' must be text, not a list"),
+    "wrong-type-formats": (OK + "formats: [mobi]\n", CH, None, "manuscript/book.yaml:3: 'formats' must be a list of formats: epub, pdf"),
+    "wrong-type-margins": (OK + "pdf:\n  margins: 1in\n", CH, None, "manuscript/book.yaml:4: 'margins' must be a mapping of top, bottom, inner, outer"),
+    "wrong-type-font-size": (OK + "pdf:\n  font_size: big\n", CH, None, "manuscript/book.yaml:4: 'font_size' must be a length such as 6in, 152mm or 11pt, not 'big'"),
+    "wrong-type-series-name": (OK + "series: {name: [x]}\n", CH, None, "manuscript/book.yaml:3: 'name' must be text, not a list"),
     "raw-img-missing": (OK, {"01-a.md": "Text.\n\nSee <img src=\"images/gone.jpg\" alt=\"x\"> here.\n"}, None,
                         "manuscript/01-a.md:3: image 'images/gone.jpg' not found"),
 }
@@ -126,6 +142,8 @@ def make(tmp_path: Path, name: str) -> Path:
             handle.write(b"word " * (10 * 1024 * 1024))
     elif extra == "folder":
         (manuscript / "folder.md").mkdir()
+    elif extra == "fifo":
+        os.mkfifo(manuscript / "02-pipe.md")
     elif extra == "fake":
         (manuscript / "images").mkdir()
         (manuscript / "images" / "fake.png").write_text("this is text, not a picture")
@@ -139,13 +157,14 @@ PDF_SAMPLE = ("unknown-key", "image-missing", "pdf-trim-bad", "not-utf8", "front
 def test_bad_input_is_one_clear_line_and_writes_nothing(tmp_path, name, command):
     project = make(tmp_path, name)
     out = tmp_path / f"book.{command}"
+    out.write_bytes(b"the last good book, which must survive")
     result = run_cli(command, project, "-o", out)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if ": warning: " not in line]
     assert errors == [f"{project}/{CASES[name][3]}"]
     assert result.stdout == ""
-    assert not out.exists()
+    assert out.read_bytes() == b"the last good book, which must survive"
     assert [p.name for p in tmp_path.iterdir() if ".bookmaker-tmp-" in p.name] == []
 
 
@@ -228,3 +247,50 @@ def test_deep_quotes_and_html_are_flattened_and_the_book_stays_valid(tmp_path):
     from conftest import epubcheck
 
     assert epubcheck(tmp_path / "deep.epub")["checker"]["nError"] == 0
+
+
+def test_an_empty_chapter_fails_a_strict_check(tmp_path):
+    project = make(tmp_path, "no-chapters")
+    (project / "manuscript" / "01.md").write_text("---\ntitle: Nothing Yet\n---\n", encoding="utf-8")
+    result = run_cli("check", project, "--strict")
+    assert result.returncode == 1
+    assert result.stdout.strip() == f"{project}/manuscript/01.md:4: warning: chapter has no text"
+    assert run_cli("epub", project, "-o", tmp_path / "e.epub").returncode == 0  # a build still succeeds
+
+
+def test_unreadable_chapter(tmp_path, monkeypatch):
+    """Permissions cannot deny root (which CI runs as), so the refusal is simulated where bookmaker reads."""
+    from bookmaker.errors import BookmakerError
+    from bookmaker.manuscript import load_book
+
+    project = make(tmp_path, "no-chapters")
+    secret = project / "manuscript" / "01.md"
+    secret.write_text("Text.\n", encoding="utf-8")
+    real = Path.read_bytes
+
+    def deny(self):
+        if self == secret:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    with pytest.raises(BookmakerError) as err:
+        load_book(project)
+    assert [str(p) for p in err.value.problems] == [
+        f"{project}/manuscript/01.md:1: permission denied: cannot read this file"]
+
+
+def test_read_only_output_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    from bookmaker.errors import BookmakerError
+    from bookmaker.output import atomic_path
+
+    def deny(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", deny)
+    with pytest.raises(BookmakerError) as err:
+        with atomic_path(tmp_path / "out.epub", "dist/out.epub"):
+            pass
+    assert [str(p) for p in err.value.problems] == ["dist/out.epub:1: cannot write the output: Permission denied"]
