@@ -6,6 +6,8 @@ For each book size (S, M, L from bench/generate.py) it measures, as separate pro
   - PDF: bookmaker cold, bookmaker after one chapter is edited, and WeasyPrint laying out the same book
     as one HTML document with bookmaker's own stylesheet, fonts, hyphenation and front matter (what an
     HTML-to-PDF pipeline does: bookmaker's single-document layout, `jobs=0`, no cache).
+"Edited" is one sentence added to the middle chapter; "+1,500 words" then adds a scene of several
+pages to it, so that in the PDF every later chapter moves and is numbered again.
 Wall time, CPU time and peak memory (max RSS of the process tree) are medians of --repeat runs.
 
     python bench/run.py [--sizes S,M,L] [--formats epub,pdf] [--repeat 3] [--out bench/out]
@@ -115,18 +117,26 @@ open(sys.argv[2], "wb").write(data)
 """
 
 
-def edit_one_chapter(project: Path) -> None:
+def edit_one_chapter(project: Path, text: str = "She read the letter again, and this time she smiled.") -> None:
     """An author's edit: a sentence added to the middle chapter."""
     chapters = sorted((project / "manuscript").glob("*.md"))
     target = chapters[len(chapters) // 2]
     with target.open("a", encoding="utf-8") as handle:
-        handle.write("\nShe read the letter again, and this time she smiled.\n")
+        handle.write(f"\n{text}\n")
+
+
+def grow_one_chapter(project: Path) -> None:
+    """The worst edit for the PDF: a scene of about 1,500 words added to the middle chapter, several
+    pages, so every later chapter moves and its page numbers change."""
+    paragraph = ("The harbour was quiet that night, and she walked the length of it twice before she "
+                 "let herself think about the letter, or the man who had written it, or what he wanted. ")
+    edit_one_chapter(project, "\n\n".join([paragraph * 3] * 16))
 
 
 def bench_size(size: str, formats: list[str], repeat: int, out: Path) -> list[tuple]:
     rows = []
     for fmt in formats:
-        cold, edited, peer = [], [], []
+        cold, edited, grown, peer = [], [], [], []
         for _ in range(repeat):
             with tempfile.TemporaryDirectory(prefix="bookmaker-bench-") as tmp:
                 project = Path(tmp) / "book"
@@ -137,6 +147,8 @@ def bench_size(size: str, formats: list[str], repeat: int, out: Path) -> list[tu
                 cold.append(run(bookmaker, env))
                 edit_one_chapter(project)
                 edited.append(run(bookmaker, env))
+                grow_one_chapter(project)
+                grown.append(run(bookmaker, env))
                 if fmt == "epub":
                     chapters = sorted(str(p) for p in (project / "manuscript").glob("*.md"))
                     peer.append(run([pandoc_path(), "-f", "markdown", "-t", "epub3", "-o",
@@ -145,7 +157,8 @@ def bench_size(size: str, formats: list[str], repeat: int, out: Path) -> list[tu
                     peer.append(run([PYTHON, "-c", SINGLE_DOCUMENT, str(project), str(Path(tmp) / "one.pdf")]))
         peer_name = "pandoc" if fmt == "epub" else "WeasyPrint, one document"
         p = median(peer)
-        for label, measures in (("cold cache", cold), ("one chapter edited", edited)):
+        for label, measures in (("cold cache", cold), ("one chapter edited", edited),
+                                ("chapter +1,500 words", grown)):
             m = median(measures)
             rows.append((size, fmt.upper(), label, m, p, peer_name))
     return rows

@@ -1,29 +1,40 @@
 """The parallel PDF layout: each chapter laid out as its own document on all cores, then joined.
 
-The pages are those of the single-document layout. Chapters open on right-hand pages, so a chapter's
-page count does not depend on where it starts; only its page numbers do. A chapter's worker makes its
-pages, reports how many there are, learns its first page number from the chapters before it, and only
-then lets WeasyPrint draw the page furniture, so numbers and running heads come out as in one document.
-The front matter is laid out last, with the contents' page numbers now known. Outline entries and links
-between chapters are added when the documents are joined.
+The pages are those of the single-document layout. Chapters open on right-hand pages, so where a
+chapter falls in the book changes nothing on its pages but the page numbers. Each chapter is therefore
+laid out in two layers:
 
-Laid-out chapters are cached by content (chapter, theme, settings, bookmaker version) and first page
-number: an edit re-lays out only that chapter, and the chapters after it only if its length in pages
-changed.
+- the body: the chapter's own document, with every margin box drawn except those that show the page
+  number. It is the same wherever the chapter falls, so it is cached by content alone (chapter, theme,
+  settings, bookmaker version), and an edit re-lays out only the chapter edited;
+- the numbers: a document of empty pages of the same page types (side, page name, place in the
+  chapter), numbered from the chapter's first page, with only the margin boxes that show the page
+  number drawn. It costs a few milliseconds a page, and is redone for the chapters after an edit that
+  changed a chapter's length in pages.
+
+When the documents are joined, each page of numbers is drawn over its body page as a form XObject,
+in the place WeasyPrint laid it out. The front matter is laid out last, with the contents' page
+numbers now known. Outline entries and links between chapters are added in the join.
+
+A theme whose page-number boxes also show text taken from the chapter (`string()`, `element()`), or
+the total page count, cannot be split like this: such a book is laid out as one document.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as futures
 import hashlib
 import io
 import json
 import multiprocessing
 import os
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import lxml.html
+from lxml import etree
 
 from bookmaker import code_version
 from bookmaker import pdf as P
@@ -33,28 +44,59 @@ from bookmaker.model import RenderedBook
 PX_TO_PT = 0.75
 
 
-@dataclass(frozen=True)
-class PartJob:
-    index: int
-    html: str
-    start: int | None  # the first page number when already known (a cached chapter that moved)
+class OneDocumentNeeded(Exception):
+    """The theme numbers pages in a way only a single-document layout gets right."""
 
 
 @dataclass
-class PartResult:
-    index: int
+class Body:
+    """A chapter laid out alone, without page numbers."""
+
     pdf: bytes
     pages: int
-    start: int
     height: float  # page height in CSS pixels, for link coordinates
+    types: list = field(default_factory=list)  # each page's type: side, blank, name, index, groups
     anchors: dict[str, tuple[int, float, float]] = field(default_factory=dict)
     links: list[tuple[int, tuple[float, float, float, float], str]] = field(default_factory=list)
     problems: list = field(default_factory=list)
 
+    def meta(self) -> dict:
+        return {"pages": self.pages, "height": self.height, "types": self.types, "anchors": self.anchors,
+                "links": self.links, "problems": [vars(p) for p in self.problems]}
 
-# --- the hook: page numbers decided between pagination and page furniture -------------------------
+    @classmethod
+    def from_meta(cls, pdf: bytes, info: dict) -> Body:
+        return cls(pdf, info["pages"], info["height"], [json_tuple(t) for t in info["types"]],
+                   {k: tuple(v) for k, v in info["anchors"].items()},
+                   [(n, tuple(r), t) for n, r, t in info["links"]], [Problem(**p) for p in info["problems"]])
 
-_on_paginated: Callable[[int], int] | None = None
+
+def json_tuple(value):
+    return tuple(json_tuple(v) for v in value) if isinstance(value, list) else value
+
+
+# --- the hook: which margin boxes each layer draws, and where its numbering starts ----------------
+
+@dataclass
+class Layer:
+    numbers: bool  # draw only the page-number boxes (else everything but them)
+    shift: int = 0  # added to every page number
+    types: list = field(default_factory=list)
+
+
+_layer: Layer | None = None
+
+
+def page_number_box(content) -> bool:
+    """Whether a margin box shows the page number; raises if it mixes that with the chapter's text."""
+    if not isinstance(content, tuple):
+        return False
+    counters = [value[0] for kind, value in content if kind in ("counter()", "counters()")]
+    if "page" not in counters and "pages" not in counters:
+        return False
+    if "pages" in counters or any(kind not in ("string", "counter()", "counters()") for kind, _ in content):
+        raise OneDocumentNeeded("a page-number box shows the page count or text from the chapter")
+    return True
 
 
 def install_hook() -> None:
@@ -65,70 +107,52 @@ def install_hook() -> None:
     original = layout_module.make_margin_boxes
 
     def make_margin_boxes(context, page, state):
-        if _on_paginated is not None and not hasattr(context, "bookmaker_shift"):
-            context.bookmaker_shift = shift = _on_paginated(len(context.page_maker) - 1)
-            if shift:
-                seen = set()
-                for entry in context.page_maker:
-                    values = entry[3][1]
-                    if id(values) not in seen and "page" in values:
-                        seen.add(id(values))
-                        values["page"] = [value + shift for value in values["page"]]
-        return original(context, page, state)
+        layer = _layer
+        if layer is None:
+            yield from original(context, page, state)
+            return
+        if layer.shift and not hasattr(context, "bookmaker_shift"):
+            context.bookmaker_shift = layer.shift
+            seen = set()
+            for entry in context.page_maker:
+                values = entry[3][1]
+                if id(values) not in seen and "page" in values:
+                    seen.add(id(values))
+                    values["page"] = [value + layer.shift for value in values["page"]]
+        kind = page.page_type
+        layer.types.append((kind.side, kind.blank, kind.name, kind.index, tuple(map(tuple, kind.groups))))
+        for box in original(context, page, state):
+            if page_number_box(box.style["content"]) == layer.numbers:
+                yield box
 
     make_margin_boxes.bookmaker_hook = True
     layout_module.make_margin_boxes = make_margin_boxes
 
 
-def part_start(counts, index: int) -> int | None:
-    """First page number of part `index`: each earlier part's pages, padded to an even count."""
-    total = 1
-    for j in range(index):
-        if counts[j] == FAILED:
-            raise RuntimeError("an earlier chapter's layout failed")
-        if counts[j] < 0:
-            return None
-        total += counts[j] + counts[j] % 2
-    return total
-
-
-FAILED = -2
-_counts = None
 _setup: P.LayoutSetup | None = None
 
 
-def init_worker(counts, setup: P.LayoutSetup) -> None:
-    global _counts, _setup
-    _counts, _setup = counts, setup
+def init_worker(setup: P.LayoutSetup) -> None:
+    global _setup
+    _setup = setup
     install_hook()
 
 
-def lay_out_part(job: PartJob) -> PartResult:
-    """In a worker: one part's PDF, its page furniture numbered from where it really starts."""
-    global _on_paginated
-    counts, setup = _counts, _setup
-    start_box: list[int] = []
-
-    def paginated(pages: int) -> int:
-        counts[job.index] = pages
-        start = job.start
-        while start is None:
-            start = part_start(counts, job.index)
-            if start is None:
-                time.sleep(0.002)
-        start_box.append(start)
-        return start - 1
-
-    records: list = []
-    _on_paginated = paginated
+def layered(layer: Layer, html: str, records: list):
+    global _layer
+    _layer = layer
     try:
-        document = P.layout(job.html, setup, records)
-        data = P.write_document(document, "part", records)
-    except BaseException:
-        counts[job.index] = FAILED
-        raise
+        document = P.layout(html, _setup, records)
+        return document, P.write_document(document, "part", records)
     finally:
-        _on_paginated = None
+        _layer = None
+
+
+def lay_out_body(index: int, html: str) -> tuple[int, Body]:
+    """In a worker: one chapter's pages, everything on them but the page numbers."""
+    records: list = []
+    layer = Layer(numbers=False)
+    document, data = layered(layer, html, records)
     anchors, links = {}, []
     for number, page in enumerate(document.pages):
         for name, (x, y, *_rest) in page.anchors.items():
@@ -140,8 +164,37 @@ def lay_out_part(job: PartJob) -> PartResult:
     dangling = {target for _, _, target in links}
     records = [r for r in records if not any(f"#{t} " in r.getMessage() + " " for t in dangling)]
     height = document.pages[0].height if document.pages else 0
-    return PartResult(job.index, data, len(document.pages), start_box[0] if start_box else 1, height,
-                      anchors, links, P.log_problems(records, setup.style_path))
+    return index, Body(data, len(document.pages), height, layer.types, anchors, links,
+                       P.log_problems(records, _setup.style_path))
+
+
+def skeleton_html(rendered: RenderedBook, div, types: list) -> str:
+    """Empty pages of the given types: the chapter's own wrapper, one empty block a page."""
+    wrapper = lxml.html.Element("div", {"class": div.get("class") or ""})
+    previous_blank = False
+    for number, (side, blank, name, _index, _groups) in enumerate(types):
+        if blank:
+            previous_blank = True
+            continue
+        style = []
+        if number:
+            style.append(f"break-before: {side if previous_blank else 'page'}")
+        if name != types[0][2]:
+            style.append(f"page: {name or 'auto'}")
+        block = etree.SubElement(wrapper, "div")
+        if style:
+            block.set("style", "; ".join(style))
+        previous_blank = False
+    return P.document_html(rendered, [wrapper], minimal=True)
+
+
+def lay_out_numbers(index: int, html: str, start: int, types: list) -> tuple[int, bytes]:
+    """In a worker: a chapter's page numbers, on empty pages of the same types as its body's."""
+    layer = Layer(numbers=True, shift=start - 1)
+    _document, data = layered(layer, html, [])
+    if layer.types != types:
+        raise OneDocumentNeeded("the numbering pages do not match the chapter's pages")
+    return index, data
 
 
 # --- the cache ------------------------------------------------------------------------------------
@@ -154,50 +207,48 @@ def cache_root() -> Path:
 
 
 class PartCache:
-    """Content-addressed: a key names the part's HTML, the stylesheets and bookmaker's version."""
+    """Content-addressed: a key names the document's HTML, the stylesheets and bookmaker's version."""
 
     def __init__(self, enabled: bool):
         self.root = cache_root() / "pdf-parts" if enabled else None
 
     @staticmethod
-    def key(html: str, setup: P.LayoutSetup) -> str:
+    def key(html: str, setup: P.LayoutSetup, *more: str) -> str:
         digest = hashlib.sha256(code_version().encode())
-        for text in (html, *setup.stylesheets):
+        for text in (html, *setup.stylesheets, *more):
             digest.update(b"\0" + text.encode())
         return digest.hexdigest()
 
-    def pages(self, key: str) -> int | None:
-        meta = self._read(f"{key}.json")
-        return json.loads(meta)["pages"] if meta else None
-
-    def result(self, key: str, index: int, start: int) -> PartResult | None:
-        meta, data = self._read(f"{key}-{start}.json"), self._read(f"{key}-{start}.pdf", binary=True)
+    def body(self, key: str) -> Body | None:
+        meta, data = self._read(f"{key}.json"), self._read(f"{key}.pdf")
         if meta is None or data is None:
             return None
-        info = json.loads(meta)
-        return PartResult(index, data, info["pages"], start, info["height"],
-                          {k: tuple(v) for k, v in info["anchors"].items()},
-                          [(n, tuple(r), t) for n, r, t in info["links"]])
+        try:
+            return Body.from_meta(data, json.loads(meta))
+        except (ValueError, KeyError, TypeError):
+            return None  # written by an older bookmaker: lay the chapter out again
 
-    def store(self, key: str, result: PartResult) -> None:
-        if self.root is None:
-            return
-        info = {"pages": result.pages, "height": result.height, "anchors": result.anchors,
-                "links": result.links}
-        self._write(f"{key}-{result.start}.pdf", result.pdf)
-        self._write(f"{key}-{result.start}.json", json.dumps(info).encode())
-        self._write(f"{key}.json", json.dumps({"pages": result.pages}).encode())
+    def store_body(self, key: str, body: Body) -> None:
+        self._write(f"{key}.pdf", body.pdf)
+        self._write(f"{key}.json", json.dumps(body.meta()).encode())
 
-    def _read(self, name: str, binary: bool = False):
+    def numbers(self, key: str) -> bytes | None:
+        return self._read(f"{key}.pdf")
+
+    def store_numbers(self, key: str, data: bytes) -> None:
+        self._write(f"{key}.pdf", data)
+
+    def _read(self, name: str) -> bytes | None:
         if self.root is None:
             return None
         try:
-            data = (self.root / name[:2] / name).read_bytes()
+            return (self.root / name[:2] / name).read_bytes()
         except OSError:
             return None
-        return data if binary else data.decode()
 
     def _write(self, name: str, data: bytes) -> None:
+        if self.root is None:
+            return
         folder = self.root / name[:2]
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -211,19 +262,78 @@ class PartCache:
 
 # --- the whole book -------------------------------------------------------------------------------
 
-def run_jobs(jobs: list[PartJob], counts, setup: P.LayoutSetup, workers: int,
-             done: Callable[[PartResult], None]) -> None:
-    if not jobs:
-        return
-    if workers <= 1 or len(jobs) == 1:
-        init_worker(counts, setup)
-        for job in jobs:
-            done(lay_out_part(job))
-        return
+class InProcess:
+    """The executor interface, run in this process: for one core, or a single chapter."""
+
+    def __init__(self, setup: P.LayoutSetup):
+        init_worker(setup)
+
+    def submit(self, function, *args) -> futures.Future:
+        future: futures.Future = futures.Future()
+        try:
+            future.set_result(function(*args))
+        except BaseException as error:  # noqa: BLE001 - handed over exactly as a pool would
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        pass
+
+
+def executor(setup: P.LayoutSetup, workers: int, jobs: int):
+    if workers <= 1 or jobs <= 1:
+        return InProcess(setup)
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with context.Pool(min(workers, len(jobs)), initializer=init_worker, initargs=(counts, setup)) as pool:
-        for result in pool.imap_unordered(lay_out_part, jobs):
-            done(result)
+    return futures.ProcessPoolExecutor(min(workers, jobs), mp_context=context, initializer=init_worker,
+                                       initargs=(setup,))
+
+
+def lay_out_flow(rendered: RenderedBook, flow, setup: P.LayoutSetup, workers: int, cache: PartCache,
+                 say: Callable[[str], None]) -> tuple[list[Body], list[bytes], list[int]]:
+    """Every chapter's body and page numbers; the numbers of a chapter are laid out as soon as the
+    lengths of the chapters before it are known."""
+    htmls = [P.document_html(rendered, [div], minimal=True) for _, div in flow]
+    keys = [cache.key(html, setup) for html in htmls]
+    bodies: list[Body | None] = [cache.body(key) for key in keys]
+    numbers: list[bytes | None] = [None] * len(flow)
+    starts: list[int] = []
+    number_keys: dict[int, str] = {}
+    missing = sum(body is None for body in bodies)
+    pool = executor(setup, workers, missing + len(flow))
+    pending: set[futures.Future] = set()
+
+    def schedule_numbers() -> None:
+        while len(starts) < len(flow) and bodies[len(starts)] is not None:
+            i = len(starts)
+            body = bodies[i]
+            starts.append(starts[-1] + bodies[i - 1].pages + bodies[i - 1].pages % 2 if i else 1)
+            skeleton = skeleton_html(rendered, flow[i][1], body.types)
+            number_keys[i] = cache.key(skeleton, setup, str(starts[i]))
+            numbers[i] = cache.numbers(number_keys[i])
+            if numbers[i] is None:
+                pending.add(pool.submit(lay_out_numbers, i, skeleton, starts[i], body.types))
+
+    try:
+        pending.update(pool.submit(lay_out_body, i, htmls[i]) for i, body in enumerate(bodies) if body is None)
+        schedule_numbers()
+        laid_out = 0
+        while pending:
+            done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+            for future in done:
+                pending.discard(future)
+                index, result = future.result()
+                if isinstance(result, Body):
+                    bodies[index] = result
+                    cache.store_body(keys[index], result)
+                    laid_out += 1
+                    say(f"laid out {laid_out} of {missing} chapters")
+                else:
+                    numbers[index] = result
+                    cache.store_numbers(number_keys[index], result)
+            schedule_numbers()
+    finally:
+        pool.shutdown(cancel_futures=True)
+    return bodies, numbers, starts
 
 
 def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None],
@@ -232,62 +342,37 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     divs = P.page_divs(rendered)
     front = [(page, div) for page, div in divs if page.kind not in P.FLOW_KINDS]
     flow = [(page, div) for page, div in divs if page.kind in P.FLOW_KINDS]
-    htmls = [P.document_html(rendered, [div], minimal=True) for _, div in flow]
-    cache = PartCache(use_cache)
-    keys = [cache.key(html, setup) for html in htmls]
-    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    counts = context.Array("i", [-1] * len(flow), lock=False)
-    cached_pages = [cache.pages(key) for key in keys]
-    for i, pages in enumerate(cached_pages):
-        if pages is not None:
-            counts[i] = pages
-    results: dict[int, PartResult] = {}
-    problems: list[Problem] = []
+    try:
+        bodies, numbers, starts = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache), say)
+    except OneDocumentNeeded:
+        say("this theme's page numbers need the book laid out as one document")
+        return P.single_document_pdf(rendered, None, say)
+    problems: list[Problem] = [p for body in bodies for p in body.problems]
 
-    def done(result: PartResult) -> None:
-        results[result.index] = result
-        cache.store(keys[result.index], result)
-        problems.extend(result.problems)
-        say(f"laid out {len(results)} of {len(flow)} sections")
-
-    fresh = [PartJob(i, htmls[i], None) for i in range(len(flow)) if cached_pages[i] is None]
-    run_jobs(fresh, counts, setup, workers, done)
-    moved = []
-    for i in range(len(flow)):
-        if i in results:
-            continue
-        start = part_start(counts, i)
-        hit = cache.result(keys[i], i, start)
-        if hit is not None:
-            results[i] = hit
-        else:
-            moved.append(PartJob(i, htmls[i], start))
-    run_jobs(moved, counts, setup, workers, done)
-
-    starts = {flow[i][0].id: results[i].start for i in range(len(flow))}
     say("laying out the front matter")
+    first_pages = {flow[i][0].id: starts[i] for i in range(len(flow))}
     records: list = []
     for page, div in front:
         for link in div.iter("a"):
             target = (link.get("href") or "#")[1:]
-            if target in starts:
-                link.set("data-page", str(starts[target]))
+            if target in first_pages:
+                link.set("data-page", str(first_pages[target]))
     toc_numbers = 'nav.toc a[data-page]::after { content: leader(". ") attr(data-page); }'
     document = P.layout(P.document_html(rendered, [div for _, div in front]), setup, records, toc_numbers)
     front_pdf = P.write_document(document, rendered.book.metadata.identifier, records)
     front_links = [(n, tuple(rect), target) for n, page in enumerate(document.pages)
-                   for kind, target, rect, _ in page.links if kind == "internal" and target in starts]
+                   for kind, target, rect, _ in page.links if kind == "internal" and target in first_pages]
     records = [r for r in records if "No anchor" not in r.getMessage()]
     problems.extend(P.log_problems(records, setup.style_path))
-    say(f"joining {len(document.pages) + sum(r.pages for r in results.values())} pages")
-    data = join(rendered, front_pdf, document.pages[0].height, front_links,
-                [(flow[i][0], results[i]) for i in range(len(flow))])
-    unique = list(dict.fromkeys(problems))
-    return data, unique
+    say(f"joining {len(document.pages) + sum(body.pages for body in bodies)} pages")
+    data = join(front_pdf, document.pages[0].height, front_links,
+                [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))])
+    return data, list(dict.fromkeys(problems))
 
 
-def join(rendered: RenderedBook, front_pdf: bytes, front_height: float, front_links, parts) -> bytes:
-    """One PDF: the front matter, then each part, each opening on a right-hand page."""
+def join(front_pdf: bytes, front_height: float, front_links, parts) -> bytes:
+    """One PDF: the front matter, then each part with its page numbers drawn over it, each part opening
+    on a right-hand page."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import Link
     from pypdf.generic import Fit
@@ -295,19 +380,21 @@ def join(rendered: RenderedBook, front_pdf: bytes, front_height: float, front_li
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(front_pdf)))
     width = float(writer.pages[0].mediabox.width)
     height = float(writer.pages[0].mediabox.height)
+    save_state = writer._add_object(stream(b"q\n"))
     first_pages: dict[str, int] = {}
     anchors: dict[str, tuple[int, float, float, float]] = {}
     part_links = []
-    for position, (page, result) in enumerate(parts):
+    for page, body, numbers in parts:
         if len(writer.pages) % 2:
             writer.add_blank_page(width, height)
         offset = len(writer.pages)
         first_pages[page.id] = offset
-        writer.append(PdfReader(io.BytesIO(result.pdf)), import_outline=False)
+        writer.append(PdfReader(io.BytesIO(body.pdf)), import_outline=False)
+        stamp_numbers(writer, PdfReader(io.BytesIO(numbers)), offset, save_state)
         writer.add_outline_item(title=page.title, page_number=offset, fit=Fit.xyz(0, height, 0))
-        for name, (number, x, y) in result.anchors.items():
-            anchors[name] = (offset + number, x, y, result.height)
-        part_links += [(offset + number, rect, target, result.height) for number, rect, target in result.links]
+        for name, (number, x, y) in body.anchors.items():
+            anchors[name] = (offset + number, x, y, body.height)
+        part_links += [(offset + number, rect, target, body.height) for number, rect, target in body.links]
     for page_id, first in first_pages.items():
         anchors.setdefault(page_id, (first, 0, 0, 0))
     links = [(n, rect, target, front_height) for n, rect, target in front_links] + part_links
@@ -323,3 +410,40 @@ def join(rendered: RenderedBook, front_pdf: bytes, front_height: float, front_li
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def stream(data: bytes, entries: dict | None = None):
+    from pypdf.generic import DecodedStreamObject
+
+    obj = DecodedStreamObject()
+    obj.set_data(data)
+    obj.update(entries or {})
+    return obj
+
+
+def stamp_numbers(writer, numbers, offset: int, save_state) -> None:
+    """Draw each page of `numbers` over the body page at `offset` + its index, as a form XObject: the
+    numbers keep their own resources, and the body's graphics state is restored before they are drawn."""
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+    for number, source in enumerate(numbers.pages):
+        contents = source["/Contents"].get_object()
+        parts = contents if isinstance(contents, list) else [contents]
+        data = b"\n".join(part.get_object().get_data() for part in parts)
+        if b"BT" not in data:
+            continue  # nothing drawn: an opening page, which has no number
+        resources = source["/Resources"]
+        form = stream(data, {
+            NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): ArrayObject(source.mediabox), NameObject("/Resources"): resources.clone(writer),
+        }).flate_encode()
+        name = f"/BookmakerPageNumber{number}"
+        page = writer.pages[offset + number]
+        page_resources = page["/Resources"].get_object()
+        if "/XObject" not in page_resources:
+            page_resources[NameObject("/XObject")] = DictionaryObject()
+        page_resources["/XObject"].get_object()[NameObject(name)] = writer._add_object(form)
+        body = page["/Contents"]
+        body = list(body.get_object()) if isinstance(body.get_object(), list) else [body]
+        draw = writer._add_object(stream(f"Q q {name} Do Q\n".encode()))
+        page[NameObject("/Contents")] = ArrayObject([save_state, *body, draw])

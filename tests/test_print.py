@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 import unicodedata
+from pathlib import Path
 
 import pypdf
 import pytest
 
-from conftest import copy_book, run_cli
+from conftest import REPO, copy_book, run_cli
 
 ROMAN = re.compile(r"^[ivxlc]+$")
 
@@ -150,17 +152,28 @@ def test_pdf_metadata(built_pdfs):
     assert r.trailer["/Root"]["/Lang"] == "en-GB"
 
 
-def test_parallel_layout_gives_the_same_pages_as_one_document(tmp_path):
+def pixels(pdf: bytes, folder: Path) -> list[bytes]:
+    """Each page drawn by poppler (an independent renderer), as greyscale pixels."""
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    (folder / "book.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "72", "-gray", "-png", str(folder / "book.pdf"), str(folder / "p")], check=True)
+    return [Image.open(png).tobytes() for png in sorted(folder.glob("p-*.png"))]
+
+
+def rendered_book(project: Path):
     from bookmaker.manuscript import load_book
-    from bookmaker.pdf import pdf_bytes
     from bookmaker.render import render_book
 
-    rendered = render_book(load_book(copy_book("sample", tmp_path / "s")), jobs=1, cache=False)
-    single, _ = pdf_bytes(rendered, jobs=0, cache=False)
-    parallel, _ = pdf_bytes(rendered, jobs=2, cache=False)
+    return render_book(load_book(project), jobs=1, cache=False)
+
+
+def same_pages(single: bytes, parallel: bytes, folder: Path) -> None:
     one, two = pypdf.PdfReader(io.BytesIO(single)), pypdf.PdfReader(io.BytesIO(parallel))
     assert len(one.pages) == len(two.pages)
     assert [p.extract_text() for p in one.pages] == [p.extract_text() for p in two.pages]
+    assert pixels(single, folder / "one") == pixels(parallel, folder / "parallel")
     assert outline(one) == outline(two)
     links = lambda r: sum(len(p.get("/Annots", [])) for p in r.pages)  # noqa: E731
     assert links(one) == links(two) > 0
@@ -168,16 +181,65 @@ def test_parallel_layout_gives_the_same_pages_as_one_document(tmp_path):
         assert one.metadata.get(key) == two.metadata.get(key)
 
 
-def test_cache_never_changes_the_bytes(tmp_path):
-    from bookmaker.manuscript import load_book
+def test_parallel_layout_gives_the_same_pages_as_one_document(tmp_path):
     from bookmaker.pdf import pdf_bytes
-    from bookmaker.render import render_book
 
-    rendered = render_book(load_book(copy_book("every-key", tmp_path / "k")), jobs=1, cache=False)
+    rendered = rendered_book(copy_book("sample", tmp_path / "s"))
+    single, _ = pdf_bytes(rendered, jobs=0, cache=False)
+    parallel, _ = pdf_bytes(rendered, jobs=2, cache=False)
+    same_pages(single, parallel, tmp_path)
+
+
+def test_an_edit_lays_out_only_the_chapter_edited(tmp_path, monkeypatch):
+    """Chapter 2 grows by several pages, so every later chapter moves: their page numbers change, their
+    bodies are not laid out again, and the book is the one a cold build makes, to the byte."""
+    from bookmaker.pdf import pdf_bytes
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    project = copy_book("sample", tmp_path / "s")
+    before, _ = pdf_bytes(rendered_book(project), jobs=2, cache=True)
+    chapter = project / "manuscript" / "02-a-tide-table-for-two.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\n\nThe tide turned, and turned again.\n" * 60,
+                       encoding="utf-8")
+    said: list[str] = []
+    rendered = rendered_book(project)
+    warm, _ = pdf_bytes(rendered, jobs=2, cache=True, progress=said.append)
+    assert [m for m in said if m.startswith("laid out")] == ["laid out 1 of 1 chapters"]
+    cold, _ = pdf_bytes(rendered, jobs=2, cache=False)
+    assert warm == cold
+    starts = lambda pdf: [n for _, n in outline(pypdf.PdfReader(io.BytesIO(pdf)))]  # noqa: E731
+    assert starts(warm)[-1] > starts(before)[-1]  # the later chapters did move
+    single, _ = pdf_bytes(rendered, jobs=0, cache=False)
+    same_pages(single, warm, tmp_path)
+
+
+def test_a_theme_that_numbers_pages_with_chapter_text_is_laid_out_as_one_document(tmp_path):
+    from bookmaker.pdf import pdf_bytes
+
+    project = copy_book("sample", tmp_path / "s")
+    (project / "styles").mkdir()
+    css = (REPO / "styles" / "print.css").read_text(encoding="utf-8")
+    css += "\nh1 { string-set: heading content(); }\n@page chapter { @bottom-center { content: string(heading) \" \" counter(page); } }\n"
+    (project / "styles" / "print.css").write_text(css, encoding="utf-8")
+    rendered = rendered_book(project)
+    said: list[str] = []
+    parallel, _ = pdf_bytes(rendered, jobs=2, cache=False, progress=said.append)
+    assert any("one document" in m for m in said)
+    single, _ = pdf_bytes(rendered, jobs=0, cache=False)
+    assert [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(parallel)).pages] == \
+        [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(single)).pages]
+
+
+def test_cache_never_changes_the_bytes(tmp_path, monkeypatch):
+    from bookmaker.pdf import pdf_bytes
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    rendered = rendered_book(copy_book("every-key", tmp_path / "k"))
     cold, _ = pdf_bytes(rendered, jobs=2, cache=False)
     first, _ = pdf_bytes(rendered, jobs=2, cache=True)
     warm, _ = pdf_bytes(rendered, jobs=2, cache=True)
-    assert cold == first == warm
+    one, _ = pdf_bytes(rendered, jobs=1, cache=True)
+    assert cold == first == warm == one
 
 
 @pytest.mark.parametrize("variant", ["pdf/a-3b", "pdf/ua-1"])
