@@ -336,12 +336,27 @@ def pdf_bytes(rendered: RenderedBook, variant: str | None = None,
               cache: bool = True) -> tuple[bytes, list[Problem]]:
     """The PDF and any layout warnings. `jobs=0` lays the book out as one document."""
     say = progress or (lambda message: None)
-    with private_tempdir():
+    with private_tempdir(), font_dates_from(rendered.book):
         if variant is not None or jobs == 0:
             return single_document_pdf(rendered, variant, say)
         from bookmaker.pdfparts import parallel_pdf
 
         return parallel_pdf(rendered, jobs or default_jobs(), say, cache)
+
+
+@contextlib.contextmanager
+def font_dates_from(book: Book):
+    """Where HarfBuzz cannot subset fonts, fontTools does, and stamps each subset with the clock unless
+    SOURCE_DATE_EPOCH is set: set it to the book's date while the PDF is made (workers inherit it)."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(build_time(book).timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 @contextlib.contextmanager

@@ -77,3 +77,22 @@ def test_unchanged_sources_rebuild_identically_without_source_date_epoch(tmp_pat
         time.sleep(1.1)
     assert sha(tmp_path / "1.epub") == sha(tmp_path / "2.epub")
     assert sha(tmp_path / "1.pdf") == sha(tmp_path / "2.pdf")
+
+
+def test_pdf_is_reproducible_where_fonts_are_subset_by_fonttools(tmp_path, monkeypatch):
+    """Without the HarfBuzz subsetter, WeasyPrint subsets fonts with fontTools, which stamps each font
+    with the clock unless told the book's date."""
+    import weasyprint.pdf.fonts
+
+    from bookmaker.manuscript import load_book
+    from bookmaker.pdf import pdf_bytes
+    from bookmaker.render import render_book
+
+    monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    rendered = render_book(load_book(copy_project(tmp_path / "p")), jobs=1, cache=False)
+    first, _ = pdf_bytes(rendered, jobs=1, cache=False)
+    time.sleep(1.1)
+    second, _ = pdf_bytes(rendered, jobs=1, cache=False)
+    assert first == second
+    assert "SOURCE_DATE_EPOCH" not in os.environ
