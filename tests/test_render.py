@@ -38,6 +38,23 @@ def test_typography(md, expected):
     assert_renders(md, expected)
 
 
+@pytest.mark.parametrize(("md", "expected"), [
+    ('"Jun --"', "\u201cJun \u2013\u201d"),  # speech broken off
+    ('"Well---" he said.', "\u201cWell\u2014\u201d he said."),
+    ('"*Jun --*"', "\u201c<em>Jun \u2013</em>\u201d"),
+    ('"He said \'go --\'"', "\u201cHe said \u2018go \u2013\u2019\u201d"),
+    ('"...and then"', "\u201c\u2026and then\u201d"),  # speech trailing in
+    ("'...and then'", "\u2018\u2026and then\u2019"),
+    ('*"...and then"*', "<em>\u201c\u2026and then\u201d</em>"),
+    ('"Wait," he said. "...Fine."', "\u201cWait,\u201d he said. \u201c\u2026Fine.\u201d"),
+    ("'Tis the season, 'twas 'em all, 'cause.", "\u2019Tis the season, \u2019twas \u2019em all, \u2019cause."),
+    ("In the '90s, 'Emma' said.", "In the \u201990s, \u2018Emma\u2019 said."),
+    ('"Stop"--he said', "\u201cStop\u201d\u2013he said"),
+])
+def test_quotes_face_the_right_way_around_dashes_and_ellipses(md, expected):
+    assert_renders(md, f"<p>{expected}</p>")
+
+
 @pytest.mark.parametrize("rule", ["* * *", "***", "---", "#"])
 def test_scene_breaks(rule):
     assert_renders(f"Before.\n\n{rule}\n\nAfter.", '<p>Before.</p>\n<hr class="scene-break"/>\n<p>After.</p>')
