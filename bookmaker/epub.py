@@ -14,7 +14,7 @@ from ebooklib import epub
 from lxml import etree
 
 from bookmaker import xhtml
-from bookmaker.dates import build_time
+from bookmaker.dates import build_time, zip_time
 from bookmaker.model import Book, RenderedBook
 from bookmaker.output import atomic_path, check_output
 from bookmaker.theme import stylesheet
@@ -173,7 +173,7 @@ def epub_bytes(rendered: RenderedBook, cache: bool = True) -> bytes:
                                                           ("mimetype", "META-INF/container.xml")]
         entries = [("mimetype", b"application/epub+zip", False)]
         entries += [(name, src.read(name), True) for name in order[1:]]
-    return zip_bytes(entries, when.timetuple()[:6], DeflateCache(cache_root() / "deflate" if cache else None))
+    return zip_bytes(entries, zip_time(when), DeflateCache(cache_root() / "deflate" if cache else None))
 
 
 def write_epub(book: Book | RenderedBook, out: str | Path, shown: str | None = None, cache: bool = True) -> Path:

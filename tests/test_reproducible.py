@@ -96,3 +96,50 @@ def test_pdf_is_reproducible_where_fonts_are_subset_by_fonttools(tmp_path, monke
     second, _ = pdf_bytes(rendered, jobs=1, cache=False)
     assert first == second
     assert "SOURCE_DATE_EPOCH" not in os.environ
+
+
+@pytest.mark.parametrize(("epoch", "modified", "zip_date"), [
+    ("0", "1970-01-01T00:00:00Z", (1980, 1, 1)),  # Nix builds with 0; zip dates start in 1980
+    ("4354819200", "2108-01-01T00:00:00Z", (2107, 12, 31)),  # and end in 2107
+])
+def test_source_date_epoch_outside_what_zip_can_hold(tmp_path, epoch, modified, zip_date):
+    import zipfile
+
+    from conftest import FIXTURES
+
+    out = tmp_path / "b.epub"
+    result = run_cli("epub", FIXTURES / "plain", "-o", out, env={"SOURCE_DATE_EPOCH": epoch})
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(out) as z:
+        assert f"<meta property=\"dcterms:modified\">{modified}</meta>" in z.read("EPUB/content.opf").decode()
+        assert {i.date_time[:3] for i in z.infolist()} == {zip_date}
+
+
+@pytest.mark.parametrize(("epoch", "message"), [
+    ("yesterday", "must be a whole number of seconds since 1970-01-01 UTC, not 'yesterday'"),
+    ("-5", "must be a whole number of seconds since 1970-01-01 UTC, not '-5'"),
+    ("999999999999999", "999999999999999 seconds is after the year 9999"),
+])
+@pytest.mark.parametrize("fmt", ["epub", "pdf"])
+def test_a_malformed_source_date_epoch_is_an_error(tmp_path, epoch, message, fmt):
+    from conftest import FIXTURES
+
+    out = tmp_path / f"b.{fmt}"
+    result = run_cli(fmt, FIXTURES / "plain", "-o", out, env={"SOURCE_DATE_EPOCH": epoch})
+    assert (result.returncode, result.stderr) == (1, f"SOURCE_DATE_EPOCH:1: {message}\n")
+    assert not out.exists()
+
+
+def test_a_changed_image_or_stylesheet_dates_the_book_anew(tmp_path, monkeypatch):
+    from bookmaker.dates import build_time
+    from bookmaker.manuscript import load_book
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    project = copy_project(tmp_path / "p")
+    later = build_time(load_book(project)).timestamp() + 3600
+    os.utime(project / "manuscript" / "images" / "map.png", (later, later))
+    assert build_time(load_book(project)).timestamp() == later
+    (project / "styles").mkdir()
+    (project / "styles" / "epub.css").write_text("p { margin: 0; }\n", encoding="utf-8")
+    os.utime(project / "styles" / "epub.css", (later + 60, later + 60))
+    assert build_time(load_book(project)).timestamp() == later + 60
