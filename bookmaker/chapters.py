@@ -53,7 +53,8 @@ def render_chapter(book: Book, chapter: Chapter) -> ChapterResult:
     if body is None:
         body = xhtml.html_to_xhtml("", r.ctx)
     if not xhtml.text_of(body).strip() and not len(body):
-        problems.warn(chapter.display_path, chapter.body_line, "chapter has no text", "empty-chapter")
+        # The body is empty: point at the last line there is (the front matter's end, or the title).
+        problems.warn(chapter.display_path, max(1, chapter.body_line - 1), "chapter has no text", "empty-chapter")
     words = count_words(" ".join(xhtml.text_of(el) for el in body if xhtml.local(el) != "aside")
                         + (body.text or ""))
     title = r.inline(chapter.title) if chapter.title else None

@@ -47,13 +47,24 @@ def line_at(text: str, index: int, first_line: int) -> int:
     return first_line + text.count("\n", 0, index)
 
 
+def key_line(book: Book, key: str) -> int:
+    """The line of a top-level key in book.yaml (1 if it cannot be read again)."""
+    try:
+        text = (book.manuscript / "book.yaml").read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    match = re.search(rf"^{re.escape(key)}[ \t]*:", text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
 def lint(book: Book, rendered: RenderedBook) -> list[Problem]:
     """Warnings for what the build survives but a reader would notice."""
     out: list[Problem] = []
     shown_yaml = book.display(book.manuscript / "book.yaml")
     if not known_language(book.metadata.language):
-        out.append(Problem(shown_yaml, 1, f"unknown language tag '{book.metadata.language}': readers may not "
-                           "hyphenate or read it aloud correctly", "warning", "unknown-language"))
+        out.append(Problem(shown_yaml, key_line(book, "language"), f"unknown language tag "
+                           f"'{book.metadata.language}': readers may not hyphenate or read it aloud correctly",
+                           "warning", "unknown-language"))
     seen: dict[str, str] = {}
     for chapter in book.chapters:
         if chapter.title:
@@ -72,8 +83,39 @@ def lint(book: Book, rendered: RenderedBook) -> list[Problem]:
     return out
 
 
+CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
+FENCE = re.compile(r"^[ ]{0,3}(```|~~~)[^\n]*\n.*?(^[ ]{0,3}\1[^\n]*$|\Z)", re.M | re.S)
+HTML_CODE = re.compile(r"<(code|pre|kbd|samp)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+LIST_OR_NOTE = re.compile(r"^\s*([-*+]|\d+[.)]|\[\^[^\]]+\]:)\s")
+
+
+def blanked(text: str, pattern: re.Pattern) -> str:
+    """`text` with what `pattern` matches turned into spaces, lines kept, so offsets still point home."""
+    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def without_code(text: str) -> str:
+    """The text with code spans and code blocks blanked out: what looks like a footnote there is not one."""
+    text = blanked(blanked(blanked(text, FENCE), HTML_CODE), CODE_SPAN)
+    lines, out, opener = text.split("\n"), [], ""
+    in_code = False
+    for i, line in enumerate(lines):
+        indented = line.startswith(("    ", "\t"))
+        if indented and (in_code or (i and not lines[i - 1].strip() and not LIST_OR_NOTE.match(opener))):
+            in_code = True
+            out.append(" " * len(line))
+            continue
+        if line.strip():
+            in_code = False
+            if not indented:
+                opener = line
+        out.append(line)
+    return "\n".join(out)
+
+
 def lint_chapter(chapter) -> list[Problem]:
-    text, first, where = chapter.body, chapter.body_line, chapter.display_path
+    first, where = chapter.body_line, chapter.display_path
+    text = without_code(chapter.body)
     out = []
     defs = {m.group(1): m.start() for m in FOOTNOTE_DEF.finditer(text)}
     refs: dict[str, int] = {}
@@ -114,7 +156,7 @@ def straight_quotes(chapter, body: str) -> list[Problem]:
                       else None):
             if piece and re.search(r"[\"']", piece):
                 snippet = re.search(r"[^\"'\n]{0,12}[\"'][^\"'\n]{0,12}", piece).group(0)
-                at = chapter.body.find(snippet.strip())
+                at = source_position(chapter.body, snippet.strip())
                 line = line_at(chapter.body, at, chapter.body_line) if at >= 0 else chapter.body_line
                 if line not in reported:
                     reported.add(line)
@@ -122,6 +164,16 @@ def straight_quotes(chapter, body: str) -> list[Problem]:
                                        "type curly quotes there, smart punctuation does not reach inside HTML",
                                        "warning", "straight-quotes"))
     return out
+
+
+def source_position(source: str, snippet: str) -> int:
+    """Where the text around a quote stands in the source: the snippet itself, or, where the source
+    wrote the quote as an entity (&quot; &#39;), its longest stretch without quotes."""
+    at = source.find(snippet)
+    if at >= 0:
+        return at
+    pieces = sorted((p for p in re.split(r"[\"']", snippet) if len(p.strip()) >= 3), key=len, reverse=True)
+    return source.find(pieces[0]) if pieces else -1
 
 
 def epubcheck_problems(rendered: RenderedBook) -> list[Problem]:

@@ -14,4 +14,4 @@ ast chr ckb cmn fil gsw haw hsb kab lad lkt mus nap nds nqo oji qya sco sjn tlh 
 
 def known_language(tag: str) -> bool:
     primary = tag.split("-")[0].lower()
-    return primary in ISO_639_1 or primary in COMMON_3 or primary.startswith("x")
+    return primary in ISO_639_1 or primary in COMMON_3 or primary == "x"  # x-...: private use, by design

@@ -34,7 +34,7 @@ TRIM_SIZES = {
     "letter": ("8.5in", "11in"),
 }
 
-LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+LANGUAGE_RE = re.compile(r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*|[Xx](-[A-Za-z0-9]{1,8})+)$")
 LENGTH_RE = re.compile(r"^\d+(\.\d+)?(in|mm|cm|pt|pc|px)$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 URL_RE = re.compile(r"^https?://\S+$")

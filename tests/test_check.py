@@ -44,13 +44,13 @@ def test_editor_warnings(lint_project):
     p = str(lint_project / "manuscript")
     lines = result.stdout.splitlines()
     for expected in (
-        f"{p}/book.yaml:1: warning: unknown language tag 'qq': readers may not hyphenate or read it aloud correctly",
+        f"{p}/book.yaml:3: warning: unknown language tag 'qq': readers may not hyphenate or read it aloud correctly",
         f"{p}/1.md:5: warning: footnote reference [^zz] has no footnote",
         f"{p}/1.md:9: warning: footnote [^b] is never referenced",
         f"{p}/2.md:1: warning: chapter title 'Same' is also the title of {p}/1.md",
         f"{p}/2.md:5: warning: image without alt text: describe it for readers who cannot see it",
         f"{p}/2.md:9: warning: image without alt text: describe it for readers who cannot see it",
-        f"{p}/3.md:4: warning: chapter has no text",
+        f"{p}/3.md:3: warning: chapter has no text",
     ):
         assert expected in lines, (expected, lines)
     assert any(line.startswith(f"{p}/2.md:7: warning: straight quote in raw HTML") for line in lines), lines
