@@ -33,6 +33,7 @@ class Outcome:
     path: Path | None
     seconds: float
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -42,6 +43,7 @@ class Outcome:
 def write_format(rendered: RenderedBook, fmt: str, out: Path, jobs: int | None, cache: bool,
                  progress: Callable[[str], None], variant: str | None = None) -> Outcome:
     start = time.perf_counter()
+    warnings: list[Problem] = []
     try:
         if fmt == "epub":
             from bookmaker.epub import write_epub
@@ -51,10 +53,11 @@ def write_format(rendered: RenderedBook, fmt: str, out: Path, jobs: int | None, 
         else:
             from bookmaker.pdf import write_pdf
 
-            path = write_pdf(rendered, out, str(out), variant=variant, progress=progress, jobs=jobs, cache=cache)
+            path = write_pdf(rendered, out, str(out), variant=variant, progress=progress, jobs=jobs, cache=cache,
+                             warn=warnings.append)
     except BookmakerError as exc:
-        return Outcome(fmt, None, time.perf_counter() - start, exc.problems)
-    return Outcome(fmt, path, time.perf_counter() - start)
+        return Outcome(fmt, None, time.perf_counter() - start, exc.problems, warnings)
+    return Outcome(fmt, path, time.perf_counter() - start, warnings=warnings)
 
 
 def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str], None]) -> RenderedBook:

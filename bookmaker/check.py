@@ -222,6 +222,10 @@ def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
     except BookmakerError as exc:
         return [with_code(p) for p in exc.problems]
     problems = [with_code(p) for p in rendered.warnings] + lint(book, rendered)
+    if "pdf" in book.metadata.formats:
+        from bookmaker.pdf import stylesheet_problems
+
+        problems += [Problem(p.path, p.line, p.message, p.severity, "stylesheet") for p in stylesheet_problems(rendered)]
     if run_epubcheck:
         problems += epubcheck_problems(rendered)
     return sorted(dict.fromkeys(problems), key=lambda p: (p.severity != "error", p.path, p.line))

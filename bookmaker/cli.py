@@ -92,6 +92,7 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
     out = output or default_output(project, rendered.book, fmt)
     outcome = write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
     progress.done()
+    report(outcome.warnings)
     if not outcome.ok:
         report(outcome.problems)
         raise typer.Exit(1)
@@ -127,6 +128,7 @@ def build(project: ProjectArg = ".",
     report(rendered.warnings)
     failed = False
     for outcome in outcomes:
+        report(outcome.warnings)
         if outcome.ok:
             print(outcome.path)
         else:
@@ -204,7 +206,11 @@ def watch(project: ProjectArg = ".",
     from bookmaker.watching import watch as watch_project
 
     formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
-    watch_project(project, formats, jobs, report)
+    try:
+        watch_project(project, formats, jobs, report)
+    except BookmakerError as exc:
+        report(exc.problems)
+        raise typer.Exit(1) from None
 
 
 def version_callback(value: bool) -> None:

@@ -286,6 +286,20 @@ def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
             stylesheets=sheets, font_config=fonts)
 
 
+def stylesheet_problems(rendered: RenderedBook) -> list[Problem]:
+    """What WeasyPrint would say of the print stylesheets, without laying anything out."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    setup = layout_setup(rendered)
+    records: list = []
+    fonts, fetcher = FontConfiguration(), make_fetcher(setup.files)
+    with captured_weasyprint_logs(records):
+        for text in setup.stylesheets:
+            CSS(string=text, font_config=fonts, url_fetcher=fetcher)
+    return log_problems(records, setup.style_path)
+
+
 def write_document(document, identifier: str, records: list, variant: str | None = None) -> bytes:
     with captured_weasyprint_logs(records):
         return document.write_pdf(pdf_variant=variant, pdf_identifier=pdf_identifier(identifier),
@@ -374,8 +388,9 @@ def private_tempdir():
 
 def write_pdf(book: Book | RenderedBook, out: str | Path, shown: str | None = None, variant: str | None = None,
               progress: Callable[[str], None] | None = None, jobs: int | None = None,
-              cache: bool = True) -> Path:
-    """Build the PDF into `out` atomically; returns the path written."""
+              cache: bool = True, warn: Callable[[Problem], None] | None = None) -> Path:
+    """Build the PDF into `out` atomically; returns the path written. Layout warnings go to `warn`
+    (default: printed on stderr)."""
     from bookmaker.render import render_book
 
     if variant is not None and variant not in VARIANTS:
@@ -387,7 +402,7 @@ def write_pdf(book: Book | RenderedBook, out: str | Path, shown: str | None = No
     rendered = book if isinstance(book, RenderedBook) else render_book(book)
     data, problems = pdf_bytes(rendered, variant, progress, jobs, cache)
     for problem in problems:
-        print(problem, file=sys.stderr)
+        (warn or (lambda p: print(p, file=sys.stderr)))(problem)
     with atomic_path(out, shown) as tmp:
         tmp.write_bytes(data)
     return out

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bookmaker.builds import build
-from bookmaker.errors import BookmakerError
+from bookmaker.errors import BookmakerError, Problem
 
 
 def rebuild(project: str, formats, jobs, report: Callable) -> None:
@@ -24,20 +24,27 @@ def rebuild(project: str, formats, jobs, report: Callable) -> None:
             print(f"bookmaker: {outcome.path} ({outcome.seconds:.2f} s)", flush=True)
         else:
             report(outcome.problems)
+        report(outcome.warnings)
     print(f"bookmaker: rebuilt in {time.perf_counter() - start:.2f} s", flush=True)
 
 
 def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> None:
+    """Build, then rebuild on every save in manuscript/ or styles/ (even a styles/ made later)."""
     from watchfiles import watch as changes
 
-    root = Path(project)
-    folders = [str(p) for p in (root / "manuscript", root / "styles") if p.is_dir()] or [str(root)]
+    root = Path(project).absolute()
+    if not root.is_dir():
+        raise BookmakerError([Problem(project, 1, "project folder not found")])
+    watched = (root / "manuscript", root / "styles")
+
+    def in_book(_change, path: str) -> bool:
+        return any(Path(path).is_relative_to(folder) for folder in watched) and not Path(path).is_dir()
+
     rebuild(project, formats, jobs, report)
-    print(f"bookmaker: watching {', '.join(folders)} (Ctrl-C to stop)", flush=True)
+    print(f"bookmaker: watching {project}/manuscript and {project}/styles (Ctrl-C to stop)", flush=True)
     try:
-        for batch in changes(*folders, stop_event=stop_event, debounce=300):
-            names = sorted({str(Path(path).relative_to(root.absolute()) if Path(path).is_absolute()
-                               and Path(path).is_relative_to(root.absolute()) else path) for _, path in batch})
+        for batch in changes(root, watch_filter=in_book, stop_event=stop_event, debounce=300):
+            names = sorted({str(Path(path).relative_to(root)) for _, path in batch})
             print(f"bookmaker: changed: {', '.join(names)}", flush=True)
             rebuild(project, formats, jobs, report)
     except KeyboardInterrupt:

@@ -111,3 +111,43 @@ def test_watch_rebuilds_on_save(project):
     text = "".join(seen)
     assert "changed: manuscript/two.md" in text, text
     assert text.count("rebuilt in") >= 2, text
+
+
+def test_watch_on_a_missing_folder_exits_1(tmp_path):
+    result = run_cli("watch", tmp_path / "nowhere")
+    assert (result.returncode, result.stderr) == (1, f"{tmp_path / 'nowhere'}:1: project folder not found\n")
+
+
+def test_watch_sees_a_styles_folder_made_after_it_started(tmp_path):
+    project = copy_book("plain", tmp_path / "book")
+    proc = subprocess.Popen([sys.executable, "-m", "bookmaker", "watch", str(project), "--format", "epub"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen: list[str] = []
+    threading.Thread(target=lambda: seen.extend(iter(proc.stdout.readline, "")), daemon=True).start()
+    try:
+        deadline = time.time() + 60
+        while not any("watching" in line for line in seen) and time.time() < deadline:
+            time.sleep(0.1)
+        (project / "styles").mkdir()
+        (project / "styles" / "epub.css").write_text("p { text-indent: 0; }\n", encoding="utf-8")
+        (project / "dist" / "ignored.txt").write_text("outputs are not sources\n", encoding="utf-8")
+        while sum("rebuilt in" in line for line in seen) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    text = "".join(seen)
+    assert "changed: styles/epub.css" in text, text
+    assert "ignored.txt" not in text
+
+
+def test_layout_warnings_come_after_the_progress_and_check_reports_them(tmp_path):
+    project = copy_book("plain", tmp_path / "book")
+    (project / "styles").mkdir()
+    (project / "styles" / "print.css").write_text("p { colr: red; }\n", encoding="utf-8")
+    expected = (f"{project}/styles/print.css:1: warning: PDF layout: Ignored `colr: red` at 1:5, "
+                "unknown property.")
+    built = run_cli("build", project, "--format", "pdf")
+    assert built.returncode == 0 and built.stderr.splitlines()[-1] == expected, built.stderr
+    checked = run_cli("check", project, "--strict")
+    assert checked.returncode == 1 and expected in checked.stdout.splitlines(), checked.stdout
