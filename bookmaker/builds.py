@@ -64,7 +64,8 @@ def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str]
     from bookmaker.render import render_book
 
     book = load_book(project)
-    progress(f"rendering {len(book.chapters)} chapters")
+    count = len(book.chapters)
+    progress(f"rendering {count} chapter{'' if count == 1 else 's'}")
     return render_book(book, jobs=jobs, cache=cache)
 
 

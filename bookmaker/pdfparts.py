@@ -326,7 +326,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: P.LayoutSetup, workers: in
                     bodies[index] = result
                     cache.store_body(keys[index], result)
                     laid_out += 1
-                    say(f"laid out {laid_out} of {missing} chapters")
+                    # Sections: the chapters and the end notes, each laid out alone.
+                    say(f"laid out {laid_out} of {missing} section{'' if missing == 1 else 's'}")
                 else:
                     numbers[index] = result
                     cache.store_numbers(number_keys[index], result)

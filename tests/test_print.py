@@ -204,7 +204,7 @@ def test_an_edit_lays_out_only_the_chapter_edited(tmp_path, monkeypatch):
     said: list[str] = []
     rendered = rendered_book(project)
     warm, _ = pdf_bytes(rendered, jobs=2, cache=True, progress=said.append)
-    assert [m for m in said if m.startswith("laid out")] == ["laid out 1 of 1 chapters"]
+    assert [m for m in said if m.startswith("laid out")] == ["laid out 1 of 1 section"]
     cold, _ = pdf_bytes(rendered, jobs=2, cache=False)
     assert warm == cold
     starts = lambda pdf: [n for _, n in outline(pypdf.PdfReader(io.BytesIO(pdf)))]  # noqa: E731
