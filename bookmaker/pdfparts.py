@@ -40,6 +40,7 @@ from bookmaker import code_version
 from bookmaker import pdf as P
 from bookmaker.errors import Problem
 from bookmaker.model import RenderedBook
+from bookmaker.pdffonts import drop_unreachable, merge_fonts
 
 PX_TO_PT = 0.75
 
@@ -408,6 +409,8 @@ def join(front_pdf: bytes, front_height: float, front_links, parts) -> bytes:
         writer.add_annotation(number, Link(
             rect=(x1 * PX_TO_PT, page_height_pt - y2 * PX_TO_PT, x2 * PX_TO_PT, page_height_pt - y1 * PX_TO_PT),
             target_page_index=to_page, fit=Fit.xyz(x * PX_TO_PT, top, 0)))
+    merge_fonts(writer)
+    drop_unreachable(writer)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -444,7 +447,8 @@ def stamp_numbers(writer, numbers, offset: int, save_state) -> None:
         if "/XObject" not in page_resources:
             page_resources[NameObject("/XObject")] = DictionaryObject()
         page_resources["/XObject"].get_object()[NameObject(name)] = writer._add_object(form)
-        body = page["/Contents"]
-        body = list(body.get_object()) if isinstance(body.get_object(), list) else [body]
+        # References, never the streams themselves: a stream written inside an array is not a PDF.
+        raw = page.raw_get("/Contents")
+        body = list(raw.get_object()) if isinstance(raw.get_object(), list) else [raw]
         draw = writer._add_object(stream(f"Q q {name} Do Q\n".encode()))
         page[NameObject("/Contents")] = ArrayObject([save_state, *body, draw])

@@ -179,6 +179,22 @@ def same_pages(single: bytes, parallel: bytes, folder: Path) -> None:
     assert links(one) == links(two) > 0
     for key in ("/Title", "/Author", "/Subject", "/Keywords"):
         assert one.metadata.get(key) == two.metadata.get(key)
+    # One embedded font per face, as one document has: never a copy per chapter under one name.
+    assert sorted(embedded_fonts(two)) == sorted(embedded_fonts(one)) == sorted(set(embedded_fonts(one)))
+    assert len(parallel) < 1.4 * len(single)
+    for page in (p for p in two.pages if "/Contents" in p):  # streams are indirect, never inside an array
+        contents = page.raw_get("/Contents")
+        items = contents.get_object() if isinstance(contents.get_object(), list) else [contents]
+        assert all(isinstance(item, pypdf.generic.IndirectObject) for item in items)
+
+
+def embedded_fonts(reader) -> list[str]:
+    """The name of every distinct font object the pages use."""
+    fonts = {}
+    for page in reader.pages:
+        for ref in page["/Resources"].get_object().get("/Font", {}).values():
+            fonts[ref.idnum] = str(ref.get_object()["/BaseFont"])
+    return list(fonts.values())
 
 
 def test_parallel_layout_gives_the_same_pages_as_one_document(tmp_path):
