@@ -208,16 +208,31 @@ def cache_root() -> Path:
 
 
 class PartCache:
-    """Content-addressed: a key names the document's HTML, the stylesheets and bookmaker's version."""
+    """Content-addressed: see key()."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, setup: P.LayoutSetup | None = None):
         self.root = cache_root() / "pdf-parts" if enabled else None
+        self.files = dict(setup.files) if setup else {}
+        self.digests: dict[str, str] = {}
 
-    @staticmethod
-    def key(html: str, setup: P.LayoutSetup, *more: str) -> str:
+    def file_digest(self, url: str) -> str:
+        if url not in self.digests:
+            try:
+                self.digests[url] = hashlib.sha256(self.files[url].read_bytes()).hexdigest()
+            except OSError:
+                self.digests[url] = "unreadable"
+        return self.digests[url]
+
+    def key(self, html: str, setup: P.LayoutSetup, *more: str) -> str:
+        """The document, the stylesheets, bookmaker's code, and the bytes of every file (image, font)
+        they use: a picture changed under the same name is laid out again."""
         digest = hashlib.sha256(code_version().encode())
-        for text in (html, *setup.stylesheets, *more):
+        # The stylesheet's path too: the warnings stored with a part name it.
+        for text in (html, *setup.stylesheets, setup.style_path, *more):
             digest.update(b"\0" + text.encode())
+        for url in sorted(self.files):
+            if url in html or any(url in sheet for sheet in setup.stylesheets):
+                digest.update(b"\0" + url.encode() + b"\0" + self.file_digest(url).encode())
         return digest.hexdigest()
 
     def body(self, key: str) -> Body | None:
@@ -345,7 +360,7 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     front = [(page, div) for page, div in divs if page.kind not in P.FLOW_KINDS]
     flow = [(page, div) for page, div in divs if page.kind in P.FLOW_KINDS]
     try:
-        bodies, numbers, starts = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache), say)
+        bodies, numbers, starts = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache, setup), say)
     except OneDocumentNeeded:
         say("this theme's page numbers need the book laid out as one document")
         return P.single_document_pdf(rendered, None, say)

@@ -269,3 +269,23 @@ def test_variants(tmp_path, variant):
         assert b"pdfaid" in r.trailer["/Root"]["/Metadata"].get_object().get_data()
     else:
         assert "/StructTreeRoot" in r.trailer["/Root"] and r.trailer["/Root"]["/MarkInfo"]["/Marked"]
+
+
+def test_a_picture_changed_under_the_same_name_is_laid_out_again(tmp_path, monkeypatch):
+    """The layout cache is keyed by the bytes of the pictures too: another project's picture, or the
+    old version of this one, never comes back from it."""
+    from conftest import png
+
+    from bookmaker.pdf import pdf_bytes
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    books = []
+    for name, colour in (("red", (200, 30, 30)), ("blue", (30, 30, 200))):
+        project = tmp_path / name
+        (project / "manuscript").mkdir(parents=True)
+        (project / "manuscript" / "book.yaml").write_text("title: T\nauthor: A\n", encoding="utf-8")
+        (project / "manuscript" / "1.md").write_text("![A square](p.png)\n", encoding="utf-8")
+        png(project / "manuscript" / "p.png", 64, 64, colour)
+        books.append(pdf_bytes(rendered_book(project), jobs=1, cache=True)[0])
+    assert books[0] != books[1]
+    assert books[1] == pdf_bytes(rendered_book(tmp_path / "blue"), jobs=1, cache=False)[0]
