@@ -183,7 +183,7 @@ def write_epub(book: Book | RenderedBook, out: str | Path, shown: str | None = N
     out = Path(out)
     shown = shown or str(out)
     source_book = book.book if isinstance(book, RenderedBook) else book
-    check_output(out, shown, source_book.sources)
+    check_output(out, shown, source_book.sources, source_book.root)
     rendered = book if isinstance(book, RenderedBook) else render_book(book, cache=cache)
     data = epub_bytes(rendered, cache)
     with atomic_path(out, shown) as tmp:

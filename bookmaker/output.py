@@ -13,19 +13,41 @@ from bookmaker.errors import BookmakerError, Problem
 TEMP_MARK = ".bookmaker-tmp-"
 
 
-def check_output(out: Path, shown: str, sources) -> None:
+def check_output(out: Path, shown: str, sources, project: Path | None = None) -> None:
     """Refuse, before any work, an output that would overwrite a source or cannot be written."""
     resolved = out.resolve()
     for source in sources:
         if source.resolve() == resolved:
             raise BookmakerError([Problem(shown, 1, "output file is one of the book's sources; choose another -o")])
+    if project is not None:
+        # Everything in manuscript/ and styles/ is a source, or would become one (a new *.md is a chapter).
+        for folder in ("manuscript", "styles"):
+            if resolved.is_relative_to((project / folder).resolve()):
+                raise BookmakerError([Problem(shown, 1, f"output would be written into the book's {folder}/ "
+                                              "folder, among its sources; choose another -o (default: dist/)")])
     if out.exists() and out.is_dir():
         raise BookmakerError([Problem(shown, 1, "output is a folder; give a file name")])
+    if resolved.exists() and not resolved.is_file():
+        raise BookmakerError([Problem(shown, 1, "output is not a regular file (a device, pipe or socket); "
+                                      "give a file name")])
+
+
+def check_chosen_folder(out: Path, shown: str) -> None:
+    """An output the author named (-o) goes into a folder that exists: a typo in a path never makes a
+    tree of folders somewhere. (The default, dist/, is made by the build.)"""
+    blocking = next((p for p in (out.parent, *out.parent.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise BookmakerError([Problem(shown, 1, f"cannot write here: {blocking} is a file, not a folder")])
+    if not out.parent.exists():
+        raise BookmakerError([Problem(shown, 1, f"folder {out.parent} does not exist: create it, or leave out -o "
+                                      "to write into the project's dist/")])
 
 
 @contextlib.contextmanager
 def atomic_path(out: Path, shown: str) -> Iterator[Path]:
-    """Yields a temporary path; on success it replaces `out`, on failure it is removed."""
+    """Yields a temporary path; on success it replaces `out` (the file a symbolic link at `out` points
+    to, if any), on failure it is removed. Failing writes (disk full, file too large) are problems."""
+    out = out.resolve() if out.is_symlink() else out
     folder = out.parent
     blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
@@ -36,7 +58,8 @@ def atomic_path(out: Path, shown: str) -> Iterator[Path]:
         raise BookmakerError([Problem(shown, 1, f"cannot create the output folder: {exc.strerror or exc}")]) from None
     clean_stale(folder)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{out.name}{TEMP_MARK}{os.getpid()}-", dir=folder)
+        # Not named after the output: a long output name plus a suffix could pass the file name limit.
+        fd, name = tempfile.mkstemp(prefix=f"{TEMP_MARK}{os.getpid()}-", suffix=out.suffix[:16], dir=folder)
     except OSError as exc:
         raise BookmakerError([Problem(shown, 1, f"cannot write the output: {exc.strerror or exc}")]) from None
     os.close(fd)
@@ -48,6 +71,10 @@ def atomic_path(out: Path, shown: str) -> Iterator[Path]:
         mode = 0o666 & ~current_umask()
         os.chmod(tmp, mode)
         os.replace(tmp, out)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise BookmakerError([Problem(shown, 1, f"cannot write the output: {exc.strerror or exc}")]) from None
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -398,9 +398,12 @@ def write_pdf(book: Book | RenderedBook, out: str | Path, shown: str | None = No
     out = Path(out)
     shown = shown or str(out)
     source_book = book.book if isinstance(book, RenderedBook) else book
-    check_output(out, shown, source_book.sources)
+    check_output(out, shown, source_book.sources, source_book.root)
     rendered = book if isinstance(book, RenderedBook) else render_book(book)
-    data, problems = pdf_bytes(rendered, variant, progress, jobs, cache)
+    try:
+        data, problems = pdf_bytes(rendered, variant, progress, jobs, cache)
+    except OSError as exc:  # the temporary folder full, a file size limit...
+        raise BookmakerError([Problem(shown, 1, f"cannot make the PDF: {exc.strerror or exc}")]) from None
     for problem in problems:
         (warn or (lambda p: print(p, file=sys.stderr)))(problem)
     with atomic_path(out, shown) as tmp:
