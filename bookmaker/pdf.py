@@ -207,35 +207,83 @@ def prefix_ids(wrapper, page_id: str, files: dict[str, str]) -> None:
 
 
 def move_footnotes(wrapper) -> None:
-    """Each footnote goes where it is called, as a float the layout puts at the foot of that page."""
+    """Each footnote goes where it is called, as a float the layout puts at the foot of that page.
+
+    A footnote called from inside another footnote cannot float from there (WeasyPrint fails on a
+    footnote inside a footnote): it follows its parent's call in the text, and the call inside the
+    parent stays as a plain superscript number. A note called twice floats from its first call.
+    """
     notes = {a.get("id"): a for a in wrapper.iter(xhtml.q("aside")) if "footnote" in (a.get("class") or "")}
-    for ref in list(wrapper.iter(xhtml.q("a"))):
-        if "noteref" not in (ref.get("class") or "").split():
+    calls = [r for r in wrapper.iter(xhtml.q("a")) if is_noteref(r)
+             and not any(xhtml.local(up) == "aside" for up in r.iterancestors())]
+    placed: set[str] = set()
+    for ref in calls:
+        target = (ref.get("href") or "#")[1:]
+        if target not in notes:
             continue
-        aside = notes.get((ref.get("href") or "#")[1:])
-        if aside is None:
+        if target in placed:
+            plain_call(ref)
             continue
-        note = etree.Element(xhtml.q("span"))
-        note.set("class", "footnote")
-        for i, para in enumerate(aside):
-            for mark in para.iter(xhtml.q("a")):
-                if "footnote-number" in (mark.get("class") or ""):
-                    xhtml.drop_keeping_tail(mark)
-                    break
-            piece = etree.SubElement(note, xhtml.q("span"))
-            piece.set("class", "footnote-para")
-            piece.text = (para.text or "").lstrip() if i == 0 else para.text
-            for child in list(para):
-                piece.append(child)
-        for el in note.iter():  # WeasyPrint keeps source line breaks inside footnotes
-            el.text = el.text.replace("\n", " ") if el.text else el.text
-            if el is not note:
-                el.tail = el.tail.replace("\n", " ") if el.tail else el.tail
-        holder = ref.getparent() if xhtml.local(ref.getparent()) == "sup" else ref
+        placed.add(target)
+        note, nested = footnote_span(notes[target])
+        holder = call_holder(ref)
         note.tail = holder.tail
         holder.getparent().replace(holder, note)
+        last = note
+        while nested:
+            target = nested.pop(0)
+            if target in placed or target not in notes:
+                continue
+            placed.add(target)
+            follower, more = footnote_span(notes[target])
+            follower.set("class", "footnote nested")  # its call is in the note above, not the text
+            follower.tail, last.tail = last.tail, None
+            last.addnext(follower)
+            last, nested = follower, nested + more
     for aside in notes.values():
         aside.getparent().remove(aside)
+
+
+def is_noteref(el) -> bool:
+    return "noteref" in (el.get("class") or "").split()
+
+
+def call_holder(ref):
+    return ref.getparent() if xhtml.local(ref.getparent()) == "sup" else ref
+
+
+def plain_call(ref) -> None:
+    """A call that cannot float: the note's number as a superscript, not a link."""
+    holder = call_holder(ref)
+    sup = etree.Element(xhtml.q("sup"))
+    sup.set("class", "footnote-call")
+    sup.text, sup.tail = ref.text, holder.tail
+    holder.getparent().replace(holder, sup)
+
+
+def footnote_span(aside):
+    """The footnote as one floating span of its paragraphs, and the notes it calls itself, in order."""
+    note = etree.Element(xhtml.q("span"))
+    note.set("class", "footnote")
+    for i, para in enumerate(aside):
+        for mark in para.iter(xhtml.q("a")):
+            if "footnote-number" in (mark.get("class") or ""):
+                xhtml.drop_keeping_tail(mark)
+                break
+        piece = etree.SubElement(note, xhtml.q("span"))
+        piece.set("class", "footnote-para")
+        piece.text = (para.text or "").lstrip() if i == 0 else para.text
+        for child in list(para):
+            piece.append(child)
+    for el in note.iter():  # WeasyPrint keeps source line breaks inside footnotes
+        el.text = el.text.replace("\n", " ") if el.text else el.text
+        if el is not note:
+            el.tail = el.tail.replace("\n", " ") if el.tail else el.tail
+    nested = []
+    for ref in [r for r in note.iter(xhtml.q("a")) if is_noteref(r)]:
+        nested.append((ref.get("href") or "#")[1:])
+        plain_call(ref)
+    return note, nested
 
 
 @contextlib.contextmanager

@@ -289,3 +289,25 @@ def test_a_picture_changed_under_the_same_name_is_laid_out_again(tmp_path, monke
         books.append(pdf_bytes(rendered_book(project), jobs=1, cache=True)[0])
     assert books[0] != books[1]
     assert books[1] == pdf_bytes(rendered_book(tmp_path / "blue"), jobs=1, cache=False)[0]
+
+
+def test_notes_called_from_notes_and_notes_called_twice(tmp_path):
+    """A chain of notes, each calling the next, and a note called twice: every note is printed once,
+    at the foot of the page, and the build neither fails nor recurses (WeasyPrint cannot float a
+    footnote inside a footnote)."""
+    from bookmaker.pdf import pdf_bytes
+
+    project = tmp_path / "notes"
+    (project / "manuscript").mkdir(parents=True)
+    (project / "manuscript" / "book.yaml").write_text("title: T\nauthor: A\n", encoding="utf-8")
+    chain = "\n".join(f"[^{i}]: Note {i} calls[^{i + 1}]." for i in range(1, 50)) + "\n[^50]: Note 50 ends it.\n"
+    (project / "manuscript" / "1.md").write_text(
+        "The first call.[^1]\n\nA second call to the same note.[^1] And another.[^x]\n\n" + chain
+        + "[^x]: Note x.\n", encoding="utf-8")
+    rendered = rendered_book(project)
+    for jobs in (0, 1):
+        text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf_bytes(rendered, jobs=jobs,
+                                                                                        cache=False)[0])).pages)
+        for i in range(1, 50):
+            assert text.count(f"Note {i} calls") == 1, (jobs, i)
+        assert text.count("Note 50 ends it.") == 1 and text.count("Note x.") == 1
