@@ -156,8 +156,11 @@ _book: Book | None = None
 
 
 def _init(book: Book) -> None:
+    from bookmaker.processes import die_with_parent
+
     global _book
     _book = book
+    die_with_parent()
 
 
 def _render_index(index: int) -> ChapterResult:

@@ -6,13 +6,13 @@ import json
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from bookmaker import __version__
 from bookmaker.errors import BookmakerError, Problem
 from bookmaker.languages import known_language
 from bookmaker.model import Book, RenderedBook
+from bookmaker.processes import build_tempdir
 
 # Codes for problems raised before codes were given at their source; the first match names it.
 CODES = (
@@ -189,7 +189,7 @@ def epubcheck_problems(rendered: RenderedBook) -> list[Problem]:
         return [Problem(where, 1, "EPUBCheck needs Java: install a Java runtime (for example "
                         "apt-get install default-jre-headless)", "error", "java-missing")]
     jar = Path(package.__file__).parent / "epubcheck.jar"
-    with tempfile.TemporaryDirectory(prefix="bookmaker-check-") as folder:
+    with build_tempdir() as folder:
         out = Path(folder) / "book.epub"
         write_epub(rendered, out)
         report_path = Path(folder) / "report.json"

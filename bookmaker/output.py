@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bookmaker.errors import BookmakerError, Problem
+from bookmaker.processes import process_alive
 
 TEMP_MARK = ".bookmaker-tmp-"
 
@@ -97,15 +98,3 @@ def clean_stale(folder: Path) -> None:
             if pid.isdigit() and not process_alive(int(pid)):
                 with contextlib.suppress(OSError):
                     entry.unlink()
-
-
-def process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

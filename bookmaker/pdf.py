@@ -425,8 +425,10 @@ def font_dates_from(book: Book):
 def private_tempdir():
     """WeasyPrint keeps font files in temporary folders it removes when garbage-collected, which a
     worker process leaving through os._exit never is: give the build one folder, removed at the end."""
+    from bookmaker.processes import build_tempdir
+
     previous = tempfile.tempdir
-    with tempfile.TemporaryDirectory(prefix="bookmaker-") as folder:
+    with build_tempdir() as folder:
         tempfile.tempdir = folder
         try:
             yield folder

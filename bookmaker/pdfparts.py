@@ -41,6 +41,7 @@ from bookmaker import pdf as P
 from bookmaker.errors import Problem
 from bookmaker.model import RenderedBook
 from bookmaker.pdffonts import drop_unreachable, merge_fonts
+from bookmaker.processes import die_with_parent
 
 PX_TO_PT = 0.75
 
@@ -133,10 +134,12 @@ def install_hook() -> None:
 _setup: P.LayoutSetup | None = None
 
 
-def init_worker(setup: P.LayoutSetup) -> None:
+def init_worker(setup: P.LayoutSetup, in_pool: bool = True) -> None:
     global _setup
     _setup = setup
     install_hook()
+    if in_pool:
+        die_with_parent()
 
 
 def layered(layer: Layer, html: str, records: list):
@@ -282,7 +285,7 @@ class InProcess:
     """The executor interface, run in this process: for one core, or a single chapter."""
 
     def __init__(self, setup: P.LayoutSetup):
-        init_worker(setup)
+        init_worker(setup, in_pool=False)
 
     def submit(self, function, *args) -> futures.Future:
         future: futures.Future = futures.Future()

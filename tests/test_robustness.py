@@ -195,3 +195,47 @@ def test_two_builds_at_once_both_finish_with_a_valid_book(tmp_path):
 
     assert len(pypdf.PdfReader(dist / "the-lamplighters-almanac.pdf").pages) > 10
     assert sorted(p.name for p in dist.iterdir()) == ["the-lamplighters-almanac.epub", "the-lamplighters-almanac.pdf"]
+
+
+def test_workers_and_temporary_folders_do_not_outlive_a_killed_build(tmp_path):
+    """SIGKILL to the build alone (what the OOM killer does): its layout workers die with it, and the
+    next build removes the temporary folder it left."""
+    project = sample_project(tmp_path)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "bookmaker", "pdf", str(project), "--no-cache", "--jobs", "2",
+                             "-o", str(tmp_path / "b.pdf")], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(children(proc.pid)) < 2:
+        time.sleep(0.02)
+    workers = children(proc.pid)
+    assert len(workers) >= 2, "the build never started its workers"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(alive(pid) for pid in workers):
+        time.sleep(0.05)
+    survivors = [pid for pid in workers if alive(pid)]
+    for pid in survivors:  # never leave them running, even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, "layout workers outlived the build"
+    assert [p.name for p in temp.iterdir() if p.name.startswith(f"bookmaker-{proc.pid}-")]
+    assert run_cli("pdf", project, "-o", tmp_path / "b.pdf", env={"TMPDIR": str(temp)}).returncode == 0
+    assert [p.name for p in temp.iterdir() if p.name.startswith("bookmaker-")] == []
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        return []
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
