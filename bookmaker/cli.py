@@ -90,7 +90,7 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
     # Only on a terminal: scripts read these commands' stderr for problems alone.
     progress = Progress(quiet, plain_lines=False)
     if output is not None:
-        or_exit(lambda: check_chosen_folder(output, str(output)), progress)
+        or_exit(lambda: check_chosen_folder(output, str(output), Path(project)), progress)
     rendered = or_exit(lambda: render(project, jobs, not no_cache, progress), progress)
     report(rendered.warnings)
     out = output or default_output(project, rendered.book, fmt)

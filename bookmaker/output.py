@@ -33,13 +33,13 @@ def check_output(out: Path, shown: str, sources, project: Path | None = None) ->
                                       "give a file name")])
 
 
-def check_chosen_folder(out: Path, shown: str) -> None:
-    """An output the author named (-o) goes into a folder that exists: a typo in a path never makes a
-    tree of folders somewhere. (The default, dist/, is made by the build.)"""
+def check_chosen_folder(out: Path, shown: str, project: Path) -> None:
+    """An output the author named (-o) outside the project goes into a folder that exists: a typo in
+    a path never makes a tree of folders somewhere. Inside the project (dist/...) folders are made."""
     blocking = next((p for p in (out.parent, *out.parent.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise BookmakerError([Problem(shown, 1, f"cannot write here: {blocking} is a file, not a folder")])
-    if not out.parent.exists():
+    if not out.parent.exists() and not out.parent.absolute().is_relative_to(project.absolute()):
         raise BookmakerError([Problem(shown, 1, f"folder {out.parent} does not exist: create it, or leave out -o "
                                       "to write into the project's dist/")])
 

@@ -84,3 +84,8 @@ def test_a_write_that_fails_is_a_problem_and_leaves_nothing(project, tmp_path, f
     assert (result.returncode, result.stderr) == (1, f"{out}:1: {what}: File too large\n")
     assert out.read_bytes() == b"the last good book"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book", f"book.{fmt}"]
+
+
+def test_output_into_a_new_folder_inside_the_project_is_made(project):
+    out = project / "dist" / "release" / "book.epub"
+    assert build("epub", project, out).returncode == 0 and out.is_file()
