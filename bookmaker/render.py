@@ -15,7 +15,7 @@ from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
-from markdown.treeprocessors import Treeprocessor
+from markdown.treeprocessors import PrettifyTreeprocessor, Treeprocessor
 
 from bookmaker import xhtml
 from bookmaker.assets import resolve_image
@@ -49,6 +49,44 @@ class SceneBreakClass(Treeprocessor):
     def run(self, root):
         for el in root.iter("hr"):
             el.set("class", "scene-break")
+
+
+class UnmatchedBrackets(Preprocessor):
+    """Python-Markdown looks for the end of a link from every '[' to the end of its paragraph, so a
+    paragraph of thousands of unmatched '[' took minutes. A '[' that nothing closes can never start a
+    link: where there are many, they are escaped, which changes nothing else."""
+
+    LIMIT = 64
+
+    def run(self, lines):
+        text = "\n".join(lines)
+        if text.count("[") - text.count("]") < self.LIMIT:
+            return lines
+        opened: list[int] = []
+        for i, char in enumerate(text):
+            if char == "[" and (i == 0 or text[i - 1] != "\\"):
+                opened.append(i)
+            elif char == "]" and opened:
+                opened.pop()
+        if len(opened) < self.LIMIT:
+            return lines
+        pieces, start = [], 0
+        for i in opened:
+            pieces += [text[start:i], "\\["]
+            start = i + 1
+        pieces.append(text[start:])
+        return "".join(pieces).split("\n")
+
+
+class BlockTails(Treeprocessor):
+    """Whitespace between blocks, removed before inline processing: for each element with a tail,
+    Python-Markdown's inline pass looks the element up in a fresh list of its siblings, which made a
+    chapter of 32,000 paragraphs take a minute. A second prettify pass puts the newlines back."""
+
+    def run(self, root):
+        for el in root.iter():
+            if el.tail is not None and not el.tail.strip() and self.md.is_block_level(el.tag):
+                el.tail = None
 
 
 class BalanceRawHtml(Postprocessor):
@@ -93,14 +131,20 @@ class CloseRawBlocks(Preprocessor):
         if "<" not in text:
             return lines
         blocks = re.split(r"(\n[ \t]*\n)", text)
+        # Where each closing tag last appears, found once: asking of every block whether its tags close
+        # somewhere after it made a chapter of many raw HTML blocks take quadratic time.
+        last_close = {m.group(1).lower(): m.start() for m in re.finditer(r"</([A-Za-z][A-Za-z0-9]*)", text)}
+        end = 0
         for i in range(0, len(blocks), 2):
             block = blocks[i]
+            end += len(block) + (len(blocks[i + 1]) if i + 1 < len(blocks) else 0)
             match = re.match(r"\s{0,3}<([A-Za-z][A-Za-z0-9]*)", block)
             if not match or not self.md.is_block_level(match.group(1).lower()):
                 continue
-            later = "".join(blocks[i + 1:]).lower()
-            if any(f"</{tag}" not in later for tag in self.unclosed(block)):
-                blocks[i] = xhtml.balance_html(block)
+            for tag in self.unclosed(block):
+                if last_close.get(tag, -1) < end:  # never closed after this block
+                    blocks[i] = xhtml.balance_html(block)
+                    break
         return "".join(blocks).split("\n")
 
     def unclosed(self, block: str) -> list[str]:
@@ -150,7 +194,12 @@ class BookmakerExtension(Extension):
         md.parser.blockprocessors.register(SceneBreakBlock(md.parser), "scene_break", 75)
         # Before Python-Markdown's own raw HTML block handling (20).
         md.preprocessors.register(CloseRawBlocks(md), "close_raw_blocks", 25)
+        md.preprocessors.register(UnmatchedBrackets(md), "unmatched_brackets", 24)
         md.postprocessors.register(BalanceRawHtml(md), "balance_raw_html", 35)
+        # Before each of the two inline passes, 'inline' (20) and 'smarty' (6); newlines back after them.
+        md.treeprocessors.register(BlockTails(md), "block_tails", 25)
+        md.treeprocessors.register(BlockTails(md), "block_tails_smarty", 9)
+        md.treeprocessors.register(PrettifyTreeprocessor(md), "prettify_after_smarty", 4)
         # After raw HTML and smart punctuation are restored (30), before entities are unescaped (10).
         md.postprocessors.register(QuoteDirection(md), "quote_direction", 25)
         if self.getConfig("scene_breaks"):

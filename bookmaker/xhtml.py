@@ -151,10 +151,12 @@ class Builder:
             return
         if rule:
             return  # whitespace between rows or items carries nothing
-        if len(dst):
-            dst[-1].tail = (dst[-1].tail or "") + text
-        else:
+        try:
+            last = dst[-1]  # found from the end; len(dst) would count every child, every time
+        except IndexError:
             dst.text = (dst.text or "") + text
+        else:
+            last.tail = (last.tail or "") + text
 
     def append(self, dst, tag: str):
         """A new child `tag` of `dst`, wrapped as the parent's content model requires."""

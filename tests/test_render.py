@@ -180,3 +180,25 @@ def test_alias_bomb_costs_nothing(tmp_path):
     with pytest.raises(BookmakerError) as err:
         load_book(project(tmp_path, "title: T\nauthor: A\n" + bomb, {"1.md": "x"}))
     assert "unknown key 'a'" in str(err.value)
+
+
+def test_unmatched_brackets_are_escaped_and_links_still_work():
+    text = "a [link](http://x.org/) and " + "[" * 70 + " then [b](http://y.org/) and `[code]`"
+    got = render(text)
+    assert got.count('<a href="http://x.org/">link</a>') == 1 and got.count('<a href="http://y.org/">b</a>') == 1
+    assert "[" * 70 in got and "\\" not in got and "<code>[code]</code>" in got
+
+
+@pytest.mark.parametrize("hostile", ["![" * 20000, "[" * 30000, "\n\n".join(["<p>x</p>"] * 20000)])
+def test_hostile_text_renders_without_hanging(tmp_path, hostile):
+    """These took minutes (Python-Markdown searches for a link's end from every '['; it looks each
+    paragraph up in a fresh list of its siblings). A hang here shows as the timeout."""
+    import subprocess
+    import sys
+
+    (tmp_path / "manuscript").mkdir()
+    (tmp_path / "manuscript" / "book.yaml").write_text("title: T\nauthor: A\n", encoding="utf-8")
+    (tmp_path / "manuscript" / "1.md").write_text(hostile, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "bookmaker", "epub", str(tmp_path), "-o", str(tmp_path / "b.epub")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
