@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,10 +41,17 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
     def in_book(_change, path: str) -> bool:
         return any(Path(path).is_relative_to(folder) for folder in watched) and not Path(path).is_dir()
 
-    rebuild(project, formats, jobs, report)
-    print(f"bookmaker: watching {project}/manuscript and {project}/styles (Ctrl-C to stop)", flush=True)
+    # The watcher runs before the first build (a save during it is not missed), and "watching" is
+    # said only once it does: the first timeout it yields proves it.
+    batches = changes(root, watch_filter=in_book, stop_event=stop_event, debounce=300, rust_timeout=200,
+                      yield_on_timeout=True)
     try:
-        for batch in changes(root, watch_filter=in_book, stop_event=stop_event, debounce=300):
+        first = next(batches, set())
+        rebuild(project, formats, jobs, report)
+        print(f"bookmaker: watching {project}/manuscript and {project}/styles (Ctrl-C to stop)", flush=True)
+        for batch in itertools.chain([first], batches):
+            if not batch:
+                continue
             names = sorted({str(Path(path).relative_to(root)) for _, path in batch})
             print(f"bookmaker: changed: {', '.join(names)}", flush=True)
             rebuild(project, formats, jobs, report)
