@@ -9,6 +9,10 @@ from pathlib import Path, PurePosixPath
 from bookmaker.errors import Problems
 from bookmaker.model import Asset
 
+# 40 megapixels, as a 5000 x 8000 cover: far above what stores and e-readers show (Kindle's largest cover
+# is 10,000 px on its long side, Apple Books asks for 4 million pixels); a picture above it is almost
+# certainly a mistake, or a file made to exhaust memory when it is drawn.
+MAX_PIXELS = 40_000_000
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -29,15 +33,25 @@ def sniff(path: Path) -> tuple[str, int, int] | None:
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"<") and b"<svg" in head:
         return ("image/svg+xml", 0, 0)
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
+    # Pillow warns, then refuses, at sizes it takes for decompression bombs: reading the header only,
+    # the size is checked by the caller, against what a book can carry, with a message to act on.
+    pillow_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
     try:
-        with Image.open(path) as img:
-            fmt = img.format
-            size = img.size
-            img.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                fmt = img.format
+                size = img.size
+                if size[0] * size[1] <= MAX_PIXELS:
+                    img.verify()
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = pillow_limit
     if fmt not in MEDIA_TYPES:
         return None
     return (MEDIA_TYPES[fmt], size[0], size[1])
@@ -76,6 +90,11 @@ def resolve_image(root: Path, base: Path, ref: str, where: str, line: int, probl
         return None
     if kind is None:
         problems.error(where, line, f"image '{ref}' is not a PNG, JPEG, GIF, WebP or SVG image")
+        return None
+    if kind[1] * kind[2] > MAX_PIXELS:
+        problems.error(where, line, f"image '{ref}' is {kind[1]}x{kind[2]} pixels, over the "
+                       f"{MAX_PIXELS // 1_000_000} megapixel limit; scale it down (2560 pixels on the long side "
+                       "is plenty for any e-reader)")
         return None
     rel = PurePosixPath(real.relative_to(real_root).as_posix())
     if rel.parts and rel.parts[0] == "manuscript":
