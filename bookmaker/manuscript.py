@@ -137,7 +137,10 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
                   problems: Problems) -> list[tuple[Path, str]]:
     shown = lambda p: shown_path(root, display_root, p)  # noqa: E731
     if listed is None:
-        found = sorted((p for p in manuscript.glob("*.md") if not p.is_dir()), key=lambda p: natural_key(p.name))
+        # Hidden files are never chapters: editors' drafts (.draft.md), macOS resource forks (._x.md) and
+        # Emacs lock links (.#x.md) sit next to the real ones.
+        found = sorted((p for p in manuscript.glob("*.md") if not p.name.startswith(".") and not p.is_dir()),
+                       key=lambda p: natural_key(p.name))
         if not found:
             problems.error(shown_yaml, 1, "no chapters: add *.md files to manuscript/ or list them under 'chapters'")
         return [(p, shown(p)) for p in found]

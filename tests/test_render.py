@@ -134,6 +134,14 @@ def test_chapters_in_natural_order_without_a_list(tmp_path):
     assert [c.number for c in book.chapters] == [1, 2, 3]
 
 
+def test_hidden_files_are_never_chapters(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\n", {"1-a.md": "A", ".draft.md": "draft"})
+    (root / "manuscript" / "._1-a.md").write_bytes(b"\x00\x05\x16\x07Mac OS X        \xff\xfe")
+    (root / "manuscript" / ".#1-a.md").symlink_to("user@host.1234:1700000000")
+    book = load_book(root)
+    assert [c.source.name for c in book.chapters] == ["1-a.md"]
+
+
 def test_chapters_in_listed_order(tmp_path):
     book = load_book(project(tmp_path, "title: T\nauthor: A\nchapters: [b.md, a.md]\n", {"a.md": "A", "b.md": "B"}))
     assert [c.source.name for c in book.chapters] == ["b.md", "a.md"]
