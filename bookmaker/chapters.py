@@ -49,6 +49,8 @@ def render_chapter(book: Book, chapter: Chapter) -> ChapterResult:
     r = PageRenderer(book, chapter.source, chapter.display_path, chapter.body, chapter.body_line, problems,
                      assets, links)
     r.ctx.ids.add(f"chapter-{chapter.number}")
+    # In the page's reading order, so notes are numbered on from the summary to the end notes.
+    parts = {key: r.fragment(getattr(chapter, key), heading_shift=2) for key in ("summary", "notes")}
     body = r.fragment(chapter.body, heading_shift=1, scene_breaks=True)
     if body is None:
         body = xhtml.html_to_xhtml("", r.ctx)
@@ -57,7 +59,7 @@ def render_chapter(book: Book, chapter: Chapter) -> ChapterResult:
     words = count_words(" ".join(xhtml.text_of(el) for el in body if xhtml.local(el) != "aside")
                         + (body.text or ""))
     title = r.inline(chapter.title) if chapter.title else None
-    parts = {key: r.fragment(getattr(chapter, key), heading_shift=2) for key in ("summary", "notes", "end_notes")}
+    parts["end_notes"] = r.fragment(chapter.end_notes, heading_shift=2)
     xhtml.check_fragment_links(r.ctx)
     serial = {key: (xhtml.inner_xml(el) if el is not None else None) for key, el in parts.items()}
     cross = tuple((href, original, r.line_of(original)) for _el, href, original in r.ctx.cross_links)

@@ -113,14 +113,17 @@ def build_pages(book: Book, parts, chapters: list[Page], words: int) -> list[Pag
                           page_body("copyright.xhtml.j2", m=m, identifier=m.identifier if explicit_id else None,
                                     isbn=is_isbn(m.identifier)), "copyright-page", False))
     if m.dedication:
+        parts.start_page(PAGE_IDS)
         pages.append(Page("dedication", "dedication.xhtml", "dedication", "Dedication",
                           page_body("dedication.xhtml.j2", text=markup(parts.fragment(m.dedication, 2))),
                           "dedication", False))
+    parts.start_page(PAGE_IDS)
     summary = parts.fragment(m.summary, 2)
     notes = parts.fragment(m.notes, 2)
     pages.append(Page("summary", "summary.xhtml", "summary", "About This Story",
                       page_body("summary.xhtml.j2", m=m, words=words, chapters=len(chapters),
                                 summary=markup(summary), notes=markup(notes)), "preface", False))
+    parts.start_page(PAGE_IDS)
     end_notes = parts.fragment(m.end_notes, 1)
     closing = []
     if end_notes is not None:

@@ -232,6 +232,14 @@ class PageRenderer:
         para.tag = xhtml.q("span")
         return para
 
+    def start_page(self, reserved=()) -> None:
+        """The pieces rendered next make a new page: links are checked within the page just done, and
+        ids and note numbers start afresh."""
+        xhtml.check_fragment_links(self.ctx)
+        self.ctx.fragment_links.clear()
+        self.ctx.ids = set(reserved)
+        self.ctx.footnote_count = 0
+
     def finish(self) -> None:
         xhtml.check_fragment_links(self.ctx)
 
@@ -261,7 +269,6 @@ def render_book(book: Book, jobs: int | None = None, cache: bool = True) -> Rend
     yaml_path = book.manuscript / "book.yaml"
     book_parts = PageRenderer(book, yaml_path, book.display(yaml_path), "", 1, problems, assets, links,
                               id_prefix="book-")
-    book_parts.ctx.ids.update(frontmatter.PAGE_IDS)
     all_pages = frontmatter.build_pages(book, book_parts, pages, sum(words))
     problems.check()
     return RenderedBook(book, tuple(all_pages), tuple(assets.values()), sum(words), tuple(words),

@@ -67,6 +67,57 @@ def test_footnotes_become_epub_popups():
     assert '<a class="footnote-number" href="#fnref-1">1.</a> The note.' in got
 
 
+def test_footnotes_are_numbered_in_the_order_they_are_called():
+    got = render("First.[^one] Second.[^two]\n\n[^two]: Two.\n[^one]: One.")
+    assert got.index("1.</a> One.") < got.index("2.</a> Two.")
+    assert '<a id="fnref-1" href="#fn-1" class="noteref" epub:type="noteref" role="doc-noteref">1</a></sup> Second.' in got
+
+
+def test_a_footnote_ending_in_a_quote_leaves_no_empty_paragraph():
+    got = render("Text.[^q]\n\n[^q]: Said:\n\n    > the quote")
+    assert "<p/>" not in got and "<p></p>" not in got
+    assert got.endswith("<blockquote>\n<p>the quote</p>\n</blockquote>\n</aside>")
+
+
+def test_footnote_ids_never_collide_with_an_author_id():
+    got = render('<p id="fn-1">Mine.</p>\n\nText.[^a]\n\n[^a]: Note.')
+    ids = [m for m in __import__("re").findall(r'id="([^"]+)"', got)]
+    assert len(ids) == len(set(ids)) and ids.count("fn-1") == 1
+    root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{got}</div>')
+    ref = root.find(f".//{{{xhtml.XHTML}}}a[@class='noteref']")
+    note = root.find(f".//{{{xhtml.XHTML}}}aside[@id='{ref.get('href')[1:]}']")
+    assert "Note." in "".join(note.itertext())
+
+
+def test_notes_of_every_piece_of_a_page_are_numbered_on_with_their_own_ids(tmp_path):
+    from bookmaker.pdf import move_footnotes, prefix_ids
+
+    book = load_book(project(tmp_path, "title: T\nauthor: A\nsummary: 'Book.[^1]\n\n[^1]: Book note.'\n"
+                             "notes: 'More.[^1]\n\n[^1]: More note.'\n", {
+                                 "1.md": "---\nsummary: 'Sum.[^1]\n\n[^1]: Sum note.'\nnotes: 'N.[^1]\n\n"
+                                         "[^1]: N note.'\nend_notes: 'E.[^1]\n\n[^1]: E note.'\n---\n\n"
+                                         "Body.[^1]\n\n[^1]: Body note.\n"}))
+    pages = {p.kind: p for p in render_book(book, jobs=1, cache=False).pages}
+    for kind, expected in (("chapter", ["Sum", "N", "Body", "E"]), ("summary", ["Book", "More"])):
+        root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{pages[kind].body}</div>')
+        ids = [el.get("id") for el in root.iter() if el.get("id")]
+        assert len(ids) == len(set(ids)), ids
+        refs = [a for a in root.iter(f"{{{xhtml.XHTML}}}a") if a.get("class") == "noteref"]
+        assert [a.text for a in refs] == [str(n) for n in range(1, len(expected) + 1)]
+        for a, word in zip(refs, expected):
+            note = root.find(f".//{{{xhtml.XHTML}}}aside[@id='{a.get('href')[1:]}']")
+            assert f"{word} note." in "".join(note.itertext())
+            back = note.find(f".//{{{xhtml.XHTML}}}a[@class='footnote-number']")
+            assert back.get("href") == "#" + a.get("id")
+        # Print: each note moves to its own call.
+        prefix_ids(root, pages[kind].id, {})
+        move_footnotes(root)
+        for span in root.iter(f"{{{xhtml.XHTML}}}span"):
+            if span.get("class") == "footnote":
+                before = (span.getprevious().tail if span.getprevious() is not None else span.getparent().text) or ""
+                assert "".join(span.itertext()).strip().startswith(before.strip().rstrip(".").split()[-1])
+
+
 def test_tables_definition_lists_attribute_lists():
     got = render("| a | b |\n|---|---|\n| 1 | 2 |\n\nTerm\n:   Meaning\n\nA letter.\n{: .letter }")
     assert "<table>" in got and "<td>1</td>" in got
