@@ -103,3 +103,19 @@ def note_aside(li, note_id: str, number: int, back_id: str | None):
     first.text = None
     first.insert(0, mark)
     return aside
+
+
+def renumber_notes(pieces) -> None:
+    """Note numbers in the order a reader meets the calls across a page's pieces (`None` for a piece
+    the page lacks). Only a note called in the chapter title, rendered with the text but read before
+    the summary, changes number; ids stay as they are."""
+    numbers: dict[str, str] = {}
+    for piece in pieces:
+        for a in () if piece is None else piece.iter(q("a")):
+            if has_class(a, "noteref"):
+                a.text = numbers.setdefault(a.get("href"), str(len(numbers) + 1))
+    for piece in pieces:
+        for aside in () if piece is None else piece.iter(q("aside")):
+            mark = next((a for a in aside.iter(q("a")) if has_class(a, "footnote-number")), None)
+            if mark is not None and f"#{aside.get('id')}" in numbers:
+                mark.text = numbers[f"#{aside.get('id')}"] + "."

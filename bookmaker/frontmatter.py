@@ -84,7 +84,7 @@ def plain_text(fragment: str | None) -> str | None:
     if not fragment:
         return None
     el = etree.fromstring(f'<span xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{fragment}</span>')
-    return " ".join(xhtml.text_of(el).split()) or None
+    return " ".join(xhtml.reading_text(el).split()) or None
 
 
 def chapter_page(book: Book, chapter: Chapter, file_name: str, result) -> Page:
@@ -92,6 +92,7 @@ def chapter_page(book: Book, chapter: Chapter, file_name: str, result) -> Page:
     label = book.metadata.chapter_label or not result.title
     safe = lambda text: Markup(text) if text else None  # noqa: E731 (already clean XHTML)
     content = page_body("chapter.xhtml.j2", number=chapter.number, label=label, title=safe(result.title),
+                        title_id=result.title_id,
                         body=Markup(result.body), summary=safe(result.summary), notes=safe(result.notes),
                         end_notes=safe(result.end_notes), lang=book.metadata.language)
     return Page(f"chapter-{chapter.number}", file_name, "chapter",

@@ -15,7 +15,11 @@ from bookmaker.yamlfile import parse_yaml
 MAX_CHAPTER_BYTES = int(os.environ.get("BOOKMAKER_MAX_CHAPTER_MB", "20")) * 1024 * 1024
 FENCE_RE = re.compile(r"^---[ \t]*$")
 FENCE_END_RE = re.compile(r"^(---|\.\.\.)[ \t]*$")
-ATX_TITLE_RE = re.compile(r"^#[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
+# Level-1 headings as Python-Markdown reads them: '#' with or without a space, or a line underlined
+# with '='; an attribute list at the end ('{: #id }') and closing hashes are not part of the title.
+ATX_TITLE_RE = re.compile(r"^#(?!#)[ \t]*(?P<title>.*?)[ \t]*#*[ \t]*$")
+SETEXT_RULE_RE = re.compile(r"^=+[ \t]*$")
+ATTR_LIST_RE = re.compile(r"[ \t]+\{:?[^}\n]*\}[ \t]*$")
 
 
 def natural_key(name: str) -> list:
@@ -202,17 +206,31 @@ def load_chapter(path: Path, shown: str, number: int, problems: Problems) -> Cha
         r = meta.Reader(fields, doc, shown, problems)
         fields = {key: r.text(key) for key in meta.CHAPTER_KEYS}
         body_start = end + 1
-    title = fields.get("title")
-    # A leading "# Title" names the chapter when the front matter does not, and is not repeated.
+    title, title_source = fields.get("title"), None
+    # A leading level-1 heading names the chapter when the front matter does not, and is not repeated.
     first = next((i for i in range(body_start, len(lines)) if lines[i].strip()), None)
-    if first is not None:
-        match = ATX_TITLE_RE.match(lines[first])
-        if match and not lines[first].startswith("##"):
-            if title is None:
-                title = match.group("title").strip()
-                body_start = first + 1
+    if first is not None and title is None:
+        heading = leading_heading(lines, first)
+        if heading is not None:
+            title, title_source, length = heading
+            body_start = first + length
     body = "\n".join(lines[body_start:])
     return Chapter(
         number=number, source=path, display_path=shown, title=title, body=body, body_line=body_start + 1,
+        title_source=title_source,
         summary=fields.get("summary"), notes=fields.get("notes"), end_notes=fields.get("end_notes"),
     )
+
+
+def leading_heading(lines: list[str], first: int) -> tuple[str, str, int] | None:
+    """(title text, its Markdown, lines it takes) if the text opens with a level-1 heading."""
+    line = lines[first]
+    if line.startswith("#"):
+        match = ATX_TITLE_RE.match(ATTR_LIST_RE.sub("", line))
+        if match is None or not match.group("title").strip():
+            return None  # '#' alone is a scene break
+        return match.group("title").strip(), line, 1
+    if (first + 1 < len(lines) and SETEXT_RULE_RE.match(lines[first + 1]) and not line.startswith(("    ", "\t"))
+            and ATTR_LIST_RE.sub("", line).strip()):
+        return ATTR_LIST_RE.sub("", line).strip(), line + "\n" + lines[first + 1], 2
+    return None

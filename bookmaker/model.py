@@ -93,6 +93,7 @@ class Chapter:
     notes: str | None = None
     end_notes: str | None = None
     front_matter_line: int = 1
+    title_source: str | None = None  # the level-1 heading the title was taken from, as Markdown
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import markdown
+from lxml import etree as ET_
 from markdown import util
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
@@ -175,6 +176,15 @@ def markdown_to_html(text: str, scene_breaks: bool = True) -> str:
     return md.convert(text)
 
 
+def title_markdown(text: str) -> str:
+    """A title from book.yaml or front matter as the content of a Markdown heading: inline text, where
+    only emphasis, smart punctuation and footnote calls mean anything ('1. Start' is not a list,
+    '<Eleven>' not a tag, a closing '#' not a heading mark)."""
+    text = " ".join(text.split())
+    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"[#`{}!]|\[(?!\^)", lambda m: "\\" + m.group(0), text)
+
+
 def count_words(text: str) -> int:
     return len(WORD_RE.findall(text))
 
@@ -225,12 +235,23 @@ class PageRenderer:
                                 "typeset (hundreds of levels); flatten them", "too-deep")
             return None
 
-    def inline(self, text: str):
-        """A title: smart punctuation and emphasis, no block structure."""
-        el = self.fragment(text.replace("\n", " "), 0)
-        para = el[0] if len(el) and xhtml.local(el[0]) == "p" else el
-        para.tag = xhtml.q("span")
-        return para
+    def with_title(self, chapter: Chapter):
+        """The chapter's text with its title, rendered together so a note called in the title is the
+        text's: (text, title as a <span> or None, the title's id or None)."""
+        heading = chapter.title_source or (f"# {title_markdown(chapter.title)}" if chapter.title else None)
+        body = self.fragment(f"{heading}\n\n{chapter.body}" if heading else chapter.body, heading_shift=1,
+                             scene_breaks=True)
+        if body is None:
+            return xhtml.html_to_xhtml("", self.ctx), None, None
+        first = body[0] if heading and len(body) else None
+        if first is None or not re.fullmatch(r"h[1-6]", xhtml.local(first)):
+            return body, None, None
+        body.text = (body.text or "") + (first.tail or "")
+        body.remove(first)
+        title = ET_.Element(xhtml.q("span"), nsmap=xhtml.NSMAP)  # serialised with the book's prefixes
+        title.text = first.text
+        title.extend(list(first))
+        return body, title, first.get("id")
 
     def start_page(self, reserved=()) -> None:
         """The pieces rendered next make a new page: links are checked within the page just done, and

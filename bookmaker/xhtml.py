@@ -341,3 +341,15 @@ def inner_xml(el) -> str:
 
 def text_of(el) -> str:
     return "".join(el.itertext())
+
+
+def reading_text(el) -> str:
+    """The text a reader reads in `el` as plain text: footnote calls and notes left out."""
+    out = [el.text or ""]
+    for child in el:
+        if not (local(child) == "aside" or "noteref" in (child.get("class") or "").split()
+                or (local(child) == "sup" and len(child) == 1 and not (child.text or "").strip()
+                    and "noteref" in (child[0].get("class") or "").split())):
+            out.append(reading_text(child))
+        out.append(child.tail or "")
+    return "".join(out)

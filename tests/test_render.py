@@ -215,6 +215,63 @@ def test_title_fallbacks(tmp_path):
                                         "Chapter 4"]
 
 
+def chapter_pages(root):
+    return [p for p in render_book(load_book(root), jobs=1, cache=False).pages if p.kind == "chapter"]
+
+
+def heading_of(page):
+    root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+    return root.find(f".//{{{xhtml.XHTML}}}h1")
+
+
+@pytest.mark.parametrize("title", ["1. The Beginning", "- Dash Start", "> Quoted", "* * *", "Ten & <Eleven>",
+                                   "C# for Beginners #", "[Not a link](x.md) {: .not-attrs }", "+ 2) `tick`"])
+def test_titles_are_inline_text(tmp_path, title):
+    yaml_title = title.replace('"', '\\"')
+    page, = chapter_pages(project(tmp_path, "title: T\nauthor: A\n", {"1.md": f'---\ntitle: "{yaml_title}"\n---\n\nText.'}))
+    h1 = heading_of(page)
+    assert [xhtml.local(el) for el in h1.iter()] == ["h1", "span", "span", "span"]
+    assert "".join(h1.itertext()) == f"Chapter 1: {title}"
+    assert page.title == f"Chapter 1: {title}"
+
+
+def test_titles_keep_emphasis_and_smart_punctuation(tmp_path):
+    page, = chapter_pages(project(tmp_path, "title: T\nauthor: A\n", {"1.md": "---\ntitle: \"*Jun's* -- 'Map'\"\n---\n\nx"}))
+    assert '<span class="chapter-name"><em>Jun\u2019s</em> \u2013 \u2018Map\u2019</span>' in page.body
+
+
+@pytest.mark.parametrize(("text", "title", "heading_id"), [
+    ("#Tight Heading\n\nText.", "Tight Heading", None),
+    ("Setext Title\n============\n\nText.", "Setext Title", None),
+    ("# With Attr {: #intro }\n\nText.", "With Attr", "intro"),
+    ("# Closed Hashes ##\n\nText.", "Closed Hashes", None),
+])
+def test_level_one_headings_become_the_title(tmp_path, text, title, heading_id):
+    root = project(tmp_path, "title: T\nauthor: A\n", {"1.md": text})
+    chapter, = load_book(root).chapters
+    assert chapter.title == title and chapter.body.strip() == "Text."
+    page, = chapter_pages(root)
+    assert page.title == f"Chapter 1: {title}"
+    assert heading_of(page).get("id") == heading_id
+    assert title not in page.body.split("</h1>", 1)[1]
+
+
+def test_a_footnote_in_the_title_works_and_comes_first(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\n", {
+        "1.md": "---\nsummary: 'Sum.[^s]\n\n[^s]: Summary note.'\n---\n# Title[^1]\n\nText.[^2]\n\n"
+                "[^2]: Text note.\n[^1]: Title note.\n"})
+    page, = chapter_pages(root)
+    assert page.title == "Chapter 1: Title"
+    assert "[^" not in page.body
+    body = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+    refs = [a for a in body.iter(f"{{{xhtml.XHTML}}}a") if a.get("class") == "noteref"]
+    notes = {a.get("id"): "".join(a.itertext()).strip() for a in body.iter(f"{{{xhtml.XHTML}}}aside")}
+    assert [(a.text, notes[a.get("href")[1:]].split(" ", 1)) for a in refs] == [
+        ("1", ["1.", "Title note."]), ("2", ["2.", "Summary note."]), ("3", ["3.", "Text note."])]
+    ids = [el.get("id") for el in body.iter() if el.get("id")]
+    assert len(ids) == len(set(ids))
+
+
 def test_chapter_label_false_shows_titles_alone(tmp_path):
     book = load_book(project(tmp_path, "title: T\nauthor: A\nchapter_label: false\n",
                              {"1.md": "# Named\n\nx", "2.md": "untitled"}))
