@@ -13,7 +13,9 @@ import markdown
 from lxml import etree as ET_
 from markdown import util
 from markdown.blockprocessors import BlockProcessor
+from markdown import inlinepatterns
 from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
@@ -141,6 +143,30 @@ class QuoteDirection(Postprocessor):
         return self.ELISION.sub("\u2019", text)
 
 
+class UnknownTagAsText(InlineProcessor):
+    """'<Porter>' or '<Eleven>' in running text is words in angle brackets, not HTML: an element no
+    browser knows would be dropped with its name, so it stays text exactly as typed."""
+
+    NAME = re.compile(r"</?([A-Za-z][^\s/>]*)")
+
+    def handleMatch(self, m, data):
+        name = self.NAME.match(m.group(0))
+        if name is None or name.group(1).lower() in xhtml.KNOWN_TAGS:
+            return None, None, None
+        return util.AtomicString(m.group(0)), m.start(0), m.end(0)
+
+
+class MailLink(InlineProcessor):
+    """'<someone@example.org>' as a plain mailto: link. Python-Markdown hides the address in
+    entities, which reached the XHTML as a broken, unlinked address; a book has no spam harvesters."""
+
+    def handleMatch(self, m, data):
+        address = self.unescape(m.group(1)).removeprefix("mailto:")
+        el = ET.Element("a", {"href": f"mailto:{address}"})
+        el.text = util.AtomicString(address)
+        return el, m.start(0), m.end(0)
+
+
 class BookmakerExtension(Extension):
     def __init__(self, **kwargs):
         self.config = {"scene_breaks": [True, "Mark thematic breaks as scene breaks"]}
@@ -152,6 +178,9 @@ class BookmakerExtension(Extension):
         # Before Python-Markdown's own raw HTML block handling (20).
         md.preprocessors.register(CloseRawBlocks(md), "close_raw_blocks", 25)
         md.postprocessors.register(BalanceRawHtml(md), "balance_raw_html", 35)
+        # Just before raw inline HTML (90); the same name replaces Python-Markdown's mail links (110).
+        md.inlinePatterns.register(UnknownTagAsText(inlinepatterns.HTML_RE, md), "unknown_tag_as_text", 91)
+        md.inlinePatterns.register(MailLink(inlinepatterns.AUTOMAIL_RE, md), "automail", 110)
         # After raw HTML and smart punctuation are restored (30), before entities are unescaped (10).
         md.postprocessors.register(QuoteDirection(md), "quote_direction", 25)
         if self.getConfig("scene_breaks"):

@@ -39,6 +39,11 @@ link meta base title head svg math param map area dialog input button select tex
 datalist output progress meter keygen portal
 """.split())
 UNWRAPPED_SILENTLY = frozenset({"html", "body", "label", "fieldset", "legend", "picture", "form"})
+# Every other element HTML has or had: anything else in angle brackets is not HTML but words.
+KNOWN_TAGS = ALLOWED | RENAMED.keys() | DROPPED | UNWRAPPED_SILENTLY | frozenset("""
+basefont bgsound content element image isindex menuitem multicol nextid noembed noframes rb rtc search shadow
+slot spacer
+""".split())
 VOID = frozenset({"br", "hr", "img", "wbr", "col"})
 PHRASING_PARENTS = frozenset("""
 p span em strong b i u s small sub sup code cite q abbr mark dfn kbd samp var time h1 h2 h3 h4 h5 h6 bdi bdo
@@ -179,6 +184,9 @@ class Builder:
             tag = RENAMED[tag]
         if tag == "form":
             self.warn("removed <form> from raw HTML: books cannot submit forms", "<form", "removed-html")
+        if tag not in KNOWN_TAGS:
+            self.warn(f"unknown HTML tag <{tag}> removed, its content kept; write &lt;{tag}&gt; to show it as "
+                      "text", f"<{tag}", "unknown-html")
         if tag not in ALLOWED or tag in UNWRAPPED_SILENTLY:
             self.children(src, dst, phrasing, in_link)
             return

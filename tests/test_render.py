@@ -11,8 +11,8 @@ from bookmaker.manuscript import load_book, natural_key
 from bookmaker.render import markdown_to_html, render_book
 
 
-def render(md: str, scene_breaks: bool = True) -> str:
-    warnings = []
+def render(md: str, scene_breaks: bool = True, warnings: list | None = None) -> str:
+    warnings = [] if warnings is None else warnings
     ctx = xhtml.Context("t.md", lambda s: 1, lambda ref, line: f"images/{ref}", lambda href: None,
                         lambda *a: warnings.append(a[2]))
     el = xhtml.html_to_xhtml(markdown_to_html(md, scene_breaks), ctx)
@@ -147,6 +147,32 @@ def test_raw_html_is_repaired(md, expected):
 ])
 def test_hostile_html_is_removed(md, gone):
     assert gone not in render(md)
+
+
+@pytest.mark.parametrize(("md", "expected"), [
+    ("| Name | Role |\n|---|---|\n| <Porter> | x |", "<td>&lt;Porter&gt;</td>"),
+    ("Ten & <Eleven> and <b>bold</b>, </Twelve> <my-tag>", "<p>Ten &amp; &lt;Eleven&gt; and <b>bold</b>, "
+                                                          "&lt;/Twelve&gt; &lt;my-tag&gt;</p>"),
+])
+def test_words_in_angle_brackets_stay_text(md, expected):
+    warnings = []
+    assert expected in render(md, warnings=warnings)
+    assert warnings == []
+
+
+def test_unknown_tags_in_raw_html_blocks_are_reported():
+    warnings = []
+    assert render("<div>Call <porter>Sam</porter>.</div>", warnings=warnings) == "<div>Call Sam.</div>"
+    assert warnings == ["unknown HTML tag <porter> removed, its content kept; write &lt;porter&gt; to show it as text"]
+
+
+def test_email_autolinks_are_mailto_links():
+    warnings = []
+    # Raw HTML in the same paragraph sends it through the HTML repair, which mangled the hidden address.
+    got = render("Write to <someone@example.org> or <mailto:else@example.org>, <b>soon</b>.", warnings=warnings)
+    assert got == ('<p>Write to <a href="mailto:someone@example.org">someone@example.org</a> or '
+                   '<a href="mailto:else@example.org">else@example.org</a>, <b>soon</b>.</p>')
+    assert warnings == []
 
 
 def test_control_characters_never_reach_the_xml():
