@@ -133,14 +133,19 @@ class QuoteDirection(Postprocessor):
     # A closing double quote at the start of a text, or after a space or an opening tag, opens; so does a
     # closing single quote there before an ellipsis or a dash (a leading apostrophe, ’90s, stays).
     LEADING = re.compile(r"(^|[\s(\[]|<[A-Za-z][^<>]*>)(\u201d|\u2019(?=[\u2026\u2013\u2014]))(?=[^\s<]|<[A-Za-z])")
-    ELISION = re.compile(r"(?<![\w\u2019])\u2018(?=(?:[Tt](?:is|was|were|will|would)|em|cause|bout)\b)")
+    # A word with its start left out: ’Tis, ’cause, ’Cause… but ‘Cause’, a word quoted, stays quoted.
+    ELISION = re.compile(r"(?<![\w\u2019])\u2018(?=(?:[Tt](?:is|was|were|will|would)|em|[Cc]ause|[Cc]os|[Bb]out"
+                         r"|[Tt]il|[Nn]uff|[Cc]ept)\b(?!\u2019))")
+    # Rock ’n’ roll, fish ’n chips: an 'n' between two words; not a letter quoted (the letter ‘n’, an ‘n’).
+    AND = re.compile(r"(?<=\w )(?<!\b[Ll]etter )(?<!\b[Ll]etters )(?<!\b[Tt]he )(?<![Aa]n )(?<!\b[Aa] )"
+                     r"\u2018(?=n\u2019? \w)")
 
     def run(self, text):
         previous = None
         while previous != text:  # inside out: in 'go --'" the outer quote closes first
             previous, text = text, self.STRANDED.sub(lambda m: m.group(1) + self.OPEN_TO_CLOSE[m.group(2)], text)
         text = self.LEADING.sub(lambda m: m.group(1) + self.CLOSE_TO_OPEN[m.group(2)], text)
-        return self.ELISION.sub("\u2019", text)
+        return self.AND.sub("\u2019", self.ELISION.sub("\u2019", text))
 
 
 class UnknownTagAsText(InlineProcessor):

@@ -49,6 +49,13 @@ def test_typography(md, expected):
     ('"Wait," he said. "...Fine."', "\u201cWait,\u201d he said. \u201c\u2026Fine.\u201d"),
     ("'Tis the season, 'twas 'em all, 'cause.", "\u2019Tis the season, \u2019twas \u2019em all, \u2019cause."),
     ("In the '90s, 'Emma' said.", "In the \u201990s, \u2018Emma\u2019 said."),
+    ("'Cause I said so, 'Til then, 'Cos.", "\u2019Cause I said so, \u2019Til then, \u2019Cos."),
+    ("Rock 'n' roll, fish 'n chips.", "Rock \u2019n\u2019 roll, fish \u2019n chips."),
+    # A word or a letter quoted stays quoted.
+    ("He said 'Cause' once, 'cause' twice.", "He said \u2018Cause\u2019 once, \u2018cause\u2019 twice."),
+    ("The letter 'n' is silent; an 'n' or a 'n' too.",
+     "The letter \u2018n\u2019 is silent; an \u2018n\u2019 or a \u2018n\u2019 too."),
+    ("'n' alone, and 'Nancy' here.", "\u2018n\u2019 alone, and \u2018Nancy\u2019 here."),
     ('"Stop"--he said', "\u201cStop\u201d\u2013he said"),
 ])
 def test_quotes_face_the_right_way_around_dashes_and_ellipses(md, expected):
