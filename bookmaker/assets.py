@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import unicodedata
 from pathlib import Path, PurePosixPath
 
 from bookmaker.errors import Problems
@@ -13,14 +15,30 @@ MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WE
 SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-def book_href(rel: PurePosixPath) -> str:
-    """ASCII names without spaces: some readers break on anything else inside the EPUB."""
-    parts = []
-    for part in rel.parts:
-        stem, dot, ext = part.rpartition(".") if "." in part else (part, "", "")
-        clean = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "image"
-        parts.append(clean + (dot + re.sub(r"[^A-Za-z0-9]", "", ext).lower() if dot else ""))
-    return "images/" + "/".join(parts)
+CLEAN_FOLDER = re.compile(r"[a-z0-9_-]+")
+CLEAN_FILE = re.compile(r"[a-z0-9_-]+\.[a-z0-9]+")
+
+
+def book_href(rel: PurePosixPath, folder: str = "images", home: tuple[str, ...] = ("manuscript", "images"),
+              unnamed: str = "image") -> str:
+    """The file's name inside the book: ASCII, lower case, no spaces (some readers break on anything
+    else), and never the same for two files, so no picture is packaged over another.
+
+    A file under `home` (project-relative) whose path is already such a name keeps it; any other file
+    is named from its path in the project: a readable ASCII version of its name, then a digest of the
+    path. Digest names have two dots and kept names one, so the two kinds never meet.
+    """
+    parts = rel.parts
+    inner = parts[len(home):]
+    if parts[:len(home)] == home and inner and all(CLEAN_FOLDER.fullmatch(p) for p in inner[:-1]) \
+            and CLEAN_FILE.fullmatch(inner[-1]):
+        return f"{folder}/" + "/".join(inner)
+    stem, dot, ext = parts[-1].rpartition(".") if "." in parts[-1] else (parts[-1], "", "")
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode().lower()
+    clean = re.sub(r"[^a-z0-9_-]+", "-", ascii_stem).strip("-")[:40] or unnamed
+    ext = re.sub(r"[^a-z0-9]", "", ext.lower()) or "bin"
+    digest = hashlib.sha256(rel.as_posix().encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    return f"{folder}/{clean}.{digest}.{ext}"
 
 
 def sniff(path: Path) -> tuple[str, int, int] | None:
@@ -78,8 +96,4 @@ def resolve_image(root: Path, base: Path, ref: str, where: str, line: int, probl
         problems.error(where, line, f"image '{ref}' is not a PNG, JPEG, GIF, WebP or SVG image")
         return None
     rel = PurePosixPath(real.relative_to(real_root).as_posix())
-    if rel.parts and rel.parts[0] == "manuscript":
-        rel = PurePosixPath(*rel.parts[1:])
-    if rel.parts and rel.parts[0] == "images":
-        rel = PurePosixPath(*rel.parts[1:])
     return Asset(real, book_href(rel), kind[0], kind[1], kind[2])

@@ -220,3 +220,31 @@ def test_independent_reader_pandoc_reads_it_back(built_epubs):
     assert "The Lamplighter’s Almanac" in flat or "The Lamplighter's Almanac" in flat
     assert "The thirty-first lamp on Gull Street was always the stubborn one." in flat
     assert "They kept the light until morning" in flat
+
+
+# --- the audit book: one case each of what once broke EPUBCheck or lost text ----------------------
+
+def audit_page(name: str, built_epubs):
+    return etree.fromstring(xhtml_files(built_epubs["audit"])[f"EPUB/{name}"])
+
+
+def test_audit_book_builds_without_stray_output(built_epubs):
+    book = built_epubs["audit"]
+    assert book.result.returncode == 0, book.result.stderr
+    assert "Warning" not in book.result.stderr, book.result.stderr  # zipfile's duplicate-name UserWarning
+
+
+def test_different_images_keep_different_names_and_pictures(built_epubs):
+    import io
+
+    from PIL import Image
+
+    from conftest import AUDIT_IMAGES
+
+    page = audit_page("chapter-002.xhtml", built_epubs)
+    sources = [img.get("src") for img in page.iter(f"{{{XHTML['h']}}}img")]
+    assert len(sources) == len(set(s.lower() for s in sources)) == len(AUDIT_IMAGES)
+    with zipfile.ZipFile(built_epubs["audit"].epub) as z:
+        for src, colour in zip(sources, AUDIT_IMAGES.values()):
+            assert re.fullmatch(r"images/[a-z0-9._-]+", src), src
+            assert Image.open(io.BytesIO(z.read(f"EPUB/{src}"))).convert("RGB").getpixel((1, 1)) == colour, src

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from lxml import etree
 
@@ -196,6 +198,23 @@ def test_headings_in_a_chapter_sit_below_the_chapter_title():
     ctx = xhtml.Context("t.md", lambda s: 1, lambda r, n: None, lambda h: None, lambda *a: None, heading_shift=1)
     el = xhtml.html_to_xhtml(markdown_to_html("# Part\n\n## Sub"), ctx)
     assert [xhtml.local(child) for child in el] == ["h2", "h3"]
+
+
+def test_names_inside_the_book_are_ascii_and_one_per_file():
+    from pathlib import PurePosixPath
+
+    from bookmaker.assets import book_href
+
+    paths = ["manuscript/images/a b.png", "manuscript/images/a-b.png", "manuscript/map.png",
+             "manuscript/images/map.png", "images/map.png", "manuscript/images/карта.png", "manuscript/images/地図.png",
+             "manuscript/images/Map.png", "manuscript/images/map.PNG", "manuscript/images/sub/map.png",
+             "manuscript/images/café.jpg", "manuscript/images/x.1234567890.png"]
+    names = [book_href(PurePosixPath(p)) for p in paths]
+    assert len({n.lower() for n in names}) == len(paths), names
+    assert all(re.fullmatch(r"[a-z0-9._/-]+", n) for n in names), names
+    assert names[1] == "images/a-b.png" and names[3] == "images/map.png" and names[9] == "images/sub/map.png"
+    assert names[10].startswith("images/cafe.") and names[5].startswith("images/image.")
+    assert names == [book_href(PurePosixPath(p)) for p in paths]  # the same on every build
 
 
 def test_natural_order():
