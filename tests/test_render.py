@@ -88,6 +88,17 @@ def test_a_footnote_ending_in_a_quote_leaves_no_empty_paragraph():
     assert got.endswith("<blockquote>\n<p>the quote</p>\n</blockquote>\n</aside>")
 
 
+def test_in_print_a_note_holding_a_quote_stays_one_footnote():
+    from bookmaker.pdf import move_footnotes
+
+    got = render("Text.[^q]\n\n[^q]: Said:\n\n    > the quote\n    > - and a list")
+    root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{got}</div>')
+    move_footnotes(root)
+    note, = [el for el in root.iter() if el.get("class") == "footnote"]
+    assert {xhtml.local(el) for el in note.iter()} <= xhtml.PHRASING | {"span"}
+    assert " ".join("".join(note.itertext()).split()) == "Said: the quote - and a list"
+
+
 def test_footnote_ids_never_collide_with_an_author_id():
     got = render('<p id="fn-1">Mine.</p>\n\nText.[^a]\n\n[^a]: Note.')
     ids = [m for m in __import__("re").findall(r'id="([^"]+)"', got)]
