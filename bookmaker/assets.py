@@ -10,8 +10,10 @@ from pathlib import Path, PurePosixPath
 
 from bookmaker.errors import Problems
 from bookmaker.model import Asset
+from bookmaker.svg import NotSvg, clean_svg
 
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+SVG = "image/svg+xml"
 SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -41,12 +43,24 @@ def book_href(rel: PurePosixPath, folder: str = "images", home: tuple[str, ...] 
     return f"{folder}/{clean}.{digest}.{ext}"
 
 
+def packaged_bytes(path: Path) -> bytes:
+    """What the book carries of a file: an SVG cleaned of scripts and remote references, anything
+    else as it is. Both writers package through this."""
+    data = path.read_bytes()
+    if is_svg(data[:4096]):
+        return clean_svg(data)[0]
+    return data
+
+
+def is_svg(head: bytes) -> bool:
+    return head.lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"<") and b"<svg" in head
+
+
 def sniff(path: Path) -> tuple[str, int, int] | None:
     """(media type, width, height) if the file really is an image we can package."""
     head = path.read_bytes()[:4096] if path.stat().st_size < 4096 else path.open("rb").read(4096)
-    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    if text.startswith(b"<") and b"<svg" in head:
-        return ("image/svg+xml", 0, 0)
+    if is_svg(head):
+        return (SVG, 0, 0)
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -95,5 +109,14 @@ def resolve_image(root: Path, base: Path, ref: str, where: str, line: int, probl
     if kind is None:
         problems.error(where, line, f"image '{ref}' is not a PNG, JPEG, GIF, WebP or SVG image")
         return None
+    if kind[0] == SVG:
+        try:
+            _, removed = clean_svg(real.read_bytes())
+        except NotSvg as exc:
+            problems.error(where, line, f"image '{ref}' is not a well-formed SVG image: {exc}")
+            return None
+        if removed:
+            problems.warn(where, line, f"image '{ref}': removed {', '.join(removed)} from the SVG (books cannot "
+                          "run scripts or fetch files)", "svg-cleaned")
     rel = PurePosixPath(real.relative_to(real_root).as_posix())
     return Asset(real, book_href(rel), kind[0], kind[1], kind[2])

@@ -14,6 +14,7 @@ from ebooklib import epub
 from lxml import etree
 
 from bookmaker import xhtml
+from bookmaker.assets import packaged_bytes
 from bookmaker.dates import build_time
 from bookmaker.model import Book, RenderedBook
 from bookmaker.output import atomic_path, check_output
@@ -103,7 +104,7 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
                         content=stylesheet(book, "epub.css").encode("utf-8"))
     eb.add_item(css)
     for i, asset in enumerate(sorted(rendered.assets, key=lambda a: a.href), start=1):
-        content = asset.source.read_bytes()
+        content = packaged_bytes(asset.source)
         if m.cover is not None and asset.source == m.cover.source:
             item = epub.EpubCover(uid="cover-image", file_name=asset.href)
             item.media_type = asset.media_type

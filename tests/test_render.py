@@ -228,6 +228,14 @@ def test_names_inside_the_book_are_ascii_and_one_per_file():
     assert names == [book_href(PurePosixPath(p)) for p in paths]  # the same on every build
 
 
+def test_an_svg_that_is_not_well_formed_is_refused(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\n", {"1.md": "Text.\n\n![A map](map.svg)\n",
+                                                      "map.svg": "<svg xmlns='http://www.w3.org/2000/svg'><g></svg>"})
+    with pytest.raises(BookmakerError) as err:
+        render_book(load_book(root), jobs=1, cache=False)
+    assert str(err.value).startswith(f"{root}/manuscript/1.md:3: image 'map.svg' is not a well-formed SVG image: ")
+
+
 def test_natural_order():
     names = ["10-x.md", "2-x.md", "1-x.md", "b.md", "a.md"]
     assert sorted(names, key=natural_key) == ["1-x.md", "2-x.md", "10-x.md", "a.md", "b.md"]
