@@ -75,32 +75,41 @@ def sniff(path: Path) -> tuple[str, int, int] | None:
     return (MEDIA_TYPES[fmt], size[0], size[1])
 
 
-def resolve_image(root: Path, base: Path, ref: str, where: str, line: int, problems: Problems,
-                  display_root: str) -> Asset | None:
-    """The image `ref` (relative to `base`) as an Asset, or None with a problem recorded."""
+def resolve_path(root: Path, base: Path, ref: str, where: str, line: int, problems: Problems,
+                 what: str = "image", relative_to: str = "the manuscript") -> Path | None:
+    """The file `ref` (relative to `base`) if it is inside the project; else None with a problem.
+    Nothing outside the project, and nothing remote, is ever read into a book."""
     ref = ref.strip()
     if SCHEME_RE.match(ref) or ref.startswith("//"):
-        problems.error(where, line, f"image '{ref}' is not a file in the project (remote images are not fetched)")
+        problems.error(where, line, f"{what} '{ref}' is not a file in the project (remote {what}s are not fetched)")
         return None
     if os.path.isabs(ref) or ref.startswith("\\"):
-        problems.error(where, line, f"image '{ref}' must be a path relative to the manuscript, not absolute")
+        problems.error(where, line, f"{what} '{ref}' must be a path relative to {relative_to}, not absolute")
         return None
     from urllib.parse import unquote
 
     ref_path = unquote(ref.split("#")[0].split("?")[0])
-    candidate = base / ref_path
-    real_root = root.resolve()
     try:
-        real = candidate.resolve()
+        real = (base / ref_path).resolve()
     except (OSError, RuntimeError):
-        problems.error(where, line, f"image '{ref}' cannot be resolved")
+        problems.error(where, line, f"{what} '{ref}' cannot be resolved")
         return None
-    if not real.is_relative_to(real_root):
-        problems.error(where, line, f"image '{ref}' is outside the project folder")
+    if not real.is_relative_to(root.resolve()):
+        problems.error(where, line, f"{what} '{ref}' is outside the project folder")
         return None
     if not real.is_file():
-        problems.error(where, line, f"image '{ref}' not found")
+        problems.error(where, line, f"{what} '{ref}' not found")
         return None
+    return real
+
+
+def resolve_image(root: Path, base: Path, ref: str, where: str, line: int, problems: Problems,
+                  display_root: str) -> Asset | None:
+    """The image `ref` (relative to `base`) as an Asset, or None with a problem recorded."""
+    real = resolve_path(root, base, ref, where, line, problems)
+    if real is None:
+        return None
+    ref = ref.strip()
     try:
         kind = sniff(real)
     except OSError as exc:
@@ -118,5 +127,5 @@ def resolve_image(root: Path, base: Path, ref: str, where: str, line: int, probl
         if removed:
             problems.warn(where, line, f"image '{ref}': removed {', '.join(removed)} from the SVG (books cannot "
                           "run scripts or fetch files)", "svg-cleaned")
-    rel = PurePosixPath(real.relative_to(real_root).as_posix())
+    rel = PurePosixPath(real.relative_to(root.resolve()).as_posix())
     return Asset(real, book_href(rel), kind[0], kind[1], kind[2])

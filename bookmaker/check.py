@@ -163,6 +163,7 @@ def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
     """Every problem, errors first, in file and line order within each severity."""
     from bookmaker.manuscript import load_book
     from bookmaker.render import render_book
+    from bookmaker.theme import epub_stylesheet
 
     try:
         book = load_book(project)
@@ -170,6 +171,10 @@ def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
     except BookmakerError as exc:
         return [with_code(p) for p in exc.problems]
     problems = [with_code(p) for p in rendered.warnings] + lint(book, rendered)
+    try:
+        epub_stylesheet(book)
+    except BookmakerError as exc:
+        problems += [with_code(p) for p in exc.problems]
     if run_epubcheck:
         problems += epubcheck_problems(rendered)
     return sorted(dict.fromkeys(problems), key=lambda p: (p.severity != "error", p.path, p.line))

@@ -18,7 +18,7 @@ from bookmaker.assets import packaged_bytes
 from bookmaker.dates import build_time
 from bookmaker.model import Book, RenderedBook
 from bookmaker.output import atomic_path, check_output
-from bookmaker.theme import stylesheet
+from bookmaker.theme import epub_stylesheet
 from bookmaker.ziparchive import DeflateCache, zip_bytes
 
 RTL_LANGUAGES = {"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb"}
@@ -100,9 +100,12 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
             eb.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": number})
     add_accessibility(eb, rendered)
 
-    css = epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
-                        content=stylesheet(book, "epub.css").encode("utf-8"))
-    eb.add_item(css)
+    css_text, css_files = epub_stylesheet(book)
+    eb.add_item(epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
+                              content=css_text.encode("utf-8")))
+    for i, asset in enumerate(sorted(css_files, key=lambda a: a.href), start=1):
+        eb.add_item(epub.EpubItem(uid=f"css-file-{i}", file_name=asset.href, media_type=asset.media_type,
+                                  content=packaged_bytes(asset.source)))
     for i, asset in enumerate(sorted(rendered.assets, key=lambda a: a.href), start=1):
         content = packaged_bytes(asset.source)
         if m.cover is not None and asset.source == m.cover.source:

@@ -60,6 +60,11 @@ def copy_book(name: str, dest: Path) -> Path:
     if name == "audit":
         for path, colour in AUDIT_IMAGES.items():
             png(dest / "manuscript" / path, 60, 40, colour)
+        import fontpkg_spectral
+
+        (dest / "styles" / "fonts").mkdir(parents=True)
+        shutil.copy(Path(fontpkg_spectral.ROOT) / "files" / "Spectral-Regular.ttf",
+                    dest / "styles" / "fonts" / "Guild Serif.ttf")
     return dest
 
 

@@ -261,3 +261,14 @@ def test_svg_images_are_packaged_without_scripts_or_remote_references(built_epub
     assert 'fill="url(#sky)"' in svg and 'class="sea"' in svg
     assert "02-maps.md:19: warning: image 'images/harbour.svg': removed event handler 'onload', <script>" in \
         book.result.stderr
+
+
+def test_files_the_theme_refers_to_are_packaged(built_epubs):
+    with zipfile.ZipFile(built_epubs["audit"].epub) as z:
+        css = z.read("EPUB/css/epub.css").decode()
+        urls = re.findall(r"url\(\"([^\"]+)\"\)", css)
+        assert len(urls) == 2 and "url(never-packaged.png)" in css and "data:image/gif" in css
+        manifest = {i.get("href"): i.get("media-type") for i in opf(built_epubs["audit"]).iter(f"{{{OPF['opf']}}}item")}
+        for url in urls:
+            assert re.fullmatch(r"[a-z0-9._/-]+", url) and "EPUB/css/" + url in z.namelist(), url
+        assert manifest["css/" + urls[0]] == "font/ttf" and manifest["css/" + urls[1]] == "image/png"

@@ -190,6 +190,34 @@ def test_every_problem_is_reported_in_one_run(tmp_path):
     assert f"{project}/manuscript/book.yaml:3: 'complete' must be true or false, not text" in lines
 
 
+def test_what_the_epub_theme_refers_to_must_be_packageable(tmp_path):
+    project = make(tmp_path, "no-chapters")
+    (project / "manuscript" / "01.md").write_text("Text.\n", encoding="utf-8")
+    (project / "styles").mkdir()
+    (project / "styles" / "notes.txt").write_text("not a font")
+    png(tmp_path / "outside.png", 4, 4)
+    (project / "styles" / "epub.css").write_text(
+        '@import "more.css";\n'
+        '@font-face { font-family: X; src: url(https://example.org/x.woff2); }\n'
+        "p { background: url('../../outside.png'); }\n"
+        "h1 { background: url(missing.png); }\n"
+        "h2 { background: url(notes.txt); }\n", encoding="utf-8")
+    out = tmp_path / "book.epub"
+    result = run_cli("epub", project, "-o", out)
+    assert result.returncode == 1 and not out.exists()
+    css = f"{project}/styles/epub.css"
+    assert result.stderr.splitlines() == [
+        f"{css}:1: @import is not supported in epub.css: put the rules in epub.css itself",
+        f"{css}:2: file 'https://example.org/x.woff2' is not a file in the project (remote files are not fetched)",
+        f"{css}:3: file '../../outside.png' is outside the project folder",
+        f"{css}:4: file 'missing.png' not found",
+        f"{css}:5: file 'notes.txt' is not a font (TTF, OTF, WOFF, WOFF2) or an image (PNG, JPEG, GIF, WebP, SVG) "
+        "that e-readers can use"]
+    assert run_cli("pdf", project, "-o", tmp_path / "book.pdf").returncode == 0  # print.css is another file
+    checked = run_cli("check", project)
+    assert checked.returncode == 1 and f"{css}:4: file 'missing.png' not found" in checked.stdout
+
+
 def test_paths_are_shown_as_the_author_typed_them(tmp_path):
     project = make(tmp_path, "unknown-key")
     result = run_cli("epub", ".", cwd=project)
