@@ -166,7 +166,7 @@ def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
     from bookmaker.theme import epub_stylesheet
 
     try:
-        book = load_book(project)
+        book = load_book(project, keep_going=True)
         rendered = render_book(book)
     except BookmakerError as exc:
         return [with_code(p) for p in exc.problems]

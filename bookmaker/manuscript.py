@@ -63,8 +63,12 @@ def read_text(path: Path, shown: str, problems: Problems, limit: int | None = No
     return text
 
 
-def load_book(project: str | os.PathLike = ".") -> Book:
-    """Load and validate a project; raises BookmakerError listing every problem found."""
+def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Book:
+    """Load and validate a project; raises BookmakerError listing every problem found.
+
+    With `keep_going`, problems that leave a book to render (an unknown key, a bad date, a missing
+    chapter or cover) do not raise: they travel on `Book.problems`, and render_book reports them with
+    its own, so one run names every problem. Without a readable book.yaml nothing can go on."""
     display_root = os.fspath(project)
     root = Path(project).absolute()
     problems = Problems()
@@ -132,9 +136,10 @@ def load_book(project: str | os.PathLike = ".") -> Book:
         chapter = load_chapter(path, shown, number, problems)
         if chapter is not None:
             chapters.append(chapter)
-    problems.check()
+    if not keep_going:
+        problems.check()
     sources = (yaml_path, *(c.source for c in chapters))
-    return Book(root, display_root, metadata, tuple(chapters), sources)
+    return Book(root, display_root, metadata, tuple(chapters), sources, tuple(problems.items))
 
 
 def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, display_root: str,

@@ -103,6 +103,7 @@ class Book:
     metadata: Metadata
     chapters: tuple[Chapter, ...]
     sources: tuple[Path, ...]  # every file read, for cache keys and reproducible dates
+    problems: tuple = ()  # what loading found (see load_book's keep_going), reported when rendering
 
     @property
     def manuscript(self) -> Path:

@@ -307,7 +307,7 @@ def render_book(book: Book, jobs: int | None = None, cache: bool = True) -> Rend
     from bookmaker import chapters as chapter_jobs
     from bookmaker import frontmatter
 
-    problems = Problems()
+    problems = Problems(list(book.problems))
     assets: dict[Path, Asset] = {}
     if book.metadata.cover is not None:
         assets[book.metadata.cover.source] = book.metadata.cover

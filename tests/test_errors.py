@@ -188,6 +188,23 @@ def test_every_problem_is_reported_in_one_run(tmp_path):
     assert f"{project}/manuscript/book.yaml:1: 'author' is required" in lines
     assert f"{project}/manuscript/book.yaml:4: 'complete' must be true or false, not text" not in lines
     assert f"{project}/manuscript/book.yaml:3: 'complete' must be true or false, not text" in lines
+    assert f"{project}/manuscript/01.md:3: image 'missing.png' not found" in lines
+
+
+@pytest.mark.parametrize("command", ["epub", "pdf", "check"])
+def test_load_and_render_problems_come_in_one_run(tmp_path, command):
+    project = tmp_path / "proj"
+    (project / "manuscript").mkdir(parents=True)
+    (project / "manuscript" / "book.yaml").write_text(OK + "titel: oops\ndate: 2026-02-30\n", encoding="utf-8")
+    (project / "manuscript" / "01.md").write_text("Text.\n\n![A map](images/nope.png)\n", encoding="utf-8")
+    out = tmp_path / f"book.{command}"
+    result = run_cli(command, project, *(["-o", out] if command != "check" else []))
+    assert result.returncode == 1 and not out.exists()
+    shown = result.stdout if command == "check" else result.stderr
+    assert [line for line in shown.splitlines() if "warning" not in line] == [
+        f"{project}/manuscript/book.yaml:3: unknown key 'titel' (did you mean 'title'?)",
+        f"{project}/manuscript/book.yaml:4: 'date' is not a real date: '2026-02-30'",
+        f"{project}/manuscript/01.md:3: image 'images/nope.png' not found"]
 
 
 def test_what_the_epub_theme_refers_to_must_be_packageable(tmp_path):
