@@ -63,7 +63,9 @@ def plain_summary(rendered: RenderedBook) -> str | None:
 
     root = xhtml.html_to_xhtml(markdown_to_html(m.summary), xhtml.Context(
         "", lambda s: 1, lambda s, n: None, lambda h: None, lambda *a: None))
-    return "\n\n".join(" ".join(xhtml.text_of(p).split()) for p in root) or None
+    # A description is read as plain text: note calls and the notes themselves are left out.
+    paras = (" ".join(xhtml.reading_text(p).split()) for p in root if xhtml.local(p) != "aside")
+    return "\n\n".join(p for p in paras if p) or None
 
 
 def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:

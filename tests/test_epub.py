@@ -272,3 +272,8 @@ def test_files_the_theme_refers_to_are_packaged(built_epubs):
         for url in urls:
             assert re.fullmatch(r"[a-z0-9._/-]+", url) and "EPUB/css/" + url in z.namelist(), url
         assert manifest["css/" + urls[0]] == "font/ttf" and manifest["css/" + urls[1]] == "image/png"
+
+
+def test_description_leaves_notes_out(built_epubs):
+    meta = opf(built_epubs["audit"]).find("opf:metadata", OPF)
+    assert meta.findtext("dc:description", namespaces=OPF) == "The guild\u2019s ledger, kept in green ink."
