@@ -144,21 +144,29 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
 
 
 def add_accessibility(eb: epub.EpubBook, rendered: RenderedBook) -> None:
-    has_images = any(a for a in rendered.assets if rendered.book.metadata.cover is None
-                     or a.source != rendered.book.metadata.cover.source)
-    modes = ["textual"] + (["visual"] if rendered.assets else [])
-    for mode in modes:
+    """Schema.org accessibility metadata that says what is true of this book's content."""
+    alts = [img.get("alt") or "" for page in rendered.pages if page.kind != "cover"
+            for img in etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+            .iter(xhtml.q("img"))]
+    described = all(alt.strip() for alt in alts)  # no images at all: nothing left undescribed
+    for mode in ["textual"] + (["visual"] if alts or rendered.book.metadata.cover else []):
         eb.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
-    eb.add_metadata(None, "meta", "textual", {"property": "schema:accessModeSufficient"})
+    eb.add_metadata(None, "meta", "textual" if described else "textual,visual",
+                    {"property": "schema:accessModeSufficient"})
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
-    if has_images:
+    if alts and described:
         features.append("alternativeText")
     for feature in features:
         eb.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
     eb.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
-    eb.add_metadata(None, "meta", "This book's text is fully navigable by its headings and contents, reflows "
-                    "to the reader's settings, and describes its images in text.",
-                    {"property": "schema:accessibilitySummary"})
+    summary = "This book's text is fully navigable by its headings and contents"
+    if not alts:
+        summary += " and reflows to the reader's settings."
+    elif described:
+        summary += ", reflows to the reader's settings, and describes its images in text."
+    else:
+        summary += " and reflows to the reader's settings; some of its images have no text description."
+    eb.add_metadata(None, "meta", summary, {"property": "schema:accessibilitySummary"})
 
 
 def epub_bytes(rendered: RenderedBook, cache: bool = True) -> bytes:

@@ -274,6 +274,25 @@ def test_files_the_theme_refers_to_are_packaged(built_epubs):
         assert manifest["css/" + urls[0]] == "font/ttf" and manifest["css/" + urls[1]] == "image/png"
 
 
+def accessibility(book) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for m in opf(book).find("opf:metadata", OPF).findall("opf:meta", OPF):
+        if (m.get("property") or "").startswith("schema:"):
+            out.setdefault(m.get("property")[7:], []).append(m.text)
+    return out
+
+
+def test_accessibility_metadata_follows_the_content(built_epubs):
+    plain, described, undescribed = (accessibility(built_epubs[n]) for n in ("plain", "every-key", "audit"))
+    assert plain["accessMode"] == ["textual"] and "alternativeText" not in plain["accessibilityFeature"]
+    assert "image" not in plain["accessibilitySummary"][0]
+    assert "alternativeText" in described["accessibilityFeature"]
+    assert described["accessibilitySummary"][0].endswith("describes its images in text.")
+    assert "alternativeText" not in undescribed["accessibilityFeature"]
+    assert undescribed["accessModeSufficient"] == ["textual,visual"]
+    assert undescribed["accessibilitySummary"][0].endswith("some of its images have no text description.")
+
+
 def test_description_leaves_notes_out(built_epubs):
     meta = opf(built_epubs["audit"]).find("opf:metadata", OPF)
     assert meta.findtext("dc:description", namespaces=OPF) == "The guild\u2019s ledger, kept in green ink."
