@@ -126,7 +126,7 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
         item.properties = ["nav"] if page.kind == "toc" else []
         eb.add_item(item)
         spine.append(item)
-        if page.kind != "cover":
+        if page.in_toc:  # the entries of the nav document, in its order
             toc.append(epub.Link(page.file_name, page.title, f"nav-{page.id}"))
         if page.kind == "cover":
             eb.guide.append({"type": "cover", "href": page.file_name, "title": "Cover"})

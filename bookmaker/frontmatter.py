@@ -25,7 +25,6 @@ class TocEntry:
     href: str
     title: str
     kind: str
-    hidden: bool
 
 
 def template_env() -> jinja2.Environment:
@@ -132,7 +131,9 @@ def build_pages(book: Book, parts, chapters: list[Page], words: int) -> list[Pag
                             page_body("endnotes.xhtml.j2", text=markup(end_notes)), "afterword"))
     parts.finish()
     toc_targets = [*pages, *chapters, *closing]
-    entries = [TocEntry(p.file_name, p.title, p.kind, not p.in_toc) for p in toc_targets if p.kind != "cover"]
+    # A reader's contents, the same in the nav, the NCX and the printed contents page: the chapters and
+    # the end notes. The front matter is reached from the landmarks.
+    entries = [TocEntry(p.file_name, p.title, p.kind) for p in toc_targets if p.in_toc]
     landmarks = [("cover", "cover.xhtml", "Cover")] if m.cover is not None else []
     landmarks += [("titlepage", "titlepage.xhtml", "Title Page"), ("toc", "nav.xhtml", "Contents")]
     if chapters:
