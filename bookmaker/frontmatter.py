@@ -111,7 +111,7 @@ def build_pages(book: Book, parts, chapters: list[Page], words: int) -> list[Pag
     if m.rights or m.publisher or m.date or explicit_id:
         pages.append(Page("copyright", "copyright.xhtml", "copyright", "Copyright",
                           page_body("copyright.xhtml.j2", m=m, identifier=m.identifier if explicit_id else None,
-                                    isbn=is_isbn(m.identifier)), "copyright-page", False))
+                                    isbn=m.identifier.startswith("urn:isbn:")), "copyright-page", False))
     if m.dedication:
         parts.start_page(PAGE_IDS)
         pages.append(Page("dedication", "dedication.xhtml", "dedication", "Dedication",
@@ -141,11 +141,6 @@ def build_pages(book: Book, parts, chapters: list[Page], words: int) -> list[Pag
     toc = Page("toc", "nav.xhtml", "toc", "Contents",
                page_body("nav.xhtml.j2", entries=entries, landmarks=landmarks), "toc", False)
     return [*pages, toc, *chapters, *closing]
-
-
-def is_isbn(identifier: str) -> bool:
-    digits = [c for c in identifier.upper().removeprefix("URN:ISBN:").removeprefix("ISBN") if c.isalnum()]
-    return len(digits) in (10, 13) and all(c.isdigit() or c == "X" for c in digits)
 
 
 def year(date: dt.date | None) -> int:

@@ -117,7 +117,7 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
         language=language,
         tags=meta.read_tags(r),
         series=meta.read_series(r),
-        identifier=r.text("identifier") or meta.default_identifier(title or "", authors),
+        identifier=meta.read_identifier(r, title or "", authors),
         date=r.date("date"),
         updated=r.date("updated"),
         complete=r.boolean("complete", True),

@@ -299,3 +299,9 @@ def test_accessibility_metadata_follows_the_content(built_epubs):
 def test_description_leaves_notes_out(built_epubs):
     meta = opf(built_epubs["audit"]).find("opf:metadata", OPF)
     assert meta.findtext("dc:description", namespaces=OPF) == "The guild\u2019s ledger, kept in green ink."
+
+
+def test_an_isbn_is_written_as_a_urn(built_epubs):
+    assert opf(built_epubs["audit"]).findtext("opf:metadata/dc:identifier", namespaces=OPF) == "urn:isbn:9780000000002"
+    page = audit_page("copyright.xhtml", built_epubs)
+    assert "ISBN 9780000000002" in "".join(page.itertext())

@@ -116,6 +116,12 @@ CASES = {
     "wrong-type-margins": (OK + "pdf:\n  margins: 1in\n", CH, None, "manuscript/book.yaml:4: 'margins' must be a mapping of top, bottom, inner, outer"),
     "wrong-type-font-size": (OK + "pdf:\n  font_size: big\n", CH, None, "manuscript/book.yaml:4: 'font_size' must be a length such as 6in, 152mm or 11pt, not 'big'"),
     "wrong-type-series-name": (OK + "series: {name: [x]}\n", CH, None, "manuscript/book.yaml:3: 'name' must be text, not a list"),
+    "isbn-check-digit": (OK + 'identifier: "978-0-00-000000-3"\n', CH, None,
+                         "manuscript/book.yaml:3: 'identifier' ISBN '978-0-00-000000-3' has a wrong check digit "
+                         "(2 expected at the end)"),
+    "isbn-too-short": (OK + 'identifier: "ISBN 978-0-00-00"\n', CH, None,
+                       "manuscript/book.yaml:3: 'identifier' 'ISBN 978-0-00-00' is not an ISBN: an ISBN has 10 or "
+                       "13 digits"),
     "raw-img-missing": (OK, {"01-a.md": "Text.\n\nSee <img src=\"images/gone.jpg\" alt=\"x\"> here.\n"}, None,
                         "manuscript/01-a.md:3: image 'images/gone.jpg' not found"),
 }

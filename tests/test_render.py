@@ -360,6 +360,21 @@ def test_tags_plain_list_and_groups(tmp_path):
     assert book.metadata.authors == ("A", "B") and book.metadata.author_line == "A and B"
 
 
+@pytest.mark.parametrize(("written", "identifier"), [
+    ("978-0-00-000000-2", "urn:isbn:9780000000002"),
+    ("ISBN 978 0 00 000000 2", "urn:isbn:9780000000002"),
+    ("urn:isbn:9780000000002", "urn:isbn:9780000000002"),
+    ("0-306-40615-2", "urn:isbn:0306406152"),
+    ("isbn-10: 0-8044-2957-x", "urn:isbn:080442957X"),
+    ("urn:uuid:6f1c2b7e-3d4a-4f5b-9c8d-2e1f0a9b8c7d", "urn:uuid:6f1c2b7e-3d4a-4f5b-9c8d-2e1f0a9b8c7d"),
+    ("https://example.org/works/1", "https://example.org/works/1"),
+    ("1234567890123", "1234567890123"),  # 13 digits, but no ISBN begins like that
+])
+def test_isbn_identifiers_become_urns(tmp_path, written, identifier):
+    book = load_book(project(tmp_path, f"title: T\nauthor: A\nidentifier: '{written}'\n", {"1.md": "x"}))
+    assert book.metadata.identifier == identifier
+
+
 def test_alias_bomb_costs_nothing(tmp_path):
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
