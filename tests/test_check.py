@@ -77,9 +77,9 @@ def test_json_report_of_errors(tmp_path):
     assert result.returncode == 1
     report = json.loads(result.stdout)
     jsonschema.validate(report, SCHEMA)
-    # book.yaml is checked before chapters are rendered: its errors come first, alone.
-    assert report["ok"] is False and report["errors"] == 1
-    assert [p["code"] for p in report["problems"]] == ["unknown-key"]
+    # book.yaml's errors come first, and the chapters' with them: every problem in one run.
+    assert report["ok"] is False and report["errors"] == 2
+    assert [p["code"] for p in report["problems"]] == ["unknown-key", "bad-image"]
     project = write(tmp_path / "f", "title: T\nauthor: A\n", {"1.md": "![a](gone.png)\n\n![b](gone2.png)\n"})
     report = json.loads(run_cli("check", project, "--format", "json").stdout)
     assert [(p["code"], p["line"]) for p in report["problems"]] == [("bad-image", 1), ("bad-image", 3)]
