@@ -16,6 +16,7 @@ from lxml import etree
 from bookmaker import xhtml
 from bookmaker.assets import packaged_bytes
 from bookmaker.dates import build_time
+from bookmaker.labels import labels_for
 from bookmaker.model import Book, RenderedBook
 from bookmaker.output import atomic_path, check_output
 from bookmaker.theme import epub_stylesheet
@@ -120,6 +121,7 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
                                  content=content)
         eb.add_item(item)
     spine, toc = [], []
+    labels = labels_for(m.language)
     for page in rendered.pages:
         item = epub.EpubItem(uid=page.id, file_name=page.file_name, media_type="application/xhtml+xml",
                              content=page_document(rendered, page))
@@ -129,12 +131,12 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
         if page.in_toc:  # the entries of the nav document, in its order
             toc.append(epub.Link(page.file_name, page.title, f"nav-{page.id}"))
         if page.kind == "cover":
-            eb.guide.append({"type": "cover", "href": page.file_name, "title": "Cover"})
+            eb.guide.append({"type": "cover", "href": page.file_name, "title": labels.cover})
         elif page.kind == "toc":
-            eb.guide.append({"type": "toc", "href": page.file_name, "title": "Contents"})
+            eb.guide.append({"type": "toc", "href": page.file_name, "title": labels.contents})
     first_chapter = next((p for p in rendered.pages if p.kind == "chapter"), None)
     if first_chapter:
-        eb.guide.append({"type": "text", "href": first_chapter.file_name, "title": "Start of Content"})
+        eb.guide.append({"type": "text", "href": first_chapter.file_name, "title": labels.start})
     eb.add_item(epub.EpubNcx())
     eb.toc = toc
     eb.spine = spine

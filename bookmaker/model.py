@@ -71,10 +71,10 @@ class Metadata:
 
     @property
     def author_line(self) -> str:
-        names = list(self.authors)
-        if len(names) <= 2:
-            return " and ".join(names)
-        return ", ".join(names[:-1]) + " and " + names[-1]
+        """The authors' names joined in the book's language ("A, B and C")."""
+        from bookmaker.labels import labels_for
+
+        return labels_for(self.language).names(self.authors)
 
     @property
     def subjects(self) -> list[str]:
@@ -125,6 +125,10 @@ class Page:
     body: str  # XHTML body content (epub: prefix bound by the writer)
     epub_type: str
     in_toc: bool = True
+    # The title in two parts for contents entries, where a label may need its own language:
+    # ("Chapter 3", "The Bar"), ("End Notes", None); None, None: the title is all the author's.
+    label: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)

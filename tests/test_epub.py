@@ -305,3 +305,13 @@ def test_an_isbn_is_written_as_a_urn(built_epubs):
     assert opf(built_epubs["audit"]).findtext("opf:metadata/dc:identifier", namespaces=OPF) == "urn:isbn:9780000000002"
     page = audit_page("copyright.xhtml", built_epubs)
     assert "ISBN 9780000000002" in "".join(page.itertext())
+
+
+def test_english_labels_in_another_language_are_marked_english(built_epubs):
+    nav = audit_page("nav.xhtml", built_epubs)
+    assert nav.get("lang") == "pl"
+    heading = nav.find(".//h:h1", XHTML)
+    assert (heading.text, heading.get("lang"), heading.get("{http://www.w3.org/XML/1998/namespace}lang")) == \
+        ("Contents", "en", "en")
+    label = audit_page("chapter-001.xhtml", built_epubs).find(".//h:span[@class='chapter-label']", XHTML)
+    assert (label.text, label.get("lang")) == ("Chapter 1", "en")

@@ -382,3 +382,66 @@ def test_alias_bomb_costs_nothing(tmp_path):
     with pytest.raises(BookmakerError) as err:
         load_book(project(tmp_path, "title: T\nauthor: A\n" + bomb, {"1.md": "x"}))
     assert "unknown key 'a'" in str(err.value)
+
+
+LABELLED_BOOK = """title: T
+author: [Ada, Bea]
+date: 2026-03-01
+updated: 2026-04-02
+publisher: P
+source: https://example.org/t
+series: {name: S, number: 2}
+tags: [one, two]
+summary: A summary.
+notes: Some notes.
+end_notes: The end.
+"""
+LABEL_KEYS = ("summary", "notes", "end_notes", "contents", "about", "series", "published", "updated", "words",
+              "chapters", "source", "by", "tags", "landmarks", "start", "title_page")
+
+
+def labelled_pages(tmp_path, language: str) -> dict:
+    root = project(tmp_path, LABELLED_BOOK + f"language: {language}\n",
+                   {"1.md": "---\ntitle: One\nsummary: S.\nnotes: N.\nend_notes: E.\n---\n\n" + "word " * 12345})
+    return {p.kind: p for p in render_book(load_book(root), jobs=1, cache=False).pages}
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "es", "it", "pt-BR", "nl"])
+def test_labels_are_in_the_books_language(tmp_path, language):
+    from bookmaker.labels import TRANSLATIONS
+
+    words = TRANSLATIONS[language.split("-")[0]]
+    pages = labelled_pages(tmp_path, language)
+    everything = " ".join(" ".join(etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{p.body}'
+                                                    '</div>').itertext()) for p in pages.values())
+    for key in LABEL_KEYS:
+        assert words[key].strip() in everything, key
+    chapter = words["chapter"].format(n=1)
+    assert pages["chapter"].title == f"{chapter}{words['sep']}One" and chapter in pages["chapter"].body
+    assert words["book_of"].format(n=2) + "S" in everything
+    assert words["first_published"].split("{")[0] in everything and f" {words['and']} Bea" in everything
+    assert pages["summary"].title == words["about"] and pages["toc"].title == words["contents"]
+    assert 'lang="en"' not in " ".join(p.body for p in pages.values()) and "{'" not in everything
+
+
+def test_french_dates_and_numbers(tmp_path):
+    pages = labelled_pages(tmp_path, "fr-CA")
+    assert "Première publication le 1er mars 2026" in pages["copyright"].body
+    assert "<dd>12\u202f3" in pages["summary"].body  # 12 345 words and a few of the summary's
+    assert "Ada et Bea" in pages["titlepage"].body
+
+
+def test_labels_in_another_language_are_english_marked_as_english(tmp_path):
+    pages = labelled_pages(tmp_path, "he")
+    marked = []
+    for page in pages.values():
+        root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+        for el in root.iter():
+            if el.get("lang") == "en":
+                assert el.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+                marked.append(" ".join("".join(el.itertext()).split()))
+    for label in ("Chapter 1", "Summary", "Notes", "End Notes", "Contents", "About This Story", "Words",
+                  "Chapters", "Published", "Updated", "Series", "Book 2 of", "Source", "by", "Tags",
+                  "Start of Content", "Copyright ©", "Landmarks", "First published 1 March 2026", "Published by"):
+        assert label in marked, label
+    assert "S" not in marked and "One" not in marked  # the author's words are in the book's language
