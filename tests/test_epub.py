@@ -315,3 +315,23 @@ def test_english_labels_in_another_language_are_marked_english(built_epubs):
         ("Contents", "en", "en")
     label = audit_page("chapter-001.xhtml", built_epubs).find(".//h:span[@class='chapter-label']", XHTML)
     assert (label.text, label.get("lang")) == ("Chapter 1", "en")
+
+
+def test_titles_that_look_like_markdown_stay_text_everywhere(built_epubs):
+    titles = ["1. The Beginning", "- Dash Start", "> Quoted", "* * *", "Ten & <Eleven>", "Tight Heading",
+              "Underlined Heading", "With Attr", "A Noted Title"]
+    expected = [f"Chapter {n}: {title}" for n, title in enumerate(titles, start=1)]
+    toc = audit_page("nav.xhtml", built_epubs).find(".//h:nav[@epub:type='toc']", XHTML)
+    assert ["".join(a.itertext()) for a in toc.iter(f"{{{XHTML['h']}}}a")][:9] == expected
+    with zipfile.ZipFile(built_epubs["audit"].epub) as z:
+        ncx = etree.fromstring(z.read("EPUB/toc.ncx"))
+    assert [t.text for t in ncx.iter(f"{{{NCX['n']}}}text")][1:10] == expected  # after the book's title
+    for n, title in enumerate(titles, start=1):
+        h1 = audit_page(f"chapter-{n:03d}.xhtml", built_epubs).find(".//h:h1", XHTML)
+        assert [el.tag.split("}")[1] for el in h1.iter()][:4] == ["h1", "span", "span", "span"]
+        assert " ".join("".join(h1.itertext()).split()) == f"Chapter {n}: {title}" + ("1" if n == 9 else "")
+    first = audit_page("chapter-001.xhtml", built_epubs)
+    assert "chapter-008.xhtml#intro" in [a.get("href") for a in first.iter(f"{{{XHTML['h']}}}a")]
+    assert audit_page("chapter-008.xhtml", built_epubs).find(".//h:h1", XHTML).get("id") == "intro"
+    assert "dead-link" not in built_epubs["audit"].result.stderr and "has no target" not in \
+        built_epubs["audit"].result.stderr
