@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import markdown
-from lxml import etree as ET_
+from lxml import etree
 from markdown import util
 from markdown.blockprocessors import BlockProcessor
 from markdown import inlinepatterns
@@ -282,7 +282,7 @@ class PageRenderer:
             return body, None, None
         body.text = (body.text or "") + (first.tail or "")
         body.remove(first)
-        title = ET_.Element(xhtml.q("span"), nsmap=xhtml.NSMAP)  # serialised with the book's prefixes
+        title = etree.Element(xhtml.q("span"), nsmap=xhtml.NSMAP)  # serialised with the book's prefixes
         title.text = first.text
         title.extend(list(first))
         return body, title, first.get("id")
