@@ -83,8 +83,9 @@ def lint_chapter(chapter) -> list[Problem]:
         if label not in defs:
             out.append(Problem(where, line_at(text, at, first), f"footnote reference [^{label}] has no footnote",
                                "warning", "footnote-missing"))
+    called_in_title = {m.group(1) for m in FOOTNOTE_REF.finditer(chapter.title_source or chapter.title or "")}
     for label, at in defs.items():
-        if label not in refs:
+        if label not in refs and label not in called_in_title:
             out.append(Problem(where, line_at(text, at, first), f"footnote [^{label}] is never referenced",
                                "warning", "footnote-unused"))
     for m in EMPTY_ALT.finditer(text):

@@ -27,6 +27,7 @@ def lint_project(tmp_path):
         "1.md": "---\ntitle: Same\n---\n\nA note[^a] and a missing one[^zz].\n\n[^a]: Fine.\n\n[^b]: Never used.\n",
         "2.md": "---\ntitle: Same\n---\n\n![](pic.png)\n\n<p>She said \"hi\" in raw HTML.</p>\n\n<img src=\"pic.png\">\n",
         "3.md": "---\ntitle: Empty\n---\n",
+        "4.md": "# Noted[^t]\n\nA chapter whose title calls a note.\n\n[^t]: Called from the title.\n",
         "pic.png": "",
     })
 
@@ -54,6 +55,7 @@ def test_editor_warnings(lint_project):
     ):
         assert expected in lines, (expected, lines)
     assert any(line.startswith(f"{p}/2.md:7: warning: straight quote in raw HTML") for line in lines), lines
+    assert not [line for line in lines if "[^t]" in line]  # called from the title: referenced
     assert "0 error(s), 8 warning(s)" in result.stderr
 
 
