@@ -63,7 +63,7 @@ def write_format(rendered: RenderedBook, fmt: str, out: Path, jobs: int | None, 
 def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str], None]) -> RenderedBook:
     from bookmaker.render import render_book
 
-    book = load_book(project)
+    book = load_book(project, keep_going=True)
     count = len(book.chapters)
     progress(f"rendering {count} chapter{'' if count == 1 else 's'}")
     return render_book(book, jobs=jobs, cache=cache)

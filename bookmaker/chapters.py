@@ -18,6 +18,7 @@ from lxml import etree
 
 from bookmaker import code_version, xhtml
 from bookmaker.errors import Problem, Problems
+from bookmaker.footnotes import renumber_notes
 from bookmaker.model import Asset, Book, Chapter
 
 PARALLEL_MIN_BYTES = 256 * 1024  # below this, starting workers costs more than it saves
@@ -28,6 +29,7 @@ class ChapterResult:
     number: int
     file_name: str
     title: str | None  # XHTML: the title's inline content
+    title_id: str | None  # an id the author gave the title heading ('# Title {: #id }')
     body: str
     summary: str | None
     notes: str | None
@@ -49,21 +51,21 @@ def render_chapter(book: Book, chapter: Chapter) -> ChapterResult:
     r = PageRenderer(book, chapter.source, chapter.display_path, chapter.body, chapter.body_line, problems,
                      assets, links)
     r.ctx.ids.add(f"chapter-{chapter.number}")
-    body = r.fragment(chapter.body, heading_shift=1, scene_breaks=True)
-    if body is None:
-        body = xhtml.html_to_xhtml("", r.ctx)
+    # In the page's reading order, so notes are numbered on from the summary to the end notes.
+    parts = {key: r.fragment(getattr(chapter, key), heading_shift=2) for key in ("summary", "notes")}
+    body, title, title_id = r.with_title(chapter)
     if not xhtml.text_of(body).strip() and not len(body):
         # The body is empty: point at the last line there is (the front matter's end, or the title).
         problems.warn(chapter.display_path, max(1, chapter.body_line - 1), "chapter has no text", "empty-chapter")
     words = count_words(" ".join(xhtml.text_of(el) for el in body if xhtml.local(el) != "aside")
                         + (body.text or ""))
-    title = r.inline(chapter.title) if chapter.title else None
-    parts = {key: r.fragment(getattr(chapter, key), heading_shift=2) for key in ("summary", "notes", "end_notes")}
+    parts["end_notes"] = r.fragment(chapter.end_notes, heading_shift=2)
+    renumber_notes([title, parts["summary"], parts["notes"], body, parts["end_notes"]])
     xhtml.check_fragment_links(r.ctx)
     serial = {key: (xhtml.inner_xml(el) if el is not None else None) for key, el in parts.items()}
     cross = tuple((href, original, r.line_of(original)) for _el, href, original in r.ctx.cross_links)
     return ChapterResult(chapter.number, chapter_file(chapter), xhtml.inner_xml(title) if title is not None else None,
-                         xhtml.inner_xml(body), serial["summary"], serial["notes"], serial["end_notes"], words,
+                         title_id, xhtml.inner_xml(body), serial["summary"], serial["notes"], serial["end_notes"], words,
                          tuple(sorted(r.ctx.ids)), cross, chapter.display_path, tuple(problems.items),
                          tuple(assets.values()))
 
@@ -102,7 +104,7 @@ def cache_key(book: Book, chapter: Chapter) -> str:
     """Everything a chapter's XHTML depends on: its text, its place, the other chapters' names."""
     digest = hashlib.sha256()
     parts = [code_version(), str(book.root), book.display_root, chapter.display_path, str(chapter.number),
-             str(chapter.body_line), chapter.title or "", chapter.body, chapter.summary or "", chapter.notes or "",
+             str(chapter.body_line), chapter.title or "", chapter.title_source or "", chapter.body, chapter.summary or "", chapter.notes or "",
              chapter.end_notes or "", str(chapter.source.parent)]
     parts += [str(c.source) for c in book.chapters]
     for part in parts:
@@ -125,7 +127,7 @@ def load_cached(key: str) -> ChapterResult | None:
                 return None  # an image changed: render again so it is checked again
             assets.append(asset)
         return ChapterResult(
-            data["number"], data["file_name"], data["title"], data["body"], data["summary"], data["notes"],
+            data["number"], data["file_name"], data["title"], data["title_id"], data["body"], data["summary"], data["notes"],
             data["end_notes"], data["words"], tuple(data["ids"]),
             tuple(tuple(x) for x in data["cross_links"]), data["where"],
             tuple(Problem(**p) for p in data["problems"]), tuple(assets))

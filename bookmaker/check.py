@@ -125,8 +125,9 @@ def lint_chapter(chapter) -> list[Problem]:
         if label not in defs:
             out.append(Problem(where, line_at(text, at, first), f"footnote reference [^{label}] has no footnote",
                                "warning", "footnote-missing"))
+    called_in_title = {m.group(1) for m in FOOTNOTE_REF.finditer(chapter.title_source or chapter.title or "")}
     for label, at in defs.items():
-        if label not in refs:
+        if label not in refs and label not in called_in_title:
             out.append(Problem(where, line_at(text, at, first), f"footnote [^{label}] is never referenced",
                                "warning", "footnote-unused"))
     for m in EMPTY_ALT.finditer(text):
@@ -215,13 +216,18 @@ def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
     """Every problem, errors first, in file and line order within each severity."""
     from bookmaker.manuscript import load_book
     from bookmaker.render import render_book
+    from bookmaker.theme import epub_stylesheet
 
     try:
-        book = load_book(project)
+        book = load_book(project, keep_going=True)
         rendered = render_book(book)
     except BookmakerError as exc:
         return [with_code(p) for p in exc.problems]
     problems = [with_code(p) for p in rendered.warnings] + lint(book, rendered)
+    try:
+        epub_stylesheet(book)
+    except BookmakerError as exc:
+        problems += [with_code(p) for p in exc.problems]
     if "pdf" in book.metadata.formats:
         from bookmaker.pdf import stylesheet_problems
 

@@ -14,10 +14,12 @@ from ebooklib import epub
 from lxml import etree
 
 from bookmaker import xhtml
+from bookmaker.assets import packaged_bytes
 from bookmaker.dates import build_time, zip_time
+from bookmaker.labels import labels_for
 from bookmaker.model import Book, RenderedBook
 from bookmaker.output import atomic_path, check_output
-from bookmaker.theme import stylesheet
+from bookmaker.theme import epub_stylesheet
 from bookmaker.ziparchive import DeflateCache, zip_bytes
 
 RTL_LANGUAGES = {"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb"}
@@ -62,7 +64,9 @@ def plain_summary(rendered: RenderedBook) -> str | None:
 
     root = xhtml.html_to_xhtml(markdown_to_html(m.summary), xhtml.Context(
         "", lambda s: 1, lambda s, n: None, lambda h: None, lambda *a: None))
-    return "\n\n".join(" ".join(xhtml.text_of(p).split()) for p in root) or None
+    # A description is read as plain text: note calls and the notes themselves are left out.
+    paras = (" ".join(xhtml.reading_text(p).split()) for p in root if xhtml.local(p) != "aside")
+    return "\n\n".join(p for p in paras if p) or None
 
 
 def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
@@ -99,11 +103,14 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
             eb.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": number})
     add_accessibility(eb, rendered)
 
-    css = epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
-                        content=stylesheet(book, "epub.css").encode("utf-8"))
-    eb.add_item(css)
+    css_text, css_files = epub_stylesheet(book)
+    eb.add_item(epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
+                              content=css_text.encode("utf-8")))
+    for i, asset in enumerate(sorted(css_files, key=lambda a: a.href), start=1):
+        eb.add_item(epub.EpubItem(uid=f"css-file-{i}", file_name=asset.href, media_type=asset.media_type,
+                                  content=packaged_bytes(asset.source)))
     for i, asset in enumerate(sorted(rendered.assets, key=lambda a: a.href), start=1):
-        content = asset.source.read_bytes()
+        content = packaged_bytes(asset.source)
         if m.cover is not None and asset.source == m.cover.source:
             item = epub.EpubCover(uid="cover-image", file_name=asset.href)
             item.media_type = asset.media_type
@@ -114,21 +121,22 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
                                  content=content)
         eb.add_item(item)
     spine, toc = [], []
+    labels = labels_for(m.language)
     for page in rendered.pages:
         item = epub.EpubItem(uid=page.id, file_name=page.file_name, media_type="application/xhtml+xml",
                              content=page_document(rendered, page))
         item.properties = ["nav"] if page.kind == "toc" else []
         eb.add_item(item)
         spine.append(item)
-        if page.kind != "cover":
+        if page.in_toc:  # the entries of the nav document, in its order
             toc.append(epub.Link(page.file_name, page.title, f"nav-{page.id}"))
         if page.kind == "cover":
-            eb.guide.append({"type": "cover", "href": page.file_name, "title": "Cover"})
+            eb.guide.append({"type": "cover", "href": page.file_name, "title": labels.cover})
         elif page.kind == "toc":
-            eb.guide.append({"type": "toc", "href": page.file_name, "title": "Contents"})
+            eb.guide.append({"type": "toc", "href": page.file_name, "title": labels.contents})
     first_chapter = next((p for p in rendered.pages if p.kind == "chapter"), None)
     if first_chapter:
-        eb.guide.append({"type": "text", "href": first_chapter.file_name, "title": "Start of Content"})
+        eb.guide.append({"type": "text", "href": first_chapter.file_name, "title": labels.start})
     eb.add_item(epub.EpubNcx())
     eb.toc = toc
     eb.spine = spine
@@ -138,21 +146,29 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
 
 
 def add_accessibility(eb: epub.EpubBook, rendered: RenderedBook) -> None:
-    has_images = any(a for a in rendered.assets if rendered.book.metadata.cover is None
-                     or a.source != rendered.book.metadata.cover.source)
-    modes = ["textual"] + (["visual"] if rendered.assets else [])
-    for mode in modes:
+    """Schema.org accessibility metadata that says what is true of this book's content."""
+    alts = [img.get("alt") or "" for page in rendered.pages if page.kind != "cover"
+            for img in etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+            .iter(xhtml.q("img"))]
+    described = all(alt.strip() for alt in alts)  # no images at all: nothing left undescribed
+    for mode in ["textual"] + (["visual"] if alts or rendered.book.metadata.cover else []):
         eb.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
-    eb.add_metadata(None, "meta", "textual", {"property": "schema:accessModeSufficient"})
+    eb.add_metadata(None, "meta", "textual" if described else "textual,visual",
+                    {"property": "schema:accessModeSufficient"})
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
-    if has_images:
+    if alts and described:
         features.append("alternativeText")
     for feature in features:
         eb.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
     eb.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
-    eb.add_metadata(None, "meta", "This book's text is fully navigable by its headings and contents, reflows "
-                    "to the reader's settings, and describes its images in text.",
-                    {"property": "schema:accessibilitySummary"})
+    summary = "This book's text is fully navigable by its headings and contents"
+    if not alts:
+        summary += " and reflows to the reader's settings."
+    elif described:
+        summary += ", reflows to the reader's settings, and describes its images in text."
+    else:
+        summary += " and reflows to the reader's settings; some of its images have no text description."
+    eb.add_metadata(None, "meta", summary, {"property": "schema:accessibilitySummary"})
 
 
 def epub_bytes(rendered: RenderedBook, cache: bool = True) -> bytes:

@@ -13,19 +13,19 @@ from lxml import etree
 from markupsafe import Markup
 
 from bookmaker import xhtml
+from bookmaker.labels import labels_for
 from bookmaker.metadata import default_identifier
 from bookmaker.model import Book, Chapter, Page
 
 PAGE_IDS = ("cover", "titlepage", "copyright", "dedication", "summary", "toc", "landmarks", "endnotes")
-MONTHS = ("January February March April May June July August September October November December").split()
 
 
 @dataclass(frozen=True)
 class TocEntry:
     href: str
-    title: str
     kind: str
-    hidden: bool
+    label: str | None  # bookmaker's words ("Chapter 3"), set apart for their language
+    name: str | None  # the author's
 
 
 def template_env() -> jinja2.Environment:
@@ -34,9 +34,6 @@ def template_env() -> jinja2.Environment:
 
     env = jinja2.Environment(loader=jinja2.FunctionLoader(load), autoescape=True, trim_blocks=True,
                              lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    env.filters["long_date"] = lambda d: f"{d.day} {MONTHS[d.month - 1]} {d.year}"
-    env.filters["thousands"] = lambda n: f"{n:,}"
-    env.filters["number"] = lambda n: f"{n:g}" if isinstance(n, float) else str(n)
     env.filters["smart"] = smart
     return env
 
@@ -72,75 +69,80 @@ def page_body(template: str, **context) -> str:
     return xhtml.inner_xml(body)
 
 
-def chapter_heading(book: Book, number: int, title_text: str | None) -> str:
-    """Plain-text heading for navigation; never empty."""
-    label = f"Chapter {number}"
-    if not title_text:
-        return label
-    return f"{label}: {title_text}" if book.metadata.chapter_label else title_text
+def chapter_heading(book: Book, number: int, title_text: str | None) -> tuple[str, str | None]:
+    """The chapter's contents entry as (label, title); either may be None, never both."""
+    if title_text and not book.metadata.chapter_label:
+        return None, title_text
+    return labels_for(book.metadata.language).chapter(number), title_text
 
 
 def plain_text(fragment: str | None) -> str | None:
     if not fragment:
         return None
     el = etree.fromstring(f'<span xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{fragment}</span>')
-    return " ".join(xhtml.text_of(el).split()) or None
+    return " ".join(xhtml.reading_text(el).split()) or None
 
 
 def chapter_page(book: Book, chapter: Chapter, file_name: str, result) -> Page:
     """A chapter's page from its rendered pieces (a chapters.ChapterResult)."""
     label = book.metadata.chapter_label or not result.title
     safe = lambda text: Markup(text) if text else None  # noqa: E731 (already clean XHTML)
+    labels = labels_for(book.metadata.language)
     content = page_body("chapter.xhtml.j2", number=chapter.number, label=label, title=safe(result.title),
-                        body=Markup(result.body), summary=safe(result.summary), notes=safe(result.notes),
-                        end_notes=safe(result.end_notes), lang=book.metadata.language)
-    return Page(f"chapter-{chapter.number}", file_name, "chapter",
-                chapter_heading(book, chapter.number, plain_text(result.title)), content, "chapter")
+                        title_id=result.title_id, body=Markup(result.body), summary=safe(result.summary),
+                        notes=safe(result.notes), end_notes=safe(result.end_notes), L=labels)
+    heading, name = chapter_heading(book, chapter.number, plain_text(result.title))
+    title = labels.sep.join(part for part in (heading, name) if part)
+    return Page(f"chapter-{chapter.number}", file_name, "chapter", title, content, "chapter", label=heading,
+                name=name)
 
 
 def build_pages(book: Book, parts, chapters: list[Page], words: int) -> list[Page]:
     """Front matter, contents, chapters and end notes, in the contract's order."""
     m = book.metadata
+    L = labels_for(m.language)  # noqa: N806 (the templates' name for the labels)
     pages: list[Page] = []
     if m.cover is not None:
-        pages.append(Page("cover", "cover.xhtml", "cover", "Cover",
-                          page_body("cover.xhtml.j2", src=m.cover.href, title=m.title), "cover", False))
-    pages.append(Page("titlepage", "titlepage.xhtml", "titlepage", "Title Page",
-                      page_body("titlepage.xhtml.j2", m=m), "titlepage", False))
+        pages.append(Page("cover", "cover.xhtml", "cover", L.cover,
+                          page_body("cover.xhtml.j2", src=m.cover.href, title=m.title, L=L), "cover", False))
+    pages.append(Page("titlepage", "titlepage.xhtml", "titlepage", L.title_page,
+                      page_body("titlepage.xhtml.j2", m=m, L=L), "titlepage", False))
     explicit_id = m.identifier != default_identifier(m.title, m.authors)
     if m.rights or m.publisher or m.date or explicit_id:
-        pages.append(Page("copyright", "copyright.xhtml", "copyright", "Copyright",
+        pages.append(Page("copyright", "copyright.xhtml", "copyright", L.copyright_page,
                           page_body("copyright.xhtml.j2", m=m, identifier=m.identifier if explicit_id else None,
-                                    isbn=is_isbn(m.identifier)), "copyright-page", False))
+                                    isbn=m.identifier.startswith("urn:isbn:"), L=L), "copyright-page", False))
     if m.dedication:
-        pages.append(Page("dedication", "dedication.xhtml", "dedication", "Dedication",
+        parts.start_page(PAGE_IDS)
+        pages.append(Page("dedication", "dedication.xhtml", "dedication", L.dedication,
                           page_body("dedication.xhtml.j2", text=markup(parts.fragment(m.dedication, 2))),
                           "dedication", False))
+    parts.start_page(PAGE_IDS)
     summary = parts.fragment(m.summary, 2)
     notes = parts.fragment(m.notes, 2)
-    pages.append(Page("summary", "summary.xhtml", "summary", "About This Story",
+    pages.append(Page("summary", "summary.xhtml", "summary", L.about,
                       page_body("summary.xhtml.j2", m=m, words=words, chapters=len(chapters),
-                                summary=markup(summary), notes=markup(notes)), "preface", False))
+                                summary=markup(summary), notes=markup(notes), L=L), "preface", False))
+    parts.start_page(PAGE_IDS)
     end_notes = parts.fragment(m.end_notes, 1)
     closing = []
     if end_notes is not None:
-        closing.append(Page("endnotes", "endnotes.xhtml", "endnotes", "End Notes",
-                            page_body("endnotes.xhtml.j2", text=markup(end_notes)), "afterword"))
+        closing.append(Page("endnotes", "endnotes.xhtml", "endnotes", L.end_notes,
+                            page_body("endnotes.xhtml.j2", text=markup(end_notes), L=L), "afterword",
+                            label=L.end_notes))
     parts.finish()
     toc_targets = [*pages, *chapters, *closing]
-    entries = [TocEntry(p.file_name, p.title, p.kind, not p.in_toc) for p in toc_targets if p.kind != "cover"]
-    landmarks = [("cover", "cover.xhtml", "Cover")] if m.cover is not None else []
-    landmarks += [("titlepage", "titlepage.xhtml", "Title Page"), ("toc", "nav.xhtml", "Contents")]
+    # A reader's contents, the same in the nav, the NCX and the printed contents page: the chapters and
+    # the end notes. The front matter is reached from the landmarks.
+    entries = [TocEntry(p.file_name, p.kind, p.label, p.name if p.label else p.title)
+               for p in toc_targets if p.in_toc]
+    landmarks = [("cover", "cover.xhtml", L.cover)] if m.cover is not None else []
+    landmarks += [("titlepage", "titlepage.xhtml", L.title_page), ("toc", "nav.xhtml", L.contents)]
     if chapters:
-        landmarks.append(("bodymatter", chapters[0].file_name, "Start of Content"))
-    toc = Page("toc", "nav.xhtml", "toc", "Contents",
-               page_body("nav.xhtml.j2", entries=entries, landmarks=landmarks), "toc", False)
+        landmarks.append(("bodymatter", chapters[0].file_name, L.start))
+    toc = Page("toc", "nav.xhtml", "toc", L.contents,
+               page_body("nav.xhtml.j2", entries=entries, landmarks=landmarks, L=L), "toc", False)
     return [*pages, toc, *chapters, *closing]
-
-
-def is_isbn(identifier: str) -> bool:
-    digits = [c for c in identifier.upper().removeprefix("URN:ISBN:").removeprefix("ISBN") if c.isalnum()]
-    return len(digits) in (10, 13) and all(c.isdigit() or c == "X" for c in digits)
 
 
 def year(date: dt.date | None) -> int:

@@ -15,7 +15,11 @@ from bookmaker.yamlfile import parse_yaml
 MAX_CHAPTER_BYTES = int(os.environ.get("BOOKMAKER_MAX_CHAPTER_MB", "20")) * 1024 * 1024
 FENCE_RE = re.compile(r"^---[ \t]*$")
 FENCE_END_RE = re.compile(r"^(---|\.\.\.)[ \t]*$")
-ATX_TITLE_RE = re.compile(r"^#[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
+# Level-1 headings as Python-Markdown reads them: '#' with or without a space, or a line underlined
+# with '='; an attribute list at the end ('{: #id }') and closing hashes are not part of the title.
+ATX_TITLE_RE = re.compile(r"^#(?!#)[ \t]*(?P<title>.*?)[ \t]*#*[ \t]*$")
+SETEXT_RULE_RE = re.compile(r"^=+[ \t]*$")
+ATTR_LIST_RE = re.compile(r"[ \t]+\{:?[^}\n]*\}[ \t]*$")
 
 
 def natural_key(name: str) -> list:
@@ -59,8 +63,12 @@ def read_text(path: Path, shown: str, problems: Problems, limit: int | None = No
     return text
 
 
-def load_book(project: str | os.PathLike = ".") -> Book:
-    """Load and validate a project; raises BookmakerError listing every problem found."""
+def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Book:
+    """Load and validate a project; raises BookmakerError listing every problem found.
+
+    With `keep_going`, problems that leave a book to render (an unknown key, a bad date, a missing
+    chapter or cover) do not raise: they travel on `Book.problems`, and render_book reports them with
+    its own, so one run names every problem. Without a readable book.yaml nothing can go on."""
     display_root = os.fspath(project)
     root = Path(project).absolute()
     problems = Problems()
@@ -109,7 +117,7 @@ def load_book(project: str | os.PathLike = ".") -> Book:
         language=language,
         tags=meta.read_tags(r),
         series=meta.read_series(r),
-        identifier=r.text("identifier") or meta.default_identifier(title or "", authors),
+        identifier=meta.read_identifier(r, title or "", authors),
         date=r.date("date"),
         updated=r.date("updated"),
         complete=r.boolean("complete", True),
@@ -128,16 +136,20 @@ def load_book(project: str | os.PathLike = ".") -> Book:
         chapter = load_chapter(path, shown, number, problems)
         if chapter is not None:
             chapters.append(chapter)
-    problems.check()
+    if not keep_going:
+        problems.check()
     sources = (yaml_path, *(c.source for c in chapters))
-    return Book(root, display_root, metadata, tuple(chapters), sources)
+    return Book(root, display_root, metadata, tuple(chapters), sources, tuple(problems.items))
 
 
 def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, display_root: str,
                   problems: Problems) -> list[tuple[Path, str]]:
     shown = lambda p: shown_path(root, display_root, p)  # noqa: E731
     if listed is None:
-        found = sorted((p for p in manuscript.glob("*.md") if not p.is_dir()), key=lambda p: natural_key(p.name))
+        # Hidden files are never chapters: editors' drafts (.draft.md), macOS resource forks (._x.md) and
+        # Emacs lock links (.#x.md) sit next to the real ones.
+        found = sorted((p for p in manuscript.glob("*.md") if not p.name.startswith(".") and not p.is_dir()),
+                       key=lambda p: natural_key(p.name))
         if not found:
             problems.error(shown_yaml, 1, "no chapters: add *.md files to manuscript/ or list them under 'chapters'")
         return [(p, shown(p)) for p in found]
@@ -199,17 +211,31 @@ def load_chapter(path: Path, shown: str, number: int, problems: Problems) -> Cha
         r = meta.Reader(fields, doc, shown, problems)
         fields = {key: r.text(key) for key in meta.CHAPTER_KEYS}
         body_start = end + 1
-    title = fields.get("title")
-    # A leading "# Title" names the chapter when the front matter does not, and is not repeated.
+    title, title_source = fields.get("title"), None
+    # A leading level-1 heading names the chapter when the front matter does not, and is not repeated.
     first = next((i for i in range(body_start, len(lines)) if lines[i].strip()), None)
-    if first is not None:
-        match = ATX_TITLE_RE.match(lines[first])
-        if match and not lines[first].startswith("##"):
-            if title is None:
-                title = match.group("title").strip()
-                body_start = first + 1
+    if first is not None and title is None:
+        heading = leading_heading(lines, first)
+        if heading is not None:
+            title, title_source, length = heading
+            body_start = first + length
     body = "\n".join(lines[body_start:])
     return Chapter(
         number=number, source=path, display_path=shown, title=title, body=body, body_line=body_start + 1,
+        title_source=title_source,
         summary=fields.get("summary"), notes=fields.get("notes"), end_notes=fields.get("end_notes"),
     )
+
+
+def leading_heading(lines: list[str], first: int) -> tuple[str, str, int] | None:
+    """(title text, its Markdown, lines it takes) if the text opens with a level-1 heading."""
+    line = lines[first]
+    if line.startswith("#"):
+        match = ATX_TITLE_RE.match(ATTR_LIST_RE.sub("", line))
+        if match is None or not match.group("title").strip():
+            return None  # '#' alone is a scene break
+        return match.group("title").strip(), line, 1
+    if (first + 1 < len(lines) and SETEXT_RULE_RE.match(lines[first + 1]) and not line.startswith(("    ", "\t"))
+            and ATTR_LIST_RE.sub("", line).strip()):
+        return ATTR_LIST_RE.sub("", line).strip(), line + "\n" + lines[first + 1], 2
+    return None

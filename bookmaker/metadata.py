@@ -240,6 +240,38 @@ def read_formats(r: Reader) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
+ISBN_PREFIX = re.compile(r"^\s*(urn:isbn:|isbn(-1[03])?:?)\s*", re.I)
+ISBN_BODY = re.compile(r"^\d[\d -]*[\dXx]$")
+
+
+def read_identifier(r: Reader, title: str, authors: tuple[str, ...]) -> str:
+    """An ISBN as urn:isbn:<digits> (written bare, with hyphens or with 'ISBN' before it), its check
+    digit verified; any other identifier as written; none: a UUID made from title and authors."""
+    value = r.text("identifier")
+    if value is None:
+        return default_identifier(title, authors)
+    prefix = ISBN_PREFIX.match(value)
+    body = value[prefix.end():] if prefix else value
+    digits = re.sub(r"[ -]", "", body).upper()
+    shaped = bool(ISBN_BODY.match(body)) and (len(digits) == 10 or (len(digits) == 13 and digits.isdigit()))
+    if not prefix and not (shaped and (len(digits) == 10 or digits.startswith(("978", "979")))):
+        return value  # a URN, a URL or a number of another kind
+    if not shaped:
+        r.fail("identifier", f"'{value}' is not an ISBN: an ISBN has 10 or 13 digits")
+        return value
+    expected = isbn_check_digit(digits)
+    if digits[-1] != expected:
+        r.fail("identifier", f"ISBN '{body}' has a wrong check digit ({expected} expected at the end)")
+    return f"urn:isbn:{digits}"
+
+
+def isbn_check_digit(digits: str) -> str:
+    if len(digits) == 13:
+        return str(-sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12])) % 10)
+    check = -sum(int(d) * (10 - i) for i, d in enumerate(digits[:9])) % 11
+    return "X" if check == 10 else str(check)
+
+
 def default_identifier(title: str, authors: tuple[str, ...]) -> str:
     """Stable across builds: the same title and authors give the same book identity."""
     name = "bookmaker:" + title + "\x1f" + "\x1f".join(authors)

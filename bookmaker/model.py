@@ -71,10 +71,10 @@ class Metadata:
 
     @property
     def author_line(self) -> str:
-        names = list(self.authors)
-        if len(names) <= 2:
-            return " and ".join(names)
-        return ", ".join(names[:-1]) + " and " + names[-1]
+        """The authors' names joined in the book's language ("A, B and C")."""
+        from bookmaker.labels import labels_for
+
+        return labels_for(self.language).names(self.authors)
 
     @property
     def subjects(self) -> list[str]:
@@ -93,6 +93,7 @@ class Chapter:
     notes: str | None = None
     end_notes: str | None = None
     front_matter_line: int = 1
+    title_source: str | None = None  # the level-1 heading the title was taken from, as Markdown
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class Book:
     metadata: Metadata
     chapters: tuple[Chapter, ...]
     sources: tuple[Path, ...]  # every file read, for cache keys and reproducible dates
+    problems: tuple = ()  # what loading found (see load_book's keep_going), reported when rendering
 
     @property
     def manuscript(self) -> Path:
@@ -123,6 +125,10 @@ class Page:
     body: str  # XHTML body content (epub: prefix bound by the writer)
     epub_type: str
     in_toc: bool = True
+    # The title in two parts for contents entries, where a label may need its own language:
+    # ("Chapter 3", "The Bar"), ("End Notes", None); None, None: the title is all the author's.
+    label: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,6 @@ def font_faces() -> str:
     Spectral ships static faces with true small caps and old-style figures; static faces also spare
     WeasyPrint instancing a variable font for every document it writes.
     """
-    import fontpkg_spectral
-
     faces = []
     for name, style, weight in FACES:
         url = f"{SCHEME}fonts/Spectral-{name}.ttf"
@@ -271,10 +269,14 @@ def footnote_span(aside):
                 xhtml.drop_keeping_tail(mark)
                 break
         piece = etree.SubElement(note, xhtml.q("span"))
-        piece.set("class", "footnote-para")
+        piece.set("class", "footnote-para" + ("" if xhtml.local(para) == "p" else f" footnote-{xhtml.local(para)}"))
         piece.text = (para.text or "").lstrip() if i == 0 else para.text
         for child in list(para):
             piece.append(child)
+    for el in note.iter():  # a float holds inline content: a quote's or a list's paragraphs run on
+        if el is not note and xhtml.local(el) not in xhtml.PHRASING:
+            el.set("class", "footnote-para" + ("" if xhtml.local(el) == "p" else f" footnote-{xhtml.local(el)}"))
+            el.tag = xhtml.q("span")
     for el in note.iter():  # WeasyPrint keeps source line breaks inside footnotes
         el.text = el.text.replace("\n", " ") if el.text else el.text
         if el is not note:
@@ -308,6 +310,8 @@ def make_fetcher(files: tuple[tuple[str, Path], ...]):
     """Only the files the book is made of: no network, nothing else on the disk."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+    from bookmaker.assets import packaged_bytes
+
     known = dict(files)
 
     class BookFetcher(URLFetcher):
@@ -315,7 +319,7 @@ def make_fetcher(files: tuple[tuple[str, Path], ...]):
             path = known.get(url.split("?")[0])
             if path is None:
                 raise ValueError(f"not part of the book: {url}")
-            return URLFetcherResponse(url, body=path.read_bytes())
+            return URLFetcherResponse(url, body=packaged_bytes(path))
 
     return BookFetcher(allowed_protocols=set())
 

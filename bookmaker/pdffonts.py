@@ -171,7 +171,7 @@ def merge_fonts(writer: PdfWriter) -> None:
 def merged_font(writer: PdfWriter, refs: list[IndirectObject]) -> IndirectObject:
     fonts = [ref.get_object() for ref in refs]
     parts = [truetype_parts(font) for font in fonts]
-    first_font, (first_cid, first_descriptor, first_file) = fonts[0], parts[0]
+    first_font, (first_cid, first_descriptor, _) = fonts[0], parts[0]
     program = merged_program([file.get_data() for _, _, file in parts])
     file = DecodedStreamObject()
     file.set_data(program)

@@ -10,9 +10,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import markdown
+from lxml import etree
 from markdown import util
 from markdown.blockprocessors import BlockProcessor
+from markdown import inlinepatterns
 from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import PrettifyTreeprocessor, Treeprocessor
@@ -20,7 +23,7 @@ from markdown.treeprocessors import PrettifyTreeprocessor, Treeprocessor
 from bookmaker import xhtml
 from bookmaker.assets import resolve_image
 from bookmaker.errors import Problems
-from bookmaker.model import Asset, Book, Chapter, Page, RenderedBook
+from bookmaker.model import Asset, Book, Chapter, RenderedBook
 
 SMART = {
     "left-single-quote": "\u2018", "right-single-quote": "\u2019",
@@ -174,14 +177,43 @@ class QuoteDirection(Postprocessor):
     # A closing double quote at the start of a text, or after a space or an opening tag, opens; so does a
     # closing single quote there before an ellipsis or a dash (a leading apostrophe, ’90s, stays).
     LEADING = re.compile(r"(^|[\s(\[]|<[A-Za-z][^<>]*>)(\u201d|\u2019(?=[\u2026\u2013\u2014]))(?=[^\s<]|<[A-Za-z])")
-    ELISION = re.compile(r"(?<![\w\u2019])\u2018(?=(?:[Tt](?:is|was|were|will|would)|em|cause|bout)\b)")
+    # A word with its start left out: ’Tis, ’cause, ’Cause… but ‘Cause’, a word quoted, stays quoted.
+    ELISION = re.compile(r"(?<![\w\u2019])\u2018(?=(?:[Tt](?:is|was|were|will|would)|em|[Cc]ause|[Cc]os|[Bb]out"
+                         r"|[Tt]il|[Nn]uff|[Cc]ept)\b(?!\u2019))")
+    # Rock ’n’ roll, fish ’n chips: an 'n' between two words; not a letter quoted (the letter ‘n’, an ‘n’).
+    AND = re.compile(r"(?<=\w )(?<!\b[Ll]etter )(?<!\b[Ll]etters )(?<!\b[Tt]he )(?<![Aa]n )(?<!\b[Aa] )"
+                     r"\u2018(?=n\u2019? \w)")
 
     def run(self, text):
         previous = None
         while previous != text:  # inside out: in 'go --'" the outer quote closes first
             previous, text = text, self.STRANDED.sub(lambda m: m.group(1) + self.OPEN_TO_CLOSE[m.group(2)], text)
         text = self.LEADING.sub(lambda m: m.group(1) + self.CLOSE_TO_OPEN[m.group(2)], text)
-        return self.ELISION.sub("\u2019", text)
+        return self.AND.sub("\u2019", self.ELISION.sub("\u2019", text))
+
+
+class UnknownTagAsText(InlineProcessor):
+    """'<Porter>' or '<Eleven>' in running text is words in angle brackets, not HTML: an element no
+    browser knows would be dropped with its name, so it stays text exactly as typed."""
+
+    NAME = re.compile(r"</?([A-Za-z][^\s/>]*)")
+
+    def handleMatch(self, m, data):
+        name = self.NAME.match(m.group(0))
+        if name is None or name.group(1).lower() in xhtml.KNOWN_TAGS:
+            return None, None, None
+        return util.AtomicString(m.group(0)), m.start(0), m.end(0)
+
+
+class MailLink(InlineProcessor):
+    """'<someone@example.org>' as a plain mailto: link. Python-Markdown hides the address in
+    entities, which reached the XHTML as a broken, unlinked address; a book has no spam harvesters."""
+
+    def handleMatch(self, m, data):
+        address = self.unescape(m.group(1)).removeprefix("mailto:")
+        el = ET.Element("a", {"href": f"mailto:{address}"})
+        el.text = util.AtomicString(address)
+        return el, m.start(0), m.end(0)
 
 
 class BookmakerExtension(Extension):
@@ -200,6 +232,9 @@ class BookmakerExtension(Extension):
         md.treeprocessors.register(BlockTails(md), "block_tails", 25)
         md.treeprocessors.register(BlockTails(md), "block_tails_smarty", 9)
         md.treeprocessors.register(PrettifyTreeprocessor(md), "prettify_after_smarty", 4)
+        # Just before raw inline HTML (90); the same name replaces Python-Markdown's mail links (110).
+        md.inlinePatterns.register(UnknownTagAsText(inlinepatterns.HTML_RE, md), "unknown_tag_as_text", 91)
+        md.inlinePatterns.register(MailLink(inlinepatterns.AUTOMAIL_RE, md), "automail", 110)
         # After raw HTML and smart punctuation are restored (30), before entities are unescaped (10).
         md.postprocessors.register(QuoteDirection(md), "quote_direction", 25)
         if self.getConfig("scene_breaks"):
@@ -222,6 +257,15 @@ def markdown_to_html(text: str, scene_breaks: bool = True) -> str:
         )
     md.reset()
     return md.convert(text)
+
+
+def title_markdown(text: str) -> str:
+    """A title from book.yaml or front matter as the content of a Markdown heading: inline text, where
+    only emphasis, smart punctuation and footnote calls mean anything ('1. Start' is not a list,
+    '<Eleven>' not a tag, a closing '#' not a heading mark)."""
+    text = " ".join(text.split())
+    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"[#`{}!]|\[(?!\^)", lambda m: "\\" + m.group(0), text)
 
 
 def count_words(text: str) -> int:
@@ -274,12 +318,31 @@ class PageRenderer:
                                 "typeset (hundreds of levels); flatten them", "too-deep")
             return None
 
-    def inline(self, text: str):
-        """A title: smart punctuation and emphasis, no block structure."""
-        el = self.fragment(text.replace("\n", " "), 0)
-        para = el[0] if len(el) and xhtml.local(el[0]) == "p" else el
-        para.tag = xhtml.q("span")
-        return para
+    def with_title(self, chapter: Chapter):
+        """The chapter's text with its title, rendered together so a note called in the title is the
+        text's: (text, title as a <span> or None, the title's id or None)."""
+        heading = chapter.title_source or (f"# {title_markdown(chapter.title)}" if chapter.title else None)
+        body = self.fragment(f"{heading}\n\n{chapter.body}" if heading else chapter.body, heading_shift=1,
+                             scene_breaks=True)
+        if body is None:
+            return xhtml.html_to_xhtml("", self.ctx), None, None
+        first = body[0] if heading and len(body) else None
+        if first is None or not re.fullmatch(r"h[1-6]", xhtml.local(first)):
+            return body, None, None
+        body.text = (body.text or "") + (first.tail or "")
+        body.remove(first)
+        title = etree.Element(xhtml.q("span"), nsmap=xhtml.NSMAP)  # serialised with the book's prefixes
+        title.text = first.text
+        title.extend(list(first))
+        return body, title, first.get("id")
+
+    def start_page(self, reserved=()) -> None:
+        """The pieces rendered next make a new page: links are checked within the page just done, and
+        ids and note numbers start afresh."""
+        xhtml.check_fragment_links(self.ctx)
+        self.ctx.fragment_links.clear()
+        self.ctx.ids = set(reserved)
+        self.ctx.footnote_count = 0
 
     def finish(self) -> None:
         xhtml.check_fragment_links(self.ctx)
@@ -293,7 +356,7 @@ def render_book(book: Book, jobs: int | None = None, cache: bool = True) -> Rend
     from bookmaker import chapters as chapter_jobs
     from bookmaker import frontmatter
 
-    problems = Problems()
+    problems = Problems(list(book.problems))
     assets: dict[Path, Asset] = {}
     if book.metadata.cover is not None:
         assets[book.metadata.cover.source] = book.metadata.cover
@@ -310,7 +373,6 @@ def render_book(book: Book, jobs: int | None = None, cache: bool = True) -> Rend
     yaml_path = book.manuscript / "book.yaml"
     book_parts = PageRenderer(book, yaml_path, book.display(yaml_path), "", 1, problems, assets, links,
                               id_prefix="book-")
-    book_parts.ctx.ids.update(frontmatter.PAGE_IDS)
     all_pages = frontmatter.build_pages(book, book_parts, pages, sum(words))
     problems.check()
     return RenderedBook(book, tuple(all_pages), tuple(assets.values()), sum(words), tuple(words),

@@ -18,7 +18,7 @@ def reading_time(words: int) -> str:
 def stats_rows(project: str) -> list[tuple[str, str, int, str]]:
     from bookmaker.render import render_book
 
-    rendered = render_book(load_book(project))
+    rendered = render_book(load_book(project, keep_going=True))
     pages = [p for p in rendered.pages if p.kind == "chapter"]
     rows = [(str(i), page.title, words, reading_time(words))
             for i, (page, words) in enumerate(zip(pages, rendered.chapter_words), start=1)]

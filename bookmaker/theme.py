@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from bookmaker.model import Book
+from bookmaker.errors import Problems
+from bookmaker.model import Asset, Book
 
 
 def stylesheet(book: Book | None, name: str) -> str:
@@ -18,3 +20,59 @@ def stylesheet(book: Book | None, name: str) -> str:
 
 def packaged(name: str) -> Path:
     return Path(str(resources.files("bookmaker.styles").joinpath(name)))
+
+
+FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
+COMMENT_RE = re.compile(r"/\*.*?\*/", re.S)
+URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""", re.I)
+IMPORT_RE = re.compile(r"@import\b", re.I)
+
+
+def epub_stylesheet(book: Book) -> tuple[str, tuple[Asset, ...]]:
+    """epub.css as the EPUB carries it, and the files it refers to (fonts, images), each under a name
+    inside the book with its url() rewritten to match; raises BookmakerError for what cannot be
+    packaged: a file outside the project, missing, remote or of no type a reader knows."""
+    own = book.root / "styles" / "epub.css"
+    text = stylesheet(book, "epub.css")
+    if not own.is_file():
+        return text, ()
+    where, problems = book.display(own), Problems()
+    # Comments blanked to spaces of the same length, so positions and lines still match the file.
+    scan = COMMENT_RE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    for match in IMPORT_RE.finditer(scan):
+        problems.error(where, scan.count("\n", 0, match.start()) + 1, "@import is not supported in epub.css: put "
+                       "the rules in epub.css itself")
+    files: dict[Path, Asset] = {}
+    out, last = [], 0
+    for match in URL_RE.finditer(scan):
+        ref = next(g for g in match.groups() if g is not None)
+        if not ref.strip() or ref.startswith(("#", "data:")):
+            continue
+        asset = stylesheet_file(book, ref, where, scan.count("\n", 0, match.start()) + 1, problems)
+        if asset is None:
+            continue
+        files.setdefault(asset.source, asset)
+        fragment = "#" + ref.split("#", 1)[1] if "#" in ref else ""
+        out += [text[last:match.start()], f'url("{asset.href.removeprefix("css/")}{fragment}")']
+        last = match.end()
+    problems.check()
+    return "".join(out) + text[last:], tuple(files.values())
+
+
+def stylesheet_file(book: Book, ref: str, where: str, line: int, problems: Problems) -> Asset | None:
+    from bookmaker.assets import book_href, resolve_path, sniff
+
+    styles = book.root / "styles"
+    real = resolve_path(book.root, styles, ref, where, line, problems, "file", "styles/")
+    if real is None:
+        return None
+    media_type = FONT_TYPES.get(real.suffix.lower())
+    if media_type is None:
+        kind = sniff(real)
+        if kind is None:
+            problems.error(where, line, f"file '{ref}' is not a font (TTF, OTF, WOFF, WOFF2) or an image (PNG, "
+                           "JPEG, GIF, WebP, SVG) that e-readers can use")
+            return None
+        media_type = kind[0]
+    rel = PurePosixPath(real.relative_to(book.root.resolve()).as_posix())
+    return Asset(real, book_href(rel, "css", ("styles",), "file"), media_type)

@@ -39,7 +39,8 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
     watched = (root / "manuscript", root / "styles")
 
     def in_book(_change, path: str) -> bool:
-        return any(Path(path).is_relative_to(folder) for folder in watched) and not Path(path).is_dir()
+        # Folders count too: files written at once into a new folder can come before its watch does.
+        return any(Path(path).is_relative_to(folder) or Path(path) == folder for folder in watched)
 
     # The watcher runs before the first build (a save during it is not missed), and "watching" is
     # said only once it does: the first timeout it yields proves it.

@@ -39,6 +39,11 @@ link meta base title head svg math param map area dialog input button select tex
 datalist output progress meter keygen portal
 """.split())
 UNWRAPPED_SILENTLY = frozenset({"html", "body", "label", "fieldset", "legend", "picture", "form"})
+# Every other element HTML has or had: anything else in angle brackets is not HTML but words.
+KNOWN_TAGS = ALLOWED | RENAMED.keys() | DROPPED | UNWRAPPED_SILENTLY | frozenset("""
+basefont bgsound content element image isindex menuitem multicol nextid noembed noframes rb rtc search shadow
+slot spacer
+""".split())
 VOID = frozenset({"br", "hr", "img", "wbr", "col"})
 PHRASING_PARENTS = frozenset("""
 p span em strong b i u s small sub sup code cite q abbr mark dfn kbd samp var time h1 h2 h3 h4 h5 h6 bdi bdo
@@ -94,6 +99,7 @@ class Context:
     heading_shift: int = 0
     ids: set[str] = field(default_factory=set)
     id_prefix: str = ""
+    footnote_count: int = 0  # notes numbered so far on this page
     fragment_links: list = field(default_factory=list)  # (element, id) checked once the page is complete
     cross_links: list = field(default_factory=list)  # (element, "file#id") checked once every page is
 
@@ -117,6 +123,8 @@ def html_to_xhtml(html: str, ctx: Context):
     source = parse_html(html)
     root = etree.Element(q("div"), nsmap=NSMAP)
     Builder(ctx).children(source, root, phrasing=False, in_link=False)
+    from bookmaker.footnotes import convert_footnotes
+
     convert_footnotes(root, ctx)
     return root
 
@@ -178,6 +186,9 @@ class Builder:
             tag = RENAMED[tag]
         if tag == "form":
             self.warn("removed <form> from raw HTML: books cannot submit forms", "<form", "removed-html")
+        if tag not in KNOWN_TAGS:
+            self.warn(f"unknown HTML tag <{tag}> removed, its content kept; write &lt;{tag}&gt; to show it as "
+                      "text", f"<{tag}", "unknown-html")
         if tag not in ALLOWED or tag in UNWRAPPED_SILENTLY:
             self.children(src, dst, phrasing, in_link)
             return
@@ -311,70 +322,6 @@ class Builder:
                 el.set("id", unique)
 
 
-def convert_footnotes(root, ctx: Context) -> None:
-    """Python-Markdown's footnotes → EPUB 3 popup notes: noteref links and footnote asides."""
-    notes_div = next((d for d in root.iter(q("div")) if "footnote" in (d.get("class") or "").split()), None)
-    refs = [a for a in root.iter(q("a")) if "footnote-ref" in (a.get("class") or "").split()]
-    if notes_div is None:
-        return
-    items = [li for li in notes_div.iter(q("li")) if li.get("id")]
-    numbers = {li.get("id"): n for n, li in enumerate(items, start=1)}
-    prefix = ctx.id_prefix
-    back_ids: dict[int, str] = {}
-    for a in refs:
-        n = numbers.get((a.get("href") or "#")[1:])
-        if n is None:
-            continue
-        for holder in (a.getparent(), a):
-            ctx.ids.discard(holder.attrib.pop("id", None))
-        ref_id = f"{prefix}fnref-{n}" if n not in back_ids else f"{prefix}fnref-{n}-{len(ctx.ids)}"
-        back_ids.setdefault(n, ref_id)
-        ctx.ids.add(ref_id)
-        for child in list(a):
-            a.remove(child)
-        a.attrib.clear()
-        a.set("id", ref_id)
-        a.set("href", f"#{prefix}fn-{n}")
-        a.set("class", "noteref")
-        a.set(f"{{{OPS}}}type", "noteref")
-        a.set("role", "doc-noteref")
-        a.text = str(n)
-    backrefs = {a for a in notes_div.iter(q("a")) if "footnote-backref" in (a.get("class") or "").split()}
-    ctx.fragment_links[:] = [(e, t) for e, t in ctx.fragment_links if e not in refs and e not in backrefs]
-    anchor = notes_div.getparent()
-    position = anchor.index(notes_div)
-    anchor.remove(notes_div)
-    for n, li in enumerate(items, start=1):
-        ctx.ids.discard(li.get("id"))
-        for back in [a for a in li.iter(q("a")) if "footnote-backref" in (a.get("class") or "").split()]:
-            drop_keeping_tail(back)
-        aside = etree.Element(q("aside"))
-        aside.set("id", f"{prefix}fn-{n}")
-        ctx.ids.add(f"{prefix}fn-{n}")
-        aside.set("class", "footnote")
-        aside.set(f"{{{OPS}}}type", "footnote")
-        aside.set("role", "doc-footnote")
-        if len(li) == 0 or local(li[0]) != "p" or (li.text and li.text.strip()):
-            para = etree.SubElement(aside, q("p"))
-            para.text = li.text
-            for child in list(li):
-                para.append(child)
-        else:
-            for child in list(li):
-                aside.append(child)
-        mark = etree.Element(q("a"))
-        mark.set("class", "footnote-number")
-        if n in back_ids:
-            mark.set("href", f"#{back_ids[n]}")
-        mark.text = f"{n}."
-        first = aside[0]
-        mark.tail = " " + (first.text or "").lstrip()
-        first.text = None
-        first.insert(0, mark)
-        anchor.insert(position, aside)
-        position += 1
-
-
 def drop_keeping_tail(el) -> None:
     """Remove `el` and its content; its tail text stays, trailing spaces before it go."""
     parent, prev = el.getparent(), el.getprevious()
@@ -404,3 +351,15 @@ def inner_xml(el) -> str:
 
 def text_of(el) -> str:
     return "".join(el.itertext())
+
+
+def reading_text(el) -> str:
+    """The text a reader reads in `el` as plain text: footnote calls and notes left out."""
+    out = [el.text or ""]
+    for child in el:
+        if not (local(child) == "aside" or "noteref" in (child.get("class") or "").split()
+                or (local(child) == "sup" and len(child) == 1 and not (child.text or "").strip()
+                    and "noteref" in (child[0].get("class") or "").split())):
+            out.append(reading_text(child))
+        out.append(child.tail or "")
+    return "".join(out)

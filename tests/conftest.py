@@ -18,7 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-BOOKS = ("sample", "plain", "every-key", "awkward")
+BOOKS = ("sample", "plain", "every-key", "awkward", "audit")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -57,7 +57,21 @@ def copy_book(name: str, dest: Path) -> Path:
     if name == "every-key":
         png(dest / "manuscript" / "images" / "cover.png", 1400, 2100)
         png(dest / "manuscript" / "images" / "clock.png", 400, 300, (180, 150, 90))
+    if name == "audit":
+        for path, colour in AUDIT_IMAGES.items():
+            png(dest / "manuscript" / path, 60, 40, colour)
+        import fontpkg_spectral
+
+        (dest / "styles" / "fonts").mkdir(parents=True)
+        shutil.copy(Path(fontpkg_spectral.ROOT) / "files" / "Spectral-Regular.ttf",
+                    dest / "styles" / "fonts" / "Guild Serif.ttf")
     return dest
+
+
+# Pairs of files whose names once became one name inside the EPUB; each a colour of its own.
+AUDIT_IMAGES = {"images/a b.png": (0, 0, 200), "images/a-b.png": (0, 150, 0), "map.png": (200, 0, 0),
+                "images/map.png": (220, 220, 0), "images/карта.png": (120, 120, 120),
+                "images/地図.png": (0, 200, 200)}
 
 
 def epubcheck(path: Path) -> dict:

@@ -27,6 +27,7 @@ def lint_project(tmp_path):
         "1.md": "---\ntitle: Same\n---\n\nA note[^a] and a missing one[^zz].\n\n[^a]: Fine.\n\n[^b]: Never used.\n",
         "2.md": "---\ntitle: Same\n---\n\n![](pic.png)\n\n<p>She said \"hi\" in raw HTML.</p>\n\n<img src=\"pic.png\">\n",
         "3.md": "---\ntitle: Empty\n---\n",
+        "4.md": "# Noted[^t]\n\nA chapter whose title calls a note.\n\n[^t]: Called from the title.\n",
         "pic.png": "",
     })
 
@@ -54,6 +55,7 @@ def test_editor_warnings(lint_project):
     ):
         assert expected in lines, (expected, lines)
     assert any(line.startswith(f"{p}/2.md:7: warning: straight quote in raw HTML") for line in lines), lines
+    assert not [line for line in lines if "[^t]" in line]  # called from the title: referenced
     assert "0 error(s), 8 warning(s)" in result.stderr
 
 
@@ -77,9 +79,9 @@ def test_json_report_of_errors(tmp_path):
     assert result.returncode == 1
     report = json.loads(result.stdout)
     jsonschema.validate(report, SCHEMA)
-    # book.yaml is checked before chapters are rendered: its errors come first, alone.
-    assert report["ok"] is False and report["errors"] == 1
-    assert [p["code"] for p in report["problems"]] == ["unknown-key"]
+    # book.yaml's errors come first, and the chapters' with them: every problem in one run.
+    assert report["ok"] is False and report["errors"] == 2
+    assert [p["code"] for p in report["problems"]] == ["unknown-key", "bad-image"]
     project = write(tmp_path / "f", "title: T\nauthor: A\n", {"1.md": "![a](gone.png)\n\n![b](gone2.png)\n"})
     report = json.loads(run_cli("check", project, "--format", "json").stdout)
     assert [(p["code"], p["line"]) for p in report["problems"]] == [("bad-image", 1), ("bad-image", 3)]

@@ -137,8 +137,12 @@ def test_watch_sees_a_styles_folder_made_after_it_started(tmp_path):
         proc.terminate()
         proc.wait(10)
     text = "".join(seen)
-    assert "changed: styles/epub.css" in text, text
+    assert "changed: styles" in text, text
     assert "ignored.txt" not in text
+    import zipfile
+
+    with zipfile.ZipFile(project / "dist" / "a-quiet-evening.epub") as book:  # the rebuild used the new theme
+        assert "p { text-indent: 0; }" in book.read("EPUB/css/epub.css").decode()
 
 
 def test_layout_warnings_come_after_the_progress_and_check_reports_them(tmp_path):

@@ -13,6 +13,7 @@ from conftest import BOOKS, problems_of
 
 OPF = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
 XHTML = {"h": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+NCX = {"n": "http://www.daisy.org/z3986/2005/ncx/"}
 
 
 def opf(book):
@@ -133,17 +134,19 @@ def test_navigation_document_ncx_and_landmarks(built_epubs):
     pages = xhtml_files(book)
     nav = etree.fromstring(pages["EPUB/nav.xhtml"])
     toc = nav.find(".//h:nav[@epub:type='toc']", XHTML)
-    entries = [("".join(a.itertext()), a.get("href"), a.getparent().get("hidden")) for a in toc.iter(f"{{{XHTML['h']}}}a")]
-    visible = [title for title, _, hidden in entries if not hidden]
-    assert visible == ["Chapter 1: The Last Lamp on Gull Street", "Chapter 2: A Tide Table for Two",
-                       "Chapter 3: What the Almanac Said", "Chapter 4: Every Light on the Hill", "End Notes"]
+    entries = [("".join(a.itertext()), a.get("href")) for a in toc.iter(f"{{{XHTML['h']}}}a")]
+    assert not [li for li in toc.iter(f"{{{XHTML['h']}}}li") if li.get("hidden")]
+    assert [title for title, _ in entries] == [
+        "Chapter 1: The Last Lamp on Gull Street", "Chapter 2: A Tide Table for Two",
+        "Chapter 3: What the Almanac Said", "Chapter 4: Every Light on the Hill", "End Notes"]
     landmarks = nav.find(".//h:nav[@epub:type='landmarks']", XHTML)
     types = [a.get(f"{{{XHTML['epub']}}}type") for a in landmarks.iter(f"{{{XHTML['h']}}}a")]
     assert types == ["cover", "titlepage", "toc", "bodymatter"]
     with zipfile.ZipFile(book.epub) as z:
         ncx = etree.fromstring(z.read("EPUB/toc.ncx"))
-    labels = [t.text for t in ncx.iter("{http://www.daisy.org/z3986/2005/ncx/}text")]
-    assert "Chapter 4: Every Light on the Hill" in labels and "" not in labels
+    points = [(p.findtext("n:navLabel/n:text", namespaces=NCX), p.find("n:content", NCX).get("src"))
+              for p in ncx.iter(f"{{{NCX['n']}}}navPoint")]
+    assert points == entries  # a reader's contents: the same entries, in the same order
 
 
 def test_front_matter_order(built_epubs):
@@ -220,3 +223,115 @@ def test_independent_reader_pandoc_reads_it_back(built_epubs):
     assert "The Lamplighter’s Almanac" in flat or "The Lamplighter's Almanac" in flat
     assert "The thirty-first lamp on Gull Street was always the stubborn one." in flat
     assert "They kept the light until morning" in flat
+
+
+# --- the audit book: one case each of what once broke EPUBCheck or lost text ----------------------
+
+def audit_page(name: str, built_epubs):
+    return etree.fromstring(xhtml_files(built_epubs["audit"])[f"EPUB/{name}"])
+
+
+def test_audit_book_builds_without_stray_output(built_epubs):
+    book = built_epubs["audit"]
+    assert book.result.returncode == 0, book.result.stderr
+    assert "UserWarning" not in book.result.stderr, book.result.stderr  # zipfile's, for a duplicate name
+
+
+def test_different_images_keep_different_names_and_pictures(built_epubs):
+    import io
+
+    from PIL import Image
+
+    from conftest import AUDIT_IMAGES
+
+    page = audit_page("chapter-002.xhtml", built_epubs)
+    sources = [img.get("src") for img in page.iter(f"{{{XHTML['h']}}}img") if img.get("src").endswith(".png")]
+    assert len(sources) == len(set(s.lower() for s in sources)) == len(AUDIT_IMAGES)
+    with zipfile.ZipFile(built_epubs["audit"].epub) as z:
+        for src, colour in zip(sources, AUDIT_IMAGES.values()):
+            assert re.fullmatch(r"images/[a-z0-9._-]+", src), src
+            assert Image.open(io.BytesIO(z.read(f"EPUB/{src}"))).convert("RGB").getpixel((1, 1)) == colour, src
+
+
+def test_svg_images_are_packaged_without_scripts_or_remote_references(built_epubs):
+    book = built_epubs["audit"]
+    page = audit_page("chapter-002.xhtml", built_epubs)
+    src = [img.get("src") for img in page.iter(f"{{{XHTML['h']}}}img") if img.get("src").endswith(".svg")][0]
+    with zipfile.ZipFile(book.epub) as z:
+        svg = z.read(f"EPUB/{src}").decode()
+    for gone in ("<script", "onload", "onclick", "https:", "foreignObject", "@import", "xml-stylesheet"):
+        assert gone not in svg, gone
+    assert 'fill="url(#sky)"' in svg and 'class="sea"' in svg
+    assert "02-maps.md:19: warning: image 'images/harbour.svg': removed event handler 'onload', <script>" in \
+        book.result.stderr
+
+
+def test_files_the_theme_refers_to_are_packaged(built_epubs):
+    with zipfile.ZipFile(built_epubs["audit"].epub) as z:
+        css = z.read("EPUB/css/epub.css").decode()
+        urls = re.findall(r"url\(\"([^\"]+)\"\)", css)
+        assert len(urls) == 2 and "url(never-packaged.png)" in css and "data:image/gif" in css
+        manifest = {i.get("href"): i.get("media-type") for i in opf(built_epubs["audit"]).iter(f"{{{OPF['opf']}}}item")}
+        for url in urls:
+            assert re.fullmatch(r"[a-z0-9._/-]+", url) and "EPUB/css/" + url in z.namelist(), url
+        assert manifest["css/" + urls[0]] == "font/ttf" and manifest["css/" + urls[1]] == "image/png"
+
+
+def accessibility(book) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for m in opf(book).find("opf:metadata", OPF).findall("opf:meta", OPF):
+        if (m.get("property") or "").startswith("schema:"):
+            out.setdefault(m.get("property")[7:], []).append(m.text)
+    return out
+
+
+def test_accessibility_metadata_follows_the_content(built_epubs):
+    plain, described, undescribed = (accessibility(built_epubs[n]) for n in ("plain", "every-key", "audit"))
+    assert plain["accessMode"] == ["textual"] and "alternativeText" not in plain["accessibilityFeature"]
+    assert "image" not in plain["accessibilitySummary"][0]
+    assert "alternativeText" in described["accessibilityFeature"]
+    assert described["accessibilitySummary"][0].endswith("describes its images in text.")
+    assert "alternativeText" not in undescribed["accessibilityFeature"]
+    assert undescribed["accessModeSufficient"] == ["textual,visual"]
+    assert undescribed["accessibilitySummary"][0].endswith("some of its images have no text description.")
+
+
+def test_description_leaves_notes_out(built_epubs):
+    meta = opf(built_epubs["audit"]).find("opf:metadata", OPF)
+    assert meta.findtext("dc:description", namespaces=OPF) == "The guild\u2019s ledger, kept in green ink."
+
+
+def test_an_isbn_is_written_as_a_urn(built_epubs):
+    assert opf(built_epubs["audit"]).findtext("opf:metadata/dc:identifier", namespaces=OPF) == "urn:isbn:9780000000002"
+    page = audit_page("copyright.xhtml", built_epubs)
+    assert "ISBN 9780000000002" in "".join(page.itertext())
+
+
+def test_english_labels_in_another_language_are_marked_english(built_epubs):
+    nav = audit_page("nav.xhtml", built_epubs)
+    assert nav.get("lang") == "pl"
+    heading = nav.find(".//h:h1", XHTML)
+    assert (heading.text, heading.get("lang"), heading.get("{http://www.w3.org/XML/1998/namespace}lang")) == \
+        ("Contents", "en", "en")
+    label = audit_page("chapter-001.xhtml", built_epubs).find(".//h:span[@class='chapter-label']", XHTML)
+    assert (label.text, label.get("lang")) == ("Chapter 1", "en")
+
+
+def test_titles_that_look_like_markdown_stay_text_everywhere(built_epubs):
+    titles = ["1. The Beginning", "- Dash Start", "> Quoted", "* * *", "Ten & <Eleven>", "Tight Heading",
+              "Underlined Heading", "With Attr", "A Noted Title"]
+    expected = [f"Chapter {n}: {title}" for n, title in enumerate(titles, start=1)]
+    toc = audit_page("nav.xhtml", built_epubs).find(".//h:nav[@epub:type='toc']", XHTML)
+    assert ["".join(a.itertext()) for a in toc.iter(f"{{{XHTML['h']}}}a")][:9] == expected
+    with zipfile.ZipFile(built_epubs["audit"].epub) as z:
+        ncx = etree.fromstring(z.read("EPUB/toc.ncx"))
+    assert [t.text for t in ncx.iter(f"{{{NCX['n']}}}text")][1:10] == expected  # after the book's title
+    for n, title in enumerate(titles, start=1):
+        h1 = audit_page(f"chapter-{n:03d}.xhtml", built_epubs).find(".//h:h1", XHTML)
+        assert [el.tag.split("}")[1] for el in h1.iter()][:4] == ["h1", "span", "span", "span"]
+        assert " ".join("".join(h1.itertext()).split()) == f"Chapter {n}: {title}" + ("1" if n == 9 else "")
+    first = audit_page("chapter-001.xhtml", built_epubs)
+    assert "chapter-008.xhtml#intro" in [a.get("href") for a in first.iter(f"{{{XHTML['h']}}}a")]
+    assert audit_page("chapter-008.xhtml", built_epubs).find(".//h:h1", XHTML).get("id") == "intro"
+    assert "dead-link" not in built_epubs["audit"].result.stderr and "has no target" not in \
+        built_epubs["audit"].result.stderr

@@ -116,6 +116,12 @@ CASES = {
     "wrong-type-margins": (OK + "pdf:\n  margins: 1in\n", CH, None, "manuscript/book.yaml:4: 'margins' must be a mapping of top, bottom, inner, outer"),
     "wrong-type-font-size": (OK + "pdf:\n  font_size: big\n", CH, None, "manuscript/book.yaml:4: 'font_size' must be a length such as 6in, 152mm or 11pt, not 'big'"),
     "wrong-type-series-name": (OK + "series: {name: [x]}\n", CH, None, "manuscript/book.yaml:3: 'name' must be text, not a list"),
+    "isbn-check-digit": (OK + 'identifier: "978-0-00-000000-3"\n', CH, None,
+                         "manuscript/book.yaml:3: 'identifier' ISBN '978-0-00-000000-3' has a wrong check digit "
+                         "(2 expected at the end)"),
+    "isbn-too-short": (OK + 'identifier: "ISBN 978-0-00-00"\n', CH, None,
+                       "manuscript/book.yaml:3: 'identifier' 'ISBN 978-0-00-00' is not an ISBN: an ISBN has 10 or "
+                       "13 digits"),
     "raw-img-missing": (OK, {"01-a.md": "Text.\n\nSee <img src=\"images/gone.jpg\" alt=\"x\"> here.\n"}, None,
                         "manuscript/01-a.md:3: image 'images/gone.jpg' not found"),
 }
@@ -188,6 +194,51 @@ def test_every_problem_is_reported_in_one_run(tmp_path):
     assert f"{project}/manuscript/book.yaml:1: 'author' is required" in lines
     assert f"{project}/manuscript/book.yaml:4: 'complete' must be true or false, not text" not in lines
     assert f"{project}/manuscript/book.yaml:3: 'complete' must be true or false, not text" in lines
+    assert f"{project}/manuscript/01.md:3: image 'missing.png' not found" in lines
+
+
+@pytest.mark.parametrize("command", ["epub", "pdf", "check"])
+def test_load_and_render_problems_come_in_one_run(tmp_path, command):
+    project = tmp_path / "proj"
+    (project / "manuscript").mkdir(parents=True)
+    (project / "manuscript" / "book.yaml").write_text(OK + "titel: oops\ndate: 2026-02-30\n", encoding="utf-8")
+    (project / "manuscript" / "01.md").write_text("Text.\n\n![A map](images/nope.png)\n", encoding="utf-8")
+    out = tmp_path / f"book.{command}"
+    result = run_cli(command, project, *(["-o", out] if command != "check" else []))
+    assert result.returncode == 1 and not out.exists()
+    shown = result.stdout if command == "check" else result.stderr
+    assert [line for line in shown.splitlines() if "warning" not in line] == [
+        f"{project}/manuscript/book.yaml:3: unknown key 'titel' (did you mean 'title'?)",
+        f"{project}/manuscript/book.yaml:4: 'date' is not a real date: '2026-02-30'",
+        f"{project}/manuscript/01.md:3: image 'images/nope.png' not found"]
+
+
+def test_what_the_epub_theme_refers_to_must_be_packageable(tmp_path):
+    project = make(tmp_path, "no-chapters")
+    (project / "manuscript" / "01.md").write_text("Text.\n", encoding="utf-8")
+    (project / "styles").mkdir()
+    (project / "styles" / "notes.txt").write_text("not a font")
+    png(tmp_path / "outside.png", 4, 4)
+    (project / "styles" / "epub.css").write_text(
+        '@import "more.css";\n'
+        '@font-face { font-family: X; src: url(https://example.org/x.woff2); }\n'
+        "p { background: url('../../outside.png'); }\n"
+        "h1 { background: url(missing.png); }\n"
+        "h2 { background: url(notes.txt); }\n", encoding="utf-8")
+    out = tmp_path / "book.epub"
+    result = run_cli("epub", project, "-o", out)
+    assert result.returncode == 1 and not out.exists()
+    css = f"{project}/styles/epub.css"
+    assert result.stderr.splitlines() == [
+        f"{css}:1: @import is not supported in epub.css: put the rules in epub.css itself",
+        f"{css}:2: file 'https://example.org/x.woff2' is not a file in the project (remote files are not fetched)",
+        f"{css}:3: file '../../outside.png' is outside the project folder",
+        f"{css}:4: file 'missing.png' not found",
+        f"{css}:5: file 'notes.txt' is not a font (TTF, OTF, WOFF, WOFF2) or an image (PNG, JPEG, GIF, WebP, SVG) "
+        "that e-readers can use"]
+    assert run_cli("pdf", project, "-o", tmp_path / "book.pdf").returncode == 0  # print.css is another file
+    checked = run_cli("check", project)
+    assert checked.returncode == 1 and f"{css}:4: file 'missing.png' not found" in checked.stdout
 
 
 def test_paths_are_shown_as_the_author_typed_them(tmp_path):

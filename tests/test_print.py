@@ -311,3 +311,17 @@ def test_notes_called_from_notes_and_notes_called_twice(tmp_path):
         for i in range(1, 50):
             assert text.count(f"Note {i} calls") == 1, (jobs, i)
         assert text.count("Note 50 ends it.") == 1 and text.count("Note x.") == 1
+
+
+def test_labels_in_the_pdf_are_the_epubs(tmp_path):
+    project = copy_book("plain", tmp_path / "plain")
+    yaml = project / "manuscript" / "book.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8") + "language: de\nsummary: Ein Abend.\n", encoding="utf-8")
+    out = tmp_path / "de.pdf"
+    result = run_cli("pdf", project, "-o", out)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(" ".join(lines(page)) for page in pypdf.PdfReader(out).pages)
+    for label in ("Über diese Geschichte", "Zusammenfassung", "Wörter", "Inhalt", "Kapitel 1"):
+        assert label in text, label
+    assert [title for title, _ in outline(pypdf.PdfReader(out))][:3] == ["Titelseite", "Über diese Geschichte",
+                                                                         "Inhalt"]

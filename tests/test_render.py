@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from lxml import etree
 
@@ -11,8 +13,8 @@ from bookmaker.manuscript import load_book, natural_key
 from bookmaker.render import markdown_to_html, render_book
 
 
-def render(md: str, scene_breaks: bool = True) -> str:
-    warnings = []
+def render(md: str, scene_breaks: bool = True, warnings: list | None = None) -> str:
+    warnings = [] if warnings is None else warnings
     ctx = xhtml.Context("t.md", lambda s: 1, lambda ref, line: f"images/{ref}", lambda href: None,
                         lambda *a: warnings.append(a[2]))
     el = xhtml.html_to_xhtml(markdown_to_html(md, scene_breaks), ctx)
@@ -49,6 +51,13 @@ def test_typography(md, expected):
     ('"Wait," he said. "...Fine."', "\u201cWait,\u201d he said. \u201c\u2026Fine.\u201d"),
     ("'Tis the season, 'twas 'em all, 'cause.", "\u2019Tis the season, \u2019twas \u2019em all, \u2019cause."),
     ("In the '90s, 'Emma' said.", "In the \u201990s, \u2018Emma\u2019 said."),
+    ("'Cause I said so, 'Til then, 'Cos.", "\u2019Cause I said so, \u2019Til then, \u2019Cos."),
+    ("Rock 'n' roll, fish 'n chips.", "Rock \u2019n\u2019 roll, fish \u2019n chips."),
+    # A word or a letter quoted stays quoted.
+    ("He said 'Cause' once, 'cause' twice.", "He said \u2018Cause\u2019 once, \u2018cause\u2019 twice."),
+    ("The letter 'n' is silent; an 'n' or a 'n' too.",
+     "The letter \u2018n\u2019 is silent; an \u2018n\u2019 or a \u2018n\u2019 too."),
+    ("'n' alone, and 'Nancy' here.", "\u2018n\u2019 alone, and \u2018Nancy\u2019 here."),
     ('"Stop"--he said', "\u201cStop\u201d\u2013he said"),
 ])
 def test_quotes_face_the_right_way_around_dashes_and_ellipses(md, expected):
@@ -65,6 +74,68 @@ def test_footnotes_become_epub_popups():
     assert '<a id="fnref-1" href="#fn-1" class="noteref" epub:type="noteref" role="doc-noteref">1</a>' in got
     assert '<aside id="fn-1" class="footnote" epub:type="footnote" role="doc-footnote">' in got
     assert '<a class="footnote-number" href="#fnref-1">1.</a> The note.' in got
+
+
+def test_footnotes_are_numbered_in_the_order_they_are_called():
+    got = render("First.[^one] Second.[^two]\n\n[^two]: Two.\n[^one]: One.")
+    assert got.index("1.</a> One.") < got.index("2.</a> Two.")
+    assert '<a id="fnref-1" href="#fn-1" class="noteref" epub:type="noteref" role="doc-noteref">1</a></sup> Second.' in got
+
+
+def test_a_footnote_ending_in_a_quote_leaves_no_empty_paragraph():
+    got = render("Text.[^q]\n\n[^q]: Said:\n\n    > the quote")
+    assert "<p/>" not in got and "<p></p>" not in got
+    assert got.endswith("<blockquote>\n<p>the quote</p>\n</blockquote>\n</aside>")
+
+
+def test_in_print_a_note_holding_a_quote_stays_one_footnote():
+    from bookmaker.pdf import move_footnotes
+
+    got = render("Text.[^q]\n\n[^q]: Said:\n\n    > the quote\n    > - and a list")
+    root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{got}</div>')
+    move_footnotes(root)
+    note, = [el for el in root.iter() if el.get("class") == "footnote"]
+    assert {xhtml.local(el) for el in note.iter()} <= xhtml.PHRASING | {"span"}
+    assert " ".join("".join(note.itertext()).split()) == "Said: the quote - and a list"
+
+
+def test_footnote_ids_never_collide_with_an_author_id():
+    got = render('<p id="fn-1">Mine.</p>\n\nText.[^a]\n\n[^a]: Note.')
+    ids = [m for m in __import__("re").findall(r'id="([^"]+)"', got)]
+    assert len(ids) == len(set(ids)) and ids.count("fn-1") == 1
+    root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{got}</div>')
+    ref = root.find(f".//{{{xhtml.XHTML}}}a[@class='noteref']")
+    note = root.find(f".//{{{xhtml.XHTML}}}aside[@id='{ref.get('href')[1:]}']")
+    assert "Note." in "".join(note.itertext())
+
+
+def test_notes_of_every_piece_of_a_page_are_numbered_on_with_their_own_ids(tmp_path):
+    from bookmaker.pdf import move_footnotes, prefix_ids
+
+    book = load_book(project(tmp_path, "title: T\nauthor: A\nsummary: 'Book.[^1]\n\n[^1]: Book note.'\n"
+                             "notes: 'More.[^1]\n\n[^1]: More note.'\n", {
+                                 "1.md": "---\nsummary: 'Sum.[^1]\n\n[^1]: Sum note.'\nnotes: 'N.[^1]\n\n"
+                                         "[^1]: N note.'\nend_notes: 'E.[^1]\n\n[^1]: E note.'\n---\n\n"
+                                         "Body.[^1]\n\n[^1]: Body note.\n"}))
+    pages = {p.kind: p for p in render_book(book, jobs=1, cache=False).pages}
+    for kind, expected in (("chapter", ["Sum", "N", "Body", "E"]), ("summary", ["Book", "More"])):
+        root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{pages[kind].body}</div>')
+        ids = [el.get("id") for el in root.iter() if el.get("id")]
+        assert len(ids) == len(set(ids)), ids
+        refs = [a for a in root.iter(f"{{{xhtml.XHTML}}}a") if a.get("class") == "noteref"]
+        assert [a.text for a in refs] == [str(n) for n in range(1, len(expected) + 1)]
+        for a, word in zip(refs, expected):
+            note = root.find(f".//{{{xhtml.XHTML}}}aside[@id='{a.get('href')[1:]}']")
+            assert f"{word} note." in "".join(note.itertext())
+            back = note.find(f".//{{{xhtml.XHTML}}}a[@class='footnote-number']")
+            assert back.get("href") == "#" + a.get("id")
+        # Print: each note moves to its own call.
+        prefix_ids(root, pages[kind].id, {})
+        move_footnotes(root)
+        for span in root.iter(f"{{{xhtml.XHTML}}}span"):
+            if span.get("class") == "footnote":
+                before = (span.getprevious().tail if span.getprevious() is not None else span.getparent().text) or ""
+                assert "".join(span.itertext()).strip().startswith(before.strip().rstrip(".").split()[-1])
 
 
 def test_tables_definition_lists_attribute_lists():
@@ -98,6 +169,32 @@ def test_hostile_html_is_removed(md, gone):
     assert gone not in render(md)
 
 
+@pytest.mark.parametrize(("md", "expected"), [
+    ("| Name | Role |\n|---|---|\n| <Porter> | x |", "<td>&lt;Porter&gt;</td>"),
+    ("Ten & <Eleven> and <b>bold</b>, </Twelve> <my-tag>", "<p>Ten &amp; &lt;Eleven&gt; and <b>bold</b>, "
+                                                          "&lt;/Twelve&gt; &lt;my-tag&gt;</p>"),
+])
+def test_words_in_angle_brackets_stay_text(md, expected):
+    warnings = []
+    assert expected in render(md, warnings=warnings)
+    assert warnings == []
+
+
+def test_unknown_tags_in_raw_html_blocks_are_reported():
+    warnings = []
+    assert render("<div>Call <porter>Sam</porter>.</div>", warnings=warnings) == "<div>Call Sam.</div>"
+    assert warnings == ["unknown HTML tag <porter> removed, its content kept; write &lt;porter&gt; to show it as text"]
+
+
+def test_email_autolinks_are_mailto_links():
+    warnings = []
+    # Raw HTML in the same paragraph sends it through the HTML repair, which mangled the hidden address.
+    got = render("Write to <someone@example.org> or <mailto:else@example.org>, <b>soon</b>.", warnings=warnings)
+    assert got == ('<p>Write to <a href="mailto:someone@example.org">someone@example.org</a> or '
+                   '<a href="mailto:else@example.org">else@example.org</a>, <b>soon</b>.</p>')
+    assert warnings == []
+
+
 def test_control_characters_never_reach_the_xml():
     got = render("bell\x07 and form\x0cfeed")
     assert got == "<p>bell and formfeed</p>"
@@ -112,6 +209,31 @@ def test_headings_in_a_chapter_sit_below_the_chapter_title():
     ctx = xhtml.Context("t.md", lambda s: 1, lambda r, n: None, lambda h: None, lambda *a: None, heading_shift=1)
     el = xhtml.html_to_xhtml(markdown_to_html("# Part\n\n## Sub"), ctx)
     assert [xhtml.local(child) for child in el] == ["h2", "h3"]
+
+
+def test_names_inside_the_book_are_ascii_and_one_per_file():
+    from pathlib import PurePosixPath
+
+    from bookmaker.assets import book_href
+
+    paths = ["manuscript/images/a b.png", "manuscript/images/a-b.png", "manuscript/map.png",
+             "manuscript/images/map.png", "images/map.png", "manuscript/images/карта.png", "manuscript/images/地図.png",
+             "manuscript/images/Map.png", "manuscript/images/map.PNG", "manuscript/images/sub/map.png",
+             "manuscript/images/café.jpg", "manuscript/images/x.1234567890.png"]
+    names = [book_href(PurePosixPath(p)) for p in paths]
+    assert len({n.lower() for n in names}) == len(paths), names
+    assert all(re.fullmatch(r"[a-z0-9._/-]+", n) for n in names), names
+    assert names[1] == "images/a-b.png" and names[3] == "images/map.png" and names[9] == "images/sub/map.png"
+    assert names[10].startswith("images/cafe.") and names[5].startswith("images/image.")
+    assert names == [book_href(PurePosixPath(p)) for p in paths]  # the same on every build
+
+
+def test_an_svg_that_is_not_well_formed_is_refused(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\n", {"1.md": "Text.\n\n![A map](map.svg)\n",
+                                                      "map.svg": "<svg xmlns='http://www.w3.org/2000/svg'><g></svg>"})
+    with pytest.raises(BookmakerError) as err:
+        render_book(load_book(root), jobs=1, cache=False)
+    assert str(err.value).startswith(f"{root}/manuscript/1.md:3: image 'map.svg' is not a well-formed SVG image: ")
 
 
 def test_natural_order():
@@ -132,6 +254,14 @@ def test_chapters_in_natural_order_without_a_list(tmp_path):
                              {"10-c.md": "C", "2-b.md": "B", "1-a.md": "A"}))
     assert [c.source.name for c in book.chapters] == ["1-a.md", "2-b.md", "10-c.md"]
     assert [c.number for c in book.chapters] == [1, 2, 3]
+
+
+def test_hidden_files_are_never_chapters(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\n", {"1-a.md": "A", ".draft.md": "draft"})
+    (root / "manuscript" / "._1-a.md").write_bytes(b"\x00\x05\x16\x07Mac OS X        \xff\xfe")
+    (root / "manuscript" / ".#1-a.md").symlink_to("user@host.1234:1700000000")
+    book = load_book(root)
+    assert [c.source.name for c in book.chapters] == ["1-a.md"]
 
 
 def test_chapters_in_listed_order(tmp_path):
@@ -156,6 +286,63 @@ def test_title_fallbacks(tmp_path):
                                         "Chapter 4"]
 
 
+def chapter_pages(root):
+    return [p for p in render_book(load_book(root), jobs=1, cache=False).pages if p.kind == "chapter"]
+
+
+def heading_of(page):
+    root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+    return root.find(f".//{{{xhtml.XHTML}}}h1")
+
+
+@pytest.mark.parametrize("title", ["1. The Beginning", "- Dash Start", "> Quoted", "* * *", "Ten & <Eleven>",
+                                   "C# for Beginners #", "[Not a link](x.md) {: .not-attrs }", "+ 2) `tick`"])
+def test_titles_are_inline_text(tmp_path, title):
+    yaml_title = title.replace('"', '\\"')
+    page, = chapter_pages(project(tmp_path, "title: T\nauthor: A\n", {"1.md": f'---\ntitle: "{yaml_title}"\n---\n\nText.'}))
+    h1 = heading_of(page)
+    assert [xhtml.local(el) for el in h1.iter()] == ["h1", "span", "span", "span"]
+    assert "".join(h1.itertext()) == f"Chapter 1: {title}"
+    assert page.title == f"Chapter 1: {title}"
+
+
+def test_titles_keep_emphasis_and_smart_punctuation(tmp_path):
+    page, = chapter_pages(project(tmp_path, "title: T\nauthor: A\n", {"1.md": "---\ntitle: \"*Jun's* -- 'Map'\"\n---\n\nx"}))
+    assert '<span class="chapter-name"><em>Jun\u2019s</em> \u2013 \u2018Map\u2019</span>' in page.body
+
+
+@pytest.mark.parametrize(("text", "title", "heading_id"), [
+    ("#Tight Heading\n\nText.", "Tight Heading", None),
+    ("Setext Title\n============\n\nText.", "Setext Title", None),
+    ("# With Attr {: #intro }\n\nText.", "With Attr", "intro"),
+    ("# Closed Hashes ##\n\nText.", "Closed Hashes", None),
+])
+def test_level_one_headings_become_the_title(tmp_path, text, title, heading_id):
+    root = project(tmp_path, "title: T\nauthor: A\n", {"1.md": text})
+    chapter, = load_book(root).chapters
+    assert chapter.title == title and chapter.body.strip() == "Text."
+    page, = chapter_pages(root)
+    assert page.title == f"Chapter 1: {title}"
+    assert heading_of(page).get("id") == heading_id
+    assert title not in page.body.split("</h1>", 1)[1]
+
+
+def test_a_footnote_in_the_title_works_and_comes_first(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\n", {
+        "1.md": "---\nsummary: 'Sum.[^s]\n\n[^s]: Summary note.'\n---\n# Title[^1]\n\nText.[^2]\n\n"
+                "[^2]: Text note.\n[^1]: Title note.\n"})
+    page, = chapter_pages(root)
+    assert page.title == "Chapter 1: Title"
+    assert "[^" not in page.body
+    body = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+    refs = [a for a in body.iter(f"{{{xhtml.XHTML}}}a") if a.get("class") == "noteref"]
+    notes = {a.get("id"): "".join(a.itertext()).strip() for a in body.iter(f"{{{xhtml.XHTML}}}aside")}
+    assert [(a.text, notes[a.get("href")[1:]].split(" ", 1)) for a in refs] == [
+        ("1", ["1.", "Title note."]), ("2", ["2.", "Summary note."]), ("3", ["3.", "Text note."])]
+    ids = [el.get("id") for el in body.iter() if el.get("id")]
+    assert len(ids) == len(set(ids))
+
+
 def test_chapter_label_false_shows_titles_alone(tmp_path):
     book = load_book(project(tmp_path, "title: T\nauthor: A\nchapter_label: false\n",
                              {"1.md": "# Named\n\nx", "2.md": "untitled"}))
@@ -171,6 +358,21 @@ def test_tags_plain_list_and_groups(tmp_path):
                      if (tmp_path / "g").mkdir() is None else None)
     assert book.metadata.tags == (("Z", ("z",)), ("A", ("a",)))
     assert book.metadata.authors == ("A", "B") and book.metadata.author_line == "A and B"
+
+
+@pytest.mark.parametrize(("written", "identifier"), [
+    ("978-0-00-000000-2", "urn:isbn:9780000000002"),
+    ("ISBN 978 0 00 000000 2", "urn:isbn:9780000000002"),
+    ("urn:isbn:9780000000002", "urn:isbn:9780000000002"),
+    ("0-306-40615-2", "urn:isbn:0306406152"),
+    ("isbn-10: 0-8044-2957-x", "urn:isbn:080442957X"),
+    ("urn:uuid:6f1c2b7e-3d4a-4f5b-9c8d-2e1f0a9b8c7d", "urn:uuid:6f1c2b7e-3d4a-4f5b-9c8d-2e1f0a9b8c7d"),
+    ("https://example.org/works/1", "https://example.org/works/1"),
+    ("1234567890123", "1234567890123"),  # 13 digits, but no ISBN begins like that
+])
+def test_isbn_identifiers_become_urns(tmp_path, written, identifier):
+    book = load_book(project(tmp_path, f"title: T\nauthor: A\nidentifier: '{written}'\n", {"1.md": "x"}))
+    assert book.metadata.identifier == identifier
 
 
 def test_alias_bomb_costs_nothing(tmp_path):
@@ -202,3 +404,66 @@ def test_hostile_text_renders_without_hanging(tmp_path, hostile):
     result = subprocess.run([sys.executable, "-m", "bookmaker", "epub", str(tmp_path), "-o", str(tmp_path / "b.epub")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+LABELLED_BOOK = """title: T
+author: [Ada, Bea]
+date: 2026-03-01
+updated: 2026-04-02
+publisher: P
+source: https://example.org/t
+series: {name: S, number: 2}
+tags: [one, two]
+summary: A summary.
+notes: Some notes.
+end_notes: The end.
+"""
+LABEL_KEYS = ("summary", "notes", "end_notes", "contents", "about", "series", "published", "updated", "words",
+              "chapters", "source", "by", "tags", "landmarks", "start", "title_page")
+
+
+def labelled_pages(tmp_path, language: str) -> dict:
+    root = project(tmp_path, LABELLED_BOOK + f"language: {language}\n",
+                   {"1.md": "---\ntitle: One\nsummary: S.\nnotes: N.\nend_notes: E.\n---\n\n" + "word " * 12345})
+    return {p.kind: p for p in render_book(load_book(root), jobs=1, cache=False).pages}
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "es", "it", "pt-BR", "nl"])
+def test_labels_are_in_the_books_language(tmp_path, language):
+    from bookmaker.labels import TRANSLATIONS
+
+    words = TRANSLATIONS[language.split("-")[0]]
+    pages = labelled_pages(tmp_path, language)
+    everything = " ".join(" ".join(etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{p.body}'
+                                                    '</div>').itertext()) for p in pages.values())
+    for key in LABEL_KEYS:
+        assert words[key].strip() in everything, key
+    chapter = words["chapter"].format(n=1)
+    assert pages["chapter"].title == f"{chapter}{words['sep']}One" and chapter in pages["chapter"].body
+    assert words["book_of"].format(n=2) + "S" in everything
+    assert words["first_published"].split("{")[0] in everything and f" {words['and']} Bea" in everything
+    assert pages["summary"].title == words["about"] and pages["toc"].title == words["contents"]
+    assert 'lang="en"' not in " ".join(p.body for p in pages.values()) and "{'" not in everything
+
+
+def test_french_dates_and_numbers(tmp_path):
+    pages = labelled_pages(tmp_path, "fr-CA")
+    assert "Première publication le 1er mars 2026" in pages["copyright"].body
+    assert "<dd>12\u202f3" in pages["summary"].body  # 12 345 words and a few of the summary's
+    assert "Ada et Bea" in pages["titlepage"].body
+
+
+def test_labels_in_another_language_are_english_marked_as_english(tmp_path):
+    pages = labelled_pages(tmp_path, "he")
+    marked = []
+    for page in pages.values():
+        root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+        for el in root.iter():
+            if el.get("lang") == "en":
+                assert el.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+                marked.append(" ".join("".join(el.itertext()).split()))
+    for label in ("Chapter 1", "Summary", "Notes", "End Notes", "Contents", "About This Story", "Words",
+                  "Chapters", "Published", "Updated", "Series", "Book 2 of", "Source", "by", "Tags",
+                  "Start of Content", "Copyright ©", "Landmarks", "First published 1 March 2026", "Published by"):
+        assert label in marked, label
+    assert "S" not in marked and "One" not in marked  # the author's words are in the book's language
