@@ -254,7 +254,7 @@ def test_an_empty_chapter_fails_a_strict_check(tmp_path):
     (project / "manuscript" / "01.md").write_text("---\ntitle: Nothing Yet\n---\n", encoding="utf-8")
     result = run_cli("check", project, "--strict")
     assert result.returncode == 1
-    assert result.stdout.strip() == f"{project}/manuscript/01.md:4: warning: chapter has no text"
+    assert result.stdout.strip() == f"{project}/manuscript/01.md:3: warning: chapter has no text"
     assert run_cli("epub", project, "-o", tmp_path / "e.epub").returncode == 0  # a build still succeeds
 
 
