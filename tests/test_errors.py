@@ -118,6 +118,9 @@ CASES = {
     "wrong-type-series-name": (OK + "series: {name: [x]}\n", CH, None, "manuscript/book.yaml:3: 'name' must be text, not a list"),
     "raw-img-missing": (OK, {"01-a.md": "Text.\n\nSee <img src=\"images/gone.jpg\" alt=\"x\"> here.\n"}, None,
                         "manuscript/01-a.md:3: image 'images/gone.jpg' not found"),
+    # One line per problem, however the file is named.
+    "chapter-newline-name": (OK, {**CH, "0\n2.md": b"\xff"}, None,
+                             "manuscript/0\\n2.md:1: not valid UTF-8 (byte 0xff); save the file as UTF-8"),
 }
 
 
