@@ -10,7 +10,7 @@ from bookmaker import metadata as meta
 from bookmaker.assets import resolve_image
 from bookmaker.errors import BookmakerError, Problem, Problems
 from bookmaker.model import Book, Chapter, Metadata, shown_path
-from bookmaker.yamlfile import parse_yaml
+from bookmaker.yamlfile import NOT_ALLOWED, parse_yaml
 
 MAX_CHAPTER_BYTES = int(os.environ.get("BOOKMAKER_MAX_CHAPTER_MB", "20")) * 1024 * 1024
 FENCE_RE = re.compile(r"^---[ \t]*$")
@@ -77,6 +77,7 @@ def load_book(project: str | os.PathLike = ".") -> Book:
     text = read_text(yaml_path, shown_yaml, problems, limit=1024 * 1024)
     problems.check()
     doc = parse_yaml(text, shown_yaml)
+    problems.extend(doc.problems)
     if not isinstance(doc.data, dict):
         what = "empty" if doc.data is None else f"{meta.type_name(doc.data)}, not a mapping of keys"
         raise BookmakerError([Problem(shown_yaml, 1, f"book.yaml is {what}; it needs at least title and author")])
@@ -96,7 +97,7 @@ def load_book(project: str | os.PathLike = ".") -> Book:
         source = None
     cover = None
     cover_ref = r.text("cover")
-    if cover_ref:
+    if cover_ref and not NOT_ALLOWED.search(str(data.get("cover"))):  # such characters: reported with the YAML's
         cover = resolve_image(root, manuscript, cover_ref, shown_yaml, r.line("cover"), problems, display_root)
         if cover is not None and cover.width and (cover.width < 625 or cover.height < 1000):
             problems.error(shown_yaml, r.line("cover"), f"cover is {cover.width}x{cover.height} pixels: stores need "
@@ -148,7 +149,10 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
     real_manuscript = manuscript.resolve()
     for i, name in enumerate(listed):
         line = doc.line("chapters", i)
-        if not isinstance(name, str) or not name.strip():
+        if isinstance(name, str) and NOT_ALLOWED.search(name):
+            continue  # already reported with book.yaml's characters
+        name = meta.as_text(doc, name, ("chapters", i))
+        if name is None or not name.strip():
             problems.error(shown_yaml, line, "each entry of 'chapters' must be a file name")
             continue
         path = manuscript / name.strip()
@@ -191,6 +195,7 @@ def load_chapter(path: Path, shown: str, number: int, problems: Problems) -> Cha
         except BookmakerError as exc:
             problems.extend(exc.problems)
             return None
+        problems.extend(doc.problems)
         if doc.data is not None and not isinstance(doc.data, dict):
             problems.error(shown, 2, f"front matter must be a mapping of keys, not {meta.type_name(doc.data)}")
             return None

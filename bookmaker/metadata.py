@@ -10,7 +10,7 @@ from typing import Any
 
 from bookmaker.errors import Problems
 from bookmaker.model import PdfSettings, Series
-from bookmaker.yamlfile import YamlDoc
+from bookmaker.yamlfile import NOT_ALLOWED, YamlDoc
 
 BOOK_KEYS = (
     "title", "subtitle", "author", "language", "summary", "notes", "end_notes", "dedication",
@@ -38,6 +38,8 @@ LANGUAGE_RE = re.compile(r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*|[Xx](-[A-Za-z0-9]
 LENGTH_RE = re.compile(r"^\d+(\.\d+)?(in|mm|cm|pt|pc|px)$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 URL_RE = re.compile(r"^https?://\S+$")
+SERIES_NUMBER_RE = re.compile(r"^\d{1,6}(\.\d{1,6})?$")
+MAX_SERIES_NUMBER = 9999
 
 
 def suggestion(key: str, known: tuple[str, ...]) -> str:
@@ -74,10 +76,13 @@ class Reader:
                 self.problems.error(self.path, where, message, "missing-key")
             return None
         value = self.data[key]
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        if isinstance(value, (bool, int, float)):
+            # Text as typed: YAML 1.1 would make 12:30 750, 0777 511, 1.10 1.1 and .nan nan.
+            value = self.doc.source_text(*self.where, key) or str(value)
+        if not isinstance(value, str):
             self.fail(key, f"must be text, not {type_name(value)}")
             return None
-        value = str(value).strip()
+        value = NOT_ALLOWED.sub("", value).strip()  # such characters are reported with the YAML's problems
         if not value and required:
             self.fail(key, "must not be empty")
             return None
@@ -117,6 +122,15 @@ def type_name(value: Any) -> str:
             dict: "a mapping"}.get(type(value), type(value).__name__)
 
 
+def as_text(doc: YamlDoc, value: Any, where: tuple) -> str | None:
+    """A scalar as the author typed it, or None if `value` is not text (a list, a mapping, nothing)."""
+    if isinstance(value, (bool, int, float)):
+        value = doc.source_text(*where) or str(value)
+    if isinstance(value, str):
+        return NOT_ALLOWED.sub("", value)  # such characters are reported with the YAML's problems
+    return None
+
+
 def read_authors(r: Reader) -> tuple[str, ...]:
     value = r.data.get("author")
     if value is None:
@@ -125,11 +139,12 @@ def read_authors(r: Reader) -> tuple[str, ...]:
     items = value if isinstance(value, list) else [value]
     authors = []
     for i, item in enumerate(items):
-        if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
-            r.problems.error(r.path, r.doc.line("author", i) if isinstance(value, list) else r.line("author"),
-                             "'author' must be a name or a list of names")
+        where = ("author", i) if isinstance(value, list) else ("author",)
+        name = as_text(r.doc, item, where)
+        if name is None or not name.strip():
+            r.problems.error(r.path, r.doc.line(*where), "'author' must be a name or a list of names")
             return ()
-        authors.append(str(item).strip())
+        authors.append(name.strip())
     if not authors:
         r.fail("author", "must name at least one author")
     return tuple(authors)
@@ -141,18 +156,21 @@ def read_tags(r: Reader) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
         return ()
 
     def values(items: Any, *where: Any) -> tuple[str, ...] | None:
-        if isinstance(items, (str, int, float)) and not isinstance(items, bool):
-            items = [items]
-        if not isinstance(items, list):
+        if items is None:
+            return ()  # a group with nothing in it yet, `Fandom:`, is not shown, like `Fandom: []`
+        if isinstance(items, dict):
             r.problems.error(r.path, r.doc.line("tags", *where), "tag values must be a list of text")
             return None
+        listed = isinstance(items, list)
         out = []
-        for i, item in enumerate(items):
-            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-                r.problems.error(r.path, r.doc.line("tags", *where, i), "each tag must be text")
+        for i, item in enumerate(items if listed else [items]):
+            at = ("tags", *where, i) if listed else ("tags", *where)
+            tag = as_text(r.doc, item, at)
+            if tag is None:
+                r.problems.error(r.path, r.doc.line(*at), "each tag must be text")
                 return None
-            if str(item).strip():
-                out.append(str(item).strip())
+            if tag.strip():
+                out.append(tag.strip())
         return tuple(out)
 
     if isinstance(value, list):
@@ -163,9 +181,12 @@ def read_tags(r: Reader) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
         return ()
     groups = []
     for group, items in value.items():
+        if not isinstance(group, str) or not group.strip():
+            r.problems.error(r.path, r.doc.line("tags", group), "each tag group needs a name, such as 'Fandom:'")
+            continue
         got = values(items, group)
         if got:
-            groups.append((str(group), got))
+            groups.append((group.strip(), got))
     return tuple(groups)
 
 
@@ -179,11 +200,22 @@ def read_series(r: Reader) -> Series | None:
     check_keys(value, ("name", "number"), r.doc, r.path, r.problems, ("series",), "series key")
     sr = Reader(value, r.doc, r.path, r.problems, ("series",))
     name = sr.text("name", required=True)
-    number = value.get("number")
-    if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0):
-        sr.fail("number", "must be a positive number")
-        number = None
-    return Series(name, number) if name else None
+    return Series(name, series_number(sr)) if name else None
+
+
+def series_number(sr: Reader) -> int | float | None:
+    """Read from the number as typed, so 010 is ten (not YAML 1.1's octal eight) and .nan, .inf,
+    1e38 and 0 are refused."""
+    value = sr.data.get("number")
+    if value is None:
+        return None
+    typed = as_text(sr.doc, value, (*sr.where, "number"))
+    match = SERIES_NUMBER_RE.match(typed.strip()) if typed is not None else None
+    number = (float(match.group()) if "." in match.group() else int(match.group())) if match else 0
+    if not 0 < number <= MAX_SERIES_NUMBER:
+        sr.fail("number", f"must be a positive number such as 2 or 2.5, at most {MAX_SERIES_NUMBER}")
+        return None
+    return number
 
 
 def read_pdf(r: Reader) -> PdfSettings:

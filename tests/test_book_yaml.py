@@ -22,6 +22,32 @@ def project(tmp_path: Path, book_yaml: str, chapters: dict | None = None) -> Pat
     return root
 
 
+def test_text_keys_keep_what_the_author_typed(tmp_path):
+    root = project(tmp_path, "title: 12:30\nsubtitle: .nan\nauthor: 0777\nidentifier: 0x1F\npublisher: 1.10\n"
+                             "rights: no\ntags:\n  12:30: [1.10, yes, 0o17]\nseries: {name: 2001, number: 010}\n"
+                             "complete: no\ndate: 2026-01-02\n",
+                   {"01.md": "---\ntitle: 11:59\nsummary: 1e3\n---\nText.\n"})
+    book = load_book(root)
+    m = book.metadata
+    assert (m.title, m.subtitle, m.authors, m.identifier, m.publisher, m.rights) == (
+        "12:30", ".nan", ("0777",), "0x1F", "1.10", "no")
+    assert m.tags == (("12:30", ("1.10", "yes", "0o17")),)
+    assert (m.series.name, m.series.number) == ("2001", 10)  # a series number is decimal, never octal
+    assert m.complete is False and m.date.isoformat() == "2026-01-02"
+    assert (book.chapters[0].title, book.chapters[0].summary) == ("11:59", "1e3")
+
+
+def test_series_numbers_may_be_decimals(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\nseries: {name: S, number: 2.5}\n")
+    assert load_book(root).metadata.series.number == 2.5
+
+
+def test_empty_tag_groups_are_not_shown_however_written(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\ntags:\n  Fandom:\n  Rating: [General]\n  Warnings: []\n"
+                             "  Characters: ~\n")
+    assert load_book(root).metadata.tags == (("Rating", ("General",)),)
+
+
 def test_a_file_name_that_is_not_utf8_is_escaped_in_a_json_report(tmp_path):
     root = project(tmp_path, "title: T\nauthor: A\n")
     (root / "manuscript").joinpath(os.fsdecode(b"02-caf\xe9.md")).write_bytes(b"\xff\n")

@@ -40,7 +40,7 @@ CASES = {
     "tags-nested": (OK + "tags:\n  Fandom: [[a]]\n", CH, None, "manuscript/book.yaml:4: each tag must be text"),
     "series-no-name": (OK + "series: {number: 2}\n", CH, None, "manuscript/book.yaml:3: 'series' needs a 'name'"),
     "series-number-text": (OK + "series: {name: S, number: two}\n", CH, None,
-                           "manuscript/book.yaml:3: 'number' must be a positive number"),
+                           "manuscript/book.yaml:3: 'number' must be a positive number such as 2 or 2.5, at most 9999"),
     "series-list": (OK + "series: [a]\n", CH, None,
                     "manuscript/book.yaml:3: 'series' must be a mapping with 'name' and 'number', not a list"),
     "chapters-not-list": (OK + "chapters: 01-a.md\n", CH, None,
@@ -121,6 +121,41 @@ CASES = {
     # One line per problem, however the file is named.
     "chapter-newline-name": (OK, {**CH, "0\n2.md": b"\xff"}, None,
                              "manuscript/0\\n2.md:1: not valid UTF-8 (byte 0xff); save the file as UTF-8"),
+    # book.yaml and front matter: characters no book can hold (as YAML escapes, or typed, which YAML
+    # refuses), nesting deeper than any book needs, keys given twice, a quote never closed.
+    "yaml-control-title": ('title: "A\\x01B"\nauthor: A\n', CH, None,
+                           "manuscript/book.yaml:1: 'title' contains the character U+0001, which a book cannot hold; "
+                           "remove it"),
+    "yaml-nul-subtitle": (OK + 'subtitle: "a\\0b"\n', CH, None, "manuscript/book.yaml:3: 'subtitle' contains the "
+                          "character U+0000, which a book cannot hold; remove it"),
+    "yaml-noncharacter": (OK + 'rights: "\\uFFFE"\n', CH, None, "manuscript/book.yaml:3: 'rights' contains the "
+                          "character U+FFFE, which a book cannot hold; remove it"),
+    "yaml-surrogate": ('title: "A\\ud800B"\nauthor: A\n', CH, None, "manuscript/book.yaml:1: 'title' contains the "
+                       "character U+D800, which a book cannot hold; remove it"),
+    "yaml-tag-control": (OK + 'tags: ["x\\x02"]\n', CH, None, "manuscript/book.yaml:3: 'tags' contains the "
+                         "character U+0002, which a book cannot hold; remove it"),
+    "yaml-identifier-control": (OK + 'identifier: "urn:x:\\x07"\n', CH, None, "manuscript/book.yaml:3: 'identifier' "
+                                "contains the character U+0007, which a book cannot hold; remove it"),
+    "yaml-raw-control": ("title: T\nauthor: A\x01B\n", CH, None,
+                         "manuscript/book.yaml:2: invalid YAML: the character U+0001 is not allowed; remove it"),
+    "front-matter-control": (OK, {"01-a.md": '---\ntitle: "a\\x03"\n---\nText.\n'}, None,
+                             "manuscript/01-a.md:2: 'title' contains the character U+0003, which a book cannot "
+                             "hold; remove it"),
+    "chapter-nul-name": (OK + 'chapters: ["01\\0.md"]\n', CH, None, "manuscript/book.yaml:3: 'chapters' contains the "
+                         "character U+0000, which a book cannot hold; remove it"),
+    "cover-nul-name": (OK + 'cover: "c\\0.png"\n', CH, None, "manuscript/book.yaml:3: 'cover' contains the character "
+                       "U+0000, which a book cannot hold; remove it"),
+    "yaml-too-deep": (OK + "\n\nx: " + "[" * 500 + "]" * 500 + "\n", CH, None,
+                      "manuscript/book.yaml:5: lists and mappings are nested more than 50 levels deep; flatten them"),
+    "front-matter-too-deep": (OK, {"01-a.md": "---\ntitle: T\nnotes: " + "[" * 500 + "]" * 500 + "\n---\nText.\n"},
+                              None, "manuscript/01-a.md:3: lists and mappings are nested more than 50 levels deep; "
+                              "flatten them"),
+    "duplicate-key": (OK + "title: Second\n", CH, None,
+                      "manuscript/book.yaml:3: key 'title' is given twice (first on line 1); keep one"),
+    "front-matter-duplicate-key": (OK, {"01-a.md": "---\ntitle: A\nsummary: s\ntitle: B\n---\nText.\n"}, None,
+                                   "manuscript/01-a.md:4: key 'title' is given twice (first on line 2); keep one"),
+    "yaml-unclosed-quote": ("title: T\nauthor: A\nsummary: \"unclosed\nrights: R\npublisher: P\n", CH, None,
+                            "manuscript/book.yaml:3: invalid YAML: the quote that opens here is never closed"),
 }
 
 
@@ -153,7 +188,7 @@ def make(tmp_path: Path, name: str) -> Path:
     return project
 
 
-PDF_SAMPLE = ("unknown-key", "image-missing", "pdf-trim-bad", "not-utf8", "front-matter-open")
+PDF_SAMPLE = ("unknown-key", "image-missing", "pdf-trim-bad", "not-utf8", "front-matter-open", "yaml-control-title")
 
 
 @pytest.mark.parametrize(("command", "name"), [("epub", n) for n in sorted(CASES)] + [("pdf", n) for n in PDF_SAMPLE])
