@@ -36,6 +36,11 @@ TRIM_SIZES = {
 
 LANGUAGE_RE = re.compile(r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*|[Xx](-[A-Za-z0-9]{1,8})+)$")
 LENGTH_RE = re.compile(r"^\d+(\.\d+)?(in|mm|cm|pt|pc|px)$")
+ZERO_RE = re.compile(r"^0+(\.0+)?(in|mm|cm|pt|pc|px)?$")
+UNIT_INCHES = {"in": 1, "mm": 1 / 25.4, "cm": 1 / 2.54, "pt": 1 / 72, "pc": 1 / 6, "px": 1 / 96}
+PAGE_RANGE = (2.0, 200.0)  # inches; 200in is the largest page a PDF can have
+FONT_RANGE = (4 / 72, 72 / 72)  # 4pt to 72pt
+MIN_TEXT_INCHES = 1.0  # the least width and height the margins must leave for the text
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 URL_RE = re.compile(r"^https?://\S+$")
 SERIES_NUMBER_RE = re.compile(r"^\d{1,6}(\.\d{1,6})?$")
@@ -228,6 +233,7 @@ def read_pdf(r: Reader) -> PdfSettings:
     check_keys(value, PDF_KEYS, r.doc, r.path, r.problems, ("pdf",), "pdf key")
     pr = Reader(value, r.doc, r.path, r.problems, ("pdf",))
     settings: dict[str, str] = {}
+    given: dict[str, tuple[Reader, str]] = {}  # setting -> where the author gave it
     trim = pr.text("trim")
     if trim:
         if trim.lower() not in TRIM_SIZES:
@@ -235,20 +241,29 @@ def read_pdf(r: Reader) -> PdfSettings:
                     f"{suggestion(trim.lower(), tuple(TRIM_SIZES))}")
         else:
             settings["width"], settings["height"] = TRIM_SIZES[trim.lower()]
+            given["width"] = given["height"] = (pr, "trim")
 
-    def length(reader: Reader, key: str, target: str) -> None:
+    def length(reader: Reader, key: str, target: str, low: float, high: float, bounds: str,
+               example: str = "6in, 152mm or 11pt") -> None:
         got = reader.text(key)
         if got is None:
             return
-        compact = got.replace(" ", "")
-        if not LENGTH_RE.match(compact) or float(re.match(r"[\d.]+", compact).group()) <= 0:
-            reader.fail(key, f"must be a length such as 6in, 152mm or 11pt, not '{got}'")
+        compact = got.replace(" ", "").lower()
+        if low == 0 and ZERO_RE.match(compact):
+            compact = "0in"
+        if not LENGTH_RE.match(compact):
+            reader.fail(key, f"must be a length such as {example}, not '{got}'")
+        elif not low <= inches(compact) <= high:
+            reader.fail(key, f"must be {bounds}, not '{got}'")
         else:
             settings[target] = compact
+            given[target] = (reader, key)
+            return
+        given[target] = (reader, "")  # refused: no further complaint about it
 
-    length(pr, "width", "width")
-    length(pr, "height", "height")
-    length(pr, "font_size", "font_size")
+    length(pr, "width", "width", *PAGE_RANGE, "between 2in and 200in (the largest page a PDF can have)")
+    length(pr, "height", "height", *PAGE_RANGE, "between 2in and 200in (the largest page a PDF can have)")
+    length(pr, "font_size", "font_size", *FONT_RANGE, "between 4pt and 72pt")
     margins = value.get("margins")
     if margins is not None:
         if not isinstance(margins, dict):
@@ -257,8 +272,38 @@ def read_pdf(r: Reader) -> PdfSettings:
             check_keys(margins, MARGIN_KEYS, r.doc, r.path, r.problems, ("pdf", "margins"), "margin")
             mr = Reader(margins, r.doc, r.path, r.problems, ("pdf", "margins"))
             for side in MARGIN_KEYS:
-                length(mr, side, f"margin_{side}")
-    return PdfSettings(**settings)
+                length(mr, side, f"margin_{side}", 0, PAGE_RANGE[1], "at most 200in", "0.75in, 20mm or 0")
+    result = PdfSettings(**settings)
+    text_area(result, given, "height", "tall", ("margin_top", "margin_bottom"))
+    text_area(result, given, "width", "wide", ("margin_inner", "margin_outer"))
+    return result
+
+
+def inches(length: str) -> float:
+    number, unit = re.match(r"([\d.]+)([a-z]+)", length).groups()
+    return float(number) * UNIT_INCHES[unit]
+
+
+def show(value: float) -> str:
+    return f"{max(round(value, 2), 0):g}in"
+
+
+def text_area(p: PdfSettings, given: dict, size: str, adjective: str, sides: tuple[str, str]) -> None:
+    """The margins must leave room for the text; blame what the author set (a margin, else the page)."""
+    page = inches(getattr(p, size))
+    first, second = (inches(getattr(p, side)) for side in sides)
+    room = page - first - second
+    if room >= MIN_TEXT_INCHES or any(not given[k][1] for k in (size, *sides) if k in given):
+        return
+    set_sides = [side for side in sides if side in given]
+    culprit = max(set_sides, key=lambda side: inches(getattr(p, side))) if set_sides else size
+    if culprit not in given:
+        return  # only the built-in settings, which always fit
+    reader, key = given[culprit]
+    names = [side.removeprefix("margin_") for side in sides]
+    reader.fail(key, f"leaves too little room for the text: {names[0]} and {names[1]} margins of "
+                f"{getattr(p, sides[0])} and {getattr(p, sides[1])} on a page {getattr(p, size)} {adjective} leave "
+                f"{show(room)}; the text needs at least {show(MIN_TEXT_INCHES)}")
 
 
 def read_formats(r: Reader) -> tuple[str, ...]:

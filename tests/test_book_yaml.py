@@ -48,6 +48,13 @@ def test_empty_tag_groups_are_not_shown_however_written(tmp_path):
     assert load_book(root).metadata.tags == (("Rating", ("General",)),)
 
 
+def test_zero_margins_with_or_without_a_unit(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\npdf:\n  trim: a5\n  margins: {top: 0, bottom: 0in, inner: 0.0mm, "
+                             "outer: 1cm}\n")
+    pdf = load_book(root).metadata.pdf
+    assert (pdf.margin_top, pdf.margin_bottom, pdf.margin_inner, pdf.margin_outer) == ("0in", "0in", "0in", "1cm")
+
+
 def test_a_file_name_that_is_not_utf8_is_escaped_in_a_json_report(tmp_path):
     root = project(tmp_path, "title: T\nauthor: A\n")
     (root / "manuscript").joinpath(os.fsdecode(b"02-caf\xe9.md")).write_bytes(b"\xff\n")

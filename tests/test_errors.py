@@ -156,6 +156,37 @@ CASES = {
                                    "manuscript/01-a.md:4: key 'title' is given twice (first on line 2); keep one"),
     "yaml-unclosed-quote": ("title: T\nauthor: A\nsummary: \"unclosed\nrights: R\npublisher: P\n", CH, None,
                             "manuscript/book.yaml:3: invalid YAML: the quote that opens here is never closed"),
+    # Values that would silently give another book: series numbers, nameless tag groups, print sizes.
+    "series-number-zero": (OK + "series: {name: S, number: 0}\n", CH, None, "manuscript/book.yaml:3: 'number' must be "
+                           "a positive number such as 2 or 2.5, at most 9999"),
+    "series-number-nan": (OK + "series: {name: S, number: .nan}\n", CH, None, "manuscript/book.yaml:3: 'number' must "
+                          "be a positive number such as 2 or 2.5, at most 9999"),
+    "series-number-inf": (OK + "series: {name: S, number: .inf}\n", CH, None, "manuscript/book.yaml:3: 'number' must "
+                          "be a positive number such as 2 or 2.5, at most 9999"),
+    "series-number-huge": (OK + "series:\n  name: S\n  number: 1e38\n", CH, None, "manuscript/book.yaml:5: 'number' "
+                           "must be a positive number such as 2 or 2.5, at most 9999"),
+    "tags-null-group": (OK + "tags:\n  Fandom: [x]\n  ~: [a]\n", CH, None,
+                        "manuscript/book.yaml:5: each tag group needs a name, such as 'Fandom:'"),
+    "pdf-height-tiny": (OK + "pdf:\n  height: 1in\n", CH, None, "manuscript/book.yaml:4: 'height' must be between 2in "
+                        "and 200in (the largest page a PDF can have), not '1in'"),
+    "pdf-width-microscopic": (OK + "pdf:\n  width: 0.01mm\n", CH, None, "manuscript/book.yaml:4: 'width' must be "
+                              "between 2in and 200in (the largest page a PDF can have), not '0.01mm'"),
+    "pdf-width-enormous": (OK + "pdf:\n  width: 10000in\n", CH, None, "manuscript/book.yaml:4: 'width' must be "
+                           "between 2in and 200in (the largest page a PDF can have), not '10000in'"),
+    "pdf-margins-huge": (OK + "pdf:\n  margins:\n    top: 10in\n    bottom: 10in\n", CH, None,
+                         "manuscript/book.yaml:5: 'top' leaves too little room for the text: top and bottom margins "
+                         "of 10in and 10in on a page 9in tall leave 0in; the text needs at least 1in"),
+    "pdf-margins-narrow-page": (OK + "pdf:\n  trim: pocket\n  margins: {inner: 2in, outer: 1.5in}\n", CH, None,
+                                "manuscript/book.yaml:5: 'inner' leaves too little room for the text: inner and outer "
+                                "margins of 2in and 1.5in on a page 4.25in wide leave 0.75in; the text needs at least "
+                                "1in"),
+    "pdf-page-too-small-for-margins": (OK + "pdf:\n  width: 2.4in\n", CH, None, "manuscript/book.yaml:4: 'width' "
+                                       "leaves too little room for the text: inner and outer margins of 0.875in and "
+                                       "0.625in on a page 2.4in wide leave 0.9in; the text needs at least 1in"),
+    "pdf-margin-negative": (OK + "pdf:\n  margins: {outer: -1in}\n", CH, None, "manuscript/book.yaml:4: 'outer' must "
+                            "be a length such as 0.75in, 20mm or 0, not '-1in'"),
+    "pdf-font-size-huge": (OK + "pdf:\n  font_size: 300pt\n", CH, None, "manuscript/book.yaml:4: 'font_size' must be "
+                           "between 4pt and 72pt, not '300pt'"),
 }
 
 
@@ -188,7 +219,8 @@ def make(tmp_path: Path, name: str) -> Path:
     return project
 
 
-PDF_SAMPLE = ("unknown-key", "image-missing", "pdf-trim-bad", "not-utf8", "front-matter-open", "yaml-control-title")
+PDF_SAMPLE = ("unknown-key", "image-missing", "pdf-trim-bad", "not-utf8", "front-matter-open", "yaml-control-title",
+              "pdf-margins-huge")
 
 
 @pytest.mark.parametrize(("command", "name"), [("epub", n) for n in sorted(CASES)] + [("pdf", n) for n in PDF_SAMPLE])
