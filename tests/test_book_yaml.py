@@ -55,6 +55,59 @@ def test_zero_margins_with_or_without_a_unit(tmp_path):
     assert (pdf.margin_top, pdf.margin_bottom, pdf.margin_inner, pdf.margin_outer) == ("0in", "0in", "0in", "1cm")
 
 
+def test_markdown_files_are_found_whatever_the_case_of_md(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\n", {"01.md": "One.\n", "02.MD": "Two.\n", "03.Md": "Three.\n"})
+    assert [c.source.name for c in load_book(root).chapters] == ["01.md", "02.MD", "03.Md"]
+
+
+def test_symbolic_links_inside_the_project_are_followed(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\n", {"01.md": "One.\n"})
+    (root / "drafts").mkdir()
+    (root / "drafts" / "two.md").write_text("Two.\n")
+    (root / "manuscript" / "02.md").symlink_to(root / "drafts" / "two.md")
+    (root / "theme").mkdir()
+    (root / "theme" / "epub.css").write_text("p { color: teal; }\n")
+    (root / "styles").mkdir()
+    (root / "styles" / "epub.css").symlink_to(Path("..") / "theme" / "epub.css")
+    book = load_book(root)
+    assert [c.body for c in book.chapters] == ["One.\n", "Two.\n"]
+    assert book.styles == (("epub.css", "p { color: teal; }\n"),)
+    listed = project(tmp_path / "listed", "title: T\nauthor: A\nchapters: [sub/two.md]\n")
+    (listed / "drafts").mkdir()
+    (listed / "drafts" / "two.md").write_text("Two.\n")
+    (listed / "manuscript" / "sub").symlink_to(Path("..") / "drafts")
+    assert [c.body for c in load_book(listed).chapters] == ["Two.\n"]
+
+
+def test_the_stylesheet_checked_is_the_stylesheet_used(tmp_path):
+    from bookmaker.theme import stylesheet
+
+    root = project(tmp_path, "title: T\nauthor: A\n")
+    (root / "styles").mkdir()
+    (root / "styles" / "print.css").write_text("p { color: teal; }\n")
+    book = load_book(root)
+    (root / "styles" / "print.css").write_bytes(b"p { content: '\xe9'; }\n")  # changed after the check
+    assert stylesheet(book, "print.css") == "p { color: teal; }\n"
+    assert "font" in stylesheet(book, "epub.css")  # not in the project: the built-in theme's
+
+
+def test_chapter_size_limit_is_read_when_a_book_is_loaded(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\n", {"01.md": "word " * 200_000})  # about 1 MB
+    out = tmp_path / "book.epub"
+    out.write_bytes(b"the last good book")
+    result = run_cli("epub", root, "-o", out, env={"BOOKMAKER_MAX_CHAPTER_MB": "0.5"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (f"{root}/manuscript/01.md:1: file is 1.0 MB, over the 0.5 MB limit for one "
+                                     "chapter (set BOOKMAKER_MAX_CHAPTER_MB to raise it)")
+    for bad in ("abc", "0", "-1", "nan", "inf"):
+        result = run_cli("epub", root, "-o", out, env={"BOOKMAKER_MAX_CHAPTER_MB": bad})
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert result.stderr.strip() == (f"BOOKMAKER_MAX_CHAPTER_MB:1: must be a number of megabytes above 0, such "
+                                         f"as 20 or 0.5, not '{bad}'")
+        assert out.read_bytes() == b"the last good book"
+    assert run_cli("epub", root, "-o", out, env={"BOOKMAKER_MAX_CHAPTER_MB": "1.5"}).returncode == 0
+
+
 def test_a_file_name_that_is_not_utf8_is_escaped_in_a_json_report(tmp_path):
     root = project(tmp_path, "title: T\nauthor: A\n")
     (root / "manuscript").joinpath(os.fsdecode(b"02-caf\xe9.md")).write_bytes(b"\xff\n")

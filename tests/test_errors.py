@@ -187,6 +187,40 @@ CASES = {
                             "be a length such as 0.75in, 20mm or 0, not '-1in'"),
     "pdf-font-size-huge": (OK + "pdf:\n  font_size: 300pt\n", CH, None, "manuscript/book.yaml:4: 'font_size' must be "
                            "between 4pt and 72pt, not '300pt'"),
+    # Files: nothing outside the project (through a symbolic link or otherwise), names no file system
+    # can hold, chapters that are not Markdown, stylesheets that are not UTF-8, an oversized book.yaml.
+    "symlink-chapter-out": (OK, CH, "chapter-link", "manuscript/02-link.md:1: chapter '02-link.md' is outside the "
+                            "project folder (a symbolic link to a file elsewhere)"),
+    "symlink-listed-chapter-out": (OK + "chapters: [01-a.md, 02-link.md]\n", CH, "chapter-link",
+                                   "manuscript/book.yaml:3: chapter '02-link.md' is outside the project folder (a "
+                                   "symbolic link to a file elsewhere)"),
+    "symlink-yaml-out": (OK, CH, "yaml-link", "manuscript/book.yaml:1: book.yaml is outside the project folder (a "
+                         "symbolic link to a file elsewhere)"),
+    "symlink-manuscript-out": (OK, CH, "manuscript-link", "manuscript:1: the manuscript folder is outside the project "
+                               "folder (a symbolic link to a folder elsewhere)"),
+    "symlink-epub-css-out": (OK, CH, "epub.css-link", "styles/epub.css:1: styles/epub.css is outside the project "
+                             "folder (a symbolic link to a file elsewhere)"),
+    "symlink-print-css-out": (OK, CH, "print.css-link", "styles/print.css:1: styles/print.css is outside the project "
+                              "folder (a symbolic link to a file elsewhere)"),
+    "chapter-long-name": (OK + f"chapters: [{'a' * 300}.md]\n", CH, None, f"manuscript/book.yaml:3: chapter "
+                          f"'{'a' * 300}.md' has a name longer than 255 bytes, which no file system allows"),
+    "cover-long-name": (OK + f"cover: {'a' * 300}.png\n", CH, None, f"manuscript/book.yaml:3: image '{'a' * 300}.png' "
+                        "has a name longer than 255 bytes, which no file system allows"),
+    "image-nul-name": (OK, {"01-a.md": "Text.\n\n![x](a%00.png)\n"}, None, "manuscript/01-a.md:3: image 'a%00.png' "
+                       "contains a NUL character, which no file name can hold"),
+    "image-long-name": (OK, {"01-a.md": f"Text.\n\n![x]({'a' * 300}.png)\n"}, None, f"manuscript/01-a.md:3: image "
+                        f"'{'a' * 300}.png' has a name longer than 255 bytes, which no file system allows"),
+    "chapter-book-yaml": (OK + "chapters: [01-a.md, book.yaml]\n", CH, None,
+                          "manuscript/book.yaml:3: chapter 'book.yaml' is not a Markdown file: chapter files end in .md"),
+    "chapter-not-markdown": (OK + "chapters:\n  - 01-a.md\n  - notes.txt\n", {**CH, "notes.txt": "x\n"}, None,
+                             "manuscript/book.yaml:5: chapter 'notes.txt' is not a Markdown file: chapter files end "
+                             "in .md"),
+    "epub-css-latin1": (OK, CH, "epub.css-latin1", "styles/epub.css:2: not valid UTF-8 (byte 0xe9); save the file as "
+                        "UTF-8"),
+    "print-css-latin1": (OK, CH, "print.css-latin1", "styles/print.css:2: not valid UTF-8 (byte 0xe9); save the file "
+                         "as UTF-8"),
+    "yaml-over-1mb": (OK + "summary: " + "x" * 1_500_000 + "\n", CH, None, "manuscript/book.yaml:1: file is 1.4 MB, "
+                      "over the 1 MB limit for book.yaml, which holds the book's details: long texts belong in chapters"),
 }
 
 
@@ -216,11 +250,27 @@ def make(tmp_path: Path, name: str) -> Path:
     elif extra == "fake":
         (manuscript / "images").mkdir()
         (manuscript / "images" / "fake.png").write_text("this is text, not a picture")
+    elif extra == "chapter-link":
+        (tmp_path / "outside.md").write_text("Secret.\n")
+        (manuscript / "02-link.md").symlink_to(tmp_path / "outside.md")
+    elif extra == "yaml-link":
+        (manuscript / "book.yaml").rename(tmp_path / "book.yaml")
+        (manuscript / "book.yaml").symlink_to(tmp_path / "book.yaml")
+    elif extra == "manuscript-link":
+        manuscript.rename(tmp_path / "elsewhere")
+        manuscript.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    elif extra and extra.endswith("-link"):
+        (tmp_path / "outside.css").write_text("p { color: red; }\n")
+        (project / "styles").mkdir()
+        (project / "styles" / extra.removesuffix("-link")).symlink_to(tmp_path / "outside.css")
+    elif extra and extra.endswith("-latin1"):
+        (project / "styles").mkdir()
+        (project / "styles" / extra.removesuffix("-latin1")).write_bytes(b'/* mine */\np { content: "Caf\xe9"; }\n')
     return project
 
 
 PDF_SAMPLE = ("unknown-key", "image-missing", "pdf-trim-bad", "not-utf8", "front-matter-open", "yaml-control-title",
-              "pdf-margins-huge")
+              "symlink-chapter-out", "symlink-print-css-out", "print-css-latin1", "pdf-margins-huge")
 
 
 @pytest.mark.parametrize(("command", "name"), [("epub", n) for n in sorted(CASES)] + [("pdf", n) for n in PDF_SAMPLE])
