@@ -108,6 +108,21 @@ def test_chapter_size_limit_is_read_when_a_book_is_loaded(tmp_path):
     assert run_cli("epub", root, "-o", out, env={"BOOKMAKER_MAX_CHAPTER_MB": "1.5"}).returncode == 0
 
 
+def test_a_link_with_a_nul_in_its_name_is_only_a_dead_link(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\n", {"01.md": "Text.\n\nSee [x](a%00.md).\n"})
+    result = run_cli("epub", root, "-o", tmp_path / "b.epub")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (f"{root}/manuscript/01.md:3: warning: link 'a%00.md' does not lead to a chapter "
+                                     "of this book; kept as plain text")
+
+
+def test_warnings_point_at_the_attribute_not_an_earlier_word(tmp_path):
+    root = project(tmp_path, "title: T\nauthor: A\n",
+                   {"01.md": "The onclick was lost.\n\nShe drew another.\n\n<p ONCLICK=\"go()\">Hi.</p>\n"})
+    result = run_cli("check", root)
+    assert result.stdout.strip() == f"{root}/manuscript/01.md:5: warning: removed event handler 'onclick' from raw HTML"
+
+
 def test_a_file_name_that_is_not_utf8_is_escaped_in_a_json_report(tmp_path):
     root = project(tmp_path, "title: T\nauthor: A\n")
     (root / "manuscript").joinpath(os.fsdecode(b"02-caf\xe9.md")).write_bytes(b"\xff\n")

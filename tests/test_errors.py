@@ -95,7 +95,7 @@ CASES = {
     "cover-too-small": (OK + "cover: images/c.png\n", CH, "small-cover",
                         "manuscript/book.yaml:3: cover is 300x400 pixels: stores need at least 625x1000 (1600x2560 is ideal)"),
     "nested-too-deep": (OK, {"01-a.md": "Start.\n\n" + "".join("    " * i + "- item\n" for i in range(400))}, None,
-                        "manuscript/01-a.md:1: lists, quotes or HTML are nested too deeply to typeset (hundreds of "
+                        "manuscript/01-a.md:3: lists, quotes or HTML are nested too deeply to typeset (hundreds of "
                         "levels); flatten them"),
     "chapter-50mb": (OK, CH, "huge", "manuscript/02-huge.md:1: file is 50.0 MB, over the 20 MB limit for one chapter "
                      "(set BOOKMAKER_MAX_CHAPTER_MB to raise it)"),
@@ -221,6 +221,23 @@ CASES = {
                          "as UTF-8"),
     "yaml-over-1mb": (OK + "summary: " + "x" * 1_500_000 + "\n", CH, None, "manuscript/book.yaml:1: file is 1.4 MB, "
                       "over the 1 MB limit for book.yaml, which holds the book's details: long texts belong in chapters"),
+    # The line is where the problem is, not where the same word first appears.
+    "image-missing-line-raw": (OK, {"01-a.md": 'The map was lost.\n\nShe drew another.\n\n<img src="map" alt="m">\n'},
+                               None, "manuscript/01-a.md:5: image 'map' not found"),
+    "image-missing-line-markdown": (OK, {"01-a.md": "The map.png was lost.\n\nShe drew another.\n\n![m](map.png)\n"},
+                                    None, "manuscript/01-a.md:5: image 'map.png' not found"),
+    "image-in-front-matter-title": (OK, {"01-a.md": '---\ntitle: "The ![m](map.png)"\n---\nText.\n'}, None,
+                                    "manuscript/01-a.md:2: image 'map.png' not found"),
+    "image-in-yaml-summary": (OK + "rights: R\nsummary: |\n  See ![x](gone.png).\n", CH, None,
+                              "manuscript/book.yaml:5: image 'gone.png' not found"),
+    "nested-too-deep-later": (OK, {"01-a.md": "Start.\n\n- a\n- b\n\n\n" + "".join("    " * i + "- item\n"
+                                                                               for i in range(400))}, None,
+                              "manuscript/01-a.md:7: lists, quotes or HTML are nested too deeply to typeset (hundreds "
+                              "of levels); flatten them"),
+    "nested-too-deep-in-notes": (OK, {"01-a.md": "---\nnotes: |\n" + "".join("  " + "    " * i + "- item\n"
+                                                                            for i in range(400)) + "---\nText.\n"},
+                                 None, "manuscript/01-a.md:3: lists, quotes or HTML are nested too deeply to typeset "
+                                 "(hundreds of levels); flatten them"),
 }
 
 
