@@ -89,6 +89,18 @@ def sniff(path: Path) -> tuple[str, int, int] | None:
     return (MEDIA_TYPES[fmt], size[0], size[1])
 
 
+NAME_MAX = 255  # bytes in one file or folder name, on every common file system
+
+
+def path_problem(ref: str) -> str | None:
+    """Why `ref` cannot be a file's path at all, before the file system is asked (it would raise)."""
+    if "\0" in ref:
+        return "contains a NUL character, which no file name can hold"
+    if any(len(os.fsencode(part)) > NAME_MAX for part in re.split(r"[/\\]", ref)):
+        return f"has a name longer than {NAME_MAX} bytes, which no file system allows"
+    return None
+
+
 def resolve_path(root: Path, base: Path, ref: str, where: str, line: int, problems: Problems,
                  what: str = "image", relative_to: str = "the manuscript") -> Path | None:
     """The file `ref` (relative to `base`) if it is inside the project; else None with a problem.
@@ -103,15 +115,24 @@ def resolve_path(root: Path, base: Path, ref: str, where: str, line: int, proble
     from urllib.parse import unquote
 
     ref_path = unquote(ref.split("#")[0].split("?")[0])
+    why = path_problem(ref_path)
+    if why:
+        problems.error(where, line, f"{what} '{ref}' {why}")
+        return None
     try:
         real = (base / ref_path).resolve()
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):
         problems.error(where, line, f"{what} '{ref}' cannot be resolved")
         return None
     if not real.is_relative_to(root.resolve()):
         problems.error(where, line, f"{what} '{ref}' is outside the project folder")
         return None
-    if not real.is_file():
+    try:
+        found = real.is_file()
+    except (OSError, ValueError) as exc:
+        problems.error(where, line, f"{what} '{ref}' cannot be read: {getattr(exc, 'strerror', None) or exc}")
+        return None
+    if not found:
         problems.error(where, line, f"{what} '{ref}' not found")
         return None
     return real
@@ -126,8 +147,8 @@ def resolve_image(root: Path, base: Path, ref: str, where: str, line: int, probl
     ref = ref.strip()
     try:
         kind = sniff(real)
-    except OSError as exc:
-        problems.error(where, line, f"image '{ref}' cannot be read: {exc.strerror or exc}")
+    except (OSError, ValueError) as exc:
+        problems.error(where, line, f"image '{ref}' cannot be read: {getattr(exc, 'strerror', None) or exc}")
         return None
     if kind is None:
         problems.error(where, line, f"image '{ref}' is not a PNG, JPEG, GIF, WebP or SVG image")

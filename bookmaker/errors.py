@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+# What would break "one line per problem" or the UTF-8 of a report: control characters, line and
+# paragraph separators, and the lone surrogates Python uses for bytes of a non-UTF-8 file name.
+UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with unprintable characters escaped as Python writes them (\\n, \\x01, \\xe9 for a stray
+    byte of a Latin-1 file name); escaping twice changes nothing."""
+
+    def escape(match: re.Match) -> str:
+        char = match.group(0)
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            return f"\\x{code - 0xDC00:02x}"  # the byte os.fsdecode() could not decode
+        return repr(char)[1:-1] if code < 0x100 else f"\\u{code:04x}"
+
+    return UNPRINTABLE_RE.sub(escape, text)
 
 
 @dataclass(frozen=True, order=True)
@@ -12,6 +31,10 @@ class Problem:
     message: str
     severity: str = "error"  # "error" or "warning"
     code: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", printable(str(self.path)))
+        object.__setattr__(self, "message", printable(str(self.message)))
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
 
 from bookmaker import metadata as meta
-from bookmaker.assets import resolve_image
+from bookmaker.assets import path_problem, resolve_image
 from bookmaker.errors import BookmakerError, Problem, Problems
 from bookmaker.model import Book, Chapter, Metadata, shown_path
-from bookmaker.yamlfile import parse_yaml
+from bookmaker.yamlfile import NOT_ALLOWED, parse_yaml
 
-MAX_CHAPTER_BYTES = int(os.environ.get("BOOKMAKER_MAX_CHAPTER_MB", "20")) * 1024 * 1024
+MB = 1024 * 1024
+DEFAULT_CHAPTER_MB = 20
+CHAPTER_LIMIT_NOTE = "for one chapter (set BOOKMAKER_MAX_CHAPTER_MB to raise it)"
+BOOK_YAML_LIMIT = 1 * MB
+BOOK_YAML_LIMIT_NOTE = "for book.yaml, which holds the book's details: long texts belong in chapters"
+STYLE_LIMIT, STYLE_LIMIT_NOTE = 5 * MB, "for a stylesheet"
+STYLESHEETS = ("epub.css", "print.css")
 FENCE_RE = re.compile(r"^---[ \t]*$")
 FENCE_END_RE = re.compile(r"^(---|\.\.\.)[ \t]*$")
 # Level-1 headings as Python-Markdown reads them: '#' with or without a space, or a line underlined
@@ -26,7 +33,32 @@ def natural_key(name: str) -> list:
     return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
 
 
-def read_text(path: Path, shown: str, problems: Problems, limit: int | None = None) -> str | None:
+def chapter_limit(problems: Problems) -> float:
+    """BOOKMAKER_MAX_CHAPTER_MB in bytes, read when a book is loaded (a bad value is the author's to fix)."""
+    raw = os.environ.get("BOOKMAKER_MAX_CHAPTER_MB", "")
+    if not raw.strip():
+        return DEFAULT_CHAPTER_MB * MB
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = math.nan
+    if not (math.isfinite(megabytes) and megabytes > 0):
+        problems.error("BOOKMAKER_MAX_CHAPTER_MB", 1, f"must be a number of megabytes above 0, such as 20 or 0.5, "
+                       f"not '{raw}'")
+        return DEFAULT_CHAPTER_MB * MB
+    return megabytes * MB
+
+
+def inside(path: Path, real_root: Path) -> bool:
+    """Whether `path`, symbolic links followed, stays in the project: nothing else goes into a book."""
+    try:
+        return path.resolve().is_relative_to(real_root)
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def read_text(path: Path, shown: str, problems: Problems, limit: float | None = None,
+              limit_note: str = CHAPTER_LIMIT_NOTE) -> str | None:
     """UTF-8 text with any BOM removed and line endings normalised, or None with a problem."""
     try:
         if path.exists() and not path.is_file() and not path.is_dir():
@@ -34,8 +66,9 @@ def read_text(path: Path, shown: str, problems: Problems, limit: int | None = No
             return None  # reading a named pipe would wait forever
         size = path.stat().st_size
         if limit is not None and size > limit:
-            problems.error(shown, 1, f"file is {size / 1048576:.1f} MB, over the {limit // 1048576} MB limit "
-                           "for one chapter (set BOOKMAKER_MAX_CHAPTER_MB to raise it)")
+            shown_size = (f"{size / MB:.1f} MB" if size >= MB / 10 else f"{size / 1024:.1f} KB" if size >= 1024
+                          else f"{size} bytes")
+            problems.error(shown, 1, f"file is {shown_size}, over the {limit / MB:g} MB limit {limit_note}")
             return None
         data = path.read_bytes()
     except FileNotFoundError:
@@ -80,11 +113,20 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
         raise BookmakerError([Problem(display_root, 1, "project folder not found")])
     if not manuscript.is_dir():
         raise BookmakerError([Problem(shown_manuscript, 1, "no manuscript/ folder in the project")])
+    real_root = root.resolve()
+    if not inside(manuscript, real_root):
+        raise BookmakerError([Problem(shown_manuscript, 1, "the manuscript folder is outside the project folder "
+                                      "(a symbolic link to a folder elsewhere)")])
     if not yaml_path.exists():
         raise BookmakerError([Problem(shown_yaml, 1, "book.yaml not found: every book needs one")])
-    text = read_text(yaml_path, shown_yaml, problems, limit=1024 * 1024)
+    if not inside(yaml_path, real_root):
+        raise BookmakerError([Problem(shown_yaml, 1, "book.yaml is outside the project folder "
+                                      "(a symbolic link to a file elsewhere)")])
+    limit = chapter_limit(problems)
+    text = read_text(yaml_path, shown_yaml, problems, BOOK_YAML_LIMIT, BOOK_YAML_LIMIT_NOTE)
     problems.check()
     doc = parse_yaml(text, shown_yaml)
+    problems.extend(doc.problems)
     if not isinstance(doc.data, dict):
         what = "empty" if doc.data is None else f"{meta.type_name(doc.data)}, not a mapping of keys"
         raise BookmakerError([Problem(shown_yaml, 1, f"book.yaml is {what}; it needs at least title and author")])
@@ -104,7 +146,7 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
         source = None
     cover = None
     cover_ref = r.text("cover")
-    if cover_ref:
+    if cover_ref and not NOT_ALLOWED.search(str(data.get("cover"))):  # such characters: reported with the YAML's
         cover = resolve_image(root, manuscript, cover_ref, shown_yaml, r.line("cover"), problems, display_root)
         if cover is not None and cover.width and (cover.width < 625 or cover.height < 1000):
             problems.error(shown_yaml, r.line("cover"), f"cover is {cover.width}x{cover.height} pixels: stores need "
@@ -133,43 +175,78 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
     files = chapter_files(root, manuscript, data.get("chapters"), doc, shown_yaml, display_root, problems)
     chapters = []
     for number, (path, shown) in enumerate(files, start=1):
-        chapter = load_chapter(path, shown, number, problems)
+        chapter = load_chapter(path, shown, number, problems, limit)
         if chapter is not None:
             chapters.append(chapter)
+    styles = read_styles(root, display_root, problems)
     if not keep_going:
         problems.check()
     sources = (yaml_path, *(c.source for c in chapters))
-    return Book(root, display_root, metadata, tuple(chapters), sources, tuple(problems.items))
+    return Book(root, display_root, metadata, tuple(chapters), sources, problems=tuple(problems.items),
+                styles=styles)
+
+
+def read_styles(root: Path, display_root: str, problems: Problems) -> tuple[tuple[str, str], ...]:
+    """The project's own stylesheets, read once with the book, so the writers use what was checked."""
+    out = []
+    for name in STYLESHEETS:
+        path = root / "styles" / name
+        if not os.path.lexists(path):
+            continue
+        shown = shown_path(root, display_root, path)
+        if not inside(path, root.resolve()):
+            problems.error(shown, 1, f"styles/{name} is outside the project folder (a symbolic link to a file "
+                           "elsewhere)")
+            continue
+        text = read_text(path, shown, problems, STYLE_LIMIT, STYLE_LIMIT_NOTE)
+        if text is not None:
+            out.append((name, text))
+    return tuple(out)
 
 
 def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, display_root: str,
                   problems: Problems) -> list[tuple[Path, str]]:
     shown = lambda p: shown_path(root, display_root, p)  # noqa: E731
+    real_root = root.resolve()
     if listed is None:
         # Hidden files are never chapters: editors' drafts (.draft.md), macOS resource forks (._x.md) and
-        # Emacs lock links (.#x.md) sit next to the real ones.
-        found = sorted((p for p in manuscript.glob("*.md") if not p.name.startswith(".") and not p.is_dir()),
+        # Emacs lock links (.#x.md) sit next to the real ones. '02.MD' is a chapter too.
+        found = sorted((p for p in manuscript.glob("*.[mM][dD]") if not p.name.startswith(".") and not p.is_dir()),
                        key=lambda p: natural_key(p.name))
         if not found:
             problems.error(shown_yaml, 1, "no chapters: add *.md files to manuscript/ or list them under 'chapters'")
-        return [(p, shown(p)) for p in found]
+        outside = [p for p in found if not inside(p, real_root)]
+        for p in outside:
+            problems.error(shown(p), 1, f"chapter '{p.name}' is outside the project folder (a symbolic link to a "
+                           "file elsewhere)")
+        return [(p, shown(p)) for p in found if p not in outside]
     if not isinstance(listed, list) or not listed:
         problems.error(shown_yaml, doc.line("chapters"), "'chapters' must be a list of file names in manuscript/")
         return []
     out, seen = [], {}
-    real_manuscript = manuscript.resolve()
     for i, name in enumerate(listed):
         line = doc.line("chapters", i)
-        if not isinstance(name, str) or not name.strip():
+        if isinstance(name, str) and NOT_ALLOWED.search(name):
+            continue  # already reported with book.yaml's characters
+        name = meta.as_text(doc, name, ("chapters", i))
+        if name is None or not name.strip():
             problems.error(shown_yaml, line, "each entry of 'chapters' must be a file name")
             continue
-        path = manuscript / name.strip()
-        try:
-            inside = path.resolve().is_relative_to(real_manuscript)
-        except (OSError, RuntimeError):
-            inside = False
-        if os.path.isabs(name) or not inside:
+        name = name.strip()
+        why = path_problem(name)
+        if why:
+            problems.error(shown_yaml, line, f"chapter '{name}' {why}")
+            continue
+        if os.path.isabs(name) or os.path.normpath(name).split(os.sep)[0] == "..":
             problems.error(shown_yaml, line, f"chapter '{name}' is outside the manuscript folder")
+            continue
+        if not name.lower().endswith(".md"):
+            problems.error(shown_yaml, line, f"chapter '{name}' is not a Markdown file: chapter files end in .md")
+            continue
+        path = manuscript / name
+        if not inside(path, real_root):
+            problems.error(shown_yaml, line, f"chapter '{name}' is outside the project folder (a symbolic link to "
+                           "a file elsewhere)")
             continue
         key = path.resolve()
         if key in seen:
@@ -183,8 +260,9 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
     return out
 
 
-def load_chapter(path: Path, shown: str, number: int, problems: Problems) -> Chapter | None:
-    text = read_text(path, shown, problems, limit=MAX_CHAPTER_BYTES)
+def load_chapter(path: Path, shown: str, number: int, problems: Problems,
+                 limit: float = DEFAULT_CHAPTER_MB * MB) -> Chapter | None:
+    text = read_text(path, shown, problems, limit)
     if text is None:
         return None
     lines = text.split("\n")
@@ -203,6 +281,7 @@ def load_chapter(path: Path, shown: str, number: int, problems: Problems) -> Cha
         except BookmakerError as exc:
             problems.extend(exc.problems)
             return None
+        problems.extend(doc.problems)
         if doc.data is not None and not isinstance(doc.data, dict):
             problems.error(shown, 2, f"front matter must be a mapping of keys, not {meta.type_name(doc.data)}")
             return None

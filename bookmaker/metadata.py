@@ -10,7 +10,7 @@ from typing import Any
 
 from bookmaker.errors import Problems
 from bookmaker.model import PdfSettings, Series
-from bookmaker.yamlfile import YamlDoc
+from bookmaker.yamlfile import NOT_ALLOWED, YamlDoc
 
 BOOK_KEYS = (
     "title", "subtitle", "author", "language", "summary", "notes", "end_notes", "dedication",
@@ -36,8 +36,15 @@ TRIM_SIZES = {
 
 LANGUAGE_RE = re.compile(r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*|[Xx](-[A-Za-z0-9]{1,8})+)$")
 LENGTH_RE = re.compile(r"^\d+(\.\d+)?(in|mm|cm|pt|pc|px)$")
+ZERO_RE = re.compile(r"^0+(\.0+)?(in|mm|cm|pt|pc|px)?$")
+UNIT_INCHES = {"in": 1, "mm": 1 / 25.4, "cm": 1 / 2.54, "pt": 1 / 72, "pc": 1 / 6, "px": 1 / 96}
+PAGE_RANGE = (2.0, 200.0)  # inches; 200in is the largest page a PDF can have
+FONT_RANGE = (4 / 72, 72 / 72)  # 4pt to 72pt
+MIN_TEXT_INCHES = 1.0  # the least width and height the margins must leave for the text
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 URL_RE = re.compile(r"^https?://\S+$")
+SERIES_NUMBER_RE = re.compile(r"^\d{1,6}(\.\d{1,6})?$")
+MAX_SERIES_NUMBER = 9999
 
 
 def suggestion(key: str, known: tuple[str, ...]) -> str:
@@ -74,10 +81,13 @@ class Reader:
                 self.problems.error(self.path, where, message, "missing-key")
             return None
         value = self.data[key]
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        if isinstance(value, (bool, int, float)):
+            # Text as typed: YAML 1.1 would make 12:30 750, 0777 511, 1.10 1.1 and .nan nan.
+            value = self.doc.source_text(*self.where, key) or str(value)
+        if not isinstance(value, str):
             self.fail(key, f"must be text, not {type_name(value)}")
             return None
-        value = str(value).strip()
+        value = NOT_ALLOWED.sub("", value).strip()  # such characters are reported with the YAML's problems
         if not value and required:
             self.fail(key, "must not be empty")
             return None
@@ -117,6 +127,15 @@ def type_name(value: Any) -> str:
             dict: "a mapping"}.get(type(value), type(value).__name__)
 
 
+def as_text(doc: YamlDoc, value: Any, where: tuple) -> str | None:
+    """A scalar as the author typed it, or None if `value` is not text (a list, a mapping, nothing)."""
+    if isinstance(value, (bool, int, float)):
+        value = doc.source_text(*where) or str(value)
+    if isinstance(value, str):
+        return NOT_ALLOWED.sub("", value)  # such characters are reported with the YAML's problems
+    return None
+
+
 def read_authors(r: Reader) -> tuple[str, ...]:
     value = r.data.get("author")
     if value is None:
@@ -125,11 +144,12 @@ def read_authors(r: Reader) -> tuple[str, ...]:
     items = value if isinstance(value, list) else [value]
     authors = []
     for i, item in enumerate(items):
-        if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
-            r.problems.error(r.path, r.doc.line("author", i) if isinstance(value, list) else r.line("author"),
-                             "'author' must be a name or a list of names")
+        where = ("author", i) if isinstance(value, list) else ("author",)
+        name = as_text(r.doc, item, where)
+        if name is None or not name.strip():
+            r.problems.error(r.path, r.doc.line(*where), "'author' must be a name or a list of names")
             return ()
-        authors.append(str(item).strip())
+        authors.append(name.strip())
     if not authors:
         r.fail("author", "must name at least one author")
     return tuple(authors)
@@ -141,18 +161,21 @@ def read_tags(r: Reader) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
         return ()
 
     def values(items: Any, *where: Any) -> tuple[str, ...] | None:
-        if isinstance(items, (str, int, float)) and not isinstance(items, bool):
-            items = [items]
-        if not isinstance(items, list):
+        if items is None:
+            return ()  # a group with nothing in it yet, `Fandom:`, is not shown, like `Fandom: []`
+        if isinstance(items, dict):
             r.problems.error(r.path, r.doc.line("tags", *where), "tag values must be a list of text")
             return None
+        listed = isinstance(items, list)
         out = []
-        for i, item in enumerate(items):
-            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-                r.problems.error(r.path, r.doc.line("tags", *where, i), "each tag must be text")
+        for i, item in enumerate(items if listed else [items]):
+            at = ("tags", *where, i) if listed else ("tags", *where)
+            tag = as_text(r.doc, item, at)
+            if tag is None:
+                r.problems.error(r.path, r.doc.line(*at), "each tag must be text")
                 return None
-            if str(item).strip():
-                out.append(str(item).strip())
+            if tag.strip():
+                out.append(tag.strip())
         return tuple(out)
 
     if isinstance(value, list):
@@ -163,9 +186,12 @@ def read_tags(r: Reader) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
         return ()
     groups = []
     for group, items in value.items():
+        if not isinstance(group, str) or not group.strip():
+            r.problems.error(r.path, r.doc.line("tags", group), "each tag group needs a name, such as 'Fandom:'")
+            continue
         got = values(items, group)
         if got:
-            groups.append((str(group), got))
+            groups.append((group.strip(), got))
     return tuple(groups)
 
 
@@ -179,11 +205,22 @@ def read_series(r: Reader) -> Series | None:
     check_keys(value, ("name", "number"), r.doc, r.path, r.problems, ("series",), "series key")
     sr = Reader(value, r.doc, r.path, r.problems, ("series",))
     name = sr.text("name", required=True)
-    number = value.get("number")
-    if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0):
-        sr.fail("number", "must be a positive number")
-        number = None
-    return Series(name, number) if name else None
+    return Series(name, series_number(sr)) if name else None
+
+
+def series_number(sr: Reader) -> int | float | None:
+    """Read from the number as typed, so 010 is ten (not YAML 1.1's octal eight) and .nan, .inf,
+    1e38 and 0 are refused."""
+    value = sr.data.get("number")
+    if value is None:
+        return None
+    typed = as_text(sr.doc, value, (*sr.where, "number"))
+    match = SERIES_NUMBER_RE.match(typed.strip()) if typed is not None else None
+    number = (float(match.group()) if "." in match.group() else int(match.group())) if match else 0
+    if not 0 < number <= MAX_SERIES_NUMBER:
+        sr.fail("number", f"must be a positive number such as 2 or 2.5, at most {MAX_SERIES_NUMBER}")
+        return None
+    return number
 
 
 def read_pdf(r: Reader) -> PdfSettings:
@@ -196,6 +233,7 @@ def read_pdf(r: Reader) -> PdfSettings:
     check_keys(value, PDF_KEYS, r.doc, r.path, r.problems, ("pdf",), "pdf key")
     pr = Reader(value, r.doc, r.path, r.problems, ("pdf",))
     settings: dict[str, str] = {}
+    given: dict[str, tuple[Reader, str]] = {}  # setting -> where the author gave it
     trim = pr.text("trim")
     if trim:
         if trim.lower() not in TRIM_SIZES:
@@ -203,20 +241,29 @@ def read_pdf(r: Reader) -> PdfSettings:
                     f"{suggestion(trim.lower(), tuple(TRIM_SIZES))}")
         else:
             settings["width"], settings["height"] = TRIM_SIZES[trim.lower()]
+            given["width"] = given["height"] = (pr, "trim")
 
-    def length(reader: Reader, key: str, target: str) -> None:
+    def length(reader: Reader, key: str, target: str, low: float, high: float, bounds: str,
+               example: str = "6in, 152mm or 11pt") -> None:
         got = reader.text(key)
         if got is None:
             return
-        compact = got.replace(" ", "")
-        if not LENGTH_RE.match(compact) or float(re.match(r"[\d.]+", compact).group()) <= 0:
-            reader.fail(key, f"must be a length such as 6in, 152mm or 11pt, not '{got}'")
+        compact = got.replace(" ", "").lower()
+        if low == 0 and ZERO_RE.match(compact):
+            compact = "0in"
+        if not LENGTH_RE.match(compact):
+            reader.fail(key, f"must be a length such as {example}, not '{got}'")
+        elif not low <= inches(compact) <= high:
+            reader.fail(key, f"must be {bounds}, not '{got}'")
         else:
             settings[target] = compact
+            given[target] = (reader, key)
+            return
+        given[target] = (reader, "")  # refused: no further complaint about it
 
-    length(pr, "width", "width")
-    length(pr, "height", "height")
-    length(pr, "font_size", "font_size")
+    length(pr, "width", "width", *PAGE_RANGE, "between 2in and 200in (the largest page a PDF can have)")
+    length(pr, "height", "height", *PAGE_RANGE, "between 2in and 200in (the largest page a PDF can have)")
+    length(pr, "font_size", "font_size", *FONT_RANGE, "between 4pt and 72pt")
     margins = value.get("margins")
     if margins is not None:
         if not isinstance(margins, dict):
@@ -225,8 +272,38 @@ def read_pdf(r: Reader) -> PdfSettings:
             check_keys(margins, MARGIN_KEYS, r.doc, r.path, r.problems, ("pdf", "margins"), "margin")
             mr = Reader(margins, r.doc, r.path, r.problems, ("pdf", "margins"))
             for side in MARGIN_KEYS:
-                length(mr, side, f"margin_{side}")
-    return PdfSettings(**settings)
+                length(mr, side, f"margin_{side}", 0, PAGE_RANGE[1], "at most 200in", "0.75in, 20mm or 0")
+    result = PdfSettings(**settings)
+    text_area(result, given, "height", "tall", ("margin_top", "margin_bottom"))
+    text_area(result, given, "width", "wide", ("margin_inner", "margin_outer"))
+    return result
+
+
+def inches(length: str) -> float:
+    number, unit = re.match(r"([\d.]+)([a-z]+)", length).groups()
+    return float(number) * UNIT_INCHES[unit]
+
+
+def show(value: float) -> str:
+    return f"{max(round(value, 2), 0):g}in"
+
+
+def text_area(p: PdfSettings, given: dict, size: str, adjective: str, sides: tuple[str, str]) -> None:
+    """The margins must leave room for the text; blame what the author set (a margin, else the page)."""
+    page = inches(getattr(p, size))
+    first, second = (inches(getattr(p, side)) for side in sides)
+    room = page - first - second
+    if room >= MIN_TEXT_INCHES or any(not given[k][1] for k in (size, *sides) if k in given):
+        return
+    set_sides = [side for side in sides if side in given]
+    culprit = max(set_sides, key=lambda side: inches(getattr(p, side))) if set_sides else size
+    if culprit not in given:
+        return  # only the built-in settings, which always fit
+    reader, key = given[culprit]
+    names = [side.removeprefix("margin_") for side in sides]
+    reader.fail(key, f"leaves too little room for the text: {names[0]} and {names[1]} margins of "
+                f"{getattr(p, sides[0])} and {getattr(p, sides[1])} on a page {getattr(p, size)} {adjective} leave "
+                f"{show(room)}; the text needs at least {show(MIN_TEXT_INCHES)}")
 
 
 def read_formats(r: Reader) -> tuple[str, ...]:

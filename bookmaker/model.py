@@ -104,6 +104,9 @@ class Book:
     chapters: tuple[Chapter, ...]
     sources: tuple[Path, ...]  # every file read, for cache keys and reproducible dates
     problems: tuple = ()  # what loading found (see load_book's keep_going), reported when rendering
+    # The project's own stylesheets as read and checked with the book: (name, text); None when the
+    # Book was made by hand, and the writers read styles/ themselves.
+    styles: tuple[tuple[str, str], ...] | None = None
 
     @property
     def manuscript(self) -> Path:

@@ -11,7 +11,11 @@ from bookmaker.model import Asset, Book
 
 
 def stylesheet(book: Book | None, name: str) -> str:
-    if book is not None:
+    if book is not None and book.styles is not None:
+        own = dict(book.styles).get(name)  # read and checked when the book was loaded
+        if own is not None:
+            return own
+    elif book is not None:
         own = book.root / "styles" / name
         if own.is_file():
             return own.read_text(encoding="utf-8")

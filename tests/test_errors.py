@@ -40,7 +40,7 @@ CASES = {
     "tags-nested": (OK + "tags:\n  Fandom: [[a]]\n", CH, None, "manuscript/book.yaml:4: each tag must be text"),
     "series-no-name": (OK + "series: {number: 2}\n", CH, None, "manuscript/book.yaml:3: 'series' needs a 'name'"),
     "series-number-text": (OK + "series: {name: S, number: two}\n", CH, None,
-                           "manuscript/book.yaml:3: 'number' must be a positive number"),
+                           "manuscript/book.yaml:3: 'number' must be a positive number such as 2 or 2.5, at most 9999"),
     "series-list": (OK + "series: [a]\n", CH, None,
                     "manuscript/book.yaml:3: 'series' must be a mapping with 'name' and 'number', not a list"),
     "chapters-not-list": (OK + "chapters: 01-a.md\n", CH, None,
@@ -95,7 +95,7 @@ CASES = {
     "cover-too-small": (OK + "cover: images/c.png\n", CH, "small-cover",
                         "manuscript/book.yaml:3: cover is 300x400 pixels: stores need at least 625x1000 (1600x2560 is ideal)"),
     "nested-too-deep": (OK, {"01-a.md": "Start.\n\n" + "".join("    " * i + "- item\n" for i in range(400))}, None,
-                        "manuscript/01-a.md:1: lists, quotes or HTML are nested too deeply to typeset (hundreds of "
+                        "manuscript/01-a.md:3: lists, quotes or HTML are nested too deeply to typeset (hundreds of "
                         "levels); flatten them"),
     "chapter-50mb": (OK, CH, "huge", "manuscript/02-huge.md:1: file is 50.0 MB, over the 20 MB limit for one chapter "
                      "(set BOOKMAKER_MAX_CHAPTER_MB to raise it)"),
@@ -124,6 +124,126 @@ CASES = {
                        "13 digits"),
     "raw-img-missing": (OK, {"01-a.md": "Text.\n\nSee <img src=\"images/gone.jpg\" alt=\"x\"> here.\n"}, None,
                         "manuscript/01-a.md:3: image 'images/gone.jpg' not found"),
+    # One line per problem, however the file is named.
+    "chapter-newline-name": (OK, {**CH, "0\n2.md": b"\xff"}, None,
+                             "manuscript/0\\n2.md:1: not valid UTF-8 (byte 0xff); save the file as UTF-8"),
+    # book.yaml and front matter: characters no book can hold (as YAML escapes, or typed, which YAML
+    # refuses), nesting deeper than any book needs, keys given twice, a quote never closed.
+    "yaml-control-title": ('title: "A\\x01B"\nauthor: A\n', CH, None,
+                           "manuscript/book.yaml:1: 'title' contains the character U+0001, which a book cannot hold; "
+                           "remove it"),
+    "yaml-nul-subtitle": (OK + 'subtitle: "a\\0b"\n', CH, None, "manuscript/book.yaml:3: 'subtitle' contains the "
+                          "character U+0000, which a book cannot hold; remove it"),
+    "yaml-noncharacter": (OK + 'rights: "\\uFFFE"\n', CH, None, "manuscript/book.yaml:3: 'rights' contains the "
+                          "character U+FFFE, which a book cannot hold; remove it"),
+    "yaml-surrogate": ('title: "A\\ud800B"\nauthor: A\n', CH, None, "manuscript/book.yaml:1: 'title' contains the "
+                       "character U+D800, which a book cannot hold; remove it"),
+    "yaml-tag-control": (OK + 'tags: ["x\\x02"]\n', CH, None, "manuscript/book.yaml:3: 'tags' contains the "
+                         "character U+0002, which a book cannot hold; remove it"),
+    "yaml-identifier-control": (OK + 'identifier: "urn:x:\\x07"\n', CH, None, "manuscript/book.yaml:3: 'identifier' "
+                                "contains the character U+0007, which a book cannot hold; remove it"),
+    "yaml-raw-control": ("title: T\nauthor: A\x01B\n", CH, None,
+                         "manuscript/book.yaml:2: invalid YAML: the character U+0001 is not allowed; remove it"),
+    "front-matter-control": (OK, {"01-a.md": '---\ntitle: "a\\x03"\n---\nText.\n'}, None,
+                             "manuscript/01-a.md:2: 'title' contains the character U+0003, which a book cannot "
+                             "hold; remove it"),
+    "chapter-nul-name": (OK + 'chapters: ["01\\0.md"]\n', CH, None, "manuscript/book.yaml:3: 'chapters' contains the "
+                         "character U+0000, which a book cannot hold; remove it"),
+    "cover-nul-name": (OK + 'cover: "c\\0.png"\n', CH, None, "manuscript/book.yaml:3: 'cover' contains the character "
+                       "U+0000, which a book cannot hold; remove it"),
+    "yaml-too-deep": (OK + "\n\nx: " + "[" * 500 + "]" * 500 + "\n", CH, None,
+                      "manuscript/book.yaml:5: lists and mappings are nested more than 50 levels deep; flatten them"),
+    "front-matter-too-deep": (OK, {"01-a.md": "---\ntitle: T\nnotes: " + "[" * 500 + "]" * 500 + "\n---\nText.\n"},
+                              None, "manuscript/01-a.md:3: lists and mappings are nested more than 50 levels deep; "
+                              "flatten them"),
+    "duplicate-key": (OK + "title: Second\n", CH, None,
+                      "manuscript/book.yaml:3: key 'title' is given twice (first on line 1); keep one"),
+    "front-matter-duplicate-key": (OK, {"01-a.md": "---\ntitle: A\nsummary: s\ntitle: B\n---\nText.\n"}, None,
+                                   "manuscript/01-a.md:4: key 'title' is given twice (first on line 2); keep one"),
+    "yaml-unclosed-quote": ("title: T\nauthor: A\nsummary: \"unclosed\nrights: R\npublisher: P\n", CH, None,
+                            "manuscript/book.yaml:3: invalid YAML: the quote that opens here is never closed"),
+    # Values that would silently give another book: series numbers, nameless tag groups, print sizes.
+    "series-number-zero": (OK + "series: {name: S, number: 0}\n", CH, None, "manuscript/book.yaml:3: 'number' must be "
+                           "a positive number such as 2 or 2.5, at most 9999"),
+    "series-number-nan": (OK + "series: {name: S, number: .nan}\n", CH, None, "manuscript/book.yaml:3: 'number' must "
+                          "be a positive number such as 2 or 2.5, at most 9999"),
+    "series-number-inf": (OK + "series: {name: S, number: .inf}\n", CH, None, "manuscript/book.yaml:3: 'number' must "
+                          "be a positive number such as 2 or 2.5, at most 9999"),
+    "series-number-huge": (OK + "series:\n  name: S\n  number: 1e38\n", CH, None, "manuscript/book.yaml:5: 'number' "
+                           "must be a positive number such as 2 or 2.5, at most 9999"),
+    "tags-null-group": (OK + "tags:\n  Fandom: [x]\n  ~: [a]\n", CH, None,
+                        "manuscript/book.yaml:5: each tag group needs a name, such as 'Fandom:'"),
+    "pdf-height-tiny": (OK + "pdf:\n  height: 1in\n", CH, None, "manuscript/book.yaml:4: 'height' must be between 2in "
+                        "and 200in (the largest page a PDF can have), not '1in'"),
+    "pdf-width-microscopic": (OK + "pdf:\n  width: 0.01mm\n", CH, None, "manuscript/book.yaml:4: 'width' must be "
+                              "between 2in and 200in (the largest page a PDF can have), not '0.01mm'"),
+    "pdf-width-enormous": (OK + "pdf:\n  width: 10000in\n", CH, None, "manuscript/book.yaml:4: 'width' must be "
+                           "between 2in and 200in (the largest page a PDF can have), not '10000in'"),
+    "pdf-margins-huge": (OK + "pdf:\n  margins:\n    top: 10in\n    bottom: 10in\n", CH, None,
+                         "manuscript/book.yaml:5: 'top' leaves too little room for the text: top and bottom margins "
+                         "of 10in and 10in on a page 9in tall leave 0in; the text needs at least 1in"),
+    "pdf-margins-narrow-page": (OK + "pdf:\n  trim: pocket\n  margins: {inner: 2in, outer: 1.5in}\n", CH, None,
+                                "manuscript/book.yaml:5: 'inner' leaves too little room for the text: inner and outer "
+                                "margins of 2in and 1.5in on a page 4.25in wide leave 0.75in; the text needs at least "
+                                "1in"),
+    "pdf-page-too-small-for-margins": (OK + "pdf:\n  width: 2.4in\n", CH, None, "manuscript/book.yaml:4: 'width' "
+                                       "leaves too little room for the text: inner and outer margins of 0.875in and "
+                                       "0.625in on a page 2.4in wide leave 0.9in; the text needs at least 1in"),
+    "pdf-margin-negative": (OK + "pdf:\n  margins: {outer: -1in}\n", CH, None, "manuscript/book.yaml:4: 'outer' must "
+                            "be a length such as 0.75in, 20mm or 0, not '-1in'"),
+    "pdf-font-size-huge": (OK + "pdf:\n  font_size: 300pt\n", CH, None, "manuscript/book.yaml:4: 'font_size' must be "
+                           "between 4pt and 72pt, not '300pt'"),
+    # Files: nothing outside the project (through a symbolic link or otherwise), names no file system
+    # can hold, chapters that are not Markdown, stylesheets that are not UTF-8, an oversized book.yaml.
+    "symlink-chapter-out": (OK, CH, "chapter-link", "manuscript/02-link.md:1: chapter '02-link.md' is outside the "
+                            "project folder (a symbolic link to a file elsewhere)"),
+    "symlink-listed-chapter-out": (OK + "chapters: [01-a.md, 02-link.md]\n", CH, "chapter-link",
+                                   "manuscript/book.yaml:3: chapter '02-link.md' is outside the project folder (a "
+                                   "symbolic link to a file elsewhere)"),
+    "symlink-yaml-out": (OK, CH, "yaml-link", "manuscript/book.yaml:1: book.yaml is outside the project folder (a "
+                         "symbolic link to a file elsewhere)"),
+    "symlink-manuscript-out": (OK, CH, "manuscript-link", "manuscript:1: the manuscript folder is outside the project "
+                               "folder (a symbolic link to a folder elsewhere)"),
+    "symlink-epub-css-out": (OK, CH, "epub.css-link", "styles/epub.css:1: styles/epub.css is outside the project "
+                             "folder (a symbolic link to a file elsewhere)"),
+    "symlink-print-css-out": (OK, CH, "print.css-link", "styles/print.css:1: styles/print.css is outside the project "
+                              "folder (a symbolic link to a file elsewhere)"),
+    "chapter-long-name": (OK + f"chapters: [{'a' * 300}.md]\n", CH, None, f"manuscript/book.yaml:3: chapter "
+                          f"'{'a' * 300}.md' has a name longer than 255 bytes, which no file system allows"),
+    "cover-long-name": (OK + f"cover: {'a' * 300}.png\n", CH, None, f"manuscript/book.yaml:3: image '{'a' * 300}.png' "
+                        "has a name longer than 255 bytes, which no file system allows"),
+    "image-nul-name": (OK, {"01-a.md": "Text.\n\n![x](a%00.png)\n"}, None, "manuscript/01-a.md:3: image 'a%00.png' "
+                       "contains a NUL character, which no file name can hold"),
+    "image-long-name": (OK, {"01-a.md": f"Text.\n\n![x]({'a' * 300}.png)\n"}, None, f"manuscript/01-a.md:3: image "
+                        f"'{'a' * 300}.png' has a name longer than 255 bytes, which no file system allows"),
+    "chapter-book-yaml": (OK + "chapters: [01-a.md, book.yaml]\n", CH, None,
+                          "manuscript/book.yaml:3: chapter 'book.yaml' is not a Markdown file: chapter files end in .md"),
+    "chapter-not-markdown": (OK + "chapters:\n  - 01-a.md\n  - notes.txt\n", {**CH, "notes.txt": "x\n"}, None,
+                             "manuscript/book.yaml:5: chapter 'notes.txt' is not a Markdown file: chapter files end "
+                             "in .md"),
+    "epub-css-latin1": (OK, CH, "epub.css-latin1", "styles/epub.css:2: not valid UTF-8 (byte 0xe9); save the file as "
+                        "UTF-8"),
+    "print-css-latin1": (OK, CH, "print.css-latin1", "styles/print.css:2: not valid UTF-8 (byte 0xe9); save the file "
+                         "as UTF-8"),
+    "yaml-over-1mb": (OK + "summary: " + "x" * 1_500_000 + "\n", CH, None, "manuscript/book.yaml:1: file is 1.4 MB, "
+                      "over the 1 MB limit for book.yaml, which holds the book's details: long texts belong in chapters"),
+    # The line is where the problem is, not where the same word first appears.
+    "image-missing-line-raw": (OK, {"01-a.md": 'The map was lost.\n\nShe drew another.\n\n<img src="map" alt="m">\n'},
+                               None, "manuscript/01-a.md:5: image 'map' not found"),
+    "image-missing-line-markdown": (OK, {"01-a.md": "The map.png was lost.\n\nShe drew another.\n\n![m](map.png)\n"},
+                                    None, "manuscript/01-a.md:5: image 'map.png' not found"),
+    "image-in-front-matter-summary": (OK, {"01-a.md": '---\ntitle: T\nsummary: "The ![m](map.png)"\n---\nText.\n'},
+                                      None, "manuscript/01-a.md:3: image 'map.png' not found"),
+    "image-in-yaml-summary": (OK + "rights: R\nsummary: |\n  See ![x](gone.png).\n", CH, None,
+                              "manuscript/book.yaml:5: image 'gone.png' not found"),
+    "nested-too-deep-later": (OK, {"01-a.md": "Start.\n\n- a\n- b\n\n\n" + "".join("    " * i + "- item\n"
+                                                                               for i in range(400))}, None,
+                              "manuscript/01-a.md:7: lists, quotes or HTML are nested too deeply to typeset (hundreds "
+                              "of levels); flatten them"),
+    "nested-too-deep-in-notes": (OK, {"01-a.md": "---\nnotes: |\n" + "".join("  " + "    " * i + "- item\n"
+                                                                            for i in range(400)) + "---\nText.\n"},
+                                 None, "manuscript/01-a.md:3: lists, quotes or HTML are nested too deeply to typeset "
+                                 "(hundreds of levels); flatten them"),
 }
 
 
@@ -153,10 +273,27 @@ def make(tmp_path: Path, name: str) -> Path:
     elif extra == "fake":
         (manuscript / "images").mkdir()
         (manuscript / "images" / "fake.png").write_text("this is text, not a picture")
+    elif extra == "chapter-link":
+        (tmp_path / "outside.md").write_text("Secret.\n")
+        (manuscript / "02-link.md").symlink_to(tmp_path / "outside.md")
+    elif extra == "yaml-link":
+        (manuscript / "book.yaml").rename(tmp_path / "book.yaml")
+        (manuscript / "book.yaml").symlink_to(tmp_path / "book.yaml")
+    elif extra == "manuscript-link":
+        manuscript.rename(tmp_path / "elsewhere")
+        manuscript.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    elif extra and extra.endswith("-link"):
+        (tmp_path / "outside.css").write_text("p { color: red; }\n")
+        (project / "styles").mkdir()
+        (project / "styles" / extra.removesuffix("-link")).symlink_to(tmp_path / "outside.css")
+    elif extra and extra.endswith("-latin1"):
+        (project / "styles").mkdir()
+        (project / "styles" / extra.removesuffix("-latin1")).write_bytes(b'/* mine */\np { content: "Caf\xe9"; }\n')
     return project
 
 
-PDF_SAMPLE = ("unknown-key", "image-missing", "pdf-trim-bad", "not-utf8", "front-matter-open")
+PDF_SAMPLE = ("unknown-key", "image-missing", "pdf-trim-bad", "not-utf8", "front-matter-open", "yaml-control-title",
+              "symlink-chapter-out", "symlink-print-css-out", "print-css-latin1", "pdf-margins-huge")
 
 
 @pytest.mark.parametrize(("command", "name"), [("epub", n) for n in sorted(CASES)] + [("pdf", n) for n in PDF_SAMPLE])
