@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
+from bookmaker.repair import repair_structure, style_problem
+
 XHTML = "http://www.w3.org/1999/xhtml"
 OPS = "http://www.idpf.org/2007/ops"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -123,6 +125,7 @@ def html_to_xhtml(html: str, ctx: Context):
     source = parse_html(html)
     root = etree.Element(q("div"), nsmap=NSMAP)
     Builder(ctx).children(source, root, phrasing=False, in_link=False)
+    repair_structure(root)
     from bookmaker.footnotes import convert_footnotes
 
     convert_footnotes(root, ctx)
@@ -196,7 +199,8 @@ class Builder:
             self.children(src, dst, phrasing, in_link)
             return
         parent = local(dst)
-        if tag in NEEDS_PARENT and parent not in NEEDS_PARENT[tag]:
+        wrapper = CHILDREN.get(parent, (None, None))[1]  # what the parent wraps a stray child in
+        if tag in NEEDS_PARENT and parent not in NEEDS_PARENT[tag] and wrapper not in NEEDS_PARENT[tag]:
             tag = "span" if phrasing else ("p" if tag in ("dt", "dd", "figcaption", "caption") else "div")
         if phrasing and tag not in PHRASING:
             if tag in ("hr", "col"):
@@ -257,8 +261,8 @@ class Builder:
                 if not LANG_RE.match(value):
                     continue
                 el.set(f"{{{XML_NS}}}lang", value)
-            elif name == "style" and re.search(r"url\s*\(|expression|javascript|@import|behavior", value, re.I):
-                self.warn("removed a style attribute that loads or runs something", value[:30], "removed-html")
+            elif name == "style" and style_problem(value):
+                self.warn(style_problem(value), value[:30], "removed-html")
                 continue
             elif name == "href":
                 value = self.href(value, el)

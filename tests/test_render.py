@@ -467,3 +467,29 @@ def test_labels_in_another_language_are_english_marked_as_english(tmp_path):
                   "Start of Content", "Copyright ©", "Landmarks", "First published 1 March 2026", "Published by"):
         assert label in marked, label
     assert "S" not in marked and "One" not in marked  # the author's words are in the book's language
+
+
+@pytest.mark.parametrize(("md", "expected"), [
+    ("<table><td>x</td></table>", "<table><tr><td>x</td></tr></table>"),
+    ("<table><tr><td>a</td></tr><caption>C</caption><thead><tr><th>h</th></tr></thead></table>",
+     "<table><caption>C</caption><thead><tr><th>h</th></tr></thead><tr><td>a</td></tr></table>"),
+    ("<table><tr><td>a</td></tr><tbody><tr><td>b</td></tr></tbody></table>",
+     "<table><tbody><tr><td>a</td></tr></tbody><tbody><tr><td>b</td></tr></tbody></table>"),
+    ("<dl><p>x</p></dl>", "<div><div><p>x</p></div></div>"),
+    ("<dl><dt>t</dt><dd>d</dd></dl>", "<dl><dt>t</dt><dd>d</dd></dl>"),
+])
+def test_tables_and_lists_in_the_order_xhtml_requires(md, expected):
+    assert_renders(md, expected)
+
+
+@pytest.mark.parametrize("style", [
+    "background:u\\72 l(https://t.example/p.png)", "background: ur\\l(x.png)", "background: image-set('a.png' 1x)",
+    "background: u/**/rl(x.png)", "position: fixed; top: 0", "width: 1in;position:absolute",
+])
+def test_styles_that_load_or_cover_are_removed_however_written(style):
+    assert render(f'<p style="{style}">x</p>') == "<p>x</p>"
+
+
+def test_harmless_styles_stay():
+    assert render('<p style="text-align: center; position: relative">x</p>') == \
+        '<p style="text-align: center; position: relative">x</p>'

@@ -1,0 +1,106 @@
+"""What raw HTML may hold that no book should: structures XHTML forbids, styles that load or cover.
+
+The XHTML builder (xhtml.py) keeps only allowed elements in allowed places, one at a time; these are
+the rules that need a whole table or list in view, and the check of inline styles.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+CSS_ESCAPE = re.compile(r"\\([0-9A-Fa-f]{1,6})[ \t\n\r\f]?|\\(.)", re.S)
+# Anything that fetches, runs or binds; CSS escapes and comments are undone before this is asked.
+LOADS = re.compile(r"url\s*\(|image-set|image\s*\(|cross-fade|element\s*\(|expression|javascript|@import|"
+                   r"behavior|binding", re.I)
+COVERS = re.compile(r"(^|;)\s*position\s*:\s*(fixed|absolute|sticky)", re.I)
+
+
+def plain_css(value: str) -> str:
+    """A style as the browser reads it: escapes decoded (u\\72 l is url), comments removed."""
+    def decode(m: re.Match) -> str:
+        if m.group(1):
+            code = int(m.group(1), 16)
+            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        return m.group(2)
+
+    return CSS_ESCAPE.sub(decode, re.sub(r"/\*.*?\*/", "", value, flags=re.S))
+
+
+def style_problem(value: str) -> str | None:
+    """Why an inline style cannot stay: it would fetch or run something, or lift a box off the page
+    over the text (a page-sized black box on every PDF page, a fixed banner on an e-reader)."""
+    plain = plain_css(value)
+    if LOADS.search(plain) or "\\" in plain:
+        return "removed a style attribute that loads or runs something"
+    if COVERS.search(plain):
+        return "removed a style attribute that takes a box out of the text's flow (position)"
+    return None
+
+
+def local(el) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def repair_structure(root) -> None:
+    """Tables in the order XHTML requires; description lists that are not term-and-description pairs
+    become plain blocks."""
+    for table in [el for el in root.iter() if local(el) == "table"]:
+        order_table(table)
+    for dl in [el for el in root.iter() if local(el) == "dl"]:
+        if not valid_groups([local(child) for child in dl if local(child) in ("dt", "dd")]):
+            unlist(dl)
+
+
+def order_table(table) -> None:
+    """caption?, colgroup*, thead?, (tbody* | tr+), tfoot? - whatever order the author wrote."""
+    kids = [child for child in table if isinstance(child.tag, str)]
+    captions = [k for k in kids if local(k) == "caption"]
+    heads = [k for k in kids if local(k) == "thead"]
+    feet = [k for k in kids if local(k) == "tfoot"]
+    for extra in captions[1:]:  # one caption: the others' words join it
+        extra.text = " " + (extra.text or "")
+        captions[0].append(extra)
+        extra.tag = etree.QName(table).namespace and f"{{{etree.QName(table).namespace}}}span" or "span"
+    for extra in heads[1:] + feet[:-1]:
+        extra.tag = extra.tag.replace("thead", "tbody").replace("tfoot", "tbody")
+    body = [k for k in kids if local(k) in ("tbody", "tr") or k in heads[1:] or k in feet[:-1]]
+    if any(local(k) == "tr" for k in body) and any(local(k) == "tbody" for k in body):
+        body = wrap_loose_rows(body)
+    ordered = captions[:1] + [k for k in kids if local(k) == "colgroup"] + heads[:1] + body + feet[-1:]
+    for child in list(table):
+        table.remove(child)
+    table.extend(ordered)
+
+
+def wrap_loose_rows(body: list) -> list:
+    """Rows beside row groups go into row groups of their own."""
+    out, group = [], None
+    for child in body:
+        if local(child) == "tr":
+            if group is None:
+                group = etree.Element(child.tag.replace("}tr", "}tbody") if "}" in child.tag else "tbody")
+                out.append(group)
+            group.append(child)  # moved: an element has one parent
+        else:
+            group = None
+            out.append(child)
+    return out
+
+
+def valid_groups(names: list[str]) -> bool:
+    """(dt+ dd+)* - every term has a description, every description a term."""
+    return not names or bool(re.fullmatch(r"(?:(?:t)+(?:d)+)+", "".join("t" if n == "dt" else "d" for n in names)))
+
+
+def unlist(dl) -> None:
+    """A description list that is not one: a block of terms as paragraphs and descriptions as blocks."""
+    ns = etree.QName(dl).namespace
+    name = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
+    dl.tag = name("div")
+    for child in dl:
+        if local(child) == "dt":
+            child.tag = name("p")
+        elif local(child) == "dd":
+            child.tag = name("div")
