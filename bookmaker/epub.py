@@ -17,12 +17,12 @@ from bookmaker import xhtml
 from bookmaker.assets import packaged_bytes
 from bookmaker.dates import build_time, zip_time
 from bookmaker.labels import labels_for
+from bookmaker.languages import right_to_left
 from bookmaker.model import Book, RenderedBook
 from bookmaker.output import atomic_path, check_output
 from bookmaker.theme import epub_stylesheet
 from bookmaker.ziparchive import DeflateCache, zip_bytes
 
-RTL_LANGUAGES = {"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb"}
 PAGE_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE html>
 <html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" lang="{lang}" xml:lang="{lang}"{dir}>
@@ -40,7 +40,7 @@ PAGE_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
 
 def page_document(rendered: RenderedBook, page) -> bytes:
     lang = rendered.book.metadata.language
-    direction = ' dir="rtl"' if lang.split("-")[0].lower() in RTL_LANGUAGES else ""
+    direction = ' dir="rtl"' if right_to_left(lang) else ""
     text = PAGE_TEMPLATE.format(lang=xml_attr(lang), dir=direction, title=xml_text(page.title), kind=page.kind,
                                 body=page.body)
     data = text.encode("utf-8")
@@ -140,7 +140,7 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
     eb.add_item(epub.EpubNcx())
     eb.toc = toc
     eb.spine = spine
-    if m.language.split("-")[0].lower() in RTL_LANGUAGES:
+    if right_to_left(m.language):
         eb.set_direction("rtl")
     return eb
 

@@ -15,3 +15,11 @@ ast chr ckb cmn fil gsw haw hsb kab lad lkt mus nap nds nqo oji qya sco sjn tlh 
 def known_language(tag: str) -> bool:
     primary = tag.split("-")[0].lower()
     return primary in ISO_639_1 or primary in COMMON_3 or primary == "x"  # x-...: private use, by design
+
+
+RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb"})
+
+
+def right_to_left(tag: str) -> bool:
+    """Whether a book in this language is read from right to left."""
+    return tag.split("-")[0].lower() in RTL_LANGUAGES

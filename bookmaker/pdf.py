@@ -27,9 +27,10 @@ from lxml import etree
 from bookmaker import xhtml
 from bookmaker.dates import build_time
 from bookmaker.errors import BookmakerError, Problem
+from bookmaker.languages import right_to_left
 from bookmaker.model import Book, Page, RenderedBook
 from bookmaker.output import atomic_path, check_output
-from bookmaker.theme import stylesheet
+from bookmaker.theme import print_stylesheet
 
 VARIANTS = ("pdf/a-3b", "pdf/ua-1")
 FLOW_KINDS = ("chapter", "endnotes")  # laid out one document each in the parallel layout
@@ -103,8 +104,10 @@ class LayoutSetup:
 
 def layout_setup(rendered: RenderedBook) -> LayoutSetup:
     book = rendered.book
-    files = {SCHEME + a.href: a.source for a in rendered.assets} | font_files()
-    sheets = (font_faces(), heads_css(book), stylesheet(book, "print.css"), settings_css(book))
+    theme, theme_files = print_stylesheet(book, SCHEME)
+    files = ({SCHEME + a.href: a.source for a in rendered.assets} | {SCHEME + a.href: a.source for a in theme_files}
+             | font_files())
+    sheets = (font_faces(), heads_css(book), theme, settings_css(book))
     # Image and font URLs (and so WeasyPrint's names for them) must not depend on where the book is.
     return LayoutSetup(sheets, SCHEME, tuple(sorted(files.items())), book.display(book.root / "styles" / "print.css"))
 
@@ -140,6 +143,8 @@ def document_html(rendered: RenderedBook, divs, minimal: bool = False) -> str:
     for div in divs:
         body.append(div)
     root = lxml.html.Element("html", {"lang": m.language})
+    if right_to_left(m.language):
+        root.set("dir", "rtl")
     root.append(head)
     root.append(body)
     if not minimal:
@@ -343,7 +348,10 @@ def stylesheet_problems(rendered: RenderedBook) -> list[Problem]:
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
-    setup = layout_setup(rendered)
+    try:
+        setup = layout_setup(rendered)
+    except BookmakerError as exc:  # a file print.css names cannot be used
+        return exc.problems
     records: list = []
     fonts, fetcher = FontConfiguration(), make_fetcher(setup.files)
     with captured_weasyprint_logs(records):

@@ -377,7 +377,9 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
             target = (link.get("href") or "#")[1:]
             if target in first_pages:
                 link.set("data-page", str(first_pages[target]))
-    toc_numbers = 'nav.toc a[data-page]::after { content: leader(". ") attr(data-page); }'
+    # The theme's target-counter() as a number known now; leaders as the theme draws them.
+    toc_numbers = ('nav.toc a[data-page]::after { content: leader(". ") attr(data-page); }\n'
+                   '[dir=rtl] nav.toc a[data-page]::after { content: "\\2003" attr(data-page); }')
     document = P.layout(P.document_html(rendered, [div for _, div in front]), setup, records, toc_numbers)
     front_pdf = P.write_document(document, rendered.book.metadata.identifier, records)
     front_links = [(n, tuple(rect), target) for n, page in enumerate(document.pages)

@@ -32,20 +32,21 @@ URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""", re.
 IMPORT_RE = re.compile(r"@import\b", re.I)
 
 
-def epub_stylesheet(book: Book) -> tuple[str, tuple[Asset, ...]]:
-    """epub.css as the EPUB carries it, and the files it refers to (fonts, images), each under a name
-    inside the book with its url() rewritten to match; raises BookmakerError for what cannot be
-    packaged: a file outside the project, missing, remote or of no type a reader knows."""
-    own = book.root / "styles" / "epub.css"
-    text = stylesheet(book, "epub.css")
+def own_stylesheet(book: Book, name: str, url_for) -> tuple[str, tuple[Asset, ...]]:
+    """A project's own stylesheet with each url() rewritten by `url_for(asset)`, and the files it refers
+    to (fonts, images) as assets; raises BookmakerError for what cannot be used: a file outside the
+    project, missing, remote, or of no type a reader knows, and @import. The built-in theme's own
+    stylesheets refer to no files."""
+    own = book.root / "styles" / name
+    text = stylesheet(book, name)
     if not own.is_file():
         return text, ()
     where, problems = book.display(own), Problems()
     # Comments blanked to spaces of the same length, so positions and lines still match the file.
     scan = COMMENT_RE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     for match in IMPORT_RE.finditer(scan):
-        problems.error(where, scan.count("\n", 0, match.start()) + 1, "@import is not supported in epub.css: put "
-                       "the rules in epub.css itself")
+        problems.error(where, scan.count("\n", 0, match.start()) + 1, f"@import is not supported in {name}: put "
+                       f"the rules in {name} itself")
     files: dict[Path, Asset] = {}
     out, last = [], 0
     for match in URL_RE.finditer(scan):
@@ -57,10 +58,21 @@ def epub_stylesheet(book: Book) -> tuple[str, tuple[Asset, ...]]:
             continue
         files.setdefault(asset.source, asset)
         fragment = "#" + ref.split("#", 1)[1] if "#" in ref else ""
-        out += [text[last:match.start()], f'url("{asset.href.removeprefix("css/")}{fragment}")']
+        out += [text[last:match.start()], f'url("{url_for(asset)}{fragment}")']
         last = match.end()
     problems.check()
     return "".join(out) + text[last:], tuple(files.values())
+
+
+def epub_stylesheet(book: Book) -> tuple[str, tuple[Asset, ...]]:
+    """epub.css as the EPUB carries it: its files packaged beside it, under css/."""
+    return own_stylesheet(book, "epub.css", lambda asset: asset.href.removeprefix("css/"))
+
+
+def print_stylesheet(book: Book, scheme: str) -> tuple[str, tuple[Asset, ...]]:
+    """print.css as the PDF layout reads it: its fonts and images named `scheme` + their name in the
+    book, the only URLs the layout may fetch."""
+    return own_stylesheet(book, "print.css", lambda asset: scheme + asset.href)
 
 
 def stylesheet_file(book: Book, ref: str, where: str, line: int, problems: Problems) -> Asset | None:

@@ -325,3 +325,48 @@ def test_labels_in_the_pdf_are_the_epubs(tmp_path):
         assert label in text, label
     assert [title for title, _ in outline(pypdf.PdfReader(out))][:3] == ["Titelseite", "Über diese Geschichte",
                                                                          "Inhalt"]
+
+
+def test_a_theme_brings_its_own_typeface(tmp_path):
+    """A project's print.css may name fonts and pictures in its styles/ folder: they reach the layout
+    (and only they: nothing else on the disk, nothing remote)."""
+    import shutil
+
+    import fontpkg_spectral
+
+    project = copy_book("plain", tmp_path / "p")
+    (project / "styles" / "fonts").mkdir(parents=True)
+    shutil.copy(Path(fontpkg_spectral.ROOT) / "files" / "Spectral-ExtraLight.ttf", project / "styles" / "fonts" / "b.ttf")
+    theme = (REPO / "styles" / "print.css").read_text(encoding="utf-8")
+    (project / "styles" / "print.css").write_text(
+        theme + '\n@font-face { font-family: "House"; src: url("fonts/b.ttf"); }\nhtml { font-family: "House"; }\n',
+        encoding="utf-8")
+    result = run_cli("pdf", project, "-o", tmp_path / "b.pdf")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    fonts = embedded_fonts(pypdf.PdfReader(tmp_path / "b.pdf"))
+    assert any("House" in name for name in fonts), fonts
+    (project / "styles" / "fonts" / "b.ttf").unlink()
+    result = run_cli("pdf", project, "-o", tmp_path / "c.pdf")
+    line = theme.count("\n") + 2
+    assert (result.returncode, result.stderr) == (1, f"{project}/styles/print.css:{line}: file 'fonts/b.ttf' not found\n")
+
+
+@pytest.mark.parametrize("jobs", [0, 2])
+def test_a_right_to_left_book_reads_right_to_left_and_its_contents_keep_their_numbers(tmp_path, jobs):
+    from bookmaker.pdf import pdf_bytes
+
+    project = tmp_path / "he"
+    (project / "manuscript").mkdir(parents=True)
+    (project / "manuscript" / "book.yaml").write_text("title: הפנסים\nauthor: נועה לוי\nlanguage: he\n",
+                                                       encoding="utf-8")
+    for n, title in ((1, "הפתיחה"), (2, "הסוף")):
+        (project / "manuscript" / f"{n}.md").write_text(f"---\ntitle: {title}\n---\n\n" + "הפנסים נדלקו. " * 300,
+                                                         encoding="utf-8")
+    data, _ = pdf_bytes(rendered_book(project), jobs=jobs, cache=False)
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    starts = [index for _, index in outline(reader)][-2:]
+    printed = [index - starts[0] + 1 for index in starts]  # the first chapter's page is numbered 1
+    contents = next(p.extract_text() for p in reader.pages if "Contents" in p.extract_text())
+    listed = contents.split("Contents", 1)[1].replace("Chapter 1", "").replace("Chapter 2", "")
+    assert [int(n) for n in re.findall(r"\d+", listed)] == printed
+    assert reader.trailer["/Root"]["/Lang"] == "he"
