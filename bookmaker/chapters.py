@@ -42,14 +42,27 @@ class ChapterResult:
     assets: tuple[Asset, ...]
 
 
+_links: tuple[Book | None, dict[Path, str]] = (None, {})
+
+
+def chapter_links(book: Book) -> dict[Path, str]:
+    """Each chapter's file by its real path, for links between chapters: worked out once a book (it
+    resolves every path; once a chapter, that was 8% of a 150-chapter book's rendering)."""
+    global _links
+    if _links[0] is not book:
+        from bookmaker.render import chapter_file
+
+        _links = (book, {c.source.resolve(): chapter_file(c) for c in book.chapters})
+    return _links[1]
+
+
 def render_chapter(book: Book, chapter: Chapter) -> ChapterResult:
     from bookmaker.render import PageRenderer, chapter_file, count_words
 
     problems = Problems()
     assets: dict[Path, Asset] = {}
-    links = {c.source.resolve(): chapter_file(c) for c in book.chapters}
     r = PageRenderer(book, chapter.source, chapter.display_path, chapter.body, chapter.body_line, problems,
-                     assets, links)
+                     assets, chapter_links(book))
     r.ctx.ids.add(f"chapter-{chapter.number}")
     # In the page's reading order, so notes are numbered on from the summary to the end notes.
     parts = {key: r.fragment(getattr(chapter, key), heading_shift=2) for key in ("summary", "notes")}
