@@ -10,13 +10,13 @@ import hashlib
 import json
 import multiprocessing
 import os
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from lxml import etree
 
 from bookmaker import code_version, xhtml
+from bookmaker.cache import write_entry
 from bookmaker.errors import Problem, Problems
 from bookmaker.footnotes import renumber_notes
 from bookmaker.model import Asset, Book, Chapter
@@ -108,7 +108,7 @@ def check_cross_links(results: list[ChapterResult]) -> list[ChapterResult]:
 # --- cache ----------------------------------------------------------------------------------------
 
 def cache_dir() -> Path:
-    from bookmaker.pdfparts import cache_root
+    from bookmaker.cache import cache_root
 
     return cache_root() / "chapters"
 
@@ -155,14 +155,9 @@ def store(key: str, result: ChapterResult) -> None:
     data["assets"] = [{**asdict(a), "source": str(a.source)} for a in result.assets]
     try:
         data["stamps"] = [file_stamp(a.source) for a in result.assets]
-        folder = cache_dir() / key[:2]
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, folder / f"{key}.json")
     except OSError:
-        pass  # a cache that cannot be written only costs time
+        return  # a picture went away: the next build renders the chapter again anyway
+    write_entry(cache_dir() / key[:2] / f"{key}.json", json.dumps(data).encode("utf-8"))
 
 
 # --- parallel -------------------------------------------------------------------------------------

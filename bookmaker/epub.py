@@ -173,7 +173,7 @@ def add_accessibility(eb: epub.EpubBook, rendered: RenderedBook) -> None:
 
 def epub_bytes(rendered: RenderedBook, cache: bool = True) -> bytes:
     """The finished EPUB: ebooklib's package, re-zipped with fixed order and timestamps."""
-    from bookmaker.pdfparts import cache_root
+    from bookmaker.cache import cache_root
 
     when = build_time(rendered.book)
     raw = io.BytesIO()

@@ -28,16 +28,15 @@ import io
 import json
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import lxml.html
 from lxml import etree
 
 from bookmaker import code_version
 from bookmaker import pdf as P
+from bookmaker.cache import cache_root, write_entry
 from bookmaker.errors import Problem
 from bookmaker.model import RenderedBook
 from bookmaker.pdffonts import drop_unreachable, merge_fonts
@@ -203,13 +202,6 @@ def lay_out_numbers(index: int, html: str, start: int, types: list) -> tuple[int
 
 # --- the cache ------------------------------------------------------------------------------------
 
-def cache_root() -> Path:
-    if os.environ.get("BOOKMAKER_CACHE_DIR"):
-        return Path(os.environ["BOOKMAKER_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "bookmaker"
-
-
 class PartCache:
     """Content-addressed: see key()."""
 
@@ -268,15 +260,7 @@ class PartCache:
     def _write(self, name: str, data: bytes) -> None:
         if self.root is None:
             return
-        folder = self.root / name[:2]
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, folder / name)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        write_entry(self.root / name[:2] / name, data)
 
 
 # --- the whole book -------------------------------------------------------------------------------

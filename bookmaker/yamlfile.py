@@ -147,12 +147,14 @@ def checked_nodes(root: Any, path: str, first_line: int) -> list[Problem]:
 def parse_yaml(text: str, path: str, first_line: int = 1) -> YamlDoc:
     loader = None
     try:
-        loader = BookLoader(text)
-        deep = too_deep(loader)
-        if deep is not None:
-            raise BookmakerError([Problem(path, first_line + deep.line, f"lists and mappings are nested more than "
-                                          f"{MAX_DEPTH} levels deep; flatten them", code="too-deep")])
-        loader.dispose()
+        # Each level of nesting needs one of these characters: with fewer of them, no reading of events.
+        if sum(text.count(c) for c in "[{-:?") >= MAX_DEPTH:
+            loader = BookLoader(text)
+            deep = too_deep(loader)
+            if deep is not None:
+                raise BookmakerError([Problem(path, first_line + deep.line, f"lists and mappings are nested more "
+                                              f"than {MAX_DEPTH} levels deep; flatten them", code="too-deep")])
+            loader.dispose()
         loader = BookLoader(text)
         node = loader.get_single_node()
         problems = checked_nodes(node, path, first_line)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-import tempfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from bookmaker.cache import write_entry
 
 LEVEL = 6  # within 1% of level 9's size for book text, in less than half the time
 
@@ -39,14 +40,7 @@ class DeflateCache:
         except OSError:
             pass
         packed = deflate(data)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(packed)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        write_entry(path, packed)
         return packed
 
 
