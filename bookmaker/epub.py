@@ -147,7 +147,7 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
 
 def add_accessibility(eb: epub.EpubBook, rendered: RenderedBook) -> None:
     """Schema.org accessibility metadata that says what is true of this book's content."""
-    alts = [img.get("alt") or "" for page in rendered.pages if page.kind != "cover"
+    alts = [img.get("alt") or "" for page in rendered.pages if page.kind != "cover" and "<img" in page.body
             for img in etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
             .iter(xhtml.q("img"))]
     described = all(alt.strip() for alt in alts)  # no images at all: nothing left undescribed
