@@ -329,16 +329,36 @@ def make_fetcher(files: tuple[tuple[str, Path], ...]):
     return BookFetcher(allowed_protocols=set())
 
 
-def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
-    """A laid-out WeasyPrint document."""
-    from weasyprint import CSS, HTML
+_parsed: dict = {}  # (stylesheets, extra) -> (fonts, fetcher, sheets, records): one process's parsed theme
+
+
+def parsed_theme(setup: LayoutSetup, extra_css: str):
+    """The stylesheets parsed once a process and reused by every document it lays out: parsing them
+    (and loading their fonts) again for each chapter was a sixth of a short chapter's layout. Their
+    warnings are kept, and given to every document's records."""
+    from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
-    fonts = FontConfiguration()
-    fetcher = make_fetcher(setup.files)
+    # Fonts from @font-face live in the build's temporary folder, removed when the build ends: a parsed
+    # theme never outlives its build (a second build in one process, as watch makes, parses it again).
+    key = (tempfile.gettempdir(), setup.stylesheets, setup.files, extra_css)
+    if key not in _parsed:
+        _parsed.clear()  # another book (watch rebuilds): its theme replaces this one
+        fonts, fetcher, warnings = FontConfiguration(), make_fetcher(setup.files), []
+        with captured_weasyprint_logs(warnings):
+            sheets = [CSS(string=text, font_config=fonts, url_fetcher=fetcher)
+                      for text in (*setup.stylesheets, extra_css) if text]
+        _parsed[key] = (fonts, fetcher, sheets, warnings)
+    return _parsed[key]
+
+
+def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
+    """A laid-out WeasyPrint document."""
+    from weasyprint import HTML
+
+    fonts, fetcher, sheets, warnings = parsed_theme(setup, extra_css)
+    records.extend(warnings)
     with captured_weasyprint_logs(records):
-        sheets = [CSS(string=text, font_config=fonts, url_fetcher=fetcher)
-                  for text in (*setup.stylesheets, extra_css) if text]
         return HTML(string=html, base_url=setup.base_url, url_fetcher=fetcher).render(
             stylesheets=sheets, font_config=fonts)
 
@@ -446,6 +466,7 @@ def private_tempdir():
             yield folder
         finally:
             tempfile.tempdir = previous
+            _parsed.clear()
 
 
 def write_pdf(book: Book | RenderedBook, out: str | Path, shown: str | None = None, variant: str | None = None,

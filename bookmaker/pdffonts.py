@@ -11,11 +11,15 @@ Only TrueType-outline subsets (FontFile2) are merged; other fonts are left as th
 
 from __future__ import annotations
 
+import array
 import io
 import re
+import struct
+import sys
 from collections.abc import Iterator
 
 from fontTools.ttLib import TTFont
+from fontTools.ttLib.tables._g_l_y_f import Glyph
 from pypdf import PdfWriter
 from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, IndirectObject,
                            NameObject, NumberObject)
@@ -123,20 +127,40 @@ def cmap_stream(mapping: dict[int, bytes]) -> DecodedStreamObject:
     return stream
 
 
+def raw_glyphs(font: TTFont) -> tuple[list[bytes], list[tuple[int, int]]]:
+    """Each glyph's bytes and horizontal metrics, read from the tables as they are stored: decompiling
+    the glyph table of each of a long book's hundreds of subsets was most of the merge's time."""
+    long_offsets = font["head"].indexToLocFormat == 1
+    loca = array.array("I" if long_offsets else "H", font.reader["loca"])
+    if sys.byteorder == "little":
+        loca.byteswap()
+    scale = 1 if long_offsets else 2
+    glyf = font.reader["glyf"]
+    count = font["maxp"].numGlyphs
+    glyphs = [glyf[loca[i] * scale:loca[i + 1] * scale] for i in range(min(count, len(loca) - 1))]
+    advances = font["hhea"].numberOfHMetrics
+    hmtx = font.reader["hmtx"]
+    long_metrics = struct.unpack(f">{2 * advances}H", hmtx[:4 * advances])
+    metrics = [(long_metrics[2 * i], long_metrics[2 * i + 1]) for i in range(advances)]
+    bearings = struct.unpack(f">{count - advances}H", hmtx[4 * advances:4 * advances + 2 * (count - advances)])
+    metrics += [(metrics[-1][0], bearing) for bearing in bearings]
+    return glyphs, [(advance, bearing - 65536 if bearing >= 32768 else bearing) for advance, bearing in metrics]
+
+
 def merged_program(programs: list[bytes]) -> bytes:
     """The glyphs of every subset in one font. Glyph data is moved as it is, never decompiled: its
     component references are glyph ids, the same in every subset of one font."""
-    fonts = [TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False) for data in programs]
+    fonts = [TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False, lazy=True) for data in programs]
     base = max(fonts, key=lambda f: f["maxp"].numGlyphs)
     base_glyf, base_hmtx, order = base["glyf"], base["hmtx"], base.getGlyphOrder()
     for font in fonts:
         if font is base:
             continue
-        glyf, hmtx = font["glyf"], font["hmtx"]
-        for gid, name in enumerate(font.getGlyphOrder()):
-            if empty(base_glyf.glyphs[order[gid]]) and not empty(glyf.glyphs[name]):
-                base_glyf.glyphs[order[gid]] = glyf.glyphs[name]
-                base_hmtx.metrics[order[gid]] = hmtx.metrics[name]
+        glyphs, metrics = raw_glyphs(font)
+        for gid, data in enumerate(glyphs):
+            if data and empty(base_glyf.glyphs[order[gid]]):
+                base_glyf.glyphs[order[gid]] = Glyph(data)
+                base_hmtx.metrics[order[gid]] = metrics[gid]
         for field in MAXP_FIELDS:
             if hasattr(base["maxp"], field):
                 setattr(base["maxp"], field, max(getattr(base["maxp"], field), getattr(font["maxp"], field, 0)))

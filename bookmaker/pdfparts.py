@@ -22,6 +22,7 @@ the total page count, cannot be split like this: such a book is laid out as one 
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as futures
 import hashlib
 import io
@@ -200,6 +201,33 @@ def lay_out_numbers(index: int, html: str, start: int, types: list) -> tuple[int
     return index, data
 
 
+# The theme's target-counter() as a number known once the chapters are laid out; leaders as the theme
+# draws them (right to left, WeasyPrint draws leaders off the page: the number follows the title).
+TOC_NUMBERS = ('nav.toc a[data-page]::after { content: leader(". ") attr(data-page); }\n'
+               '[dir=rtl] nav.toc a[data-page]::after { content: "\\2003" attr(data-page); }')
+
+
+@dataclass
+class Front:
+    """The front matter laid out, with its links for the join."""
+
+    pdf: bytes
+    height: float
+    links: list[tuple[int, tuple[float, float, float, float], str]]
+    problems: list
+
+
+def lay_out_front(html: str, identifier: str) -> tuple[int, Front]:
+    """In a worker: the front matter, its contents numbered from where the chapters were laid out."""
+    records: list = []
+    document = P.layout(html, _setup, records, TOC_NUMBERS)
+    data = P.write_document(document, identifier, records)
+    links = [(n, tuple(rect), target) for n, page in enumerate(document.pages)
+             for kind, target, rect, _ in page.links if kind == "internal"]
+    records = [r for r in records if "No anchor" not in r.getMessage()]
+    return -1, Front(data, document.pages[0].height, links, P.log_problems(records, _setup.style_path))
+
+
 # --- the cache ------------------------------------------------------------------------------------
 
 class PartCache:
@@ -292,9 +320,14 @@ def executor(setup: P.LayoutSetup, workers: int, jobs: int):
 
 
 def lay_out_flow(rendered: RenderedBook, flow, setup: P.LayoutSetup, workers: int, cache: PartCache,
-                 say: Callable[[str], None]) -> tuple[list[Body], list[bytes], list[int]]:
-    """Every chapter's body and page numbers; the numbers of a chapter are laid out as soon as the
-    lengths of the chapters before it are known."""
+                 say: Callable[[str], None], front_html: Callable[[list[int]], str]
+                 ) -> tuple[list[Body], list[bytes], list[int], Front]:
+    """Every chapter's body and page numbers, and the front matter.
+
+    Only as many jobs as workers are handed out at a time, numbers and the front matter before bodies:
+    a chapter's numbers are laid out as soon as the lengths of the chapters before it are known, and
+    the front matter as soon as all are, instead of all waiting behind every body in the pool's queue.
+    """
     htmls = [P.document_html(rendered, [div], minimal=True) for _, div in flow]
     keys = [cache.key(html, setup) for html in htmls]
     bodies: list[Body | None] = [cache.body(key) for key in keys]
@@ -302,10 +335,13 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: P.LayoutSetup, workers: in
     starts: list[int] = []
     number_keys: dict[int, str] = {}
     missing = sum(body is None for body in bodies)
-    pool = executor(setup, workers, missing + len(flow))
+    pool = executor(setup, workers, missing + len(flow) + 1)
+    waiting_bodies = collections.deque(i for i, body in enumerate(bodies) if body is None)
+    ready: collections.deque = collections.deque()  # (function, args) that can run now
     pending: set[futures.Future] = set()
+    front: list[Front] = []
 
-    def schedule_numbers() -> None:
+    def schedule() -> None:
         while len(starts) < len(flow) and bodies[len(starts)] is not None:
             i = len(starts)
             body = bodies[i]
@@ -314,11 +350,20 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: P.LayoutSetup, workers: in
             number_keys[i] = cache.key(skeleton, setup, str(starts[i]))
             numbers[i] = cache.numbers(number_keys[i])
             if numbers[i] is None:
-                pending.add(pool.submit(lay_out_numbers, i, skeleton, starts[i], body.types))
+                ready.append((lay_out_numbers, (i, skeleton, starts[i], body.types)))
+            if len(starts) == len(flow):
+                say("laying out the front matter")
+                ready.appendleft((lay_out_front, (front_html(starts), rendered.book.metadata.identifier)))
+        while len(pending) < max(1, workers) and (ready or waiting_bodies):
+            if ready:
+                function, args = ready.popleft()
+            else:
+                index = waiting_bodies.popleft()
+                function, args = lay_out_body, (index, htmls[index])
+            pending.add(pool.submit(function, *args))
 
     try:
-        pending.update(pool.submit(lay_out_body, i, htmls[i]) for i, body in enumerate(bodies) if body is None)
-        schedule_numbers()
+        schedule()
         laid_out = 0
         while pending:
             done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
@@ -331,13 +376,15 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: P.LayoutSetup, workers: in
                     laid_out += 1
                     # Sections: the chapters and the end notes, each laid out alone.
                     say(f"laid out {laid_out} of {missing} section{'' if missing == 1 else 's'}")
+                elif isinstance(result, Front):
+                    front.append(result)
                 else:
                     numbers[index] = result
                     cache.store_numbers(number_keys[index], result)
-            schedule_numbers()
+            schedule()
     finally:
         pool.shutdown(cancel_futures=True)
-    return bodies, numbers, starts
+    return bodies, numbers, starts, front[0]
 
 
 def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None],
@@ -346,33 +393,27 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     divs = P.page_divs(rendered)
     front = [(page, div) for page, div in divs if page.kind not in P.FLOW_KINDS]
     flow = [(page, div) for page, div in divs if page.kind in P.FLOW_KINDS]
+    ids = [page.id for page, _ in flow]
+
+    def front_html(starts: list[int]) -> str:
+        first_pages = dict(zip(ids, starts))
+        for _, div in front:
+            for link in div.iter("a"):
+                target = (link.get("href") or "#")[1:]
+                if target in first_pages:
+                    link.set("data-page", str(first_pages[target]))
+        return P.document_html(rendered, [div for _, div in front])
+
     try:
-        bodies, numbers, starts = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache, setup), say)
+        bodies, numbers, starts, laid = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache, setup),
+                                                     say, front_html)
     except OneDocumentNeeded:
         say("this theme's page numbers need the book laid out as one document")
         return P.single_document_pdf(rendered, None, say)
-    problems: list[Problem] = [p for body in bodies for p in body.problems]
-
-    say("laying out the front matter")
-    first_pages = {flow[i][0].id: starts[i] for i in range(len(flow))}
-    records: list = []
-    for page, div in front:
-        for link in div.iter("a"):
-            target = (link.get("href") or "#")[1:]
-            if target in first_pages:
-                link.set("data-page", str(first_pages[target]))
-    # The theme's target-counter() as a number known now; leaders as the theme draws them.
-    toc_numbers = ('nav.toc a[data-page]::after { content: leader(". ") attr(data-page); }\n'
-                   '[dir=rtl] nav.toc a[data-page]::after { content: "\\2003" attr(data-page); }')
-    document = P.layout(P.document_html(rendered, [div for _, div in front]), setup, records, toc_numbers)
-    front_pdf = P.write_document(document, rendered.book.metadata.identifier, records)
-    front_links = [(n, tuple(rect), target) for n, page in enumerate(document.pages)
-                   for kind, target, rect, _ in page.links if kind == "internal" and target in first_pages]
-    records = [r for r in records if "No anchor" not in r.getMessage()]
-    problems.extend(P.log_problems(records, setup.style_path))
-    say(f"joining {len(document.pages) + sum(body.pages for body in bodies)} pages")
-    data = join(front_pdf, document.pages[0].height, front_links,
-                [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))])
+    problems: list[Problem] = [p for body in bodies for p in body.problems] + laid.problems
+    front_links = [link for link in laid.links if link[2] in ids]
+    say(f"joining {sum(body.pages for body in bodies)} pages and the front matter")
+    data = join(laid.pdf, laid.height, front_links, [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))])
     return data, list(dict.fromkeys(problems))
 
 
