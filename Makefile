@@ -23,8 +23,10 @@ book: $(VENV)/.installed
 	$(BIN)/bookmaker epub .
 	$(BIN)/bookmaker pdf .
 
-## make test: the whole test suite, EPUBCheck included (needs Java)
+## make test: the whole test suite, EPUBCheck included (needs Java, and pdftoppm from poppler-utils)
 test: $(VENV)/.installed-test
+	@command -v java >/dev/null || { echo "java not found: EPUBCheck needs it (apt-get install default-jre-headless)"; exit 1; }
+	@command -v pdftoppm >/dev/null || { echo "pdftoppm not found: the PDF tests draw pages with it (apt-get install poppler-utils)"; exit 1; }
 	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 ## make proof: the sample book's PDF pages as PNG images in dist/proof/ (needs pdftoppm)
