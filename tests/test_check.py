@@ -99,3 +99,25 @@ def test_epubcheck_without_java_says_so(tmp_path):
     result = run_cli("check", project, "--epubcheck", env={"PATH": "/nonexistent"})
     assert result.returncode == 1
     assert "EPUBCheck needs Java: install a Java runtime" in result.stdout
+
+
+def test_epubcheck_finds_java_through_java_home(tmp_path):
+    import shutil
+
+    project = copy_book("plain", tmp_path / "plain")
+    home = tmp_path / "jdk"
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "java").symlink_to(shutil.which("java"))
+    result = run_cli("check", project, "--epubcheck", env={"PATH": "/nonexistent", "JAVA_HOME": str(home)})
+    assert result.returncode == 0 and "0 error(s), 0 warning(s)" in result.stderr, result.stdout + result.stderr
+
+
+def test_epubcheck_that_fails_to_run_says_why(tmp_path):
+    project = copy_book("plain", tmp_path / "plain")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "java").write_text("#!/bin/sh\necho 'Error: could not reserve enough space for object heap' >&2\nexit 1\n")
+    (fake / "java").chmod(0o755)
+    result = run_cli("check", project, "--epubcheck", env={"PATH": str(fake)})
+    assert result.returncode == 1
+    assert "EPUBCheck did not run: Error: could not reserve enough space for object heap" in result.stdout
