@@ -89,26 +89,30 @@ def test_stats(project):
     assert re.search(r"Total\s+\d+\s+\d+ min", total)
 
 
-def test_watch_rebuilds_on_save(project):
+def watch_while(project, edit) -> str:
+    """Everything `bookmaker watch` says while `edit()` is made once it is watching, until it has
+    rebuilt after the edit."""
     proc = subprocess.Popen([sys.executable, "-m", "bookmaker", "watch", str(project), "--format", "epub"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen: list[str] = []
-    reader = threading.Thread(target=lambda: seen.extend(iter(proc.stdout.readline, "")), daemon=True)
-    reader.start()
+    threading.Thread(target=lambda: seen.extend(iter(proc.stdout.readline, "")), daemon=True).start()
     try:
         deadline = time.time() + 60
         while not any("watching" in line for line in seen) and time.time() < deadline:
             time.sleep(0.1)
-        chapter = project / "manuscript" / "two.md"
-        chapter.write_text(chapter.read_text(encoding="utf-8") + "\nA new line.\n", encoding="utf-8")
-        while not any("changed: manuscript/two.md" in line for line in seen) and time.time() < deadline:
-            time.sleep(0.1)
+        edit()
         while sum("rebuilt in" in line for line in seen) < 2 and time.time() < deadline:
             time.sleep(0.1)
     finally:
         proc.terminate()
         proc.wait(10)
-    text = "".join(seen)
+    return "".join(seen)
+
+
+def test_watch_rebuilds_on_save(project):
+    chapter = project / "manuscript" / "two.md"
+    text = watch_while(project, lambda: chapter.write_text(chapter.read_text(encoding="utf-8") + "\nA new line.\n",
+                                                           encoding="utf-8"))
     assert "changed: manuscript/two.md" in text, text
     assert text.count("rebuilt in") >= 2, text
 
@@ -119,28 +123,18 @@ def test_watch_on_a_missing_folder_exits_1(tmp_path):
 
 
 def test_watch_sees_a_styles_folder_made_after_it_started(tmp_path):
+    import zipfile
+
     project = copy_book("plain", tmp_path / "book")
-    proc = subprocess.Popen([sys.executable, "-m", "bookmaker", "watch", str(project), "--format", "epub"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    seen: list[str] = []
-    threading.Thread(target=lambda: seen.extend(iter(proc.stdout.readline, "")), daemon=True).start()
-    try:
-        deadline = time.time() + 60
-        while not any("watching" in line for line in seen) and time.time() < deadline:
-            time.sleep(0.1)
+
+    def edit():
         (project / "styles").mkdir()
         (project / "styles" / "epub.css").write_text("p { text-indent: 0; }\n", encoding="utf-8")
         (project / "dist" / "ignored.txt").write_text("outputs are not sources\n", encoding="utf-8")
-        while sum("rebuilt in" in line for line in seen) < 2 and time.time() < deadline:
-            time.sleep(0.1)
-    finally:
-        proc.terminate()
-        proc.wait(10)
-    text = "".join(seen)
+
+    text = watch_while(project, edit)
     assert "changed: styles" in text, text
     assert "ignored.txt" not in text
-    import zipfile
-
     with zipfile.ZipFile(project / "dist" / "a-quiet-evening.epub") as book:  # the rebuild used the new theme
         assert "p { text-indent: 0; }" in book.read("EPUB/css/epub.css").decode()
 
