@@ -89,7 +89,7 @@ def test_a_footnote_ending_in_a_quote_leaves_no_empty_paragraph():
 
 
 def test_in_print_a_note_holding_a_quote_stays_one_footnote():
-    from bookmaker.pdf import move_footnotes
+    from bookmaker.pdfhtml import move_footnotes
 
     got = render("Text.[^q]\n\n[^q]: Said:\n\n    > the quote\n    > - and a list")
     root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{got}</div>')
@@ -110,7 +110,7 @@ def test_footnote_ids_never_collide_with_an_author_id():
 
 
 def test_notes_of_every_piece_of_a_page_are_numbered_on_with_their_own_ids(tmp_path):
-    from bookmaker.pdf import move_footnotes, prefix_ids
+    from bookmaker.pdfhtml import move_footnotes, prefix_ids
 
     book = load_book(project(tmp_path, "title: T\nauthor: A\nsummary: 'Book.[^1]\n\n[^1]: Book note.'\n"
                              "notes: 'More.[^1]\n\n[^1]: More note.'\n", {
