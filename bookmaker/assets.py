@@ -138,23 +138,20 @@ def resolve_path(root: Path, base: Path, ref: str, where: str, line: int, proble
     return real
 
 
-def resolve_image(root: Path, base: Path, ref: str, where: str, line: int, problems: Problems,
-                  display_root: str) -> Asset | None:
-    """The image `ref` (relative to `base`) as an Asset, or None with a problem recorded."""
-    real = resolve_path(root, base, ref, where, line, problems)
-    if real is None:
-        return None
-    ref = ref.strip()
+def picture_kind(real: Path, ref: str, where: str, line: int, problems: Problems, what: str = "image",
+                 expected: str = "a PNG, JPEG, GIF, WebP or SVG image") -> tuple[str, int, int] | None:
+    """(media type, width, height) of a picture a book may carry, wherever it is named (a chapter, the
+    cover, a stylesheet); else None with a problem: not a picture, too large, an SVG that is not one."""
     try:
         kind = sniff(real)
     except (OSError, ValueError) as exc:
-        problems.error(where, line, f"image '{ref}' cannot be read: {getattr(exc, 'strerror', None) or exc}")
+        problems.error(where, line, f"{what} '{ref}' cannot be read: {getattr(exc, 'strerror', None) or exc}")
         return None
     if kind is None:
-        problems.error(where, line, f"image '{ref}' is not a PNG, JPEG, GIF, WebP or SVG image")
+        problems.error(where, line, f"{what} '{ref}' is not {expected}")
         return None
     if kind[1] * kind[2] > MAX_PIXELS:
-        problems.error(where, line, f"image '{ref}' is {kind[1]}x{kind[2]} pixels, over the "
+        problems.error(where, line, f"{what} '{ref}' is {kind[1]}x{kind[2]} pixels, over the "
                        f"{MAX_PIXELS // 1_000_000} megapixel limit; scale it down (2560 pixels on the long side "
                        "is plenty for any e-reader)")
         return None
@@ -162,10 +159,20 @@ def resolve_image(root: Path, base: Path, ref: str, where: str, line: int, probl
         try:
             _, removed = clean_svg(real.read_bytes())
         except NotSvg as exc:
-            problems.error(where, line, f"image '{ref}' is not a well-formed SVG image: {exc}")
+            problems.error(where, line, f"{what} '{ref}' is not a well-formed SVG image: {exc}")
             return None
         if removed:
-            problems.warn(where, line, f"image '{ref}': removed {', '.join(removed)} from the SVG (books cannot "
+            problems.warn(where, line, f"{what} '{ref}': removed {', '.join(removed)} from the SVG (books cannot "
                           "run scripts or fetch files)", "svg-cleaned")
+    return kind
+
+
+def resolve_image(root: Path, base: Path, ref: str, where: str, line: int, problems: Problems,
+                  display_root: str) -> Asset | None:
+    """The image `ref` (relative to `base`) as an Asset, or None with a problem recorded."""
+    real = resolve_path(root, base, ref, where, line, problems)
+    kind = picture_kind(real, ref.strip(), where, line, problems) if real is not None else None
+    if kind is None:
+        return None
     rel = PurePosixPath(real.relative_to(root.resolve()).as_posix())
     return Asset(real, book_href(rel), kind[0], kind[1], kind[2])

@@ -34,7 +34,7 @@ def project_files(book: Book) -> list[Path]:
     files = list(book.sources)
     for folder in (book.manuscript, book.root / "styles"):
         if folder.is_dir():
-            files += [p for p in folder.rglob("*") if not any(part.startswith(".") for part in p.parts[-1:])]
+            files += [p for p in folder.rglob("*") if not p.name.startswith(".")]
     return files
 
 

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from bookmaker.xhtml import OPS, PHRASING, Context, drop_keeping_tail, local, q
-
-
-def has_class(el, name: str) -> bool:
-    return name in (el.get("class") or "").split()
+from bookmaker.xhtml import OPS, PHRASING, Context, drop_keeping_tail, has_class, local, q
 
 
 def new_id(ctx: Context, base: str) -> str:

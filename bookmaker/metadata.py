@@ -80,14 +80,11 @@ class Reader:
                 message = f"'{self.where[-1]}' needs a '{key}'" if self.where else f"'{key}' is required"
                 self.problems.error(self.path, where, message, "missing-key")
             return None
-        value = self.data[key]
-        if isinstance(value, (bool, int, float)):
-            # Text as typed: YAML 1.1 would make 12:30 750, 0777 511, 1.10 1.1 and .nan nan.
-            value = self.doc.source_text(*self.where, key) or str(value)
-        if not isinstance(value, str):
-            self.fail(key, f"must be text, not {type_name(value)}")
+        text = as_text(self.doc, self.data[key], (*self.where, key))
+        if text is None:
+            self.fail(key, f"must be text, not {type_name(self.data[key])}")
             return None
-        value = NOT_ALLOWED.sub("", value).strip()  # such characters are reported with the YAML's problems
+        value = text.strip()
         if not value and required:
             self.fail(key, "must not be empty")
             return None
@@ -128,7 +125,8 @@ def type_name(value: Any) -> str:
 
 
 def as_text(doc: YamlDoc, value: Any, where: tuple) -> str | None:
-    """A scalar as the author typed it, or None if `value` is not text (a list, a mapping, nothing)."""
+    """A scalar as the author typed it, or None if `value` is not text (a list, a mapping, nothing).
+    As typed: YAML 1.1 would make 12:30 750, 0777 511, 1.10 1.1 and .nan nan."""
     if isinstance(value, (bool, int, float)):
         value = doc.source_text(*where) or str(value)
     if isinstance(value, str):

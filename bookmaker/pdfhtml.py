@@ -122,8 +122,8 @@ def move_footnotes(wrapper) -> None:
     footnote inside a footnote): it follows its parent's call in the text, and the call inside the
     parent stays as a plain superscript number. A note called twice floats from its first call.
     """
-    notes = {a.get("id"): a for a in wrapper.iter(xhtml.q("aside")) if "footnote" in (a.get("class") or "")}
-    calls = [r for r in wrapper.iter(xhtml.q("a")) if is_noteref(r)
+    notes = {a.get("id"): a for a in wrapper.iter(xhtml.q("aside")) if xhtml.has_class(a, "footnote")}
+    calls = [r for r in wrapper.iter(xhtml.q("a")) if xhtml.has_class(r, "noteref")
              and not any(xhtml.local(up) == "aside" for up in r.iterancestors())]
     placed: set[str] = set()
     for ref in calls:
@@ -153,10 +153,6 @@ def move_footnotes(wrapper) -> None:
         aside.getparent().remove(aside)
 
 
-def is_noteref(el) -> bool:
-    return "noteref" in (el.get("class") or "").split()
-
-
 def call_holder(ref):
     return ref.getparent() if xhtml.local(ref.getparent()) == "sup" else ref
 
@@ -176,7 +172,7 @@ def footnote_span(aside):
     note.set("class", "footnote")
     for i, para in enumerate(aside):
         for mark in para.iter(xhtml.q("a")):
-            if "footnote-number" in (mark.get("class") or ""):
+            if xhtml.has_class(mark, "footnote-number"):
                 xhtml.drop_keeping_tail(mark)
                 break
         piece = etree.SubElement(note, xhtml.q("span"))
@@ -193,7 +189,7 @@ def footnote_span(aside):
         if el is not note:
             el.tail = el.tail.replace("\n", " ") if el.tail else el.tail
     nested = []
-    for ref in [r for r in note.iter(xhtml.q("a")) if is_noteref(r)]:
+    for ref in [r for r in note.iter(xhtml.q("a")) if xhtml.has_class(r, "noteref")]:
         nested.append((ref.get("href") or "#")[1:])
         plain_call(ref)
     return note, nested

@@ -448,9 +448,9 @@ def render_book(book: Book, jobs: int | None = None, cache: bool = True) -> Rend
     pages = [frontmatter.chapter_page(book, chapter, chapter_file(chapter), result)
              for chapter, result in zip(book.chapters, results)]
     words = [result.words for result in results]
-    links = {c.source.resolve(): chapter_file(c) for c in book.chapters}
     yaml_path = book.manuscript / "book.yaml"
-    book_parts = PageRenderer(book, yaml_path, book.display(yaml_path), "", 1, problems, assets, links,
+    book_parts = PageRenderer(book, yaml_path, book.display(yaml_path), "", 1, problems, assets,
+                              chapter_jobs.chapter_links(book),
                               id_prefix="book-")
     all_pages = frontmatter.build_pages(book, book_parts, pages, sum(words))
     problems.check()

@@ -53,6 +53,12 @@ def repair_structure(root) -> None:
             unlist(dl)
 
 
+def named(like, tag: str) -> str:
+    """`tag` in the namespace of the element `like`."""
+    namespace = etree.QName(like).namespace
+    return f"{{{namespace}}}{tag}" if namespace else tag
+
+
 def order_table(table) -> None:
     """caption?, colgroup*, thead?, (tbody* | tr+), tfoot? - whatever order the author wrote."""
     kids = [child for child in table if isinstance(child.tag, str)]
@@ -61,11 +67,11 @@ def order_table(table) -> None:
     feet = [k for k in kids if local(k) == "tfoot"]
     for extra in captions[1:]:  # one caption: the others' words join it
         extra.text = " " + (extra.text or "")
+        extra.tag = named(table, "span")
         captions[0].append(extra)
-        extra.tag = etree.QName(table).namespace and f"{{{etree.QName(table).namespace}}}span" or "span"
-    for extra in heads[1:] + feet[:-1]:
-        extra.tag = extra.tag.replace("thead", "tbody").replace("tfoot", "tbody")
-    body = [k for k in kids if local(k) in ("tbody", "tr") or k in heads[1:] or k in feet[:-1]]
+    for extra in heads[1:] + feet[:-1]:  # one head and one foot: the others are bodies
+        extra.tag = named(table, "tbody")
+    body = [k for k in kids if local(k) in ("tbody", "tr")]
     if any(local(k) == "tr" for k in body) and any(local(k) == "tbody" for k in body):
         body = wrap_loose_rows(body)
     ordered = captions[:1] + [k for k in kids if local(k) == "colgroup"] + heads[:1] + body + feet[-1:]
@@ -80,7 +86,7 @@ def wrap_loose_rows(body: list) -> list:
     for child in body:
         if local(child) == "tr":
             if group is None:
-                group = etree.Element(child.tag.replace("}tr", "}tbody") if "}" in child.tag else "tbody")
+                group = etree.Element(named(child, "tbody"))
                 out.append(group)
             group.append(child)  # moved: an element has one parent
         else:
@@ -91,16 +97,12 @@ def wrap_loose_rows(body: list) -> list:
 
 def valid_groups(names: list[str]) -> bool:
     """(dt+ dd+)* - every term has a description, every description a term."""
-    return not names or bool(re.fullmatch(r"(?:(?:t)+(?:d)+)+", "".join("t" if n == "dt" else "d" for n in names)))
+    return bool(re.fullmatch(r"(t+d+)*", "".join("t" if n == "dt" else "d" for n in names)))
 
 
 def unlist(dl) -> None:
     """A description list that is not one: a block of terms as paragraphs and descriptions as blocks."""
-    ns = etree.QName(dl).namespace
-    name = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
-    dl.tag = name("div")
+    dl.tag = named(dl, "div")
     for child in dl:
-        if local(child) == "dt":
-            child.tag = name("p")
-        elif local(child) == "dd":
-            child.tag = name("div")
+        if local(child) in ("dt", "dd"):
+            child.tag = named(child, "p" if local(child) == "dt" else "div")

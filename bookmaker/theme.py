@@ -76,18 +76,17 @@ def print_stylesheet(book: Book, scheme: str) -> tuple[str, tuple[Asset, ...]]:
 
 
 def stylesheet_file(book: Book, ref: str, where: str, line: int, problems: Problems) -> Asset | None:
-    from bookmaker.assets import book_href, resolve_path, sniff
+    from bookmaker.assets import book_href, picture_kind, resolve_path
 
     styles = book.root / "styles"
     real = resolve_path(book.root, styles, ref, where, line, problems, "file", "styles/")
     if real is None:
         return None
     media_type = FONT_TYPES.get(real.suffix.lower())
-    if media_type is None:
-        kind = sniff(real)
+    if media_type is None:  # a picture, checked as the text's pictures are
+        kind = picture_kind(real, ref.strip(), where, line, problems, "file", "a font (TTF, OTF, WOFF, WOFF2) or "
+                            "an image (PNG, JPEG, GIF, WebP, SVG) that e-readers can use")
         if kind is None:
-            problems.error(where, line, f"file '{ref}' is not a font (TTF, OTF, WOFF, WOFF2) or an image (PNG, "
-                           "JPEG, GIF, WebP, SVG) that e-readers can use")
             return None
         media_type = kind[0]
     rel = PurePosixPath(real.relative_to(book.root.resolve()).as_posix())

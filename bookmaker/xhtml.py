@@ -261,8 +261,8 @@ class Builder:
                 if not LANG_RE.match(value):
                     continue
                 el.set(f"{{{XML_NS}}}lang", value)
-            elif name == "style" and style_problem(value):
-                self.warn(style_problem(value), value[:30], "removed-html")
+            elif name == "style" and (problem := style_problem(value)):
+                self.warn(problem, value[:30], "removed-html")
                 continue
             elif name == "href":
                 value = self.href(value, el)
@@ -353,6 +353,10 @@ def inner_xml(el) -> str:
     return text[text.index(">") + 1: text.rindex("</")]
 
 
+def has_class(el, name: str) -> bool:
+    return name in (el.get("class") or "").split()
+
+
 def text_of(el) -> str:
     return "".join(el.itertext())
 
@@ -361,9 +365,9 @@ def reading_text(el) -> str:
     """The text a reader reads in `el` as plain text: footnote calls and notes left out."""
     out = [el.text or ""]
     for child in el:
-        if not (local(child) == "aside" or "noteref" in (child.get("class") or "").split()
+        if not (local(child) == "aside" or has_class(child, "noteref")
                 or (local(child) == "sup" and len(child) == 1 and not (child.text or "").strip()
-                    and "noteref" in (child[0].get("class") or "").split())):
+                    and has_class(child[0], "noteref"))):
             out.append(reading_text(child))
         out.append(child.tail or "")
     return "".join(out)

@@ -32,3 +32,18 @@ def test_a_picture_over_the_pixel_limit_is_refused(tmp_path, fmt, width, height)
                                                      f"{width}x{height} pixels, over the 40 megapixel limit; scale "
                                                      "it down (2560 pixels on the long side is plenty for any "
                                                      "e-reader)\n")
+
+
+def test_a_stylesheet_picture_is_checked_as_the_texts_pictures_are(tmp_path):
+    (tmp_path / "manuscript").mkdir()
+    (tmp_path / "manuscript" / "book.yaml").write_text("title: T\nauthor: A\n", encoding="utf-8")
+    (tmp_path / "manuscript" / "1.md").write_text("Text.\n", encoding="utf-8")
+    (tmp_path / "styles").mkdir()
+    (tmp_path / "styles" / "epub.css").write_text("p { margin: 0; }\nbody { background: url(paper.png); }\n",
+                                                  encoding="utf-8")
+    header_only_png(tmp_path / "styles" / "paper.png", 40000, 40000)
+    result = run_cli("epub", tmp_path, "-o", tmp_path / "b.epub")
+    assert (result.returncode, result.stderr) == (1, f"{tmp_path}/styles/epub.css:2: file 'paper.png' is 40000x40000 "
+                                                     "pixels, over the 40 megapixel limit; scale it down (2560 pixels "
+                                                     "on the long side is plenty for any e-reader)\n")
+    assert not (tmp_path / "b.epub").exists()
