@@ -108,9 +108,9 @@ def pandoc_path() -> str:
 
 SINGLE_DOCUMENT = """
 import sys
-from bookmaker.manuscript import load_book
+from bookmaker.load.project import load_book
 from bookmaker.render import render_book
-from bookmaker.pdf import pdf_bytes
+from bookmaker.pdf.writer import pdf_bytes
 rendered = render_book(load_book(sys.argv[1]), jobs=1, cache=False)
 data, _ = pdf_bytes(rendered, jobs=0, cache=False)
 open(sys.argv[2], "wb").write(data)

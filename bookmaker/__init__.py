@@ -1,42 +1,51 @@
-"""bookmaker: compile a folder of Markdown chapters into an EPUB 3 and a print-ready PDF."""
+"""bookmaker: compile a folder of Markdown chapters into an EPUB 3 and a print-ready PDF.
 
-from importlib.metadata import PackageNotFoundError, version
+The pipeline runs one way, one package a stage:
 
-try:
-    __version__ = version("bookmaker")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+    load/      project folder → Book
+    render/    Book → RenderedBook (every page as XHTML, and what both writers share)
+    epub/      RenderedBook → .epub          pdf/  RenderedBook → .pdf
+    commands/  one module a command          cli.py  the command line
 
-import functools  # noqa: E402
-import hashlib  # noqa: E402
-from pathlib import Path  # noqa: E402
+As a library: `write_epub(load_book("my-story"), "my-story.epub")`.
+"""
 
-from bookmaker.errors import BookmakerError, Problem  # noqa: E402
+from bookmaker.errors import BookmakerError, Problem
+from bookmaker.version import __version__
 
 
-@functools.lru_cache(maxsize=1)
-def code_version() -> str:
-    """The version and a digest of bookmaker's own code and templates: what caches are keyed by, so a
-    changed bookmaker never reuses what an older one made, even under the same version number."""
-    digest = hashlib.sha256(__version__.encode())
-    package = Path(__file__).parent
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".j2", ".css", ".json", ".yaml", ".md",
-                                                                      ".yml") and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    return f"{__version__}+{digest.hexdigest()[:16]}"
-from bookmaker.manuscript import load_book  # noqa: E402
+def load_book(project=".", keep_going: bool = False):
+    """The project folder as a Book; raises BookmakerError listing every problem."""
+    # Imported when called, here and below: `import bookmaker` (the CLI's first step) stays cheap.
+    from bookmaker.load import load_book as load
+
+    return load(project, keep_going)
+
+
+def render_book(book, jobs: int | None = None, cache: bool = True):
+    from bookmaker.render import render_book as render
+
+    return render(book, jobs=jobs, cache=cache)
+
+
+def _rendered(book):
+    from bookmaker.model import RenderedBook
+
+    return book if isinstance(book, RenderedBook) else render_book(book)
 
 
 def write_epub(book, out, **options):
-    from bookmaker.epub import write_epub as _write
+    """A Book or RenderedBook → an EPUB at `out`, written atomically."""
+    from bookmaker.epub import write_epub as write
 
-    return _write(book, out, **options)
+    return write(_rendered(book), out, **options)
 
 
 def write_pdf(book, out, **options):
-    from bookmaker.pdf import write_pdf as _write
+    """A Book or RenderedBook → a print PDF at `out`, written atomically."""
+    from bookmaker.pdf import write_pdf as write
 
-    return _write(book, out, **options)
+    return write(_rendered(book), out, **options)
 
 
-__all__ = ["BookmakerError", "Problem", "load_book", "write_epub", "write_pdf", "__version__"]
+__all__ = ["BookmakerError", "Problem", "load_book", "render_book", "write_epub", "write_pdf", "__version__"]

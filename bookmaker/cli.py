@@ -1,6 +1,7 @@
-"""The command line: parse options, call the library, print problems. The only module that imports typer.
+"""The command line: parse options, call the commands, print problems. The only module that imports typer.
 
 Exit codes: 0 success; 1 the book has errors (or a build failed); 2 the command was used wrongly.
+A BookmakerError from any command is turned into lines and exit code 1 in one place: `main()`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from bookmaker import __version__
-from bookmaker.builds import default_output, slug  # noqa: F401  (slug: kept for library users)
+from bookmaker.version import __version__
+from bookmaker.commands.build import default_output, slug  # noqa: F401  (slug: kept for library users)
 from bookmaker.errors import BookmakerError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -70,28 +71,25 @@ class Progress:
             self.width = 0
 
 
-def or_exit(step, progress: Progress):
-    """Run a step of the build; on bad input print its problems and exit 1 (the one place that does)."""
+def finishing(step, progress: Progress):
+    """Run a step with a live progress line, cleared whatever happens (a problem prints after it)."""
     try:
         return step()
-    except BookmakerError as exc:
-        report(exc.problems)
-        raise typer.Exit(1) from None
     finally:
         progress.done()
 
 
 def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_cache: bool, quiet: bool,
               variant: str | None = None) -> None:
-    from bookmaker.builds import render, write_format
+    from bookmaker.commands.build import render, write_format
 
-    from bookmaker.output import check_chosen_folder
+    from bookmaker.infra.output import check_chosen_folder
 
     # Only on a terminal: scripts read these commands' stderr for problems alone.
     progress = Progress(quiet, plain_lines=False)
     if output is not None:
-        or_exit(lambda: check_chosen_folder(output, str(output), Path(project)), progress)
-    rendered = or_exit(lambda: render(project, jobs, not no_cache, progress), progress)
+        finishing(lambda: check_chosen_folder(output, str(output), Path(project)), progress)
+    rendered = finishing(lambda: render(project, jobs, not no_cache, progress), progress)
     report(rendered.warnings)
     out = output or default_output(project, rendered.book, fmt)
     outcome = write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
@@ -124,11 +122,11 @@ def build(project: ProjectArg = ".",
                                                                  "(repeatable). Default: book.yaml's formats.")] = None,
           jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False) -> None:
     """Build every format the project asks for into PROJECT/dist/."""
-    from bookmaker.builds import build as build_all
+    from bookmaker.commands.build import build as build_all
 
     progress = Progress(quiet)
     formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
-    rendered, outcomes = or_exit(lambda: build_all(project, formats, jobs, not no_cache, progress), progress)
+    rendered, outcomes = finishing(lambda: build_all(project, formats, jobs, not no_cache, progress), progress)
     report(rendered.warnings)
     failed = False
     for outcome in outcomes:
@@ -156,8 +154,8 @@ def check(project: ProjectArg = ".",
           format: Annotated[ReportFormat, typer.Option("--format", help="text lines, or one JSON report.")]
           = ReportFormat.text) -> None:
     """Check the book without building it: errors, and what an editor would point out."""
-    from bookmaker.check import check as check_project
-    from bookmaker.check import json_report
+    from bookmaker.commands.check import check as check_project
+    from bookmaker.commands.check import json_report
 
     problems = check_project(project, epubcheck)
     errors = [p for p in problems if p.severity == "error"]
@@ -179,27 +177,18 @@ def new(path: Annotated[str, typer.Argument(help="The folder to create.")],
                                                         "(default: this bookmaker's version from PyPI; give a git "
                                                         "URL or a wheel to pin another).")] = None) -> None:
     """Start a new book: book.yaml, two chapters, .gitignore and a CI workflow that publishes it."""
-    from bookmaker.scaffold import new_project
+    from bookmaker.commands.new import new_project
 
-    try:
-        made = new_project(path, pip_spec)
-    except BookmakerError as exc:
-        report(exc.problems)
-        raise typer.Exit(1) from None
-    for file in made:
+    for file in new_project(path, pip_spec):
         print(file)
 
 
 @app.command()
 def stats(project: ProjectArg = ".") -> None:
     """Words and estimated reading time, per chapter and in total."""
-    from bookmaker.stats import stats_table
+    from bookmaker.commands.stats import stats_table
 
-    try:
-        print(stats_table(project))
-    except BookmakerError as exc:
-        report(exc.problems)
-        raise typer.Exit(1) from None
+    print(stats_table(project))
 
 
 @app.command()
@@ -207,14 +196,10 @@ def watch(project: ProjectArg = ".",
           format: Annotated[Optional[list[Format]], typer.Option("--format", "-f", help="Only this format.")] = None,
           jobs: JobsOpt = None) -> None:
     """Rebuild whenever a file of the book changes (Ctrl-C to stop)."""
-    from bookmaker.watching import watch as watch_project
+    from bookmaker.commands.watch import watch as watch_project
 
     formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
-    try:
-        watch_project(project, formats, jobs, report)
-    except BookmakerError as exc:
-        report(exc.problems)
-        raise typer.Exit(1) from None
+    watch_project(project, formats, jobs, report)
 
 
 def version_callback(value: bool) -> None:
@@ -232,7 +217,12 @@ def main_options(
 
 
 def main() -> None:
-    app()
+    """The one place that turns a BookmakerError into `path:line: message` lines and exit code 1."""
+    try:
+        app()
+    except BookmakerError as exc:
+        report(exc.problems)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

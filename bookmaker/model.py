@@ -70,13 +70,6 @@ class Metadata:
     formats: tuple[str, ...] = ("epub", "pdf")
 
     @property
-    def author_line(self) -> str:
-        """The authors' names joined in the book's language ("A, B and C")."""
-        from bookmaker.labels import labels_for
-
-        return labels_for(self.language).names(self.authors)
-
-    @property
     def subjects(self) -> list[str]:
         return [value for _, values in self.tags for value in values]
 
@@ -135,10 +128,28 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Stylesheet:
+    """A stylesheet as a writer packages or lays it out: its text with every url() rewritten for that
+    writer, the files it names, and what makes it unusable (raised by the writer that needs it)."""
+
+    text: str
+    files: tuple[Asset, ...] = ()
+    problems: tuple = ()
+
+
+@dataclass(frozen=True)
 class RenderedBook:
+    """Everything a writer needs, computed once: writers read this and nothing else."""
+
     book: Book
     pages: tuple[Page, ...]
     assets: tuple[Asset, ...]
     word_count: int
     chapter_words: tuple[int, ...]
     warnings: tuple = ()
+    author_line: str = ""  # the authors' names joined in the book's language ("A, B and C"), as typed
+    description: str | None = None  # the summary as plain text, footnotes left out
+    display_title: str = ""  # title and authors typeset like the text (curly quotes, dashes)
+    display_author: str = ""
+    epub_css: Stylesheet = Stylesheet("")
+    print_css: Stylesheet = Stylesheet("")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bookmaker.manuscript import load_book
+from bookmaker.load.project import load_book
 from conftest import run_cli
 
 
@@ -80,7 +80,7 @@ def test_symbolic_links_inside_the_project_are_followed(tmp_path):
 
 
 def test_the_stylesheet_checked_is_the_stylesheet_used(tmp_path):
-    from bookmaker.theme import stylesheet
+    from bookmaker.load.theme import stylesheet
 
     root = project(tmp_path, "title: T\nauthor: A\n")
     (root / "styles").mkdir()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookmaker.check import lint_chapter, without_code
+from bookmaker.commands.check import lint_chapter, without_code
 from bookmaker.languages import known_language
 from bookmaker.model import Chapter
 

@@ -124,7 +124,7 @@ def test_opf_metadata_of_every_key(built_epubs):
 def test_default_identifier_is_a_stable_uuid(built_epubs):
     identifier = opf(built_epubs["plain"]).find("opf:metadata/dc:identifier", OPF).text
     assert re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", identifier)
-    from bookmaker.metadata import default_identifier
+    from bookmaker.load.metadata import default_identifier
 
     assert identifier == default_identifier("A Quiet Evening", ("M. Fennick",))
 

@@ -449,7 +449,7 @@ def test_an_empty_chapter_fails_a_strict_check(tmp_path):
 def test_unreadable_chapter(tmp_path, monkeypatch):
     """Permissions cannot deny root (which CI runs as), so the refusal is simulated where bookmaker reads."""
     from bookmaker.errors import BookmakerError
-    from bookmaker.manuscript import load_book
+    from bookmaker.load.project import load_book
 
     project = make(tmp_path, "no-chapters")
     secret = project / "manuscript" / "01.md"
@@ -472,7 +472,7 @@ def test_read_only_output_folder(tmp_path, monkeypatch):
     import tempfile
 
     from bookmaker.errors import BookmakerError
-    from bookmaker.output import atomic_path
+    from bookmaker.infra.output import atomic_path
 
     def deny(*args, **kwargs):
         raise PermissionError(13, "Permission denied")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pypdf.generic import ArrayObject, DecodedStreamObject, FloatObject, NumberObject
 
-from bookmaker.pdffonts import cmap_stream, to_unicode, width_array, widths
+from bookmaker.pdf.fonts import cmap_stream, to_unicode, width_array, widths
 
 
 def test_widths_read_both_forms_of_a_w_array():

@@ -163,7 +163,7 @@ def pixels(pdf: bytes, folder: Path) -> list[bytes]:
 
 
 def rendered_book(project: Path):
-    from bookmaker.manuscript import load_book
+    from bookmaker.load.project import load_book
     from bookmaker.render import render_book
 
     return render_book(load_book(project), jobs=1, cache=False)
@@ -198,7 +198,7 @@ def embedded_fonts(reader) -> list[str]:
 
 
 def test_parallel_layout_gives_the_same_pages_as_one_document(tmp_path):
-    from bookmaker.pdf import pdf_bytes
+    from bookmaker.pdf.writer import pdf_bytes
 
     rendered = rendered_book(copy_book("sample", tmp_path / "s"))
     single, _ = pdf_bytes(rendered, jobs=0, cache=False)
@@ -209,7 +209,7 @@ def test_parallel_layout_gives_the_same_pages_as_one_document(tmp_path):
 def test_an_edit_lays_out_only_the_chapter_edited(tmp_path, monkeypatch):
     """Chapter 2 grows by several pages, so every later chapter moves: their page numbers change, their
     bodies are not laid out again, and the book is the one a cold build makes, to the byte."""
-    from bookmaker.pdf import pdf_bytes
+    from bookmaker.pdf.writer import pdf_bytes
 
     monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
     project = copy_book("sample", tmp_path / "s")
@@ -230,7 +230,7 @@ def test_an_edit_lays_out_only_the_chapter_edited(tmp_path, monkeypatch):
 
 
 def test_a_theme_that_numbers_pages_with_chapter_text_is_laid_out_as_one_document(tmp_path):
-    from bookmaker.pdf import pdf_bytes
+    from bookmaker.pdf.writer import pdf_bytes
 
     project = copy_book("sample", tmp_path / "s")
     (project / "styles").mkdir()
@@ -247,7 +247,7 @@ def test_a_theme_that_numbers_pages_with_chapter_text_is_laid_out_as_one_documen
 
 
 def test_cache_never_changes_the_bytes(tmp_path, monkeypatch):
-    from bookmaker.pdf import pdf_bytes
+    from bookmaker.pdf.writer import pdf_bytes
 
     monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
     rendered = rendered_book(copy_book("every-key", tmp_path / "k"))
@@ -276,7 +276,7 @@ def test_a_picture_changed_under_the_same_name_is_laid_out_again(tmp_path, monke
     old version of this one, never comes back from it."""
     from conftest import png
 
-    from bookmaker.pdf import pdf_bytes
+    from bookmaker.pdf.writer import pdf_bytes
 
     monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
     books = []
@@ -295,7 +295,7 @@ def test_notes_called_from_notes_and_notes_called_twice(tmp_path):
     """A chain of notes, each calling the next, and a note called twice: every note is printed once,
     at the foot of the page, and the build neither fails nor recurses (WeasyPrint cannot float a
     footnote inside a footnote)."""
-    from bookmaker.pdf import pdf_bytes
+    from bookmaker.pdf.writer import pdf_bytes
 
     project = tmp_path / "notes"
     (project / "manuscript").mkdir(parents=True)
@@ -353,7 +353,7 @@ def test_a_theme_brings_its_own_typeface(tmp_path):
 
 @pytest.mark.parametrize("jobs", [0, 2])
 def test_a_right_to_left_book_reads_right_to_left_and_its_contents_keep_their_numbers(tmp_path, jobs):
-    from bookmaker.pdf import pdf_bytes
+    from bookmaker.pdf.writer import pdf_bytes
 
     project = tmp_path / "he"
     (project / "manuscript").mkdir(parents=True)

@@ -84,8 +84,8 @@ def test_pdf_is_reproducible_where_fonts_are_subset_by_fonttools(tmp_path, monke
     with the clock unless told the book's date."""
     import weasyprint.pdf.fonts
 
-    from bookmaker.manuscript import load_book
-    from bookmaker.pdf import pdf_bytes
+    from bookmaker.load.project import load_book
+    from bookmaker.pdf.writer import pdf_bytes
     from bookmaker.render import render_book
 
     monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
@@ -131,8 +131,8 @@ def test_a_malformed_source_date_epoch_is_an_error(tmp_path, epoch, message, fmt
 
 
 def test_a_changed_image_or_stylesheet_dates_the_book_anew(tmp_path, monkeypatch):
-    from bookmaker.dates import build_time
-    from bookmaker.manuscript import load_book
+    from bookmaker.infra.dates import build_time
+    from bookmaker.load.project import load_book
 
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     project = copy_project(tmp_path / "p")

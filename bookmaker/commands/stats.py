@@ -1,0 +1,38 @@
+"""Word counts and reading time, per chapter and in total, as fan-fiction archives show them."""
+
+from __future__ import annotations
+
+import math
+
+from bookmaker.load import load_book
+from bookmaker.render import render_book
+
+WORDS_PER_MINUTE = 238  # a common estimate for silent reading of fiction in English
+
+
+def reading_time(words: int) -> str:
+    minutes = max(1, math.ceil(words / WORDS_PER_MINUTE)) if words else 0
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def stats_rows(project: str) -> list[tuple[str, str, int, str]]:
+    rendered = render_book(load_book(project, keep_going=True))
+    pages = [p for p in rendered.pages if p.kind == "chapter"]
+    rows = [(str(i), page.title, words, reading_time(words))
+            for i, (page, words) in enumerate(zip(pages, rendered.chapter_words), start=1)]
+    rows.append(("", "Total", rendered.word_count, reading_time(rendered.word_count)))
+    return rows
+
+
+def stats_table(project: str) -> str:
+    rows = stats_rows(project)
+    header = ("#", "Chapter", "Words", "Reading time")
+    width = max(len(header[1]), *(len(r[1]) for r in rows))
+    lines = [f"{header[0]:>3}  {header[1]:<{width}}  {header[2]:>9}  {header[3]}"]
+    lines.append("-" * len(lines[0]))
+    for number, title, words, time in rows:
+        if title == "Total":
+            lines.append("-" * len(lines[0]))
+        lines.append(f"{number:>3}  {title:<{width}}  {words:>9,}  {time}")
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+"""bookmaker watch: rebuild on every save, saying what changed and how long the rebuild took."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bookmaker import codes
+from bookmaker.commands.build import build
+from bookmaker.errors import BookmakerError, Problem
+
+
+def rebuild(project: str, formats, jobs, report: Callable) -> None:
+    start = time.perf_counter()
+    try:
+        rendered, outcomes = build(project, formats, jobs)
+    except BookmakerError as exc:
+        report(exc.problems)
+        print(f"bookmaker: not built ({len(exc.problems)} problem(s)); waiting for the next save", flush=True)
+        return
+    report(rendered.warnings)
+    for outcome in outcomes:
+        if outcome.ok:
+            print(f"bookmaker: {outcome.path} ({outcome.seconds:.2f} s)", flush=True)
+        else:
+            report(outcome.problems)
+        report(outcome.warnings)
+    print(f"bookmaker: rebuilt in {time.perf_counter() - start:.2f} s", flush=True)
+
+
+def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> None:
+    """Build, then rebuild on every save in manuscript/ or styles/ (even a styles/ made later)."""
+    from watchfiles import watch as changes
+
+    root = Path(project).absolute()
+    if not root.is_dir():
+        raise BookmakerError([Problem(project, 1, "project folder not found", code=codes.UNREADABLE)])
+    watched = (root / "manuscript", root / "styles")
+
+    def in_book(_change, path: str) -> bool:
+        # Folders count too: files written at once into a new folder can come before its watch does.
+        return any(Path(path).is_relative_to(folder) or Path(path) == folder for folder in watched)
+
+    # The watcher runs before the first build (a save during it is not missed), and "watching" is
+    # said only once it does: the first timeout it yields proves it.
+    batches = changes(root, watch_filter=in_book, stop_event=stop_event, debounce=300, rust_timeout=200,
+                      yield_on_timeout=True)
+    try:
+        first = next(batches, set())
+        rebuild(project, formats, jobs, report)
+        print(f"bookmaker: watching {project}/manuscript and {project}/styles (Ctrl-C to stop)", flush=True)
+        for batch in itertools.chain([first], batches):
+            if not batch:
+                continue
+            names = sorted({str(Path(path).relative_to(root)) for _, path in batch})
+            print(f"bookmaker: changed: {', '.join(names)}", flush=True)
+            rebuild(project, formats, jobs, report)
+    except KeyboardInterrupt:
+        print("bookmaker: stopped watching", flush=True)

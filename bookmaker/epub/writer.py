@@ -1,0 +1,190 @@
+"""RenderedBook → EPUB 3. The only module that imports ebooklib.
+
+ebooklib packages the OPF, the NCX and the zip; every XHTML page is our own, already checked,
+stored as a plain item so ebooklib cannot re-parse it.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from ebooklib import epub
+from lxml import etree
+
+from bookmaker.render import xhtml
+from bookmaker.load.assets import packaged_bytes
+from bookmaker.infra.cache import cache_root
+from bookmaker.infra.dates import build_time, zip_time
+from bookmaker.render.labels import labels_for
+from bookmaker.languages import right_to_left
+from bookmaker.errors import BookmakerError
+from bookmaker.model import RenderedBook
+from bookmaker.infra.output import atomic_path, check_output
+from bookmaker.epub.ziparchive import DeflateCache, zip_bytes
+
+PAGE_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE html>
+<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" lang="{lang}" xml:lang="{lang}"{dir}>
+<head>
+<meta charset="utf-8"/>
+<title>{title}</title>
+<link rel="stylesheet" type="text/css" href="css/epub.css"/>
+</head>
+<body class="{kind}">
+{body}
+</body>
+</html>
+"""
+
+
+def page_document(rendered: RenderedBook, page) -> bytes:
+    lang = rendered.book.metadata.language
+    direction = ' dir="rtl"' if right_to_left(lang) else ""
+    text = PAGE_TEMPLATE.format(lang=xml_attr(lang), dir=direction, title=xml_text(page.title), kind=page.kind,
+                                body=page.body)
+    data = text.encode("utf-8")
+    etree.fromstring(data)  # a page that is not well-formed is a bug: fail loudly, never ship it
+    return data
+
+
+def xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def xml_attr(text: str) -> str:
+    return xml_text(text).replace('"', "&quot;")
+
+
+def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
+    book = rendered.book
+    m = book.metadata
+    eb = epub.EpubBook()
+    eb.set_identifier(m.identifier)
+    eb.title = m.title
+    eb.add_metadata("DC", "title", m.title, {"id": "title"})
+    eb.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
+    if m.subtitle:
+        eb.add_metadata("DC", "title", m.subtitle, {"id": "subtitle"})
+        eb.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
+    eb.set_language(m.language)
+    for i, author in enumerate(m.authors, start=1):
+        eb.add_author(author, role="aut", uid=f"creator-{i}")
+    if rendered.description:
+        eb.add_metadata("DC", "description", rendered.description)
+    for subject in m.subjects:
+        eb.add_metadata("DC", "subject", subject)
+    if m.date:
+        eb.add_metadata("DC", "date", m.date.isoformat())
+    for key in ("publisher", "rights", "source"):
+        if getattr(m, key):
+            eb.add_metadata("DC", key, getattr(m, key))
+    if m.series:
+        eb.add_metadata(None, "meta", m.series.name, {"property": "belongs-to-collection", "id": "series"})
+        eb.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
+        eb.add_metadata(None, "meta", "", {"name": "calibre:series", "content": m.series.name})
+        if m.series.number is not None:
+            number = f"{m.series.number:g}" if isinstance(m.series.number, float) else str(m.series.number)
+            eb.add_metadata(None, "meta", number, {"refines": "#series", "property": "group-position"})
+            eb.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": number})
+    add_accessibility(eb, rendered)
+
+    css = rendered.epub_css
+    if css.problems:
+        raise BookmakerError(list(css.problems))
+    eb.add_item(epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
+                              content=css.text.encode("utf-8")))
+    for i, asset in enumerate(sorted(css.files, key=lambda a: a.href), start=1):
+        eb.add_item(epub.EpubItem(uid=f"css-file-{i}", file_name=asset.href, media_type=asset.media_type,
+                                  content=packaged_bytes(asset.source)))
+    for i, asset in enumerate(sorted(rendered.assets, key=lambda a: a.href), start=1):
+        content = packaged_bytes(asset.source)
+        if m.cover is not None and asset.source == m.cover.source:
+            item = epub.EpubCover(uid="cover-image", file_name=asset.href)
+            item.media_type = asset.media_type
+            item.content = content
+            eb.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
+        else:
+            item = epub.EpubItem(uid=f"image-{i}", file_name=asset.href, media_type=asset.media_type,
+                                 content=content)
+        eb.add_item(item)
+    spine, toc = [], []
+    labels = labels_for(m.language)
+    for page in rendered.pages:
+        item = epub.EpubItem(uid=page.id, file_name=page.file_name, media_type="application/xhtml+xml",
+                             content=page_document(rendered, page))
+        item.properties = ["nav"] if page.kind == "toc" else []
+        eb.add_item(item)
+        spine.append(item)
+        if page.in_toc:  # the entries of the nav document, in its order
+            toc.append(epub.Link(page.file_name, page.title, f"nav-{page.id}"))
+        if page.kind == "cover":
+            eb.guide.append({"type": "cover", "href": page.file_name, "title": labels.cover})
+        elif page.kind == "toc":
+            eb.guide.append({"type": "toc", "href": page.file_name, "title": labels.contents})
+    first_chapter = next((p for p in rendered.pages if p.kind == "chapter"), None)
+    if first_chapter:
+        eb.guide.append({"type": "text", "href": first_chapter.file_name, "title": labels.start})
+    eb.add_item(epub.EpubNcx())
+    eb.toc = toc
+    eb.spine = spine
+    if right_to_left(m.language):
+        eb.set_direction("rtl")
+    return eb
+
+
+def add_accessibility(eb: epub.EpubBook, rendered: RenderedBook) -> None:
+    """Schema.org accessibility metadata that says what is true of this book's content."""
+    alts = [img.get("alt") or "" for page in rendered.pages if page.kind != "cover" and "<img" in page.body
+            for img in etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+            .iter(xhtml.q("img"))]
+    described = all(alt.strip() for alt in alts)  # no images at all: nothing left undescribed
+    for mode in ["textual"] + (["visual"] if alts or rendered.book.metadata.cover else []):
+        eb.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
+    eb.add_metadata(None, "meta", "textual" if described else "textual,visual",
+                    {"property": "schema:accessModeSufficient"})
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
+    if alts and described:
+        features.append("alternativeText")
+    for feature in features:
+        eb.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
+    eb.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
+    summary = "This book's text is fully navigable by its headings and contents"
+    if not alts:
+        summary += " and reflows to the reader's settings."
+    elif described:
+        summary += ", reflows to the reader's settings, and describes its images in text."
+    else:
+        summary += " and reflows to the reader's settings; some of its images have no text description."
+    eb.add_metadata(None, "meta", summary, {"property": "schema:accessibilitySummary"})
+
+
+def epub_bytes(rendered: RenderedBook, cache: bool = True) -> bytes:
+    """The finished EPUB: ebooklib's package, re-zipped with fixed order and timestamps."""
+    when = build_time(rendered.book)
+    raw = io.BytesIO()
+    # ebooklib's zip is only an intermediate: it stores, and the repack below compresses once.
+    writer = epub.EpubWriter(raw, build_epub_book(rendered), {"raise_exceptions": True, "mtime": when,
+                                                             "epub3_pages": False, "play_order": {"enabled": True},
+                                                             "compresslevel": 0})
+    writer.process()
+    writer.write()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src:
+        names = src.namelist()
+        order = ["mimetype", "META-INF/container.xml"] + [n for n in names if n not in
+                                                          ("mimetype", "META-INF/container.xml")]
+        entries = [("mimetype", b"application/epub+zip", False)]
+        entries += [(name, src.read(name), True) for name in order[1:]]
+    return zip_bytes(entries, zip_time(when), DeflateCache(cache_root() / "deflate" if cache else None))
+
+
+def write_epub(rendered: RenderedBook, out: str | Path, shown: str | None = None, cache: bool = True) -> Path:
+    """Build the EPUB into `out` atomically; returns the path written."""
+    out = Path(out)
+    shown = shown or str(out)
+    check_output(out, shown, rendered.book.sources, rendered.book.root)
+    data = epub_bytes(rendered, cache)
+    with atomic_path(out, shown) as tmp:
+        tmp.write_bytes(data)
+    return out

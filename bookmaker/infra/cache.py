@@ -1,0 +1,46 @@
+"""Where bookmaker keeps what it can make again: content-addressed entries, written atomically.
+
+A cache never changes the output bytes; one that cannot be read or written only costs time.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from bookmaker.version import __version__
+
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def cache_root() -> Path:
+    if os.environ.get("BOOKMAKER_CACHE_DIR"):
+        return Path(os.environ["BOOKMAKER_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "bookmaker"
+
+
+def write_entry(path: Path, data: bytes) -> None:
+    """Write a cache entry whole or not at all (two builds at once may write the same one)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The version and a digest of bookmaker's own code and templates: what caches are keyed by, so a
+    changed bookmaker never reuses what an older one made, even under the same version number."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(p for p in PACKAGE.rglob("*") if p.suffix in (".py", ".j2", ".css", ".json", ".yaml", ".md",
+                                                                      ".yml") and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:16]}"

@@ -1,0 +1,101 @@
+"""Atomic output: a build writes a temporary file beside the target and renames it into place."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from bookmaker import codes
+from bookmaker.errors import BookmakerError, Problem
+from bookmaker.infra.processes import process_alive
+
+TEMP_MARK = ".bookmaker-tmp-"
+
+
+def check_output(out: Path, shown: str, sources, project: Path | None = None) -> None:
+    """Refuse, before any work, an output that would overwrite a source or cannot be written."""
+    resolved = out.resolve()
+    for source in sources:
+        if source.resolve() == resolved:
+            raise BookmakerError([Problem(shown, 1, "output file is one of the book's sources; choose another -o", code=codes.BAD_OUTPUT)])
+    if project is not None:
+        # Everything in manuscript/ and styles/ is a source, or would become one (a new *.md is a chapter).
+        for folder in ("manuscript", "styles"):
+            if resolved.is_relative_to((project / folder).resolve()):
+                raise BookmakerError([Problem(shown, 1, f"output would be written into the book's {folder}/ "
+                                              "folder, among its sources; choose another -o (default: dist/)", code=codes.BAD_OUTPUT)])
+    if out.exists() and out.is_dir():
+        raise BookmakerError([Problem(shown, 1, "output is a folder; give a file name", code=codes.UNREADABLE)])
+    if resolved.exists() and not resolved.is_file():
+        raise BookmakerError([Problem(shown, 1, "output is not a regular file (a device, pipe or socket); "
+                                      "give a file name", code=codes.BAD_OUTPUT)])
+
+
+def check_chosen_folder(out: Path, shown: str, project: Path) -> None:
+    """An output the author named (-o) outside the project goes into a folder that exists: a typo in
+    a path never makes a tree of folders somewhere. Inside the project (dist/...) folders are made."""
+    blocking = next((p for p in (out.parent, *out.parent.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise BookmakerError([Problem(shown, 1, f"cannot write here: {blocking} is a file, not a folder", code=codes.BAD_OUTPUT)])
+    if not out.parent.exists() and not out.parent.absolute().is_relative_to(project.absolute()):
+        raise BookmakerError([Problem(shown, 1, f"folder {out.parent} does not exist: create it, or leave out -o "
+                                      "to write into the project's dist/", code=codes.BAD_OUTPUT)])
+
+
+@contextlib.contextmanager
+def atomic_path(out: Path, shown: str) -> Iterator[Path]:
+    """Yields a temporary path; on success it replaces `out` (the file a symbolic link at `out` points
+    to, if any), on failure it is removed. Failing writes (disk full, file too large) are problems."""
+    out = out.resolve() if out.is_symlink() else out
+    folder = out.parent
+    blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise BookmakerError([Problem(shown, 1, f"cannot write here: {blocking} is a file, not a folder", code=codes.BAD_OUTPUT)])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BookmakerError([Problem(shown, 1, f"cannot create the output folder: {exc.strerror or exc}", code=codes.CANNOT_WRITE)]) from None
+    clean_stale(folder)
+    try:
+        # Not named after the output: a long output name plus a suffix could pass the file name limit.
+        fd, name = tempfile.mkstemp(prefix=f"{TEMP_MARK}{os.getpid()}-", suffix=out.suffix[:16], dir=folder)
+    except OSError as exc:
+        raise BookmakerError([Problem(shown, 1, f"cannot write the output: {exc.strerror or exc}", code=codes.CANNOT_WRITE)]) from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        mode = 0o666 & ~current_umask()
+        os.chmod(tmp, mode)
+        os.replace(tmp, out)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise BookmakerError([Problem(shown, 1, f"cannot write the output: {exc.strerror or exc}", code=codes.CANNOT_WRITE)]) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def clean_stale(folder: Path) -> None:
+    """Temporary files left by a build that was killed: removed if their process is gone."""
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            if TEMP_MARK not in entry.name:
+                continue
+            pid = entry.name.split(TEMP_MARK, 1)[1].split("-", 1)[0]
+            if pid.isdigit() and not process_alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    entry.unlink()

@@ -1,0 +1,94 @@
+"""The theme: a project's own styles/ first, then the stylesheets shipped in the package."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+from bookmaker import codes
+from bookmaker.errors import Problems
+from bookmaker.model import Asset, Book
+
+
+def stylesheet(book: Book | None, name: str) -> str:
+    if book is not None and book.styles is not None:
+        own = dict(book.styles).get(name)  # read and checked when the book was loaded
+        if own is not None:
+            return own
+    elif book is not None:
+        own = book.root / "styles" / name
+        if own.is_file():
+            return own.read_text(encoding="utf-8")
+    return resources.files("bookmaker.styles").joinpath(name).read_text(encoding="utf-8")
+
+
+def packaged(name: str) -> Path:
+    return Path(str(resources.files("bookmaker.styles").joinpath(name)))
+
+
+FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
+COMMENT_RE = re.compile(r"/\*.*?\*/", re.S)
+URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""", re.I)
+IMPORT_RE = re.compile(r"@import\b", re.I)
+
+
+def own_stylesheet(book: Book, name: str, url_for) -> tuple[str, tuple[Asset, ...]]:
+    """A project's own stylesheet with each url() rewritten by `url_for(asset)`, and the files it refers
+    to (fonts, images) as assets; raises BookmakerError for what cannot be used: a file outside the
+    project, missing, remote, or of no type a reader knows, and @import. The built-in theme's own
+    stylesheets refer to no files."""
+    own = book.root / "styles" / name
+    text = stylesheet(book, name)
+    if not own.is_file():
+        return text, ()
+    where, problems = book.display(own), Problems()
+    # Comments blanked to spaces of the same length, so positions and lines still match the file.
+    scan = COMMENT_RE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    for match in IMPORT_RE.finditer(scan):
+        problems.error(where, scan.count("\n", 0, match.start()) + 1, f"@import is not supported in {name}: put "
+                       f"the rules in {name} itself", codes.STYLESHEET)
+    files: dict[Path, Asset] = {}
+    out, last = [], 0
+    for match in URL_RE.finditer(scan):
+        ref = next(g for g in match.groups() if g is not None)
+        if not ref.strip() or ref.startswith(("#", "data:")):
+            continue
+        asset = stylesheet_file(book, ref, where, scan.count("\n", 0, match.start()) + 1, problems)
+        if asset is None:
+            continue
+        files.setdefault(asset.source, asset)
+        fragment = "#" + ref.split("#", 1)[1] if "#" in ref else ""
+        out += [text[last:match.start()], f'url("{url_for(asset)}{fragment}")']
+        last = match.end()
+    problems.check()
+    return "".join(out) + text[last:], tuple(files.values())
+
+
+def epub_stylesheet(book: Book) -> tuple[str, tuple[Asset, ...]]:
+    """epub.css as the EPUB carries it: its files packaged beside it, under css/."""
+    return own_stylesheet(book, "epub.css", lambda asset: asset.href.removeprefix("css/"))
+
+
+def print_stylesheet(book: Book, scheme: str) -> tuple[str, tuple[Asset, ...]]:
+    """print.css as the PDF layout reads it: its fonts and images named `scheme` + their name in the
+    book, the only URLs the layout may fetch."""
+    return own_stylesheet(book, "print.css", lambda asset: scheme + asset.href)
+
+
+def stylesheet_file(book: Book, ref: str, where: str, line: int, problems: Problems) -> Asset | None:
+    from bookmaker.load.assets import book_href, picture_kind, resolve_path
+
+    styles = book.root / "styles"
+    real = resolve_path(book.root, styles, ref, where, line, problems, "file", "styles/")
+    if real is None:
+        return None
+    media_type = FONT_TYPES.get(real.suffix.lower())
+    if media_type is None:  # a picture, checked as the text's pictures are
+        kind = picture_kind(real, ref.strip(), where, line, problems, "file", "a font (TTF, OTF, WOFF, WOFF2) or "
+                            "an image (PNG, JPEG, GIF, WebP, SVG) that e-readers can use")
+        if kind is None:
+            return None
+        media_type = kind[0]
+    rel = PurePosixPath(real.relative_to(book.root.resolve()).as_posix())
+    return Asset(real, book_href(rel, "css", ("styles",), "file"), media_type)

@@ -1,0 +1,245 @@
+"""One embedded font per face in a PDF joined from separately laid-out parts.
+
+Each part of the parallel layout embeds its own subset of every face it uses, all under the same
+subset name (WeasyPrint names a subset after the font file). Joined as they are, a 150-chapter book
+would carry 150 copies of each face, under one name with different contents, which print preflight
+rejects. WeasyPrint subsets keep the font's glyph ids, so the subsets of one face are merged into
+one font: the glyphs of all of them, their widths and their Unicode mappings.
+
+Only TrueType-outline subsets (FontFile2) are merged; other fonts are left as they are.
+"""
+
+from __future__ import annotations
+
+import array
+import io
+import re
+import struct
+import sys
+from collections.abc import Iterator
+
+from fontTools.ttLib import TTFont
+from pypdf import PdfWriter
+from bookmaker.pdf import fonttools_internals, pypdf_internals
+from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, IndirectObject,
+                           NameObject, NumberObject)
+
+MAXP_FIELDS = ("maxPoints", "maxContours", "maxCompositePoints", "maxCompositeContours", "maxZones",
+               "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs", "maxStackElements",
+               "maxSizeOfInstructions", "maxComponentElements", "maxComponentDepth")
+BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
+
+
+def font_slots(writer: PdfWriter) -> Iterator[tuple[DictionaryObject, NameObject, IndirectObject]]:
+    """Every (font resources, name, font) in the document: pages and the forms drawn on them."""
+    seen: set[int] = set()
+
+    def from_resources(resources) -> Iterator:
+        resources = resources.get_object() if resources is not None else None
+        if not isinstance(resources, DictionaryObject):
+            return
+        fonts = resources.get("/Font")
+        fonts = fonts.get_object() if fonts is not None else None
+        if isinstance(fonts, DictionaryObject):
+            for name, ref in list(fonts.items()):
+                if isinstance(ref, IndirectObject):
+                    yield fonts, name, ref
+        xobjects = resources.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        if isinstance(xobjects, DictionaryObject):
+            for ref in xobjects.values():
+                form = ref.get_object()
+                key = ref.idnum if isinstance(ref, IndirectObject) else id(form)
+                if key not in seen and form.get("/Subtype") == "/Form":
+                    seen.add(key)
+                    yield from from_resources(form.get("/Resources"))
+
+    for page in writer.pages:
+        yield from from_resources(page.get("/Resources"))
+
+
+def truetype_parts(font: DictionaryObject):
+    """(CID font, descriptor, FontFile2 stream) of a Type0 TrueType font, or None."""
+    if font.get("/Subtype") != "/Type0":
+        return None
+    cid = font["/DescendantFonts"][0].get_object()
+    descriptor = cid.get("/FontDescriptor")
+    descriptor = descriptor.get_object() if descriptor is not None else None
+    if cid.get("/Subtype") != "/CIDFontType2" or descriptor is None or "/FontFile2" not in descriptor:
+        return None
+    if cid.get("/CIDToGIDMap", "/Identity") != "/Identity":
+        return None
+    return cid, descriptor, descriptor["/FontFile2"].get_object()
+
+
+def widths(array) -> dict[int, float]:
+    """A /W array ([first [w w ...]] or [first last w]) as {cid: width}."""
+    array = array.get_object() if array is not None else []
+    out, items, i = {}, list(array), 0
+    while i < len(items):
+        first = int(items[i])
+        following = items[i + 1].get_object() if hasattr(items[i + 1], "get_object") else items[i + 1]
+        if isinstance(following, list):
+            for offset, width in enumerate(following):
+                out.setdefault(first + offset, float(width))
+            i += 2
+        else:
+            for cid in range(first, int(following) + 1):
+                out.setdefault(cid, float(items[i + 2]))
+            i += 3
+    return out
+
+
+def width_array(merged: dict[int, float]) -> ArrayObject:
+    out, run = ArrayObject(), None
+    for cid in sorted(merged):
+        if run is None or cid - 1 not in merged:
+            run = ArrayObject()
+            out += [NumberObject(cid), run]
+        width = merged[cid]
+        run.append(NumberObject(int(width)) if width == int(width) else FloatObject(round(width, 3)))
+    return out
+
+
+def to_unicode(stream) -> dict[int, bytes]:
+    data = stream.get_object().get_data() if stream is not None else b""
+    out: dict[int, bytes] = {}
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.S):
+        for cid, text in BFCHAR.findall(block):
+            out.setdefault(int(cid, 16), text.lower())
+    return out
+
+
+def cmap_stream(mapping: dict[int, bytes]) -> DecodedStreamObject:
+    lines = [b"/CIDInit /ProcSet findresource begin", b"12 dict begin", b"begincmap", b"/CIDSystemInfo",
+             b"<< /Registry (Adobe)", b"/Ordering (UCS)", b"/Supplement 0", b">> def",
+             b"/CMapName /Adobe-Identity-UCS def", b"/CMapType 2 def", b"1 begincodespacerange", b"<0000> <ffff>",
+             b"endcodespacerange"]
+    items = sorted(mapping.items())
+    for start in range(0, len(items), 100):
+        batch = items[start:start + 100]
+        lines.append(f"{len(batch)} beginbfchar".encode())
+        lines += [b"<%04x> <%s>" % (cid, text) for cid, text in batch]
+        lines.append(b"endbfchar")
+    lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
+    stream = DecodedStreamObject()
+    stream.set_data(b"\n".join(lines))
+    return stream
+
+
+def raw_glyphs(font: TTFont) -> tuple[list[bytes], list[tuple[int, int]]]:
+    """Each glyph's bytes and horizontal metrics, read from the tables as they are stored: decompiling
+    the glyph table of each of a long book's hundreds of subsets was most of the merge's time."""
+    long_offsets = font["head"].indexToLocFormat == 1
+    loca = array.array("I" if long_offsets else "H", fonttools_internals.raw_table(font, "loca"))
+    if sys.byteorder == "little":
+        loca.byteswap()
+    scale = 1 if long_offsets else 2
+    glyf = fonttools_internals.raw_table(font, "glyf")
+    count = font["maxp"].numGlyphs
+    glyphs = [glyf[loca[i] * scale:loca[i + 1] * scale] for i in range(min(count, len(loca) - 1))]
+    advances = font["hhea"].numberOfHMetrics
+    hmtx = fonttools_internals.raw_table(font, "hmtx")
+    long_metrics = struct.unpack(f">{2 * advances}H", hmtx[:4 * advances])
+    metrics = [(long_metrics[2 * i], long_metrics[2 * i + 1]) for i in range(advances)]
+    bearings = struct.unpack(f">{count - advances}H", hmtx[4 * advances:4 * advances + 2 * (count - advances)])
+    metrics += [(metrics[-1][0], bearing) for bearing in bearings]
+    return glyphs, [(advance, bearing - 65536 if bearing >= 32768 else bearing) for advance, bearing in metrics]
+
+
+def merged_program(programs: list[bytes]) -> bytes:
+    """The glyphs of every subset in one font. Glyph data is moved as it is, never decompiled: its
+    component references are glyph ids, the same in every subset of one font."""
+    fonts = [TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False, lazy=True) for data in programs]
+    base = max(fonts, key=lambda f: f["maxp"].numGlyphs)
+    order = base.getGlyphOrder()
+    for font in fonts:
+        if font is base:
+            continue
+        glyphs, metrics = raw_glyphs(font)
+        for gid, data in enumerate(glyphs):
+            if data and empty(fonttools_internals.stored_glyph(base, order[gid])):
+                fonttools_internals.set_glyph(base, order[gid], data, metrics[gid])
+        for field in MAXP_FIELDS:
+            if hasattr(base["maxp"], field):
+                setattr(base["maxp"], field, max(getattr(base["maxp"], field), getattr(font["maxp"], field, 0)))
+    out = io.BytesIO()
+    base.save(out)
+    return out.getvalue()
+
+
+def empty(glyph) -> bool:
+    data = getattr(glyph, "data", None)
+    return (not data) if data is not None else getattr(glyph, "numberOfContours", 0) == 0
+
+
+def merge_fonts(writer: PdfWriter) -> None:
+    """Merge, in place, the subsets of each face into one font used by every page."""
+    groups: dict[str, dict[int, IndirectObject]] = {}
+    slots = list(font_slots(writer))
+    for _fonts, _name, ref in slots:
+        font = ref.get_object()
+        if truetype_parts(font) is not None:
+            groups.setdefault(str(font["/BaseFont"]), {})[ref.idnum] = ref
+    replacement: dict[int, IndirectObject] = {}
+    for refs in groups.values():
+        if len(refs) > 1:
+            merged = merged_font(writer, list(refs.values()))
+            replacement.update({idnum: merged for idnum in refs})
+    for fonts, name, ref in slots:
+        if ref.idnum in replacement:
+            fonts[name] = replacement[ref.idnum]
+
+
+def merged_font(writer: PdfWriter, refs: list[IndirectObject]) -> IndirectObject:
+    fonts = [ref.get_object() for ref in refs]
+    parts = [truetype_parts(font) for font in fonts]
+    first_font, (first_cid, first_descriptor, _) = fonts[0], parts[0]
+    program = merged_program([file.get_data() for _, _, file in parts])
+    file = DecodedStreamObject()
+    file.set_data(program)
+    file[NameObject("/Length1")] = NumberObject(len(program))
+    descriptor = DictionaryObject(first_descriptor)
+    descriptor[NameObject("/FontFile2")] = pypdf_internals.add_object(writer, file.flate_encode())
+    boxes = [[float(v) for v in d["/FontBBox"]] for _, d, _ in parts if "/FontBBox" in d]
+    if boxes:
+        descriptor[NameObject("/FontBBox")] = ArrayObject(FloatObject(f(values)) for f, values in
+                                                          zip((min, min, max, max), zip(*boxes)))
+    cid = DictionaryObject(first_cid)
+    cid[NameObject("/FontDescriptor")] = pypdf_internals.add_object(writer, descriptor)
+    merged_widths: dict[int, float] = {}
+    for part_cid, _, _ in parts:
+        merged_widths.update({k: v for k, v in widths(part_cid.get("/W")).items() if k not in merged_widths})
+    cid[NameObject("/W")] = width_array(merged_widths)
+    mapping: dict[int, bytes] = {}
+    for font in fonts:
+        for key, value in to_unicode(font.get("/ToUnicode")).items():
+            mapping.setdefault(key, value)
+    font = DictionaryObject(first_font)
+    font[NameObject("/DescendantFonts")] = ArrayObject([pypdf_internals.add_object(writer, cid)])
+    font[NameObject("/ToUnicode")] = pypdf_internals.add_object(writer, cmap_stream(mapping).flate_encode())
+    return pypdf_internals.add_object(writer, font)
+
+
+def drop_unreachable(writer: PdfWriter) -> None:
+    """Remove every object the document no longer reaches (the subsets merged away, whole chains of
+    them: pypdf's own clean-up keeps any object something else refers to, even an orphan)."""
+    reached: set[int] = set()
+    pending = [writer.root_object, pypdf_internals.info_reference(writer)]
+    while pending:
+        obj = pending.pop()
+        if isinstance(obj, IndirectObject):
+            if obj.idnum in reached:
+                continue
+            reached.add(obj.idnum)
+            obj = pypdf_internals.resolve(writer, obj.idnum)
+        if isinstance(obj, DictionaryObject):
+            pending.extend(obj.values())
+        elif isinstance(obj, ArrayObject):
+            pending.extend(obj)
+        if hasattr(obj, "indirect_reference") and obj.indirect_reference is not None:
+            reached.add(obj.indirect_reference.idnum)
+    for idnum in range(1, pypdf_internals.object_count(writer) + 1):
+        if idnum not in reached:
+            pypdf_internals.drop(writer, idnum)
+

@@ -1,0 +1,188 @@
+"""The book's pages as the HTML the PDF layout reads: the same pages as the EPUB's, with what differs
+in print alone. Footnotes move to where they are called (so they float to the foot of that page), ids
+are made unique across pages, and links between pages become links inside the document.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+from bookmaker.render import xhtml
+from bookmaker.render.styles import PRINT_SCHEME as SCHEME
+from bookmaker.infra.dates import build_time
+from bookmaker.languages import right_to_left
+from bookmaker.model import Page, RenderedBook
+
+
+
+def page_divs(rendered: RenderedBook) -> list[tuple[Page, object]]:
+    """Each page as an HTML <div>, ready to be put in a layout document."""
+    assets = {a.href: SCHEME + a.href for a in rendered.assets}
+    files = {p.file_name: p.id for p in rendered.pages}
+    chapters = [p for p in rendered.pages if p.kind == "chapter"]
+    out = []
+    for page in rendered.pages:
+        wrapper = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+        prefix_ids(wrapper, page.id, files)
+        move_footnotes(wrapper)
+        for img in wrapper.iter(xhtml.q("img")):
+            if img.get("src") in assets:
+                img.set("src", assets[img.get("src")])
+        div = as_html(wrapper)
+        first = bool(chapters) and page is chapters[0]
+        div.set("class", f"pdf-page pdf-{page.kind}" + (" pdf-first-chapter" if first else ""))
+        div.set("data-title", page.title)
+        out.append((page, div))
+    return out
+
+
+def document_html(rendered: RenderedBook, divs, minimal: bool = False) -> str:
+    """An HTML document of the given page divs, with the book's metadata for the PDF (unless `minimal`:
+    a part of the book laid out alone, whose metadata is not kept)."""
+    m = rendered.book.metadata
+    head = lxml.html.Element("head")
+    etree.SubElement(head, "meta", {"charset": "utf-8"})
+    body = lxml.html.Element("body")
+    for div in divs:
+        body.append(div)
+    root = lxml.html.Element("html", {"lang": m.language})
+    if right_to_left(m.language):
+        root.set("dir", "rtl")
+    root.append(head)
+    root.append(body)
+    if not minimal:
+        add_metadata(rendered, head)
+    return lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+def add_metadata(rendered: RenderedBook, head) -> None:
+    """WeasyPrint takes the PDF's metadata from these elements."""
+    m = rendered.book.metadata
+    etree.SubElement(head, "title").text = m.title
+    etree.SubElement(head, "meta", {"name": "author", "content": rendered.author_line})
+    etree.SubElement(head, "meta", {"name": "generator", "content": "bookmaker"})
+    if rendered.description:
+        etree.SubElement(head, "meta", {"name": "description", "content": rendered.description})
+    if m.subjects:
+        etree.SubElement(head, "meta", {"name": "keywords", "content": ", ".join(m.subjects)})
+    when = build_time(rendered.book).strftime("%Y-%m-%dT%H:%M:%SZ")
+    etree.SubElement(head, "meta", {"name": "dcterms.created", "content": when})
+    etree.SubElement(head, "meta", {"name": "dcterms.modified", "content": when})
+
+
+def as_html(el):
+    """The XHTML tree as plain HTML elements: WeasyPrint reads HTML, where <span/> would never close."""
+    out = lxml.html.Element(xhtml.local(el))
+    for name, value in el.attrib.items():
+        if name == f"{{{xhtml.OPS}}}type":
+            out.set("data-epub-type", value)
+        elif not name.startswith("{"):
+            out.set(name, value)
+    out.text = el.text
+    for child in el:
+        if isinstance(child.tag, str):
+            converted = as_html(child)
+            converted.tail = child.tail
+            out.append(converted)
+    return out
+
+
+def prefix_ids(wrapper, page_id: str, files: dict[str, str]) -> None:
+    """Ids unique across the whole document; links between pages become links inside it."""
+    for el in wrapper.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.get("id") and el.get("id") != page_id:
+            el.set("id", f"{page_id}--{el.get('id')}")
+        href = el.get("href")
+        if href is None or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", href):
+            continue
+        file, _, fragment = href.partition("#")
+        target = files.get(file, page_id) if file else page_id
+        if fragment and fragment != target:
+            el.set("href", f"#{target}--{fragment}")
+        else:
+            el.set("href", f"#{target}")
+
+
+def move_footnotes(wrapper) -> None:
+    """Each footnote goes where it is called, as a float the layout puts at the foot of that page.
+
+    A footnote called from inside another footnote cannot float from there (WeasyPrint fails on a
+    footnote inside a footnote): it follows its parent's call in the text, and the call inside the
+    parent stays as a plain superscript number. A note called twice floats from its first call.
+    """
+    notes = {a.get("id"): a for a in wrapper.iter(xhtml.q("aside")) if xhtml.has_class(a, "footnote")}
+    calls = [r for r in wrapper.iter(xhtml.q("a")) if xhtml.has_class(r, "noteref")
+             and not any(xhtml.local(up) == "aside" for up in r.iterancestors())]
+    placed: set[str] = set()
+    for ref in calls:
+        target = (ref.get("href") or "#")[1:]
+        if target not in notes:
+            continue
+        if target in placed:
+            plain_call(ref)
+            continue
+        placed.add(target)
+        note, nested = footnote_span(notes[target])
+        holder = call_holder(ref)
+        note.tail = holder.tail
+        holder.getparent().replace(holder, note)
+        last = note
+        while nested:
+            target = nested.pop(0)
+            if target in placed or target not in notes:
+                continue
+            placed.add(target)
+            follower, more = footnote_span(notes[target])
+            follower.set("class", "footnote nested")  # its call is in the note above, not the text
+            follower.tail, last.tail = last.tail, None
+            last.addnext(follower)
+            last, nested = follower, nested + more
+    for aside in notes.values():
+        aside.getparent().remove(aside)
+
+
+def call_holder(ref):
+    return ref.getparent() if xhtml.local(ref.getparent()) == "sup" else ref
+
+
+def plain_call(ref) -> None:
+    """A call that cannot float: the note's number as a superscript, not a link."""
+    holder = call_holder(ref)
+    sup = etree.Element(xhtml.q("sup"))
+    sup.set("class", "footnote-call")
+    sup.text, sup.tail = ref.text, holder.tail
+    holder.getparent().replace(holder, sup)
+
+
+def footnote_span(aside):
+    """The footnote as one floating span of its paragraphs, and the notes it calls itself, in order."""
+    note = etree.Element(xhtml.q("span"))
+    note.set("class", "footnote")
+    for i, para in enumerate(aside):
+        for mark in para.iter(xhtml.q("a")):
+            if xhtml.has_class(mark, "footnote-number"):
+                xhtml.drop_keeping_tail(mark)
+                break
+        piece = etree.SubElement(note, xhtml.q("span"))
+        piece.set("class", "footnote-para" + ("" if xhtml.local(para) == "p" else f" footnote-{xhtml.local(para)}"))
+        piece.text = (para.text or "").lstrip() if i == 0 else para.text
+        for child in list(para):
+            piece.append(child)
+    for el in note.iter():  # a float holds inline content: a quote's or a list's paragraphs run on
+        if el is not note and xhtml.local(el) not in xhtml.PHRASING:
+            el.set("class", "footnote-para" + ("" if xhtml.local(el) == "p" else f" footnote-{xhtml.local(el)}"))
+            el.tag = xhtml.q("span")
+    for el in note.iter():  # WeasyPrint keeps source line breaks inside footnotes
+        el.text = el.text.replace("\n", " ") if el.text else el.text
+        if el is not note:
+            el.tail = el.tail.replace("\n", " ") if el.tail else el.tail
+    nested = []
+    for ref in [r for r in note.iter(xhtml.q("a")) if xhtml.has_class(r, "noteref")]:
+        nested.append((ref.get("href") or "#")[1:])
+        plain_call(ref)
+    return note, nested

@@ -1,0 +1,94 @@
+"""The parallel layout's last step: the front matter and the laid-out chapters joined into one PDF
+with pypdf, each chapter's page numbers drawn over its pages, bookmarks and links between parts added,
+and each typeface's subsets merged into one (pdffonts.py)."""
+
+from __future__ import annotations
+
+import io
+
+from bookmaker.pdf import pypdf_internals
+from bookmaker.pdf.fonts import drop_unreachable, merge_fonts
+
+PX_TO_PT = 0.75
+
+
+def join(front_pdf: bytes, front_height: float, front_links, parts) -> bytes:
+    """One PDF: the front matter, then each part with its page numbers drawn over it, each part opening
+    on a right-hand page."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import Link
+    from pypdf.generic import Fit
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(front_pdf)))
+    width = float(writer.pages[0].mediabox.width)
+    height = float(writer.pages[0].mediabox.height)
+    save_state = pypdf_internals.add_object(writer, stream(b"q\n"))
+    first_pages: dict[str, int] = {}
+    anchors: dict[str, tuple[int, float, float, float]] = {}
+    part_links = []
+    for page, body, numbers in parts:
+        if len(writer.pages) % 2:
+            writer.add_blank_page(width, height)
+        offset = len(writer.pages)
+        first_pages[page.id] = offset
+        writer.append(PdfReader(io.BytesIO(body.pdf)), import_outline=False)
+        stamp_numbers(writer, PdfReader(io.BytesIO(numbers)), offset, save_state)
+        writer.add_outline_item(title=page.title, page_number=offset, fit=Fit.xyz(0, height, 0))
+        for name, (number, x, y) in body.anchors.items():
+            anchors[name] = (offset + number, x, y, body.height)
+        part_links += [(offset + number, rect, target, body.height) for number, rect, target in body.links]
+    for page_id, first in first_pages.items():
+        anchors.setdefault(page_id, (first, 0, 0, 0))
+    links = [(n, rect, target, front_height) for n, rect, target in front_links] + part_links
+    for number, (x1, y1, x2, y2), target, page_height in links:
+        if target not in anchors:
+            continue
+        to_page, x, y, target_height = anchors[target]
+        page_height_pt = page_height * PX_TO_PT
+        top = target_height * PX_TO_PT - y * PX_TO_PT if target_height else height
+        writer.add_annotation(number, Link(
+            rect=(x1 * PX_TO_PT, page_height_pt - y2 * PX_TO_PT, x2 * PX_TO_PT, page_height_pt - y1 * PX_TO_PT),
+            target_page_index=to_page, fit=Fit.xyz(x * PX_TO_PT, top, 0)))
+    merge_fonts(writer)
+    drop_unreachable(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def stream(data: bytes, entries: dict | None = None):
+    from pypdf.generic import DecodedStreamObject
+
+    obj = DecodedStreamObject()
+    obj.set_data(data)
+    obj.update(entries or {})
+    return obj
+
+
+def stamp_numbers(writer, numbers, offset: int, save_state) -> None:
+    """Draw each page of `numbers` over the body page at `offset` + its index, as a form XObject: the
+    numbers keep their own resources, and the body's graphics state is restored before they are drawn."""
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+    for number, source in enumerate(numbers.pages):
+        contents = source["/Contents"].get_object()
+        parts = contents if isinstance(contents, list) else [contents]
+        data = b"\n".join(part.get_object().get_data() for part in parts)
+        if b"BT" not in data:
+            continue  # nothing drawn: an opening page, which has no number
+        resources = source["/Resources"]
+        form = stream(data, {
+            NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): ArrayObject(source.mediabox), NameObject("/Resources"): resources.clone(writer),
+        }).flate_encode()
+        name = f"/BookmakerPageNumber{number}"
+        page = writer.pages[offset + number]
+        page_resources = page["/Resources"].get_object()
+        if "/XObject" not in page_resources:
+            page_resources[NameObject("/XObject")] = DictionaryObject()
+        page_resources["/XObject"].get_object()[NameObject(name)] = pypdf_internals.add_object(writer, form)
+        # References, never the streams themselves: a stream written inside an array is not a PDF.
+        raw = page.raw_get("/Contents")
+        body = list(raw.get_object()) if isinstance(raw.get_object(), list) else [raw]
+        draw = pypdf_internals.add_object(writer, stream(f"Q q {name} Do Q\n".encode()))
+        page[NameObject("/Contents")] = ArrayObject([save_state, *body, draw])

@@ -1,0 +1,214 @@
+"""WeasyPrint, set up for the book: the theme and the settings as stylesheets, the book's files as the
+only thing a layout may fetch, and its log records turned into problems.
+
+The pages are those of the EPUB, as HTML (html.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bookmaker import codes
+from bookmaker.errors import BookmakerError, Problem
+from bookmaker.load.assets import packaged_bytes
+from bookmaker.model import RenderedBook
+from bookmaker.pdf import weasy_internals as W
+from bookmaker.render.styles import PRINT_SCHEME as SCHEME
+
+FACES = (("Regular", "normal", "normal"), ("Italic", "italic", "normal"),
+         ("Bold", "normal", "bold"), ("BoldItalic", "italic", "bold"))
+
+
+def font_faces() -> str:
+    """The bundled typeface, embedded from the installed package (never whatever the machine has).
+
+    Spectral ships static faces with true small caps and old-style figures; static faces also spare
+    WeasyPrint instancing a variable font for every document it writes.
+    """
+    faces = []
+    for name, style, weight in FACES:
+        url = f"{SCHEME}fonts/Spectral-{name}.ttf"
+        faces.append(f'@font-face {{ font-family: "Spectral"; src: url("{url}"); '
+                     f"font-style: {style}; font-weight: {weight}; }}")
+    return "\n".join(faces)
+
+
+def font_files() -> dict[str, Path]:
+    import fontpkg_spectral
+
+    files = Path(fontpkg_spectral.ROOT) / "files"
+    return {f"{SCHEME}fonts/Spectral-{name}.ttf": files / f"Spectral-{name}.ttf" for name, _, _ in FACES}
+
+
+def css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def heads_css(rendered: RenderedBook) -> str:
+    """Running heads: the author on left-hand pages, the title on right-hand pages.
+
+    Comes before print.css, so the theme's rules for opening and blank pages win, and a project's own
+    print.css can change the heads.
+    """
+    author, title = css_string(rendered.display_author), css_string(rendered.display_title)
+    return (f"@page chapter:left {{ @top-left {{ content: {author}; }} }}\n"
+            f"@page chapter-first:left {{ @top-left {{ content: {author}; }} }}\n"
+            f"@page chapter:right {{ @top-right {{ content: {title}; }} }}\n"
+            f"@page chapter-first:right {{ @top-right {{ content: {title}; }} }}\n")
+
+
+def settings_css(book) -> str:
+    """What book.yaml decides: trim size, mirrored margins, type size."""
+    p = book.metadata.pdf
+    return f"""
+@page {{ size: {p.width} {p.height}; margin: {p.margin_top} {p.margin_outer} {p.margin_bottom} {p.margin_inner}; }}
+@page :left {{ margin-left: {p.margin_outer}; margin-right: {p.margin_inner}; }}
+@page :right {{ margin-left: {p.margin_inner}; margin-right: {p.margin_outer}; }}
+html {{ font-size: {p.font_size}; }}
+"""
+
+
+@dataclass(frozen=True)
+class LayoutSetup:
+    """Everything a layout needs, as plain data, so a worker process can rebuild it."""
+
+    stylesheets: tuple[str, ...]
+    base_url: str
+    files: tuple[tuple[str, Path], ...]  # bookmaker: URL -> file; nothing else can be fetched
+    style_path: str
+
+
+def layout_setup(rendered: RenderedBook) -> LayoutSetup:
+    book = rendered.book
+    if rendered.print_css.problems:  # a file print.css names cannot be used
+        raise BookmakerError(list(rendered.print_css.problems))
+    theme, theme_files = rendered.print_css.text, rendered.print_css.files
+    files = ({SCHEME + a.href: a.source for a in rendered.assets} | {SCHEME + a.href: a.source for a in theme_files}
+             | font_files())
+    sheets = (font_faces(), heads_css(rendered), theme, settings_css(book))
+    # Image and font URLs (and so WeasyPrint's names for them) must not depend on where the book is.
+    return LayoutSetup(sheets, SCHEME, tuple(sorted(files.items())), book.display(book.root / "styles" / "print.css"))
+
+
+@contextlib.contextmanager
+def captured_weasyprint_logs(records: list):
+    """WeasyPrint reports problems as log records; collect them instead of printing them."""
+    logger = logging.getLogger("weasyprint")
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    old_level, old_propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        logger.propagate = old_propagate
+
+
+def make_fetcher(files: tuple[tuple[str, Path], ...]):
+    """Only the files the book is made of: no network, nothing else on the disk."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    known = dict(files)
+
+    class BookFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            path = known.get(url.split("?")[0])
+            if path is None:
+                raise ValueError(f"not part of the book: {url}")
+            return URLFetcherResponse(url, body=packaged_bytes(path))
+
+    return BookFetcher(allowed_protocols=set())
+
+
+_parsed: dict = {}  # (stylesheets, extra) -> (fonts, fetcher, sheets, records): one process's parsed theme
+
+
+def parsed_theme(setup: LayoutSetup, extra_css: str):
+    """The stylesheets parsed once a process and reused by every document it lays out: parsing them
+    (and loading their fonts) again for each chapter was a sixth of a short chapter's layout. Their
+    warnings are kept, and given to every document's records."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    # Fonts from @font-face live in the build's temporary folder, removed when the build ends: a parsed
+    # theme never outlives its build (a second build in one process, as watch makes, parses it again).
+    key = (tempfile.gettempdir(), setup.stylesheets, setup.files, extra_css)
+    if key not in _parsed:
+        _parsed.clear()  # another book (watch rebuilds): its theme replaces this one
+        fonts, fetcher, warnings = FontConfiguration(), make_fetcher(setup.files), []
+        with captured_weasyprint_logs(warnings):
+            sheets = [CSS(string=text, font_config=fonts, url_fetcher=fetcher)
+                      for text in (*setup.stylesheets, extra_css) if text]
+        _parsed[key] = (fonts, fetcher, sheets, warnings)
+    return _parsed[key]
+
+
+def forget_parsed_themes() -> None:
+    """A build's fonts live in its temporary folder: its parsed themes go when the folder does."""
+    _parsed.clear()
+
+
+def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
+    """A laid-out WeasyPrint document."""
+    from weasyprint import HTML
+
+    fonts, fetcher, sheets, warnings = parsed_theme(setup, extra_css)
+    records.extend(warnings)
+    with captured_weasyprint_logs(records):
+        return HTML(string=html, base_url=setup.base_url, url_fetcher=fetcher).render(
+            stylesheets=sheets, font_config=fonts)
+
+
+def stylesheet_problems(rendered: RenderedBook) -> list[Problem]:
+    """What WeasyPrint would say of the print stylesheets, without laying anything out."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    try:
+        setup = layout_setup(rendered)
+    except BookmakerError as exc:  # a file print.css names cannot be used
+        return exc.problems
+    records: list = []
+    fonts, fetcher = FontConfiguration(), make_fetcher(setup.files)
+    with captured_weasyprint_logs(records):
+        for text in setup.stylesheets:
+            CSS(string=text, font_config=fonts, url_fetcher=fetcher)
+    return log_problems(records, setup.style_path)
+
+
+def write_document(document, identifier: str, records: list, variant: str | None = None) -> bytes:
+    with captured_weasyprint_logs(records):
+        return document.write_pdf(pdf_variant=variant, pdf_identifier=pdf_identifier(identifier),
+                                  pdf_tags=variant == "pdf/ua-1")
+
+
+def pdf_identifier(identifier: str) -> bytes:
+    """A stable file identifier: the same book gets the same one on every build."""
+    return hashlib.sha256(identifier.encode()).hexdigest()[:32].encode()
+
+
+def log_problems(records: list[logging.LogRecord], style_path: str) -> list[Problem]:
+    slow_fonts = [r for r in records if W.is_slow_fonts(r.getMessage())]
+    problems, seen = [], set()
+    for record in records:
+        if record in slow_fonts:
+            continue
+        message = record.getMessage()
+        problem = Problem(style_path, W.record_line(message) or 1, f"PDF layout: {message}", "warning",
+                          codes.STYLESHEET)
+        if problem not in seen:
+            seen.add(problem)
+            problems.append(problem)
+    if slow_fonts:
+        problems.append(Problem(style_path, 1, "PDF fonts were subset the slow way: install the system library "
+                                "libharfbuzz-subset0 for faster builds", "warning", codes.SLOW_FONTS))
+    return problems

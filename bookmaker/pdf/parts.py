@@ -1,0 +1,366 @@
+"""The parallel PDF layout: each chapter laid out as its own document on all cores, then joined.
+
+The pages are those of the single-document layout. Chapters open on right-hand pages, so where a
+chapter falls in the book changes nothing on its pages but the page numbers. Each chapter is therefore
+laid out in two layers:
+
+- the body: the chapter's own document, with every margin box drawn except those that show the page
+  number. It is the same wherever the chapter falls, so it is cached by content alone (chapter, theme,
+  settings, bookmaker version), and an edit re-lays out only the chapter edited;
+- the numbers: a document of empty pages of the same page types (side, page name, place in the
+  chapter), numbered from the chapter's first page, with only the margin boxes that show the page
+  number drawn. It costs a few milliseconds a page, and is redone for the chapters after an edit that
+  changed a chapter's length in pages.
+
+When the documents are joined, each page of numbers is drawn over its body page as a form XObject,
+in the place WeasyPrint laid it out. The front matter is laid out last, with the contents' page
+numbers now known. Outline entries and links between chapters are added in the join.
+
+A theme whose page-number boxes also show text taken from the chapter (`string()`, `element()`), or
+the total page count, cannot be split like this: such a book is laid out as one document.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures as futures
+import hashlib
+import json
+import multiprocessing
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+from bookmaker.infra.cache import cache_root, code_version, write_entry
+from bookmaker.pdf import fonttools_internals, pypdf_internals
+from bookmaker.pdf import layout as L
+from bookmaker.pdf import weasy_internals as W
+from bookmaker.pdf.weasy_internals import Layer, OneDocumentNeeded
+from bookmaker.errors import Problem
+from bookmaker.model import RenderedBook
+from bookmaker.pdf.join import join
+from bookmaker.pdf.html import document_html, page_divs
+from bookmaker.infra.processes import die_with_parent
+
+
+FLOW_KINDS = ("chapter", "endnotes")  # laid out one document each
+
+
+@dataclass
+class Body:
+    """A chapter laid out alone, without page numbers."""
+
+    pdf: bytes
+    pages: int
+    height: float  # page height in CSS pixels, for link coordinates
+    types: list = field(default_factory=list)  # each page's type: side, blank, name, index, groups
+    anchors: dict[str, tuple[int, float, float]] = field(default_factory=dict)
+    links: list[tuple[int, tuple[float, float, float, float], str]] = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+    def meta(self) -> dict:
+        return {"pages": self.pages, "height": self.height, "types": self.types, "anchors": self.anchors,
+                "links": self.links, "problems": [vars(p) for p in self.problems]}
+
+    @classmethod
+    def from_meta(cls, pdf: bytes, info: dict) -> Body:
+        return cls(pdf, info["pages"], info["height"], [json_tuple(t) for t in info["types"]],
+                   {k: tuple(v) for k, v in info["anchors"].items()},
+                   [(n, tuple(r), t) for n, r, t in info["links"]], [Problem(**p) for p in info["problems"]])
+
+
+def json_tuple(value):
+    return tuple(json_tuple(v) for v in value) if isinstance(value, list) else value
+
+
+_setup: L.LayoutSetup | None = None
+
+
+def init_worker(setup: L.LayoutSetup, in_pool: bool = True) -> None:
+    global _setup
+    _setup = setup
+    W.install_hook()
+    if in_pool:
+        die_with_parent()
+
+
+def layered(layer: Layer, html: str, records: list):
+    W.set_layer(layer)
+    try:
+        document = L.layout(html, _setup, records)
+        return document, L.write_document(document, "part", records)
+    finally:
+        W.set_layer(None)
+
+
+def lay_out_body(index: int, html: str) -> tuple[int, Body]:
+    """In a worker: one chapter's pages, everything on them but the page numbers."""
+    records: list = []
+    layer = Layer(numbers=False)
+    document, data = layered(layer, html, records)
+    anchors, links = {}, []
+    for number, page in enumerate(document.pages):
+        for name, (x, y, *_rest) in page.anchors.items():
+            anchors.setdefault(name, (number, x, y))
+    for number, page in enumerate(document.pages):
+        for link_type, target, rect, _box in page.links:
+            if link_type == "internal" and target not in anchors:
+                links.append((number, tuple(rect), target))
+    dangling = {target for _, _, target in links}
+    records = [r for r in records if not W.is_missing_anchor(r.getMessage(), dangling)]
+    height = document.pages[0].height if document.pages else 0
+    return index, Body(data, len(document.pages), height, layer.types, anchors, links,
+                       L.log_problems(records, _setup.style_path))
+
+
+def skeleton_html(rendered: RenderedBook, div, types: list) -> str:
+    """Empty pages of the given types: the chapter's own wrapper, one empty block a page."""
+    wrapper = lxml.html.Element("div", {"class": div.get("class") or ""})
+    previous_blank = False
+    for number, (side, blank, name, _index, _groups) in enumerate(types):
+        if blank:
+            previous_blank = True
+            continue
+        style = []
+        if number:
+            style.append(f"break-before: {side if previous_blank else 'page'}")
+        if name != types[0][2]:
+            style.append(f"page: {name or 'auto'}")
+        block = etree.SubElement(wrapper, "div")
+        if style:
+            block.set("style", "; ".join(style))
+        previous_blank = False
+    return document_html(rendered, [wrapper], minimal=True)
+
+
+def lay_out_numbers(index: int, html: str, start: int, types: list) -> tuple[int, bytes]:
+    """In a worker: a chapter's page numbers, on empty pages of the same types as its body's."""
+    layer = Layer(numbers=True, shift=start - 1)
+    _document, data = layered(layer, html, [])
+    if layer.types != types:
+        raise OneDocumentNeeded("the numbering pages do not match the chapter's pages")
+    return index, data
+
+
+# The theme's target-counter() as a number known once the chapters are laid out; leaders as the theme
+# draws them (right to left, WeasyPrint draws leaders off the page: the number follows the title).
+TOC_NUMBERS = ('nav.toc a[data-page]::after { content: leader(". ") attr(data-page); }\n'
+               '[dir=rtl] nav.toc a[data-page]::after { content: "\\2003" attr(data-page); }')
+
+
+@dataclass
+class Front:
+    """The front matter laid out, with its links for the join."""
+
+    pdf: bytes
+    height: float
+    links: list[tuple[int, tuple[float, float, float, float], str]]
+    problems: list
+
+
+def lay_out_front(html: str, identifier: str) -> tuple[int, Front]:
+    """In a worker: the front matter, its contents numbered from where the chapters were laid out."""
+    records: list = []
+    document = L.layout(html, _setup, records, TOC_NUMBERS)
+    data = L.write_document(document, identifier, records)
+    links = [(n, tuple(rect), target) for n, page in enumerate(document.pages)
+             for kind, target, rect, _ in page.links if kind == "internal"]
+    records = [r for r in records if not W.is_missing_anchor(r.getMessage())]
+    return -1, Front(data, document.pages[0].height, links, L.log_problems(records, _setup.style_path))
+
+
+# --- the cache ------------------------------------------------------------------------------------
+
+class PartCache:
+    """Content-addressed: see key()."""
+
+    def __init__(self, enabled: bool, setup: L.LayoutSetup | None = None):
+        self.root = cache_root() / "pdf-parts" if enabled else None
+        self.files = dict(setup.files) if setup else {}
+        self.digests: dict[str, str] = {}
+
+    def file_digest(self, url: str) -> str:
+        if url not in self.digests:
+            try:
+                self.digests[url] = hashlib.sha256(self.files[url].read_bytes()).hexdigest()
+            except OSError:
+                self.digests[url] = "unreadable"
+        return self.digests[url]
+
+    def key(self, html: str, setup: L.LayoutSetup, *more: str) -> str:
+        """The document, the stylesheets, bookmaker's code, and the bytes of every file (image, font)
+        they use: a picture changed under the same name is laid out again."""
+        digest = hashlib.sha256(code_version().encode())
+        # The stylesheet's path too: the warnings stored with a part name it.
+        for text in (html, *setup.stylesheets, setup.style_path, *more):
+            digest.update(b"\0" + text.encode())
+        for url in sorted(self.files):
+            if url in html or any(url in sheet for sheet in setup.stylesheets):
+                digest.update(b"\0" + url.encode() + b"\0" + self.file_digest(url).encode())
+        return digest.hexdigest()
+
+    def body(self, key: str) -> Body | None:
+        meta, data = self._read(f"{key}.json"), self._read(f"{key}.pdf")
+        if meta is None or data is None:
+            return None
+        try:
+            return Body.from_meta(data, json.loads(meta))
+        except (ValueError, KeyError, TypeError):
+            return None  # written by an older bookmaker: lay the chapter out again
+
+    def store_body(self, key: str, body: Body) -> None:
+        self._write(f"{key}.pdf", body.pdf)
+        self._write(f"{key}.json", json.dumps(body.meta()).encode())
+
+    def numbers(self, key: str) -> bytes | None:
+        return self._read(f"{key}.pdf")
+
+    def store_numbers(self, key: str, data: bytes) -> None:
+        self._write(f"{key}.pdf", data)
+
+    def _read(self, name: str) -> bytes | None:
+        if self.root is None:
+            return None
+        try:
+            return (self.root / name[:2] / name).read_bytes()
+        except OSError:
+            return None
+
+    def _write(self, name: str, data: bytes) -> None:
+        if self.root is None:
+            return
+        write_entry(self.root / name[:2] / name, data)
+
+
+# --- the whole book -------------------------------------------------------------------------------
+
+class InProcess:
+    """The executor interface, run in this process: for one core, or a single chapter."""
+
+    def __init__(self, setup: L.LayoutSetup):
+        init_worker(setup, in_pool=False)
+
+    def submit(self, function, *args) -> futures.Future:
+        future: futures.Future = futures.Future()
+        try:
+            future.set_result(function(*args))
+        except BaseException as error:  # noqa: BLE001 - handed over exactly as a pool would
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        pass
+
+
+def executor(setup: L.LayoutSetup, workers: int, jobs: int):
+    if workers <= 1 or jobs <= 1:
+        return InProcess(setup)
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    return futures.ProcessPoolExecutor(min(workers, jobs), mp_context=context, initializer=init_worker,
+                                       initargs=(setup,))
+
+
+def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: int, cache: PartCache,
+                 say: Callable[[str], None], front_html: Callable[[list[int]], str]
+                 ) -> tuple[list[Body], list[bytes], list[int], Front]:
+    """Every chapter's body and page numbers, and the front matter.
+
+    Only as many jobs as workers are handed out at a time, numbers and the front matter before bodies:
+    a chapter's numbers are laid out as soon as the lengths of the chapters before it are known, and
+    the front matter as soon as all are, instead of all waiting behind every body in the pool's queue.
+    """
+    htmls = [document_html(rendered, [div], minimal=True) for _, div in flow]
+    keys = [cache.key(html, setup) for html in htmls]
+    bodies: list[Body | None] = [cache.body(key) for key in keys]
+    numbers: list[bytes | None] = [None] * len(flow)
+    starts: list[int] = []
+    number_keys: dict[int, str] = {}
+    missing = sum(body is None for body in bodies)
+    pool = executor(setup, workers, missing + len(flow) + 1)
+    waiting_bodies = collections.deque(i for i, body in enumerate(bodies) if body is None)
+    ready: collections.deque = collections.deque()  # (function, args) that can run now
+    pending: set[futures.Future] = set()
+    front: list[Front] = []
+
+    def schedule() -> None:
+        while len(starts) < len(flow) and bodies[len(starts)] is not None:
+            i = len(starts)
+            body = bodies[i]
+            starts.append(starts[-1] + bodies[i - 1].pages + bodies[i - 1].pages % 2 if i else 1)
+            skeleton = skeleton_html(rendered, flow[i][1], body.types)
+            number_keys[i] = cache.key(skeleton, setup, str(starts[i]))
+            numbers[i] = cache.numbers(number_keys[i])
+            if numbers[i] is None:
+                ready.append((lay_out_numbers, (i, skeleton, starts[i], body.types)))
+            if len(starts) == len(flow):
+                say("laying out the front matter")
+                ready.appendleft((lay_out_front, (front_html(starts), rendered.book.metadata.identifier)))
+        while len(pending) < max(1, workers) and (ready or waiting_bodies):
+            if ready:
+                function, args = ready.popleft()
+            else:
+                index = waiting_bodies.popleft()
+                function, args = lay_out_body, (index, htmls[index])
+            pending.add(pool.submit(function, *args))
+
+    try:
+        schedule()
+        laid_out = 0
+        while pending:
+            done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+            for future in done:
+                pending.discard(future)
+                index, result = future.result()
+                if isinstance(result, Body):
+                    bodies[index] = result
+                    cache.store_body(keys[index], result)
+                    laid_out += 1
+                    # Sections: the chapters and the end notes, each laid out alone.
+                    say(f"laid out {laid_out} of {missing} section{'' if missing == 1 else 's'}")
+                elif isinstance(result, Front):
+                    front.append(result)
+                else:
+                    numbers[index] = result
+                    cache.store_numbers(number_keys[index], result)
+            schedule()
+    finally:
+        pool.shutdown(cancel_futures=True)
+    return bodies, numbers, starts, front[0]
+
+
+def unverified_libraries() -> str | None:
+    """The libraries, with their versions, whose internals the parallel layout needs but was not
+    verified on (see the *_internals modules); None when all were."""
+    unverified = [f"{module.__name__.rsplit('.', 1)[1].removesuffix('_internals')} {module.version()}"
+                  for module in (W, pypdf_internals, fonttools_internals) if not module.verified()]
+    return ", ".join(unverified) or None
+
+
+def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None],
+                 use_cache: bool = True) -> tuple[bytes, list[Problem]]:
+    """Raises OneDocumentNeeded for a theme whose page numbers the split layout cannot draw."""
+    setup = L.layout_setup(rendered)
+    divs = page_divs(rendered)
+    front = [(page, div) for page, div in divs if page.kind not in FLOW_KINDS]
+    flow = [(page, div) for page, div in divs if page.kind in FLOW_KINDS]
+    ids = [page.id for page, _ in flow]
+
+    def front_html(starts: list[int]) -> str:
+        first_pages = dict(zip(ids, starts))
+        for _, div in front:
+            for link in div.iter("a"):
+                target = (link.get("href") or "#")[1:]
+                if target in first_pages:
+                    link.set("data-page", str(first_pages[target]))
+        return document_html(rendered, [div for _, div in front])
+
+    bodies, numbers, starts, laid = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache, setup),
+                                                 say, front_html)
+    problems: list[Problem] = [p for body in bodies for p in body.problems] + laid.problems
+    front_links = [link for link in laid.links if link[2] in ids]
+    say(f"joining {sum(body.pages for body in bodies)} pages and the front matter")
+    data = join(laid.pdf, laid.height, front_links, [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))])
+    return data, list(dict.fromkeys(problems))

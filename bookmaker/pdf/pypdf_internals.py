@@ -1,0 +1,47 @@
+"""Every private part of pypdf that bookmaker touches, in one place (the join, join.py and fonts.py).
+
+- `PdfWriter._add_object(obj)`: adds an indirect object and returns its reference; pypdf has no public
+  way to make a new indirect object in a writer;
+- `PdfWriter._objects`: the writer's object table, read to walk the document and cleared of objects
+  nothing reaches any more (pypdf's own clean-up keeps an orphan that another orphan refers to);
+- `PdfWriter._info`: the reference of the document information dictionary, a root of that walk.
+
+`PdfWriter.root_object` is public and used as it is. Verified on pypdf 7.1. On any other major version
+`verified()` is false and the book is laid out as one document, which joins nothing.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+VERIFIED = ("7.",)
+
+
+def version() -> str:
+    return metadata.version("pypdf")
+
+
+def verified() -> bool:
+    return version().startswith(VERIFIED)
+
+
+def add_object(writer, obj):
+    """A new indirect object in `writer`; its reference."""
+    return writer._add_object(obj)
+
+
+def info_reference(writer):
+    return writer._info
+
+
+def resolve(writer, idnum: int):
+    return writer._objects[idnum - 1]
+
+
+def object_count(writer) -> int:
+    return len(writer._objects)
+
+
+def drop(writer, idnum: int) -> None:
+    """Leave object `idnum` out of the written file."""
+    writer._objects[idnum - 1] = None

@@ -1,0 +1,118 @@
+"""Every private part of WeasyPrint that bookmaker touches, in one place.
+
+The parallel layout (parts.py) lays each chapter out twice, once without and once with only its page
+numbers. WeasyPrint has no public way to do that, so this module reaches into its layout:
+
+- `weasyprint.layout.make_margin_boxes` is replaced by a wrapper that keeps some of a page's margin
+  boxes and drops the others;
+- `LayoutContext.page_maker`: a list of tuples whose entry [3][1] is the dict of counter values a page
+  starts with; the "page" counter in it is shifted to number a chapter from where it falls in the book;
+- `Box.style["content"]`: a tuple of (kind, value) pairs, kinds "string", "counter()", "counters()"...;
+- `PageType` (a page's `page_type`): its fields side, blank, name, index and groups;
+- the wording of WeasyPrint's log records: "No anchor #id" for links into other parts, "HarfBuzz-Subset"
+  when fonts are subset without HarfBuzz, " at LINE:COLUMN" in stylesheet messages.
+
+Verified on WeasyPrint 70.0. On any other version `verified()` is false and the book is laid out as one
+document through the public API alone: slower, never wrong. The log wording only words messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import metadata
+
+VERIFIED = ("70.",)  # the WeasyPrint versions this module was checked on, by prefix
+
+
+def version() -> str:
+    return metadata.version("weasyprint")
+
+
+def verified() -> bool:
+    return version().startswith(VERIFIED)
+
+
+class OneDocumentNeeded(Exception):
+    """The theme numbers pages in a way only a single-document layout gets right."""
+
+
+@dataclass
+class Layer:
+    numbers: bool  # draw only the page-number boxes (else everything but them)
+    shift: int = 0  # added to every page number
+    types: list = field(default_factory=list)  # each page's type as laid out: side, blank, name, index, groups
+
+
+_layer: Layer | None = None
+
+
+def page_number_box(content) -> bool:
+    """Whether a margin box shows the page number; raises if it mixes that with the chapter's text."""
+    if not isinstance(content, tuple):
+        return False
+    counters = [value[0] for kind, value in content if kind in ("counter()", "counters()")]
+    if "page" not in counters and "pages" not in counters:
+        return False
+    if "pages" in counters or any(kind not in ("string", "counter()", "counters()") for kind, _ in content):
+        raise OneDocumentNeeded("a page-number box shows the page count or text from the chapter")
+    return True
+
+
+def install_hook() -> None:
+    """Replace make_margin_boxes once a process; the wrapper does nothing unless a layer is set."""
+    import weasyprint.layout as layout_module
+
+    if getattr(layout_module.make_margin_boxes, "bookmaker_hook", False):
+        return
+    original = layout_module.make_margin_boxes
+
+    def make_margin_boxes(context, page, state):
+        layer = _layer
+        if layer is None:
+            yield from original(context, page, state)
+            return
+        if layer.shift and not hasattr(context, "bookmaker_shift"):
+            context.bookmaker_shift = layer.shift
+            seen = set()
+            for entry in context.page_maker:
+                values = entry[3][1]
+                if id(values) not in seen and "page" in values:
+                    seen.add(id(values))
+                    values["page"] = [value + layer.shift for value in values["page"]]
+        kind = page.page_type
+        layer.types.append((kind.side, kind.blank, kind.name, kind.index, tuple(map(tuple, kind.groups))))
+        for box in original(context, page, state):
+            if page_number_box(box.style["content"]) == layer.numbers:
+                yield box
+
+    make_margin_boxes.bookmaker_hook = True
+    layout_module.make_margin_boxes = make_margin_boxes
+
+
+def set_layer(layer: Layer | None) -> None:
+    global _layer
+    _layer = layer
+
+
+# --- log wording ---------------------------------------------------------------------------------
+
+LINE_RE = re.compile(r" at (\d+):(\d+)")
+
+
+def record_line(message: str) -> int | None:
+    """The stylesheet line a log message names, if any."""
+    match = LINE_RE.search(message)
+    return int(match.group(1)) if match else None
+
+
+def is_slow_fonts(message: str) -> bool:
+    return "HarfBuzz-Subset" in message
+
+
+def is_missing_anchor(message: str, targets=None) -> bool:
+    """A link to an anchor this document lacks (in another part: the join links it); any such link
+    when `targets` is None, else one to those ids."""
+    if targets is None:
+        return "No anchor" in message
+    return any(f"#{t} " in message + " " for t in targets)

@@ -1,0 +1,109 @@
+"""RenderedBook → print PDF, written atomically: one document for everything (PDF/A and PDF/UA need one
+structure), or each chapter laid out in parallel and joined (parts.py), the default."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from bookmaker import codes
+from bookmaker.errors import BookmakerError, Problem
+from bookmaker.infra.dates import build_time
+from bookmaker.infra.output import atomic_path, check_output
+from bookmaker.infra.processes import build_tempdir, default_jobs
+from bookmaker.model import Book, RenderedBook
+from bookmaker.pdf import layout as L
+from bookmaker.pdf.html import document_html, page_divs
+
+VARIANTS = ("pdf/a-3b", "pdf/ua-1")
+
+
+def single_document_pdf(rendered: RenderedBook, variant: str | None, say: Callable[[str], None]
+                        ) -> tuple[bytes, list]:
+    setup = L.layout_setup(rendered)
+    records: list = []
+    html = document_html(rendered, [div for _, div in page_divs(rendered)])
+    say("laying out pages")
+    document = L.layout(html, setup, records)
+    say(f"writing {len(document.pages)} pages")
+    data = L.write_document(document, rendered.book.metadata.identifier, records, variant)
+    return data, L.log_problems(records, setup.style_path)
+
+
+def pdf_bytes(rendered: RenderedBook, variant: str | None = None,
+              progress: Callable[[str], None] | None = None, jobs: int | None = None,
+              cache: bool = True) -> tuple[bytes, list[Problem]]:
+    """The PDF and any layout warnings. `jobs=0` lays the book out as one document."""
+    say = progress or (lambda message: None)
+    with private_tempdir(), font_dates_from(rendered.book):
+        if variant is not None or jobs == 0:
+            return single_document_pdf(rendered, variant, say)
+        # Imported here: the parallel layout's modules (and pypdf, fontTools) only when it runs.
+        from bookmaker.pdf import parts
+
+        unverified = parts.unverified_libraries()
+        if unverified:
+            data, problems = single_document_pdf(rendered, None, say)
+            where = rendered.book.display(rendered.book.manuscript / "book.yaml")
+            return data, [Problem(where, 1, f"laid out as one document, more slowly: the parallel layout is not "
+                                  f"verified on {unverified}", "warning", codes.SLOW_LAYOUT), *problems]
+        try:
+            return parts.parallel_pdf(rendered, jobs or default_jobs(), say, cache)
+        except parts.OneDocumentNeeded:
+            say("this theme's page numbers need the book laid out as one document")
+            return single_document_pdf(rendered, None, say)
+
+
+@contextlib.contextmanager
+def font_dates_from(book: Book):
+    """Where HarfBuzz cannot subset fonts, fontTools does, and stamps each subset with the clock unless
+    SOURCE_DATE_EPOCH is set: set it to the book's date while the PDF is made (workers inherit it)."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(build_time(book).timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+@contextlib.contextmanager
+def private_tempdir():
+    """WeasyPrint keeps font files in temporary folders it removes when garbage-collected, which a
+    worker process leaving through os._exit never is: give the build one folder, removed at the end."""
+    previous = tempfile.tempdir
+    with build_tempdir() as folder:
+        tempfile.tempdir = folder
+        try:
+            yield folder
+        finally:
+            tempfile.tempdir = previous
+            L.forget_parsed_themes()
+
+
+def write_pdf(rendered: RenderedBook, out: str | Path, shown: str | None = None, variant: str | None = None,
+              progress: Callable[[str], None] | None = None, jobs: int | None = None,
+              cache: bool = True, warn: Callable[[Problem], None] | None = None) -> Path:
+    """Build the PDF into `out` atomically; returns the path written. Layout warnings go to `warn`
+    (default: printed on stderr)."""
+    if variant is not None and variant not in VARIANTS:
+        raise BookmakerError([Problem(str(out), 1, f"unknown PDF variant '{variant}'", code=codes.BAD_OPTION)])
+    out = Path(out)
+    shown = shown or str(out)
+    check_output(out, shown, rendered.book.sources, rendered.book.root)
+    try:
+        data, problems = pdf_bytes(rendered, variant, progress, jobs, cache)
+    except OSError as exc:  # the temporary folder full, a file size limit...
+        raise BookmakerError([Problem(shown, 1, f"cannot make the PDF: {exc.strerror or exc}",
+                                      code=codes.CANNOT_WRITE)]) from None
+    for problem in problems:
+        (warn or (lambda p: print(p, file=sys.stderr)))(problem)
+    with atomic_path(out, shown) as tmp:
+        tmp.write_bytes(data)
+    return out

@@ -1,0 +1,135 @@
+"""The pages around the chapters, written once as templates that the EPUB and the PDF both use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import jinja2
+from lxml import etree
+from markupsafe import Markup
+
+from bookmaker.infra.cache import cache_root
+from bookmaker.render import xhtml
+from bookmaker.render.labels import labels_for
+from bookmaker.render.text import plain_text, smart
+from bookmaker.load.metadata import default_identifier
+from bookmaker.model import Book, Chapter, Page
+
+PAGE_IDS = ("cover", "titlepage", "copyright", "dedication", "summary", "toc", "landmarks", "endnotes")
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    href: str
+    kind: str
+    label: str | None  # bookmaker's words ("Chapter 3"), set apart for their language
+    name: str | None  # the author's
+
+
+def template_env() -> jinja2.Environment:
+    def load(name: str) -> str:
+        return resources.files("bookmaker.templates").joinpath(name).read_text(encoding="utf-8")
+
+    # Compiled templates kept between runs (keyed by each template's text): compiling them was a tenth
+    # of rebuilding a long book's EPUB after an edit.
+    compiled = None
+    try:
+        (cache_root() / "templates").mkdir(parents=True, exist_ok=True)
+        compiled = jinja2.FileSystemBytecodeCache(str(cache_root() / "templates"))
+    except OSError:
+        pass  # no cache folder to be had: compile each time
+    env = jinja2.Environment(loader=jinja2.FunctionLoader(load), autoescape=True, trim_blocks=True,
+                             lstrip_blocks=True, undefined=jinja2.StrictUndefined, bytecode_cache=compiled)
+    env.filters["smart"] = smart
+    return env
+
+
+ENV = template_env()
+
+
+def markup(el) -> Markup | None:
+    return None if el is None else Markup(xhtml.inner_xml(el))
+
+
+def page_body(template: str, **context) -> str:
+    """Render a template and prove it is well-formed XHTML before anything else sees it."""
+    text = ENV.get_template(template).render(**context)
+    body = etree.fromstring(f'<body xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{text}</body>')
+    return xhtml.inner_xml(body)
+
+
+def chapter_heading(book: Book, number: int, title_text: str | None) -> tuple[str, str | None]:
+    """The chapter's contents entry as (label, title); either may be None, never both."""
+    if title_text and not book.metadata.chapter_label:
+        return None, title_text
+    return labels_for(book.metadata.language).chapter(number), title_text
+
+
+def chapter_page(book: Book, chapter: Chapter, file_name: str, result) -> Page:
+    """A chapter's page from its rendered pieces (a chapters.ChapterResult)."""
+    label = book.metadata.chapter_label or not result.title
+    safe = lambda text: Markup(text) if text else None  # noqa: E731 (already clean XHTML)
+    labels = labels_for(book.metadata.language)
+    content = page_body("chapter.xhtml.j2", number=chapter.number, label=label, title=safe(result.title),
+                        title_id=result.title_id, body=Markup(result.body), summary=safe(result.summary),
+                        notes=safe(result.notes), end_notes=safe(result.end_notes), L=labels)
+    heading, name = chapter_heading(book, chapter.number, plain_text(result.title))
+    title = labels.sep.join(part for part in (heading, name) if part)
+    return Page(f"chapter-{chapter.number}", file_name, "chapter", title, content, "chapter", label=heading,
+                name=name)
+
+
+def build_pages(book: Book, parts, chapters: list[Page], words: int, author_line: str) -> list[Page]:
+    """Front matter, contents, chapters and end notes, in the contract's order."""
+    m = book.metadata
+    L = labels_for(m.language)  # noqa: N806 (the templates' name for the labels)
+    pages: list[Page] = []
+    if m.cover is not None:
+        pages.append(Page("cover", "cover.xhtml", "cover", L.cover,
+                          page_body("cover.xhtml.j2", src=m.cover.href, title=m.title, L=L), "cover", False))
+    pages.append(Page("titlepage", "titlepage.xhtml", "titlepage", L.title_page,
+                      page_body("titlepage.xhtml.j2", m=m, author_line=author_line, L=L), "titlepage", False))
+    explicit_id = m.identifier != default_identifier(m.title, m.authors)
+    if m.rights or m.publisher or m.date or explicit_id:
+        pages.append(Page("copyright", "copyright.xhtml", "copyright", L.copyright_page,
+                          page_body("copyright.xhtml.j2", m=m, author_line=author_line, identifier=m.identifier if explicit_id else None,
+                                    isbn=m.identifier.startswith("urn:isbn:"), L=L), "copyright-page", False))
+    if m.dedication:
+        parts.start_page(PAGE_IDS)
+        pages.append(Page("dedication", "dedication.xhtml", "dedication", L.dedication,
+                          page_body("dedication.xhtml.j2", text=markup(parts.fragment(m.dedication, 2))),
+                          "dedication", False))
+    parts.start_page(PAGE_IDS)
+    summary = parts.fragment(m.summary, 2)
+    notes = parts.fragment(m.notes, 2)
+    pages.append(Page("summary", "summary.xhtml", "summary", L.about,
+                      page_body("summary.xhtml.j2", m=m, author_line=author_line, words=words, chapters=len(chapters),
+                                summary=markup(summary), notes=markup(notes), L=L), "preface", False))
+    parts.start_page(PAGE_IDS)
+    end_notes = parts.fragment(m.end_notes, 1)
+    closing = []
+    if end_notes is not None:
+        closing.append(Page("endnotes", "endnotes.xhtml", "endnotes", L.end_notes,
+                            page_body("endnotes.xhtml.j2", text=markup(end_notes), L=L), "afterword",
+                            label=L.end_notes))
+    parts.finish()
+    toc_targets = [*pages, *chapters, *closing]
+    # A reader's contents, the same in the nav, the NCX and the printed contents page: the chapters and
+    # the end notes. The front matter is reached from the landmarks.
+    entries = [TocEntry(p.file_name, p.kind, p.label, p.name if p.label else p.title)
+               for p in toc_targets if p.in_toc]
+    landmarks = [("cover", "cover.xhtml", L.cover)] if m.cover is not None else []
+    landmarks += [("titlepage", "titlepage.xhtml", L.title_page), ("toc", "nav.xhtml", L.contents)]
+    if chapters:
+        landmarks.append(("bodymatter", chapters[0].file_name, L.start))
+    toc = Page("toc", "nav.xhtml", "toc", L.contents,
+               page_body("nav.xhtml.j2", entries=entries, landmarks=landmarks, L=L), "toc", False)
+    return [*pages, toc, *chapters, *closing]
+
+
+def year(date: dt.date | None) -> int:
+    return (date or dt.date.today()).year

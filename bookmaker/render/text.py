@@ -1,0 +1,47 @@
+"""The author's words as plain text: typeset for display, or stripped of markup for metadata."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from lxml import etree
+
+from bookmaker.render import xhtml
+from bookmaker.render.markdown import markdown_to_html
+
+
+def quiet_context() -> xhtml.Context:
+    """A Context for text already checked elsewhere: nothing to resolve, nothing to report."""
+    return xhtml.Context("", lambda s: 1, lambda s, n: None, lambda h: None, lambda *a: None)
+
+
+@functools.lru_cache(maxsize=256)
+def smart(text: str) -> str:
+    """Plain text typeset like the book's text: curly quotes and apostrophes, dashes, ellipses.
+    For names and titles shown on pages; the metadata keeps exactly what the author wrote."""
+    if not text:
+        return text
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = re.sub(r"([\\`*_{}\[\]#+!|-])", r"\\\1", escaped)
+    escaped = escaped.replace("\\-\\-", "--")  # keep dashes for smart punctuation
+    escaped = re.sub(r"^(\d+)\.", r"\1\\.", escaped)  # "1984. A Novel" is not a list
+    el = xhtml.html_to_xhtml(markdown_to_html(escaped.replace("\n", " ")), quiet_context())
+    return " ".join(xhtml.text_of(el).split()) or text
+
+
+def plain_text(fragment: str | None) -> str | None:
+    """An XHTML fragment's words as one line, footnotes left out."""
+    if not fragment:
+        return None
+    el = etree.fromstring(f'<span xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{fragment}</span>')
+    return " ".join(xhtml.reading_text(el).split()) or None
+
+
+def description(summary: str | None) -> str | None:
+    """The summary as a description is read: plain text, paragraphs kept, note calls and notes left out."""
+    if not summary:
+        return None
+    root = xhtml.html_to_xhtml(markdown_to_html(summary), quiet_context())
+    paras = (" ".join(xhtml.reading_text(p).split()) for p in root if xhtml.local(p) != "aside")
+    return "\n\n".join(p for p in paras if p) or None
