@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: book test proof bench clean
+.PHONY: book test test-fast lint-imports proof bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,18 @@ book: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	@command -v java >/dev/null || { echo "java not found: EPUBCheck needs it (apt-get install default-jre-headless)"; exit 1; }
 	@command -v pdftoppm >/dev/null || { echo "pdftoppm not found: the PDF tests draw pages with it (apt-get install poppler-utils)"; exit 1; }
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -n auto --dist loadfile
+
+## make test-fast: each stage's unit tests, no EPUBCheck and no book laid out whole (under a minute)
+FAST := tests/test_render.py tests/test_book_yaml.py tests/test_check_lint.py tests/test_pdffonts.py \
+        tests/test_architecture.py tests/test_robustness.py
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -n auto $(FAST)
+
+## make lint-imports: the pipeline's import contracts (pyproject.toml)
+lint-imports: $(VENV)/.installed-test
+	$(BIN)/lint-imports
 
 ## make proof: the sample book's PDF pages as PNG images in dist/proof/ (needs pdftoppm)
 proof: book

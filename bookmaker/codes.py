@@ -26,7 +26,7 @@ TOO_DEEP = "too-deep"  # nesting too deep to typeset
 STYLESHEET = "stylesheet"  # styles/*.css: what it names cannot be used, or the layout would ignore it
 
 # the text
-EMPTY_CHAPTER = "empty-chapter"
+EMPTY_CHAPTER = "empty-chapter"  # a chapter with no text
 REMOVED_HTML = "removed-html"  # raw HTML that a book cannot carry, removed
 UNKNOWN_HTML = "unknown-html"  # a tag no HTML has: removed, its content kept
 UNSAFE_LINK = "unsafe-link"  # a link a book cannot follow (javascript:, file:...)
@@ -37,8 +37,8 @@ IMAGE_ALT = "image-alt"  # a picture without a description
 FOOTNOTE_MISSING = "footnote-missing"  # a note called but never written
 FOOTNOTE_UNUSED = "footnote-unused"  # a note written but never called
 STRAIGHT_QUOTES = "straight-quotes"  # typewriter quotes in raw HTML
-DUPLICATE_TITLE = "duplicate-title"
-UNKNOWN_LANGUAGE = "unknown-language"
+DUPLICATE_TITLE = "duplicate-title"  # two chapters with one title
+UNKNOWN_LANGUAGE = "unknown-language"  # a language tag no reader will know
 
 # building
 BAD_OUTPUT = "bad-output"  # an output path that cannot or may not be written
@@ -48,9 +48,9 @@ SLOW_FONTS = "slow-fonts"  # fonts subset without HarfBuzz: slow, not wrong
 SLOW_LAYOUT = "slow-layout"  # laid out as one document: a library version the parallel layout does not know
 
 # validators
-EPUBCHECK_MISSING = "epubcheck-missing"
-JAVA_MISSING = "java-missing"
-EPUBCHECK_FAILED = "epubcheck-failed"
+EPUBCHECK_MISSING = "epubcheck-missing"  # check --epubcheck without the epubcheck package
+JAVA_MISSING = "java-missing"  # EPUBCheck needs Java, and there is none
+EPUBCHECK_FAILED = "epubcheck-failed"  # EPUBCheck did not run to the end
 # EPUBCheck's own messages keep EPUBCheck's ids (RSC-005, OPF-096...) as their codes.
 
 ALL = tuple(value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str))
