@@ -45,6 +45,7 @@ BAD_OUTPUT = "bad-output"  # an output path that cannot or may not be written
 CANNOT_WRITE = "cannot-write"  # writing failed (disk full, file too large...)
 BAD_SETTING = "bad-setting"  # an option or environment variable with a malformed value
 SLOW_FONTS = "slow-fonts"  # fonts subset without HarfBuzz: slow, not wrong
+BUDGET_EXCEEDED = "budget-exceeded"  # the build ran past --max-seconds or --max-memory
 SLOW_LAYOUT = "slow-layout"  # laid out as one document: a library version the parallel layout does not know
 
 # validators
