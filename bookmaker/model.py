@@ -32,6 +32,13 @@ class PdfSettings:
     margin_bottom: str = "0.8in"
     margin_inner: str = "0.875in"
     margin_outer: str = "0.625in"
+    printer: str | None = None  # kdp, ingramspark, lulu: that printer's interior rules
+    paper: str = "white"  # white, cream, color
+    bleed: bool = False
+    about_page: bool = True  # the summary page ("About This Story") in print
+    contents_depth: int = 1  # 1: chapters; 2: and the headings inside them
+    running_heads: tuple[str | None, str | None] = (None, None)  # (verso, recto): author, title or chapter
+    drop_cap: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,11 @@ class Metadata:
     chapter_label: bool = True
     pdf: PdfSettings = PdfSettings()
     formats: tuple[str, ...] = ("epub", "pdf")
+    auto_cover: bool = False  # `cover: auto`: a typographic cover drawn from title, author and series
+    author_sort: tuple[str, ...] = ()  # as written in book.yaml (one per author); empty: derived
+    title_sort: str | None = None
+    certified_by: str | None = None  # accessibility: who certifies the EPUB's conformance
+    back_cover: str | None = None  # Markdown: the print cover's back; None: the summary
 
     @property
     def subjects(self) -> list[str]:

@@ -16,12 +16,19 @@ from bookmaker.load.yamlfile import NOT_ALLOWED, YamlDoc
 BOOK_KEYS = (
     "title", "subtitle", "author", "language", "summary", "notes", "end_notes", "dedication",
     "tags", "series", "identifier", "date", "updated", "complete", "source", "publisher",
-    "rights", "cover", "chapters", "chapter_label", "pdf", "formats",
+    "rights", "cover", "chapters", "chapter_label", "pdf", "formats", "author_sort", "title_sort",
+    "accessibility", "back_cover",
 )
 CHAPTER_KEYS = ("title", "summary", "notes", "end_notes")
-PDF_KEYS = ("trim", "width", "height", "font_size", "margins")
+PDF_KEYS = ("trim", "width", "height", "font_size", "margins", "printer", "paper", "bleed", "about_page",
+            "contents_depth", "running_heads", "drop_cap")
+PRINTERS = ("kdp", "ingramspark", "lulu")
+PAPERS = ("white", "cream", "color")
+RUNNING_HEADS = ("author", "title", "chapter")
+ACCESSIBILITY_KEYS = ("certified_by",)
 MARGIN_KEYS = ("top", "bottom", "inner", "outer")
-FORMATS = ("epub", "pdf")
+FORMATS = ("epub", "pdf")  # kepub and cover join as their writers land
+DEFAULT_FORMATS = ("epub", "pdf")
 
 # Trim sizes printers and print-on-demand services offer; `us-trade` is the contract's default.
 TRIM_SIZES = {
@@ -274,10 +281,84 @@ def read_pdf(r: Reader) -> PdfSettings:
             mr = Reader(margins, r.doc, r.path, r.problems, ("pdf", "margins"))
             for side in MARGIN_KEYS:
                 length(mr, side, f"margin_{side}", 0, PAGE_RANGE[1], "at most 200in", "0.75in, 20mm or 0")
-    result = PdfSettings(**settings)
+    extra = print_choices(pr)
+    result = PdfSettings(**settings, **extra)
     text_area(result, given, "height", "tall", ("margin_top", "margin_bottom"))
     text_area(result, given, "width", "wide", ("margin_inner", "margin_outer"))
     return result
+
+
+def choice(reader: Reader, key: str, allowed: tuple[str, ...]) -> str | None:
+    value = reader.text(key)
+    if value is None:
+        return None
+    if value.lower() not in allowed:
+        reader.fail(key, f"must be one of {', '.join(allowed)}, not '{value}'{suggestion(value.lower(), allowed)}",
+                    codes.WRONG_TYPE)
+        return None
+    return value.lower()
+
+
+def print_choices(pr: Reader) -> dict:
+    """The print settings beyond the page: printer, paper, bleed, what front matter and heads to print."""
+    out: dict = {}
+    printer = choice(pr, "printer", PRINTERS)
+    if printer:
+        out["printer"] = printer
+    paper = choice(pr, "paper", PAPERS)
+    if paper:
+        out["paper"] = paper
+    for key, default in (("bleed", False), ("about_page", True), ("drop_cap", False)):
+        out[key] = pr.boolean(key, default)
+    depth = pr.data.get("contents_depth")
+    if depth is not None:
+        if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 3:
+            pr.fail("contents_depth", "must be 1 (chapters), 2 (and their headings) or 3", codes.WRONG_TYPE)
+        else:
+            out["contents_depth"] = depth
+    heads = pr.data.get("running_heads")
+    if heads is not None:
+        if not isinstance(heads, dict):
+            pr.fail("running_heads", "must be a mapping such as {verso: author, recto: chapter}", codes.WRONG_TYPE)
+        else:
+            check_keys(heads, ("verso", "recto"), pr.doc, pr.path, pr.problems, ("pdf", "running_heads"),
+                       "running_heads key")
+            hr = Reader(heads, pr.doc, pr.path, pr.problems, ("pdf", "running_heads"))
+            out["running_heads"] = (choice(hr, "verso", RUNNING_HEADS), choice(hr, "recto", RUNNING_HEADS))
+    return out
+
+
+def read_sort_names(r: Reader, authors: tuple[str, ...]) -> tuple[str, ...]:
+    """author_sort as written: one name, or a list with one per author."""
+    value = r.data.get("author_sort")
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for i, item in enumerate(items):
+        where = ("author_sort", i) if isinstance(value, list) else ("author_sort",)
+        name = as_text(r.doc, item, where)
+        if name is None or not name.strip():
+            r.problems.error(r.path, r.doc.line(*where), "'author_sort' must be a name, or a list of names",
+                             codes.WRONG_TYPE)
+            return ()
+        names.append(name.strip())
+    if authors and len(names) != len(authors):
+        r.fail("author_sort", f"gives {len(names)} sort name(s) for {len(authors)} author(s): give one for each, "
+               "in the order of 'author'", codes.WRONG_TYPE)
+        return ()
+    return tuple(names)
+
+
+def read_certifier(r: Reader) -> str | None:
+    value = r.data.get("accessibility")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        r.fail("accessibility", "must be a mapping such as {certified_by: Your Name}", codes.WRONG_TYPE)
+        return None
+    check_keys(value, ACCESSIBILITY_KEYS, r.doc, r.path, r.problems, ("accessibility",), "accessibility key")
+    return Reader(value, r.doc, r.path, r.problems, ("accessibility",)).text("certified_by")
 
 
 def inches(length: str) -> float:
@@ -310,11 +391,11 @@ def text_area(p: PdfSettings, given: dict, size: str, adjective: str, sides: tup
 def read_formats(r: Reader) -> tuple[str, ...]:
     value = r.data.get("formats")
     if value is None:
-        return FORMATS
+        return DEFAULT_FORMATS
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(i, str) and i in FORMATS for i in items):
-        r.fail("formats", "must be a list of formats: epub, pdf", codes.WRONG_TYPE)
-        return FORMATS
+        r.fail("formats", f"must be a list of formats: {', '.join(FORMATS)}", codes.WRONG_TYPE)
+        return DEFAULT_FORMATS
     return tuple(dict.fromkeys(items))
 
 

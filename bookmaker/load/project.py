@@ -147,7 +147,8 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
         source = None
     cover = None
     cover_ref = r.text("cover")
-    if cover_ref and not NOT_ALLOWED.search(str(data.get("cover"))):  # such characters: reported with the YAML's
+    auto_cover = cover_ref is not None and cover_ref.lower() == "auto"
+    if cover_ref and not auto_cover and not NOT_ALLOWED.search(str(data.get("cover"))):  # such characters: reported with the YAML's
         cover = resolve_image(root, manuscript, cover_ref, shown_yaml, r.line("cover"), problems, display_root)
         if cover is not None and cover.width and (cover.width < 625 or cover.height < 1000):
             problems.error(shown_yaml, r.line("cover"), f"cover is {cover.width}x{cover.height} pixels: stores need "
@@ -171,6 +172,11 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
         chapter_label=r.boolean("chapter_label", True),
         pdf=meta.read_pdf(r),
         formats=meta.read_formats(r),
+        auto_cover=auto_cover,
+        author_sort=meta.read_sort_names(r, authors),
+        title_sort=r.text("title_sort"),
+        certified_by=meta.read_certifier(r),
+        back_cover=r.text("back_cover"),
         **markdown_fields,
     )
     files = chapter_files(root, manuscript, data.get("chapters"), doc, shown_yaml, display_root, problems)
