@@ -2,6 +2,8 @@
 
 Exit codes: 0 success; 1 the book has errors (or a build failed); 2 the command was used wrongly.
 A BookmakerError from any command is turned into lines and exit code 1 in one place: `main()`.
+Each command imports its module when it runs, so `bookmaker --help` or `new` never pays for the
+pipeline's libraries (Markdown, lxml, WeasyPrint): the function-level imports below are for start-up.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from bookmaker import codes
 from bookmaker.errors import Problems
+from bookmaker.load.assets import book_href, picture_kind, resolve_path
 from bookmaker.model import Asset, Book
 
 
@@ -77,8 +78,6 @@ def print_stylesheet(book: Book, scheme: str) -> tuple[str, tuple[Asset, ...]]:
 
 
 def stylesheet_file(book: Book, ref: str, where: str, line: int, problems: Problems) -> Asset | None:
-    from bookmaker.load.assets import book_href, picture_kind, resolve_path
-
     styles = book.root / "styles"
     real = resolve_path(book.root, styles, ref, where, line, problems, "file", "styles/")
     if real is None:
