@@ -63,7 +63,8 @@ def read_text(path: Path, shown: str, problems: Problems, limit: float | None = 
     """UTF-8 text with any BOM removed and line endings normalised, or None with a problem."""
     try:
         if path.exists() and not path.is_file() and not path.is_dir():
-            problems.error(shown, 1, "not a regular file (a pipe or device?); a chapter must be a text file", codes.WRONG_TYPE)
+            problems.error(shown, 1, f"not a regular file (a pipe or device?); {path.name} must be a text file",
+                           codes.WRONG_TYPE)
             return None  # reading a named pipe would wait forever
         size = path.stat().st_size
         if limit is not None and size > limit:
@@ -84,11 +85,13 @@ def read_text(path: Path, shown: str, problems: Problems, limit: float | None = 
     except OSError as exc:
         problems.error(shown, 1, f"cannot read: {exc.strerror or exc}", codes.UNREADABLE)
         return None
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # the decoder's offsets count from after it
     try:
-        text = data.decode("utf-8-sig")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        problems.error(shown, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8", codes.NOT_TEXT)
+        start = bom + exc.start
+        line = data[:start].count(b"\n") + 1
+        problems.error(shown, line, f"not valid UTF-8 (byte 0x{data[start]:02x}); save the file as UTF-8", codes.NOT_TEXT)
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
