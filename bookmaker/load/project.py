@@ -10,6 +10,7 @@ from pathlib import Path
 from bookmaker import codes
 from bookmaker.load import metadata as meta
 from bookmaker.load.assets import path_problem, resolve_image
+from bookmaker.load.limits import CHAPTERS, Limits, scan_text
 from bookmaker.errors import BookmakerError, Problem, Problems
 from bookmaker.model import Book, Chapter, Metadata, shown_path
 from bookmaker.load.yamlfile import NOT_ALLOWED, parse_yaml
@@ -182,10 +183,16 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
         back_cover=r.text("back_cover"),
         **markdown_fields,
     )
+    limits = Limits.from_env(problems)
     files = chapter_files(root, manuscript, data.get("chapters"), doc, shown_yaml, display_root, problems)
+    if len(files) > limits.chapters:  # before any is read: each costs a file, a page and a layout
+        problems.error(shown_manuscript, 1, f"{len(files):,} chapters, over the limit of {limits.chapters:,} for one "
+                       f"book: join short chapters, or split the book ({CHAPTERS.env} raises the limit)",
+                       codes.TOO_LARGE)
+        problems.check()
     chapters = []
     for number, (path, shown) in enumerate(files, start=1):
-        chapter = load_chapter(path, shown, number, problems, limit)
+        chapter = load_chapter(path, shown, number, problems, limit, limits)
         if chapter is not None:
             chapters.append(chapter)
     styles = read_styles(root, display_root, problems)
@@ -271,9 +278,9 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
 
 
 def load_chapter(path: Path, shown: str, number: int, problems: Problems,
-                 limit: float = DEFAULT_CHAPTER_MB * MB) -> Chapter | None:
+                 limit: float = DEFAULT_CHAPTER_MB * MB, limits: Limits = Limits()) -> Chapter | None:
     text = read_text(path, shown, problems, limit)
-    if text is None:
+    if text is None or not scan_text(text, shown, problems, limits):
         return None
     lines = text.split("\n")
     fields: dict = {}
