@@ -82,7 +82,7 @@ def test_limits_let_real_books_through(tmp_path):
     from bookmaker.load.limits import Limits, scan_text
 
     table = "| a | b | c | d | e | f |\n" + "|---" * 6 + "|\n" + "| x | y | z | w | v | u |\n" * 500
-    prose = ("She *said* it was _fine_, and `ok` [really](x.md). " * 20 + "\n\n") * 400
+    prose = ("She *said* it was _fine_, and `ok` [really](x.md). " * 20 + "\n\n") * 100  # 20,000 words, 14,000 marks
     problems = Problems()
     assert scan_text(table, "t.md", problems, Limits()) and scan_text(prose, "p.md", problems, Limits())
     assert not problems.items
@@ -93,7 +93,7 @@ def test_limit_raised_by_environment(tmp_path):
     root = hostile.deep_list(tmp_path / "p", levels=150)
     assert run_cli("check", root).returncode == 1
     result = run_cli("check", root, env={"BOOKMAKER_MAX_DEPTH": "400"})
-    assert "nested more than" not in result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
     bad = run_cli("check", root, env={"BOOKMAKER_MAX_DEPTH": "deep"})
     assert bad.returncode == 1 and "BOOKMAKER_MAX_DEPTH:1: must be a whole number" in bad.stderr
 
