@@ -95,7 +95,7 @@ def test_limit_raised_by_environment(tmp_path):
     result = run_cli("check", root, env={"BOOKMAKER_MAX_DEPTH": "400"})
     assert result.returncode == 0, result.stdout + result.stderr
     bad = run_cli("check", root, env={"BOOKMAKER_MAX_DEPTH": "deep"})
-    assert bad.returncode == 1 and "BOOKMAKER_MAX_DEPTH:1: must be a whole number" in bad.stderr
+    assert bad.returncode == 1 and "BOOKMAKER_MAX_DEPTH:1: must be a whole number" in bad.stdout + bad.stderr
 
 
 @pytest.mark.parametrize("command", ["epub", "pdf", "build", "check"])
