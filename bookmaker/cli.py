@@ -29,6 +29,13 @@ JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", min=0,
                                                      "one process).")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Render and lay out everything again.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and the outputs.")]
+# The budget for build services, on every command that builds (SECURITY.md): one definition, reused.
+MaxSecondsOpt = Annotated[Optional[str], typer.Option("--max-seconds", metavar="N", show_default=False,
+                                                      help="Stop the build after N seconds, with no output "
+                                                           "(default: $BOOKMAKER_MAX_SECONDS, else no limit).")]
+MaxMemoryOpt = Annotated[Optional[str], typer.Option("--max-memory", metavar="SIZE", show_default=False,
+                                                     help="Stop the build past SIZE of memory (512M, 2G), with no "
+                                                          "output (default: $BOOKMAKER_MAX_MEMORY, else no limit).")]
 
 
 class Format(str, Enum):
@@ -81,8 +88,25 @@ def finishing(step, progress: Progress):
         progress.done()
 
 
+def within_budget(max_seconds: str | None, max_memory: str | None, output_folder: Path, function, *args):
+    """`function(*args)`, in a child process under the budget the options or environment give, if any.
+    Over it: no output (the killed build's temporary file is removed) and one problem naming the budget."""
+    from bookmaker.errors import BookmakerError
+    from bookmaker.infra.budget import Budget, run_within
+    from bookmaker.infra.output import clean_stale
+
+    budget = Budget.from_env_and_options(max_seconds, max_memory)
+    if budget.unlimited:
+        return function(*args)
+    try:
+        return run_within(budget, function, *args)
+    except BookmakerError:
+        clean_stale(output_folder)  # the child and its workers are dead: their temporary files go
+        raise
+
+
 def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_cache: bool, quiet: bool,
-              variant: str | None = None) -> None:
+              variant: str | None = None, max_seconds: str | None = None, max_memory: str | None = None) -> None:
     from bookmaker.commands.build import render, write_format
 
     from bookmaker.infra.output import check_chosen_folder
@@ -91,10 +115,14 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
     progress = Progress(quiet, plain_lines=False)
     if output is not None:
         finishing(lambda: check_chosen_folder(output, str(output), Path(project)), progress)
-    rendered = finishing(lambda: render(project, jobs, not no_cache, progress), progress)
-    report(rendered.warnings)
-    out = output or default_output(project, rendered.book, fmt)
-    outcome = write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
+
+    def run():  # small and picklable back from a budgeted child: warnings and the outcome
+        rendered = finishing(lambda: render(project, jobs, not no_cache, progress), progress)
+        report(rendered.warnings)
+        out = output or default_output(project, rendered.book, fmt)
+        return write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
+
+    outcome = within_budget(max_seconds, max_memory, output.parent if output else Path(project) / "dist", run)
     progress.done()
     report(outcome.warnings)
     if not outcome.ok:
@@ -105,31 +133,39 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
 
 @app.command()
 def epub(project: ProjectArg = ".", output: OutputOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False,
-         quiet: QuietOpt = False) -> None:
+         quiet: QuietOpt = False, max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
     """Build the EPUB 3 (default: PROJECT/dist/<title>.epub)."""
-    build_one(project, "epub", output, jobs, no_cache, quiet)
+    build_one(project, "epub", output, jobs, no_cache, quiet, max_seconds=max_seconds, max_memory=max_memory)
 
 
 @app.command()
 def pdf(project: ProjectArg = ".", output: OutputOpt = None,
         variant: Annotated[Optional[Variant], typer.Option(help="A PDF variant for archives or accessibility.")] = None,
-        jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False) -> None:
+        jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False,
+        max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
     """Build the print PDF (default: PROJECT/dist/<title>.pdf)."""
-    build_one(project, "pdf", output, jobs, no_cache, quiet, variant.value if variant else None)
+    build_one(project, "pdf", output, jobs, no_cache, quiet, variant.value if variant else None, max_seconds,
+              max_memory)
 
 
 @app.command()
 def build(project: ProjectArg = ".",
           format: Annotated[Optional[list[Format]], typer.Option("--format", "-f", help="Only this format "
                                                                  "(repeatable). Default: book.yaml's formats.")] = None,
-          jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False) -> None:
+          jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False,
+          max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
     """Build every format the project asks for into PROJECT/dist/."""
     from bookmaker.commands.build import build as build_all
 
     progress = Progress(quiet)
     formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
-    rendered, outcomes = finishing(lambda: build_all(project, formats, jobs, not no_cache, progress), progress)
-    report(rendered.warnings)
+
+    def run():
+        rendered, outcomes = finishing(lambda: build_all(project, formats, jobs, not no_cache, progress), progress)
+        return list(rendered.warnings), outcomes
+
+    warnings, outcomes = within_budget(max_seconds, max_memory, Path(project) / "dist", run)
+    report(warnings)
     failed = False
     for outcome in outcomes:
         report(outcome.warnings)
@@ -154,12 +190,12 @@ def check(project: ProjectArg = ".",
           epubcheck: Annotated[bool, typer.Option("--epubcheck", help="Also build the EPUB in a temporary folder "
                                                   "and validate it with EPUBCheck (needs Java).")] = False,
           format: Annotated[ReportFormat, typer.Option("--format", help="text lines, or one JSON report.")]
-          = ReportFormat.text) -> None:
+          = ReportFormat.text, max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
     """Check the book without building it: errors, and what an editor would point out."""
     from bookmaker.commands.check import check as check_project
     from bookmaker.commands.check import json_report
 
-    problems = check_project(project, epubcheck)
+    problems = within_budget(max_seconds, max_memory, Path(project) / "dist", check_project, project, epubcheck)
     errors = [p for p in problems if p.severity == "error"]
     failed = bool(errors) or (strict and bool(problems))
     if format == ReportFormat.json:
