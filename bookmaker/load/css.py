@@ -58,6 +58,9 @@ def walk(nodes, function: str | None) -> Iterator[Reference]:
             yield Reference("active", node.lower_value, node.source_line, node.source_column)
         elif kind in ("() block", "[] block", "{} block"):
             yield from walk(node.content, function)
+        elif kind == "error" and node.kind in ("bad-url", "bad-string"):
+            # A reader drops such a declaration, but its text (an address, perhaps) would still ship.
+            yield Reference("malformed", node.kind, node.source_line, node.source_column)
 
 
 def data_problem(uri: str) -> str | None:

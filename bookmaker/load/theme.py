@@ -56,6 +56,11 @@ def own_stylesheet(book: Book, name: str, url_for) -> tuple[str, tuple[Asset, ..
             problems.error(where, line, f"@import is not supported in {name}: put the rules in {name} itself",
                            codes.STYLESHEET)
             continue
+        if ref.kind == "malformed":
+            what = "url(...) is not closed, or holds a quote, bracket or space" if ref.value == "bad-url" \
+                else "a quoted string runs past the end of its line"
+            problems.error(where, line, f"{what}: close it, or quote the address as url(\"...\")", codes.STYLESHEET)
+            continue
         if ref.kind == "active":
             problems.error(where, line, f"'{ref.value}' runs script or binds behaviour; a book's stylesheet may "
                            "not", codes.STYLESHEET)
