@@ -32,6 +32,23 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but
 class Format(str, Enum):
     epub = "epub"
     pdf = "pdf"
+    cover = "cover"
+
+
+class PrinterName(str, Enum):
+    kdp = "kdp"
+    ingramspark = "ingramspark"
+    lulu = "lulu"
+
+
+class PaperName(str, Enum):
+    white = "white"
+    cream = "cream"
+    color = "color"
+
+
+PrinterOpt = Annotated[Optional[PrinterName], typer.Option("--printer", help="Make the print shop's files: "
+                                                           "its interior rules (default: book.yaml's pdf: printer).")]
 
 
 class Variant(str, Enum):
@@ -80,8 +97,9 @@ def finishing(step, progress: Progress):
 
 
 def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_cache: bool, quiet: bool,
-              variant: str | None = None) -> None:
+              variant: str | None = None, printer: PrinterName | None = None, paper: PaperName | None = None) -> None:
     from bookmaker.commands.build import render, write_format
+    from bookmaker.commands.cover import with_print_settings
 
     from bookmaker.infra.output import check_chosen_folder
 
@@ -90,6 +108,7 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
     if output is not None:
         finishing(lambda: check_chosen_folder(output, str(output), Path(project)), progress)
     rendered = finishing(lambda: render(project, jobs, not no_cache, progress), progress)
+    rendered = with_print_settings(rendered, printer.value if printer else None, paper.value if paper else None)
     report(rendered.warnings)
     out = output or default_output(project, rendered.book, fmt)
     outcome = write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
@@ -111,22 +130,34 @@ def epub(project: ProjectArg = ".", output: OutputOpt = None, jobs: JobsOpt = No
 @app.command()
 def pdf(project: ProjectArg = ".", output: OutputOpt = None,
         variant: Annotated[Optional[Variant], typer.Option(help="A PDF variant for archives or accessibility.")] = None,
-        jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False) -> None:
+        printer: PrinterOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False
+        ) -> None:
     """Build the print PDF (default: PROJECT/dist/<title>.pdf)."""
-    build_one(project, "pdf", output, jobs, no_cache, quiet, variant.value if variant else None)
+    build_one(project, "pdf", output, jobs, no_cache, quiet, variant.value if variant else None, printer)
+
+
+@app.command()
+def cover(project: ProjectArg = ".", output: OutputOpt = None, printer: PrinterOpt = None,
+          paper: Annotated[Optional[PaperName], typer.Option("--paper", help="The interior's paper, for the "
+                                                             "spine width (default: book.yaml's, or white).")] = None,
+          jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False) -> None:
+    """Build the paperback's full-wrap cover (default: PROJECT/dist/<title>-cover.pdf)."""
+    build_one(project, "cover", output, jobs, no_cache, quiet, None, printer, paper)
 
 
 @app.command()
 def build(project: ProjectArg = ".",
           format: Annotated[Optional[list[Format]], typer.Option("--format", "-f", help="Only this format "
                                                                  "(repeatable). Default: book.yaml's formats.")] = None,
-          jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False) -> None:
+          printer: PrinterOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False
+          ) -> None:
     """Build every format the project asks for into PROJECT/dist/."""
     from bookmaker.commands.build import build as build_all
 
     progress = Progress(quiet)
     formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
-    rendered, outcomes = finishing(lambda: build_all(project, formats, jobs, not no_cache, progress), progress)
+    rendered, outcomes = finishing(lambda: build_all(project, formats, jobs, not no_cache, progress,
+                                                     printer.value if printer else None), progress)
     report(rendered.warnings)
     failed = False
     for outcome in outcomes:

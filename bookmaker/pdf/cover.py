@@ -14,16 +14,15 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bookmaker import codes
 from bookmaker.pdf import printers
+from bookmaker.pdf.printshop import CMYK_PROFILE_PATHS
 from bookmaker.pdf.printers import Printer
 
 PT = 72.0  # PDF points an inch
 MIN_PPI_WARNING = 300
 MIN_PPI_ERROR = 200
 MIN_SPINE_TEXT_PT = 6.0  # below this the spine text is printed, and the author warned
-# Debian's libgs-common: Ghostscript's "Artifex CMYK SWOP Profile" (AGPL-3+), a SWOP (CGATS TR 001)
-# press characterisation; never vendored here, found on the machine or given by the caller.
-CMYK_PROFILE_PATHS = (Path("/usr/share/color/icc/ghostscript/default_cmyk.icc"),)
 SCHEME = "bookmaker-cover:"
 FACES = (("Regular", "normal", 400), ("Italic", "italic", 400), ("SemiBold", "normal", 600),
          ("Light", "normal", 300), ("LightItalic", "italic", 300))
@@ -31,6 +30,10 @@ FACES = (("Regular", "normal", 400), ("Italic", "italic", 400), ("SemiBold", "no
 
 class CoverError(ValueError):
     """A cover that cannot be made as asked (a picture far too small, an unknown paper...)."""
+
+    def __init__(self, message: str, code: str = codes.PRINTER_TRIM):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,8 @@ def front_picture(spec: CoverSpec, g: Geometry, cmyk: bool, profile: Path | None
         if ppi < MIN_PPI_ERROR:
             raise CoverError(f"{shown} prints at {ppi:.0f} ppi on a {area[0]:.3f} x {area[1]:.3f} in front with "
                              f"bleed: at least {MIN_PPI_ERROR} ppi is needed, {MIN_PPI_WARNING} ppi for a sharp print "
-                             f"({area[0] * MIN_PPI_WARNING:.0f} x {area[1] * MIN_PPI_WARNING:.0f} px)")
+                             f"({area[0] * MIN_PPI_WARNING:.0f} x {area[1] * MIN_PPI_WARNING:.0f} px)",
+                             codes.LOW_RESOLUTION)
         warnings = [] if ppi >= MIN_PPI_WARNING else [
             f"{shown} prints at {ppi:.0f} ppi on the front: under {MIN_PPI_WARNING} ppi it may look soft "
             f"({area[0] * MIN_PPI_WARNING:.0f} x {area[1] * MIN_PPI_WARNING:.0f} px would be sharp)"]
@@ -146,7 +150,7 @@ def cmyk_profile(spec: CoverSpec) -> Path:
         if path and Path(path).is_file():
             return Path(path)
     raise CoverError("PDF/X needs a CMYK ICC profile for its output intent: install Debian's libgs-common "
-                     "(Ghostscript's SWOP profile) or give one")
+                     "(Ghostscript's SWOP profile) or give one", codes.CMYK_PROFILE_MISSING)
 
 
 # --- the page --------------------------------------------------------------------------------------
