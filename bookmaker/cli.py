@@ -183,18 +183,21 @@ def check(project: ProjectArg = ".",
           epubcheck: Annotated[bool, typer.Option("--epubcheck", help="Also build the EPUB in a temporary folder "
                                                   "and validate it with EPUBCheck (needs Java).")] = False,
           format: Annotated[ReportFormat, typer.Option("--format", help="text lines, or one JSON report.")]
-          = ReportFormat.text) -> None:
+          = ReportFormat.text, printer: PrinterOpt = None) -> None:
     """Check the book without building it: errors, and what an editor would point out."""
     from bookmaker.commands.check import check as check_project
     from bookmaker.commands.check import json_report
 
-    problems = check_project(project, epubcheck)
+    checks: list = []
+    problems = check_project(project, epubcheck, printer.value if printer else None, checks)
     errors = [p for p in problems if p.severity == "error"]
     failed = bool(errors) or (strict and bool(problems))
     if format == ReportFormat.json:
-        print(json_report(project, problems, strict))
+        print(json_report(project, problems, strict, checks))
     else:
         report(problems, sys.stdout)
+        for c in checks:
+            print(f"preflight {c.code}: {c.name}: {c.status}: {c.detail}")
         warnings = len(problems) - len(errors)
         print(f"bookmaker: {len(errors)} error(s), {warnings} warning(s)" + (" (--strict)" if strict else ""),
               file=sys.stderr)

@@ -139,7 +139,7 @@ def make_fetcher(files: tuple[tuple[str, Path], ...], pictures: str | None = Non
     return BookFetcher(allowed_protocols=set())
 
 
-_parsed: dict = {}  # (stylesheets, extra) -> (fonts, fetcher, sheets, records): one process's parsed theme
+_parsed: dict = {}  # (stylesheets, extra) -> (fonts, fetcher, sheets, records, profiles): one process's theme
 
 
 def parsed_theme(setup: LayoutSetup, extra_css: str):
@@ -155,10 +155,11 @@ def parsed_theme(setup: LayoutSetup, extra_css: str):
     if key not in _parsed:
         _parsed.clear()  # another book (watch rebuilds): its theme replaces this one
         fonts, fetcher, warnings = FontConfiguration(), make_fetcher(setup.files, setup.pictures), []
+        profiles: dict = {}  # @color-profile rules (PDF/X's CMYK output intent), given again to the layout
         with captured_weasyprint_logs(warnings):
-            sheets = [CSS(string=text, font_config=fonts, url_fetcher=fetcher)
+            sheets = [CSS(string=text, font_config=fonts, url_fetcher=fetcher, color_profiles=profiles)
                       for text in (*setup.stylesheets, extra_css) if text]
-        _parsed[key] = (fonts, fetcher, sheets, warnings)
+        _parsed[key] = (fonts, fetcher, sheets, warnings, profiles)
     return _parsed[key]
 
 
@@ -171,11 +172,11 @@ def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
     """A laid-out WeasyPrint document."""
     from weasyprint import HTML
 
-    fonts, fetcher, sheets, warnings = parsed_theme(setup, extra_css)
+    fonts, fetcher, sheets, warnings, profiles = parsed_theme(setup, extra_css)
     records.extend(warnings)
     with captured_weasyprint_logs(records):
         return HTML(string=html, base_url=setup.base_url, url_fetcher=fetcher).render(
-            stylesheets=sheets, font_config=fonts)
+            stylesheets=sheets, font_config=fonts, color_profiles=profiles)
 
 
 def stylesheet_problems(rendered: RenderedBook) -> list[Problem]:
