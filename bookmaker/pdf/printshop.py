@@ -200,6 +200,12 @@ def written(writer) -> bytes:
     return out.getvalue()
 
 
+def corners(rect) -> tuple[float, float, float, float]:
+    """A rectangle as (left, bottom, right, top): WeasyPrint writes its corners the other way up."""
+    x1, y1, x2, y2 = (float(v) for v in rect)
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+
+
 def one_link_each(writer) -> None:
     """WeasyPrint writes a link annotation for each box a link's text falls in (a contents line: its
     title, its leader and its page number): those on one line to one place become one annotation."""
@@ -215,11 +221,10 @@ def one_link_each(writer) -> None:
                 kept.append(ref)
                 continue
             target = repr(annot.get("/Dest")) + repr(annot.get("/A"))
-            x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
+            x1, y1, x2, y2 = corners(annot["/Rect"])
             same = seen.get(target)
             if same is not None:
-                rect = same["/Rect"]
-                a1, b1, a2, b2 = (float(v) for v in rect)
+                a1, b1, a2, b2 = corners(same["/Rect"])
                 if min(y2, b2) - max(y1, b1) > 0.5 * min(y2 - y1, b2 - b1):  # on one line
                     same[NameObject("/Rect")] = ArrayObject(FloatObject(round(v, 3)) for v in
                                                             (min(x1, a1), min(y1, b1), max(x2, a2), max(y2, b2)))
