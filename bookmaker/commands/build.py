@@ -14,7 +14,7 @@ from bookmaker.load import load_book
 from bookmaker.render import render_book
 from bookmaker.model import Book, RenderedBook
 
-FORMATS = ("epub", "pdf")
+FORMATS = ("epub", "pdf", "cover")
 
 
 def slug(title: str) -> str:
@@ -25,6 +25,8 @@ def slug(title: str) -> str:
 
 
 def default_output(project: str, book: Book, fmt: str) -> Path:
+    if fmt == "cover":
+        return Path(project) / "dist" / f"{slug(book.metadata.title)}-cover.pdf"
     return Path(project) / "dist" / f"{slug(book.metadata.title)}.{fmt}"
 
 
@@ -53,6 +55,10 @@ def write_format(rendered: RenderedBook, fmt: str, out: Path, jobs: int | None, 
 
             progress("writing the EPUB")
             path = write_epub(rendered, out, str(out), cache=cache)
+        elif fmt == "cover":
+            from bookmaker.commands.cover import write_cover
+
+            path = write_cover(rendered, out, str(out), jobs, cache, progress, warnings.append)
         else:
             from bookmaker.pdf import write_pdf
 
@@ -71,10 +77,14 @@ def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str]
 
 
 def build(project: str, formats: tuple[str, ...] | None = None, jobs: int | None = None, cache: bool = True,
-          progress: Callable[[str], None] | None = None) -> tuple[RenderedBook, list[Outcome]]:
-    """Every format the project asks for (book.yaml `formats`), from one rendering, into dist/."""
+          progress: Callable[[str], None] | None = None, printer: str | None = None
+          ) -> tuple[RenderedBook, list[Outcome]]:
+    """Every format the project asks for (book.yaml `formats`), from one rendering, into dist/;
+    `printer` over book.yaml's `pdf: {printer}`."""
+    from bookmaker.commands.cover import with_print_settings
+
     say = progress or (lambda message: None)
-    rendered = render(project, jobs, cache, say)
+    rendered = with_print_settings(render(project, jobs, cache, say), printer)
     wanted = formats or rendered.book.metadata.formats
     outcomes = []
     for fmt in wanted:

@@ -204,8 +204,35 @@ def epubcheck_problems(rendered: RenderedBook) -> list[Problem]:
     return problems
 
 
-def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
-    """Every problem, errors first, in file and line order within each severity."""
+def printer_checks(rendered: RenderedBook, printer: str) -> tuple[list, list[Problem]]:
+    """The print shop's preflight: its interior and cover made as `pdf --printer` and `cover` make them
+    (in memory), every rule run over them."""
+    from bookmaker.commands.cover import cover_spec, with_print_settings
+    from bookmaker.pdf import preflight
+    from bookmaker.pdf.cover import CoverError, render_cover
+    from bookmaker.pdf.printshop import page_count
+    from bookmaker.pdf.writer import pdf_bytes
+
+    rendered = with_print_settings(rendered, printer)
+    try:
+        interior, problems = pdf_bytes(rendered)
+    except BookmakerError as exc:
+        return [], list(exc.problems)
+    pages = page_count(interior)
+    cover = None
+    try:
+        cover = render_cover(cover_spec(rendered, pages)).pdf
+    except CoverError as exc:
+        problems.append(Problem(rendered.book.display(rendered.book.manuscript / "book.yaml"), 1, f"cover: {exc}",
+                                code=exc.code))
+    checks = preflight.checks_of(rendered, interior, cover, pages)
+    return checks, problems + preflight.problems_of(rendered, checks)
+
+
+def check(project: str, run_epubcheck: bool = False, printer: str | None = None,
+          checks: list | None = None) -> list[Problem]:
+    """Every problem, errors first, in file and line order within each severity. With `printer`, its
+    preflight too, each check's outcome added to `checks`."""
     try:
         book = load_book(project, keep_going=True)
         rendered = render_book(book)
@@ -219,10 +246,15 @@ def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
         problems += stylesheet_problems(rendered)
     if run_epubcheck:
         problems += epubcheck_problems(rendered)
+    if printer:
+        ran, found = printer_checks(rendered, printer)
+        problems += found
+        if checks is not None:
+            checks += ran
     return sorted(dict.fromkeys(problems), key=lambda p: (p.severity != "error", p.path, p.line))
 
 
-def json_report(project: str, problems: list[Problem], strict: bool) -> str:
+def json_report(project: str, problems: list[Problem], strict: bool, checks: list | None = None) -> str:
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
     report = {
@@ -234,5 +266,8 @@ def json_report(project: str, problems: list[Problem], strict: bool) -> str:
         "problems": [{"file": p.path, "line": p.line, "severity": p.severity, "code": p.code, "message": p.message}
                      for p in problems],
     }
+    if checks:
+        report["preflight"] = [{"code": c.code, "check": c.name, "status": c.status, "detail": c.detail}
+                               for c in checks]
     return json.dumps(report, indent=2, ensure_ascii=False)
 
