@@ -210,3 +210,79 @@ def test_warnings_are_reported_with_the_built_book(tmp_path):
     [line], _ = report_lines(tmp_path / "r.jsonl")
     assert line["status"] == "built" and len(line["problems"]) == 1
     assert "warning: " in line["problems"][0] and "02-empty.md" in line["problems"][0]
+
+
+def bookmaker(*args, env=None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bookmaker", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=240)
+
+
+def test_the_batch_command_shards_reports_and_reruns_from_the_cache(shelf, tmp_path_factory):
+    """`bookmaker batch` on the command line: two shards build each book once between them, the exit
+    code is run_batch's, and a re-run with the same cache folder writes no new cache entry."""
+    cache = tmp_path_factory.mktemp("cli-cache")
+    env = {**os.environ, "BOOKMAKER_CACHE_DIR": str(cache)}
+    (shelf / "batch.yaml").write_text("formats: [epub]\noutput: out\nprojects: ['books/book-*']\n")
+    built = []
+    for index in (1, 2):
+        ran = bookmaker("batch", shelf / "batch.yaml", "--jobs", "2", "--shard", f"{index}/2",
+                        "--report", shelf / f"r{index}.jsonl", "--max-seconds", "120", "--max-memory", "3G", env=env)
+        assert ran.returncode == 0, ran.stderr
+        books, summary = report_lines(shelf / f"r{index}.jsonl")
+        assert summary["shard"] == f"{index}/2" and summary["failed"] == 0
+        built += [b["project"] for b in books]
+    assert sorted(built) == [f"books/book-{i}" for i in range(4)]
+    assert sorted(p.name for p in (shelf / "out").rglob("*.epub")) == [f"book-{i}.epub" for i in range(4)]
+    entries = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+    assert entries
+    ran = bookmaker("batch", shelf / "batch.yaml", "--report", shelf / "again.jsonl", env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()} == entries  # all from the cache
+    again = {b["project"]: b["outputs"][0]["sha256"] for b in report_lines(shelf / "again.jsonl")[0]}
+    first = {b["project"]: b["outputs"][0]["sha256"] for n in (1, 2) for b in report_lines(shelf / f"r{n}.jsonl")[0]}
+    assert again == first
+
+
+def test_the_batch_command_exits_1_when_a_book_fails_and_reports_to_stdout(shelf):
+    (shelf / "batch.yaml").write_text("formats: [epub]\noutput: out\nprojects: [books/broken, books/book-0]\n")
+    ran = bookmaker("batch", shelf / "batch.yaml")
+    assert ran.returncode == 1 and "Traceback" not in ran.stderr
+    lines = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert [(line.get("project"), line.get("status")) for line in lines[:-1]] == [
+        ("books/broken", "failed"), ("books/book-0", "built")]
+    assert lines[-1]["failed"] == 1
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--shard", "3/2"], "--shard:1: shard 3/2: I must be from 1 to N"),
+    (["--shard", "one"], "--shard:1: 'one' is not a shard"),
+    (["--max-memory", "lots"], "--max-memory:1: 'lots' is not a size"),
+])
+def test_bad_batch_options_are_one_clean_line(shelf, args, expected):
+    (shelf / "batch.yaml").write_text("projects: [books/book-0]\n")
+    ran = bookmaker("batch", shelf / "batch.yaml", *args)
+    assert ran.returncode == 1 and ran.stdout == ""
+    assert ran.stderr.splitlines() == [next(line for line in ran.stderr.splitlines() if expected in line)]
+    assert ran.stderr.startswith(expected)
+
+
+def test_a_bad_manifest_is_named_with_its_codes_before_anything_builds(tmp_path):
+    (tmp_path / "batch.yaml").write_text("projects:\n  - path: a\n    formats: [mobi]\n    colour: red\n")
+    ran = bookmaker("batch", tmp_path / "batch.yaml", cwd=tmp_path)
+    assert ran.returncode == 1 and ran.stdout == "" and "Traceback" not in ran.stderr
+    assert len(ran.stderr.splitlines()) == 2
+    with pytest.raises(BookmakerError) as caught:
+        read_jobs(tmp_path / "batch.yaml", Budget())
+    assert {p.code for p in caught.value.problems} == {"bad-manifest"}
+    (tmp_path / "batch.yaml").write_text("projects: ['nowhere-*']\n")
+    [job] = read_jobs(tmp_path / "batch.yaml", Budget())
+    assert [p.code for p in job.problems] == ["bad-project"]
+
+
+def test_worker_without_the_service_extra_is_one_clean_line():
+    script = ("import sys; sys.modules['celery'] = None; sys.argv = ['bookmaker', 'worker']; "
+              "from bookmaker.cli import main; main()")
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 1
+    assert ran.stderr.splitlines() == ["bookmaker worker:1: the build service needs celery: "
+                                       "pip install 'bookmaker[service]'"]
