@@ -32,6 +32,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but
 class Format(str, Enum):
     epub = "epub"
     pdf = "pdf"
+    kepub = "kepub"
 
 
 class Variant(str, Enum):
@@ -80,8 +81,8 @@ def finishing(step, progress: Progress):
 
 
 def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_cache: bool, quiet: bool,
-              variant: str | None = None) -> None:
-    from bookmaker.commands.build import render, write_format
+              variant: str | None = None, page_list: bool = False) -> None:
+    from bookmaker.commands.build import render, with_page_list, write_format
 
     from bookmaker.infra.output import check_chosen_folder
 
@@ -92,6 +93,8 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
     rendered = finishing(lambda: render(project, jobs, not no_cache, progress), progress)
     report(rendered.warnings)
     out = output or default_output(project, rendered.book, fmt)
+    if page_list:
+        rendered = finishing(lambda: with_page_list(rendered, None, jobs, not no_cache, progress), progress)
     outcome = write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
     progress.done()
     report(outcome.warnings)
@@ -103,9 +106,18 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
 
 @app.command()
 def epub(project: ProjectArg = ".", output: OutputOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False,
-         quiet: QuietOpt = False) -> None:
+         quiet: QuietOpt = False,
+         page_list: Annotated[bool, typer.Option("--page-list", help="Lay out the print edition and mark its "
+                                                 "page starts in the EPUB, with a page list.")] = False) -> None:
     """Build the EPUB 3 (default: PROJECT/dist/<title>.epub)."""
-    build_one(project, "epub", output, jobs, no_cache, quiet)
+    build_one(project, "epub", output, jobs, no_cache, quiet, page_list=page_list)
+
+
+@app.command()
+def kepub(project: ProjectArg = ".", output: OutputOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False,
+          quiet: QuietOpt = False) -> None:
+    """Build the Kobo kepub (default: PROJECT/dist/<title>.kepub.epub)."""
+    build_one(project, "kepub", output, jobs, no_cache, quiet)
 
 
 @app.command()
@@ -151,13 +163,15 @@ def check(project: ProjectArg = ".",
           strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
           epubcheck: Annotated[bool, typer.Option("--epubcheck", help="Also build the EPUB in a temporary folder "
                                                   "and validate it with EPUBCheck (needs Java).")] = False,
+          ace: Annotated[bool, typer.Option("--ace", help="Also build the EPUB in a temporary folder and check "
+                                            "its accessibility with Ace by DAISY (needs npm @daisy/ace).")] = False,
           format: Annotated[ReportFormat, typer.Option("--format", help="text lines, or one JSON report.")]
           = ReportFormat.text) -> None:
     """Check the book without building it: errors, and what an editor would point out."""
     from bookmaker.commands.check import check as check_project
     from bookmaker.commands.check import json_report
 
-    problems = check_project(project, epubcheck)
+    problems = check_project(project, epubcheck, ace)
     errors = [p for p in problems if p.severity == "error"]
     failed = bool(errors) or (strict and bool(problems))
     if format == ReportFormat.json:

@@ -204,7 +204,64 @@ def epubcheck_problems(rendered: RenderedBook) -> list[Problem]:
     return problems
 
 
-def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
+CHROMIUMS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+def ace_problems(rendered: RenderedBook) -> list[Problem]:
+    """Build the EPUB in a temporary folder and run Ace by DAISY, the accessibility checker, on it."""
+    where = rendered.book.display(rendered.book.manuscript / "book.yaml")
+    command = shutil.which("ace-puppeteer") or shutil.which("ace")
+    browser = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or next((c for c in CHROMIUMS if Path(c).exists()), None)
+    if command is None or browser is None:
+        return [Problem(where, 1, "Ace by DAISY needs Node.js 20+, a Chromium and `npm install -g @daisy/ace` "
+                        "(run with PUPPETEER_EXECUTABLE_PATH naming the Chromium)", "error", codes.ACE_MISSING)]
+    with build_tempdir() as folder:
+        out = Path(folder) / "book.epub"
+        write_epub(rendered, out)
+        report_dir = Path(folder) / "ace"
+        try:
+            ran = subprocess.run([command, "-f", "-s", "-o", str(report_dir), str(out)], capture_output=True,
+                                 text=True, errors="replace", timeout=600,
+                                 env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser})
+            report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            said = " ".join(getattr(locals().get("ran"), "stderr", "").split())[-300:] or str(exc)
+            return [Problem(where, 1, f"Ace did not run: {said}", "error", codes.ACE_FAILED)]
+    problems = []
+    for document in report.get("assertions", []):
+        url = document.get("earl:testSubject", {}).get("url", "")
+        for assertion in document.get("assertions", []):
+            if assertion.get("earl:result", {}).get("earl:outcome") != "fail":
+                continue
+            test = assertion.get("earl:test", {})
+            impact = test.get("earl:impact", "?")
+            problems.append(Problem(f"EPUB:{url}", 1, f"Ace {test.get('dct:title', '?')} ({impact}): "
+                                    f"{' '.join(str(test.get('dct:description', '')).split())[:200]}",
+                                    "error" if impact in ("critical", "serious") else "warning",
+                                    codes.ACE_VIOLATION))
+    return problems
+
+
+def store_problems(book: Book, rendered: RenderedBook) -> list[Problem]:
+    """What stores and the accessibility claim need: a cover, and every check the claim rests on."""
+    from bookmaker.render import accessibility
+
+    out = []
+    shown_yaml = book.display(book.manuscript / "book.yaml")
+    m = book.metadata
+    if rendered.cover is None:
+        out.append(Problem(shown_yaml, 1, "no cover: stores show a blank tile and Kindle needs one; name a "
+                           "picture (`cover: images/cover.jpg`) or let bookmaker draw one (`cover: auto`)",
+                           "warning", codes.NO_COVER))
+    if m.certified_by:
+        both = "pdf" in m.formats and ("epub" in m.formats or "kepub" in m.formats)
+        for missing in accessibility.unmet(rendered, "pdf" in m.formats, page_list=both):
+            out.append(Problem(shown_yaml, key_line(book, "accessibility"), "the accessibility conformance claim "
+                               f"is left out of the EPUB: {missing}", "warning", codes.ACCESSIBILITY_CLAIM))
+    return out
+
+
+def check(project: str, run_epubcheck: bool = False, run_ace: bool = False) -> list[Problem]:
     """Every problem, errors first, in file and line order within each severity."""
     try:
         book = load_book(project, keep_going=True)
@@ -212,6 +269,7 @@ def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
     except BookmakerError as exc:
         return list(exc.problems)
     problems = list(rendered.warnings) + lint(book, rendered) + list(rendered.epub_css.problems)
+    problems += store_problems(book, rendered)
     if "pdf" in book.metadata.formats:
         # Imported here: WeasyPrint's import is most of a check's time, and only a PDF needs it.
         from bookmaker.pdf.layout import stylesheet_problems
@@ -219,6 +277,8 @@ def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
         problems += stylesheet_problems(rendered)
     if run_epubcheck:
         problems += epubcheck_problems(rendered)
+    if run_ace:
+        problems += ace_problems(rendered)
     return sorted(dict.fromkeys(problems), key=lambda p: (p.severity != "error", p.path, p.line))
 
 

@@ -45,3 +45,38 @@ def description(summary: str | None) -> str | None:
     root = xhtml.html_to_xhtml(markdown_to_html(summary), quiet_context())
     paras = (" ".join(xhtml.reading_text(p).split()) for p in root if xhtml.local(p) != "aside")
     return "\n\n".join(p for p in paras if p) or None
+
+
+# A word, for page starts: a run of non-space characters holding a letter or digit. The PDF's text and
+# the EPUB's pages are both cut with this, so a page start found in one is found again in the other.
+WORD_RE = re.compile(r"\S+")
+
+
+def word_key(word: str) -> str:
+    """A word as compared across formats: ligatures unfolded, case and punctuation dropped."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKC", word).lower() if c.isalnum())
+
+
+def text_nodes(root) -> list[tuple[object, str]]:
+    """Every text of an element tree in reading order, as (element, "text" or "tail")."""
+    nodes: list[tuple[object, str]] = []
+
+    def walk(el):
+        if isinstance(el.tag, str) and el.text:
+            nodes.append((el, "text"))
+        for child in el:
+            walk(child)
+            if child.tail:
+                nodes.append((child, "tail"))
+
+    walk(root)
+    return nodes
+
+
+def page_words(body: str) -> list[str]:
+    """The word keys of a page's XHTML body, in reading order (words split by markup joined)."""
+    root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{body}</div>')
+    text = "".join(getattr(el, part) for el, part in text_nodes(root))
+    return [k for k in (word_key(m.group()) for m in WORD_RE.finditer(text)) if k]
