@@ -11,7 +11,7 @@ from lxml import etree
 
 from bookmaker.model import PageStart, RenderedBook
 from bookmaker.render import xhtml
-from bookmaker.render.text import WORD_RE, text_nodes, word_key
+from bookmaker.render.text import WORD_RE, joined_text, text_nodes, word_key
 
 PAGE_LIST_TITLE = {"en": "Pages", "fr": "Pages", "de": "Seiten", "es": "Páginas", "it": "Pagine", "pt": "Páginas",
                    "nl": "Pagina's"}
@@ -35,11 +35,8 @@ def with_markers(body: str, starts: list[PageStart]) -> str:
     places = []  # (node, part, offset in that text, start)
     count = 0
     nodes = text_nodes(root)
-    text = "".join(getattr(el, part) for el, part in nodes)
-    bounds, at = [], 0
-    for el, part in nodes:
-        bounds.append((at, el, part))
-        at += len(getattr(el, part))
+    text, node_starts = joined_text(nodes)
+    bounds = [(start, el, part) for start, (el, part, _gap) in zip(node_starts, nodes)]
     index = 0
     for match in WORD_RE.finditer(text):
         if not word_key(match.group()):

@@ -15,7 +15,7 @@ import re
 from bookmaker.model import PageStart, PrintPages, RenderedBook
 from bookmaker.render.text import page_words, word_key
 
-WINDOW = 6  # words that must agree for a page to be placed
+WINDOW = 12  # words that must agree for a page to be placed (the printed contents repeats a heading)
 SKIP = 16  # words at the top of a PDF page that may be a running head or a page number
 HYPHEN_BREAK = re.compile(r"([^\W\d_])[-\u2010\u00ad]\s*\n\s*")
 

@@ -59,24 +59,52 @@ def word_key(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKC", word).lower() if c.isalnum())
 
 
-def text_nodes(root) -> list[tuple[object, str]]:
-    """Every text of an element tree in reading order, as (element, "text" or "tail")."""
-    nodes: list[tuple[object, str]] = []
+BREAKS = frozenset({"p", "div", "section", "header", "footer", "aside", "nav", "blockquote", "li", "ul", "ol", "dl",
+                    "dt", "dd", "table", "thead", "tbody", "tr", "td", "th", "caption", "figure", "figcaption",
+                    "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr", "img", "pre"})
+
+
+def text_nodes(root) -> list[tuple[object, str, bool]]:
+    """Every text of an element tree in reading order, as (element, "text" or "tail", whether a block
+    boundary comes before it: words never run on across a table cell or a paragraph)."""
+    nodes: list[tuple[object, str, bool]] = []
+    pending = [False]
+
+    def add(el, part):
+        nodes.append((el, part, pending[0]))
+        pending[0] = False
 
     def walk(el):
+        block = isinstance(el.tag, str) and etree.QName(el).localname in BREAKS
+        pending[0] = pending[0] or block
         if isinstance(el.tag, str) and el.text:
-            nodes.append((el, "text"))
+            add(el, "text")
         for child in el:
             walk(child)
             if child.tail:
-                nodes.append((child, "tail"))
+                add(child, "tail")
+        pending[0] = pending[0] or block
 
     walk(root)
     return nodes
 
 
+def joined_text(nodes) -> tuple[str, list[int]]:
+    """The nodes' text as one string (a space at each block boundary), and where each node begins in it."""
+    pieces, starts, at = [], [], 0
+    for el, part, gap in nodes:
+        if gap:
+            pieces.append(" ")
+            at += 1
+        starts.append(at)
+        value = getattr(el, part)
+        pieces.append(value)
+        at += len(value)
+    return "".join(pieces), starts
+
+
 def page_words(body: str) -> list[str]:
     """The word keys of a page's XHTML body, in reading order (words split by markup joined)."""
     root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{body}</div>')
-    text = "".join(getattr(el, part) for el, part in text_nodes(root))
+    text, _ = joined_text(text_nodes(root))
     return [k for k in (word_key(m.group()) for m in WORD_RE.finditer(text)) if k]
