@@ -94,6 +94,7 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
             eb.add_metadata("DC", key, getattr(m, key))
     if rendered.print_pages is not None:  # the print edition the page numbers come from
         eb.add_metadata("DC", "source", rendered.print_pages.source, {"id": "print-source"})
+        eb.add_metadata(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
     if m.series:
         eb.add_metadata(None, "meta", m.series.name, {"property": "belongs-to-collection", "id": "series"})
         eb.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
