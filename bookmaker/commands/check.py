@@ -218,15 +218,20 @@ def ace_problems(rendered: RenderedBook) -> list[Problem]:
     with build_tempdir() as folder:
         out = Path(folder) / "book.epub"
         write_epub(rendered, out)
-        report_dir = Path(folder) / "ace"
-        try:
-            ran = subprocess.run([command, "-f", "-s", "-o", str(report_dir), str(out)], capture_output=True,
-                                 text=True, errors="replace", timeout=600,
-                                 env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser})
-            report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-            said = " ".join(getattr(locals().get("ran"), "stderr", "").split())[-300:] or str(exc)
-            return [Problem(where, 1, f"Ace did not run: {said}", "error", codes.ACE_FAILED)]
+        report, said = None, ""
+        for attempt in range(2):  # Chromium sometimes fails to start on a loaded machine: once more
+            report_dir = Path(folder) / f"ace-{attempt}"
+            try:
+                ran = subprocess.run([command, "-f", "-s", "-o", str(report_dir), str(out)], capture_output=True,
+                                     text=True, errors="replace", timeout=600,
+                                     env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser})
+                said = " ".join((ran.stderr or ran.stdout).split())[-300:]
+                report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+                break
+            except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+                said = said or str(exc)
+        if report is None:
+            return [Problem(where, 1, f"Ace did not run: {said or 'it wrote no report'}", "error", codes.ACE_FAILED)]
     problems = []
     for document in report.get("assertions", []):
         url = document.get("earl:testSubject", {}).get("url", "")
