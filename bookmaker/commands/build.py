@@ -14,7 +14,8 @@ from bookmaker.load import load_book
 from bookmaker.render import render_book
 from bookmaker.model import Book, RenderedBook
 
-FORMATS = ("epub", "pdf", "cover")
+FORMATS = ("epub", "pdf", "kepub", "cover")
+EXTENSIONS = {"kepub": "kepub.epub"}
 
 
 def slug(title: str) -> str:
@@ -27,7 +28,7 @@ def slug(title: str) -> str:
 def default_output(project: str, book: Book, fmt: str) -> Path:
     if fmt == "cover":
         return Path(project) / "dist" / f"{slug(book.metadata.title)}-cover.pdf"
-    return Path(project) / "dist" / f"{slug(book.metadata.title)}.{fmt}"
+    return Path(project) / "dist" / f"{slug(book.metadata.title)}.{EXTENSIONS.get(fmt, fmt)}"
 
 
 @dataclass
@@ -50,11 +51,11 @@ def write_format(rendered: RenderedBook, fmt: str, out: Path, jobs: int | None, 
     try:
         # Each writer imported when its format is built: an EPUB build never loads WeasyPrint, and a
         # PDF build never loads ebooklib.
-        if fmt == "epub":
-            from bookmaker.epub import write_epub
+        if fmt in ("epub", "kepub"):
+            from bookmaker.epub import write_epub, write_kepub
 
-            progress("writing the EPUB")
-            path = write_epub(rendered, out, str(out), cache=cache)
+            progress("writing the EPUB" if fmt == "epub" else "writing the Kobo kepub")
+            path = (write_epub if fmt == "epub" else write_kepub)(rendered, out, str(out), cache=cache)
         elif fmt == "cover":
             from bookmaker.commands.cover import write_cover
 
@@ -67,6 +68,21 @@ def write_format(rendered: RenderedBook, fmt: str, out: Path, jobs: int | None, 
     except BookmakerError as exc:
         return Outcome(fmt, None, time.perf_counter() - start, exc.problems, warnings)
     return Outcome(fmt, path, time.perf_counter() - start, warnings=warnings)
+
+
+def with_page_list(rendered: RenderedBook, pdf_data: bytes | None = None, jobs: int | None = None,
+                   cache: bool = True, progress: Callable[[str], None] | None = None) -> RenderedBook:
+    """The rendered book with the print edition's page starts, for the EPUB's page list: from the
+    PDF just built, or laid out now (through the PDF cache) when `pdf_data` is None."""
+    import dataclasses
+
+    from bookmaker.pdf.pagestarts import page_starts
+    from bookmaker.pdf.writer import pdf_bytes
+
+    if pdf_data is None:
+        (progress or (lambda message: None))("laying out the print edition for the page list")
+        pdf_data, _ = pdf_bytes(rendered, progress=progress, jobs=jobs, cache=cache)
+    return dataclasses.replace(rendered, print_pages=page_starts(rendered, pdf_data))
 
 
 def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str], None]) -> RenderedBook:
@@ -87,7 +103,14 @@ def build(project: str, formats: tuple[str, ...] | None = None, jobs: int | None
     rendered = with_print_settings(render(project, jobs, cache, say), printer)
     wanted = formats or rendered.book.metadata.formats
     outcomes = []
-    for fmt in wanted:
+    # The print edition first when it is built too: the EPUB (and kepub) get its page list.
+    order = sorted(wanted, key=lambda fmt: fmt != "pdf")
+    paged = rendered
+    for fmt in order:
         out = default_output(project, rendered.book, fmt)
-        outcomes.append(write_format(rendered, fmt, out, jobs, cache, say))
+        outcome = write_format(paged, fmt, out, jobs, cache, say)
+        outcomes.append(outcome)
+        if fmt == "pdf" and outcome.ok and set(wanted) & {"epub", "kepub"}:
+            paged = with_page_list(rendered, outcome.path.read_bytes())
+    outcomes.sort(key=lambda o: list(wanted).index(o.format))
     return rendered, outcomes

@@ -117,6 +117,7 @@ def cache_key(book: Book, chapter: Chapter) -> str:
              str(chapter.body_line), chapter.title or "", chapter.title_source or "", chapter.body, chapter.summary or "", chapter.notes or "",
              chapter.end_notes or "", str(chapter.source.parent)]
     parts += [str(c.source) for c in book.chapters]
+    parts.append(book.metadata.language)  # the scene breaks' label
     for part in parts:
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
