@@ -156,7 +156,7 @@ def test_shards_build_each_book_once(shelf):
 
 
 def hammer(folder: str, writer: int, rounds: int) -> None:
-    from bookmaker.cache import write_entry
+    from bookmaker.infra.cache import write_entry
 
     for round_ in range(rounds):
         for key in range(8):
@@ -171,7 +171,7 @@ def test_the_cache_takes_concurrent_writers(tmp_path):
     for process in writers:
         process.start()
     reads = 0
-    while any(p.is_alive() for p in writers) or reads == 0:
+    while any(p.is_alive() for p in writers) or (reads == 0 and not any(p.exitcode for p in writers)):
         for key in range(8):
             path = tmp_path / f"{key:02d}" / f"entry-{key}"
             if path.exists():
