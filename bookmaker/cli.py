@@ -183,6 +183,18 @@ def new(path: Annotated[str, typer.Argument(help="The folder to create.")],
         print(file)
 
 
+@app.command(name="import")
+def import_(source: Annotated[str, typer.Argument(help="An archive download (HTML or EPUB), any EPUB or unpacked "
+                                                  "EPUB folder, a Word .docx, or one long Markdown, HTML or text "
+                                                  "file.")],
+            project: Annotated[Optional[str], typer.Argument(help="The new project folder (default: a folder "
+                                                             "named after the title).")] = None) -> None:
+    """Make a project from a story that already exists elsewhere; prints the project's folder."""
+    from bookmaker.commands.import_source import import_source
+
+    print(import_source(source, project))
+
+
 @app.command()
 def stats(project: ProjectArg = ".") -> None:
     """Words and estimated reading time, per chapter and in total."""
