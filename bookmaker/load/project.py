@@ -23,10 +23,11 @@ STYLE_LIMIT, STYLE_LIMIT_NOTE = 5 * MB, "for a stylesheet"
 STYLESHEETS = ("epub.css", "print.css")
 FENCE_RE = re.compile(r"^---[ \t]*$")
 FENCE_END_RE = re.compile(r"^(---|\.\.\.)[ \t]*$")
-# Level-1 headings as Python-Markdown reads them: '#' with or without a space, or a line underlined
-# with '='; an attribute list at the end ('{: #id }') and closing hashes are not part of the title.
-ATX_TITLE_RE = re.compile(r"^#(?!#)[ \t]*(?P<title>.*?)[ \t]*#*[ \t]*$")
-SETEXT_RULE_RE = re.compile(r"^=+[ \t]*$")
+# Headings of any level as Python-Markdown reads them: '#'s with or without a space, or a line underlined
+# with '=' or '-'; an attribute list at the end ('{: #id }') and closing hashes are not part of the title.
+ATX_TITLE_RE = re.compile(r"^#{1,6}(?!#)[ \t]*(?P<title>.*?)[ \t]*#*[ \t]*$")
+SETEXT_RULE_RE = re.compile(r"^(=+|-+)[ \t]*$")
+LIST_OR_QUOTE_RE = re.compile(r"^\s*([-*+>]|\d+[.)])(\s|$)")
 ATTR_LIST_RE = re.compile(r"[ \t]+\{:?[^}\n]*\}[ \t]*$")
 
 
@@ -264,7 +265,18 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
             problems.error(shown_yaml, line, f"chapter file '{name}' not found in manuscript/", codes.BAD_CHAPTER)
             continue
         out.append((path, shown(path)))
+    warn_left_out(manuscript, {p.resolve() for p, _ in out} | set(seen), shown, shown_yaml, doc, problems)
     return out
+
+
+def warn_left_out(manuscript: Path, listed: set[Path], shown, shown_yaml: str, doc, problems: Problems) -> None:
+    """A chapter file the list forgets is a chapter missing from the published book: say so, never silently."""
+    for path in sorted(manuscript.glob("*.[mM][dD]"), key=lambda p: natural_key(p.name)):
+        if path.name.startswith(".") or path.is_dir() or path.resolve() in listed:
+            continue
+        problems.warn(shown_yaml, doc.line("chapters"), f"'{path.name}' is in manuscript/ but not in the 'chapters' "
+                      "list, so it is left out of the book: add it to the list (or move it out of manuscript/ "
+                      "if it is not a chapter)", codes.CHAPTER_LEFT_OUT)
 
 
 def load_chapter(path: Path, shown: str, number: int, problems: Problems,
@@ -298,7 +310,8 @@ def load_chapter(path: Path, shown: str, number: int, problems: Problems,
         fields = {key: r.text(key) for key in meta.CHAPTER_KEYS}
         body_start = end + 1
     title, title_source = fields.get("title"), None
-    # A leading level-1 heading names the chapter when the front matter does not, and is not repeated.
+    # A leading heading of any level names the chapter when the front matter does not, and is not
+    # repeated; render/ moves the headings below it up under the chapter's own.
     first = next((i for i in range(body_start, len(lines)) if lines[i].strip()), None)
     if first is not None and title is None:
         heading = leading_heading(lines, first)
@@ -314,7 +327,8 @@ def load_chapter(path: Path, shown: str, number: int, problems: Problems,
 
 
 def leading_heading(lines: list[str], first: int) -> tuple[str, str, int] | None:
-    """(title text, its Markdown, lines it takes) if the text opens with a level-1 heading."""
+    """(title text, its Markdown, lines it takes) if the text opens with a heading of any level (the
+    way pandoc and many exports open a chapter with '## Title')."""
     line = lines[first]
     if line.startswith("#"):
         match = ATX_TITLE_RE.match(ATTR_LIST_RE.sub("", line))
@@ -322,6 +336,6 @@ def leading_heading(lines: list[str], first: int) -> tuple[str, str, int] | None
             return None  # '#' alone is a scene break
         return match.group("title").strip(), line, 1
     if (first + 1 < len(lines) and SETEXT_RULE_RE.match(lines[first + 1]) and not line.startswith(("    ", "\t"))
-            and ATTR_LIST_RE.sub("", line).strip()):
+            and ATTR_LIST_RE.sub("", line).strip() and not LIST_OR_QUOTE_RE.match(line) and not line.lstrip().startswith("<")):
         return ATTR_LIST_RE.sub("", line).strip(), line + "\n" + lines[first + 1], 2
     return None
