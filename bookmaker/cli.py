@@ -6,6 +6,7 @@ A BookmakerError from any command is turned into lines and exit code 1 in one pl
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -17,7 +18,7 @@ from bookmaker.version import __version__
 from bookmaker.commands.build import default_output, slug  # noqa: F401  (slug: kept for library users)
 from bookmaker.errors import BookmakerError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compile a folder of Markdown chapters into an EPUB 3 and a print-ready PDF.")
 
 ProjectArg = Annotated[str, typer.Argument(help="The project folder (holding manuscript/).", show_default=True)]
@@ -92,6 +93,8 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
     rendered = finishing(lambda: render(project, jobs, not no_cache, progress), progress)
     report(rendered.warnings)
     out = output or default_output(project, rendered.book, fmt)
+    if output is not None and (output.is_dir() or str(output).endswith(("/", os.sep))):
+        out = output / default_output(project, rendered.book, fmt).name  # -o names a folder: the file goes in it
     outcome = write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
     progress.done()
     report(outcome.warnings)

@@ -25,7 +25,8 @@ def slug(title: str) -> str:
 
 
 def default_output(project: str, book: Book, fmt: str) -> Path:
-    return Path(project) / "dist" / f"{slug(book.metadata.title)}.{fmt}"
+    # The project load_book found: `project` may be its manuscript/ folder, or a folder inside it.
+    return Path(book.display_root) / "dist" / f"{slug(book.metadata.title)}.{fmt}"
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bookmaker import codes
 from bookmaker.load import metadata as meta
-from bookmaker.load.assets import path_problem, resolve_image
+from bookmaker.load.assets import nearest_name, path_problem, resolve_image
 from bookmaker.errors import BookmakerError, Problem, Problems
 from bookmaker.model import Book, Chapter, Metadata, shown_path
 from bookmaker.load.yamlfile import NOT_ALLOWED, parse_yaml
@@ -104,8 +104,8 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
     With `keep_going`, problems that leave a book to render (an unknown key, a bad date, a missing
     chapter or cover) do not raise: they travel on `Book.problems`, and render_book reports them with
     its own, so one run names every problem. Without a readable book.yaml nothing can go on."""
-    display_root = os.fspath(project)
-    root = Path(project).absolute()
+    display_root = find_project(os.fspath(project))
+    root = Path(display_root).absolute()
     problems = Problems()
     manuscript = root / "manuscript"
     shown_manuscript = os.path.normpath(os.path.join(display_root, "manuscript"))
@@ -194,6 +194,24 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
                 styles=styles)
 
 
+def find_project(given: str) -> str:
+    """The project folder an author meant, as they would write it: `given` itself when it holds
+    manuscript/; the project of a book.yaml or manuscript/ named directly; else the nearest folder
+    above holding manuscript/book.yaml, as git finds its repository from any folder inside it."""
+    path = Path(given)
+    if path.name == "book.yaml" and path.absolute().parent.name == "manuscript" and path.is_file():
+        return os.path.normpath(os.path.join(given, "..", ".."))
+    if not path.is_dir() or (path / "manuscript").is_dir():
+        return given
+    here = path.absolute()
+    for up, folder in enumerate((here, *here.parents)):
+        if (folder / "manuscript" / "book.yaml").is_file():
+            if given in (".", "") or not os.path.isabs(given):
+                return os.path.normpath(os.path.join(given, *[".."] * up))
+            return str(folder)
+    return given
+
+
 def read_styles(root: Path, display_root: str, problems: Problems) -> tuple[tuple[str, str], ...]:
     """The project's own stylesheets, read once with the book, so the writers use what was checked."""
     out = []
@@ -262,7 +280,8 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
             continue
         seen[key] = line
         if not path.exists() or path.is_dir():
-            problems.error(shown_yaml, line, f"chapter file '{name}' not found in manuscript/", codes.BAD_CHAPTER)
+            problems.error(shown_yaml, line, f"chapter file '{name}' not found in manuscript/{nearest_name(path)}",
+                           codes.BAD_CHAPTER)
             continue
         out.append((path, shown(path)))
     warn_left_out(manuscript, {p.resolve() for p, _ in out} | set(seen), shown, shown_yaml, doc, problems)

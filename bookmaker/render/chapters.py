@@ -23,7 +23,7 @@ from bookmaker.errors import Problem, Problems
 from bookmaker.render.footnotes import renumber_notes
 from bookmaker.model import Asset, Book, Chapter
 from bookmaker.render.markdown import count_words
-from bookmaker.render.renderer import PageRenderer
+from bookmaker.render.renderer import PageRenderer, styled_classes
 
 PARALLEL_MIN_BYTES = 256 * 1024  # below this, starting workers costs more than it saves
 
@@ -120,6 +120,7 @@ def cache_key(book: Book, chapter: Chapter) -> str:
              str(chapter.body_line), chapter.title or "", chapter.title_source or "", chapter.body, chapter.summary or "", chapter.notes or "",
              chapter.end_notes or "", str(chapter.source.parent)]
     parts += [str(c.source) for c in book.chapters]
+    parts.append(" ".join(sorted(styled_classes(book))))  # raw HTML keeps the classes the styles name
     for part in parts:
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
