@@ -146,15 +146,18 @@ def nearest_name(missing: Path) -> str:
     import difflib
 
     try:
-        names = sorted(p.name for p in missing.parent.iterdir() if not p.name.startswith("."))
+        names = sorted(p.name for p in missing.parent.iterdir()
+                       if not p.name.startswith(".") and p.name != missing.name and p.is_file())
     except OSError:
         return ""
     same_case = [n for n in names if n.casefold() == missing.name.casefold()]
     if same_case:
         return (f": the file is '{same_case[0]}', which differs only in capital letters. A Mac or Windows "
                 "ignores that, Linux and CI servers do not: write the name exactly as the file has it")
-    close = difflib.get_close_matches(missing.name, names, n=1, cutoff=0.6)
-    return f": did you mean '{close[0]}'?" if close else ""
+    # Compared without the extension they share, so '02-b.md' is not taken for '01-a.md'.
+    stems = {Path(n).stem.casefold(): n for n in names if Path(n).suffix.casefold() == missing.suffix.casefold()}
+    close = difflib.get_close_matches(missing.stem.casefold(), list(stems), n=1, cutoff=0.75)
+    return f": did you mean '{stems[close[0]]}'?" if close else ""
 
 
 def picture_kind(real: Path, ref: str, where: str, line: int, problems: Problems, what: str = "image",
