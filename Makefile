@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,service]'
 	touch $@ $(VENV)/.installed
 
 ## make book: build the sample book in manuscript/ into dist/ (EPUB and PDF)
@@ -23,10 +23,12 @@ book: $(VENV)/.installed
 	$(BIN)/bookmaker epub .
 	$(BIN)/bookmaker pdf .
 
-## make test: the whole test suite, EPUBCheck included (needs Java, and pdftoppm from poppler-utils)
+## make test: the whole test suite, EPUBCheck and the Celery service included (needs Java, pdftoppm from
+## poppler-utils, and redis-server)
 test: $(VENV)/.installed-test
 	@command -v java >/dev/null || { echo "java not found: EPUBCheck needs it (apt-get install default-jre-headless)"; exit 1; }
 	@command -v pdftoppm >/dev/null || { echo "pdftoppm not found: the PDF tests draw pages with it (apt-get install poppler-utils)"; exit 1; }
+	@command -v redis-server >/dev/null || { echo "redis-server not found: the service tests start one (apt-get install redis-server)"; exit 1; }
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -n auto --dist loadfile
 

@@ -2,6 +2,8 @@
 
 Exit codes: 0 success; 1 the book has errors (or a build failed); 2 the command was used wrongly.
 A BookmakerError from any command is turned into lines and exit code 1 in one place: `main()`.
+Each command imports its module when it runs, so `bookmaker --help` or `new` never pays for the
+pipeline's libraries (Markdown, lxml, WeasyPrint): the function-level imports below are for start-up.
 """
 
 from __future__ import annotations
@@ -28,11 +30,36 @@ JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", min=0,
                                                      "one process).")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Render and lay out everything again.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and the outputs.")]
+# The budget for build services, on every command that builds (SECURITY.md): one definition, reused.
+MaxSecondsOpt = Annotated[Optional[str], typer.Option("--max-seconds", metavar="N", show_default=False,
+                                                      help="Stop the build after N seconds, with no output "
+                                                           "(default: $BOOKMAKER_MAX_SECONDS, else no limit).")]
+MaxMemoryOpt = Annotated[Optional[str], typer.Option("--max-memory", metavar="SIZE", show_default=False,
+                                                     help="Stop the build past SIZE of memory (512M, 2G), with no "
+                                                          "output (default: $BOOKMAKER_MAX_MEMORY, else no limit).")]
 
 
 class Format(str, Enum):
     epub = "epub"
     pdf = "pdf"
+    kepub = "kepub"
+    cover = "cover"
+
+
+class PrinterName(str, Enum):
+    kdp = "kdp"
+    ingramspark = "ingramspark"
+    lulu = "lulu"
+
+
+class PaperName(str, Enum):
+    white = "white"
+    cream = "cream"
+    color = "color"
+
+
+PrinterOpt = Annotated[Optional[PrinterName], typer.Option("--printer", help="Make the print shop's files: "
+                                                           "its interior rules (default: book.yaml's pdf: printer).")]
 
 
 class Variant(str, Enum):
@@ -80,9 +107,28 @@ def finishing(step, progress: Progress):
         progress.done()
 
 
+def within_budget(max_seconds: str | None, max_memory: str | None, output_folder: Path, function, *args):
+    """`function(*args)`, in a child process under the budget the options or environment give, if any.
+    Over it: no output (the killed build's temporary file is removed) and one problem naming the budget."""
+    from bookmaker.errors import BookmakerError
+    from bookmaker.infra.budget import Budget, run_within
+    from bookmaker.infra.output import clean_stale
+
+    budget = Budget.from_env_and_options(max_seconds, max_memory)
+    if budget.unlimited:
+        return function(*args)
+    try:
+        return run_within(budget, function, *args)
+    except BookmakerError:
+        clean_stale(output_folder)  # the child and its workers are dead: their temporary files go
+        raise
+
+
 def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_cache: bool, quiet: bool,
-              variant: str | None = None) -> None:
-    from bookmaker.commands.build import render, write_format
+              variant: str | None = None, printer: PrinterName | None = None, paper: PaperName | None = None,
+              max_seconds: str | None = None, max_memory: str | None = None, page_list: bool = False) -> None:
+    from bookmaker.commands.build import render, with_page_list, write_format
+    from bookmaker.commands.cover import with_print_settings
 
     from bookmaker.infra.output import check_chosen_folder
 
@@ -90,12 +136,19 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
     progress = Progress(quiet, plain_lines=False)
     if output is not None:
         finishing(lambda: check_chosen_folder(output, str(output), Path(project)), progress)
-    rendered = finishing(lambda: render(project, jobs, not no_cache, progress), progress)
-    report(rendered.warnings)
-    out = output or default_output(project, rendered.book, fmt)
-    if output is not None and (output.is_dir() or str(output).endswith(("/", os.sep))):
-        out = output / default_output(project, rendered.book, fmt).name  # -o names a folder: the file goes in it
-    outcome = write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
+
+    def run():  # small and picklable back from a budgeted child: warnings and the outcome
+        rendered = finishing(lambda: render(project, jobs, not no_cache, progress), progress)
+        rendered = with_print_settings(rendered, printer.value if printer else None, paper.value if paper else None)
+        report(rendered.warnings)
+        out = output or default_output(project, rendered.book, fmt)
+        if output is not None and (output.is_dir() or str(output).endswith(("/", os.sep))):
+            out = output / default_output(project, rendered.book, fmt).name  # -o names a folder: the file goes in it
+        if page_list:
+            rendered = finishing(lambda: with_page_list(rendered, None, jobs, not no_cache, progress), progress)
+        return write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
+
+    outcome = within_budget(max_seconds, max_memory, output.parent if output else Path(project) / "dist", run)
     progress.done()
     report(outcome.warnings)
     if not outcome.ok:
@@ -106,31 +159,60 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
 
 @app.command()
 def epub(project: ProjectArg = ".", output: OutputOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False,
-         quiet: QuietOpt = False) -> None:
+         quiet: QuietOpt = False, max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None,
+         page_list: Annotated[bool, typer.Option("--page-list", help="Lay out the print edition and mark its "
+                                                 "page starts in the EPUB, with a page list.")] = False) -> None:
     """Build the EPUB 3 (default: PROJECT/dist/<title>.epub)."""
-    build_one(project, "epub", output, jobs, no_cache, quiet)
+    build_one(project, "epub", output, jobs, no_cache, quiet, max_seconds=max_seconds, max_memory=max_memory,
+              page_list=page_list)
+
+
+@app.command()
+def kepub(project: ProjectArg = ".", output: OutputOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False,
+          quiet: QuietOpt = False, max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
+    """Build the Kobo kepub (default: PROJECT/dist/<title>.kepub.epub)."""
+    build_one(project, "kepub", output, jobs, no_cache, quiet, max_seconds=max_seconds, max_memory=max_memory)
 
 
 @app.command()
 def pdf(project: ProjectArg = ".", output: OutputOpt = None,
         variant: Annotated[Optional[Variant], typer.Option(help="A PDF variant for archives or accessibility.")] = None,
-        jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False) -> None:
+        printer: PrinterOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False,
+        max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
     """Build the print PDF (default: PROJECT/dist/<title>.pdf)."""
-    build_one(project, "pdf", output, jobs, no_cache, quiet, variant.value if variant else None)
+    build_one(project, "pdf", output, jobs, no_cache, quiet, variant.value if variant else None, printer,
+              max_seconds=max_seconds, max_memory=max_memory)
+
+
+@app.command()
+def cover(project: ProjectArg = ".", output: OutputOpt = None, printer: PrinterOpt = None,
+          paper: Annotated[Optional[PaperName], typer.Option("--paper", help="The interior's paper, for the "
+                                                             "spine width (default: book.yaml's, or white).")] = None,
+          jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False,
+          max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
+    """Build the paperback's full-wrap cover (default: PROJECT/dist/<title>-cover.pdf)."""
+    build_one(project, "cover", output, jobs, no_cache, quiet, None, printer, paper, max_seconds, max_memory)
 
 
 @app.command()
 def build(project: ProjectArg = ".",
           format: Annotated[Optional[list[Format]], typer.Option("--format", "-f", help="Only this format "
                                                                  "(repeatable). Default: book.yaml's formats.")] = None,
-          jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False) -> None:
+          printer: PrinterOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False,
+          max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
     """Build every format the project asks for into PROJECT/dist/."""
     from bookmaker.commands.build import build as build_all
 
     progress = Progress(quiet)
     formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
-    rendered, outcomes = finishing(lambda: build_all(project, formats, jobs, not no_cache, progress), progress)
-    report(rendered.warnings)
+
+    def run():
+        rendered, outcomes = finishing(lambda: build_all(project, formats, jobs, not no_cache, progress,
+                                                         printer.value if printer else None), progress)
+        return list(rendered.warnings), outcomes
+
+    warnings, outcomes = within_budget(max_seconds, max_memory, Path(project) / "dist", run)
+    report(warnings)
     failed = False
     for outcome in outcomes:
         report(outcome.warnings)
@@ -154,19 +236,28 @@ def check(project: ProjectArg = ".",
           strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
           epubcheck: Annotated[bool, typer.Option("--epubcheck", help="Also build the EPUB in a temporary folder "
                                                   "and validate it with EPUBCheck (needs Java).")] = False,
+          ace: Annotated[bool, typer.Option("--ace", help="Also build the EPUB in a temporary folder and check "
+                                            "its accessibility with Ace by DAISY (needs npm @daisy/ace).")] = False,
           format: Annotated[ReportFormat, typer.Option("--format", help="text lines, or one JSON report.")]
-          = ReportFormat.text) -> None:
+          = ReportFormat.text, printer: PrinterOpt = None, max_seconds: MaxSecondsOpt = None,
+          max_memory: MaxMemoryOpt = None) -> None:
     """Check the book without building it: errors, and what an editor would point out."""
     from bookmaker.commands.check import check as check_project
     from bookmaker.commands.check import json_report
 
-    problems = check_project(project, epubcheck)
+    def run():  # the preflight's checks come back with the problems from a budgeted child
+        checks: list = []
+        return check_project(project, epubcheck, printer.value if printer else None, checks, ace), checks
+
+    problems, checks = within_budget(max_seconds, max_memory, Path(project) / "dist", run)
     errors = [p for p in problems if p.severity == "error"]
     failed = bool(errors) or (strict and bool(problems))
     if format == ReportFormat.json:
-        print(json_report(project, problems, strict))
+        print(json_report(project, problems, strict, checks))
     else:
         report(problems, sys.stdout)
+        for c in checks:
+            print(f"preflight {c.code}: {c.name}: {c.status}: {c.detail}")
         warnings = len(problems) - len(errors)
         print(f"bookmaker: {len(errors)} error(s), {warnings} warning(s)" + (" (--strict)" if strict else ""),
               file=sys.stderr)
@@ -215,6 +306,41 @@ def watch(project: ProjectArg = ".",
 
     formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
     watch_project(project, formats, jobs, report)
+
+
+@app.command()
+def batch(manifest: Annotated[Path, typer.Argument(help="The manifest (YAML or JSON) listing the projects.")],
+          jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Books built at once.")] = 1,
+          shard: Annotated[Optional[str], typer.Option("--shard", help="Build only shard I of N (I/N, from 1), "
+                                                       "a stable subset by a hash of each project's path.")] = None,
+          report_file: Annotated[Optional[Path], typer.Option("--report", help="Write the JSON-lines report "
+                                                              "here (default: standard output).")] = None,
+          max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
+    """Build many books from a manifest, each in its own budgeted process; exit 1 if any failed."""
+    from bookmaker.commands.batch import run_batch
+    from bookmaker.commands.manifest import parse_shard
+    from bookmaker.infra.budget import Budget
+
+    budget = Budget.from_env_and_options(max_seconds, max_memory)
+    code = run_batch(manifest, jobs, parse_shard(shard) if shard else None, report_file, budget)
+    raise typer.Exit(code)
+
+
+@app.command()
+def worker(concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Books built at once "
+                                                    "(pool processes).")] = 2) -> None:
+    """Start a Celery worker of the build service (needs the service extra and BOOKMAKER_BROKER_URL)."""
+    from bookmaker import codes
+    from bookmaker.errors import Problem
+
+    try:
+        from bookmaker.service import start_worker
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("celery", "redis", "kombu"):
+            raise
+        raise BookmakerError([Problem("bookmaker worker", 1, f"the build service needs {exc.name}: "
+                                      "pip install 'bookmaker[service]'", code=codes.SERVICE_MISSING)]) from None
+    start_worker(concurrency)
 
 
 def version_callback(value: bool) -> None:

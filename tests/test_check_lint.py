@@ -56,7 +56,7 @@ def test_private_use_language_tag_builds(tmp_path):
     from conftest import run_cli
 
     (tmp_path / "manuscript").mkdir()
-    (tmp_path / "manuscript" / "book.yaml").write_text("title: T\nauthor: A\nlanguage: x-elvish\n")
+    (tmp_path / "manuscript" / "book.yaml").write_text("title: T\nauthor: A\nlanguage: x-elvish\ncover: auto\n")
     (tmp_path / "manuscript" / "1.md").write_text("Text.\n")
     result = run_cli("check", tmp_path, "--strict")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -440,6 +440,8 @@ def test_deep_quotes_and_html_are_flattened_and_the_book_stays_valid(tmp_path):
 def test_an_empty_chapter_fails_a_strict_check(tmp_path):
     project = make(tmp_path, "no-chapters")
     (project / "manuscript" / "01.md").write_text("---\ntitle: Nothing Yet\n---\n", encoding="utf-8")
+    with open(project / "manuscript" / "book.yaml", "a", encoding="utf-8") as f:
+        f.write("cover: auto\n")  # no cover would be a warning of its own
     result = run_cli("check", project, "--strict")
     assert result.returncode == 1
     assert result.stdout.strip() == f"{project}/manuscript/01.md:3: warning: chapter has no text"

@@ -74,7 +74,7 @@ def test_footnotes_become_epub_popups():
     got = render("Text.[^a]\n\n[^a]: The note.")
     assert '<a id="fnref-1" href="#fn-1" class="noteref" epub:type="noteref" role="doc-noteref">1</a>' in got
     assert '<aside id="fn-1" class="footnote" epub:type="footnote" role="doc-footnote">' in got
-    assert '<a class="footnote-number" href="#fnref-1">1.</a> The note.' in got
+    assert '<a class="footnote-number" href="#fnref-1" role="doc-backlink">1.</a> The note.' in got
 
 
 def test_footnotes_are_numbered_in_the_order_they_are_called():

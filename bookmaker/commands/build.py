@@ -14,7 +14,8 @@ from bookmaker.load import load_book
 from bookmaker.render import render_book
 from bookmaker.model import Book, RenderedBook
 
-FORMATS = ("epub", "pdf")
+FORMATS = ("epub", "pdf", "kepub", "cover")
+EXTENSIONS = {"kepub": "kepub.epub"}
 
 
 def slug(title: str) -> str:
@@ -26,7 +27,10 @@ def slug(title: str) -> str:
 
 def default_output(project: str, book: Book, fmt: str) -> Path:
     # The project load_book found: `project` may be its manuscript/ folder, or a folder inside it.
-    return Path(book.display_root) / "dist" / f"{slug(book.metadata.title)}.{fmt}"
+    dist = Path(book.display_root) / "dist"
+    if fmt == "cover":
+        return dist / f"{slug(book.metadata.title)}-cover.pdf"
+    return dist / f"{slug(book.metadata.title)}.{EXTENSIONS.get(fmt, fmt)}"
 
 
 @dataclass
@@ -49,11 +53,15 @@ def write_format(rendered: RenderedBook, fmt: str, out: Path, jobs: int | None, 
     try:
         # Each writer imported when its format is built: an EPUB build never loads WeasyPrint, and a
         # PDF build never loads ebooklib.
-        if fmt == "epub":
-            from bookmaker.epub import write_epub
+        if fmt in ("epub", "kepub"):
+            from bookmaker.epub import write_epub, write_kepub
 
-            progress("writing the EPUB")
-            path = write_epub(rendered, out, str(out), cache=cache)
+            progress("writing the EPUB" if fmt == "epub" else "writing the Kobo kepub")
+            path = (write_epub if fmt == "epub" else write_kepub)(rendered, out, str(out), cache=cache)
+        elif fmt == "cover":
+            from bookmaker.commands.cover import write_cover
+
+            path = write_cover(rendered, out, str(out), jobs, cache, progress, warnings.append)
         else:
             from bookmaker.pdf import write_pdf
 
@@ -64,6 +72,21 @@ def write_format(rendered: RenderedBook, fmt: str, out: Path, jobs: int | None, 
     return Outcome(fmt, path, time.perf_counter() - start, warnings=warnings)
 
 
+def with_page_list(rendered: RenderedBook, pdf_data: bytes | None = None, jobs: int | None = None,
+                   cache: bool = True, progress: Callable[[str], None] | None = None) -> RenderedBook:
+    """The rendered book with the print edition's page starts, for the EPUB's page list: from the
+    PDF just built, or laid out now (through the PDF cache) when `pdf_data` is None."""
+    import dataclasses
+
+    from bookmaker.pdf.pagestarts import page_starts
+    from bookmaker.pdf.writer import pdf_bytes
+
+    if pdf_data is None:
+        (progress or (lambda message: None))("laying out the print edition for the page list")
+        pdf_data, _ = pdf_bytes(rendered, progress=progress, jobs=jobs, cache=cache)
+    return dataclasses.replace(rendered, print_pages=page_starts(rendered, pdf_data))
+
+
 def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str], None]) -> RenderedBook:
     book = load_book(project, keep_going=True)
     count = len(book.chapters)
@@ -72,13 +95,24 @@ def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str]
 
 
 def build(project: str, formats: tuple[str, ...] | None = None, jobs: int | None = None, cache: bool = True,
-          progress: Callable[[str], None] | None = None) -> tuple[RenderedBook, list[Outcome]]:
-    """Every format the project asks for (book.yaml `formats`), from one rendering, into dist/."""
+          progress: Callable[[str], None] | None = None, printer: str | None = None
+          ) -> tuple[RenderedBook, list[Outcome]]:
+    """Every format the project asks for (book.yaml `formats`), from one rendering, into dist/;
+    `printer` over book.yaml's `pdf: {printer}`."""
+    from bookmaker.commands.cover import with_print_settings
+
     say = progress or (lambda message: None)
-    rendered = render(project, jobs, cache, say)
+    rendered = with_print_settings(render(project, jobs, cache, say), printer)
     wanted = formats or rendered.book.metadata.formats
     outcomes = []
-    for fmt in wanted:
+    # The print edition first when it is built too: the EPUB (and kepub) get its page list.
+    order = sorted(wanted, key=lambda fmt: fmt != "pdf")
+    paged = rendered
+    for fmt in order:
         out = default_output(project, rendered.book, fmt)
-        outcomes.append(write_format(rendered, fmt, out, jobs, cache, say))
+        outcome = write_format(paged, fmt, out, jobs, cache, say)
+        outcomes.append(outcome)
+        if fmt == "pdf" and outcome.ok and set(wanted) & {"epub", "kepub"}:
+            paged = with_page_list(rendered, outcome.path.read_bytes())
+    outcomes.sort(key=lambda o: list(wanted).index(o.format))
     return rendered, outcomes

@@ -204,14 +204,104 @@ def epubcheck_problems(rendered: RenderedBook) -> list[Problem]:
     return problems
 
 
-def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
-    """Every problem, errors first, in file and line order within each severity."""
+def printer_checks(rendered: RenderedBook, printer: str) -> tuple[list, list[Problem]]:
+    """The print shop's preflight: its interior and cover made as `pdf --printer` and `cover` make them
+    (in memory), every rule run over them."""
+    from bookmaker.commands.cover import cover_spec, with_print_settings
+    from bookmaker.pdf import preflight
+    from bookmaker.pdf.cover import CoverError, render_cover
+    from bookmaker.pdf.printshop import page_count
+    from bookmaker.pdf.writer import pdf_bytes
+
+    rendered = with_print_settings(rendered, printer)
+    try:
+        interior, problems = pdf_bytes(rendered)
+    except BookmakerError as exc:
+        return [], list(exc.problems)
+    pages = page_count(interior)
+    cover = None
+    try:
+        cover = render_cover(cover_spec(rendered, pages)).pdf
+    except CoverError as exc:
+        problems.append(Problem(rendered.book.display(rendered.book.manuscript / "book.yaml"), 1, f"cover: {exc}",
+                                code=exc.code))
+    checks = preflight.checks_of(rendered, interior, cover, pages)
+    return checks, problems + preflight.problems_of(rendered, checks)
+
+
+CHROMIUMS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+def ace_problems(rendered: RenderedBook) -> list[Problem]:
+    """Build the EPUB in a temporary folder and run Ace by DAISY, the accessibility checker, on it."""
+    where = rendered.book.display(rendered.book.manuscript / "book.yaml")
+    command = shutil.which("ace-puppeteer") or shutil.which("ace")
+    browser = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or next((c for c in CHROMIUMS if Path(c).exists()), None)
+    if command is None or browser is None:
+        return [Problem(where, 1, "Ace by DAISY needs Node.js 20+, a Chromium and `npm install -g @daisy/ace` "
+                        "(run with PUPPETEER_EXECUTABLE_PATH naming the Chromium)", "error", codes.ACE_MISSING)]
+    with build_tempdir() as folder:
+        out = Path(folder) / "book.epub"
+        write_epub(rendered, out)
+        report, said = None, ""
+        for attempt in range(2):  # Chromium sometimes fails to start on a loaded machine: once more
+            report_dir = Path(folder) / f"ace-{attempt}"
+            try:
+                ran = subprocess.run([command, "-f", "-s", "-o", str(report_dir), str(out)], capture_output=True,
+                                     text=True, errors="replace", timeout=600,
+                                     env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser})
+                said = " ".join((ran.stderr or ran.stdout).split())[-300:]
+                report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+                break
+            except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+                said = said or str(exc)
+        if report is None:
+            return [Problem(where, 1, f"Ace did not run: {said or 'it wrote no report'}", "error", codes.ACE_FAILED)]
+    problems = []
+    for document in report.get("assertions", []):
+        url = document.get("earl:testSubject", {}).get("url", "")
+        for assertion in document.get("assertions", []):
+            if assertion.get("earl:result", {}).get("earl:outcome") != "fail":
+                continue
+            test = assertion.get("earl:test", {})
+            impact = test.get("earl:impact", "?")
+            problems.append(Problem(f"EPUB:{url}", 1, f"Ace {test.get('dct:title', '?')} ({impact}): "
+                                    f"{' '.join(str(test.get('dct:description', '')).split())[:200]}",
+                                    "error" if impact in ("critical", "serious") else "warning",
+                                    codes.ACE_VIOLATION))
+    return problems
+
+
+def store_problems(book: Book, rendered: RenderedBook) -> list[Problem]:
+    """What stores and the accessibility claim need: a cover, and every check the claim rests on."""
+    from bookmaker.render import accessibility
+
+    out = []
+    shown_yaml = book.display(book.manuscript / "book.yaml")
+    m = book.metadata
+    if rendered.cover is None:
+        out.append(Problem(shown_yaml, 1, "no cover: stores show a blank tile and Kindle needs one; name a "
+                           "picture (`cover: images/cover.jpg`) or let bookmaker draw one (`cover: auto`)",
+                           "warning", codes.NO_COVER))
+    if m.certified_by:
+        both = "pdf" in m.formats and ("epub" in m.formats or "kepub" in m.formats)
+        for missing in accessibility.unmet(rendered, "pdf" in m.formats, page_list=both):
+            out.append(Problem(shown_yaml, key_line(book, "accessibility"), "the accessibility conformance claim "
+                               f"is left out of the EPUB: {missing}", "warning", codes.ACCESSIBILITY_CLAIM))
+    return out
+
+
+def check(project: str, run_epubcheck: bool = False, printer: str | None = None,
+          checks: list | None = None, run_ace: bool = False) -> list[Problem]:
+    """Every problem, errors first, in file and line order within each severity. With `printer`, its
+    preflight too, each check's outcome added to `checks`; with `run_ace`, Ace's findings."""
     try:
         book = load_book(project, keep_going=True)
         rendered = render_book(book)
     except BookmakerError as exc:
         return list(exc.problems)
     problems = list(rendered.warnings) + lint(book, rendered) + list(rendered.epub_css.problems)
+    problems += store_problems(book, rendered)
     if "pdf" in book.metadata.formats:
         # Imported here: WeasyPrint's import is most of a check's time, and only a PDF needs it.
         from bookmaker.pdf.layout import stylesheet_problems
@@ -219,10 +309,17 @@ def check(project: str, run_epubcheck: bool = False) -> list[Problem]:
         problems += stylesheet_problems(rendered)
     if run_epubcheck:
         problems += epubcheck_problems(rendered)
+    if printer:
+        ran, found = printer_checks(rendered, printer)
+        problems += found
+        if checks is not None:
+            checks += ran
+    if run_ace:
+        problems += ace_problems(rendered)
     return sorted(dict.fromkeys(problems), key=lambda p: (p.severity != "error", p.path, p.line))
 
 
-def json_report(project: str, problems: list[Problem], strict: bool) -> str:
+def json_report(project: str, problems: list[Problem], strict: bool, checks: list | None = None) -> str:
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
     report = {
@@ -234,5 +331,8 @@ def json_report(project: str, problems: list[Problem], strict: bool) -> str:
         "problems": [{"file": p.path, "line": p.line, "severity": p.severity, "code": p.code, "message": p.message}
                      for p in problems],
     }
+    if checks:
+        report["preflight"] = [{"code": c.code, "check": c.name, "status": c.status, "detail": c.detail}
+                               for c in checks]
     return json.dumps(report, indent=2, ensure_ascii=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,18 @@ def rebuild(project: str, formats, jobs, report: Callable) -> None:
     print(f"bookmaker: rebuilt in {time.perf_counter() - start:.2f} s", flush=True)
 
 
+# Files editors write while saving, then rename over the real one or delete: sed -i's sedXXXXXX, vim's
+# .swp/.swx/.swo, its 4913 probe and backup~, emacs #autosave# and .#lock, .tmp/.bak/.part files,
+# JetBrains' ___jb_tmp___, and hidden files (no chapter is hidden). The rename that completes the
+# save is an event on the real file's name, and rebuilds.
+EDITOR_TEMP = re.compile(r"^(sed[A-Za-z0-9]{6}|4913|#.*#|\..*|.*~|.*\.(swp|swx|swo|tmp|temp|bak|part|crdownload)"
+                         r"|.*___jb_(tmp|old)___)$", re.I)
+
+
+def editor_temp(path: str) -> bool:
+    return bool(EDITOR_TEMP.match(Path(path).name))
+
+
 def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> None:
     """Build, then rebuild on every save in manuscript/ or styles/ (even a styles/ made later)."""
     from watchfiles import watch as changes
@@ -40,6 +53,8 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
     watched = (root / "manuscript", root / "styles")
 
     def in_book(_change, path: str) -> bool:
+        if editor_temp(path):
+            return False
         # Folders count too: files written at once into a new folder can come before its watch does.
         return any(Path(path).is_relative_to(folder) or Path(path) == folder for folder in watched)
 

@@ -4,6 +4,6 @@ Takes a RenderedBook and nothing else; gives a reproducible EPUB 3 (writer.py), 
 and dates (ziparchive.py).
 """
 
-from bookmaker.epub.writer import write_epub
+from bookmaker.epub.writer import write_epub, write_kepub
 
-__all__ = ["write_epub"]
+__all__ = ["write_epub", "write_kepub"]

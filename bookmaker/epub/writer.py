@@ -22,7 +22,9 @@ from bookmaker.languages import right_to_left
 from bookmaker.errors import BookmakerError
 from bookmaker.model import RenderedBook
 from bookmaker.infra.output import atomic_path, check_output
+from bookmaker.epub import opf, pagelist
 from bookmaker.epub.ziparchive import DeflateCache, zip_bytes
+from bookmaker.render import accessibility
 
 PAGE_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE html>
@@ -42,8 +44,14 @@ PAGE_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
 def page_document(rendered: RenderedBook, page) -> bytes:
     lang = rendered.book.metadata.language
     direction = ' dir="rtl"' if right_to_left(lang) else ""
+    body = page.body
+    if rendered.print_pages is not None:
+        if page.kind == "toc":
+            body = pagelist.with_page_list(body, rendered)
+        else:
+            body = pagelist.with_markers(body, [s for s in rendered.print_pages.starts if s.page_id == page.id])
     text = PAGE_TEMPLATE.format(lang=xml_attr(lang), dir=direction, title=xml_text(page.title), kind=page.kind,
-                                body=page.body)
+                                body=body)
     data = text.encode("utf-8")
     etree.fromstring(data)  # a page that is not well-formed is a bug: fail loudly, never ship it
     return data
@@ -65,12 +73,16 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
     eb.title = m.title
     eb.add_metadata("DC", "title", m.title, {"id": "title"})
     eb.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
+    eb.add_metadata(None, "meta", rendered.title_sort or m.title, {"refines": "#title", "property": "file-as"})
     if m.subtitle:
         eb.add_metadata("DC", "title", m.subtitle, {"id": "subtitle"})
         eb.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
     eb.set_language(m.language)
     for i, author in enumerate(m.authors, start=1):
         eb.add_author(author, role="aut", uid=f"creator-{i}")
+        if i <= len(rendered.author_sorts):  # ebooklib's own file_as= writes a wrong scheme attribute
+            eb.add_metadata(None, "meta", rendered.author_sorts[i - 1], {"refines": f"#creator-{i}",
+                                                                         "property": "file-as"})
     if rendered.description:
         eb.add_metadata("DC", "description", rendered.description)
     for subject in m.subjects:
@@ -80,6 +92,9 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
     for key in ("publisher", "rights", "source"):
         if getattr(m, key):
             eb.add_metadata("DC", key, getattr(m, key))
+    if rendered.print_pages is not None:  # the print edition the page numbers come from
+        eb.add_metadata("DC", "source", rendered.print_pages.source, {"id": "print-source"})
+        eb.add_metadata(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
     if m.series:
         eb.add_metadata(None, "meta", m.series.name, {"property": "belongs-to-collection", "id": "series"})
         eb.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
@@ -99,8 +114,8 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
         eb.add_item(epub.EpubItem(uid=f"css-file-{i}", file_name=asset.href, media_type=asset.media_type,
                                   content=packaged_bytes(asset.source)))
     for i, asset in enumerate(sorted(rendered.assets, key=lambda a: a.href), start=1):
-        content = packaged_bytes(asset.source)
-        if m.cover is not None and asset.source == m.cover.source:
+        content = asset.data if asset.data is not None else packaged_bytes(asset.source)
+        if rendered.cover is not None and asset.source == rendered.cover.source:
             item = epub.EpubCover(uid="cover-image", file_name=asset.href)
             item.media_type = asset.media_type
             item.content = content
@@ -116,7 +131,9 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
                              content=page_document(rendered, page))
         item.properties = ["nav"] if page.kind == "toc" else []
         eb.add_item(item)
-        spine.append(item)
+        # The cover's page is out of the linear reading order (Kindle shows it as a second cover); the
+        # landmarks link to it, so it stays reachable.
+        spine.append((item, "no") if page.kind == "cover" else item)
         if page.in_toc:  # the entries of the nav document, in its order
             link = epub.Link(page.file_name, page.title, f"nav-{page.id}")
             toc.append((link, ncx_sections(page)) if page.sections else link)
@@ -148,6 +165,8 @@ def add_accessibility(eb: epub.EpubBook, rendered: RenderedBook) -> None:
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
     if alts and described:
         features.append("alternativeText")
+    if rendered.print_pages is not None:
+        features += ["pageBreakMarkers", "pageNavigation", "printPageNumbers"]
     for feature in features:
         eb.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
     eb.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
@@ -159,6 +178,11 @@ def add_accessibility(eb: epub.EpubBook, rendered: RenderedBook) -> None:
     else:
         summary += " and reflows to the reader's settings; some of its images have no text description."
     eb.add_metadata(None, "meta", summary, {"property": "schema:accessibilitySummary"})
+    m = rendered.book.metadata
+    # A conformance claim only when someone certifies it and every check bookmaker can make passes.
+    if m.certified_by and not accessibility.unmet(rendered, "pdf" in m.formats, rendered.print_pages is not None):
+        eb.add_metadata(None, "meta", accessibility.CONFORMS_TO, {"property": "dcterms:conformsTo"})
+        eb.add_metadata(None, "meta", m.certified_by, {"property": "a11y:certifiedBy"})
 
 
 def ncx_sections(page) -> list:
@@ -197,13 +221,18 @@ def epub_bytes(rendered: RenderedBook, cache: bool = True) -> bytes:
                                                              "compresslevel": 0})
     writer.process()
     writer.write()
+    lang = rendered.book.metadata.language
     with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src:
         names = src.namelist()
         order = ["mimetype", "META-INF/container.xml"] + [n for n in names if n not in
                                                           ("mimetype", "META-INF/container.xml")]
         entries = [("mimetype", b"application/epub+zip", False)]
-        entries += [(name, with_ncx_depth(src.read(name), ncx_depth(rendered)) if name.endswith(".ncx")
-                     else src.read(name), True) for name in order[1:]]
+        # <package> gets the book's language and direction, which ebooklib cannot write (Ace: epub-lang);
+        # the NCX its true depth (ebooklib writes 0)
+        depth = ncx_depth(rendered)
+        entries += [(name, opf.fix_package_element(src.read(name), lang, right_to_left(lang))
+                     if name.endswith(".opf") else with_ncx_depth(src.read(name), depth)
+                     if name.endswith(".ncx") else src.read(name), True) for name in order[1:]]
     return zip_bytes(entries, zip_time(when), DeflateCache(cache_root() / "deflate" if cache else None))
 
 
@@ -213,6 +242,19 @@ def write_epub(rendered: RenderedBook, out: str | Path, shown: str | None = None
     shown = shown or str(out)
     check_output(out, shown, rendered.book.sources, rendered.book.root)
     data = epub_bytes(rendered, cache)
+    with atomic_path(out, shown) as tmp:
+        tmp.write_bytes(data)
+    return out
+
+
+def write_kepub(rendered: RenderedBook, out: str | Path, shown: str | None = None, cache: bool = True) -> Path:
+    """Build Kobo's kepub (the EPUB with koboSpans and Kobo's wrappers) into `out` atomically."""
+    from bookmaker.epub.kepub import kepubify
+
+    out = Path(out)
+    shown = shown or str(out)
+    check_output(out, shown, rendered.book.sources, rendered.book.root)
+    data = kepubify(epub_bytes(rendered, cache))
     with atomic_path(out, shown) as tmp:
         tmp.write_bytes(data)
     return out

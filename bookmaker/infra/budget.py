@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import math
 import os
 import pickle
@@ -174,6 +175,12 @@ def _child_main(write_fd: int, budget: Budget, function: Callable, args: tuple) 
             outcome = ("problems", exc.problems)  # not the exception: it does not unpickle whole
         except MemoryError:
             outcome = ("memory", None)
+        except (RuntimeError, OSError) as exc:
+            # Under RLIMIT_AS a thread's stack or a worker's fork fails before any MemoryError does.
+            if out_of_memory(exc):
+                outcome = ("memory", None)
+            else:
+                outcome = ("crash", traceback.format_exc())
         except BaseException:  # a bug: the traceback goes back to the parent to be shown
             outcome = ("crash", traceback.format_exc())
         try:
@@ -188,6 +195,10 @@ def _child_main(write_fd: int, budget: Budget, function: Callable, args: tuple) 
         code = 70
     finally:
         os._exit(code)
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOMEM) or "can't start new thread" in str(exc)
 
 
 class Child:

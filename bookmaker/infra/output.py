@@ -22,6 +22,7 @@ def check_output(out: Path, shown: str, sources, project: Path | None = None) ->
         if source.resolve() == resolved:
             raise BookmakerError([Problem(shown, 1, "output file is one of the book's sources; choose another -o", code=codes.BAD_OUTPUT)])
     if project is not None:
+        leads_out(out, shown, project)
         # Everything in manuscript/ and styles/ is a source, or would become one (a new *.md is a chapter).
         for folder in ("manuscript", "styles"):
             if resolved.is_relative_to((project / folder).resolve()):
@@ -32,6 +33,25 @@ def check_output(out: Path, shown: str, sources, project: Path | None = None) ->
     if resolved.exists() and not resolved.is_file():
         raise BookmakerError([Problem(shown, 1, "output is not a regular file (a device, pipe or socket); "
                                       "give a file name", code=codes.BAD_OUTPUT)])
+
+
+def leads_out(out: Path, shown: str, project: Path) -> None:
+    """An output inside the project (the default dist/, or -o there) written through a symbolic link
+    (dist/ itself, a folder in it, or the file) that leads out of the project is refused: a stranger's
+    project must not choose a file elsewhere for the build to overwrite. An -o outside the project is
+    the caller's own choice, and its links are followed."""
+    absolute, root = Path(os.path.abspath(out)), Path(os.path.abspath(project))
+    if not absolute.is_relative_to(root):
+        return
+    try:
+        real = absolute.resolve()
+        real_root = root.resolve()
+    except (OSError, RuntimeError):
+        real, real_root = None, None
+    if real is None or not real.is_relative_to(real_root):
+        raise BookmakerError([Problem(shown, 1, "output would be written through a symbolic link that leads out of "
+                                      "the project folder; remove the link (dist/ is bookmaker's to write)",
+                                      code=codes.OUTSIDE_PROJECT)])
 
 
 def check_chosen_folder(out: Path, shown: str, project: Path) -> None:

@@ -27,7 +27,7 @@ PAPERS = ("white", "cream", "color")
 RUNNING_HEADS = ("author", "title", "chapter")
 ACCESSIBILITY_KEYS = ("certified_by",)
 MARGIN_KEYS = ("top", "bottom", "inner", "outer")
-FORMATS = ("epub", "pdf")  # kepub and cover join as their writers land
+FORMATS = ("epub", "pdf", "kepub", "cover")
 DEFAULT_FORMATS = ("epub", "pdf")
 
 # Trim sizes printers and print-on-demand services offer; `us-trade` is the contract's default.

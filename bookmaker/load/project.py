@@ -10,6 +10,7 @@ from pathlib import Path
 from bookmaker import codes
 from bookmaker.load import metadata as meta
 from bookmaker.load.assets import nearest_name, path_problem, resolve_image
+from bookmaker.load.limits import CHAPTERS, Limits, scan_text
 from bookmaker.errors import BookmakerError, Problem, Problems
 from bookmaker.model import Book, Chapter, Metadata, shown_path
 from bookmaker.load.yamlfile import NOT_ALLOWED, parse_yaml
@@ -64,7 +65,8 @@ def read_text(path: Path, shown: str, problems: Problems, limit: float | None = 
     """UTF-8 text with any BOM removed and line endings normalised, or None with a problem."""
     try:
         if path.exists() and not path.is_file() and not path.is_dir():
-            problems.error(shown, 1, "not a regular file (a pipe or device?); a chapter must be a text file", codes.WRONG_TYPE)
+            problems.error(shown, 1, f"not a regular file (a pipe or device?); {path.name} must be a text file",
+                           codes.WRONG_TYPE)
             return None  # reading a named pipe would wait forever
         size = path.stat().st_size
         if limit is not None and size > limit:
@@ -85,11 +87,13 @@ def read_text(path: Path, shown: str, problems: Problems, limit: float | None = 
     except OSError as exc:
         problems.error(shown, 1, f"cannot read: {exc.strerror or exc}", codes.UNREADABLE)
         return None
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # the decoder's offsets count from after it
     try:
-        text = data.decode("utf-8-sig")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        problems.error(shown, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8", codes.NOT_TEXT)
+        start = bom + exc.start
+        line = data[:start].count(b"\n") + 1
+        problems.error(shown, line, f"not valid UTF-8 (byte 0x{data[start]:02x}); save the file as UTF-8", codes.NOT_TEXT)
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
@@ -180,10 +184,16 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
         back_cover=r.text("back_cover"),
         **markdown_fields,
     )
+    limits = Limits.from_env(problems)
     files = chapter_files(root, manuscript, data.get("chapters"), doc, shown_yaml, display_root, problems)
+    if len(files) > limits.chapters:  # before any is read: each costs a file, a page and a layout
+        problems.error(shown_manuscript, 1, f"{len(files):,} chapters, over the limit of {limits.chapters:,} for one "
+                       f"book: join short chapters, or split the book ({CHAPTERS.env} raises the limit)",
+                       codes.TOO_LARGE)
+        problems.check()
     chapters = []
     for number, (path, shown) in enumerate(files, start=1):
-        chapter = load_chapter(path, shown, number, problems, limit)
+        chapter = load_chapter(path, shown, number, problems, limit, limits)
         if chapter is not None:
             chapters.append(chapter)
     styles = read_styles(root, display_root, problems)
@@ -299,9 +309,9 @@ def warn_left_out(manuscript: Path, listed: set[Path], shown, shown_yaml: str, d
 
 
 def load_chapter(path: Path, shown: str, number: int, problems: Problems,
-                 limit: float = DEFAULT_CHAPTER_MB * MB) -> Chapter | None:
+                 limit: float = DEFAULT_CHAPTER_MB * MB, limits: Limits = Limits()) -> Chapter | None:
     text = read_text(path, shown, problems, limit)
-    if text is None:
+    if text is None or not scan_text(text, shown, problems, limits):
         return None
     lines = text.split("\n")
     fields: dict = {}

@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from bookmaker import codes
 from bookmaker.errors import Problems
+from bookmaker.load.assets import book_href, picture_kind, resolve_path
 from bookmaker.model import Asset, Book
 
 
@@ -28,39 +29,65 @@ def packaged(name: str) -> Path:
 
 
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
-COMMENT_RE = re.compile(r"/\*.*?\*/", re.S)
-URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""", re.I)
-IMPORT_RE = re.compile(r"@import\b", re.I)
+# A url() as written plainly, matched where the tokenizer found one: only that text is rewritten.
+URL_RE = re.compile(r"""url\(\s*(?:"[^"]*"|'[^']*'|[^)"'\s]*)\s*\)""", re.I)
 
 
 def own_stylesheet(book: Book, name: str, url_for) -> tuple[str, tuple[Asset, ...]]:
     """A project's own stylesheet with each url() rewritten by `url_for(asset)`, and the files it refers
     to (fonts, images) as assets; raises BookmakerError for what cannot be used: a file outside the
-    project, missing, remote, or of no type a reader knows, and @import. The built-in theme's own
+    project, missing, remote, or of no type a reader knows, @import, a data: URI that is not a plain
+    picture or font (an SVG is checked as SVG files are), and anything that runs script. The stylesheet
+    is tokenized (load/css.py), so escapes and comments hide nothing. The built-in theme's own
     stylesheets refer to no files."""
+    from bookmaker.load.css import data_problem, line_starts, references
+
     own = book.root / "styles" / name
     text = stylesheet(book, name)
     if not own.is_file():
         return text, ()
     where, problems = book.display(own), Problems()
-    # Comments blanked to spaces of the same length, so positions and lines still match the file.
-    scan = COMMENT_RE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-    for match in IMPORT_RE.finditer(scan):
-        problems.error(where, scan.count("\n", 0, match.start()) + 1, f"@import is not supported in {name}: put "
-                       f"the rules in {name} itself", codes.STYLESHEET)
+    starts = line_starts(text)
     files: dict[Path, Asset] = {}
     out, last = [], 0
-    for match in URL_RE.finditer(scan):
-        ref = next(g for g in match.groups() if g is not None)
-        if not ref.strip() or ref.startswith(("#", "data:")):
+    for ref in references(text):
+        line = ref.line
+        if ref.kind == "import":
+            problems.error(where, line, f"@import is not supported in {name}: put the rules in {name} itself",
+                           codes.STYLESHEET)
             continue
-        asset = stylesheet_file(book, ref, where, scan.count("\n", 0, match.start()) + 1, problems)
-        if asset is None:
+        if ref.kind == "malformed":
+            what = "url(...) is not closed, or holds a quote, bracket or space" if ref.value == "bad-url" \
+                else "a quoted string runs past the end of its line"
+            problems.error(where, line, f"{what}: close it, or quote the address as url(\"...\")", codes.STYLESHEET)
+            continue
+        if ref.kind == "active":
+            problems.error(where, line, f"'{ref.value}' runs script or binds behaviour; a book's stylesheet may "
+                           "not", codes.STYLESHEET)
+            continue
+        value = ref.value.strip()
+        if not value or value.startswith("#"):
+            continue
+        if value[:5].lower() == "data:":
+            problem = data_problem(value)
+            if problem:
+                problems.error(where, line, f"{problem}: remove it from {name}", codes.STYLESHEET)
+            continue
+        if ref.kind == "string":
+            problems.error(where, line, f"a file named without url() ('{value[:60]}'): write url({value[:60]})",
+                           codes.STYLESHEET)
+            continue
+        plain = URL_RE.match(text, starts[line - 1] + ref.column - 1)
+        asset = stylesheet_file(book, value, where, line, problems)
+        if asset is not None and plain is None:
+            problems.error(where, line, f"url() written with CSS escapes ('{value[:60]}'): write url() plainly",
+                           codes.STYLESHEET)
+        if asset is None or plain is None:
             continue
         files.setdefault(asset.source, asset)
-        fragment = "#" + ref.split("#", 1)[1] if "#" in ref else ""
-        out += [text[last:match.start()], f'url("{url_for(asset)}{fragment}")']
-        last = match.end()
+        fragment = "#" + value.split("#", 1)[1] if "#" in value else ""
+        out += [text[last:plain.start()], f'url("{url_for(asset)}{fragment}")']
+        last = plain.end()
     problems.check()
     return "".join(out) + text[last:], tuple(files.values())
 
@@ -77,8 +104,6 @@ def print_stylesheet(book: Book, scheme: str) -> tuple[str, tuple[Asset, ...]]:
 
 
 def stylesheet_file(book: Book, ref: str, where: str, line: int, problems: Problems) -> Asset | None:
-    from bookmaker.load.assets import book_href, picture_kind, resolve_path
-
     styles = book.root / "styles"
     real = resolve_path(book.root, styles, ref, where, line, problems, "file", "styles/")
     if real is None:

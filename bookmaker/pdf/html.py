@@ -18,13 +18,26 @@ from bookmaker.model import Page, RenderedBook
 
 
 
+def print_pages(rendered: RenderedBook) -> list[Page]:
+    """The pages a printed book has: never the cover (`bookmaker cover` makes it, apart), a half-title
+    first, and the "About" page unless `pdf: {about_page: false}`."""
+    about = rendered.book.metadata.pdf.about_page
+    pages = [p for p in rendered.pages if p.kind != "cover" and (about or p.kind != "summary")]
+    title = etree.Element(xhtml.q("p"))
+    title.set("class", "halftitle-title")
+    title.text = rendered.display_title or rendered.book.metadata.title
+    body = f'<section class="halftitle" id="halftitle">{etree.tostring(title, encoding="unicode")}</section>'
+    return [Page("halftitle", "halftitle.xhtml", "halftitle", rendered.book.metadata.title, body, "halftitle",
+                 False), *pages]
+
+
 def page_divs(rendered: RenderedBook) -> list[tuple[Page, object]]:
-    """Each page as an HTML <div>, ready to be put in a layout document."""
+    """Each printed page as an HTML <div>, ready to be put in a layout document."""
     assets = {a.href: SCHEME + a.href for a in rendered.assets}
     files = {p.file_name: p.id for p in rendered.pages}
     chapters = [p for p in rendered.pages if p.kind == "chapter"]
     out = []
-    for page in rendered.pages:
+    for page in print_pages(rendered):
         wrapper = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
         prefix_ids(wrapper, page.id, files)
         move_footnotes(wrapper)

@@ -8,6 +8,7 @@ import io
 
 from bookmaker.pdf import pypdf_internals
 from bookmaker.pdf.fonts import drop_unreachable, merge_fonts
+from bookmaker.pdf.printshop import label_pages
 
 PX_TO_PT = 0.75
 
@@ -56,6 +57,7 @@ def join(front_pdf: bytes, front_height: float, front_links, parts) -> bytes:
         writer.add_annotation(number, Link(
             rect=(x1 * PX_TO_PT, page_height_pt - y2 * PX_TO_PT, x2 * PX_TO_PT, page_height_pt - y1 * PX_TO_PT),
             target_page_index=to_page, fit=Fit.xyz(x * PX_TO_PT, top, 0)))
+    label_pages(writer, min(first_pages.values(), default=None))
     merge_fonts(writer)
     drop_unreachable(writer)
     out = io.BytesIO()

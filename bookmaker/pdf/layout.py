@@ -17,6 +17,7 @@ from bookmaker import codes
 from bookmaker.errors import BookmakerError, Problem
 from bookmaker.load.assets import packaged_bytes
 from bookmaker.model import RenderedBook
+from bookmaker.pdf import printshop
 from bookmaker.pdf import weasy_internals as W
 from bookmaker.render.styles import PRINT_SCHEME as SCHEME
 
@@ -81,6 +82,7 @@ class LayoutSetup:
     base_url: str
     files: tuple[tuple[str, Path], ...]  # bookmaker: URL -> file; nothing else can be fetched
     style_path: str
+    pictures: str | None = None  # the book's pictures converted to this PIL mode for the printer (L, CMYK)
 
 
 def layout_setup(rendered: RenderedBook) -> LayoutSetup:
@@ -90,9 +92,12 @@ def layout_setup(rendered: RenderedBook) -> LayoutSetup:
     theme, theme_files = rendered.print_css.text, rendered.print_css.files
     files = ({SCHEME + a.href: a.source for a in rendered.assets} | {SCHEME + a.href: a.source for a in theme_files}
              | font_files())
-    sheets = (font_faces(), heads_css(rendered), theme, settings_css(book))
+    sheets = (font_faces(), heads_css(rendered), theme, settings_css(book), printshop.printer_css(book))
+    if printshop.cmyk(printshop.printer_of(book)):
+        files[printshop.PROFILE_URL] = printshop.cmyk_profile()
     # Image and font URLs (and so WeasyPrint's names for them) must not depend on where the book is.
-    return LayoutSetup(sheets, SCHEME, tuple(sorted(files.items())), book.display(book.root / "styles" / "print.css"))
+    return LayoutSetup(sheets, SCHEME, tuple(sorted(files.items())), book.display(book.root / "styles" / "print.css"),
+                       printshop.picture_mode(book))
 
 
 @contextlib.contextmanager
@@ -113,23 +118,28 @@ def captured_weasyprint_logs(records: list):
         logger.propagate = old_propagate
 
 
-def make_fetcher(files: tuple[tuple[str, Path], ...]):
-    """Only the files the book is made of: no network, nothing else on the disk."""
+def make_fetcher(files: tuple[tuple[str, Path], ...], pictures: str | None = None):
+    """Only the files the book is made of: no network, nothing else on the disk. Pictures converted to
+    `pictures` (a PIL mode) where the printer wants it."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     known = dict(files)
+    fonts_and_profiles = {url for url, path in files if path.suffix.lower() in (".ttf", ".otf", ".woff", ".woff2", ".icc")}
 
     class BookFetcher(URLFetcher):
         def fetch(self, url, headers=None):
             path = known.get(url.split("?")[0])
             if path is None:
                 raise ValueError(f"not part of the book: {url}")
-            return URLFetcherResponse(url, body=packaged_bytes(path))
+            data = packaged_bytes(path)
+            if pictures and url.split("?")[0] not in fonts_and_profiles:
+                data = printshop.converted_picture(data, pictures)
+            return URLFetcherResponse(url, body=data)
 
     return BookFetcher(allowed_protocols=set())
 
 
-_parsed: dict = {}  # (stylesheets, extra) -> (fonts, fetcher, sheets, records): one process's parsed theme
+_parsed: dict = {}  # (stylesheets, extra) -> (fonts, fetcher, sheets, records, profiles): one process's theme
 
 
 def parsed_theme(setup: LayoutSetup, extra_css: str):
@@ -144,11 +154,12 @@ def parsed_theme(setup: LayoutSetup, extra_css: str):
     key = (tempfile.gettempdir(), setup.stylesheets, setup.files, extra_css)
     if key not in _parsed:
         _parsed.clear()  # another book (watch rebuilds): its theme replaces this one
-        fonts, fetcher, warnings = FontConfiguration(), make_fetcher(setup.files), []
+        fonts, fetcher, warnings = FontConfiguration(), make_fetcher(setup.files, setup.pictures), []
+        profiles: dict = {}  # @color-profile rules (PDF/X's CMYK output intent), given again to the layout
         with captured_weasyprint_logs(warnings):
-            sheets = [CSS(string=text, font_config=fonts, url_fetcher=fetcher)
+            sheets = [CSS(string=text, font_config=fonts, url_fetcher=fetcher, color_profiles=profiles)
                       for text in (*setup.stylesheets, extra_css) if text]
-        _parsed[key] = (fonts, fetcher, sheets, warnings)
+        _parsed[key] = (fonts, fetcher, sheets, warnings, profiles)
     return _parsed[key]
 
 
@@ -161,11 +172,11 @@ def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
     """A laid-out WeasyPrint document."""
     from weasyprint import HTML
 
-    fonts, fetcher, sheets, warnings = parsed_theme(setup, extra_css)
+    fonts, fetcher, sheets, warnings, profiles = parsed_theme(setup, extra_css)
     records.extend(warnings)
     with captured_weasyprint_logs(records):
         return HTML(string=html, base_url=setup.base_url, url_fetcher=fetcher).render(
-            stylesheets=sheets, font_config=fonts)
+            stylesheets=sheets, font_config=fonts, color_profiles=profiles)
 
 
 def stylesheet_problems(rendered: RenderedBook) -> list[Problem]:

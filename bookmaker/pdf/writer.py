@@ -17,27 +17,69 @@ from bookmaker.infra.output import atomic_path, check_output
 from bookmaker.infra.processes import build_tempdir, default_jobs
 from bookmaker.model import Book, RenderedBook
 from bookmaker.pdf import layout as L
+from bookmaker.pdf import printers, printshop
 from bookmaker.pdf.html import document_html, page_divs
 
-VARIANTS = ("pdf/a-3b", "pdf/ua-1")
+VARIANTS = ("pdf/a-3b", "pdf/ua-1", "pdf/x-1a")
 
 
 def single_document_pdf(rendered: RenderedBook, variant: str | None, say: Callable[[str], None]
                         ) -> tuple[bytes, list]:
     setup = L.layout_setup(rendered)
     records: list = []
-    html = document_html(rendered, [div for _, div in page_divs(rendered)])
+    divs = page_divs(rendered)
+    html = document_html(rendered, [div for _, div in divs])
     say("laying out pages")
     document = L.layout(html, setup, records)
     say(f"writing {len(document.pages)} pages")
     data = L.write_document(document, rendered.book.metadata.identifier, records, variant)
-    return data, L.log_problems(records, setup.style_path)
+    chapters = [page.id for page, _ in divs if page.kind == "chapter"]
+    first_body = next((i for i, page in enumerate(document.pages) if chapters and chapters[0] in page.anchors), None)
+    return printshop.labelled(data, first_body), L.log_problems(records, setup.style_path)
 
 
 def pdf_bytes(rendered: RenderedBook, variant: str | None = None,
               progress: Callable[[str], None] | None = None, jobs: int | None = None,
               cache: bool = True) -> tuple[bytes, list[Problem]]:
-    """The PDF and any layout warnings. `jobs=0` lays the book out as one document."""
+    """The PDF as it goes to print, and any warnings. `jobs=0` lays the book out as one document.
+
+    For a printer (`pdf: {printer}`), the inside margin depends on the final page count: the book is
+    laid out with the gutter of the shortest books, counted, and laid out again only when its count
+    falls in another row of the printer's gutter table."""
+    p = printshop.printer_of(rendered.book)
+    if p is None:
+        data, problems = laid_out_pdf(rendered, variant, progress, jobs, cache)
+        return printshop.finish(data, rendered.book)[0], problems
+    trim = printshop.trim_problems(rendered.book, p)
+    if trim:
+        raise BookmakerError(trim)
+    variant = variant or p.pdf_variant
+    setting = printshop.for_page_count(rendered, p, p.min_pages)
+    data, problems = laid_out_pdf(setting, variant, progress, jobs, cache)
+    final = printers.padded_page_count(p, printshop.page_count(data))
+    again = printshop.for_page_count(rendered, p, final)
+    if again.book.metadata.pdf != setting.book.metadata.pdf:
+        (progress or (lambda message: None))(f"{final} pages: laying out again with {p.label}'s gutter for them")
+        setting = again
+        data, problems = laid_out_pdf(setting, variant, progress, jobs, cache)
+    data, more = printshop.finish(data, setting.book)
+    return data, [*problems, *more]
+
+
+def printed_page_count(rendered: RenderedBook, jobs: int | None = None, cache: bool = True) -> int:
+    """The interior's final page count for its printer, as `pdf` makes it: through the layout cache,
+    and without PDF/X (which changes the colours, never the pages)."""
+    p = printshop.printer_of(rendered.book)
+    setting = printshop.for_page_count(rendered, p, p.min_pages)
+    final = printers.padded_page_count(p, printshop.page_count(laid_out_pdf(setting, None, None, jobs, cache)[0]))
+    again = printshop.for_page_count(rendered, p, final)
+    if again.book.metadata.pdf != setting.book.metadata.pdf:
+        final = printers.padded_page_count(p, printshop.page_count(laid_out_pdf(again, None, None, jobs, cache)[0]))
+    return final
+
+
+def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable[[str], None] | None,
+                 jobs: int | None, cache: bool) -> tuple[bytes, list[Problem]]:
     say = progress or (lambda message: None)
     with private_tempdir(), font_dates_from(rendered.book):
         if variant is not None or jobs == 0:

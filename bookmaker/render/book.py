@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from pathlib import Path
 
 from bookmaker.errors import Problems
-from bookmaker.model import Asset, Book, RenderedBook
+from bookmaker.infra.cache import cache_root, code_version, write_entry
+from bookmaker.load import sortnames
+from bookmaker.model import Asset, Book, Metadata, RenderedBook
 from bookmaker.render import chapters as chapter_jobs
 from bookmaker.render import pages as frontmatter
 from bookmaker.render.labels import labels_for
@@ -23,6 +27,9 @@ def render_book(book: Book, jobs: int | None = None, cache: bool = True) -> Rend
     assets: dict[Path, Asset] = {}
     if book.metadata.cover is not None:
         assets[book.metadata.cover.source] = book.metadata.cover
+    elif book.metadata.auto_cover:
+        drawn = auto_cover(book, cache)
+        assets[drawn.source] = drawn
     results = chapter_jobs.render_chapters(book, jobs, cache)
     results = chapter_jobs.check_cross_links(results)
     for result in results:
@@ -38,10 +45,50 @@ def render_book(book: Book, jobs: int | None = None, cache: bool = True) -> Rend
                               id_prefix="book-")
     m = book.metadata
     author_line = labels_for(m.language).names(m.authors)
-    all_pages = frontmatter.build_pages(book, book_parts, pages, sum(words), author_line)
+    cover = m.cover or next((a for a in assets.values() if a.data is not None), None)
+    all_pages = frontmatter.build_pages(book, book_parts, pages, sum(words), author_line, cover)
     problems.check()
     epub_css, print_css = rendered_styles(book)
     return RenderedBook(book, tuple(all_pages), tuple(assets.values()), sum(words), tuple(words),
                         tuple(problems.warnings), author_line=author_line, description=description(m.summary),
                         display_title=smart(m.title), display_author=smart(author_line), epub_css=epub_css,
-                        print_css=print_css)
+                        print_css=print_css, cover=cover, author_sorts=author_sorts(m), title_sort=m.title_sort
+                        or sortnames.title_sort(m.title, m.language))
+
+
+def author_sorts(m: Metadata) -> tuple[str, ...]:
+    """Each author's sort form: as book.yaml gives them, else derived in the book's language."""
+    return m.author_sort or tuple(sortnames.author_sort(name, m.language) for name in m.authors)
+
+
+def auto_cover(book: Book, cache: bool = True) -> Asset:
+    """`cover: auto`: the typographic cover, drawn in the theme's typeface (same bytes every build)."""
+    import fontpkg_spectral
+
+    from bookmaker.render.autocover import draw_cover
+
+    m = book.metadata
+    labels = labels_for(m.language)
+    series = None
+    if m.series is not None:
+        number = m.series.number
+        series = (labels.book_of(number) + m.series.name) if number is not None else labels.part_of + m.series.name
+    args = (m.title, m.subtitle, m.authors, series)
+    key = hashlib.sha256(repr((args, code_version())).encode()).hexdigest()
+    # Kept as a file too: the print layout reads pictures from files (in the cache, else a temporary folder).
+    path = cache_root() / "covers" / f"{key}.png"
+    data = None
+    if cache:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = None
+    if data is None:
+        data = draw_cover(*args, Path(fontpkg_spectral.ROOT) / "files")
+        if cache:
+            write_entry(path, data)
+    if not cache or not path.is_file():
+        path = Path(tempfile.gettempdir()) / f"bookmaker-cover-{key}.png"
+        if not path.is_file():
+            write_entry(path, data)
+    return Asset(path, "images/cover-auto.png", "image/png", 1600, 2560, data=data)

@@ -121,6 +121,7 @@ def cache_key(book: Book, chapter: Chapter) -> str:
              chapter.end_notes or "", str(chapter.source.parent)]
     parts += [str(c.source) for c in book.chapters]
     parts.append(" ".join(sorted(styled_classes(book))))  # raw HTML keeps the classes the styles name
+    parts.append(book.metadata.language)  # the scene breaks' label
     for part in parts:
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()

@@ -98,6 +98,7 @@ def note_aside(li, note_id: str, number: int, back_id: str | None):
     mark.set("class", "footnote-number")
     if back_id is not None:
         mark.set("href", f"#{back_id}")
+        mark.set("role", "doc-backlink")
     mark.text = f"{number}."
     first = aside[0]
     mark.tail = " " + (first.text or "").lstrip()

@@ -99,6 +99,12 @@ TRANSLATIONS = {
 }
 
 
+# A scene break's name for readers that do not show the stylesheet's ornament (screen readers, "no
+# publisher styles"): the <hr> carries it as its accessible label.
+SCENE_BREAK = {"en": "Scene break", "fr": "Changement de scène", "de": "Szenenwechsel", "es": "Cambio de escena",
+               "it": "Cambio di scena", "pt": "Mudança de cena", "nl": "Scènewissel"}
+
+
 @dataclass(frozen=True)
 class Labels:
     table: dict

@@ -17,7 +17,7 @@ from bookmaker.render import xhtml
 from bookmaker.render.labels import labels_for
 from bookmaker.render.text import plain_text, smart
 from bookmaker.load.metadata import default_identifier
-from bookmaker.model import Book, Chapter, Page
+from bookmaker.model import Asset, Book, Chapter, Page
 
 PAGE_IDS = ("cover", "titlepage", "copyright", "dedication", "summary", "toc", "landmarks", "endnotes")
 
@@ -84,14 +84,17 @@ def chapter_page(book: Book, chapter: Chapter, file_name: str, result) -> Page:
                 name=name, sections=result.sections)
 
 
-def build_pages(book: Book, parts, chapters: list[Page], words: int, author_line: str) -> list[Page]:
-    """Front matter, contents, chapters and end notes, in the contract's order."""
+def build_pages(book: Book, parts, chapters: list[Page], words: int, author_line: str,
+                cover: Asset | None = None) -> list[Page]:
+    """Front matter, contents, chapters and end notes, in the contract's order. `cover`: the cover
+    picture when it is not book.yaml's own (`cover: auto`)."""
     m = book.metadata
+    cover = cover or m.cover
     L = labels_for(m.language)  # noqa: N806 (the templates' name for the labels)
     pages: list[Page] = []
-    if m.cover is not None:
+    if cover is not None:
         pages.append(Page("cover", "cover.xhtml", "cover", L.cover,
-                          page_body("cover.xhtml.j2", src=m.cover.href, title=m.title, L=L), "cover", False))
+                          page_body("cover.xhtml.j2", src=cover.href, title=m.title, L=L), "cover", False))
     pages.append(Page("titlepage", "titlepage.xhtml", "titlepage", L.title_page,
                       page_body("titlepage.xhtml.j2", m=m, author_line=author_line, L=L), "titlepage", False))
     explicit_id = m.identifier != default_identifier(m.title, m.authors)
@@ -123,7 +126,7 @@ def build_pages(book: Book, parts, chapters: list[Page], words: int, author_line
     # the end notes. The front matter is reached from the landmarks.
     entries = [TocEntry(p.file_name, p.kind, p.label, p.name if p.label else p.title, nested_sections(p.sections))
                for p in toc_targets if p.in_toc]
-    landmarks = [("cover", "cover.xhtml", L.cover)] if m.cover is not None else []
+    landmarks = [("cover", "cover.xhtml", L.cover)] if cover is not None else []
     landmarks += [("titlepage", "titlepage.xhtml", L.title_page), ("toc", "nav.xhtml", L.contents)]
     if chapters:
         landmarks.append(("bodymatter", chapters[0].file_name, L.start))

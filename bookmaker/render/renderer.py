@@ -13,6 +13,7 @@ from bookmaker.load.assets import resolve_image
 from bookmaker.load.theme import stylesheet
 from bookmaker.model import Asset, Book, Chapter
 from bookmaker.render import xhtml
+from bookmaker.render.labels import SCENE_BREAK
 from bookmaker.render.markdown import markdown_to_html, title_markdown
 
 
@@ -94,6 +95,10 @@ class PageRenderer:
                              scene_breaks=True)
         if body is None:
             return xhtml.html_to_xhtml("", self.ctx), None, None
+        primary = self.book.metadata.language.split("-")[0].lower()
+        for hr in body.iter(xhtml.q("hr")):
+            if hr.get("class") == "scene-break" and not hr.get("aria-label"):
+                hr.set("aria-label", SCENE_BREAK.get(primary, SCENE_BREAK["en"]))
         first = body[0] if heading and len(body) else None
         if first is None or not re.fullmatch(r"h[1-6]", xhtml.local(first)):
             return body, None, None

@@ -31,8 +31,10 @@ def plain_css(value: str) -> str:
 def style_problem(value: str) -> str | None:
     """Why an inline style cannot stay: it would fetch or run something, or lift a box off the page
     over the text (a page-sized black box on every PDF page, a fixed banner on an e-reader)."""
+    from bookmaker.load.css import references
+
     plain = plain_css(value)
-    if LOADS.search(plain) or "\\" in plain:
+    if LOADS.search(plain) or "\\" in plain or next(references(value), None) is not None:
         return "removed a style attribute that loads or runs something"
     if COVERS.search(plain):
         return "removed a style attribute that takes a box out of the text's flow (position)"

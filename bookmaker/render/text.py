@@ -45,3 +45,66 @@ def description(summary: str | None) -> str | None:
     root = xhtml.html_to_xhtml(markdown_to_html(summary), quiet_context())
     paras = (" ".join(xhtml.reading_text(p).split()) for p in root if xhtml.local(p) != "aside")
     return "\n\n".join(p for p in paras if p) or None
+
+
+# A word, for page starts: a run of non-space characters holding a letter or digit. The PDF's text and
+# the EPUB's pages are both cut with this, so a page start found in one is found again in the other.
+WORD_RE = re.compile(r"\S+")
+
+
+def word_key(word: str) -> str:
+    """A word as compared across formats: ligatures unfolded, case and punctuation dropped."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKC", word).lower() if c.isalnum())
+
+
+BREAKS = frozenset({"p", "div", "section", "header", "footer", "aside", "nav", "blockquote", "li", "ul", "ol", "dl",
+                    "dt", "dd", "table", "thead", "tbody", "tr", "td", "th", "caption", "figure", "figcaption",
+                    "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr", "img", "pre"})
+
+
+def text_nodes(root) -> list[tuple[object, str, bool]]:
+    """Every text of an element tree in reading order, as (element, "text" or "tail", whether a block
+    boundary comes before it: words never run on across a table cell or a paragraph)."""
+    nodes: list[tuple[object, str, bool]] = []
+    pending = [False]
+
+    def add(el, part):
+        nodes.append((el, part, pending[0]))
+        pending[0] = False
+
+    def walk(el):
+        block = isinstance(el.tag, str) and etree.QName(el).localname in BREAKS
+        pending[0] = pending[0] or block
+        if isinstance(el.tag, str) and el.text:
+            add(el, "text")
+        for child in el:
+            walk(child)
+            if child.tail:
+                add(child, "tail")
+        pending[0] = pending[0] or block
+
+    walk(root)
+    return nodes
+
+
+def joined_text(nodes) -> tuple[str, list[int]]:
+    """The nodes' text as one string (a space at each block boundary), and where each node begins in it."""
+    pieces, starts, at = [], [], 0
+    for el, part, gap in nodes:
+        if gap:
+            pieces.append(" ")
+            at += 1
+        starts.append(at)
+        value = getattr(el, part)
+        pieces.append(value)
+        at += len(value)
+    return "".join(pieces), starts
+
+
+def page_words(body: str) -> list[str]:
+    """The word keys of a page's XHTML body, in reading order (words split by markup joined)."""
+    root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{body}</div>')
+    text, _ = joined_text(text_nodes(root))
+    return [k for k in (word_key(m.group()) for m in WORD_RE.finditer(text)) if k]

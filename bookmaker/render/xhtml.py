@@ -97,9 +97,12 @@ class Context:
 
 def parse_html(html: str):
     """The HTML parser repairs unclosed and misnested tags and decodes every named entity."""
-    if not html.strip():
-        return lxml.html.fragment_fromstring("<div></div>")
-    return lxml.html.fragment_fromstring(html, create_parent="div")
+    if html.strip():
+        try:
+            return lxml.html.fragment_fromstring(html, create_parent="div")
+        except etree.ParserError:  # nothing but a DOCTYPE, a comment-like <?...?>: "Document is empty"
+            pass
+    return lxml.html.fragment_fromstring("<div></div>")
 
 
 def balance_html(html: str) -> str:

@@ -1,0 +1,74 @@
+"""Where each printed page begins, as plain data for the EPUB's page list (model.PrintPages).
+
+The print PDF's text is read page by page (pypdf); each page's first words are found, in order, in
+the words of the book's pages as render/text.py counts them. Running heads and page numbers are not
+in the book's text, so they never match; a page that begins with the second half of a hyphenated
+word starts at its next whole word. Pages with no text of the book (blank pages, the printed
+contents) get no start. Page numbers are the printed ones: 1 from the first chapter's first page.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from bookmaker.model import PageStart, PrintPages, RenderedBook
+from bookmaker.render.text import page_words, word_key
+
+WINDOW = 12  # words that must agree for a page to be placed (the printed contents repeats a heading)
+SKIP = 16  # words at the top of a PDF page that may be a running head or a page number
+HYPHEN_BREAK = re.compile(r"([^\W\d_])[-\u2010\u00ad]\s*\n\s*")
+
+
+def pdf_page_words(pdf_data: bytes) -> list[list[str]]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf_data))
+    pages = []
+    for page in reader.pages:
+        text = HYPHEN_BREAK.sub(r"\1", page.extract_text() or "")
+        pages.append([k for k in (word_key(w) for w in text.split()) if k])
+    return pages
+
+
+def find(stream: list[str], window: list[str], start: int, limit: int) -> int:
+    end = min(len(stream) - len(window) + 1, start + limit)
+    first = window[0]
+    for p in range(start, max(start, end)):
+        if stream[p] == first and stream[p:p + len(window)] == window:
+            return p
+    return -1
+
+
+def page_starts(rendered: RenderedBook, pdf_data: bytes) -> PrintPages:
+    stream: list[str] = []
+    owners: list[tuple[int, str, int]] = []  # (stream offset, page id, words before it in that page)
+    for page in rendered.pages:
+        if page.kind in ("toc", "cover"):
+            continue
+        words = page_words(page.body)
+        owners.append((len(stream), page.id, len(words)))
+        stream += words
+    first_chapter = next((p.id for p in rendered.pages if p.kind == "chapter"), None)
+    found: list[tuple[int, int]] = []  # (pdf page index, stream position)
+    cursor = 0
+    for index, words in enumerate(pdf_page_words(pdf_data)):
+        for skip in range(min(SKIP, len(words))):
+            window = words[skip:skip + WINDOW]
+            if len(window) < min(WINDOW, len(words)) and skip:
+                break
+            at = find(stream, window, cursor, 20000)
+            if at >= 0:
+                found.append((index, at))
+                cursor = at + 1
+                break
+    starts: list[PageStart] = []
+    first_index = None
+    for index, at in found:
+        owner = max((o for o in owners if o[0] <= at), key=lambda o: o[0])
+        if first_index is None and owner[1] == first_chapter:
+            first_index = index
+        if first_index is not None:
+            starts.append(PageStart(index - first_index + 1, owner[1], at - owner[0]))
+    m = rendered.book.metadata
+    return PrintPages(tuple(starts), m.identifier)

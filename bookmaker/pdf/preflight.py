@@ -1,0 +1,196 @@
+"""Preflight: the print shop's rules run over the files bookmaker makes for it, each a named check with
+a stable code (codes.py), read back from the PDFs with pypdf as the printer's own checks read them."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from dataclasses import dataclass
+
+from bookmaker import codes
+from bookmaker.errors import Problem
+from bookmaker.model import RenderedBook
+from bookmaker.pdf import printers, printshop
+from bookmaker.pdf.printers import Printer
+
+PT = 72.0
+# KDP_MANUSCRIPT_FILE: interiors up to 650 MB; the others publish no limit bookmaker could read.
+MAX_FILE_MB = {"kdp": 650}
+RGB_OPERATOR = re.compile(rb"(?<![A-Za-z])(rg|RG)(?![A-Za-z])")
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    name: str
+    status: str  # pass, warning, error
+    detail: str
+
+
+def checks_of(rendered: RenderedBook, interior: bytes, cover: bytes | None, pages: int) -> list[Check]:
+    """Every rule of the book's printer over its interior (and cover, when given)."""
+    from pypdf import PdfReader
+
+    book = rendered.book
+    p = printshop.printer_of(book)
+    s = book.metadata.pdf
+    reader = PdfReader(io.BytesIO(interior))
+    out = [trim_check(rendered, p), fonts_check(reader), pictures_check(reader),
+           safe_area_check(reader, printers.min_margins(p, s.bleed)),
+           pages_check(p, s.paper, pages, printshop.inches(s.width), printshop.inches(s.height)),
+           spine_check(p, pages), markup_check(reader, p), size_check(p, len(interior))]
+    if printshop.cmyk(p):
+        out.append(colour_check(reader, "interior"))
+        if cover is not None:
+            out.append(colour_check(PdfReader(io.BytesIO(cover)), "cover"))
+    return out
+
+
+def problems_of(rendered: RenderedBook, checks: list[Check]) -> list[Problem]:
+    where = printshop.where(rendered.book)
+    return [Problem(where, 1, f"{c.name}: {c.detail}", c.status, c.code) for c in checks if c.status != "pass"]
+
+
+def trim_check(rendered: RenderedBook, p: Printer) -> Check:
+    problems = printshop.trim_problems(rendered.book, p)
+    s = rendered.book.metadata.pdf
+    return Check(codes.PRINTER_TRIM, "trim, paper and ink", "error" if problems else "pass",
+                 problems[0].message if problems else f"{p.label} prints {s.width} x {s.height} on {s.paper}")
+
+
+def fonts_check(reader) -> Check:
+    missing, seen = set(), set()
+    for page in reader.pages:
+        fonts = (page.get("/Resources") or {}).get("/Font") or {}
+        for font in fonts.values():
+            font = font.get_object()
+            name = str(font.get("/BaseFont", "?"))
+            if name in seen:
+                continue
+            seen.add(name)
+            described = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = described.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor is not None else {}
+            if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                missing.add(name)
+    if missing:
+        return Check(codes.FONT_NOT_EMBEDDED, "fonts embedded", "error", f"not embedded: {', '.join(sorted(missing))}")
+    return Check(codes.FONT_NOT_EMBEDDED, "fonts embedded", "pass", f"all {len(seen)} fonts embedded")
+
+
+def placed_images(page):
+    """(name, pixel width, pixel height, printed width in, printed height in, x in, y in) of each
+    picture drawn on the page, from the transformation in force where it is drawn."""
+    xobjects = (page.get("/Resources") or {}).get("/XObject") or {}
+    found = []
+
+    def visit(operator, operands, cm, tm):
+        if operator != b"Do" or not operands:
+            return
+        obj = xobjects.get(operands[0])
+        if obj is None:
+            return
+        obj = obj.get_object()
+        if obj.get("/Subtype") != "/Image":
+            return
+        a, b, c, d, e, f = cm
+        found.append((str(operands[0]), int(obj["/Width"]), int(obj["/Height"]),
+                      math.hypot(a, b) / PT, math.hypot(c, d) / PT, e / PT, f / PT))
+
+    page.extract_text(visitor_operand_before=visit)
+    return found
+
+
+def pictures_check(reader) -> Check:
+    worst = None
+    for number, page in enumerate(reader.pages, 1):
+        for name, px_w, px_h, w, h, _, _ in placed_images(page):
+            if w <= 0 or h <= 0:
+                continue
+            ppi = min(px_w / w, px_h / h)
+            if worst is None or ppi < worst[0]:
+                worst = (ppi, number, px_w, px_h, w, h)
+    if worst is None:
+        return Check(codes.LOW_RESOLUTION, "picture resolution", "pass", "no pictures")
+    ppi, number, px_w, px_h, w, h = worst
+    status = "error" if ppi < 200 else "warning" if ppi < 300 else "pass"
+    return Check(codes.LOW_RESOLUTION, "picture resolution", status,
+                 f"lowest: {px_w} x {px_h} px printed {w:.2f} x {h:.2f} in on page {number}, {ppi:.0f} ppi "
+                 f"(300 wanted, under 200 refused)")
+
+
+def safe_area_check(reader, margin: float) -> Check:
+    """Every line of text and every picture starts inside the trim less the printer's least margin."""
+    outside = []
+    for number, page in enumerate(reader.pages, 1):
+        width, height = float(page.trimbox.width) / PT, float(page.trimbox.height) / PT
+        points = []
+
+        def visit(operator, operands, cm, tm):
+            if operator in (b"Tj", b"TJ"):
+                x = (tm[4] * cm[0] + tm[5] * cm[2] + cm[4]) / PT
+                y = (tm[4] * cm[1] + tm[5] * cm[3] + cm[5]) / PT
+                points.append((x, y))
+
+        page.extract_text(visitor_operand_before=visit)
+        points += [(x, y) for *_, x, y in placed_images(page)]
+        if any(not (margin - 0.01 <= x <= width - margin + 0.01 and margin - 0.01 <= y <= height - margin + 0.01)
+               for x, y in points):
+            outside.append(number)
+    if outside:
+        return Check(codes.OUTSIDE_SAFE_AREA, "safe area", "error",
+                     f"text or pictures within {margin:g} in of the trim on pages {', '.join(map(str, outside[:10]))}")
+    return Check(codes.OUTSIDE_SAFE_AREA, "safe area", "pass", f"everything at least {margin:g} in inside the trim")
+
+
+def pages_check(p: Printer, paper: str, pages: int, width: float, height: float) -> Check:
+    message = printers.check_page_count(p, paper, pages, width, height)
+    least, most = printers.page_limits(p, paper, width, height)
+    return Check(codes.PRINTER_PAGES, "page count", "error" if message else "pass",
+                 message or f"{pages} pages ({p.label} binds {least}-{most}, an even count)")
+
+
+def spine_check(p: Printer, pages: int) -> Check:
+    allowed = printers.spine_text_allowed(p, pages)
+    return Check(codes.SPINE_TEXT, "spine text", "pass",
+                 f"{pages} pages: spine text {'printed' if allowed else 'left off'} ({p.label} allows it from "
+                 f"{p.spine_text_min_pages} pages)")
+
+
+def markup_check(reader, p: Printer) -> Check:
+    found = []
+    if not p.outline_allowed and "/Outlines" in reader.trailer["/Root"]:
+        found.append("an outline")
+    annotated = sum(1 for page in reader.pages if page.get("/Annots"))
+    if not p.annotations_allowed and annotated:
+        found.append(f"annotations on {annotated} pages")
+    boxes = sum(1 for page in reader.pages if "/TrimBox" not in page or "/BleedBox" not in page)
+    if boxes:
+        found.append(f"{boxes} pages without TrimBox and BleedBox")
+    return Check(codes.PRINT_MARKUP, "outline, annotations, boxes", "error" if found else "pass",
+                 "; ".join(found) or "as the printer accepts them")
+
+
+def size_check(p: Printer, size: int) -> Check:
+    limit = MAX_FILE_MB.get(p.name)
+    mb = size / 1e6
+    if limit is None:
+        return Check(codes.PRINT_FILE_SIZE, "file size", "pass", f"{mb:.1f} MB ({p.label} publishes no limit)")
+    return Check(codes.PRINT_FILE_SIZE, "file size", "error" if mb > limit else "pass", f"{mb:.1f} MB of {limit} MB")
+
+
+def colour_check(reader, what: str) -> Check:
+    """PDF/X-1a: an output intent, and no RGB anywhere, in the pages' drawing or their pictures."""
+    found = [] if "/OutputIntents" in reader.trailer["/Root"] else ["no output intent"]
+    for number, page in enumerate(reader.pages, 1):
+        contents = page.get_contents()
+        if contents is not None and RGB_OPERATOR.search(contents.get_data()):
+            found.append(f"an RGB colour on page {number}")
+            break
+        xobjects = (page.get("/Resources") or {}).get("/XObject") or {}
+        if any(x.get_object().get("/ColorSpace") == "/DeviceRGB" for x in xobjects.values()):
+            found.append(f"an RGB picture on page {number}")
+            break
+    return Check(codes.RGB_COLOUR, f"PDF/X colour ({what})", "error" if found else "pass",
+                 "; ".join(found) or "CMYK output intent, no RGB")

@@ -1,0 +1,47 @@
+"""Ace by DAISY on every test book's EPUB: 0 violations of any impact. Ace runs once per book per
+session; skipped, with the reason, where Ace (npm @daisy/ace) or a Chromium is not installed (.ci/run
+installs them)."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ace import ace, ace_available, ace_violations
+from conftest import BOOKS
+
+pytestmark = pytest.mark.skipif(not ace_available(), reason="Ace by DAISY (npm @daisy/ace, ace-puppeteer) or a "
+                                "Chromium is not installed: .ci/run installs them")
+
+
+@pytest.fixture(scope="session")
+def ace_reports(built_epubs) -> dict[str, dict]:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        names = [n for n in built_epubs if built_epubs[n].result.returncode == 0]
+        return dict(zip(names, pool.map(lambda n: ace(built_epubs[n].epub), names)))
+
+
+# awkward's second chapter goes from its title to a level-3 heading: Ace's heading-order, which issue 13
+# fixes (contiguous heading levels).
+CASES = [pytest.param(n, marks=pytest.mark.xfail(reason="heading-order: issue 13", strict=False))
+         if n == "awkward" else n for n in BOOKS]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_book_has_no_ace_violations(name, built_epubs, ace_reports):
+    assert built_epubs[name].result.returncode == 0, built_epubs[name].result.stderr
+    assert ace_violations(ace_reports[name]) == []
+
+
+def test_a_book_with_a_page_list_and_an_auto_cover_has_no_ace_violations(paged_book):
+    assert ace_violations(ace(paged_book.epub)) == []
+
+
+def test_check_ace_reports_violations_with_their_rule(built_epubs, tmp_path):
+    from conftest import copy_book, run_cli
+
+    project = copy_book("awkward", tmp_path / "awkward")
+    result = run_cli("check", project, "--ace", "--format", "json")
+    assert '"code": "ace-missing"' not in result.stdout and '"code": "ace-failed"' not in result.stdout
+    clean = copy_book("sample", tmp_path / "sample")
+    checked = run_cli("check", clean, "--ace", "--strict")
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -1,0 +1,109 @@
+"""The printers' rules as data: tables read at their edges."""
+
+import pytest
+
+from bookmaker.pdf import printers as P
+from bookmaker.pdf.printers import (check_page_count, check_trim, gutter, gutter_row, min_margins, padded_page_count,
+                                printer, spine_text_allowed, spine_width)
+
+
+def test_every_printer_has_its_three_papers_and_sources():
+    for name in ("kdp", "ingramspark", "lulu"):
+        p = printer(name)
+        assert set(p.papers) == {"white", "cream", "color"}
+        assert p.sources and all(url.startswith("https://") for url in p.sources)
+        assert p.bleed == 0.125
+
+
+def test_unknown_printer_and_paper_are_named():
+    with pytest.raises(ValueError, match="unknown printer 'createspace'"):
+        printer("createspace")
+    with pytest.raises(ValueError, match="no 'gold' paper"):
+        spine_width(printer("kdp"), "gold", 100)
+
+
+@pytest.mark.parametrize("pages, inches", [(24, 0.375), (150, 0.375), (151, 0.5), (300, 0.5), (301, 0.625),
+                                           (500, 0.625), (501, 0.75), (700, 0.75), (701, 0.875), (828, 0.875)])
+def test_kdp_gutter_table(pages, inches):
+    assert gutter(printer("kdp"), pages) == inches
+
+
+def test_gutter_beyond_the_table_is_an_error_and_rows_tell_a_crossing():
+    kdp = printer("kdp")
+    with pytest.raises(ValueError, match="at most 828"):
+        gutter(kdp, 830)
+    assert gutter_row(kdp, 150) == gutter_row(kdp, 24) != gutter_row(kdp, 151)
+
+
+def test_ingramspark_and_lulu_gutters():
+    assert gutter(printer("ingramspark"), 300) == 0.5
+    lulu = printer("lulu")
+    assert [gutter(lulu, n) for n in (32, 60, 61, 150, 151, 400, 401, 800)] == [
+        0.5, 0.5, 0.625, 0.625, 1.0, 1.0, 1.125, 1.25]
+
+
+@pytest.mark.parametrize("pages", [24, 150, 151, 828])
+def test_kdp_spine_width(pages):
+    kdp = printer("kdp")
+    assert spine_width(kdp, "white", pages) == pytest.approx(pages * 0.002252)
+    assert spine_width(kdp, "cream", pages) == pytest.approx(pages * 0.0025)
+    assert spine_width(kdp, "color", pages) == pytest.approx(pages * 0.002347)
+
+
+def test_lulu_spine_adds_its_cover_allowance():
+    assert spine_width(printer("lulu"), "white", 444) == pytest.approx(1.06)
+
+
+def test_spine_text_threshold():
+    kdp = printer("kdp")
+    assert not spine_text_allowed(kdp, 78)
+    assert spine_text_allowed(kdp, 79)
+    assert not spine_text_allowed(printer("lulu"), 79)
+
+
+@pytest.mark.parametrize("pages, padded", [(3, 24), (24, 24), (150, 150), (151, 152), (827, 828)])
+def test_kdp_padding(pages, padded):
+    assert padded_page_count(printer("kdp"), pages) == padded
+
+
+def test_ingramspark_ends_on_a_blank_page():
+    ingram = printer("ingramspark")
+    assert padded_page_count(ingram, 100) == 102  # a blank last page, and an even count
+    assert padded_page_count(ingram, 101) == 102
+    assert padded_page_count(ingram, 100, last_page_blank=True) == 100
+    assert padded_page_count(ingram, 5) == 18
+
+
+def test_min_margins():
+    assert min_margins(printer("kdp"), bleed=False) == 0.25
+    assert min_margins(printer("kdp"), bleed=True) == 0.375
+    assert min_margins(printer("ingramspark"), bleed=False) == 0.5
+    assert min_margins(printer("lulu"), bleed=True) == 0.5
+
+
+def test_trims():
+    kdp = printer("kdp")
+    assert check_trim(kdp, "white", 6, 9) is None
+    assert check_trim(kdp, "cream", 6.14, 9.21) is None
+    assert check_trim(kdp, "white", 4.5, 7) is None  # a custom trim within KDP's range
+    message = check_trim(kdp, "white", 9, 12)
+    assert message.startswith("Amazon KDP does not print 9 x 12 in on black ink, white paper")
+    assert "6 x 9" in message
+    assert check_trim(printer("lulu"), "white", 6, 9) is None
+    assert "Lulu does not print 4.5 x 7" in check_trim(printer("lulu"), "white", 4.5, 7)
+
+
+def test_page_counts():
+    kdp = printer("kdp")
+    assert P.page_limits(kdp, "white") == (24, 828)
+    assert P.page_limits(kdp, "white", 8.5, 11) == (24, 590)
+    assert P.page_limits(kdp, "cream") == (24, 776)
+    assert check_page_count(kdp, "white", 828) is None
+    assert check_page_count(kdp, "white", 830) == "Amazon KDP binds 24 to 828 pages on black ink, white paper, not 830"
+    assert check_page_count(kdp, "white", 22) is not None
+
+
+def test_file_rules():
+    kdp, ingram = printer("kdp"), printer("ingramspark")
+    assert not kdp.outline_allowed and not kdp.annotations_allowed and kdp.pdf_variant is None
+    assert ingram.pdf_variant == "pdf/x-1a" and ingram.last_page_blank

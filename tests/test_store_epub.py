@@ -1,0 +1,146 @@
+"""Issue 14 end to end: the page list from the print edition, `cover: auto`, the kepub, sort names
+that Calibre reads, a conformance claim only when it is true, and what `check` says is missing."""
+
+import io
+import os
+import random
+import re
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+from PIL import Image
+
+from conftest import BUILD_EPOCH, copy_book, epubcheck, png, problems_of, run_cli
+
+MARKER = re.compile(r'<span id="page-(\d+)" role="doc-pagebreak" epub:type="pagebreak" aria-label="\1"/>')
+
+
+def words(text: str, n: int = 6) -> list[str]:
+    text = text.replace("\u00ad", "")
+    keys = ["".join(c for c in w.lower() if c.isalnum()) for w in text.split()]
+    return [k for k in keys if k][:n]
+
+
+def markers(epub) -> dict[int, str]:
+    """Each marker's page number and the text after it (tags dropped)."""
+    found = {}
+    with zipfile.ZipFile(epub) as zf:
+        for name in zf.namelist():
+            if name.endswith(".xhtml"):
+                page = zf.read(name).decode("utf-8")
+                for m in MARKER.finditer(page):
+                    found[int(m.group(1))] = re.sub(r"<[^>]+>", " ", page[m.end():m.end() + 2000])
+    return found
+
+
+def test_build_makes_every_format(paged_book):
+    assert paged_book.result.returncode == 0, paged_book.result.stderr
+    dist = paged_book.project / "dist"
+    assert sorted(p.name for p in dist.iterdir()) == ["the-lamplighters-almanac.epub",
+                                                      "the-lamplighters-almanac.kepub.epub",
+                                                      "the-lamplighters-almanac.pdf"]
+
+
+def test_page_markers_start_where_the_printed_pages_start(paged_book):
+    """Five random printed pages: the words after each marker are the words at the top of that page."""
+    pdf = paged_book.project / "dist" / "the-lamplighters-almanac.pdf"
+    found = markers(paged_book.epub)
+    assert len(found) >= 10
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                                             text=True).stdout).group(1))
+    # printed page 1 is the first chapter's first page: the physical page that pdftotext finds it on
+    first = next(i for i in range(1, pages + 1) if words(found[1], 4) == words(subprocess.run(
+        ["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"], capture_output=True, text=True).stdout, 4))
+    for number in random.Random(14).sample(sorted(found), 5):
+        top = subprocess.run(["pdftotext", "-f", str(first + number - 1), "-l", str(first + number - 1), str(pdf),
+                              "-"], capture_output=True, text=True).stdout
+        after = words(found[number], 5)
+        flat = " ".join(words(top, 40))
+        assert " ".join(after) in flat, (number, after, flat)
+        # near the top: at most a running head and a word broken at the page end come first
+        assert flat.index(" ".join(after)) < 60, (number, after, flat)
+
+
+def test_page_list_nav_source_and_features(paged_book):
+    with zipfile.ZipFile(paged_book.epub) as zf:
+        nav = zf.read("EPUB/nav.xhtml").decode()
+        opf = zf.read("EPUB/content.opf").decode()
+    assert '<nav epub:type="page-list" id="page-list" role="doc-pagelist" hidden="hidden">' in nav
+    assert len(re.findall(r'#page-\d+">\d+</a>', nav)) == len(markers(paged_book.epub))
+    assert '<dc:source id="print-source">urn:uuid:6f1c2b7e-3d4a-4f5b-9c8d-2e1f0a9b8c7d</dc:source>' in opf
+    assert ">printPageNumbers<" in opf
+    assert '<meta property="dcterms:conformsTo">EPUB Accessibility 1.1 - WCAG 2.2 Level AA</meta>' in opf
+    assert '<meta property="a11y:certifiedBy">Harbour Lights Press</meta>' in opf
+    assert re.search(r'<package [^>]*xml:lang="en" dir="ltr"', opf)
+
+
+def test_epub_page_list_option_gives_the_same_book_as_build(paged_book, tmp_path):
+    out = tmp_path / "again.epub"
+    result = run_cli("epub", paged_book.project, "--page-list", "-o", out, env=BUILD_EPOCH)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == paged_book.epub.read_bytes()
+
+
+def test_paged_epub_and_kepub_pass_epubcheck(paged_book):
+    assert problems_of(epubcheck(paged_book.epub)) == []
+    kepub = paged_book.project / "dist" / "the-lamplighters-almanac.kepub.epub"
+    assert problems_of(epubcheck(kepub)) == []
+    with zipfile.ZipFile(kepub) as zf:
+        assert b'class="koboSpan" id="kobo.1.1"' in zf.read("EPUB/chapter-001.xhtml")
+
+
+def test_auto_cover_is_a_deterministic_png_out_of_the_reading_order(paged_book, tmp_path):
+    with zipfile.ZipFile(paged_book.epub) as zf:
+        png = zf.read("EPUB/images/cover-auto.png")
+        opf = zf.read("EPUB/content.opf").decode()
+    assert Image.open(io.BytesIO(png)).size == (1600, 2560)
+    assert '<itemref idref="cover" linear="no"/>' in opf
+    assert re.search(r'<item href="images/cover-auto.png" id="cover-image" media-type="image/png" '
+                     r'properties="cover-image"/>', opf)
+    out = tmp_path / "nocache.epub"
+    result = run_cli("epub", paged_book.project, "--no-cache", "-o", out, env=BUILD_EPOCH)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(out) as zf:
+        assert zf.read("EPUB/images/cover-auto.png") == png
+
+
+@pytest.mark.skipif(shutil.which("ebook-meta") is None, reason="Calibre's ebook-meta is not installed")
+def test_calibre_reads_sort_names_and_series(paged_book):
+    said = subprocess.run(["ebook-meta", str(paged_book.epub)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}).stdout
+    assert re.search(r"Author\(s\)\s*: Wren Halloway \[Halloway, Wren\]", said), said
+    assert re.search(r"Title sort\s*: Lamplighter's Almanac, The", said), said
+    assert re.search(r"Series\s*: Harbour Lights #1", said), said
+
+
+def test_check_warns_without_a_cover_and_names_cover_auto(tmp_path):
+    project = copy_book("plain", tmp_path / "plain")
+    result = run_cli("check", project)
+    assert "no-cover" not in result.stdout  # codes are in the JSON report; the text names the fix
+    assert "cover: auto" in result.stdout
+
+
+def test_check_says_what_keeps_the_claim_out(tmp_path):
+    project = copy_book("plain", tmp_path / "plain")
+    png(project / "manuscript" / "images" / "x.png", 40, 40)
+    (project / "manuscript" / "story.md").write_text("# One\n\nText.\n\n![](images/x.png)\n", encoding="utf-8")
+    with open(project / "manuscript" / "book.yaml", "a", encoding="utf-8") as f:
+        f.write("accessibility: {certified_by: Someone}\n")
+    result = run_cli("check", project, "--format", "json")
+    assert '"code": "accessibility-claim"' in result.stdout
+    assert "pictures without a description" in result.stdout
+    out = tmp_path / "plain.epub"
+    assert run_cli("epub", project, "-o", out).returncode == 0
+    with zipfile.ZipFile(out) as zf:
+        assert b"conformsTo" not in zf.read("EPUB/content.opf")
+
+
+def test_kepub_command_writes_the_default_file(tmp_path):
+    project = copy_book("plain", tmp_path / "plain")
+    result = run_cli("kepub", project, env=BUILD_EPOCH)
+    assert result.returncode == 0, result.stderr
+    out = project / "dist" / "a-quiet-evening.kepub.epub"
+    assert result.stdout.strip() == str(out)
+    assert problems_of(epubcheck(out)) == []
