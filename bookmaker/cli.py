@@ -8,6 +8,7 @@ pipeline's libraries (Markdown, lxml, WeasyPrint): the function-level imports be
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -19,7 +20,7 @@ from bookmaker.version import __version__
 from bookmaker.commands.build import default_output, slug  # noqa: F401  (slug: kept for library users)
 from bookmaker.errors import BookmakerError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compile a folder of Markdown chapters into an EPUB 3 and a print-ready PDF.")
 
 ProjectArg = Annotated[str, typer.Argument(help="The project folder (holding manuscript/).", show_default=True)]
@@ -141,6 +142,8 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
         rendered = with_print_settings(rendered, printer.value if printer else None, paper.value if paper else None)
         report(rendered.warnings)
         out = output or default_output(project, rendered.book, fmt)
+        if output is not None and (output.is_dir() or str(output).endswith(("/", os.sep))):
+            out = output / default_output(project, rendered.book, fmt).name  # -o names a folder: the file goes in it
         if page_list:
             rendered = finishing(lambda: with_page_list(rendered, None, jobs, not no_cache, progress), progress)
         return write_format(rendered, fmt, out, jobs, not no_cache, progress, variant)
@@ -272,6 +275,18 @@ def new(path: Annotated[str, typer.Argument(help="The folder to create.")],
 
     for file in new_project(path, pip_spec):
         print(file)
+
+
+@app.command(name="import")
+def import_(source: Annotated[str, typer.Argument(help="An archive download (HTML or EPUB), any EPUB or unpacked "
+                                                  "EPUB folder, a Word .docx, or one long Markdown, HTML or text "
+                                                  "file.")],
+            project: Annotated[Optional[str], typer.Argument(help="The new project folder (default: a folder "
+                                                             "named after the title).")] = None) -> None:
+    """Make a project from a story that already exists elsewhere; prints the project's folder."""
+    from bookmaker.commands.import_source import import_source
+
+    print(import_source(source, project))
 
 
 @app.command()

@@ -23,10 +23,13 @@ NOT_TEXT = "not-text"  # not UTF-8, or a NUL byte
 UNREADABLE = "unreadable"  # a file that cannot be read
 TOO_LARGE = "too-large"  # over a size limit
 TOO_DEEP = "too-deep"  # nesting too deep to typeset
+BAD_SOURCE = "bad-source"  # bookmaker import: a source that is damaged, or not a kind it reads
+CHAPTER_LEFT_OUT = "chapter-left-out"  # a .md file in manuscript/ that the chapters: list leaves out
 STYLESHEET = "stylesheet"  # styles/*.css: what it names cannot be used, or the layout would ignore it
 
 # the text
 EMPTY_CHAPTER = "empty-chapter"  # a chapter with no text
+PASTED_FORMATTING = "pasted-formatting"  # styles, classes and spans of pasted HTML, removed
 REMOVED_HTML = "removed-html"  # raw HTML that a book cannot carry, removed
 UNKNOWN_HTML = "unknown-html"  # a tag no HTML has: removed, its content kept
 UNSAFE_LINK = "unsafe-link"  # a link a book cannot follow (javascript:, file:...)

@@ -138,6 +138,8 @@ class Page:
     # ("Chapter 3", "The Bar"), ("End Notes", None); None, None: the title is all the author's.
     label: str | None = None
     name: str | None = None
+    # A chapter's sections under its title: (depth from 1, id, plain text), for the contents and outline.
+    sections: tuple[tuple[int, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import yaml
 from bookmaker import __version__
 from conftest import epubcheck, problems_of, run_cli
 
-WHEEL = f".bookmaker/bookmaker-{__version__}-py3-none-any.whl"
+WHEEL = f".bookmaker/bookmaker_ebooks-{__version__}-py3-none-any.whl"
 
 
 def test_new_project_builds_and_checks_unmodified(tmp_path):

@@ -147,9 +147,9 @@ def test_tables_definition_lists_attribute_lists():
 
 
 @pytest.mark.parametrize(("md", "expected"), [
-    ("<b>unclosed bold\n\nNext.", "<p><b>unclosed bold</b></p>\n<p>Next.</p>"),
+    ("<b>unclosed bold\n\nNext.", "<p><strong>unclosed bold</strong></p>\n<p>Next.</p>"),
     ("<div>open block *md*\n\nAfter *it*.", "<div>open block *md*</div>\n\n<p>After <em>it</em>.</p>"),
-    ("x <span><p>block in inline</p></span> y", "<p>x <span><span>block in inline</span></span> y</p>"),
+    ("x <span><p>block in inline</p></span> y", "<p>x </p><p>block in inline</p> y"),  # a bare span goes
     ("<ul>text<li>item</ul>", "<ul><li>text</li><li>item</li></ul>"),
     ("<li>stray item</li>", "<div>stray item</div>"),
     ("<table>bare text</table>", "<table><tr><td>bare text</td></tr></table>"),
@@ -172,7 +172,7 @@ def test_hostile_html_is_removed(md, gone):
 
 @pytest.mark.parametrize(("md", "expected"), [
     ("| Name | Role |\n|---|---|\n| <Porter> | x |", "<td>&lt;Porter&gt;</td>"),
-    ("Ten & <Eleven> and <b>bold</b>, </Twelve> <my-tag>", "<p>Ten &amp; &lt;Eleven&gt; and <b>bold</b>, "
+    ("Ten & <Eleven> and <b>bold</b>, </Twelve> <my-tag>", "<p>Ten &amp; &lt;Eleven&gt; and <strong>bold</strong>, "
                                                           "&lt;/Twelve&gt; &lt;my-tag&gt;</p>"),
 ])
 def test_words_in_angle_brackets_stay_text(md, expected):
@@ -192,7 +192,7 @@ def test_email_autolinks_are_mailto_links():
     # Raw HTML in the same paragraph sends it through the HTML repair, which mangled the hidden address.
     got = render("Write to <someone@example.org> or <mailto:else@example.org>, <b>soon</b>.", warnings=warnings)
     assert got == ('<p>Write to <a href="mailto:someone@example.org">someone@example.org</a> or '
-                   '<a href="mailto:else@example.org">else@example.org</a>, <b>soon</b>.</p>')
+                   '<a href="mailto:else@example.org">else@example.org</a>, <strong>soon</strong>.</p>')
     assert warnings == []
 
 
@@ -492,6 +492,5 @@ def test_styles_that_load_or_cover_are_removed_however_written(style):
     assert render(f'<p style="{style}">x</p>') == "<p>x</p>"
 
 
-def test_harmless_styles_stay():
-    assert render('<p style="text-align: center; position: relative">x</p>') == \
-        '<p style="text-align: center; position: relative">x</p>'
+def test_pasted_styles_go_too_the_theme_sets_the_look():  # issue 13: pasted HTML made plain
+    assert render('<p style="text-align: center; position: relative">x</p>') == "<p>x</p>"

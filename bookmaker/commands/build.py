@@ -26,9 +26,11 @@ def slug(title: str) -> str:
 
 
 def default_output(project: str, book: Book, fmt: str) -> Path:
+    # The project load_book found: `project` may be its manuscript/ folder, or a folder inside it.
+    dist = Path(book.display_root) / "dist"
     if fmt == "cover":
-        return Path(project) / "dist" / f"{slug(book.metadata.title)}-cover.pdf"
-    return Path(project) / "dist" / f"{slug(book.metadata.title)}.{EXTENSIONS.get(fmt, fmt)}"
+        return dist / f"{slug(book.metadata.title)}-cover.pdf"
+    return dist / f"{slug(book.metadata.title)}.{EXTENSIONS.get(fmt, fmt)}"
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """bookmaker new: a project that builds, checks and publishes itself as it stands.
 
-The CI workflow must install the very bookmaker the author used, from wherever they got it: the name
-"bookmaker" on PyPI belongs to an unrelated project. Unless told what to install (`--pip-spec`), the
+The CI workflow must install the very bookmaker the author used, from wherever they got it: our
+distribution is "bookmaker-ebooks" ("bookmaker" on PyPI belongs to an unrelated project). Unless told what to install (`--pip-spec`), the
 new project carries this bookmaker as a wheel in `.bookmaker/`, which also keeps CI's books
 byte-identical to the author's.
 """
@@ -17,7 +17,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from bookmaker import codes
-from bookmaker.version import __version__
+from bookmaker.version import DISTRIBUTION, WHEEL_NAME, __version__
 from bookmaker.errors import BookmakerError, Problem
 
 RENAMES = {"dot-gitignore": ".gitignore", "dot-github": ".github"}
@@ -55,8 +55,8 @@ def record_hash(data: bytes) -> str:
 
 def wheel_bytes() -> tuple[str, bytes]:
     """This bookmaker as a pure-Python wheel (file name, bytes), the same bytes for the same code."""
-    dist = metadata.distribution("bookmaker")
-    info = f"bookmaker-{__version__}.dist-info"
+    dist = metadata.distribution(DISTRIBUTION)
+    info = f"{WHEEL_NAME}-{__version__}.dist-info"
     files = package_files()
     # An editable install run from its own folder finds the egg-info, which calls it PKG-INFO.
     files[f"{info}/METADATA"] = (dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "").encode()
@@ -70,7 +70,7 @@ def wheel_bytes() -> tuple[str, bytes]:
             entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             entry.external_attr = 0o644 << 16
             archive.writestr(entry, data, zipfile.ZIP_DEFLATED)
-    return f"bookmaker-{__version__}-py3-none-any.whl", out.getvalue()
+    return f"{WHEEL_NAME}-{__version__}-py3-none-any.whl", out.getvalue()
 
 
 def copy_tree(source, dest: Path, values: dict[str, str]) -> list[Path]:

@@ -135,7 +135,8 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
         # landmarks link to it, so it stays reachable.
         spine.append((item, "no") if page.kind == "cover" else item)
         if page.in_toc:  # the entries of the nav document, in its order
-            toc.append(epub.Link(page.file_name, page.title, f"nav-{page.id}"))
+            link = epub.Link(page.file_name, page.title, f"nav-{page.id}")
+            toc.append((link, ncx_sections(page)) if page.sections else link)
         if page.kind == "cover":
             eb.guide.append({"type": "cover", "href": page.file_name, "title": labels.cover})
         elif page.kind == "toc":
@@ -184,6 +185,32 @@ def add_accessibility(eb: epub.EpubBook, rendered: RenderedBook) -> None:
         eb.add_metadata(None, "meta", m.certified_by, {"property": "a11y:certifiedBy"})
 
 
+def ncx_sections(page) -> list:
+    """A chapter's sections as ebooklib's nested toc: (Link, [children]) where a section has its own."""
+    root: list = []
+    stack: list[tuple[int, list]] = [(0, root)]
+    for depth, id_, text in page.sections:
+        while stack[-1][0] >= depth:
+            stack.pop()
+        children: list = []
+        stack[-1][1].append([epub.Link(f"{page.file_name}#{id_}", text, f"nav-{page.id}-{id_}"), children])
+        stack.append((depth, children))
+
+    def tidy(items):  # ebooklib wants a bare Link where there are no children
+        return [(link, tidy(children)) if children else link for link, children in items]
+
+    return tidy(root)
+
+
+def ncx_depth(rendered: RenderedBook) -> int:
+    return 1 + max((depth for p in rendered.pages if p.in_toc for depth, _id, _text in p.sections), default=0)
+
+
+def with_ncx_depth(ncx: bytes, depth: int) -> bytes:
+    """ebooklib writes dtb:depth 0 whatever the contents: older readers size their contents by it."""
+    return ncx.replace(b'<meta content="0" name="dtb:depth"/>', f'<meta content="{depth}" name="dtb:depth"/>'.encode(), 1)
+
+
 def epub_bytes(rendered: RenderedBook, cache: bool = True) -> bytes:
     """The finished EPUB: ebooklib's package, re-zipped with fixed order and timestamps."""
     when = build_time(rendered.book)
@@ -200,9 +227,12 @@ def epub_bytes(rendered: RenderedBook, cache: bool = True) -> bytes:
         order = ["mimetype", "META-INF/container.xml"] + [n for n in names if n not in
                                                           ("mimetype", "META-INF/container.xml")]
         entries = [("mimetype", b"application/epub+zip", False)]
-        # <package> gets the book's language and direction, which ebooklib cannot write (Ace: epub-lang)
+        # <package> gets the book's language and direction, which ebooklib cannot write (Ace: epub-lang);
+        # the NCX its true depth (ebooklib writes 0)
+        depth = ncx_depth(rendered)
         entries += [(name, opf.fix_package_element(src.read(name), lang, right_to_left(lang))
-                     if name.endswith(".opf") else src.read(name), True) for name in order[1:]]
+                     if name.endswith(".opf") else with_ncx_depth(src.read(name), depth)
+                     if name.endswith(".ncx") else src.read(name), True) for name in order[1:]]
     return zip_bytes(entries, zip_time(when), DeflateCache(cache_root() / "deflate" if cache else None))
 
 

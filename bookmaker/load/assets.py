@@ -135,9 +135,29 @@ def resolve_path(root: Path, base: Path, ref: str, where: str, line: int, proble
         problems.error(where, line, f"{what} '{ref}' cannot be read: {getattr(exc, 'strerror', None) or exc}", code)
         return None
     if not found:
-        problems.error(where, line, f"{what} '{ref}' not found", code)
+        problems.error(where, line, f"{what} '{ref}' not found{nearest_name(base / ref_path)}", code)
         return None
     return real
+
+
+def nearest_name(missing: Path) -> str:
+    """What to say after "not found": the file whose name differs only in letter case (found on a Mac
+    or Windows, missing on Linux and in CI), else the nearest name in the same folder, else nothing."""
+    import difflib
+
+    try:
+        names = sorted(p.name for p in missing.parent.iterdir()
+                       if not p.name.startswith(".") and p.name != missing.name and p.is_file())
+    except OSError:
+        return ""
+    same_case = [n for n in names if n.casefold() == missing.name.casefold()]
+    if same_case:
+        return (f": the file is '{same_case[0]}', which differs only in capital letters. A Mac or Windows "
+                "ignores that, Linux and CI servers do not: write the name exactly as the file has it")
+    # Compared without the extension they share, so '02-b.md' is not taken for '01-a.md'.
+    stems = {Path(n).stem.casefold(): n for n in names if Path(n).suffix.casefold() == missing.suffix.casefold()}
+    close = difflib.get_close_matches(missing.stem.casefold(), list(stems), n=1, cutoff=0.75)
+    return f": did you mean '{stems[close[0]]}'?" if close else ""
 
 
 def picture_kind(real: Path, ref: str, where: str, line: int, problems: Problems, what: str = "image",

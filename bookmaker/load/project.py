@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bookmaker import codes
 from bookmaker.load import metadata as meta
-from bookmaker.load.assets import path_problem, resolve_image
+from bookmaker.load.assets import nearest_name, path_problem, resolve_image
 from bookmaker.load.limits import CHAPTERS, Limits, scan_text
 from bookmaker.errors import BookmakerError, Problem, Problems
 from bookmaker.model import Book, Chapter, Metadata, shown_path
@@ -24,10 +24,11 @@ STYLE_LIMIT, STYLE_LIMIT_NOTE = 5 * MB, "for a stylesheet"
 STYLESHEETS = ("epub.css", "print.css")
 FENCE_RE = re.compile(r"^---[ \t]*$")
 FENCE_END_RE = re.compile(r"^(---|\.\.\.)[ \t]*$")
-# Level-1 headings as Python-Markdown reads them: '#' with or without a space, or a line underlined
-# with '='; an attribute list at the end ('{: #id }') and closing hashes are not part of the title.
-ATX_TITLE_RE = re.compile(r"^#(?!#)[ \t]*(?P<title>.*?)[ \t]*#*[ \t]*$")
-SETEXT_RULE_RE = re.compile(r"^=+[ \t]*$")
+# Headings of any level as Python-Markdown reads them: '#'s with or without a space, or a line underlined
+# with '=' or '-'; an attribute list at the end ('{: #id }') and closing hashes are not part of the title.
+ATX_TITLE_RE = re.compile(r"^#{1,6}(?!#)[ \t]*(?P<title>.*?)[ \t]*#*[ \t]*$")
+SETEXT_RULE_RE = re.compile(r"^(=+|-+)[ \t]*$")
+LIST_OR_QUOTE_RE = re.compile(r"^\s*([-*+>]|\d+[.)])(\s|$)")
 ATTR_LIST_RE = re.compile(r"[ \t]+\{:?[^}\n]*\}[ \t]*$")
 
 
@@ -107,8 +108,8 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
     With `keep_going`, problems that leave a book to render (an unknown key, a bad date, a missing
     chapter or cover) do not raise: they travel on `Book.problems`, and render_book reports them with
     its own, so one run names every problem. Without a readable book.yaml nothing can go on."""
-    display_root = os.fspath(project)
-    root = Path(project).absolute()
+    display_root = find_project(os.fspath(project))
+    root = Path(display_root).absolute()
     problems = Problems()
     manuscript = root / "manuscript"
     shown_manuscript = os.path.normpath(os.path.join(display_root, "manuscript"))
@@ -203,6 +204,24 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
                 styles=styles)
 
 
+def find_project(given: str) -> str:
+    """The project folder an author meant, as they would write it: `given` itself when it holds
+    manuscript/; the project of a book.yaml or manuscript/ named directly; else the nearest folder
+    above holding manuscript/book.yaml, as git finds its repository from any folder inside it."""
+    path = Path(given)
+    if path.name == "book.yaml" and path.absolute().parent.name == "manuscript" and path.is_file():
+        return os.path.normpath(os.path.join(given, "..", ".."))
+    if not path.is_dir() or (path / "manuscript").is_dir():
+        return given
+    here = path.absolute()
+    for up, folder in enumerate((here, *here.parents)):
+        if (folder / "manuscript" / "book.yaml").is_file():
+            if given in (".", "") or not os.path.isabs(given):
+                return os.path.normpath(os.path.join(given, *[".."] * up))
+            return str(folder)
+    return given
+
+
 def read_styles(root: Path, display_root: str, problems: Problems) -> tuple[tuple[str, str], ...]:
     """The project's own stylesheets, read once with the book, so the writers use what was checked."""
     out = []
@@ -271,10 +290,22 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
             continue
         seen[key] = line
         if not path.exists() or path.is_dir():
-            problems.error(shown_yaml, line, f"chapter file '{name}' not found in manuscript/", codes.BAD_CHAPTER)
+            problems.error(shown_yaml, line, f"chapter file '{name}' not found in manuscript/{nearest_name(path)}",
+                           codes.BAD_CHAPTER)
             continue
         out.append((path, shown(path)))
+    warn_left_out(manuscript, {p.resolve() for p, _ in out} | set(seen), shown, shown_yaml, doc, problems)
     return out
+
+
+def warn_left_out(manuscript: Path, listed: set[Path], shown, shown_yaml: str, doc, problems: Problems) -> None:
+    """A chapter file the list forgets is a chapter missing from the published book: say so, never silently."""
+    for path in sorted(manuscript.glob("*.[mM][dD]"), key=lambda p: natural_key(p.name)):
+        if path.name.startswith(".") or path.is_dir() or path.resolve() in listed:
+            continue
+        problems.warn(shown_yaml, doc.line("chapters"), f"'{path.name}' is in manuscript/ but not in the 'chapters' "
+                      "list, so it is left out of the book: add it to the list (or move it out of manuscript/ "
+                      "if it is not a chapter)", codes.CHAPTER_LEFT_OUT)
 
 
 def load_chapter(path: Path, shown: str, number: int, problems: Problems,
@@ -308,7 +339,8 @@ def load_chapter(path: Path, shown: str, number: int, problems: Problems,
         fields = {key: r.text(key) for key in meta.CHAPTER_KEYS}
         body_start = end + 1
     title, title_source = fields.get("title"), None
-    # A leading level-1 heading names the chapter when the front matter does not, and is not repeated.
+    # A leading heading of any level names the chapter when the front matter does not, and is not
+    # repeated; render/ moves the headings below it up under the chapter's own.
     first = next((i for i in range(body_start, len(lines)) if lines[i].strip()), None)
     if first is not None and title is None:
         heading = leading_heading(lines, first)
@@ -324,7 +356,8 @@ def load_chapter(path: Path, shown: str, number: int, problems: Problems,
 
 
 def leading_heading(lines: list[str], first: int) -> tuple[str, str, int] | None:
-    """(title text, its Markdown, lines it takes) if the text opens with a level-1 heading."""
+    """(title text, its Markdown, lines it takes) if the text opens with a heading of any level (the
+    way pandoc and many exports open a chapter with '## Title')."""
     line = lines[first]
     if line.startswith("#"):
         match = ATX_TITLE_RE.match(ATTR_LIST_RE.sub("", line))
@@ -332,6 +365,6 @@ def leading_heading(lines: list[str], first: int) -> tuple[str, str, int] | None
             return None  # '#' alone is a scene break
         return match.group("title").strip(), line, 1
     if (first + 1 < len(lines) and SETEXT_RULE_RE.match(lines[first + 1]) and not line.startswith(("    ", "\t"))
-            and ATTR_LIST_RE.sub("", line).strip()):
+            and ATTR_LIST_RE.sub("", line).strip() and not LIST_OR_QUOTE_RE.match(line) and not line.lstrip().startswith("<")):
         return ATTR_LIST_RE.sub("", line).strip(), line + "\n" + lines[first + 1], 2
     return None

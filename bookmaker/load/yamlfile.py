@@ -145,6 +145,37 @@ def checked_nodes(root: Any, path: str, first_line: int) -> list[Problem]:
     return sorted(problems, key=lambda p: p.line)
 
 
+KEY_VALUE_RE = re.compile(r"^(?P<indent>[ ]*)(?P<key>[\w-]+):[ \t]+(?P<value>\S.*)$")
+
+
+def author_advice(what: str, text: str, at: int) -> tuple[int, str | None]:
+    """PyYAML's complaint as (line from 0, what to do), for the mistakes authors make; None: no advice."""
+    lines = text.split("\n")
+    line = lines[at] if at < len(lines) else ""
+    if "'\\t'" in what or "\t" in what or line[: len(line) - len(line.lstrip())].count("\t"):
+        return at, "a tab character: YAML indents with spaces only; replace the tab with spaces"
+    if "mapping values are not allowed" in what:
+        match = KEY_VALUE_RE.match(line)
+        if match and not match.group("indent"):
+            key, value = match.group("key"), match.group("value")
+            return at, (f"a colon followed by a space starts a new key, and {key}'s value has one: put the "
+                        f'whole {key} in quotes: {key}: "{value.replace(chr(34), chr(92) + chr(34))}"')
+        if match:
+            return at, (f"'{match.group('key')}' is indented, so it reads as part of the line above, which "
+                        f"already has a value: start '{match.group('key')}' at the beginning of its line")
+    if "could not find expected ':'" in what:
+        # The line that broke is the last one above that is neither a key nor indented like the text.
+        for back in range(min(at, len(lines) - 1), -1, -1):
+            candidate = lines[back]
+            if candidate.strip() and not candidate.startswith((" ", "#")) and ":" not in candidate:
+                return back, ("this line is not indented like the text above it, so the text ends and the "
+                              "line reads as a new key: indent it with spaces like the lines above it")
+    if "expected <block end>" in what or "did not find expected key" in what or "expected key" in what:
+        return at, ("the indentation here does not match the lines above: line it up with the other "
+                    "entries of the same list or mapping, using spaces")
+    return at, None
+
+
 def parse_yaml(text: str, path: str, first_line: int = 1) -> YamlDoc:
     loader = None
     try:
@@ -174,6 +205,9 @@ def parse_yaml(text: str, path: str, first_line: int = 1) -> YamlDoc:
             what = "the quote that opens here is never closed"
         if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in what:
             raise BookmakerError([Problem(path, line, tag_message(what), code="yaml-tag")]) from None
+        at, advice = author_advice(what, text, mark.line if mark else 0)
+        if advice:
+            raise BookmakerError([Problem(path, first_line + at, advice, code=codes.YAML_SYNTAX)]) from None
         raise BookmakerError([Problem(path, line, f"invalid YAML: {what}", code="yaml-syntax")]) from None
     except yaml.YAMLError as exc:
         raise BookmakerError([Problem(path, first_line, f"invalid YAML: {exc}", code=codes.YAML_SYNTAX)]) from None

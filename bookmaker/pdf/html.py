@@ -41,6 +41,8 @@ def page_divs(rendered: RenderedBook) -> list[tuple[Page, object]]:
         wrapper = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
         prefix_ids(wrapper, page.id, files)
         move_footnotes(wrapper)
+        if page.kind == "toc":
+            prune_contents(wrapper, rendered.book.metadata.pdf.contents_depth)
         for img in wrapper.iter(xhtml.q("img")):
             if img.get("src") in assets:
                 img.set("src", assets[img.get("src")])
@@ -50,6 +52,13 @@ def page_divs(rendered: RenderedBook) -> list[tuple[Page, object]]:
         div.set("data-title", page.title)
         out.append((page, div))
     return out
+
+
+def prune_contents(wrapper, depth: int) -> None:
+    """The printed contents to `pdf: contents_depth` levels (1: chapters alone); the EPUB's keeps all."""
+    for ol in list(wrapper.iter(xhtml.q("ol"))):
+        if sum(1 for a in ol.iterancestors(xhtml.q("li"))) >= depth and ol.getparent() is not None:
+            ol.getparent().remove(ol)
 
 
 def document_html(rendered: RenderedBook, divs, minimal: bool = False) -> str:

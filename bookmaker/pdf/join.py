@@ -34,9 +34,16 @@ def join(front_pdf: bytes, front_height: float, front_links, parts) -> bytes:
         first_pages[page.id] = offset
         writer.append(PdfReader(io.BytesIO(body.pdf)), import_outline=False)
         stamp_numbers(writer, PdfReader(io.BytesIO(numbers)), offset, save_state)
-        writer.add_outline_item(title=page.title, page_number=offset, fit=Fit.xyz(0, height, 0))
+        parents = [(0, writer.add_outline_item(title=page.title, page_number=offset, fit=Fit.xyz(0, height, 0)))]
         for name, (number, x, y) in body.anchors.items():
             anchors[name] = (offset + number, x, y, body.height)
+        for depth, section_id, text in page.sections:  # nested under the chapter, as in the contents
+            to_page, x, y, part_height = anchors.get(f"{page.id}--{section_id}", (offset, 0, 0, 0))
+            while parents[-1][0] >= depth:
+                parents.pop()
+            top = (part_height - y) * PX_TO_PT if part_height else height
+            parents.append((depth, writer.add_outline_item(title=text, page_number=to_page, parent=parents[-1][1],
+                                                           fit=Fit.xyz(0, top, 0))))
         part_links += [(offset + number, rect, target, body.height) for number, rect, target in body.links]
     for page_id, first in first_pages.items():
         anchors.setdefault(page_id, (first, 0, 0, 0))

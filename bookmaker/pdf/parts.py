@@ -264,7 +264,7 @@ def executor(setup: L.LayoutSetup, workers: int, jobs: int):
 
 
 def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: int, cache: PartCache,
-                 say: Callable[[str], None], front_html: Callable[[list[int]], str]
+                 say: Callable[[str], None], front_html: Callable[[list[int], list], str]
                  ) -> tuple[list[Body], list[bytes], list[int], Front]:
     """Every chapter's body and page numbers, and the front matter.
 
@@ -297,7 +297,7 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                 ready.append((lay_out_numbers, (i, skeleton, starts[i], body.types)))
             if len(starts) == len(flow):
                 say("laying out the front matter")
-                ready.appendleft((lay_out_front, (front_html(starts), rendered.book.metadata.identifier)))
+                ready.appendleft((lay_out_front, (front_html(starts, bodies), rendered.book.metadata.identifier)))
         while len(pending) < max(1, workers) and (ready or waiting_bodies):
             if ready:
                 function, args = ready.popleft()
@@ -348,8 +348,11 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     flow = [(page, div) for page, div in divs if page.kind in FLOW_KINDS]
     ids = [page.id for page, _ in flow]
 
-    def front_html(starts: list[int]) -> str:
+    def front_html(starts: list[int], bodies: list) -> str:
         first_pages = dict(zip(ids, starts))
+        for start, body in zip(starts, bodies):  # a chapter's sections, for contents_depth 2 and 3
+            first_pages.update((name, start + page) for name, (page, _x, _y) in body.anchors.items()
+                               if "--" in name)
         for _, div in front:
             for link in div.iter("a"):
                 target = (link.get("href") or "#")[1:]

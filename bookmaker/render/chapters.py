@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from bookmaker.render.headings import chapter_sections
 from bookmaker.render import xhtml
 from bookmaker.infra.cache import cache_root, code_version, write_entry
 from bookmaker.infra.processes import default_jobs, die_with_parent
@@ -22,7 +23,7 @@ from bookmaker.errors import Problem, Problems
 from bookmaker.render.footnotes import renumber_notes
 from bookmaker.model import Asset, Book, Chapter
 from bookmaker.render.markdown import count_words
-from bookmaker.render.renderer import PageRenderer
+from bookmaker.render.renderer import PageRenderer, styled_classes
 
 PARALLEL_MIN_BYTES = 256 * 1024  # below this, starting workers costs more than it saves
 
@@ -43,6 +44,7 @@ class ChapterResult:
     where: str  # the chapter's path as messages show it
     problems: tuple[Problem, ...]
     assets: tuple[Asset, ...]
+    sections: tuple[tuple[int, str, str], ...] = ()  # (depth under the chapter, id, text): headings.py
 
 
 _links: tuple[Book | None, dict[Path, str]] = (None, {})
@@ -66,6 +68,7 @@ def render_chapter(book: Book, chapter: Chapter) -> ChapterResult:
     # In the page's reading order, so notes are numbered on from the summary to the end notes.
     parts = {key: r.fragment(getattr(chapter, key), heading_shift=2) for key in ("summary", "notes")}
     body, title, title_id = r.with_title(chapter)
+    sections = chapter_sections(body, r.ctx.ids, r.ctx.id_prefix)
     if not xhtml.text_of(body).strip() and not len(body):
         # The body is empty: point at the last line there is (the front matter's end, or the title).
         problems.warn(chapter.display_path, max(1, chapter.body_line - 1), "chapter has no text", "empty-chapter")
@@ -79,7 +82,7 @@ def render_chapter(book: Book, chapter: Chapter) -> ChapterResult:
     return ChapterResult(chapter.number, chapter_file(chapter), xhtml.inner_xml(title) if title is not None else None,
                          title_id, xhtml.inner_xml(body), serial["summary"], serial["notes"], serial["end_notes"], words,
                          tuple(sorted(r.ctx.ids)), cross, chapter.display_path, tuple(problems.items),
-                         tuple(assets.values()))
+                         tuple(assets.values()), sections)
 
 
 def check_cross_links(results: list[ChapterResult]) -> list[ChapterResult]:
@@ -117,6 +120,7 @@ def cache_key(book: Book, chapter: Chapter) -> str:
              str(chapter.body_line), chapter.title or "", chapter.title_source or "", chapter.body, chapter.summary or "", chapter.notes or "",
              chapter.end_notes or "", str(chapter.source.parent)]
     parts += [str(c.source) for c in book.chapters]
+    parts.append(" ".join(sorted(styled_classes(book))))  # raw HTML keeps the classes the styles name
     parts.append(book.metadata.language)  # the scene breaks' label
     for part in parts:
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
@@ -141,7 +145,8 @@ def load_cached(key: str) -> ChapterResult | None:
             data["number"], data["file_name"], data["title"], data["title_id"], data["body"], data["summary"], data["notes"],
             data["end_notes"], data["words"], tuple(data["ids"]),
             tuple(tuple(x) for x in data["cross_links"]), data["where"],
-            tuple(Problem(**p) for p in data["problems"]), tuple(assets))
+            tuple(Problem(**p) for p in data["problems"]), tuple(assets),
+            tuple(tuple(s) for s in data["sections"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

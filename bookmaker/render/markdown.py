@@ -20,6 +20,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import PrettifyTreeprocessor, Treeprocessor
 
 from bookmaker.render import xhtml
+from bookmaker.render.pasted import make_plain
 
 SMART = {
     "left-single-quote": "\u2018", "right-single-quote": "\u2019",
@@ -86,6 +87,21 @@ class BlockTails(Treeprocessor):
         for el in root.iter():
             if el.tail is not None and not el.tail.strip() and self.md.is_block_level(el.tag):
                 el.tail = None
+
+
+class PastedHtmlMadePlain(Postprocessor):
+    """Raw HTML pasted from a word processor loses its look (render/pasted.py); runs before the raw
+    HTML is balanced and restored."""
+
+    def __init__(self, md, scene_breaks: bool):
+        super().__init__(md)
+        self.scene_breaks = scene_breaks
+
+    def run(self, text):
+        if self.md.htmlStash.rawHtmlBlocks:
+            make_plain(self.md.htmlStash.rawHtmlBlocks, text, self.scene_breaks,
+                       getattr(self.md, "styled_classes", frozenset()))
+        return text
 
 
 class BalanceRawHtml(Postprocessor):
@@ -252,6 +268,7 @@ class BookmakerExtension(Extension):
         # Before Python-Markdown's own raw HTML block handling (20).
         md.preprocessors.register(CloseRawBlocks(md), "close_raw_blocks", 25)
         md.preprocessors.register(UnmatchedBrackets(md), "unmatched_brackets", 24)
+        md.postprocessors.register(PastedHtmlMadePlain(md, self.getConfig("scene_breaks")), "pasted_html", 36)
         md.postprocessors.register(BalanceRawHtml(md), "balance_raw_html", 35)
         # Before each of the two inline passes, 'inline' (20) and 'smarty' (6); newlines back after them.
         md.treeprocessors.register(BlockTails(md), "block_tails", 25)
@@ -269,7 +286,8 @@ class BookmakerExtension(Extension):
 _converters: dict[bool, markdown.Markdown] = {}
 
 
-def markdown_to_html(text: str, scene_breaks: bool = True) -> str:
+def markdown_to_html(text: str, scene_breaks: bool = True, styled_classes: frozenset[str] = frozenset()) -> str:
+    """`styled_classes`: the classes the book's stylesheets name, kept in raw HTML (render/pasted.py)."""
     # One instance per configuration, reset between documents so footnote and reference state
     # never leak from one chapter to the next (building an instance costs more than converting a page).
     md = _converters.get(scene_breaks)
@@ -281,6 +299,7 @@ def markdown_to_html(text: str, scene_breaks: bool = True) -> str:
             output_format="xhtml",
         )
     md.reset()
+    md.styled_classes = styled_classes
     return md.convert(text)
 
 

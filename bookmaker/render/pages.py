@@ -28,6 +28,7 @@ class TocEntry:
     kind: str
     label: str | None  # bookmaker's words ("Chapter 3"), set apart for their language
     name: str | None  # the author's
+    sections: tuple = ()  # (depth, id, text) of the page's own headings, nested under its entry
 
 
 def template_env() -> jinja2.Environment:
@@ -80,7 +81,7 @@ def chapter_page(book: Book, chapter: Chapter, file_name: str, result) -> Page:
     heading, name = chapter_heading(book, chapter.number, plain_text(result.title))
     title = labels.sep.join(part for part in (heading, name) if part)
     return Page(f"chapter-{chapter.number}", file_name, "chapter", title, content, "chapter", label=heading,
-                name=name)
+                name=name, sections=result.sections)
 
 
 def build_pages(book: Book, parts, chapters: list[Page], words: int, author_line: str,
@@ -123,7 +124,7 @@ def build_pages(book: Book, parts, chapters: list[Page], words: int, author_line
     toc_targets = [*pages, *chapters, *closing]
     # A reader's contents, the same in the nav, the NCX and the printed contents page: the chapters and
     # the end notes. The front matter is reached from the landmarks.
-    entries = [TocEntry(p.file_name, p.kind, p.label, p.name if p.label else p.title)
+    entries = [TocEntry(p.file_name, p.kind, p.label, p.name if p.label else p.title, nested_sections(p.sections))
                for p in toc_targets if p.in_toc]
     landmarks = [("cover", "cover.xhtml", L.cover)] if cover is not None else []
     landmarks += [("titlepage", "titlepage.xhtml", L.title_page), ("toc", "nav.xhtml", L.contents)]
@@ -132,6 +133,19 @@ def build_pages(book: Book, parts, chapters: list[Page], words: int, author_line
     toc = Page("toc", "nav.xhtml", "toc", L.contents,
                page_body("nav.xhtml.j2", entries=entries, landmarks=landmarks, L=L), "toc", False)
     return [*pages, toc, *chapters, *closing]
+
+
+def nested_sections(sections) -> list[dict]:
+    """(depth, id, text) in reading order → a tree of {"id", "text", "children"}, for nested <ol>s."""
+    root: list[dict] = []
+    stack: list[tuple[int, list]] = [(0, root)]
+    for depth, id_, text in sections:
+        while stack[-1][0] >= depth:
+            stack.pop()
+        node = {"id": id_, "text": text, "children": []}
+        stack[-1][1].append(node)
+        stack.append((depth, node["children"]))
+    return root
 
 
 def year(date: dt.date | None) -> int:

@@ -10,6 +10,7 @@ from lxml import etree
 
 from bookmaker.errors import Problems
 from bookmaker.load.assets import resolve_image
+from bookmaker.load.theme import stylesheet
 from bookmaker.model import Asset, Book, Chapter
 from bookmaker.render import xhtml
 from bookmaker.render.labels import SCENE_BREAK
@@ -24,6 +25,7 @@ class PageRenderer:
         self.book, self.source, self.shown, self.text = book, source, shown, text
         self.first_line, self.problems, self.assets, self.links = first_line, problems, assets, links
         self._whole: str | None = None
+        self.styled_classes = styled_classes(book)
         self.ctx = xhtml.Context(where=shown, line_of=self.line_of, resolve_image=self.image,
                                  resolve_link=self.link, warn=problems.warn, id_prefix=id_prefix)
 
@@ -78,7 +80,7 @@ class PageRenderer:
             return None
         self.ctx.heading_shift = heading_shift
         try:
-            return xhtml.html_to_xhtml(markdown_to_html(markdown_text, scene_breaks), self.ctx)
+            return xhtml.html_to_xhtml(markdown_to_html(markdown_text, scene_breaks, self.styled_classes), self.ctx)
         except RecursionError:
             self.problems.error(self.shown, self.line_in(markdown_text, deepest_block(markdown_text)), "lists, "
                                 "quotes or HTML are nested too deeply to typeset (hundreds of levels); flatten them",
@@ -117,6 +119,15 @@ class PageRenderer:
 
     def finish(self) -> None:
         xhtml.check_fragment_links(self.ctx)
+
+
+def styled_classes(book: Book) -> frozenset[str]:
+    """The classes the book's stylesheets (its own, else the theme's) give a style to."""
+    try:
+        css = stylesheet(book, "epub.css") + stylesheet(book, "print.css")
+    except (OSError, UnicodeDecodeError):
+        return frozenset()
+    return frozenset(re.findall(r"\.(-?[A-Za-z_][\w-]*)", re.sub(r"/\*.*?\*/", "", css, flags=re.S)))
 
 
 def written_at(text: str, needle: str) -> int:

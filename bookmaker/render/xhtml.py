@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
+from bookmaker import codes
+from bookmaker.render.pasted import MARKER
 from bookmaker.render.footnotes import convert_footnotes
 from bookmaker.render.repair import repair_structure, style_problem
 from bookmaker.render.tree import (NSMAP, OPS, PHRASING, XHTML, XML_NS, drop_keeping_tail, has_class,  # noqa: F401
@@ -85,6 +87,7 @@ class Context:
     resolve_link: Callable[[str], str | None]  # relative href → href inside the book, or None
     warn: Callable[..., None]  # (where, line, message, code)
     heading_shift: int = 0
+    pasted_warned: bool = False
     ids: set[str] = field(default_factory=set)
     id_prefix: str = ""
     footnote_count: int = 0  # notes numbered so far on this page
@@ -167,6 +170,13 @@ class Builder:
 
     def node(self, src, dst, phrasing: bool, in_link: bool) -> None:
         if not isinstance(src.tag, str):
+            if src.tag is etree.Comment and (src.text or "").startswith(MARKER) and not self.ctx.pasted_warned:
+                self.ctx.pasted_warned = True  # one warning a chapter, for all its pasted HTML
+                what, _, needle = src.text[len(MARKER):].partition("|")
+                self.warn(f"pasted HTML made plain: removed its {', '.join(what.split(','))}. They are the "
+                          "look of the document it was copied from and would override the book's theme; "
+                          "Markdown is simpler (*italics*, **bold**, a line of * * * for a scene break) and "
+                          "looks the same in every format", needle, codes.PASTED_FORMATTING)
             return  # comments and processing instructions
         tag = src.tag.lower()
         if tag in DROPPED:

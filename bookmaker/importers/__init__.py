@@ -1,0 +1,118 @@
+"""`bookmaker import`: a project made from a story that lives elsewhere (an Archive of Our Own download, any
+EPUB, a Word file, one long Markdown, HTML or text file). The kind is read from the content, not the name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bookmaker import codes
+from bookmaker.errors import BookmakerError
+from bookmaker.importers.epub import read_epub
+from bookmaker.importers.longfile import read_html, read_markdown, read_text
+from bookmaker.importers.project import ImportedBook, write_project
+from bookmaker.importers.sources import MAX_TOTAL_BYTES, FolderFiles, ZipFiles, fail
+from bookmaker.importers.word import read_docx
+
+__all__ = ["import_source", "read_source"]
+
+HTML_START_RE = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!doctype\s+html|<html|<head|<body|<div|<p[\s>])",
+                           re.I | re.S)
+
+
+def import_source(source: str | Path, project: str | Path | None = None) -> Path:
+    """Make a project folder from `source` and return it. `project` defaults to a folder named after the
+    title in the current directory; an existing folder must be empty. Nothing is left behind on failure."""
+    book = read_source(source)
+    return write_project(book, project)
+
+
+def read_source(source: str | Path) -> ImportedBook:
+    path = Path(source)
+    if not path.exists():
+        raise fail(path, "no such file or folder", code=codes.BAD_SOURCE)
+    try:
+        book = _read(path)
+    except BookmakerError:
+        raise
+    except RecursionError:
+        raise fail(path, "is nested too deeply to read: not a book this tool will import", code=codes.BAD_SOURCE) from None
+    _complete_metadata(book, path)
+    return book
+
+
+def _read(path: Path) -> ImportedBook:
+    if path.is_dir():
+        if (path / "META-INF" / "container.xml").is_file() or any(path.glob("*.opf")) or \
+                any(path.glob("*/*.opf")):
+            return read_epub(FolderFiles(path))
+        raise fail(path, "is a folder but not an unpacked EPUB (no META-INF/container.xml or .opf file in it)", code=codes.BAD_SOURCE)
+    if path.stat().st_size > MAX_TOTAL_BYTES:
+        raise fail(path, "is larger than 200 MB: not a book this tool will import", code=codes.TOO_LARGE)
+    with open(path, "rb") as stream:
+        head = stream.read(4096)
+    suffix = path.suffix.lower()
+    if head.startswith(b"PK"):
+        return _read_zip(path)
+    if suffix in (".epub", ".docx"):
+        kind = "EPUB" if suffix == ".epub" else "Word document"
+        raise fail(path, f"is not a {kind}: a {kind} is a zip file, and this one is not (a download cut short, "
+                         "or a file renamed?)", code=codes.BAD_SOURCE)
+    data = path.read_bytes()
+    if b"\0" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise fail(path, "is a binary file of a kind this tool does not import (it reads EPUB, .docx, "
+                         "HTML, Markdown and text)", code=codes.BAD_SOURCE)
+    if suffix in (".html", ".htm", ".xhtml") or HTML_START_RE.match(data.lstrip(b"\xef\xbb\xbf")):
+        return read_html(data, path)
+    text = _decoded(data, path).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise fail(path, "is empty", code=codes.BAD_SOURCE)
+    if suffix in (".md", ".markdown", ".mdown", ".mkd") or (suffix != ".txt" and re.search(r"(?m)^#{1,6} \S", text)):
+        return read_markdown(text, path)
+    if suffix in (".txt", ".text", "") or suffix not in (".pdf", ".doc", ".odt", ".rtf", ".mobi", ".azw3"):
+        return read_text(text, path)
+    raise fail(path, f"is a {suffix} file: this tool imports EPUB, .docx, HTML, Markdown and text files", code=codes.BAD_SOURCE)
+
+
+def _read_zip(path: Path) -> ImportedBook:
+    files = ZipFiles(path, "EPUB" if path.suffix.lower() == ".epub" else "zip file")
+    names = set(files.names())
+    if "word/document.xml" in names:
+        return read_docx(path)
+    if "META-INF/container.xml" in names or "mimetype" in names or any(n.endswith(".opf") for n in names):
+        files.kind = "EPUB"
+        return read_epub(files)
+    raise fail(path, "is a zip file but neither an EPUB nor a Word document", code=codes.BAD_SOURCE)
+
+
+def _decoded(data: bytes, path: Path) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            line = data[:error.start].count(b"\n") + 1
+            raise fail(path, "is not UTF-8 text: save it as UTF-8 and import it again", line, code=codes.NOT_TEXT) from None
+
+
+def _complete_metadata(book: ImportedBook, path: Path) -> None:
+    """What book.yaml requires, filled in where the source had none."""
+    meta = book.metadata
+    if not meta.get("title"):
+        meta["title"] = path.stem.replace("_", " ").replace("-", " ").strip() or "Untitled"
+    if not meta.get("author"):
+        meta["author"] = "Unknown"
+    if isinstance(meta.get("author"), list) and len(meta["author"]) == 1:
+        meta["author"] = meta["author"][0]
+    if meta.get("language") and not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", meta["language"]):
+        meta["language"] = None
+    for key in ("date", "updated"):
+        if meta.get(key) and not re.match(r"^\d{4}-\d{2}-\d{2}$", str(meta[key])):
+            meta[key] = None
+        elif meta.get(key):
+            meta[key] = str(meta[key])
+    if meta.get("source") and not re.match(r"^https?://\S+$", meta["source"]):
+        meta["source"] = None

@@ -1,0 +1,184 @@
+"""Chapters out of HTML documents: split at the top heading level, titles read as an author meant them
+(Standard Ebooks' `<hgroup>` and `epub:type="title"`, "Chapter 3: The Bar" → "The Bar")."""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+from bookmaker.importers.markdown import Images, Notes, html_to_markdown, with_footnotes
+from bookmaker.importers.project import ImportedChapter
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+UNWRAP = {"div", "section", "article", "main", "body", "header", "span", "center", "font", "[document]", "html"}
+NOT_STRUCTURE = ("blockquote", "table", "aside", "figure", "nav", "li", "dl")
+NUMBER_WORDS = (r"(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+                r"hundred|and)[\s-]*)+")
+NUMBER = rf"(?:\d+|[ivxlcdm]+|{NUMBER_WORDS})"
+LABELLED_RE = re.compile(rf"^(?:chapter|chap\.|ch\.)\s+{NUMBER}\s*(?:[:.\-–—]\s*(?P<title>.*))?$", re.I)
+NUMBERED_RE = re.compile(r"^\d{1,4}\s*[.:)\-–—]\s+(?P<title>.+)$")
+BARE_NUMBER_RE = re.compile(rf"^{NUMBER}\.?$", re.I)
+
+
+def plain_title(text: str) -> str | None:
+    """The title without the chapter number the book will add again; None when nothing else is left."""
+    text = re.sub(r"\s+", " ", text.replace("\ue000", "").replace("\ue001", "")).strip()
+    text = re.sub(r"\ue000\d+\ue001", "", text).strip()
+    for pattern in (LABELLED_RE, NUMBERED_RE):
+        match = pattern.match(text)
+        if match:
+            text = (match.group("title") or "").strip()
+            break
+    if not text or BARE_NUMBER_RE.match(text):
+        return None
+    return text
+
+
+def _types(el: Tag) -> str:
+    return str(el.get("epub:type") or "")
+
+
+def _text(el: Tag) -> str:
+    parts = []
+    for node in el.descendants:
+        if isinstance(node, Comment):
+            continue
+        if isinstance(node, Tag) and node.name == "br":
+            parts.append(": ")
+        elif isinstance(node, NavigableString):
+            parts.append(str(node))
+    return re.sub(r"\s+", " ", "".join(parts)).strip(" :")
+
+
+def heading_title(el: Tag) -> str | None:
+    titled = [c for c in el.find_all(True) if re.search(r"(^|\s)title(\s|$)", _types(c))]
+    if titled:
+        return plain_title(_text(titled[0]))
+    if re.search(r"(^|\s)title(\s|$)", _types(el)) and el.name != "hgroup":
+        return plain_title(_text(el))
+    if el.name == "hgroup":
+        parts = [c for c in el.find_all(True, recursive=False) if not re.search(r"ordinal|label", _types(c))]
+        return plain_title(_text(parts[-1])) if parts else None
+    marked = [c for c in el.find_all(True) if re.search(r"ordinal|label", _types(c))]
+    if marked:
+        for c in marked:
+            c.extract()
+        return plain_title(_text(el))
+    return plain_title(_text(el))
+
+
+def level(el: Tag) -> int:
+    if el.name == "hgroup":
+        inner = el.find(HEADINGS)
+        return int(inner.name[1]) if inner else 6
+    return int(el.name[1])
+
+
+def structure_headings(root: Tag) -> list[Tag]:
+    out = []
+    for el in root.find_all(("hgroup",) + HEADINGS):
+        if el.name != "hgroup" and el.find_parent("hgroup") is not None:
+            continue
+        if el.find_parent(NOT_STRUCTURE) is not None:
+            continue
+        if not el.get_text(strip=True):
+            continue
+        out.append(el)
+    return out
+
+
+def _blocks(node: Tag, holders: set[int]) -> list:
+    """`node`'s children, with wrappers that hold a split heading opened up, so headings become siblings."""
+    out = []
+    for child in list(node.children):
+        if isinstance(child, Tag) and child.name in UNWRAP and id(child) in holders:
+            out.extend(_blocks(child, holders))
+        else:
+            out.append(child)
+    return out
+
+
+def _has_text(blocks: list) -> bool:
+    for block in blocks:
+        text = block.get_text() if isinstance(block, Tag) else str(block)
+        if text.strip() or (isinstance(block, Tag) and (block.name == "img" or block.find("img"))):
+            return True
+    return False
+
+
+def book_title_heading(root: Tag) -> Tag | None:
+    """A lone top heading before two or more of the next level: the book's title, not a chapter's."""
+    heads = structure_headings(root)
+    if len(heads) < 3:
+        return None
+    top = min(level(h) for h in heads)
+    tops = [h for h in heads if level(h) == top]
+    below = [h for h in heads if level(h) > top]
+    if len(tops) == 1 and heads[0] is tops[0] and len({level(h) for h in below}) >= 1 and \
+            sum(1 for h in below if level(h) == min(level(b) for b in below)) >= 2:
+        return tops[0]
+    return None
+
+
+def split_sections(root: Tag) -> list[tuple[Tag | None, list]]:
+    """(title heading, blocks) for each chapter `root` holds: one, or one per top-level heading."""
+    heads = structure_headings(root)
+    if not heads:
+        return [(None, list(root.children))]
+    top = min(level(h) for h in heads)
+    marks = [h for h in heads if level(h) == top]
+    if len(marks) == 1:
+        return [(marks[0], list(root.children))]
+    holders = {id(p) for m in marks for p in m.parents}
+    sections: list[tuple[Tag | None, list]] = [(None, [])]
+    mark_ids = {id(m) for m in marks}
+    for block in _blocks(root, holders):
+        if isinstance(block, Tag) and id(block) in mark_ids:
+            sections.append((block, []))
+        else:
+            sections[-1][1].append(block)
+    if not _has_text(sections[0][1]):
+        sections = sections[1:]
+    return sections
+
+
+def section_markdown(title_heading: Tag | None, blocks: list, base: str, images: Images,
+                     notes: Notes) -> tuple[str | None, str]:
+    title = heading_title(title_heading) if title_heading is not None else None
+    soup = BeautifulSoup("<div></div>", "lxml")
+    holder = soup.div
+    for block in blocks:
+        if block is title_heading:
+            continue
+        holder.append(block.extract() if isinstance(block, Tag) else NavigableString(str(block)))
+    if title_heading is not None and title_heading.parent is not None:
+        title_heading.decompose()
+    inner = [h for h in holder.find_all(HEADINGS) if h.find_parent("hgroup") is None]
+    if inner:
+        shift = min(int(h.name[1]) for h in inner) - 2
+        for h in inner:
+            h.name = f"h{min(6, max(2, int(h.name[1]) - shift))}"
+    for hgroup in holder.find_all("hgroup"):
+        heading = soup.new_tag("h2")
+        heading.string = ": ".join(_text(c) for c in hgroup.find_all(True, recursive=False))
+        hgroup.replace_with(heading)
+    return title, with_footnotes(html_to_markdown(holder, base, images), notes)
+
+
+def chapters_from_root(root: Tag, base: str, images: Images, notes: Notes) -> list[ImportedChapter]:
+    chapters = []
+    for heading, blocks in split_sections(root):
+        title, body = section_markdown(heading, blocks, base, images, notes)
+        chapters.append(ImportedChapter(body=body, title=title))
+    return chapters
+
+
+def parse_html(data: bytes | str, xml: bool = False) -> BeautifulSoup:
+    if xml:
+        # The XML reader keeps class="meta group" as one string unless told that class holds a list.
+        soup = BeautifulSoup(data, "lxml-xml", multi_valued_attributes={"*": ["class"]})
+        if soup.find("body") is not None:
+            return soup
+    return BeautifulSoup(data, "lxml")

@@ -1,0 +1,262 @@
+"""Any EPUB, zipped or unpacked (FanFicFare's, Standard Ebooks' `src/`, an archive download's): the OPF's
+metadata, one chapter per spine document or per top heading, the source's own furniture left out."""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+import re
+
+from bs4 import BeautifulSoup
+from lxml import etree
+
+from bookmaker import codes
+from bookmaker.importers.archive import is_archive_download, read_archive
+from bookmaker.importers.chapters import chapters_from_root, parse_html
+from bookmaker.importers.markdown import Images, Notes, html_to_markdown, text_to_markdown
+from bookmaker.importers.project import ImportedBook, ImportedChapter
+from bookmaker.importers.sources import SourceFiles, fail, inside_name
+
+NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
+      "c": "urn:oasis:names:tc:opendocument:xmlns:container"}
+OPF_EVENT = "{http://www.idpf.org/2007/opf}event"
+OPF_ROLE = "{http://www.idpf.org/2007/opf}role"
+# What an EPUB carries around its text that a bookmaker project makes for itself.
+FURNITURE_TYPES = {"cover", "titlepage", "halftitlepage", "toc", "colophon", "imprint", "copyright-page", "loi",
+                   "lot", "landmarks", "title-page", "other.ms-coverimage-standard"}
+FURNITURE_NAMES = {"title_page", "titlepage", "title-page", "cover", "coverpage", "toc", "toc_page", "contents",
+                   "nav", "colophon", "imprint", "copyright", "uncopyright", "log_page", "halftitlepage", "halftitle"}
+FURNITURE_CLASSES = {"fff_titlepage", "fff_tocpage", "fff_logpage", "fff_coverpage"}
+NOTES_TITLES = {"notes", "endnotes", "footnotes", "end notes"}
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
+
+
+def _xml(files: SourceFiles, name: str) -> etree._Element:
+    try:
+        return etree.fromstring(files.read(name), SAFE_XML)
+    except etree.XMLSyntaxError as error:
+        raise fail(files.origin, f"'{name}' is not well-formed XML ({error.msg}): the EPUB is damaged", code=codes.BAD_SOURCE) from None
+
+
+def package_path(files: SourceFiles) -> str:
+    if files.exists("META-INF/container.xml"):
+        root = _xml(files, "META-INF/container.xml")
+        for rootfile in root.iterfind(".//c:rootfile", NS):
+            path = rootfile.get("full-path")
+            if path and files.exists(path):
+                return path
+    opfs = sorted((n for n in files.names() if n.lower().endswith(".opf")), key=len)
+    if not opfs:
+        raise fail(files.origin, "has no package document (content.opf): not an EPUB, or a damaged one", code=codes.BAD_SOURCE)
+    return opfs[0]
+
+
+def _text(el) -> str:
+    return re.sub(r"\s+", " ", "".join(el.itertext())).strip() if el is not None else ""
+
+
+def _refines(meta_el, prop: str) -> dict[str, str]:
+    out = {}
+    for m in meta_el.iterfind("opf:meta[@refines]", NS):
+        if m.get("property") == prop:
+            out[m.get("refines").lstrip("#")] = _text(m)
+    return out
+
+
+def _summary(text: str, images: Images) -> str | None:
+    if not text.strip():
+        return None
+    if re.search(r"<(p|br|i|em|b|strong|div)\b", text):
+        return html_to_markdown(text, "", images).strip() or None
+    return "\n\n".join(text_to_markdown(p.strip()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip())
+
+
+def opf_metadata(opf, images: Images) -> dict:
+    meta_el = opf.find("opf:metadata", NS)
+    if meta_el is None:
+        return {}
+    meta: dict = {}
+    titles = meta_el.findall("dc:title", NS)
+    kinds = _refines(meta_el, "title-type")
+    main = [t for t in titles if kinds.get(t.get("id") or "") == "main"] or titles[:1]
+    meta["title"] = _text(main[0]) if main else None
+    meta["subtitle"] = next((_text(t) for t in titles if kinds.get(t.get("id") or "") == "subtitle"), None)
+    roles = _refines(meta_el, "role")
+    authors = [_text(c) for c in meta_el.findall("dc:creator", NS)
+               if (c.get(OPF_ROLE) or roles.get(c.get("id") or "") or "aut") == "aut" and _text(c)]
+    meta["author"] = authors[0] if len(authors) == 1 else authors
+    meta["language"] = _text(meta_el.find("dc:language", NS)) or None
+    meta["summary"] = _summary("".join(meta_el.find("dc:description", NS).itertext())
+                               if meta_el.find("dc:description", NS) is not None else "", images)
+    subjects = [_text(s) for s in meta_el.findall("dc:subject", NS) if _text(s)]
+    status = {s.lower() for s in subjects} & {"completed", "complete", "in-progress", "in progress", "wip"}
+    if status:
+        meta["complete"] = bool(status & {"completed", "complete"})
+    meta["tags"] = [s for s in subjects if s.lower() not in {"completed", "complete", "in-progress", "in progress",
+                                                              "wip", "fanworks"}]
+    for el in meta_el.findall("dc:date", NS):
+        value = _text(el)
+        if not DATE_RE.match(value):
+            continue
+        event = (el.get(OPF_EVENT) or "publication").lower()
+        key = "updated" if event == "modification" else "date" if event == "publication" else None
+        if key and not meta.get(key):
+            meta[key] = value[:10]
+    for key in ("publisher", "rights"):
+        meta[key] = _text(meta_el.find(f"dc:{key}", NS)) or None
+    urls = [_text(s) for s in meta_el.findall("dc:source", NS)] + \
+        [re.sub(r"^URL:", "", _text(i)) for i in meta_el.findall("dc:identifier", NS)]
+    meta["source"] = next((u for u in urls if re.match(r"^https?://\S+$", u)), None)
+    meta["series"] = _series(meta_el)
+    return meta
+
+
+def _number(text: str | None):
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def _series(meta_el) -> dict | None:
+    named = {m.get("name"): m.get("content") for m in meta_el.iterfind("opf:meta[@name]", NS)}
+    if named.get("calibre:series"):
+        return {"name": named["calibre:series"], "number": _number(named.get("calibre:series_index")) or 1}
+    kinds = _refines(meta_el, "collection-type")
+    positions = _refines(meta_el, "group-position")
+    for m in meta_el.iterfind("opf:meta[@property='belongs-to-collection']", NS):
+        cid = m.get("id") or ""
+        if kinds.get(cid, "series") == "series" and _text(m):
+            return {"name": _text(m), "number": _number(positions.get(cid)) or 1}
+    return None
+
+
+def _spine(files: SourceFiles, opf, opf_name: str) -> tuple[list[str], set[str], str | None]:
+    manifest = {}
+    nav = None
+    for item in opf.iterfind("opf:manifest/opf:item", NS):
+        href = inside_name(opf_name, item.get("href") or "")
+        if href:
+            manifest[item.get("id")] = (href, item.get("media-type") or "", item.get("properties") or "")
+            if "nav" in (item.get("properties") or "").split():
+                nav = href
+    order = []
+    for ref in opf.iterfind("opf:spine/opf:itemref", NS):
+        entry = manifest.get(ref.get("idref"))
+        if entry and ("html" in entry[1] or entry[0].lower().endswith((".xhtml", ".html", ".htm"))):
+            order.append(entry[0])
+    furniture = set()
+    for ref in opf.iterfind("opf:guide/opf:reference", NS):
+        if (ref.get("type") or "").lower() in FURNITURE_TYPES | {"copyright-page"}:
+            name = inside_name(opf_name, (ref.get("href") or "").split("#")[0])
+            furniture.add(name)
+    if nav and files.exists(nav):
+        furniture.add(nav)
+        soup = parse_html(files.read(nav), xml=True)
+        for link in soup.find_all("a", href=True):
+            types = set(str(link.get("epub:type") or "").split())
+            if types & FURNITURE_TYPES:
+                furniture.add(inside_name(nav, link["href"].split("#")[0]))
+    return order, furniture, nav
+
+
+def _is_furniture(name: str, soup: BeautifulSoup, listed: set[str]) -> bool:
+    if name in listed:
+        return True
+    stem = posixpath.splitext(posixpath.basename(name))[0].lower()
+    if stem in FURNITURE_NAMES:
+        return True
+    body = soup.find("body")
+    if body is None:
+        return True
+    if set(body.get("class") or []) & FURNITURE_CLASSES:
+        return True
+    outer = [body, *body.find_all(("section", "article", "nav", "div"), recursive=False)]
+    return any(set(str(el.get("epub:type") or "").split()) & FURNITURE_TYPES for el in outer)
+
+
+def _dedication(soup: BeautifulSoup, name: str, images: Images) -> str | None:
+    body = soup.find("body")
+    for el in [body, *body.find_all(("section", "div"), recursive=False)]:
+        if "dedication" in str(el.get("epub:type") or "").split():
+            for h in el.find_all(("h1", "h2", "h3")):
+                h.decompose()
+            return html_to_markdown(el, name, images).strip() or None
+    return None
+
+
+def read_epub(files: SourceFiles) -> ImportedBook:
+    opf_name = package_path(files)
+    opf = _xml(files, opf_name)
+    images = Images(files)
+    meta = opf_metadata(opf, images)
+    order, furniture, nav = _spine(files, opf, opf_name)
+    docs = [(name, parse_html(files.read(name), xml=True)) for name in order if files.exists(name) and name != nav]
+    if any(is_archive_download(soup) for _, soup in docs[:3]):
+        return _archive_epub(docs, images, meta)
+    notes = Notes()
+    notes.collect(docs, images)
+    per_doc: list[tuple[list[ImportedChapter], bool]] = []
+    for name, soup in docs:
+        if _is_furniture(name, soup, furniture):
+            continue
+        dedication = _dedication(soup, name, images)
+        if dedication:
+            meta["dedication"] = dedication
+            continue
+        body = soup.find("body")
+        had_heading = body.find(("h1", "h2", "h3", "h4", "h5", "h6", "hgroup")) is not None
+        per_doc.append((chapters_from_root(body, name, images, notes), had_heading))
+    chapters = _joined(per_doc)
+    if not chapters:
+        raise fail(files.origin, "holds no chapters with text (only a cover, title page or contents)", code=codes.BAD_SOURCE)
+    meta.setdefault("title", None)
+    return ImportedBook(meta, chapters, images.saved)
+
+
+def _joined(per_doc: list[tuple[list[ImportedChapter], bool]]) -> list[ImportedChapter]:
+    """A document without a heading (an epigraph, a page of a chapter split in two) joins its neighbour."""
+    any_heading = any(had for _, had in per_doc)
+    chapters: list[ImportedChapter] = []
+    pending = ""
+    for found, had_heading in per_doc:
+        found = [c for c in found if c.body.strip() or (c.title and c.title.lower() not in NOTES_TITLES)]
+        if not found:
+            continue
+        if any_heading and not had_heading:
+            text = "\n\n".join(c.body.strip() for c in found)
+            if chapters:
+                chapters[-1].body = chapters[-1].body.rstrip("\n") + "\n\n" + text + "\n"
+            else:
+                pending += text + "\n\n"
+            continue
+        if pending:
+            found[0].body = pending + found[0].body
+            pending = ""
+        chapters.extend(found)
+    if pending:
+        chapters.append(ImportedChapter(body=pending))
+    return chapters
+
+
+def _archive_epub(docs, images: Images, meta: dict) -> ImportedBook:
+    for name, soup in docs:
+        for img in soup.find_all("img", src=True):
+            resolved = inside_name(name, img["src"])
+            if resolved:
+                img["src"] = resolved
+    notes = Notes()
+    notes.collect(docs, images)
+    merged = BeautifulSoup("<html><body></body></html>", "lxml")
+    for _, soup in docs:
+        body = soup.find("body")
+        if body is not None:
+            for child in list(body.children):
+                merged.body.append(copy.copy(child))
+    book = read_archive(merged, images, notes, language=meta.get("language"))
+    for key in ("title", "author", "summary", "date", "series"):
+        if not book.metadata.get(key) and meta.get(key):
+            book.metadata[key] = meta[key]
+    return book

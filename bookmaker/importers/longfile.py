@@ -1,0 +1,192 @@
+"""One long file holding a whole book, Markdown, HTML or plain text, split at its top heading level
+(for plain text, lines such as "Chapter 1", "CHAPTER ONE" or "Chapter 2: Title")."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from bookmaker import codes
+from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
+from bookmaker.importers.chapters import (NUMBER, book_title_heading, chapters_from_root, heading_title, parse_html,
+                                          plain_title)
+from bookmaker.importers.markdown import Images, Notes, is_scene_break, text_to_markdown
+from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
+from bookmaker.importers.sources import SingleFile, fail
+
+ATX_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+FENCE_RE = re.compile(r"^\s*(```|~~~)")
+TEXT_CHAPTER_RE = re.compile(rf"^\s*(?:chapter\s+{NUMBER}\b\s*(?:[:.\-–—]\s*(?P<title>.*))?|prologue|epilogue|"
+                             rf"interlude)\s*$", re.I)
+BYLINE_RE = re.compile(r"^\s*by\s+(\S.{0,100})$", re.I)
+
+
+def _byline(lines: list[str]) -> tuple[str | None, list[str]]:
+    for n, line in enumerate(lines):
+        if line.strip():
+            match = BYLINE_RE.match(line)
+            if match:
+                return match.group(1).strip(), lines[:n] + lines[n + 1:]
+            return None, lines
+    return None, lines
+
+
+# Markdown ----------------------------------------------------------------------------------------
+
+def _markdown_headings(lines: list[str]) -> list[tuple[int, int, str]]:
+    """(line index, level, text) of each heading outside code fences; setext headings rewritten as ATX."""
+    out, fenced = [], False
+    for n, line in enumerate(lines):
+        if FENCE_RE.match(line):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        match = ATX_RE.match(line)
+        if match:
+            out.append((n, len(match.group(1)), match.group(2)))
+        elif n + 1 < len(lines) and line.strip() and not line.startswith((" ", "\t")) and \
+                re.match(r"^(=+|-+)\s*$", lines[n + 1]) and (n == 0 or not lines[n - 1].strip()):
+            depth = 1 if "=" in lines[n + 1] else 2
+            lines[n], lines[n + 1] = "#" * depth + " " + line.strip(), ""
+            out.append((n, depth, line.strip()))
+    return out
+
+
+def read_markdown(text: str, path: Path) -> ImportedBook:
+    meta: dict = {}
+    if text.startswith("---\n"):
+        end = text.find("\n---", 4)
+        if end > 0:
+            try:
+                front = yaml.safe_load(text[4:end])
+            except yaml.YAMLError:
+                front = None
+            if isinstance(front, dict):
+                meta.update({k: v for k, v in front.items() if k in BOOK_KEYS and v})
+                text = text[end + 4:].split("\n", 1)[1] if "\n" in text[end + 4:] else ""
+    lines = text.split("\n")
+    heads = _markdown_headings(lines)
+    if len(heads) >= 3 and heads[0][1] == min(h[1] for h in heads) and \
+            sum(1 for h in heads if h[1] == heads[0][1]) == 1:
+        meta.setdefault("title", plain_title(heads[0][2]) or heads[0][2])
+        lines[heads[0][0]] = ""
+        heads = heads[1:]
+    if heads:
+        top = min(h[1] for h in heads)
+        starts = [h for h in heads if h[1] == top]
+    else:
+        top, starts = 1, []
+    chapters = []
+    bounds = [h[0] for h in starts] + [len(lines)]
+    preamble = lines[:bounds[0]]
+    author, preamble = _byline(preamble)
+    if author:
+        meta.setdefault("author", author)
+    if "\n".join(preamble).strip():
+        chapters.append(ImportedChapter(body="\n".join(preamble).strip() + "\n"))
+    for (index, _, heading), end in zip(starts, bounds[1:]):
+        body = [_shifted(line, top) for line in lines[index + 1:end]]
+        chapters.append(ImportedChapter(body="\n".join(body).strip() + "\n", title=plain_title(heading)))
+    return _finished(meta, chapters, {}, path)
+
+
+def _shifted(line: str, top: int) -> str:
+    match = ATX_RE.match(line)
+    if not match:
+        return line
+    return "#" * min(6, max(2, len(match.group(1)) - top + 1)) + " " + match.group(2)
+
+
+# Plain text --------------------------------------------------------------------------------------
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    text = "\n".join(lines).strip("\n")
+    if not text:
+        return []
+    blocks = re.split(r"\n[ \t]*\n", text)
+    one_per_line = len(blocks) == 1 and text.count("\n") > 2
+    pieces = text.split("\n") if one_per_line else [" ".join(b.split("\n")) for b in blocks]
+    out = []
+    for piece in pieces:
+        piece = re.sub(r"[ \t]+", " ", piece).strip()
+        if piece:
+            out.append("* * *" if is_scene_break(piece) else text_to_markdown(piece))
+    return out
+
+
+def read_text(text: str, path: Path) -> ImportedBook:
+    lines = text.split("\n")
+    starts = [n for n, line in enumerate(lines) if len(line) < 100 and TEXT_CHAPTER_RE.match(line)
+              and (n == 0 or not lines[n - 1].strip())]
+    meta: dict = {}
+    preamble = lines[:starts[0]] if starts else []
+    heading_lines = [line.strip() for line in preamble if line.strip()]
+    if starts and heading_lines and len(heading_lines[0]) < 100:
+        meta["title"] = heading_lines[0]
+        preamble = preamble[preamble.index(next(ln for ln in preamble if ln.strip())) + 1:]
+        author, preamble = _byline(preamble)
+        if author:
+            meta["author"] = author
+    chapters = []
+    if _paragraphs(preamble):
+        chapters.append(ImportedChapter(body="\n\n".join(_paragraphs(preamble)) + "\n"))
+    if not starts:
+        chapters = [ImportedChapter(body="\n\n".join(_paragraphs(lines)) + "\n")]
+    for start, end in zip(starts, starts[1:] + [len(lines)]):
+        match = TEXT_CHAPTER_RE.match(lines[start])
+        title = plain_title(lines[start].strip())
+        if match.group("title") is not None:
+            title = plain_title(match.group("title")) if match.group("title").strip() else None
+        chapters.append(ImportedChapter(body="\n\n".join(_paragraphs(lines[start + 1:end])) + "\n", title=title))
+    return _finished(meta, chapters, {}, path)
+
+
+# HTML --------------------------------------------------------------------------------------------
+
+def read_html(data: bytes, path: Path) -> ImportedBook:
+    soup = parse_html(data, xml=data.lstrip().startswith(b"<?xml"))
+    files = SingleFile(path)
+    images = Images(files)
+    notes = Notes()
+    if is_archive_download(soup):
+        notes.collect([(path.name, soup)], images)
+        return read_archive(soup, images, notes)
+    if is_archive_web_page(soup):
+        raise fail(path, "is a work's web page saved from Archive of Our Own, not a download: on the work's "
+                         "page choose Download, then HTML or EPUB, and import that file", code=codes.BAD_SOURCE)
+    body = soup.find("body") or soup
+    for junk in body.find_all(("script", "style", "nav", "noscript", "form")):
+        junk.decompose()
+    if not body.get_text(strip=True):
+        raise fail(path, "has no text to import: not a story, or a page that loads its text with scripts", code=codes.BAD_SOURCE)
+    meta: dict = {}
+    html = soup.find("html")
+    if html is not None and (html.get("lang") or html.get("xml:lang")):
+        meta["language"] = html.get("lang") or html.get("xml:lang")
+    for name, key in (("author", "author"), ("description", "summary")):
+        tag = soup.find("meta", attrs={"name": name})
+        if tag is not None and tag.get("content", "").strip():
+            meta[key] = tag["content"].strip()
+    notes.collect([(path.name, soup)], images)
+    lone = book_title_heading(body)
+    if lone is not None:
+        meta["title"] = heading_title(lone)
+        lone.decompose()
+    if "title" not in meta and soup.find("title") is not None and soup.find("title").get_text(strip=True):
+        meta["title"] = soup.find("title").get_text(" ", strip=True)
+    chapters = chapters_from_root(body, path.name, images, notes)
+    chapters = [c for c in chapters if c.body.strip() or c.title]
+    if not chapters:
+        raise fail(path, "has no chapters: no headings and no paragraphs of text", code=codes.BAD_SOURCE)
+    return _finished(meta, chapters, images.saved, path)
+
+
+def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: Path) -> ImportedBook:
+    chapters = [c for c in chapters if c.body.strip() or c.title]
+    if not chapters:
+        raise fail(path, "holds no text to import", code=codes.BAD_SOURCE)
+    meta.setdefault("title", path.stem.replace("_", " ").replace("-", " ").strip().title())
+    return ImportedBook(meta, chapters, images)

@@ -1,0 +1,280 @@
+"""HTML to the Markdown an author would write: *emphasis*, **strong**, scene breaks as `* * *`, footnotes as
+`[^1]`, pictures copied into images/, typographic characters left as they are; no styles, classes or spans."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+from markdownify import MarkdownConverter
+
+from bookmaker.importers.project import slug
+from bookmaker.importers.sources import SourceFiles, inside_name
+
+# A paragraph of nothing but these is a scene break however the source drew it (`*`, `* * *`, `#`, `~~~`, `—`…).
+SCENE_BREAK_RE = re.compile(r"^[\s*∗⁂•·~#\-–—_=+❦❧☙✻✽❋◇◆○●□■§]{1,40}$")
+NOTE_TOKEN_RE = re.compile("\ue000(\\d+)\ue001")
+BLOCK_START_RE = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|>|[-+*](?=\s)|\d{1,9}(?=[.)]\s)|=+\s*$|-+\s*$)")
+PICTURE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
+
+
+def is_scene_break(text: str) -> bool:
+    text = text.replace("\xa0", " ").strip()
+    return bool(text) and bool(SCENE_BREAK_RE.match(text))
+
+
+def escape_block_start(line: str) -> str:
+    """A paragraph that happens to begin like a heading, quote, list or rule, kept a paragraph."""
+    match = BLOCK_START_RE.match(line)
+    if not match:
+        return line
+    lead, mark = match.group(1), match.group(2)
+    rest = line[len(lead) + len(mark):]
+    if mark[0].isdigit():
+        return f"{lead}{mark}\\{rest}"
+    return f"{lead}\\{mark}{rest}"
+
+
+class Images:
+    """The pictures a book uses, gathered under manuscript/images with safe, unique names."""
+
+    def __init__(self, files: SourceFiles | None = None):
+        self.files = files
+        self.saved: dict[str, bytes] = {}
+        self._by_source: dict[str, str] = {}
+
+    def add_bytes(self, data: bytes, suggested: str) -> str:
+        stem, ext = posixpath.splitext(posixpath.basename(suggested))
+        ext = ext.lower() if ext.lower() in PICTURE_TYPES else ".png"
+        base = slug(stem, "picture")
+        name, n = f"{base}{ext}", 2
+        while name in self.saved and self.saved[name] != data:
+            name, n = f"{base}-{n}{ext}", n + 1
+        self.saved[name] = data
+        return f"images/{name}"
+
+    def add(self, source_name: str) -> str | None:
+        """The manuscript-relative path of the copied picture, or None when the source does not hold it."""
+        if source_name in self._by_source:
+            return self._by_source[source_name]
+        if self.files is None or not self.files.exists(source_name):
+            return None
+        path = self.add_bytes(self.files.read(source_name), source_name)
+        self._by_source[source_name] = path
+        return path
+
+
+def _style(el: Tag) -> str:
+    return (el.get("style") or "").replace(" ", "").lower()
+
+
+class Converter(MarkdownConverter):
+    def __init__(self, base: str, images: Images):
+        super().__init__(heading_style="ATX", bullets="-", strong_em_symbol="*", escape_misc=False,
+                         escape_asterisks=True, escape_underscores=True, autolinks=True, sup_symbol="",
+                         sub_symbol="")
+        self.base = base
+        self.images = images
+
+    def convert_hr(self, el, text, parent_tags):
+        return "\n\n* * *\n\n"
+
+    def convert_p(self, el, text, parent_tags):
+        if "_inline" not in parent_tags and el.find("img") is None and is_scene_break(el.get_text()):
+            return "\n\n* * *\n\n"
+        out = super().convert_p(el, text, parent_tags)
+        if "_inline" in parent_tags or not out:
+            return out
+        lines = out.strip("\n").split("\n")
+        return "\n\n" + "\n".join(escape_block_start(line) for line in lines) + "\n\n"
+
+    def convert_div(self, el, text, parent_tags):
+        blocks = el.find(["p", "div", "blockquote", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "hr"])
+        if blocks is None and el.find("img") is None and is_scene_break(el.get_text()):
+            return "\n\n* * *\n\n"
+        if blocks is None and text.strip() and "_inline" not in parent_tags:
+            return self.convert_p(el, text, parent_tags)  # a div used as a paragraph (FanFicFare, pasted HTML)
+        return super().convert_div(el, text, parent_tags)
+
+    def convert_span(self, el, text, parent_tags):
+        style = _style(el)
+        if "font-weight:bold" in style or "font-weight:700" in style or "font-weight:600" in style:
+            text = self.convert_strong(el, text, parent_tags)
+        if "font-style:italic" in style:
+            text = self.convert_em(el, text, parent_tags)
+        return text
+
+    def convert_a(self, el, text, parent_tags):
+        href = el.get("href") or ""
+        if not re.match(r"^(https?|mailto):", href):
+            return text  # a link into the source's own files means nothing in the new book
+        return super().convert_a(el, text, parent_tags)
+
+    def convert_img(self, el, text, parent_tags):
+        src = el.get("src") or ""
+        alt = (el.get("alt") or "").replace("[", "(").replace("]", ")").strip()
+        if el.get("data-bookmaker-image"):
+            path = src
+        else:
+            name = inside_name(self.base, src)
+            path = self.images.add(name) if name else None
+        if path is None:
+            if re.match(r"^https?://", src):
+                return f"[{alt or 'Picture'}]({src})"
+            return alt
+        return f"![{alt}]({path})"
+
+    def convert_font(self, el, text, parent_tags):
+        return text
+
+
+def html_to_markdown(fragment: Tag | str, base: str, images: Images) -> str:
+    if isinstance(fragment, str):
+        fragment = BeautifulSoup(fragment, "lxml")
+    markdown = Converter(base, images).convert_soup(fragment)
+    return tidy(markdown)
+
+
+def tidy(markdown: str) -> str:
+    lines = [line if line.endswith("  ") and line.strip() else line.rstrip() for line in markdown.split("\n")]
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    text = re.sub(r"(\n\n\* \* \*){2,}", "\n\n* * *", text)
+    return text.strip("\n") + "\n" if text.strip() else ""
+
+
+def text_to_markdown(text: str) -> str:
+    """Plain text as Markdown: the characters Markdown would read as markup escaped, nothing else changed."""
+    text = re.sub(r"([\\`*_\[\]<])", r"\\\1", text)
+    return escape_block_start(text)
+
+
+# Footnotes ------------------------------------------------------------------------------------------
+
+NOTE_CONTAINER_RE = re.compile(r"foot|endnote|rearnote|note", re.I)
+BACKLINK_TEXTS = {"↩", "↩︎", "↑", "^", "back", "return", "[back]", "⏎"}
+
+
+def _types(el: Tag) -> str:
+    return " ".join(str(el.get(k) or "") for k in ("epub:type", "type", "role")) if isinstance(el, Tag) else ""
+
+
+def _looks_like_note(el: Tag) -> bool:
+    for node in [el, *el.parents]:
+        if not isinstance(node, Tag) or node.name in ("body", "html", "[document]"):
+            break
+        marks = " ".join([_types(node), " ".join(node.get("class") or []), node.get("id") or ""])
+        if NOTE_CONTAINER_RE.search(marks):
+            return True
+    return False
+
+
+def _note_element(target: Tag) -> Tag:
+    if target.name in ("li", "aside", "p", "div", "section", "dd"):
+        return target
+    holder = target.find_parent(["li", "aside", "p", "div", "dd"])
+    return holder or target
+
+
+def _is_noteref(link: Tag, target: Tag | None) -> bool:
+    if "noteref" in _types(link):
+        return True
+    if target is None:
+        return False
+    label = re.sub(r"[\s\[\]()]", "", link.get_text())
+    if not label or len(label) > 4 or not re.match(r"^([0-9]+|[a-zA-Z]|[*†‡§¶]+|[ivxlcIVXLC]+)$", label):
+        return False
+    in_sup = link.find_parent("sup") is not None or link.find("sup") is not None
+    return in_sup or _looks_like_note(target)
+
+
+class Notes:
+    """Footnotes and endnotes found across a source's documents, each turned into Markdown once."""
+
+    def __init__(self):
+        self.texts: dict[int, str] = {}
+
+    def collect(self, docs: list[tuple[str, BeautifulSoup]], images: Images) -> None:
+        """Replace every note reference with a token and take each note out of its page."""
+        ids: dict[tuple[str, str], Tag] = {}
+        for name, soup in docs:
+            for el in soup.find_all(id=True):
+                ids.setdefault((name, el["id"]), el)
+        keys: dict[int, int] = {}  # id(note element) → key
+        notes: list[tuple[Tag, str]] = []
+        for name, soup in docs:
+            for link in soup.find_all("a", href=True):
+                href = link["href"]
+                if "#" not in href:
+                    continue
+                path, fragment = href.split("#", 1)
+                target_doc = inside_name(name, path) if path else name
+                target = ids.get((target_doc, fragment))
+                if not _is_noteref(link, target) or target is None:
+                    continue
+                note = _note_element(target)
+                if note in (link, *link.parents):
+                    continue
+                key = keys.get(id(note))
+                if key is None:
+                    key = keys[id(note)] = len(keys) + 1
+                    notes.append((note, target_doc or name))
+                sup = link.find_parent("sup")
+                holder = sup if sup is not None and sup.get_text(strip=True) == link.get_text(strip=True) else link
+                holder.replace_with(NavigableString(f"\ue000{key}\ue001"))
+        for key, (note, doc_name) in enumerate(notes, 1):
+            self.texts[key] = self._note_text(note, doc_name, images)
+        for note, _ in notes:
+            parent = note.parent
+            note.decompose()
+            _drop_empty_note_lists(parent)
+
+    def _note_text(self, note: Tag, doc_name: str, images: Images) -> str:
+        for link in note.find_all("a"):
+            text = link.get_text(strip=True).lower()
+            if "backlink" in _types(link) or text in BACKLINK_TEXTS or (link.get("href", "").startswith("#")
+                                                                       and re.fullmatch(r"\[?\d+\]?", text)):
+                link.decompose()
+        copy = BeautifulSoup(note.decode_contents(), "lxml")
+        markdown = html_to_markdown(copy, doc_name, images).strip()
+        markdown = re.sub(r"^\s*(\d+[.)]|\[\d+\])\s+", "", markdown)
+        return markdown
+
+
+def _drop_empty_note_lists(el: Tag | None) -> None:
+    """After its notes have gone: an empty list, and a footnotes section left with only its heading or rule."""
+    while el is not None and isinstance(el, Tag) and el.name not in ("body", "html", "[document]"):
+        parent = el.parent
+        if el.name in ("ol", "ul") and el.find("li") is None:
+            el.decompose()
+        elif el.name in ("section", "div", "aside", "footer") and _looks_like_note(el):
+            rest = [c for c in el.find_all(True, recursive=False) if c.name not in ("hr", "h1", "h2", "h3", "h4",
+                                                                                   "h5", "h6", "header")]
+            if not rest and not "".join(t for t in el.find_all(string=True, recursive=False)).strip():
+                el.decompose()
+            else:
+                return
+        else:
+            return
+        el = parent
+
+
+def with_footnotes(markdown: str, notes: Notes) -> str:
+    """Note tokens numbered from 1 in this chapter, their definitions at its end."""
+    labels: dict[int, int] = {}
+
+    def label(match: re.Match) -> str:
+        key = int(match.group(1))
+        labels.setdefault(key, len(labels) + 1)
+        return f"[^{labels[key]}]"
+
+    body = NOTE_TOKEN_RE.sub(label, markdown).rstrip("\n")
+    if not labels:
+        return body + "\n"
+    definitions = []
+    for key, number in labels.items():
+        text = notes.texts.get(key, "").strip() or "(empty note)"
+        lines = text.split("\n")
+        definitions.append(f"[^{number}]: {lines[0]}" + "".join(f"\n    {ln}" if ln else "\n" for ln in lines[1:]))
+    return body + "\n\n" + "\n\n".join(definitions) + "\n"

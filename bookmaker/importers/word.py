@@ -1,0 +1,128 @@
+"""A Word .docx through mammoth: chapters at Heading 1 (else Heading 2, else page breaks), the title and author
+from a Title-styled paragraph or the document's properties, pictures saved with their alt text."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import mammoth
+from bs4 import BeautifulSoup
+from lxml import etree
+
+from bookmaker import codes
+from bookmaker.importers.chapters import book_title_heading, chapters_from_root, heading_title, plain_title
+from bookmaker.importers.markdown import Images, Notes, html_to_markdown, with_footnotes
+from bookmaker.importers.project import ImportedBook, ImportedChapter
+from bookmaker.importers.sources import ZipFiles, fail
+
+STYLE_MAP = """
+p[style-name='Title'] => h1.bookmaker-title:fresh
+p[style-name='Subtitle'] => p.bookmaker-subtitle:fresh
+br[type='page'] => hr.bookmaker-page-break
+"""
+PICTURE_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/svg+xml": ".svg",
+                      "image/webp": ".webp"}
+# Names Word and its libraries put in a document's properties when nobody typed one.
+PLACEHOLDER_AUTHORS = {"python-docx", "microsoft office user", "unknown", "author", "user"}
+DC = "http://purl.org/dc/elements/1.1/"
+
+
+def core_properties(files: ZipFiles) -> dict:
+    if not files.exists("docProps/core.xml"):
+        return {}
+    try:
+        root = etree.fromstring(files.read("docProps/core.xml"),
+                                etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return {}
+    found = {}
+    for key in ("title", "creator", "language", "description"):
+        el = root.find(f"{{{DC}}}{key}")
+        if el is not None and (el.text or "").strip():
+            found[key] = el.text.strip()
+    return found
+
+
+def read_docx(path: Path) -> ImportedBook:
+    files = ZipFiles(path, "Word document")
+    if not files.exists("word/document.xml"):
+        raise fail(path, "is a zip file but not a Word document (it has no word/document.xml)", code=codes.BAD_SOURCE)
+    props = core_properties(files)
+    images = Images()
+
+    def save_picture(image) -> dict:
+        with image.open() as stream:
+            data = stream.read()
+        name = "picture" + PICTURE_EXTENSIONS.get(image.content_type, ".png")
+        return {"src": images.add_bytes(data, name), "data-bookmaker-image": "1"}
+
+    try:
+        with open(path, "rb") as stream:
+            result = mammoth.convert_to_html(io.BytesIO(stream.read()), style_map=STYLE_MAP,
+                                             convert_image=mammoth.images.img_element(save_picture))
+    except Exception as error:  # mammoth raises many kinds for a damaged document; each is bad input
+        raise fail(path, f"cannot be read as a Word document ({type(error).__name__}: {error})", code=codes.BAD_SOURCE) from None
+    soup = BeautifulSoup(f"<html><body>{result.value}</body></html>", "lxml")
+    body = soup.body
+    meta: dict = {}
+    title_el = body.find("h1", class_="bookmaker-title")
+    if title_el is not None:
+        meta["title"] = plain_title(title_el.get_text(" ", strip=True)) or title_el.get_text(" ", strip=True)
+        title_el.decompose()
+    subtitle_el = body.find("p", class_="bookmaker-subtitle")
+    if subtitle_el is not None:
+        meta["subtitle"] = subtitle_el.get_text(" ", strip=True)
+        subtitle_el.decompose()
+    first = body.find(True)
+    if first is not None and first.name == "p" and re.match(r"^by\s+\S", first.get_text(strip=True), re.I) \
+            and len(first.get_text()) < 120:
+        meta["author"] = re.sub(r"^by\s+", "", first.get_text(" ", strip=True), flags=re.I)
+        first.decompose()
+    meta.setdefault("title", props.get("title") or path.stem.replace("_", " ").replace("-", " ").strip())
+    creator = props.get("creator", "")
+    if "author" not in meta and creator and creator.lower() not in PLACEHOLDER_AUTHORS:
+        names = [n.strip() for n in re.split(r";|\band\b|&", creator) if n.strip()]
+        meta["author"] = names[0] if len(names) == 1 else names
+    meta["language"] = props.get("language")
+    if props.get("description"):
+        meta["summary"] = props["description"]
+    notes = Notes()
+    notes.collect([("word/document.xml", soup)], images)
+    lone = book_title_heading(body)
+    if lone is not None:
+        meta["title"] = meta.get("title") or heading_title(lone)
+        lone.decompose()
+    breaks = body.find_all("hr", class_="bookmaker-page-break")
+    if body.find(("h1", "h2", "h3", "h4", "h5", "h6")) is None and breaks:
+        chapters = _split_at_page_breaks(body, images, notes)
+    else:
+        for hr in breaks:
+            hr.decompose()
+        chapters = chapters_from_root(body, "word/document.xml", images, notes)
+    chapters = [c for c in chapters if c.body.strip() or c.title]
+    if not chapters:
+        raise fail(path, "holds no text to import", code=codes.BAD_SOURCE)
+    return ImportedBook(meta, chapters, images.saved)
+
+
+def _split_at_page_breaks(body, images: Images, notes: Notes) -> list[ImportedChapter]:
+    pieces: list[list] = [[]]
+    for child in list(body.children):
+        if getattr(child, "name", None) == "hr" and "bookmaker-page-break" in (child.get("class") or []):
+            pieces.append([])
+            continue
+        if getattr(child, "name", None) == "p" and child.find("hr", class_="bookmaker-page-break"):
+            for hr in child.find_all("hr", class_="bookmaker-page-break"):
+                hr.decompose()
+        pieces[-1].append(child.extract())
+    chapters = []
+    for piece in pieces:
+        holder = BeautifulSoup("<div></div>", "lxml").div
+        for block in piece:
+            holder.append(block)
+        body_md = with_footnotes(html_to_markdown(holder, "word/document.xml", images), notes)
+        if body_md.strip():
+            chapters.append(ImportedChapter(body=body_md))
+    return chapters

@@ -1,0 +1,327 @@
+"""`bookmaker import`: each kind of source made into a project that builds, keeping every paragraph in order and
+every piece of metadata; malformed sources refused with one clear problem and nothing left behind."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from bookmaker import BookmakerError, load_book, write_epub
+from bookmaker.importers import import_source
+from conftest import FIXTURES, epubcheck, problems_of
+from import_sources import (ARCHIVE_HTML, archive_epub, docx_file, fanficfare_epub, standard_ebooks_folder,
+                                  zip_with)
+
+# Straight and curly, one dash or another: the built book's smart punctuation may change either.
+FOLD = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "—": "-", "–": "-", "\u2060": None, "\xa0": " "})
+
+
+def norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(FOLD).replace("...", "…").replace("--", "-")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def built_text(project: Path, tmp_path: Path) -> tuple[str, Path]:
+    out = tmp_path / "built.epub"
+    write_epub(load_book(project), out)
+    with zipfile.ZipFile(out) as z:
+        opf = BeautifulSoup(z.read("EPUB/content.opf"), "lxml-xml")
+        items = {i["id"]: i["href"] for i in opf.find_all("item")}
+        pages = [z.read("EPUB/" + items[ref["idref"]]) for ref in opf.find_all("itemref")]
+    text = " ".join(BeautifulSoup(page, "lxml-xml").get_text() for page in pages)
+    return norm(text), out
+
+
+def assert_in_order(paragraphs: list[str], text: str) -> None:
+    at = 0
+    for paragraph in paragraphs:
+        found = text.find(norm(paragraph), at)
+        assert found >= 0, f"missing or out of order: {paragraph!r}"
+        at = found + len(norm(paragraph))
+
+
+def source_paragraphs(html: str | bytes, selector: str = "p") -> list[str]:
+    soup = BeautifulSoup(html, "lxml")
+    out = []
+    for p in soup.select(selector):
+        text = p.get_text(" ", strip=True)
+        if text and not re.fullmatch(r"[*\s]+", text):
+            out.append(text)
+    return out
+
+
+def book_yaml(project: Path) -> dict:
+    return yaml.safe_load((project / "manuscript" / "book.yaml").read_text(encoding="utf-8"))
+
+
+def chapters(project: Path) -> list[tuple[dict, str]]:
+    out = []
+    for path in sorted((project / "manuscript").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        front, body = {}, text
+        if text.startswith("---\n"):
+            head, body = text[4:].split("\n---\n\n", 1)
+            front = yaml.safe_load(head)
+        out.append((front, body))
+    return out
+
+
+ARCHIVE_YAML = {
+    "title": "The Lighthouse Ledger", "author": ["quillandlantern", "Marisol_Vey"], "language": "en",
+    "summary": "A keeper's daughter finds her late father's ledger and learns the light was never *only* for "
+               "ships.\n\nWritten for the **Seaside Exchange**.",
+    "notes": "This picks up a year after *Low Tide*. You don't need to have read it first.",
+    "end_notes": "Come and say hello on the *Harbour Lights* discord.",
+    "tags": {"Rating": ["Teen And Up Audiences"], "Archive Warning": ["No Archive Warnings Apply"],
+             "Categories": ["F/M", "Gen"], "Fandom": ["Original Work"],
+             "Relationships": ["Wren/Tobias Hale", "Wren & The Sea"],
+             "Characters": ["Wren (Original Character)", "Tobias Hale", "The Harbourmaster"],
+             "Additional Tags": ["Lighthouses", "Slow Burn", "Found Family"]},
+    "series": {"name": "Harbour Lights", "number": 2}, "date": "2023-04-02", "updated": "2023-06-18",
+    "complete": False, "source": "https://archiveofourown.org/works/99887766",
+}
+ARCHIVE_CHAPTERS = [
+    {"title": "The Keeper's Book", "summary": "Wren climbs the tower one last time.",
+     "notes": "Thank you to my beta, who knows far more about lamps than I do.",
+     "end_notes": "The stair count is real; I climbed them in the rain."},
+    {"title": "Names in Ink", "notes": "A shorter one, sorry!"},
+    {"end_notes": "One more chapter to go. Thank you for every comment."},
+]
+
+
+def check_archive_project(project: Path, tmp_path: Path) -> Path:
+    assert book_yaml(project) == ARCHIVE_YAML
+    found = chapters(project)
+    assert [front for front, _ in found] == ARCHIVE_CHAPTERS
+    bodies = "\n".join(body for _, body in found)
+    for furniture in ("Posted originally", "See the end", "Preface", "Afterword", "Chapter 1", "comment",
+                      "<span", "style="):
+        assert furniture not in bodies
+    assert "*not* ships" in bodies and "**Nobody**" in bodies and "\n* * *\n" in bodies
+    assert "\n\\# not a heading" in bodies  # a paragraph that starts with "#" stays a paragraph
+    text, epub = built_text(project, tmp_path)
+    soup = BeautifulSoup(ARCHIVE_HTML.read_bytes(), "lxml")
+    body_paragraphs = [p.get_text() for d in soup.select("#chapters div.userstuff")
+                       for p in d.find_all("p") if not re.fullmatch(r"[*\s]+", p.get_text())]
+    assert len(body_paragraphs) == 14
+    assert_in_order(body_paragraphs, text)
+    return epub
+
+
+def test_archive_html_download(tmp_path):
+    project = import_source(ARCHIVE_HTML, tmp_path / "ledger")
+    assert project == tmp_path / "ledger"
+    assert [p.name for p in sorted((project / "manuscript").iterdir())] == [
+        "01-the-keepers-book.md", "02-names-in-ink.md", "03-chapter.md", "book.yaml"]
+    check_archive_project(project, tmp_path)
+
+
+def test_archive_epub_download(tmp_path):
+    project = import_source(archive_epub(tmp_path / "The_Lighthouse_Ledger.epub"), tmp_path / "from-epub")
+    check_archive_project(project, tmp_path)
+
+
+def test_default_folder_is_named_after_the_title(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert import_source(ARCHIVE_HTML) == Path.cwd() / "the-lighthouse-ledger"
+
+
+def test_fanficfare_epub(tmp_path):
+    source, paragraphs = fanficfare_epub(tmp_path / "fff.epub")
+    project = import_source(source, tmp_path / "fff")
+    meta = book_yaml(project)
+    assert meta == {
+        "title": "Salt and Signal", "author": ["Perrin Ashgrove", "Juno Castellane"], "language": "en",
+        "summary": "Two radio operators on opposite coasts argue every night.\n\nThen one night the other "
+                   "end goes *quiet*.",
+        "tags": ["Romance", "Drama", "Radio"], "series": {"name": "Static Hearts", "number": 3},
+        "date": "2021-09-14", "updated": "2022-01-30", "complete": True,
+        "source": "https://www.fanfiction.net/s/1234567/1/Salt-and-Signal", "publisher": "www.fanfiction.net"}
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["Dead Air", "Call Sign", "Clear Channel"]
+    bodies = "\n".join(b for _, b in found)
+    assert "Title Page" not in bodies and "Table of Contents" not in bodies and "Summary:" not in bodies
+    assert "\n* * *\n" in bodies and "*Over*" in bodies
+    assert "![A map of the two coasts, with a dotted line between them](images/coasts.png)" in bodies
+    assert (project / "manuscript" / "images" / "coasts.png").is_file()
+    text, _ = built_text(project, tmp_path)
+    assert_in_order(paragraphs, text)
+
+
+def test_unpacked_standard_ebooks_folder(tmp_path):
+    source = standard_ebooks_folder(tmp_path / "src")
+    project = import_source(source, tmp_path / "se")
+    meta = book_yaml(project)
+    assert meta["title"] == "The Tidewater Papers" and meta["author"] == "Ada Merriweather"
+    assert meta["series"] == {"name": "Tidewater", "number": 1} and meta["language"] == "en-GB"
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["The Harbour Office", "A Question of Ballast"]
+    first = found[0][1]
+    assert "## I\n" in first and "## II\n" in first
+    assert "the tide tables[^1]" in first and "[^1]: Printed yearly" in first
+    assert not any("Imprint" in b or "Colophon" in b or "Endnotes" in b for _, b in found)
+    text, _ = built_text(project, tmp_path)
+    assert "Printed yearly by the harbour board" in text
+
+
+def test_word_document(tmp_path):
+    from bookmaker import write_pdf
+
+    source, paragraphs = docx_file(tmp_path / "The Quiet Orchard.docx")
+    project = import_source(source, tmp_path / "orchard")
+    meta = book_yaml(project)
+    assert meta == {"title": "The Quiet Orchard", "subtitle": "A Novella", "author": "Tamsin Rook",
+                    "language": "en-GB"}
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["Blossom", "Frost", "Harvest"]
+    first = found[0][1]
+    assert "*very*" in first and "**never**" in first and "\n* * *\n" in first
+    assert "old pruning knife.[^1]" in first and "[^1]: Her grandmother" in first
+    assert "![An apple tree drawn in pencil](images/" in found[1][1]
+    assert len(list((project / "manuscript" / "images").iterdir())) == 1
+    text, epub = built_text(project, tmp_path)
+    assert_in_order(paragraphs, text)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        report = pool.submit(epubcheck, epub)
+        write_pdf(load_book(project), tmp_path / "orchard.pdf")
+        assert problems_of(report.result()) == []
+    assert (tmp_path / "orchard.pdf").stat().st_size > 1000
+
+
+def test_one_long_markdown_file(tmp_path):
+    source = tmp_path / "draft.md"
+    source.write_text("# Paper Boats\n\nby Lior Abendroth\n\n## Launch\n\nThe first boat sank at once.\n\n"
+                      "### Morning\n\nShe folded another.\n\n## Drift\n\nThis one floated *all the way* to the "
+                      "weir.\n\n```\n# not a heading inside code\n```\n\n## Chapter 3: Weir\n\nIt waited there.\n",
+                      encoding="utf-8")
+    project = import_source(source, tmp_path / "boats")
+    assert book_yaml(project) == {"title": "Paper Boats", "author": "Lior Abendroth"}
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["Launch", "Drift", "Weir"]
+    assert found[0][1].startswith("The first boat sank at once.\n\n## Morning\n")
+    assert "# not a heading inside code" in found[1][1]
+    text, _ = built_text(project, tmp_path)
+    assert_in_order(["The first boat sank at once.", "She folded another.", "This one floated all the way to "
+                     "the weir.", "It waited there."], text)
+
+
+def test_one_long_text_file(tmp_path):
+    source = tmp_path / "kettle.txt"
+    source.write_bytes("The Kettle Years\nby Odile Fenn\n\nCHAPTER ONE\n\nThe kettle sang at six.\nIt always "
+                       "did.\n\nNobody *ever* answered it.\n\n* * *\n\nExcept Gran.\n\nChapter 2: Steam\n\n"
+                       "1999 was a hard winter.\n".replace("\n", "\r\n").encode("utf-8"))
+    project = import_source(source, tmp_path / "kettle")
+    assert book_yaml(project) == {"title": "The Kettle Years", "author": "Odile Fenn"}
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == [None, "Steam"]
+    assert found[0][1] == ("The kettle sang at six. It always did.\n\nNobody \\*ever\\* answered it.\n\n* * *\n\n"
+                           "Except Gran.\n")
+    assert found[1][1] == "1999\\. was a hard winter.\n" or found[1][1] == "1999 was a hard winter.\n"
+    text, _ = built_text(project, tmp_path)
+    assert_in_order(["The kettle sang at six. It always did.", "Nobody *ever* answered it.", "Except Gran.",
+                     "1999 was a hard winter."], text)
+
+
+def test_one_long_html_file(tmp_path):
+    source = tmp_path / "letters.html"
+    source.write_text(
+        '<html lang="fr"><head><title>ignored</title><meta name="author" content="Célestine Aubry"></head><body>'
+        '<h1>Lettres du phare</h1><h2>Première lettre</h2><p style="font-family:Arial">Cher Paul, la mer est '
+        '<span style="font-style:italic">grise</span> ce matin<sup><a href="#fn1" id="r1">1</a></sup>.</p>'
+        '<p align="center">***</p><p>Je t’embrasse.</p><h2>Deuxième lettre</h2><p class="MsoNormal">Encore la '
+        'pluie.</p><div class="footnotes"><ol><li id="fn1">Elle l’est toujours. <a href="#r1">↩</a></li></ol>'
+        '</div></body></html>', encoding="utf-8")
+    project = import_source(source, tmp_path / "lettres")
+    assert book_yaml(project) == {"title": "Lettres du phare", "author": "Célestine Aubry", "language": "fr"}
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["Première lettre", "Deuxième lettre"]
+    assert found[0][1] == ("Cher Paul, la mer est *grise* ce matin[^1].\n\n* * *\n\nJe t’embrasse.\n\n"
+                           "[^1]: Elle l’est toujours.\n")
+    assert found[1][1] == "Encore la pluie.\n"
+    built_text(project, tmp_path)
+
+
+# Malformed sources -------------------------------------------------------------------------------
+
+def refused(source: Path, project: Path) -> str:
+    before = set(project.parent.iterdir())
+    with pytest.raises(BookmakerError) as caught:
+        import_source(source, project)
+    assert len(caught.value.problems) == 1
+    assert set(project.parent.iterdir()) == before, "a failed import left something behind"
+    return str(caught.value.problems[0])
+
+
+def test_truncated_epub(tmp_path):
+    source, _ = fanficfare_epub(tmp_path / "whole.epub")
+    cut = tmp_path / "cut.epub"
+    cut.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    assert "is not a complete EPUB" in refused(cut, tmp_path / "out")
+
+
+def test_docx_that_is_not_a_zip(tmp_path):
+    source = tmp_path / "novel.docx"
+    source.write_text("Just some words saved with the wrong name.", encoding="utf-8")
+    assert "is not a Word document: a Word document is a zip file" in refused(source, tmp_path / "out")
+
+
+def test_archive_web_page_is_not_a_download(tmp_path):
+    source = tmp_path / "work.html"
+    source.write_text('<html><body><div id="main"><dl class="work meta group"><dt>Rating:</dt><dd>G</dd></dl>'
+                      '<div id="workskin"><p>Some text.</p></div></div></body></html>', encoding="utf-8")
+    assert "not a download" in refused(source, tmp_path / "out")
+
+
+def test_html_without_text(tmp_path):
+    source = tmp_path / "app.html"
+    source.write_text('<html><body><div id="root"></div><script>load()</script></body></html>', encoding="utf-8")
+    assert "no text" in refused(source, tmp_path / "out")
+
+
+def test_zip_entries_that_climb_out(tmp_path):
+    source = zip_with(tmp_path / "evil.epub", {"mimetype": "application/epub+zip", "../escape.txt": "x"})
+    assert "points outside the archive" in refused(source, tmp_path / "out")
+
+
+def test_zip_bomb_bounded(tmp_path, monkeypatch):
+    import bookmaker.importers.sources as sources
+
+    monkeypatch.setattr(sources, "MAX_TOTAL_BYTES", 1000)
+    source = zip_with(tmp_path / "bomb.epub", {"mimetype": "application/epub+zip", "big.xhtml": "0" * 5000})
+    assert "more than 200 MB" in refused(source, tmp_path / "out")
+
+
+def test_unknown_binary(tmp_path):
+    source = tmp_path / "scan.pdf"
+    source.write_bytes(b"%PDF-1.7\n\0\0\0binary")
+    assert "does not import" in refused(source, tmp_path / "out")
+
+
+def test_non_empty_folder_refused(tmp_path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine", encoding="utf-8")
+    assert "not empty" in refused(ARCHIVE_HTML, tmp_path / "taken")
+    assert (tmp_path / "taken" / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
+    import bookmaker.importers.project as project
+
+    def broken(chapter):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(project, "chapter_text", broken)
+    with pytest.raises(OSError):
+        import_source(ARCHIVE_HTML, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fixture_is_in_the_archive_format():
+    assert (FIXTURES / "import" / "archive-download.html") == ARCHIVE_HTML
