@@ -15,6 +15,7 @@ from bookmaker.render.styles import PRINT_SCHEME as SCHEME
 from bookmaker.infra.dates import build_time
 from bookmaker.languages import right_to_left
 from bookmaker.model import Page, RenderedBook
+from bookmaker.pdf.typesetting import typeset_page
 
 
 
@@ -47,6 +48,7 @@ def page_divs(rendered: RenderedBook) -> list[tuple[Page, object]]:
             if img.get("src") in assets:
                 img.set("src", assets[img.get("src")])
         div = as_html(wrapper)
+        typeset_page(div, page.kind, rendered.book.metadata.pdf)
         first = bool(chapters) and page is chapters[0]
         div.set("class", f"pdf-page pdf-{page.kind}" + (" pdf-first-chapter" if first else ""))
         div.set("data-title", page.title)

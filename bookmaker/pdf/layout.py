@@ -16,6 +16,7 @@ from pathlib import Path
 from bookmaker import codes
 from bookmaker.errors import BookmakerError, Problem
 from bookmaker.load.assets import packaged_bytes
+from bookmaker.load.metadata import inches
 from bookmaker.model import RenderedBook
 from bookmaker.pdf import printshop
 from bookmaker.pdf import weasy_internals as W
@@ -50,27 +51,102 @@ def css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
+def running_heads(book) -> tuple[str, str]:
+    """(verso, recto) as book.yaml chose them; by default the author on versos, and on rectos the
+    chapter's title where every chapter has one, else the book's."""
+    verso, recto = book.metadata.pdf.running_heads
+    titled = bool(book.chapters) and all(c.title for c in book.chapters)
+    return verso or "author", recto or ("chapter" if titled else "title")
+
+
 def heads_css(rendered: RenderedBook) -> str:
-    """Running heads: the author on left-hand pages, the title on right-hand pages.
+    """Running heads: author, book title or chapter title, as chosen for versos and rectos.
 
     Comes before print.css, so the theme's rules for opening and blank pages win, and a project's own
-    print.css can change the heads.
+    print.css can change the heads. The chapter's title is a named string set by its heading; the heads
+    stay in the top boxes, apart from the folio's box (the parallel layout draws page numbers alone).
     """
-    author, title = css_string(rendered.display_author), css_string(rendered.display_title)
-    return (f"@page chapter:left {{ @top-left {{ content: {author}; }} }}\n"
-            f"@page chapter-first:left {{ @top-left {{ content: {author}; }} }}\n"
-            f"@page chapter:right {{ @top-right {{ content: {title}; }} }}\n"
-            f"@page chapter-first:right {{ @top-right {{ content: {title}; }} }}\n")
+    text = {"author": css_string(rendered.display_author), "title": css_string(rendered.display_title),
+            "chapter": "string(chapter)"}
+    verso, recto = (text[kind] for kind in running_heads(rendered.book))
+    return (".chapter-title .chapter-label, .chapter-title .chapter-name { string-set: chapter content(); }\n"
+            f"@page chapter:left {{ @top-left {{ content: {verso}; }} }}\n"
+            f"@page chapter-first:left {{ @top-left {{ content: {verso}; }} }}\n"
+            f"@page chapter:right {{ @top-right {{ content: {recto}; }} }}\n"
+            f"@page chapter-first:right {{ @top-right {{ content: {recto}; }} }}\n")
+
+
+LINE_HEIGHT = 1.4  # the body's leading, as a multiple of its size: the grid's unit
+
+
+def points(length: str) -> float:
+    return inches(length) * 72
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The baseline grid: the body line (pt), and how many of them the text block holds."""
+
+    line: float
+    lines: int
+
+    @classmethod
+    def of(cls, book) -> "Grid":
+        p = book.metadata.pdf
+        line = round(points(p.font_size) * LINE_HEIGHT, 3)
+        room = points(p.height) - points(p.margin_top) - points(p.margin_bottom)
+        return cls(line, max(1, int(room // line)))
+
+    def __call__(self, lines: float, less: float = 0) -> str:
+        return f"{round(lines * self.line - less, 3):g}pt"
+
+
+def grid_css(book) -> str:
+    """Every vertical space of the text block a whole number of body lines, so that full pages hold the
+    same number of lines and end at the same depth. Before print.css: a project's own theme may change
+    any of it (and leave the grid)."""
+    g = Grid.of(book)
+    sinkage = max(2, round(g.lines * 0.3))
+    rule = "0.4pt"
+    return f"""
+html {{ line-height: {g(1)}; }}
+h2, h3, h4, h5, h6 {{ line-height: {g(1)}; margin: {g(1)} 0 0; }}
+blockquote, .letter, ul, ol, dl, figure, table, pre, p > img:only-child {{ margin-top: {g(1)}; margin-bottom: {g(1)}; }}
+li ul, li ol, li dl, li blockquote {{ margin-top: 0; margin-bottom: 0; }}
+hr.scene-break {{ height: {g(1)}; margin: {g(0.5)} 0; }}
+hr.scene-break::before {{ line-height: {g(1)}; }}
+.chapter-head {{ padding-top: {g(sinkage)}; margin-bottom: {g(2)}; }}
+.chapter-title {{ line-height: {g(2)}; }}
+.chapter-label {{ line-height: {g(1)}; margin-bottom: {g(1)}; }}
+.chapter-summary, .chapter-notes {{ margin-bottom: {g(1)}; }}
+.chapter-summary p + p, .chapter-notes p + p, .chapter-end-notes p + p {{ margin-top: 0; }}
+.block-heading {{ margin: {g(1)} 0 0; line-height: {g(1)}; }}
+section > .block-heading:first-child {{ margin-top: 0; }}
+.chapter-notes + .chapter-text, .chapter-summary + .chapter-text {{ border-top: {rule} solid #000;
+  padding-top: {g(1, 0.4)}; margin-top: 0; }}
+.chapter-end-notes {{ margin-top: {g(1)}; border-top: {rule} solid #000; padding-top: {g(1, 0.4)}; }}
+@page {{ @footnote {{ border-top: {rule} solid #000; padding-top: {g(0.5, 0.4)}; margin-top: {g(0.5)}; }} }}
+"""
 
 
 def settings_css(book) -> str:
-    """What book.yaml decides: trim size, mirrored margins, type size."""
-    p = book.metadata.pdf
+    """What book.yaml decides: trim size, mirrored margins, type size. The bottom margin takes what is
+    left below the grid's last line, so that a page ending in footnotes ends on the grid too."""
+    p, g = book.metadata.pdf, Grid.of(book)
+    bottom = f"{round(points(p.height) - points(p.margin_top) - g.lines * g.line, 3):g}pt"
     return f"""
-@page {{ size: {p.width} {p.height}; margin: {p.margin_top} {p.margin_outer} {p.margin_bottom} {p.margin_inner}; }}
+@page {{ size: {p.width} {p.height}; margin: {p.margin_top} {p.margin_outer} {bottom} {p.margin_inner}; }}
 @page :left {{ margin-left: {p.margin_outer}; margin-right: {p.margin_inner}; }}
 @page :right {{ margin-left: {p.margin_inner}; margin-right: {p.margin_outer}; }}
 html {{ font-size: {p.font_size}; }}
+""" + (DROP_CAP if p.drop_cap else "")
+
+
+# The first letter of a chapter, two lines deep, kept in the text (searchable, read aloud).
+DROP_CAP = """
+.chapter-text > p:first-of-type::first-letter { float: left; font-size: 3.1em; line-height: 1;
+  margin: 0.04em 0.08em 0 0; padding: 0; }
+[dir=rtl] .chapter-text > p:first-of-type::first-letter { float: right; margin: 0.04em 0 0 0.08em; }
 """
 
 
@@ -92,7 +168,7 @@ def layout_setup(rendered: RenderedBook) -> LayoutSetup:
     theme, theme_files = rendered.print_css.text, rendered.print_css.files
     files = ({SCHEME + a.href: a.source for a in rendered.assets} | {SCHEME + a.href: a.source for a in theme_files}
              | font_files())
-    sheets = (font_faces(), heads_css(rendered), theme, settings_css(book), printshop.printer_css(book))
+    sheets = (font_faces(), heads_css(rendered), grid_css(book), theme, settings_css(book), printshop.printer_css(book))
     if printshop.cmyk(printshop.printer_of(book)):
         files[printshop.PROFILE_URL] = printshop.cmyk_profile()
     # Image and font URLs (and so WeasyPrint's names for them) must not depend on where the book is.

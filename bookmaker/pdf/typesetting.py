@@ -1,0 +1,121 @@
+"""What the print edition's pages get that the EPUB's do not, for the typesetting: the first words of a
+chapter in small caps, names kept whole, and display lines broken where they balance.
+
+WeasyPrint 70 has neither `text-wrap: balance` nor a way to stop hyphenation in capitalised words, so
+both are done here, in the HTML it lays out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import lxml.html
+
+from bookmaker.load.metadata import inches
+
+LEAD_IN_WORDS = 4
+# A capitalised word inside a sentence, long enough to be hyphenated (hyphenate-limit-chars: 6 3 3).
+NAME = re.compile(r"(?<![\w\u2019'-])[A-Z\u00c0-\u00de][a-z\u00df-\u024f]+(?:[-\u2019'][A-Za-z\u00c0-\u024f]+)*")
+SENTENCE_END = re.compile(r"[.!?\u2026:;][\u201d\u2019\"')\]]*\s*[\u201c\u2018\"'(\[]*$")
+NOT_TEXT = {"h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "kbd", "samp", "script", "style"}
+# Display lines, and their size in body ems as the theme sets it; a wide face: half an em a character.
+DISPLAY = {"chapter-name": 1.6, "book-title": 2.3, "halftitle-title": 1.55}
+CHAR_WIDTH = 0.5
+
+
+def typeset_page(div, kind: str, pdf) -> None:
+    """The page's <div> (lxml.html), changed in place for print."""
+    if kind == "chapter":
+        for text in div.find_class("chapter-text"):
+            lead_in(text)
+            keep_names(text)
+    measure = inches(pdf.width) * 72 - inches(pdf.margin_inner) * 72 - inches(pdf.margin_outer) * 72
+    body = inches(pdf.font_size) * 72
+    for name, size in DISPLAY.items():
+        for el in div.find_class(name):
+            balance(el, max(8, int(measure / (body * size * CHAR_WIDTH))))
+
+
+def lead_in(text) -> None:
+    """The chapter's first words (a phrase: up to four, ending at its first punctuation) in small caps."""
+    first = next((p for p in text if p.tag == "p"), None)
+    if first is None or not (first.text or "").strip():
+        return
+    words = re.findall(r"\S+\s*", first.text.lstrip())
+    taken = []
+    for word in words[:LEAD_IN_WORDS]:
+        taken.append(word)
+        if re.search(r"[,.;:!?\u2014\u2026]\W*\s*$", word):
+            break
+    phrase = "".join(taken)
+    span = lxml.html.Element("span", {"class": "lead-in"})
+    span.text, span.tail = phrase.rstrip(), first.text.lstrip()[len(phrase.rstrip()):]
+    first.text = None
+    first.insert(0, span)
+
+
+def keep_names(root) -> None:
+    """Capitalised words inside a sentence in spans the theme keeps whole (`.name`)."""
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or any(up.tag in NOT_TEXT for up in el.iterancestors()):
+            continue
+        if el.text and el.tag not in NOT_TEXT and "lead-in" not in (el.get("class") or ""):
+            pieces = names_in(el.text, start=el.tag in ("p", "li", "dd", "td", "th"))
+            if len(pieces) > 1:
+                el.text = pieces[0]
+                for i, span in enumerate(pieces[1:]):
+                    el.insert(i, span)
+        if el.tail and el is not root:
+            pieces = names_in(el.tail, start=False)
+            if len(pieces) > 1:
+                el.tail = pieces[0]
+                parent, at = el.getparent(), el.getparent().index(el)
+                for i, span in enumerate(pieces[1:], start=1):
+                    parent.insert(at + i, span)
+
+
+def names_in(text: str, start: bool) -> list:
+    """[text before the first name, then a span for each name, carrying the text after it as its tail]."""
+    pieces: list = [""]
+    last = 0
+    for match in NAME.finditer(text):
+        word = match.group(0)
+        before = text[:match.start()]
+        if len(re.sub(r"\W", "", word)) < 6 or SENTENCE_END.search(before) or (start and not before.strip(" \u201c\u2018\"'([")):
+            continue
+        span = lxml.html.Element("span", {"class": "name"})
+        span.text = word
+        if len(pieces) == 1:
+            pieces[0] = text[last:match.start()]
+        else:
+            pieces[-1].tail = text[last:match.start()]
+        pieces.append(span)
+        last = match.end()
+    if len(pieces) > 1:
+        pieces[-1].tail = text[last:]
+    return pieces
+
+
+def balance(el, capacity: int) -> None:
+    """A display line longer than the measure broken into lines of even length (character counts), the
+    most even break points first: never a long line and a short one ("…of Sherlock / Holmes")."""
+    if len(el) or not el.text:
+        return
+    text = " ".join(el.text.split())
+    if len(text) <= capacity:
+        return
+    count = math.ceil(len(text) / capacity)
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    breaks: list[int] = []
+    for n in range(1, count):
+        target = n * len(text) / count
+        options = [s for s in spaces if not breaks or s > breaks[-1]]
+        if options:
+            breaks.append(min(options, key=lambda s: abs(s - target)))
+    lines = [text[a + 1 if a else 0:b] for a, b in zip([0, *breaks], [*breaks, len(text)])]
+    el.text = lines[0] + " "
+    for line in lines[1:]:
+        br = lxml.html.Element("br")
+        br.tail = line
+        el.append(br)

@@ -1,0 +1,114 @@
+"""Typesetting a reader would not notice (issue 16), measured the way bench/typeset.py measures it, on a
+generated novel built once: the targets reached, and the pieces that reach them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from bookmaker.model import PdfSettings
+from bookmaker.pdf.layout import Grid, grid_css, settings_css
+from bookmaker.pdf.typesetting import balance, lead_in, names_in, typeset_page
+from conftest import REPO, run_cli
+
+sys.path.insert(0, str(REPO / "bench"))
+import generate  # noqa: E402
+import typeset  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def novel(tmp_path_factory) -> tuple[Path, dict]:
+    """The generated novel (size S) with a drop cap and chosen running heads, and its measures."""
+    project = generate.generate(tmp_path_factory.mktemp("novel") / "novel", "S")
+    book_yaml = project / "manuscript" / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text().replace(
+        "pdf:\n", "pdf:\n  drop_cap: true\n  running_heads: {verso: title, recto: chapter}\n"))
+    out = project / "novel.pdf"
+    result = run_cli("pdf", project, "-o", out)
+    assert result.returncode == 0, result.stderr
+    return out, typeset.measure(out)
+
+
+def test_hyphenation_is_disciplined(novel):
+    _, m = novel
+    assert m["short_fragments"] == 0  # was 119 on main
+    assert m["broken_names"] == 0
+    assert m["ladders_over_2"] == 0
+    assert m["recto_foot_breaks"] <= 1
+    assert m["hyphenated_share"] < 0.06  # 8.5% on main
+
+
+def test_chapters_never_end_on_a_page_of_fewer_than_four_lines(novel):
+    assert novel[1]["short_last_pages"] == 0  # 3 on main
+
+
+def test_full_pages_end_on_the_grid(novel):
+    """Every page ends on a whole body line: N lines, or fewer where widows, orphans and
+    kept scene breaks shorten it (footnote pages end on the same line as full pages)."""
+    pdf, m = novel
+    pages = typeset.read_pages(pdf)
+    line = Grid.of(type("B", (), {"metadata": type("M", (), {"pdf": PdfSettings(width="5.5in", height="8.5in")})})).line
+    bottoms = sorted({round(p.lines[-1].bottom) for p in pages if len(p.lines) > 25})
+    deepest = bottoms[-1]
+    for bottom in bottoms:
+        assert min(abs((deepest - bottom) - k * line) for k in range(40)) <= 1.5, bottoms
+
+
+def test_running_heads_and_drop_cap_as_chosen(novel):
+    pdf, _ = novel
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    versos = [p.strip().splitlines()[0].strip() for i, p in enumerate(pages) if i % 2 == 1 and p.strip()]
+    assert versos.count("The Harbour Ledger (S)") > 20  # the book's title on versos, as chosen
+    rectos = {p.strip().splitlines()[0].strip() for i, p in enumerate(pages) if i % 2 == 0 and p.strip()}
+    assert len(rectos & {"Chapter " + str(n) for n in range(1, 11)}) == 0  # titles, not labels
+    # The drop cap is the text's own first letter: the opening words are all there to search.
+    first = (pdf.parent / "manuscript").glob("*.md")
+    opening = sorted(first)[0].read_text().split("---")[-1].split()
+    words = "".join(w.strip("*_\"'") for w in opening[0:3]).lower()
+    assert words in "".join(text.split()).lower().replace("\u2019", "'"), words
+
+
+def test_lead_in_is_the_first_phrase_in_small_caps():
+    div = lxml.html.fromstring('<div><p>\u201cCome on,\u201d she told it. Then more words.</p></div>')
+    lead_in(div)
+    assert lxml.html.tostring(div, encoding="unicode") == (
+        '<div><p><span class="lead-in">\u201cCome on,\u201d</span> she told it. Then more words.</p></div>')
+    div = lxml.html.fromstring("<div><p>The thirty-first lamp on Gull Street was always</p></div>")
+    lead_in(div)
+    assert div.find_class("lead-in")[0].text == "The thirty-first lamp on"
+
+
+def test_names_inside_a_sentence_are_kept_whole():
+    pieces = names_in("Then Ottilie Marsh met Serpentine. Afterwards nothing.", start=True)
+    assert [p.text for p in pieces[1:]] == ["Ottilie", "Serpentine"]  # "Then", "Marsh" (short), "Afterwards" (new sentence) not
+    assert pieces[0] == "Then " and pieces[1].tail == " Marsh met "
+    div = lxml.html.fromstring('<div class="chapter-text"><p>Watched by <em>Holmes</em>.</p></div>')
+    wrapper = lxml.html.fromstring("<div></div>")
+    wrapper.append(div)
+    typeset_page(wrapper, "chapter", PdfSettings())
+    assert [s.text for s in wrapper.find_class("name")] == ["Holmes"]
+
+
+def test_display_lines_are_balanced():
+    el = lxml.html.fromstring("<h1>The Adventures of Sherlock Holmes</h1>")
+    balance(el, 28)
+    assert [el.text, *(br.tail for br in el)] == ["The Adventures of ", "Sherlock Holmes"]
+    short = lxml.html.fromstring("<h1>Short Title</h1>")
+    balance(short, 28)
+    assert len(short) == 0
+
+
+def test_grid_spaces_are_whole_lines():
+    book = type("B", (), {"metadata": type("M", (), {"pdf": PdfSettings(font_size="10pt")})})
+    g = Grid.of(book)
+    assert g.line == 14.0 and g.lines == int((9 * 72 - 0.75 * 72 - 0.8 * 72) // 14)
+    css = grid_css(book)
+    assert "html { line-height: 14pt; }" in css and "margin: 7pt 0" in css  # a scene break: 2 lines
+    bottom = 9 * 72 - 0.75 * 72 - g.lines * 14
+    assert f"{round(bottom, 3):g}pt" in settings_css(book)
+    assert "first-letter" not in settings_css(book)
