@@ -131,7 +131,7 @@ def test_pasted_html_is_made_plain_with_one_warning_that_says_why(tmp_path):
     text = page.split('class="chapter-text">', 1)[1]
     assert "style=" not in text and "c3" not in text and "c7" not in text and "h.gjdgxs" not in text
     assert "<strong>no</strong>" in text and "<em>meant</em>" in text and "<b>" not in text
-    assert text.count('<hr class="scene-break"/>') == 3 and "***" not in text and "* * *" not in text
+    assert text.count("<hr class=\"scene-break\" aria-label=\"Scene break\"/>") == 3 and "***" not in text and "* * *" not in text
     assert 'id="kept"' in text and 'lang="fr"' in text and "<span" in text  # a span that says something stays
     assert "an inline span" in text
     assert problems_of(epubcheck(out)) == []

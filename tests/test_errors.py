@@ -95,14 +95,14 @@ CASES = {
     "cover-too-small": (OK + "cover: images/c.png\n", CH, "small-cover",
                         "manuscript/book.yaml:3: cover is 300x400 pixels: stores need at least 625x1000 (1600x2560 is ideal)"),
     "nested-too-deep": (OK, {"01-a.md": "Start.\n\n" + "".join("    " * i + "- item\n" for i in range(400))}, None,
-                        "manuscript/01-a.md:3: lists, quotes or HTML are nested too deeply to typeset (hundreds of "
-                        "levels); flatten them"),
+                        "manuscript/01-a.md:104: nested more than 100 levels deep (lists, quotes or HTML): too deep to "
+                        "typeset; flatten it (BOOKMAKER_MAX_DEPTH raises the limit)"),
     "chapter-50mb": (OK, CH, "huge", "manuscript/02-huge.md:1: file is 50.0 MB, over the 20 MB limit for one chapter "
                      "(set BOOKMAKER_MAX_CHAPTER_MB to raise it)"),
     "chapter-is-folder": (OK + "chapters: [01-a.md, folder.md]\n", CH, "folder",
                           "manuscript/book.yaml:3: chapter file 'folder.md' not found in manuscript/"),
-    "chapter-is-a-pipe": (OK, CH, "fifo", "manuscript/02-pipe.md:1: not a regular file (a pipe or device?); a "
-                          "chapter must be a text file"),
+    "chapter-is-a-pipe": (OK, CH, "fifo", "manuscript/02-pipe.md:1: not a regular file (a pipe or device?); "
+                          "02-pipe.md must be a text file"),
     "wrong-type-subtitle": (OK + "subtitle: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'subtitle' must be text, not a list"),
     "wrong-type-summary": (OK + "summary: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'summary' must be text, not a list"),
     "wrong-type-notes": (OK + "notes: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'notes' must be text, not a list"),
@@ -112,7 +112,7 @@ CASES = {
     "wrong-type-publisher": (OK + "publisher: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'publisher' must be text, not a list"),
     "wrong-type-rights": (OK + "rights: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'rights' must be text, not a list"),
     "wrong-type-cover": (OK + "cover: [a, b]\n", CH, None, "manuscript/book.yaml:3: 'cover' must be text, not a list"),
-    "wrong-type-formats": (OK + "formats: [mobi]\n", CH, None, "manuscript/book.yaml:3: 'formats' must be a list of formats: epub, pdf"),
+    "wrong-type-formats": (OK + "formats: [mobi]\n", CH, None, "manuscript/book.yaml:3: 'formats' must be a list of formats: epub, pdf, kepub, cover"),
     "wrong-type-margins": (OK + "pdf:\n  margins: 1in\n", CH, None, "manuscript/book.yaml:4: 'margins' must be a mapping of top, bottom, inner, outer"),
     "wrong-type-font-size": (OK + "pdf:\n  font_size: big\n", CH, None, "manuscript/book.yaml:4: 'font_size' must be a length such as 6in, 152mm or 11pt, not 'big'"),
     "wrong-type-series-name": (OK + "series: {name: [x]}\n", CH, None, "manuscript/book.yaml:3: 'name' must be text, not a list"),
@@ -238,12 +238,12 @@ CASES = {
                               "manuscript/book.yaml:5: image 'gone.png' not found"),
     "nested-too-deep-later": (OK, {"01-a.md": "Start.\n\n- a\n- b\n\n\n" + "".join("    " * i + "- item\n"
                                                                                for i in range(400))}, None,
-                              "manuscript/01-a.md:7: lists, quotes or HTML are nested too deeply to typeset (hundreds "
-                              "of levels); flatten them"),
+                              "manuscript/01-a.md:108: nested more than 100 levels deep (lists, quotes or HTML): too deep "
+                              "to typeset; flatten it (BOOKMAKER_MAX_DEPTH raises the limit)"),
     "nested-too-deep-in-notes": (OK, {"01-a.md": "---\nnotes: |\n" + "".join("  " + "    " * i + "- item\n"
                                                                             for i in range(400)) + "---\nText.\n"},
-                                 None, "manuscript/01-a.md:3: lists, quotes or HTML are nested too deeply to typeset "
-                                 "(hundreds of levels); flatten them"),
+                                 None, "manuscript/01-a.md:104: nested more than 100 levels deep (lists, quotes or HTML): "
+                                 "too deep to typeset; flatten it (BOOKMAKER_MAX_DEPTH raises the limit)"),
 }
 
 
@@ -426,10 +426,17 @@ def test_output_folder_that_cannot_be_made(tmp_path):
 
 
 def test_deep_quotes_and_html_are_flattened_and_the_book_stays_valid(tmp_path):
+    """3000 levels are refused before any parsing; a trusted book may raise the limit, and then what
+    e-readers cannot parse (over 100 levels) is flattened, the book still valid."""
     project = make(tmp_path, "no-chapters")
     (project / "manuscript" / "01.md").write_text(">" * 3000 + " deep\n\n" + "<div>" * 3000 + "x" + "</div>" * 3000,
                                                    encoding="utf-8")
-    result = run_cli("epub", project, "-o", tmp_path / "deep.epub")
+    refused = run_cli("epub", project, "-o", tmp_path / "deep.epub")
+    assert refused.returncode == 1 and "BOOKMAKER_MAX_DEPTH" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and not (tmp_path / "deep.epub").exists()
+    (project / "manuscript" / "01.md").write_text(">" * 150 + " deep\n\n" + "<div>" * 150 + "x" + "</div>" * 150,
+                                                   encoding="utf-8")
+    result = run_cli("epub", project, "-o", tmp_path / "deep.epub", env={"BOOKMAKER_MAX_DEPTH": "400"})
     assert result.returncode == 0, result.stderr
     assert "warning: quotes, lists or HTML nested more than 100 levels deep were flattened" in result.stderr
     from conftest import epubcheck
