@@ -131,3 +131,8 @@ def fifo_print_css(root):
     (root / "styles").mkdir()
     os.mkfifo(root / "styles" / "print.css")
     return root
+
+
+def twelve_chapters(root):
+    """Twelve chapters of one line: 24 pages or so, each chapter opening on a right-hand page."""
+    return project(root, {f"{n:02d}-c.md": f"Chapter {n}, a line of it.\n" for n in range(1, 13)})

@@ -19,7 +19,7 @@ from bookmaker.commands.watch import editor_temp
 from bookmaker.load.css import references
 from bookmaker.errors import BookmakerError
 from bookmaker.infra.budget import Budget, run_within
-from conftest import run_cli
+from conftest import copy_book, run_cli
 from test_cli import watch_while
 
 PREVIOUS = b"an earlier build, to be left as it was"
@@ -98,6 +98,60 @@ def test_limit_raised_by_environment(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     bad = run_cli("check", root, env={"BOOKMAKER_MAX_DEPTH": "deep"})
     assert bad.returncode == 1 and "BOOKMAKER_MAX_DEPTH:1: must be a whole number" in bad.stdout + bad.stderr
+
+
+
+# (BOOKMAKER_MAX_PAGES, --jobs, words in the message) for twelve one-line chapters, about 24 pages
+PAGE_LIMITS = [
+    ("5", None, "would fill about 24 pages"),  # refused by the estimate, before any layout
+    ("5", "0", "would fill about 24 pages"),
+    ("16", None, "the layout reached 18 pages"),  # 24 is within 1.5 x 16: refused as the chapters are laid out
+    ("16", "0", "the layout reached"),  # refused after the one-document layout, before it is written
+]
+
+
+@pytest.mark.parametrize("limit,jobs,words", PAGE_LIMITS, ids=[f"{l}-jobs{j}" for l, j, _ in PAGE_LIMITS])
+def test_pages_limit(tmp_path, limit, jobs, words):
+    root = hostile.twelve_chapters(tmp_path / "p")
+    (root / "dist").mkdir()
+    (root / "dist" / "hostile.pdf").write_bytes(PREVIOUS)
+    cache = tmp_path / "cache"
+    result = run_cli("pdf", root, *(["--jobs", jobs] if jobs else []),
+                     env={"BOOKMAKER_MAX_PAGES": limit, "BOOKMAKER_CACHE_DIR": str(cache)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = (result.stderr + result.stdout).splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{root / 'manuscript'}:1: ") and words in lines[0], lines
+    assert f"over the limit of {limit} pages" in lines[0] and "BOOKMAKER_MAX_PAGES" in lines[0], lines
+    assert [p.name for p in (root / "dist").iterdir()] == ["hostile.pdf"]
+    assert (root / "dist" / "hostile.pdf").read_bytes() == PREVIOUS
+    assert subprocess.run(["pgrep", "-f", str(root)], capture_output=True, text=True).stdout.split() == []
+    if "layout reached" in words and jobs is None:  # the chapters not yet handed out were never laid out
+        assert len(list(cache.glob("pdf-parts/*/*.json"))) < 12
+
+
+def test_pages_limit_lets_real_books_through(tmp_path):
+    """A 1-million-word serial at 6 x 9 in, in 150 chapters or in 2,000, is far inside the default: the
+    estimate never refuses it; and the sample builds."""
+    import dataclasses
+
+    from bookmaker.load import load_book
+    from bookmaker.load.limits import PAGES
+    from bookmaker.pdf.pagelimit import PageLimit, estimate
+    from bookmaker.render import render_book
+
+    rendered = render_book(load_book(hostile.project(tmp_path / "p")), jobs=0, cache=False)
+    for chapters in (150, 2000):
+        serial = dataclasses.replace(rendered, word_count=1_000_000,
+                                     chapter_words=(1_000_000 // chapters,) * chapters)
+        assert estimate(serial) < PAGES.default / 3, estimate(serial)
+        PageLimit(serial, PAGES.default).check_estimate()
+    bad = run_cli("pdf", tmp_path / "p", env={"BOOKMAKER_MAX_PAGES": "many"})
+    assert bad.returncode == 1 and "BOOKMAKER_MAX_PAGES:1: must be a whole number of pages" in bad.stderr
+    sample = copy_book("sample", tmp_path / "sample")
+    result = run_cli("pdf", sample)
+    assert result.returncode == 0, result.stderr
+    assert (sample / "dist").is_dir() and any((sample / "dist").glob("*.pdf"))
 
 
 @pytest.mark.parametrize("command", ["epub", "pdf", "build", "check"])

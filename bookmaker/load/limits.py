@@ -38,6 +38,8 @@ DEPTH = Limit("BOOKMAKER_MAX_DEPTH", 100, "levels of nesting")
 TABLE_CELLS = Limit("BOOKMAKER_MAX_TABLE_CELLS", 30_000, "table cells in a chapter")
 INLINE = Limit("BOOKMAKER_MAX_INLINE", 40_000, "inline marks in a chapter")
 CHAPTERS = Limit("BOOKMAKER_MAX_CHAPTERS", 5_000, "chapters")
+# A 1-million-word serial is about 3,500 pages at 6 x 9 in: checked by the PDF writer (pdf/pagelimit.py).
+PAGES = Limit("BOOKMAKER_MAX_PAGES", 20_000, "pages")
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,11 @@ class Limits:
     table_cells: int = TABLE_CELLS.default
     inline: int = INLINE.default
     chapters: int = CHAPTERS.default
+    pages: int = PAGES.default
 
     @classmethod
     def from_env(cls, problems: Problems) -> Limits:
-        return cls(*(limit.value(problems) for limit in (DEPTH, TABLE_CELLS, INLINE, CHAPTERS)))
+        return cls(*(limit.value(problems) for limit in (DEPTH, TABLE_CELLS, INLINE, CHAPTERS, PAGES)))
 
 
 # One level of nesting each: four columns of indentation (a list inside a list, Python-Markdown's

@@ -43,6 +43,7 @@ from bookmaker.errors import Problem
 from bookmaker.model import RenderedBook
 from bookmaker.pdf.join import join
 from bookmaker.pdf.html import document_html, page_divs
+from bookmaker.pdf.pagelimit import PageLimit
 from bookmaker.infra.processes import die_with_parent
 
 
@@ -159,6 +160,7 @@ class Front:
     height: float
     links: list[tuple[int, tuple[float, float, float, float], str]]
     problems: list
+    pages: int = 0
 
 
 def lay_out_front(html: str, identifier: str) -> tuple[int, Front]:
@@ -169,7 +171,8 @@ def lay_out_front(html: str, identifier: str) -> tuple[int, Front]:
     links = [(n, tuple(rect), target) for n, page in enumerate(document.pages)
              for kind, target, rect, _ in page.links if kind == "internal"]
     records = [r for r in records if not W.is_missing_anchor(r.getMessage())]
-    return -1, Front(data, document.pages[0].height, links, L.log_problems(records, _setup.style_path))
+    return -1, Front(data, document.pages[0].height, links, L.log_problems(records, _setup.style_path),
+                     len(document.pages))
 
 
 # --- the cache ------------------------------------------------------------------------------------
@@ -264,9 +267,13 @@ def executor(setup: L.LayoutSetup, workers: int, jobs: int):
 
 
 def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: int, cache: PartCache,
-                 say: Callable[[str], None], front_html: Callable[[list[int], list], str]
-                 ) -> tuple[list[Body], list[bytes], list[int], Front]:
+                 say: Callable[[str], None], front_html: Callable[[list[int], list], str],
+                 limit: PageLimit | None = None) -> tuple[list[Body], list[bytes], list[int], Front]:
     """Every chapter's body and page numbers, and the front matter.
+
+    The pages are counted against `limit` as each chapter's become known (a chapter's, with the blank
+    page before the next chapter's right-hand opening): past it, the bodies not yet handed out are
+    never laid out, those running are waited for, and its error is raised.
 
     Only as many jobs as workers are handed out at a time, numbers and the front matter before bodies:
     a chapter's numbers are laid out as soon as the lengths of the chapters before it are known, and
@@ -275,6 +282,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     htmls = [document_html(rendered, [div], minimal=True) for _, div in flow]
     keys = [cache.key(html, setup) for html in htmls]
     bodies: list[Body | None] = [cache.body(key) for key in keys]
+    limit = limit or PageLimit(rendered)
+    limit.add(sum(body.pages + body.pages % 2 for body in bodies if body is not None))  # from the cache
     numbers: list[bytes | None] = [None] * len(flow)
     starts: list[int] = []
     number_keys: dict[int, str] = {}
@@ -317,11 +326,13 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                 if isinstance(result, Body):
                     bodies[index] = result
                     cache.store_body(keys[index], result)
+                    limit.add(result.pages + result.pages % 2)
                     laid_out += 1
                     # Sections: the chapters and the end notes, each laid out alone.
                     say(f"laid out {laid_out} of {missing} section{'' if missing == 1 else 's'}")
                 elif isinstance(result, Front):
                     front.append(result)
+                    limit.add(result.pages)
                 else:
                     numbers[index] = result
                     cache.store_numbers(number_keys[index], result)
@@ -340,7 +351,7 @@ def unverified_libraries() -> str | None:
 
 
 def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None],
-                 use_cache: bool = True) -> tuple[bytes, list[Problem]]:
+                 use_cache: bool = True, max_pages: int | None = None) -> tuple[bytes, list[Problem]]:
     """Raises OneDocumentNeeded for a theme whose page numbers the split layout cannot draw."""
     setup = L.layout_setup(rendered)
     divs = page_divs(rendered)
@@ -361,7 +372,7 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
         return document_html(rendered, [div for _, div in front])
 
     bodies, numbers, starts, laid = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache, setup),
-                                                 say, front_html)
+                                                 say, front_html, PageLimit(rendered, max_pages))
     problems: list[Problem] = [p for body in bodies for p in body.problems] + laid.problems
     front_links = [link for link in laid.links if link[2] in ids]
     say(f"joining {sum(body.pages for body in bodies)} pages and the front matter")

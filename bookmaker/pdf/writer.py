@@ -18,19 +18,21 @@ from bookmaker.infra.processes import build_tempdir, default_jobs
 from bookmaker.model import Book, RenderedBook
 from bookmaker.pdf import layout as L
 from bookmaker.pdf import printers, printshop
+from bookmaker.pdf.pagelimit import PageLimit
 from bookmaker.pdf.html import document_html, page_divs
 
 VARIANTS = ("pdf/a-3b", "pdf/ua-1", "pdf/x-1a")
 
 
-def single_document_pdf(rendered: RenderedBook, variant: str | None, say: Callable[[str], None]
-                        ) -> tuple[bytes, list]:
+def single_document_pdf(rendered: RenderedBook, variant: str | None, say: Callable[[str], None],
+                        max_pages: int | None = None) -> tuple[bytes, list]:
     setup = L.layout_setup(rendered)
     records: list = []
     divs = page_divs(rendered)
     html = document_html(rendered, [div for _, div in divs])
     say("laying out pages")
     document = L.layout(html, setup, records)
+    PageLimit(rendered, max_pages).add(len(document.pages))  # before the costly part: writing them
     say(f"writing {len(document.pages)} pages")
     data = L.write_document(document, rendered.book.metadata.identifier, records, variant)
     chapters = [page.id for page, _ in divs if page.kind == "chapter"]
@@ -81,23 +83,25 @@ def printed_page_count(rendered: RenderedBook, jobs: int | None = None, cache: b
 def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable[[str], None] | None,
                  jobs: int | None, cache: bool) -> tuple[bytes, list[Problem]]:
     say = progress or (lambda message: None)
+    limit = PageLimit(rendered)
+    limit.check_estimate()  # before any layout
     with private_tempdir(), font_dates_from(rendered.book):
         if variant is not None or jobs == 0:
-            return single_document_pdf(rendered, variant, say)
+            return single_document_pdf(rendered, variant, say, limit.limit)
         # Imported here: the parallel layout's modules (and pypdf, fontTools) only when it runs.
         from bookmaker.pdf import parts
 
         unverified = parts.unverified_libraries()
         if unverified:
-            data, problems = single_document_pdf(rendered, None, say)
+            data, problems = single_document_pdf(rendered, None, say, limit.limit)
             where = rendered.book.display(rendered.book.manuscript / "book.yaml")
             return data, [Problem(where, 1, f"laid out as one document, more slowly: the parallel layout is not "
                                   f"verified on {unverified}", "warning", codes.SLOW_LAYOUT), *problems]
         try:
-            return parts.parallel_pdf(rendered, jobs or default_jobs(), say, cache)
+            return parts.parallel_pdf(rendered, jobs or default_jobs(), say, cache, limit.limit)
         except parts.OneDocumentNeeded:
             say("this theme's page numbers need the book laid out as one document")
-            return single_document_pdf(rendered, None, say)
+            return single_document_pdf(rendered, None, say, limit.limit)
 
 
 @contextlib.contextmanager
