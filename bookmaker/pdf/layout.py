@@ -131,15 +131,45 @@ section > .block-heading:first-child {{ margin-top: 0; }}
 
 def settings_css(book) -> str:
     """What book.yaml decides: trim size, mirrored margins, type size. The bottom margin takes what is
-    left below the grid's last line, so that a page ending in footnotes ends on the grid too."""
+    left below the grid's last line, so that a page ending in footnotes ends on the grid too.
+
+    With bleed (`pdf: {bleed: true}` for a printer), the page is the trim and its bleed, and each margin
+    grows by the bleed on its edge, the outside one mirrored (the left of a verso, the right of a
+    recto): the text block stays where it was on the trim."""
     p, g = book.metadata.pdf, Grid.of(book)
     bottom = f"{round(points(p.height) - points(p.margin_top) - g.lines * g.line, 3):g}pt"
-    return f"""
-@page {{ size: {p.width} {p.height}; margin: {p.margin_top} {p.margin_outer} {bottom} {p.margin_inner}; }}
-@page :left {{ margin-left: {p.margin_outer}; margin-right: {p.margin_inner}; }}
-@page :right {{ margin-left: {p.margin_inner}; margin-right: {p.margin_outer}; }}
+    size, top, outer, inner = f"{p.width} {p.height}", p.margin_top, p.margin_outer, p.margin_inner
+    b = printshop.bleed_of(book)
+    if b is not None:
+        def grown(length: str, by: float) -> str:
+            return f"{round(points(length) + by * 72, 3):g}pt"
+
+        width, height = grown(p.width, b.outside + b.inside), grown(p.height, b.top + b.bottom)
+        size, bottom = f"{width} {height}", grown(bottom, b.bottom)
+        top, outer = grown(p.margin_top, b.top), grown(p.margin_outer, b.outside)
+        inner = grown(p.margin_inner, b.inside)
+    css = f"""
+@page {{ size: {size}; margin: {top} {outer} {bottom} {inner}; }}
+@page :left {{ margin-left: {outer}; margin-right: {inner}; }}
+@page :right {{ margin-left: {inner}; margin-right: {outer}; }}
 html {{ font-size: {p.font_size}; }}
 """ + (DROP_CAP if p.drop_cap else "")
+    return css + (full_bleed_css(points(width), points(height)) if b is not None else "")
+
+
+def full_bleed_css(width: float, height: float) -> str:
+    """A picture of class `bleed` (`![…](map.jpg){: .bleed}`) on a page of its own with no margins: it
+    fills the whole page, the bleed too, cropped to it (object-fit: cover), without running head or
+    folio. Only with bleed: without it, it stays a picture of the text block."""
+    return f"""
+@page full-bleed {{ margin: 0; @top-left {{ content: none; }} @top-right {{ content: none; }}
+  @bottom-center {{ content: none; }} }}
+@page full-bleed:left {{ margin: 0; }}
+@page full-bleed:right {{ margin: 0; }}
+img.bleed {{ page: full-bleed; display: block; width: {width:.3f}pt; height: {height - 0.01:.3f}pt;
+  max-width: none; margin: 0 !important; padding: 0; border: 0; object-fit: cover; break-before: page;
+  break-after: page; }}
+"""
 
 
 # The first letter of a chapter, two lines deep, kept in the text (searchable, read aloud).

@@ -80,8 +80,8 @@ def fonts_check(reader) -> Check:
 
 
 def placed_images(page):
-    """(name, pixel width, pixel height, printed width in, printed height in, x in, y in) of each
-    picture drawn on the page, from the transformation in force where it is drawn."""
+    """(name, pixel width, pixel height, printed width in, printed height in, left in, bottom in, right
+    in, top in) of each picture drawn on the page, from the transformation in force where it is drawn."""
     xobjects = (page.get("/Resources") or {}).get("/XObject") or {}
     found = []
 
@@ -95,8 +95,10 @@ def placed_images(page):
         if obj.get("/Subtype") != "/Image":
             return
         a, b, c, d, e, f = cm
+        xs, ys = (e, a + e, c + e, a + c + e), (f, b + f, d + f, b + d + f)  # the unit square's corners
         found.append((str(operands[0]), int(obj["/Width"]), int(obj["/Height"]),
-                      math.hypot(a, b) / PT, math.hypot(c, d) / PT, e / PT, f / PT))
+                      math.hypot(a, b) / PT, math.hypot(c, d) / PT,
+                      min(xs) / PT, min(ys) / PT, max(xs) / PT, max(ys) / PT))
 
     page.extract_text(visitor_operand_before=visit)
     return found
@@ -105,7 +107,7 @@ def placed_images(page):
 def pictures_check(reader) -> Check:
     worst = None
     for number, page in enumerate(reader.pages, 1):
-        for name, px_w, px_h, w, h, _, _ in placed_images(page):
+        for name, px_w, px_h, w, h, *_ in placed_images(page):
             if w <= 0 or h <= 0:
                 continue
             ppi = min(px_w / w, px_h / h)
@@ -121,10 +123,16 @@ def pictures_check(reader) -> Check:
 
 
 def safe_area_check(reader, margin: float) -> Check:
-    """Every line of text and every picture starts inside the trim less the printer's least margin."""
+    """Every line of text starts, and every picture lies, inside the trim less the printer's least
+    margin, measured from each page's TrimBox (with bleed the page is larger than the trim, and the trim
+    sits on another side of it on rectos and versos). A picture may leave the safe area only to run to
+    the edge of a page with bleed (a full-bleed picture): without bleed, none may."""
     outside = []
+    slack = 0.01
     for number, page in enumerate(reader.pages, 1):
-        width, height = float(page.trimbox.width) / PT, float(page.trimbox.height) / PT
+        tl, tb, tr, tt = (v / PT for v in printshop.corners(page.trimbox))
+        ml, mb, mr, mt = (v / PT for v in printshop.corners(page.mediabox))
+        safe = (tl + margin - slack, tb + margin - slack, tr - margin + slack, tt - margin + slack)
         points = []
 
         def visit(operator, operands, cm, tm):
@@ -134,9 +142,19 @@ def safe_area_check(reader, margin: float) -> Check:
                 points.append((x, y))
 
         page.extract_text(visitor_operand_before=visit)
-        points += [(x, y) for *_, x, y in placed_images(page)]
-        if any(not (margin - 0.01 <= x <= width - margin + 0.01 and margin - 0.01 <= y <= height - margin + 0.01)
-               for x, y in points):
+        text_out = any(not (safe[0] <= x <= safe[2] and safe[1] <= y <= safe[3]) for x, y in points)
+
+        bleeds = max(tl - ml, tb - mb, mr - tr, mt - tt) > slack
+
+        def bled(x1, y1, x2, y2) -> bool:
+            """Inside the safe area on each edge, or, on a page with bleed, out to the page's edge: into
+            the bleed, or on the gutter's edge (KDP's and IngramSpark's have none) to the fold."""
+            return ((x1 >= safe[0] or (bleeds and x1 <= ml + slack))
+                    and (y1 >= safe[1] or (bleeds and y1 <= mb + slack))
+                    and (x2 <= safe[2] or (bleeds and x2 >= mr - slack))
+                    and (y2 <= safe[3] or (bleeds and y2 >= mt - slack)))
+
+        if text_out or not all(bled(*picture[-4:]) for picture in placed_images(page)):
             outside.append(number)
     if outside:
         return Check(codes.OUTSIDE_SAFE_AREA, "safe area", "error",

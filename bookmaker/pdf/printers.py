@@ -38,6 +38,7 @@ UNVERIFIED = (
     "ingramspark: page thickness (its cover template generator gives the spine; no per-page figure found)",
     "ingramspark: trim list, page count maximum, spine text minimum (48 pages), barcode box",
     "lulu: trim list, page count maximum (800), gutter additions table, barcode box",
+    "lulu: an interior's bleed on the gutter edge too (6 x 9 in laid out 6.25 x 9.25 in)",
 )
 
 TRIM_TOLERANCE = 0.01  # inches: 6.14 x 9.21 is how the printers write 156 x 234 mm
@@ -89,6 +90,7 @@ class Printer:
     file_rules: tuple[str, ...]
     custom_trim: tuple[tuple[float, float], tuple[float, float]] | None = None  # (min, max) width, height
     sources: tuple[str, ...] = ()
+    bleed_inside: bool = False  # an interior with bleed: the bleed on the gutter edge too (else top, bottom, outside)
 
 
 # --- KDP -------------------------------------------------------------------------------------------
@@ -113,7 +115,9 @@ KDP = Printer(
     gutters=((150, 0.375), (300, 0.5), (500, 0.625), (700, 0.75), (828, 0.875)),
     # KDP_TRIM_BLEED_MARGINS: outside, top and bottom at least 0.25 in, 0.375 in with bleed.
     min_outside=0.25, min_outside_bleed=0.375,
-    bleed=0.125,  # KDP_TRIM_BLEED_MARGINS and KDP_PAPERBACK_COVER: 0.125 in (3.2 mm)
+    # KDP_TRIM_BLEED_MARGINS and KDP_PAPERBACK_COVER: 0.125 in (3.2 mm); an interior with bleed is 0.125 in
+    # wider (the outside edge) and 0.25 in taller (0.125 in top and bottom) than its trim.
+    bleed=0.125,
     # KDP_PAPERBACK_COVER: "To include spine text, your book must have at least 79 pages."
     spine_text_min_pages=79,
     spine_allowance=0.0,  # KDP_COVER_CALCULATOR: spine = pages x thickness, nothing added
@@ -212,6 +216,7 @@ LULU = Printer(
     file_rules=("single pages of one size", "no crop or registration marks", "every font embedded",
                 "grayscale for black-and-white interiors, sRGB for colour", "pictures at least 300 ppi"),
     sources=(LULU_BOOK_CREATION_GUIDE, LULU_BLEED, LULU_INTERIOR_FAQ, LULU_SPINE),
+    bleed_inside=True,  # LULU_BLEED: past the trim "on every side", read as the gutter's too (unverified)
 )
 
 PRINTERS = {p.name: p for p in (KDP, INGRAMSPARK, LULU)}
@@ -266,6 +271,21 @@ def padded_page_count(p: Printer, pages: int, last_page_blank: bool = False) -> 
 def min_margins(p: Printer, bleed: bool) -> float:
     """The least top, bottom and outside margin."""
     return p.min_outside_bleed if bleed else p.min_outside
+
+
+@dataclass(frozen=True)
+class Bleed:
+    """How far an interior page with bleed reaches past its trim on each edge, in inches."""
+
+    top: float
+    bottom: float
+    outside: float
+    inside: float
+
+
+def interior_bleed(p: Printer) -> Bleed:
+    """KDP and IngramSpark: top, bottom and the outside edge; Lulu: every edge, the gutter's too."""
+    return Bleed(p.bleed, p.bleed, p.bleed, p.bleed if p.bleed_inside else 0.0)
 
 
 def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:

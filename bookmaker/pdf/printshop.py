@@ -12,10 +12,11 @@ from pathlib import Path
 
 from bookmaker import codes
 from bookmaker.errors import BookmakerError, Problem
+from bookmaker.languages import right_to_left
 from bookmaker.load.metadata import UNIT_INCHES
 from bookmaker.model import Book, RenderedBook
 from bookmaker.pdf import printers
-from bookmaker.pdf.printers import Printer
+from bookmaker.pdf.printers import Bleed, Printer
 
 PT = 72.0
 # Debian's libgs-common: Ghostscript's "Artifex CMYK SWOP Profile" (AGPL-3+, so redistributable, but
@@ -36,6 +37,33 @@ def inches(length: str) -> float:
 def printer_of(book: Book) -> Printer | None:
     name = book.metadata.pdf.printer
     return printers.printer(name) if name else None
+
+
+def bleed_of(book: Book) -> Bleed | None:
+    """How far the interior's pages reach past the trim: `pdf: {bleed: true}` for a printer, else None
+    (bleed is a printer's rule: without one, the page is the trim)."""
+    p = printer_of(book)
+    return printers.interior_bleed(p) if p is not None and book.metadata.pdf.bleed else None
+
+
+def outside_right(book: Book, index: int) -> bool:
+    """Whether page `index` (from 0) has its outside edge on the right: a recto of a left-to-right book
+    (the first page is a recto, on the right; in a right-to-left book, on the left, as WeasyPrint lays
+    it out)."""
+    return (index % 2 == 0) != right_to_left(book.metadata.language)
+
+
+def page_boxes(book: Book, index: int, width: float, height: float) -> tuple[list[float], list[float]]:
+    """(TrimBox, BleedBox) in points of page `index` laid out `width` x `height` points: the bleed box
+    is the page (MediaBox = BleedBox); the trim is the page less the bleed on its top, bottom and
+    outside edge (and, for Lulu, its inside edge), so the outside edge is the right on a recto, the
+    left on a verso."""
+    page = [0.0, 0.0, width, height]
+    b = bleed_of(book)
+    if b is None:
+        return page, page
+    left, right = (b.inside, b.outside) if outside_right(book, index) else (b.outside, b.inside)
+    return [left * PT, b.bottom * PT, width - right * PT, height - b.top * PT], page
 
 
 def where(book: Book) -> str:
@@ -164,10 +192,10 @@ def finish(pdf: bytes, book: Book) -> tuple[bytes, list[Problem]]:
                                         inches(book.metadata.pdf.height))
     if message:
         raise BookmakerError([Problem(where(book), 1, message, code=codes.PRINTER_PAGES)])
-    for page in writer.pages:
-        box = ArrayObject(FloatObject(round(float(v), 4)) for v in page.mediabox)
-        page[NameObject("/TrimBox")] = box
-        page[NameObject("/BleedBox")] = box
+    for index, page in enumerate(writer.pages):
+        trim, bleed = page_boxes(book, index, float(page.mediabox.width), float(page.mediabox.height))
+        page[NameObject("/TrimBox")] = ArrayObject(FloatObject(round(v, 4)) for v in trim)
+        page[NameObject("/BleedBox")] = ArrayObject(FloatObject(round(v, 4)) for v in bleed)
         if not p.annotations_allowed and "/Annots" in page:
             del page["/Annots"]
     if not p.outline_allowed:
