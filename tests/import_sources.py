@@ -158,6 +158,9 @@ SE_PAGES = {
                  '<p>Nobody asked why.</p></section></article>',
     "chapter-2": '<section id="c2" epub:type="chapter"><h2 epub:type="title">A Question of Ballast</h2>'
                  '<p>The ship sat too high in the water.</p><hr/><p>By noon it sat lower.</p></section>',
+    "chapter-3": '<section id="c3" epub:type="chapter"><header><h2 epub:type="z3998:ordinal z3998:roman">III</h2>'
+                 '<p epub:type="se:bridgehead">In which the ballast is found wanting.</p></header>'
+                 '<p>The mate counted the stones twice.</p></section>',
     "endnotes": '<section id="endnotes" epub:type="backmatter endnotes"><h2 epub:type="title">Endnotes</h2><ol>'
                 '<li id="note-1" epub:type="endnote"><p>Printed yearly by the harbour board. <a href="chapter-1.'
                 'xhtml#noteref-1" epub:type="backlink">↩</a></p></li></ol></section>',

@@ -162,7 +162,10 @@ def test_unpacked_standard_ebooks_folder(tmp_path):
     assert meta["title"] == "The Tidewater Papers" and meta["author"] == "Ada Merriweather"
     assert meta["series"] == {"name": "Tidewater", "number": 1} and meta["language"] == "en-GB"
     found = chapters(project)
-    assert [f.get("title") for f, _ in found] == ["The Harbour Office", "A Question of Ballast"]
+    # Chapter III's heading is only its number: the line under it that names the chapter is its title.
+    assert [f.get("title") for f, _ in found] == ["The Harbour Office", "A Question of Ballast",
+                                                  "In which the ballast is found wanting."]
+    assert "In which the ballast" not in found[2][1] and "The mate counted" in found[2][1]
     first = found[0][1]
     assert "## I\n" in first and "## II\n" in first
     assert "the tide tables[^1]" in first and "[^1]: Printed yearly" in first

@@ -147,6 +147,13 @@ def split_sections(root: Tag) -> list[tuple[Tag | None, list]]:
 def section_markdown(title_heading: Tag | None, blocks: list, base: str, images: Images,
                      notes: Notes) -> tuple[str | None, str]:
     title = heading_title(title_heading) if title_heading is not None else None
+    if title_heading is not None and title is None:
+        # A heading that is only a number ("I"), followed by the line that names the chapter (Standard
+        # Ebooks' se:bridgehead, "In which…"): that line is the title.
+        naming = title_heading.find_next_sibling(True)
+        if naming is not None and naming.name == "p" and re.search(r"bridgehead|(^|\s)title(\s|$)", _types(naming)):
+            title = plain_title(_text(naming))
+            naming.decompose()
     soup = BeautifulSoup("<div></div>", "lxml")
     holder = soup.div
     for block in blocks:
