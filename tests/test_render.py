@@ -494,3 +494,10 @@ def test_styles_that_load_or_cover_are_removed_however_written(style):
 
 def test_pasted_styles_go_too_the_theme_sets_the_look():  # issue 13: pasted HTML made plain
     assert render('<p style="text-align: center; position: relative">x</p>') == "<p>x</p>"
+
+
+def test_an_empty_header_row_is_left_out_and_a_real_one_kept():
+    """Markdown needs a header row: tables with nothing to say there (many imported ones) get none,
+    since header cells that name no column confuse screen readers (Ace: empty-table-header)."""
+    assert_renders("| | |\n|---|---|\n| a | b |\n", "<table><tbody><tr><td>a</td><td>b</td></tr></tbody></table>")
+    assert "<thead><tr><th>Day</th><th/></tr></thead>" in render("| Day | |\n|---|---|\n| a | b |\n")

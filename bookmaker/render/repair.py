@@ -76,10 +76,20 @@ def order_table(table) -> None:
     body = [k for k in kids if local(k) in ("tbody", "tr")]
     if any(local(k) == "tr" for k in body) and any(local(k) == "tbody" for k in body):
         body = wrap_loose_rows(body)
+    if heads and is_empty_row_group(heads[0]):
+        # Markdown cannot write a table without a header row, so imported tables carry an empty one:
+        # header cells with nothing in them name no column (Ace: empty-table-header).
+        heads = []
     ordered = captions[:1] + [k for k in kids if local(k) == "colgroup"] + heads[:1] + body + feet[-1:]
     for child in list(table):
         table.remove(child)
     table.extend(ordered)
+
+
+def is_empty_row_group(group) -> bool:
+    """A row group whose every cell holds no text and no element."""
+    cells = [cell for row in group for cell in row if local(cell) in ("th", "td")]
+    return all(not "".join(cell.itertext()).strip() and not len(cell) for cell in cells)
 
 
 def wrap_loose_rows(body: list) -> list:
