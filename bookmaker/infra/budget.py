@@ -259,6 +259,11 @@ class Child:
         """Kill whatever is left of the child's group, reap the child, and decode its outcome."""
         self.kill()
         _, status, usage = os.wait4(self.pid, 0)
+        # What the child wrote between the last read and its exit is still in the pipe: read it all.
+        os.set_blocking(self.fd, False)
+        with contextlib.suppress(BlockingIOError, InterruptedError):
+            while chunk := os.read(self.fd, 1 << 20):
+                self.data += chunk
         os.close(self.fd)
         self.reaped = True
         seconds = time.monotonic() - self.started
