@@ -80,7 +80,7 @@ def with_page_list(rendered: RenderedBook, pdf_data: bytes | None = None, jobs: 
     if pdf_data is None:
         (progress or (lambda message: None))("laying out the print edition for the page list")
         pdf_data, _ = pdf_bytes(rendered, progress=progress, jobs=jobs, cache=cache)
-    return dataclasses.replace(rendered, print_pages=page_starts(rendered, pdf_data))
+    return dataclasses.replace(rendered, print_pages=page_starts(rendered, pdf_data, cache))
 
 
 def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str], None]) -> RenderedBook:
@@ -113,7 +113,7 @@ def build(project: str, formats: tuple[str, ...] | None = None, jobs: int | None
         outcome = write_format(paged, fmt, out, jobs, cache, say)
         outcomes.append(outcome)
         if fmt == "pdf" and outcome.ok and set(wanted) & {"epub", "kepub"}:
-            paged = with_page_list(rendered, outcome.path.read_bytes())
+            paged = with_page_list(rendered, outcome.path.read_bytes(), cache=cache)
     outcomes.sort(key=lambda o: list(wanted).index(o.format))
     return rendered, outcomes
 
