@@ -131,6 +131,7 @@ def build_if_changed(project: str, formats: tuple[str, ...] | None = None, jobs:
     last = uptodate.unchanged(project, formats, printer)
     if last is not None:
         warnings, made = last
+        (progress or (lambda message: None))("nothing changed since the last build: the outputs are up to date")
         return warnings, [Outcome(fmt, path, 0.0, warnings=more) for fmt, path, more in made]
     before = uptodate.inputs_digest(project, formats, printer, [])
     rendered, outcomes = build(project, formats, jobs, cache, progress, printer)

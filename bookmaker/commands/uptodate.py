@@ -48,8 +48,10 @@ def installed_libraries() -> list[str]:
     library or font package upgraded under the same bookmaker makes other bytes."""
     names = []
     for entry in sys.path:
+        if not entry.endswith(("site-packages", "dist-packages")):
+            continue  # the current folder, the standard library: never an installed distribution
         try:
-            names += [f"{entry}/{n}" for n in sorted(os.listdir(entry or ".")) if n.endswith((".dist-info", ".egg-info"))]
+            names += [f"{entry}/{n}" for n in sorted(os.listdir(entry)) if n.endswith((".dist-info", ".egg-info"))]
         except OSError:
             continue
     return names
