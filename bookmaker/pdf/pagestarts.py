@@ -93,6 +93,24 @@ def object_digest(value, memo: dict) -> str:
     return result
 
 
+def book_words(body: str, cache: bool) -> list[str]:
+    """A rendered page's words, kept in the cache by the page's XHTML: after an edit, only the edited
+    chapter's are counted again."""
+    if not cache:
+        return page_words(body)
+    key = hashlib.sha256(f"{code_version()}\0book page\0{body}".encode()).hexdigest()
+    entry = cache_root() / "page-words" / key[:2] / f"{key}.json"
+    try:
+        words = json.loads(entry.read_bytes())
+        if isinstance(words, list):
+            return words
+    except (OSError, ValueError):
+        pass
+    words = page_words(body)
+    write_entry(entry, json.dumps(words).encode())
+    return words
+
+
 def find(stream: list[str], window: list[str], start: int, limit: int) -> int:
     end = min(len(stream) - len(window) + 1, start + limit)
     first = window[0]
@@ -108,7 +126,7 @@ def page_starts(rendered: RenderedBook, pdf_data: bytes, cache: bool = True) -> 
     for page in rendered.pages:
         if page.kind in ("toc", "cover"):
             continue
-        words = page_words(page.body)
+        words = book_words(page.body, cache)
         owners.append((len(stream), page.id, len(words)))
         stream += words
     first_chapter = next((p.id for p in rendered.pages if p.kind == "chapter"), None)
