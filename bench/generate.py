@@ -1,6 +1,7 @@
 """Deterministic synthetic books in bookmaker's project format, for benchmarks.
 
-Sizes (chapters x words a chapter): S = 10 x 3,000, M = 40 x 5,000, L = 150 x 7,000. The prose has
+Sizes (chapters x words a chapter): S = 10 x 3,000, M = 40 x 5,000, L = 150 x 7,000, and B100K =
+25 x 4,000 (a 100,000-word novel, for the edit loop). The prose has
 dialogue in straight quotes, inner thoughts in italics, ellipses, dashes, scene breaks, footnotes and
 chapter summaries, so every part of the Markdown pipeline is exercised. The same size always gives the
 same bytes (a seeded generator, no clock, no network).
@@ -14,7 +15,7 @@ import random
 import sys
 from pathlib import Path
 
-SIZES = {"S": (10, 3_000), "M": (40, 5_000), "L": (150, 7_000), "PDF200K": (40, 5_000)}
+SIZES = {"S": (10, 3_000), "M": (40, 5_000), "L": (150, 7_000), "PDF200K": (40, 5_000), "B100K": (25, 4_000)}
 
 WORDS = """
 the a and of to in she he it was her his that with for on at by they from had not but were said as

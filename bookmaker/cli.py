@@ -201,15 +201,14 @@ def build(project: ProjectArg = ".",
           printer: PrinterOpt = None, jobs: JobsOpt = None, no_cache: NoCacheOpt = False, quiet: QuietOpt = False,
           max_seconds: MaxSecondsOpt = None, max_memory: MaxMemoryOpt = None) -> None:
     """Build every format the project asks for into PROJECT/dist/."""
-    from bookmaker.commands.build import build as build_all
+    from bookmaker.commands.build import build_if_changed
 
     progress = Progress(quiet)
     formats = tuple(dict.fromkeys(f.value for f in format)) if format else None
 
     def run():
-        rendered, outcomes = finishing(lambda: build_all(project, formats, jobs, not no_cache, progress,
-                                                         printer.value if printer else None), progress)
-        return list(rendered.warnings), outcomes
+        return finishing(lambda: build_if_changed(project, formats, jobs, not no_cache, progress,
+                                                  printer.value if printer else None), progress)
 
     warnings, outcomes = within_budget(max_seconds, max_memory, Path(project) / "dist", run)
     report(warnings)

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bookmaker.errors import BookmakerError, Problem
-from bookmaker.load import load_book
-from bookmaker.render import render_book
 from bookmaker.model import Book, RenderedBook
 
 FORMATS = ("epub", "pdf", "kepub", "cover")
@@ -84,10 +82,14 @@ def with_page_list(rendered: RenderedBook, pdf_data: bytes | None = None, jobs: 
     if pdf_data is None:
         (progress or (lambda message: None))("laying out the print edition for the page list")
         pdf_data, _ = pdf_bytes(rendered, progress=progress, jobs=jobs, cache=cache)
-    return dataclasses.replace(rendered, print_pages=page_starts(rendered, pdf_data))
+    return dataclasses.replace(rendered, print_pages=page_starts(rendered, pdf_data, cache))
 
 
 def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str], None]) -> RenderedBook:
+    # Imported here: a build that finds nothing changed (uptodate.py) never loads Markdown or lxml.
+    from bookmaker.load import load_book
+    from bookmaker.render import render_book
+
     book = load_book(project, keep_going=True)
     count = len(book.chapters)
     progress(f"rendering {count} chapter{'' if count == 1 else 's'}")
@@ -113,6 +115,29 @@ def build(project: str, formats: tuple[str, ...] | None = None, jobs: int | None
         outcome = write_format(paged, fmt, out, jobs, cache, say)
         outcomes.append(outcome)
         if fmt == "pdf" and outcome.ok and set(wanted) & {"epub", "kepub"}:
-            paged = with_page_list(rendered, outcome.path.read_bytes())
+            paged = with_page_list(rendered, outcome.path.read_bytes(), cache=cache)
     outcomes.sort(key=lambda o: list(wanted).index(o.format))
     return rendered, outcomes
+
+
+def build_if_changed(project: str, formats: tuple[str, ...] | None = None, jobs: int | None = None,
+                     cache: bool = True, progress: Callable[[str], None] | None = None,
+                     printer: str | None = None) -> tuple[list[Problem], list[Outcome]]:
+    """`build`, unless nothing it would read or write changed since the last one (uptodate.py): then
+    the outputs are left untouched. Returns the book's warnings and the outcomes."""
+    from bookmaker.commands import uptodate
+
+    if not cache:
+        rendered, outcomes = build(project, formats, jobs, cache, progress, printer)
+        return list(rendered.warnings), outcomes
+    last = uptodate.unchanged(project, formats, printer)
+    if last is not None:
+        warnings, made = last
+        (progress or (lambda message: None))("nothing changed since the last build: the outputs are up to date")
+        return warnings, [Outcome(fmt, path, 0.0, warnings=more) for fmt, path, more in made]
+    before = uptodate.inputs_digest(project, formats, printer, [])
+    rendered, outcomes = build(project, formats, jobs, cache, progress, printer)
+    used = [rendered.cover, *rendered.assets]
+    extra = sorted({str(a.source) for a in used if a is not None and a.data is None and a.source})
+    uptodate.record(project, formats, printer, before, extra, rendered.warnings, outcomes)
+    return list(rendered.warnings), outcomes

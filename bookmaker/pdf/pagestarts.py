@@ -9,9 +9,12 @@ contents) get no start. Page numbers are the printed ones: 1 from the first chap
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 
+from bookmaker.infra.cache import cache_root, code_version, write_entry
 from bookmaker.model import PageStart, PrintPages, RenderedBook
 from bookmaker.render.text import page_words, word_key
 
@@ -20,15 +23,92 @@ SKIP = 16  # words at the top of a PDF page that may be a running head or a page
 HYPHEN_BREAK = re.compile(r"([^\W\d_])[-\u2010\u00ad]\s*\n\s*")
 
 
-def pdf_page_words(pdf_data: bytes) -> list[list[str]]:
+def pdf_page_words(pdf_data: bytes, cache: bool = True) -> list[list[str]]:
+    """Each page's words. Reading a page's text is slow (pypdf parses every operator): each page's words
+    are kept in the cache under a digest of all that its text is read from, so after an edit only the
+    pages that changed are read again."""
+    import pypdf
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(pdf_data))
+    root = cache_root() / "page-words" if cache else None
+    memo: dict = {}
     pages = []
     for page in reader.pages:
-        text = HYPHEN_BREAK.sub(r"\1", page.extract_text() or "")
-        pages.append([k for k in (word_key(w) for w in text.split()) if k])
+        key = page_key(page, memo, pypdf.__version__) if root else ""
+        entry = root / key[:2] / f"{key}.json" if root else None
+        words = None
+        if entry is not None:
+            try:
+                words = json.loads(entry.read_bytes())
+            except (OSError, ValueError):
+                words = None
+        if not isinstance(words, list):
+            text = HYPHEN_BREAK.sub(r"\1", page.extract_text() or "")
+            words = [k for k in (word_key(w) for w in text.split()) if k]
+            if entry is not None:
+                write_entry(entry, json.dumps(words).encode())
+        pages.append(words)
     return pages
+
+
+# What a page's text does not depend on: font programs (the glyphs' shapes), and links up the page tree.
+UNREAD = {"/FontFile", "/FontFile2", "/FontFile3", "/Parent", "/Annots", "/StructParents", "/Length", "/Filter",
+          "/DecodeParms"}
+
+
+def page_key(page, memo: dict, reader_version: str) -> str:
+    """A digest of what pypdf reads a page's text from: its content, its resources (fonts with their
+    encodings, widths and ToUnicode maps, forms drawn on it), its boxes and rotation."""
+    digest = hashlib.sha256(f"{code_version()}\0pypdf {reader_version}".encode())
+    for name in ("/Contents", "/Resources", "/MediaBox", "/CropBox", "/Rotate"):
+        digest.update(name.encode() + object_digest(page.get(name), memo).encode())
+    return digest.hexdigest()
+
+
+def object_digest(value, memo: dict) -> str:
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+
+    ref = (value.idnum, value.generation) if isinstance(value, IndirectObject) else None
+    if ref is not None:
+        if ref in memo:
+            return memo[ref]
+        memo[ref] = "cycle"
+        value = value.get_object()
+    digest = hashlib.sha256(type(value).__name__.encode())
+    if isinstance(value, StreamObject):
+        digest.update(b"stream\0" + value.get_data())
+    if isinstance(value, DictionaryObject):
+        for key in sorted(value):
+            if key not in UNREAD:
+                digest.update(b"\0" + key.encode() + object_digest(value.raw_get(key), memo).encode())
+    elif isinstance(value, ArrayObject):
+        for item in value:
+            digest.update(b"\0" + object_digest(item, memo).encode())
+    elif not isinstance(value, StreamObject):
+        digest.update(repr(value).encode())
+    result = digest.hexdigest()
+    if ref is not None:
+        memo[ref] = result
+    return result
+
+
+def book_words(body: str, cache: bool) -> list[str]:
+    """A rendered page's words, kept in the cache by the page's XHTML: after an edit, only the edited
+    chapter's are counted again."""
+    if not cache:
+        return page_words(body)
+    key = hashlib.sha256(f"{code_version()}\0book page\0{body}".encode()).hexdigest()
+    entry = cache_root() / "page-words" / key[:2] / f"{key}.json"
+    try:
+        words = json.loads(entry.read_bytes())
+        if isinstance(words, list):
+            return words
+    except (OSError, ValueError):
+        pass
+    words = page_words(body)
+    write_entry(entry, json.dumps(words).encode())
+    return words
 
 
 def find(stream: list[str], window: list[str], start: int, limit: int) -> int:
@@ -40,19 +120,19 @@ def find(stream: list[str], window: list[str], start: int, limit: int) -> int:
     return -1
 
 
-def page_starts(rendered: RenderedBook, pdf_data: bytes) -> PrintPages:
+def page_starts(rendered: RenderedBook, pdf_data: bytes, cache: bool = True) -> PrintPages:
     stream: list[str] = []
     owners: list[tuple[int, str, int]] = []  # (stream offset, page id, words before it in that page)
     for page in rendered.pages:
         if page.kind in ("toc", "cover"):
             continue
-        words = page_words(page.body)
+        words = book_words(page.body, cache)
         owners.append((len(stream), page.id, len(words)))
         stream += words
     first_chapter = next((p.id for p in rendered.pages if p.kind == "chapter"), None)
     found: list[tuple[int, int]] = []  # (pdf page index, stream position)
     cursor = 0
-    for index, words in enumerate(pdf_page_words(pdf_data)):
+    for index, words in enumerate(pdf_page_words(pdf_data, cache)):
         for skip in range(min(SKIP, len(words))):
             window = words[skip:skip + WINDOW]
             if len(window) < min(WINDOW, len(words)) and skip:

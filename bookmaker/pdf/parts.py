@@ -218,6 +218,22 @@ class PartCache:
         self._write(f"{key}.pdf", body.pdf)
         self._write(f"{key}.json", json.dumps(body.meta()).encode())
 
+    def front(self, key: str) -> Front | None:
+        meta, data = self._read(f"{key}.json"), self._read(f"{key}.pdf")
+        if meta is None or data is None:
+            return None
+        try:
+            info = json.loads(meta)
+            return Front(data, info["height"], [(n, tuple(r), t) for n, r, t in info["links"]],
+                         [Problem(**p) for p in info["problems"]], info["pages"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def store_front(self, key: str, front: Front) -> None:
+        self._write(f"{key}.pdf", front.pdf)
+        self._write(f"{key}.json", json.dumps({"height": front.height, "links": front.links, "pages": front.pages,
+                                               "problems": [vars(p) for p in front.problems]}).encode())
+
     def numbers(self, key: str) -> bytes | None:
         return self._read(f"{key}.pdf")
 
@@ -288,11 +304,13 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     starts: list[int] = []
     number_keys: dict[int, str] = {}
     missing = sum(body is None for body in bodies)
-    pool = executor(setup, workers, missing + len(flow) + 1)
+    # One chapter edited: laid out here, without starting workers (the numbers after it take milliseconds).
+    pool = executor(setup, workers if missing > 1 else 1, missing + len(flow) + 1)
     waiting_bodies = collections.deque(i for i, body in enumerate(bodies) if body is None)
     ready: collections.deque = collections.deque()  # (function, args) that can run now
     pending: set[futures.Future] = set()
     front: list[Front] = []
+    front_key = [""]
 
     def schedule() -> None:
         while len(starts) < len(flow) and bodies[len(starts)] is not None:
@@ -305,8 +323,15 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
             if numbers[i] is None:
                 ready.append((lay_out_numbers, (i, skeleton, starts[i], body.types)))
             if len(starts) == len(flow):
-                say("laying out the front matter")
-                ready.appendleft((lay_out_front, (front_html(starts, bodies), rendered.book.metadata.identifier)))
+                html = front_html(starts, bodies)
+                front_key[0] = cache.key(html, setup, "front", rendered.book.metadata.identifier)
+                stored = cache.front(front_key[0])
+                if stored is not None:
+                    limit.add(stored.pages)
+                    front.append(stored)
+                else:
+                    say("laying out the front matter")
+                    ready.appendleft((lay_out_front, (html, rendered.book.metadata.identifier)))
         while len(pending) < max(1, workers) and (ready or waiting_bodies):
             if ready:
                 function, args = ready.popleft()
@@ -333,6 +358,7 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                 elif isinstance(result, Front):
                     front.append(result)
                     limit.add(result.pages)
+                    cache.store_front(front_key[0], result)
                 else:
                     numbers[index] = result
                     cache.store_numbers(number_keys[index], result)

@@ -52,6 +52,7 @@ def description(summary: str | None) -> str | None:
 WORD_RE = re.compile(r"\S+")
 
 
+@functools.lru_cache(maxsize=65536)  # a book's words repeat: each is folded once
 def word_key(word: str) -> str:
     """A word as compared across formats: ligatures unfolded, case and punctuation dropped."""
     import unicodedata

@@ -1,0 +1,119 @@
+"""A `build` that would change nothing is not done: the manifest of what the last build read and wrote.
+
+After a build whose every format was made, a manifest is kept in the cache: one digest of every input
+(each file in manuscript/ and styles/, any other file the book used, the packaged theme, bookmaker's
+code, the installed libraries' versions, the options and the environment variables that change the
+output) and the digest of each output in dist/, with the warnings the build gave. The next build with
+the same options compares them before loading the book or importing any library that lays it out: when
+nothing differs, the outputs are left as they are (bytes and times) and the same lines are printed.
+Only the standard library here: this runs before anything else is imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+from bookmaker.errors import Problem
+from bookmaker.infra.cache import cache_root, code_version, write_entry
+
+FORMAT = 1
+# Environment variables that cannot change the bytes: where the cache is, and build budgets.
+NEUTRAL_ENV = {"BOOKMAKER_CACHE_DIR", "BOOKMAKER_MAX_SECONDS", "BOOKMAKER_MAX_MEMORY"}
+WATCHED = ("manuscript", "styles")
+
+
+def file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
+
+
+def tree_files(folder: Path) -> list[Path]:
+    """Every file under `folder`, hidden ones included (a file a build ignores costs a rebuild only)."""
+    found = []
+    for parent, dirs, files in os.walk(folder, followlinks=False):
+        dirs.sort()
+        found += [Path(parent, name) for name in sorted(files)]
+    return found
+
+
+def installed_libraries() -> list[str]:
+    """The installed distributions with their versions (one folder listing a site directory): a
+    library or font package upgraded under the same bookmaker makes other bytes."""
+    names = []
+    for entry in sys.path:
+        if not entry.endswith(("site-packages", "dist-packages")):
+            continue  # the current folder, the standard library: never an installed distribution
+        try:
+            names += [f"{entry}/{n}" for n in sorted(os.listdir(entry)) if n.endswith((".dist-info", ".egg-info"))]
+        except OSError:
+            continue
+    return names
+
+
+def manifest_path(project: str, formats: tuple[str, ...] | None, printer: str | None) -> Path:
+    # The project as typed too: output paths and warnings are printed the way it was typed.
+    where = json.dumps([str(Path(project).resolve()), project, formats, printer])
+    return cache_root() / "builds" / f"{hashlib.sha256(where.encode()).hexdigest()}.json"
+
+
+def inputs_digest(project: str, formats, printer, extra: list[str]) -> str:
+    root = Path(project)
+    digest = hashlib.sha256(json.dumps([FORMAT, code_version(), installed_libraries(), formats, printer,
+                                        sorted((k, v) for k, v in os.environ.items()
+                                               if (k.startswith("BOOKMAKER_") and k not in NEUTRAL_ENV)
+                                               or k == "SOURCE_DATE_EPOCH")]).encode())
+    files = [p for folder in WATCHED for p in tree_files(root / folder)]
+    files += tree_files(Path(str(resources.files("bookmaker.styles")))) + [Path(p) for p in extra]
+    for path in files:
+        digest.update(b"\0" + str(path).encode() + b"\0" + file_digest(path).encode())
+    return digest.hexdigest()
+
+
+def problem_data(problem: Problem) -> dict:
+    return dict(vars(problem))
+
+
+def unchanged(project: str, formats, printer) -> tuple[list[Problem], list[tuple[str, Path, list[Problem]]]] | None:
+    """The last build's warnings and (format, path, warnings) of each output, when nothing it read or
+    wrote has changed since; else None."""
+    try:
+        stored = json.loads(manifest_path(project, formats, printer).read_text(encoding="utf-8"))
+        if stored.get("format") != FORMAT or stored["inputs"] != inputs_digest(project, formats, printer,
+                                                                               stored["extra"]):
+            return None
+        outcomes = []
+        for fmt, name, digest, warnings in stored["outputs"]:
+            path = Path(project) / name
+            if file_digest(path) != digest:
+                return None
+            outcomes.append((fmt, path, [Problem(**w) for w in warnings]))
+        return [Problem(**w) for w in stored["warnings"]], outcomes
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def record(project: str, formats, printer, before: str, extra: list[str], warnings, outcomes) -> None:
+    """Keep the manifest of a build that made every format; forget it after any other. `before`: the
+    inputs' digest (without `extra`) taken before the build began."""
+    path = manifest_path(project, formats, printer)
+    if not all(o.ok for o in outcomes) or inputs_digest(project, formats, printer, []) != before:
+        try:  # a failed build, or a file changed while the book was built: the next build builds
+            path.unlink()
+        except OSError:
+            pass
+        return
+    inputs = inputs_digest(project, formats, printer, extra)
+    try:
+        outputs = [[o.format, os.path.relpath(o.path, project), file_digest(o.path), [problem_data(w) for w in o.warnings]]
+                   for o in outcomes]
+    except ValueError:
+        return
+    write_entry(path, json.dumps({"format": FORMAT, "inputs": inputs, "extra": extra, "outputs": outputs,
+                                  "warnings": [problem_data(w) for w in warnings]}).encode())

@@ -1,0 +1,68 @@
+"""`bookmaker build` with nothing changed: decided from the manifest, outputs untouched, same lines printed;
+any change to what the build read or wrote builds again."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import BUILD_EPOCH, copy_book, run_cli
+
+NO_PYPDF = ("import sys, runpy; sys.argv = ['bookmaker', 'build', sys.argv[1]]\n"
+            "try:\n    runpy.run_module('bookmaker', run_name='__main__')\n"
+            "except SystemExit as e:\n    code = e.code\n"
+            "print('LOADED', sorted(m for m in ('weasyprint', 'pypdf', 'markdown', 'lxml', 'ebooklib') if m in sys.modules))")
+
+
+def stamps(project):
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted((project / "dist").iterdir())}
+
+
+def test_nothing_changed_builds_nothing_and_says_the_same(tmp_path):
+    project = copy_book("plain", tmp_path / "plain")
+    first = run_cli("build", project, "-f", "epub", env=BUILD_EPOCH)
+    assert first.returncode == 0, first.stderr
+    before = stamps(project)
+    again = run_cli("build", project, "-f", "epub", env=BUILD_EPOCH)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    assert "nothing changed since the last build" in again.stderr
+    assert stamps(project) == before
+
+    import subprocess
+    import sys
+
+    loaded = subprocess.run([sys.executable, "-c", NO_PYPDF.replace("'build', sys.argv[1]",
+                                                                 "'build', sys.argv[1], '-f', 'epub'"), str(project)],
+                            capture_output=True, text=True, env={**__import__("os").environ, **BUILD_EPOCH})
+    assert "LOADED []" in loaded.stdout, loaded.stdout + loaded.stderr
+
+
+def test_a_change_in_or_out_builds_again(tmp_path):
+    project = copy_book("plain", tmp_path / "plain")
+    assert run_cli("build", project, "-f", "epub", env=BUILD_EPOCH).returncode == 0
+    epub = next((project / "dist").glob("*.epub"))
+    original = epub.read_bytes()
+
+    chapter = sorted((project / "manuscript").glob("*.md"))[0]
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    assert run_cli("build", project, "-f", "epub", env=BUILD_EPOCH).returncode == 0
+    edited = epub.read_bytes()
+    assert edited != original
+
+    epub.write_bytes(b"damaged")  # an output changed by hand is made again
+    assert run_cli("build", project, "-f", "epub", env=BUILD_EPOCH).returncode == 0
+    assert epub.read_bytes() == edited
+
+    # Another date is another book, even with every file the same.
+    assert run_cli("build", project, "-f", "epub", env={"SOURCE_DATE_EPOCH": "1800000000"}).returncode == 0
+    assert epub.read_bytes() != edited
+
+
+def test_a_failed_build_leaves_no_manifest(tmp_path, private_cache):
+    project = copy_book("plain", tmp_path / "plain")
+    assert run_cli("build", project, "-f", "epub", env=BUILD_EPOCH).returncode == 0
+    (project / "manuscript" / "book.yaml").write_text("title: [unclosed\n", encoding="utf-8")
+    assert run_cli("build", project, "-f", "epub", env=BUILD_EPOCH).returncode == 1
+    assert run_cli("build", project, "-f", "epub", env=BUILD_EPOCH).returncode == 1
+    for manifest in (private_cache / "builds").glob("*.json"):
+        assert json.loads(manifest.read_text())["outputs"]
