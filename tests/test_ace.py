@@ -20,13 +20,7 @@ def ace_reports(built_epubs) -> dict[str, dict]:
         return dict(zip(names, pool.map(lambda n: ace(built_epubs[n].epub), names)))
 
 
-# awkward's second chapter goes from its title to a level-3 heading: Ace's heading-order, which issue 13
-# fixes (contiguous heading levels).
-CASES = [pytest.param(n, marks=pytest.mark.xfail(reason="heading-order: issue 13", strict=False))
-         if n == "awkward" else n for n in BOOKS]
-
-
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", BOOKS)
 def test_book_has_no_ace_violations(name, built_epubs, ace_reports):
     assert built_epubs[name].result.returncode == 0, built_epubs[name].result.stderr
     assert ace_violations(ace_reports[name]) == []
