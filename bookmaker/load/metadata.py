@@ -195,7 +195,7 @@ def read_tags(r: Reader) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
     for group, items in value.items():
         if not isinstance(group, str) or not group.strip():
             r.problems.error(r.path, r.doc.line("tags", group), "each tag group needs a name, such as 'Fandom:'",
-                                 codes.WRONG_TYPE)
+                             codes.WRONG_TYPE)
             continue
         got = values(items, group)
         if got:
