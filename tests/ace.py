@@ -40,10 +40,13 @@ def ace(epub_path: str | Path, timeout: int = 300) -> dict:
     if command is None or browser is None:
         raise RuntimeError("Ace needs `ace-puppeteer` (npm @daisy/ace) and a Chromium")
     log = ""
-    for _attempt in range(2):  # Chromium sometimes fails to start on a loaded machine: once more
+    # Ace gives Chromium 5 s to start, which a loaded CI machine can miss: a minute (ACE_TIMEOUT_INITIAL,
+    # read by Ace's puppeteer runner), and two more tries.
+    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser, "ACE_TIMEOUT_INITIAL": "60000"}
+    for _attempt in range(3):
         with tempfile.TemporaryDirectory(prefix="ace-") as out:
             result = subprocess.run([command, "-f", "-o", out, str(epub_path)], capture_output=True, text=True,
-                                    timeout=timeout, env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser})
+                                    timeout=timeout, env=env)
             report = Path(out) / "report.json"
             if report.exists():
                 return json.loads(report.read_text(encoding="utf-8"))

@@ -249,7 +249,9 @@ def ace_problems(rendered: RenderedBook) -> list[Problem]:
             try:
                 ran = subprocess.run([command, "-f", "-s", "-o", str(report_dir), str(out)], capture_output=True,
                                      text=True, errors="replace", timeout=600,
-                                     env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser})
+                                     env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser,
+                                          # Ace gives Chromium 5 s to start; a busy machine needs longer.
+                                          "ACE_TIMEOUT_INITIAL": os.environ.get("ACE_TIMEOUT_INITIAL", "60000")})
                 said = " ".join((ran.stderr or ran.stdout).split())[-300:]
                 report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
                 break
