@@ -86,10 +86,3 @@ def ean13_svg(isbn13: str, font_family: str = "Spectral, serif") -> str:
                  "letter-spacing:0.05px;"})
     above.text = isbn_line(isbn13)
     return etree.tostring(root, encoding="unicode")
-
-
-def ean13_size_mm(isbn13: str) -> tuple[float, float]:
-    """Width and height of the SVG ean13_svg draws."""
-    root = etree.fromstring(ean13_svg(isbn13).encode())
-    _, _, width, height = (float(v) for v in root.get("viewBox").split())
-    return width, height

@@ -314,8 +314,3 @@ def render_cover(spec: CoverSpec) -> Cover:
     data = document.write_pdf(pdf_variant=p.pdf_variant, pdf_identifier=b"bookmaker-cover",
                               uncompressed_pdf=False)
     return Cover(set_boxes(data, g), g, warnings, spine_text, barcode_svg is not None)
-
-
-def cover_pdf(spec: CoverSpec) -> bytes:
-    return render_cover(spec).pdf
-

@@ -31,10 +31,6 @@ def raw_table(font, tag: str) -> bytes:
     return font.reader[tag]
 
 
-def glyph_from_bytes(data: bytes):
-    return Glyph(data)
-
-
 def set_glyph(font, name: str, data: bytes, metrics: tuple[int, int]) -> None:
     font["glyf"].glyphs[name] = Glyph(data)
     font["hmtx"].metrics[name] = metrics
