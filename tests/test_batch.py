@@ -94,7 +94,13 @@ def test_budget_from_the_manifest_and_the_command(shelf):
                                            "budget, projects)"]),
     ("projects:\n  - a\n  - path: b\n    formats: [epub, mobi]\n",
      ['batch.yaml:4: projects[1].formats[1]: "mobi" is not one of epub, pdf']),
-    ("projects:\n  - 3\n", ["batch.yaml:2: projects[0]: must be string, not int 3"]),
+    ("projects:\n  - 3\n", ["batch.yaml:2: projects[0]: must be text, not the number 3 (a project folder, or a "
+                             "glob of them such as books/* or shelf/**/novel-?)"]),
+    ("projects: 3\n", ["batch.yaml:1: projects: must be a list, not the number 3 (the books to build: project "
+                       "folders or globs, for example [books/*])"]),
+    ("projects:\n  - a\nbudget:\n  max_seconds: soon\n",
+     ['batch.yaml:4: budget.max_seconds: must be a number, not the text "soon"']),
+    ("projects:\n  - formats: [pdf]\n", ["batch.yaml:2: projects[0]: needs a 'path' key"]),
     ("projects: [a\n", None),
 ])
 def test_manifest_problems_name_the_line(tmp_path, text, expected):

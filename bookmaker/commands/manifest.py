@@ -41,10 +41,29 @@ def schema() -> dict:
     return json.loads(resources.files("bookmaker.schemas").joinpath(MANIFEST_SCHEMA).read_text(encoding="utf-8"))
 
 
+# The schema's types in an author's words.
+KIND_WORDS = {"object": "a set of keys", "array": "a list", "string": "text", "integer": "a whole number",
+              "number": "a number"}
+
+
+def described(value) -> str:
+    """A YAML value as an author would name it: 'the number 3', 'a list', 'the text "x"'."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing (the key has no value)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {json.dumps(value, ensure_ascii=False)[:40]}"
+    return {dict: "a set of keys", list: "a list"}.get(type(value), type(value).__name__)
+
+
 def schema_errors(value, rule: dict, root: dict, where: str = "") -> list[tuple[str, str]]:
     """(where, message) for each way `value` breaks `rule`: the keywords the manifest schema uses."""
-    if "$ref" in rule:
-        rule = root["$defs"][rule["$ref"].rsplit("/", 1)[1]]
+    if "$ref" in rule:  # the referring rule's own description, if any, says more than the shared one's
+        rule = {**root["$defs"][rule["$ref"].rsplit("/", 1)[1]],
+                **{k: v for k, v in rule.items() if k == "description"}}
     shown = where or "the manifest"
     if "oneOf" in rule:
         fits = [schema_errors(value, option, root, where) for option in rule["oneOf"]]
@@ -60,7 +79,9 @@ def schema_errors(value, rule: dict, root: dict, where: str = "") -> list[tuple[
         kinds = [kinds] if isinstance(kinds, str) else kinds
         checks = {"object": dict, "array": list, "string": str, "integer": int, "number": (int, float)}
         if isinstance(value, bool) or not isinstance(value, tuple(checks[k] for k in kinds)):
-            return [(shown, f"must be {' or '.join(kinds)}, not {type(value).__name__} {json.dumps(value)[:40]}")]
+            wanted = " or ".join(KIND_WORDS[k] for k in kinds)
+            hint = f" ({rule['description']})" if "description" in rule else ""
+            return [(shown, f"must be {wanted}, not {described(value)}{hint}")]
     errors: list[tuple[str, str]] = []
     if "enum" in rule and value not in rule["enum"]:
         errors.append((shown, f"{json.dumps(value)} is not one of {', '.join(rule['enum'])}"))
@@ -76,7 +97,7 @@ def schema_errors(value, rule: dict, root: dict, where: str = "") -> list[tuple[
         for i, item in enumerate(value):
             errors += schema_errors(item, rule.get("items", {}), root, f"{where}[{i}]")
     if isinstance(value, dict):
-        errors += [(shown, f"needs '{key}'") for key in rule.get("required", []) if key not in value]
+        errors += [(shown, f"needs a '{key}' key") for key in rule.get("required", []) if key not in value]
         known = rule.get("properties", {})
         for key, item in value.items():
             inner = f"{where}.{key}" if where else str(key)
