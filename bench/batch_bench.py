@@ -171,8 +171,18 @@ def main() -> None:
         rows = [("single (jobs 1, per work)", per_work * len(names), single_peak)]
         cli = cli_seconds(root, names[:3])
         if "batch" in modes:
-            wall, peak, _ = run_batch_mode(root, names, 2, "batch")
+            wall, peak, books = run_batch_mode(root, names, 2, "batch")
             rows.append(("batch --jobs 2", wall, peak))
+            # Where a long batch loses against the ideal: books built two at a time take longer each (the
+            # cores' shared cache and memory), books late in the run take longer than early ones (growth),
+            # or time passes outside any book (the parent's own work between books).
+            tenth = max(1, len(books) // 10)
+            seconds = [b["seconds"] for b in books]
+            diagnosis = {"book_seconds_first_tenth": round(sum(seconds[:tenth]) / tenth, 3),
+                         "book_seconds_last_tenth": round(sum(seconds[-tenth:]) / tenth, 3),
+                         "book_seconds_jobs_1": round(per_work, 3),
+                         "outside_books_share": round(1 - sum(seconds) / (wall * 2), 4)}
+            print("batch diagnosis:", diagnosis)
         if "celery" in modes:
             wall, peak = celery_mode(root, names)
             rows.append(("celery, 2 workers", wall, peak))
@@ -180,6 +190,7 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
     result = {"load_average_after": os.getloadavg(), "works": args.works, "sample": len(sample), "cores": cores, "single_build_seconds": round(per_work, 3),
               "cli_epub_plus_pdf_seconds": round(cli, 3), "ideal_seconds": round(ideal, 2),
+              "batch_diagnosis": diagnosis if "batch" in modes else None,
               "modes": [{"mode": mode, "seconds": round(wall, 2), "works_per_minute": round(args.works / wall * 60, 1),
                          "peak_mb": round(peak), "ratio_to_ideal": round(ideal / wall, 3)} for mode, wall, peak in rows]}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ folder on one filesystem never read half an entry.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -100,6 +101,9 @@ def run_batch(manifest_path: str | Path, jobs: int = 1, shard: tuple[int, int] |
     todo = deque(job for job in read_jobs(manifest, budget or Budget()) if in_shard(job.name, shard))
     total = len(todo)
     preload({fmt for job in todo for fmt in (job.formats or (None,))})
+    # What the parent holds now (the libraries above) is shared with every forked book, copy-on-write:
+    # frozen, the collector in each book never walks it, so never writes to those pages and copies them.
+    gc.freeze()
     start = time.monotonic()
     counts = {"built": 0, "failed": 0}
     peak_memory = 0
