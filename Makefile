@@ -36,7 +36,7 @@ test: $(VENV)/.installed-test
 FAST := tests/test_render.py tests/test_book_yaml.py tests/test_check_lint.py tests/test_pdffonts.py \
         tests/test_architecture.py tests/test_robustness.py
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q -n auto $(FAST)
+	$(BIN)/python -m pytest -q -n auto -m 'not slow' $(FAST)
 
 ## make lint-imports: the pipeline's import contracts (pyproject.toml)
 lint-imports: $(VENV)/.installed-test

