@@ -174,11 +174,12 @@ def build_book(self, archive: bytes | str, formats: list[str] | None, results_di
 
 def start_worker(concurrency: int = 2, loglevel: str = "INFO") -> None:
     """`bookmaker worker`: a Celery worker of `concurrency` pool processes, each building one book at
-    a time. The building stages are imported first, so every pool process starts with them loaded."""
+    a time. The building stages are loaded and warmed up first (batch.warm_up), so every pool process,
+    and every book forked from it, starts with them ready."""
     from bookmaker.commands.batch import preload
 
     import bookmaker.infra.unpack  # noqa: F401
 
-    preload({"pdf"})
+    preload({None})  # both formats: a task may ask for either
     app.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "-O", "fair",
                      "--prefetch-multiplier=1", "-n", f"bookmaker-{os.getpid()}@%h"])

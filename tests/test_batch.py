@@ -292,3 +292,28 @@ def test_worker_without_the_service_extra_is_one_clean_line():
     assert ran.returncode == 1
     assert ran.stderr.splitlines() == ["bookmaker worker:1: the build service needs celery: "
                                        "pip install 'bookmaker[service]'"]
+
+
+def test_a_batch_book_is_byte_for_byte_the_book_build_makes(tmp_path, monkeypatch):
+    """Every book of a batch is forked from a process that built a warm-up book first (batch.warm_up):
+    its EPUB and PDF are still exactly those of `bookmaker build` in a fresh process."""
+    from conftest import run_cli
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    book = tiny_book(tmp_path / "books" / "tale", "Tale", "\"Well...\" she said -- *twice*.\n\n* * *\n\nThen **morning**.")
+    (tmp_path / "batch.yaml").write_text("formats: [epub, pdf]\noutput: out\nprojects: [books/tale]\n")
+    assert run_batch(tmp_path / "batch.yaml", jobs=1, report_path=tmp_path / "r.jsonl") == 0
+    built = run_cli("build", book, "--no-cache", "-f", "epub", "-f", "pdf")
+    assert built.returncode == 0, built.stderr
+    for name in ("tale.epub", "tale.pdf"):
+        assert (tmp_path / "out" / "tale" / name).read_bytes() == (book / "dist" / name).read_bytes(), name
+
+
+def test_the_warm_up_writes_no_cache_entry(tmp_path, monkeypatch):
+    from bookmaker.commands.batch import warm_up
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    warm_up({"epub", "pdf"})
+    entries = [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and "templates" not in p.parts]
+    assert entries == []

@@ -97,10 +97,10 @@ def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str]
 
 
 def build(project: str, formats: tuple[str, ...] | None = None, jobs: int | None = None, cache: bool = True,
-          progress: Callable[[str], None] | None = None, printer: str | None = None
+          progress: Callable[[str], None] | None = None, printer: str | None = None, out_dir: Path | None = None
           ) -> tuple[RenderedBook, list[Outcome]]:
-    """Every format the project asks for (book.yaml `formats`), from one rendering, into dist/;
-    `printer` over book.yaml's `pdf: {printer}`."""
+    """Every format the project asks for (book.yaml `formats`), from one rendering, into dist/ (or
+    `out_dir`, under the same names); `printer` over book.yaml's `pdf: {printer}`."""
     from bookmaker.commands.cover import with_print_settings
 
     say = progress or (lambda message: None)
@@ -112,6 +112,8 @@ def build(project: str, formats: tuple[str, ...] | None = None, jobs: int | None
     paged = rendered
     for fmt in order:
         out = default_output(project, rendered.book, fmt)
+        if out_dir is not None:
+            out = Path(out_dir) / out.name
         outcome = write_format(paged, fmt, out, jobs, cache, say)
         outcomes.append(outcome)
         if fmt == "pdf" and outcome.ok and set(wanted) & {"epub", "kepub"}:
