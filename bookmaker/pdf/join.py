@@ -8,14 +8,15 @@ import io
 
 from bookmaker.pdf import pypdf_internals
 from bookmaker.pdf.fonts import drop_unreachable, merge_fonts
-from bookmaker.pdf.printshop import label_pages
+from bookmaker.pdf.printshop import finish_writer, label_pages
 
 PX_TO_PT = 0.75
 
 
-def join(front_pdf: bytes, front_height: float, front_links, parts) -> bytes:
+def join(front_pdf: bytes, front_height: float, front_links, parts, book=None) -> tuple[bytes, list]:
     """One PDF: the front matter, then each part with its page numbers drawn over it, each part opening
-    on a right-hand page."""
+    on a right-hand page; with `book`, finished for print as printshop.finish() would (its warnings
+    returned), in the same pass."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import Link
     from pypdf.generic import Fit
@@ -60,9 +61,10 @@ def join(front_pdf: bytes, front_height: float, front_links, parts) -> bytes:
     label_pages(writer, min(first_pages.values(), default=None))
     merge_fonts(writer)
     drop_unreachable(writer)
+    problems = finish_writer(writer, book) if book is not None else []
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue()
+    return out.getvalue(), problems
 
 
 def stream(data: bytes, entries: dict | None = None):
