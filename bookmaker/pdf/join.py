@@ -8,6 +8,7 @@ import io
 
 from bookmaker.pdf import pypdf_internals
 from bookmaker.pdf.fonts import drop_unreachable, merge_fonts
+from bookmaker.pdf.pagestarts import remember_written
 from bookmaker.pdf.printshop import finish_writer, label_pages
 
 PX_TO_PT = 0.75
@@ -64,7 +65,9 @@ def join(front_pdf: bytes, front_height: float, front_links, parts, book=None) -
     problems = finish_writer(writer, book) if book is not None else []
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue(), problems
+    data = out.getvalue()
+    remember_written(data, writer.pages)
+    return data, problems
 
 
 def stream(data: bytes, entries: dict | None = None):

@@ -30,11 +30,13 @@ def pdf_page_words(pdf_data: bytes, cache: bool = True) -> list[list[str]]:
     import pypdf
     from pypdf import PdfReader
 
-    reader = PdfReader(io.BytesIO(pdf_data))
+    source = written_pages(pdf_data)
+    if source is None:
+        source = PdfReader(io.BytesIO(pdf_data)).pages
     root = cache_root() / "page-words" if cache else None
     memo: dict = {}
     pages = []
-    for page in reader.pages:
+    for page in source:
         key = page_key(page, memo, pypdf.__version__) if root else ""
         entry = root / key[:2] / f"{key}.json" if root else None
         words = None
@@ -50,6 +52,21 @@ def pdf_page_words(pdf_data: bytes, cache: bool = True) -> list[list[str]]:
                 write_entry(entry, json.dumps(words).encode())
         pages.append(words)
     return pages
+
+
+# The PDF this process wrote last, with the pypdf pages it was written from (join.py): its page list is
+# read from them, without parsing the PDF again. Kept by the digest of its bytes, so only that PDF.
+_written: list = [None, None]
+
+
+def remember_written(pdf_data: bytes, pages) -> None:
+    _written[:] = [hashlib.sha256(pdf_data).digest(), pages]
+
+
+def written_pages(pdf_data: bytes):
+    if _written[0] is not None and _written[0] == hashlib.sha256(pdf_data).digest():
+        return _written[1]
+    return None
 
 
 # What a page's text does not depend on: font programs (the glyphs' shapes), and links up the page tree.
