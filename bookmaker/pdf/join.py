@@ -14,10 +14,11 @@ from bookmaker.pdf.printshop import finish_writer, label_pages
 PX_TO_PT = 0.75
 
 
-def join(front_pdf: bytes, front_height: float, front_links, parts, book=None) -> tuple[bytes, list]:
+def join(front_pdf: bytes, front_height: float, front_links, parts, book=None,
+         cache: bool = False) -> tuple[bytes, list]:
     """One PDF: the front matter, then each part with its page numbers drawn over it, each part opening
     on a right-hand page; with `book`, finished for print as printshop.finish() would (its warnings
-    returned), in the same pass."""
+    returned), in the same pass. With `cache`, merged fonts are kept in the cache."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import Link
     from pypdf.generic import Fit
@@ -60,7 +61,7 @@ def join(front_pdf: bytes, front_height: float, front_links, parts, book=None) -
             rect=(x1 * PX_TO_PT, page_height_pt - y2 * PX_TO_PT, x2 * PX_TO_PT, page_height_pt - y1 * PX_TO_PT),
             target_page_index=to_page, fit=Fit.xyz(x * PX_TO_PT, top, 0)))
     label_pages(writer, min(first_pages.values(), default=None))
-    merge_fonts(writer)
+    merge_fonts(writer, cache)
     drop_unreachable(writer)
     problems = finish_writer(writer, book) if book is not None else []
     out = io.BytesIO()

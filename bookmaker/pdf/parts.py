@@ -405,5 +405,5 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     front_links = [link for link in laid.links if link[2] in ids]
     say(f"joining {sum(body.pages for body in bodies)} pages and the front matter")
     data, more = join(laid.pdf, laid.height, front_links, [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))],
-                      rendered.book if finish else None)
+                      rendered.book if finish else None, use_cache)
     return data, list(dict.fromkeys(problems + more))
