@@ -32,7 +32,7 @@ def join(front_pdf: bytes, front_height: float, front_links, parts, book=None,
     anchors: dict[str, tuple[int, float, float, float]] = {}
     part_links = []
     readers = Readers()
-    bodies: dict[int, tuple[str, object]] = {}  # a page of a part: the part's digest, the page in the part
+    part_pages: dict[int, tuple[str, object]] = {}  # a joined page: its part's digest, the page in the part
     for page, body, numbers in parts:
         if len(writer.pages) % 2:
             writer.add_blank_page(width, height)
@@ -40,7 +40,7 @@ def join(front_pdf: bytes, front_height: float, front_links, parts, book=None,
         first_pages[page.id] = offset
         reader = readers.get(body.pdf)
         digest = hashlib.sha256(body.pdf).hexdigest()
-        bodies.update((offset + n, (digest, part_page)) for n, part_page in enumerate(reader.pages))
+        part_pages.update((offset + n, (digest, part_page)) for n, part_page in enumerate(reader.pages))
         writer.append(reader, import_outline=False)
         stamp_numbers(writer, readers.get(numbers), offset, save_state)
         parents = [(0, writer.add_outline_item(title=page.title, page_number=offset, fit=Fit.xyz(0, height, 0)))]
@@ -74,7 +74,7 @@ def join(front_pdf: bytes, front_height: float, front_links, parts, book=None,
     out = io.BytesIO()
     writer.write(out)
     data = out.getvalue()
-    remember_written(data, [(page, *bodies.get(n, (None, None))) for n, page in enumerate(writer.pages)])
+    remember_written(data, [(page, *part_pages.get(n, (None, None))) for n, page in enumerate(writer.pages)])
     return data, problems
 
 
