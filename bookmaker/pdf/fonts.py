@@ -12,6 +12,7 @@ Only TrueType-outline subsets (FontFile2) are merged; other fonts are left as th
 from __future__ import annotations
 
 import array
+import hashlib
 import io
 import re
 import struct
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 
 from fontTools.ttLib import TTFont
 from pypdf import PdfWriter
+from bookmaker.infra.cache import cache_root, code_version, write_entry
 from bookmaker.pdf import fonttools_internals, pypdf_internals
 from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, IndirectObject,
                            NameObject, NumberObject)
@@ -147,6 +149,27 @@ def raw_glyphs(font: TTFont) -> tuple[list[bytes], list[tuple[int, int]]]:
     return glyphs, [(advance, bearing - 65536 if bearing >= 32768 else bearing) for advance, bearing in metrics]
 
 
+def cached_merged_program(programs: list[bytes], cache: bool) -> bytes:
+    """merged_program(), kept in the cache by the subsets' bytes: after an edit, a face none of the
+    edited chapter's new glyphs are in is not merged again."""
+    if not cache:
+        return merged_program(programs)
+    import fontTools
+
+    digest = hashlib.sha256(f"{code_version()}\0fontTools {fontTools.version}".encode())
+    for data in programs:
+        digest.update(b"\0" + hashlib.sha256(data).digest())
+    key = digest.hexdigest()
+    entry = cache_root() / "merged-fonts" / key[:2] / f"{key}.ttf"
+    try:
+        return entry.read_bytes()
+    except OSError:
+        pass
+    program = merged_program(programs)
+    write_entry(entry, program)
+    return program
+
+
 def merged_program(programs: list[bytes]) -> bytes:
     """The glyphs of every subset in one font. Glyph data is moved as it is, never decompiled: its
     component references are glyph ids, the same in every subset of one font."""
@@ -173,8 +196,9 @@ def empty(glyph) -> bool:
     return (not data) if data is not None else getattr(glyph, "numberOfContours", 0) == 0
 
 
-def merge_fonts(writer: PdfWriter) -> None:
-    """Merge, in place, the subsets of each face into one font used by every page."""
+def merge_fonts(writer: PdfWriter, cache: bool = False) -> None:
+    """Merge, in place, the subsets of each face into one font used by every page; with `cache`, each
+    merged font program is kept in the cache (cached_merged_program)."""
     groups: dict[str, dict[int, IndirectObject]] = {}
     slots = list(font_slots(writer))
     for _fonts, _name, ref in slots:
@@ -184,18 +208,18 @@ def merge_fonts(writer: PdfWriter) -> None:
     replacement: dict[int, IndirectObject] = {}
     for refs in groups.values():
         if len(refs) > 1:
-            merged = merged_font(writer, list(refs.values()))
+            merged = merged_font(writer, list(refs.values()), cache)
             replacement.update({idnum: merged for idnum in refs})
     for fonts, name, ref in slots:
         if ref.idnum in replacement:
             fonts[name] = replacement[ref.idnum]
 
 
-def merged_font(writer: PdfWriter, refs: list[IndirectObject]) -> IndirectObject:
+def merged_font(writer: PdfWriter, refs: list[IndirectObject], cache: bool = False) -> IndirectObject:
     fonts = [ref.get_object() for ref in refs]
     parts = [truetype_parts(font) for font in fonts]
     first_font, (first_cid, first_descriptor, _) = fonts[0], parts[0]
-    program = merged_program([file.get_data() for _, _, file in parts])
+    program = cached_merged_program([file.get_data() for _, _, file in parts], cache)
     file = DecodedStreamObject()
     file.set_data(program)
     file[NameObject("/Length1")] = NumberObject(len(program))

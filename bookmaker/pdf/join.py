@@ -4,18 +4,22 @@ and each typeface's subsets merged into one (pdffonts.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 from bookmaker.pdf import pypdf_internals
 from bookmaker.pdf.fonts import drop_unreachable, merge_fonts
-from bookmaker.pdf.printshop import label_pages
+from bookmaker.pdf.pagestarts import remember_written
+from bookmaker.pdf.printshop import finish_writer, label_pages
 
 PX_TO_PT = 0.75
 
 
-def join(front_pdf: bytes, front_height: float, front_links, parts) -> bytes:
+def join(front_pdf: bytes, front_height: float, front_links, parts, book=None,
+         cache: bool = False) -> tuple[bytes, list]:
     """One PDF: the front matter, then each part with its page numbers drawn over it, each part opening
-    on a right-hand page."""
+    on a right-hand page; with `book`, finished for print as printshop.finish() would (its warnings
+    returned), in the same pass. With `cache`, merged fonts are kept in the cache."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import Link
     from pypdf.generic import Fit
@@ -27,13 +31,18 @@ def join(front_pdf: bytes, front_height: float, front_links, parts) -> bytes:
     first_pages: dict[str, int] = {}
     anchors: dict[str, tuple[int, float, float, float]] = {}
     part_links = []
+    readers = Readers()
+    part_pages: dict[int, tuple[str, object]] = {}  # a joined page: its part's digest, the page in the part
     for page, body, numbers in parts:
         if len(writer.pages) % 2:
             writer.add_blank_page(width, height)
         offset = len(writer.pages)
         first_pages[page.id] = offset
-        writer.append(PdfReader(io.BytesIO(body.pdf)), import_outline=False)
-        stamp_numbers(writer, PdfReader(io.BytesIO(numbers)), offset, save_state)
+        reader = readers.get(body.pdf)
+        digest = hashlib.sha256(body.pdf).hexdigest()
+        part_pages.update((offset + n, (digest, part_page)) for n, part_page in enumerate(reader.pages))
+        writer.append(reader, import_outline=False)
+        stamp_numbers(writer, readers.get(numbers), offset, save_state)
         parents = [(0, writer.add_outline_item(title=page.title, page_number=offset, fit=Fit.xyz(0, height, 0)))]
         for name, (number, x, y) in body.anchors.items():
             anchors[name] = (offset + number, x, y, body.height)
@@ -58,11 +67,39 @@ def join(front_pdf: bytes, front_height: float, front_links, parts) -> bytes:
             rect=(x1 * PX_TO_PT, page_height_pt - y2 * PX_TO_PT, x2 * PX_TO_PT, page_height_pt - y1 * PX_TO_PT),
             target_page_index=to_page, fit=Fit.xyz(x * PX_TO_PT, top, 0)))
     label_pages(writer, min(first_pages.values(), default=None))
-    merge_fonts(writer)
+    readers.keep()
+    merge_fonts(writer, cache)
     drop_unreachable(writer)
+    problems = finish_writer(writer, book) if book is not None else []
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue()
+    data = out.getvalue()
+    remember_written(data, [(page, *part_pages.get(n, (None, None))) for n, page in enumerate(writer.pages)])
+    return data, problems
+
+
+class Readers:
+    """Each part's PDF parsed (pypdf), kept from one join to the next in this process: in `watch`, an
+    edit parses only the parts it changed. Only the last join's are kept; a reader is only read from
+    (writer.append and stamp_numbers copy its objects), so sharing it changes no byte."""
+
+    last: dict[bytes, object] = {}
+
+    def __init__(self):
+        self.used: dict[bytes, object] = {}
+
+    def get(self, data: bytes):
+        from pypdf import PdfReader
+
+        key = hashlib.sha256(data).digest()
+        reader = self.used.get(key) or Readers.last.get(key)
+        if reader is None:
+            reader = PdfReader(io.BytesIO(data))
+        self.used[key] = reader
+        return reader
+
+    def keep(self) -> None:
+        Readers.last = self.used
 
 
 def stream(data: bytes, entries: dict | None = None):

@@ -377,8 +377,10 @@ def unverified_libraries() -> str | None:
 
 
 def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None],
-                 use_cache: bool = True, max_pages: int | None = None) -> tuple[bytes, list[Problem]]:
-    """Raises OneDocumentNeeded for a theme whose page numbers the split layout cannot draw."""
+                 use_cache: bool = True, max_pages: int | None = None,
+                 finish: bool = False) -> tuple[bytes, list[Problem]]:
+    """Raises OneDocumentNeeded for a theme whose page numbers the split layout cannot draw. With
+    `finish`, the PDF is finished for print (printshop.finish) in the join."""
     setup = L.layout_setup(rendered)
     divs = page_divs(rendered)
     front = [(page, div) for page, div in divs if page.kind not in FLOW_KINDS]
@@ -402,5 +404,6 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     problems: list[Problem] = [p for body in bodies for p in body.problems] + laid.problems
     front_links = [link for link in laid.links if link[2] in ids]
     say(f"joining {sum(body.pages for body in bodies)} pages and the front matter")
-    data = join(laid.pdf, laid.height, front_links, [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))])
-    return data, list(dict.fromkeys(problems))
+    data, more = join(laid.pdf, laid.height, front_links, [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))],
+                      rendered.book if finish else None, use_cache)
+    return data, list(dict.fromkeys(problems + more))

@@ -171,13 +171,21 @@ def page_count(pdf: bytes) -> int:
 def finish(pdf: bytes, book: Book) -> tuple[bytes, list[Problem]]:
     """The laid-out PDF as it goes to print: see the module's docstring."""
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import ArrayObject, FloatObject, NameObject
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    problems = finish_writer(writer, book)
+    return written(writer), problems
+
+
+def finish_writer(writer, book: Book) -> list[Problem]:
+    """finish() on a document still in a pypdf writer: the join (join.py) finishes a book without a
+    printer before writing it once, instead of writing, reading and writing it again."""
+    from pypdf.generic import ArrayObject, FloatObject, NameObject
+
     one_link_each(writer)
     p = printer_of(book)
     if p is None:
-        return written(writer), []
+        return []
     problems = []
     pages = len(writer.pages)
     last_blank = not writer.pages[-1].extract_text().strip()
@@ -202,7 +210,7 @@ def finish(pdf: bytes, book: Book) -> tuple[bytes, list[Problem]]:
         for key in ("/Outlines", "/PageMode"):
             if key in writer.root_object:
                 del writer.root_object[key]
-    return written(writer), problems
+    return problems
 
 
 def label_pages(writer, first_body: int | None) -> None:

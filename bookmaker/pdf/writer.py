@@ -50,8 +50,7 @@ def pdf_bytes(rendered: RenderedBook, variant: str | None = None,
     falls in another row of the printer's gutter table."""
     p = printshop.printer_of(rendered.book)
     if p is None:
-        data, problems = laid_out_pdf(rendered, variant, progress, jobs, cache)
-        return printshop.finish(data, rendered.book)[0], problems
+        return laid_out_pdf(rendered, variant, progress, jobs, cache, finish=True)
     trim = printshop.trim_problems(rendered.book, p)
     if trim:
         raise BookmakerError(trim)
@@ -81,13 +80,22 @@ def printed_page_count(rendered: RenderedBook, jobs: int | None = None, cache: b
 
 
 def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable[[str], None] | None,
-                 jobs: int | None, cache: bool) -> tuple[bytes, list[Problem]]:
+                 jobs: int | None, cache: bool, finish: bool = False) -> tuple[bytes, list[Problem]]:
+    """The book laid out; with `finish`, also finished for print (printshop.finish): in the join when
+    the chapters are laid out in parallel, which then writes the PDF once instead of three times."""
     say = progress or (lambda message: None)
     limit = PageLimit(rendered)
     limit.check_estimate()  # before any layout
+
+    def finished(data: bytes, problems: list[Problem]) -> tuple[bytes, list[Problem]]:
+        if not finish:
+            return data, problems
+        data, more = printshop.finish(data, rendered.book)
+        return data, [*problems, *more]
+
     with private_tempdir(), font_dates_from(rendered.book):
         if variant is not None or jobs == 0:
-            return single_document_pdf(rendered, variant, say, limit.limit)
+            return finished(*single_document_pdf(rendered, variant, say, limit.limit))
         # Imported here: the parallel layout's modules (and pypdf, fontTools) only when it runs.
         from bookmaker.pdf import parts
 
@@ -95,13 +103,14 @@ def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable
         if unverified:
             data, problems = single_document_pdf(rendered, None, say, limit.limit)
             where = rendered.book.display(rendered.book.manuscript / "book.yaml")
-            return data, [Problem(where, 1, f"laid out as one document, more slowly: the parallel layout is not "
-                                  f"verified on {unverified}", "warning", codes.SLOW_LAYOUT), *problems]
+            return finished(data, [Problem(where, 1, f"laid out as one document, more slowly: the parallel layout "
+                                           f"is not verified on {unverified}", "warning", codes.SLOW_LAYOUT),
+                                   *problems])
         try:
-            return parts.parallel_pdf(rendered, jobs or default_jobs(), say, cache, limit.limit)
+            return parts.parallel_pdf(rendered, jobs or default_jobs(), say, cache, limit.limit, finish)
         except parts.OneDocumentNeeded:
             say("this theme's page numbers need the book laid out as one document")
-            return single_document_pdf(rendered, None, say, limit.limit)
+            return finished(*single_document_pdf(rendered, None, say, limit.limit))
 
 
 @contextlib.contextmanager

@@ -1,0 +1,64 @@
+"""An edit rebuilt from the caches, in one process as `watch` does or in a fresh one as `build` does,
+gives the same bytes as the edited book built cold: nothing kept from the build before the edit
+(layout parts, merged fonts, parsed parts, page words) leaks into the output."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pytest
+
+from conftest import REPO, run_cli
+
+PARAGRAPH = ("The harbour was quiet that night, and she walked the length of it twice before she let herself "
+             "think about the letter, or the man who had written it, or what he wanted. ")
+EDITS = {
+    "sentence": "\nShe read the letter again, and this time she smiled.\n",
+    # Several pages: every later chapter moves, and its page numbers are stamped again.
+    "pages": "\n\n" + "\n\n".join([PARAGRAPH * 3] * 12) + "\n",
+}
+
+
+def digests(project) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((project / "dist").iterdir())}
+
+
+def edit(project, text: str) -> None:
+    chapter = sorted((project / "manuscript").glob("*.md"))[1]
+    with chapter.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def cold(tmp_path, edited) -> dict[str, str]:
+    """The edited sources built in another folder with an empty cache."""
+    fresh = tmp_path / "cold"
+    shutil.copytree(edited / "manuscript", fresh / "manuscript")
+    result = run_cli("build", fresh, "-q", env={"BOOKMAKER_CACHE_DIR": str(tmp_path / "cold-cache")})
+    assert result.returncode == 0, result.stderr
+    return digests(fresh)
+
+
+@pytest.mark.parametrize("size", sorted(EDITS))
+def test_an_edit_rebuilt_in_watch_is_byte_identical_to_a_cold_build(tmp_path, monkeypatch, size):
+    from bookmaker.commands.build import build
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "manuscript", project / "manuscript")
+    build(str(project))
+    edit(project, EDITS[size])
+    _, outcomes = build(str(project))  # in this process: everything kept from the first build is reused
+    assert all(o.ok for o in outcomes) and len(outcomes) >= 2
+    assert digests(project) == cold(tmp_path, project)
+
+
+def test_an_edit_rebuilt_by_a_one_shot_build_is_byte_identical_to_a_cold_build(tmp_path):
+    env = {"BOOKMAKER_CACHE_DIR": str(tmp_path / "cache")}
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "manuscript", project / "manuscript")
+    assert run_cli("build", project, "-q", env=env).returncode == 0
+    edit(project, EDITS["pages"])
+    result = run_cli("build", project, "-q", env=env)
+    assert result.returncode == 0, result.stderr
+    assert digests(project) == cold(tmp_path, project)
