@@ -144,3 +144,23 @@ def test_kepub_command_writes_the_default_file(tmp_path):
     out = project / "dist" / "a-quiet-evening.kepub.epub"
     assert result.stdout.strip() == str(out)
     assert problems_of(epubcheck(out)) == []
+
+
+@pytest.mark.parametrize("printer", [None, "kdp"])
+def test_the_page_list_read_from_the_layout_is_the_one_read_from_the_pdf(tmp_path, monkeypatch, printer):
+    """The join hands each page's words, read from WeasyPrint's layout, to the page list (a printer pads
+    the book with blank pages after it): the same page starts as reading the PDF back with pypdf."""
+    from bookmaker.commands.build import render
+    from bookmaker.commands.cover import with_print_settings
+    from bookmaker.pdf import pagestarts
+    from bookmaker.pdf.writer import pdf_bytes
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    project = copy_book("sample", tmp_path / "book")
+    rendered = with_print_settings(render(str(project), 1, True, lambda message: None), printer)
+    data, _ = pdf_bytes(rendered, jobs=1)
+    assert pagestarts.written_words(data) is not None  # from the layout: no page is read back
+    from_layout = pagestarts.page_starts(rendered, data, cache=False)
+    pagestarts.remember_written(b"", [])
+    from_pdf = pagestarts.page_starts(rendered, data, cache=False)
+    assert from_layout == from_pdf and len(from_pdf.starts) >= 15

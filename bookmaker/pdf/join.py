@@ -15,15 +15,16 @@ from bookmaker.pdf.printshop import finish_writer, label_pages
 PX_TO_PT = 0.75
 
 
-def join(front_pdf: bytes, front_height: float, front_links, parts, book=None,
-         cache: bool = False) -> tuple[bytes, list]:
-    """One PDF: the front matter, then each part with its page numbers drawn over it, each part opening
-    on a right-hand page; with `book`, finished for print as printshop.finish() would (its warnings
-    returned), in the same pass. With `cache`, merged fonts are kept in the cache."""
+def join(front, front_links, parts, book=None, cache: bool = False) -> tuple[bytes, list]:
+    """One PDF: the front matter (parts.Front), then each part (a chapter's parts.Body) with its page
+    numbers drawn over it, each part opening on a right-hand page; with `book`, finished for print as
+    printshop.finish() would (its warnings returned), in the same pass. With `cache`, merged fonts are
+    kept in the cache. Each page's words, from the layout, are remembered for the page list."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import Link
     from pypdf.generic import Fit
 
+    front_pdf, front_height = front.pdf, front.height
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(front_pdf)))
     width = float(writer.pages[0].mediabox.width)
     height = float(writer.pages[0].mediabox.height)
@@ -32,15 +33,14 @@ def join(front_pdf: bytes, front_height: float, front_links, parts, book=None,
     anchors: dict[str, tuple[int, float, float, float]] = {}
     part_links = []
     readers = Readers()
-    part_pages: dict[int, tuple[str, object]] = {}  # a joined page: its part's digest, the page in the part
+    words: dict[int, list[str]] = dict(enumerate(front.words))  # a joined page's words; a blank page has none
     for page, body, numbers in parts:
         if len(writer.pages) % 2:
             writer.add_blank_page(width, height)
         offset = len(writer.pages)
         first_pages[page.id] = offset
         reader = readers.get(body.pdf)
-        digest = hashlib.sha256(body.pdf).hexdigest()
-        part_pages.update((offset + n, (digest, part_page)) for n, part_page in enumerate(reader.pages))
+        words.update((offset + n, page_words) for n, page_words in enumerate(body.words))
         writer.append(reader, import_outline=False)
         stamp_numbers(writer, readers.get(numbers), offset, save_state)
         parents = [(0, writer.add_outline_item(title=page.title, page_number=offset, fit=Fit.xyz(0, height, 0)))]
@@ -74,7 +74,7 @@ def join(front_pdf: bytes, front_height: float, front_links, parts, book=None,
     out = io.BytesIO()
     writer.write(out)
     data = out.getvalue()
-    remember_written(data, [(page, *part_pages.get(n, (None, None))) for n, page in enumerate(writer.pages)])
+    remember_written(data, [words.get(n, []) for n in range(len(writer.pages))])
     return data, problems
 
 

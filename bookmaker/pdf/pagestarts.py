@@ -21,41 +21,40 @@ from bookmaker.render.text import page_words, word_key
 WINDOW = 12  # words that must agree for a page to be placed (the printed contents repeats a heading)
 SKIP = 16  # words at the top of a PDF page that may be a running head or a page number
 USED = SKIP + WINDOW - 1  # page_starts reads no word of a page past these
-LONG = USED + 12  # a part's page with this many words: its first USED are those of the joined page
 HYPHEN_BREAK = re.compile(r"([^\W\d_])[-\u2010\u00ad]\s*\n\s*")
 
 
 def pdf_page_words(pdf_data: bytes, cache: bool = True) -> list[list[str]]:
-    """Each page's words: all of them, or at least the first USED. Reading a page's text is slow (pypdf
-    parses every operator): each page's words are kept in the cache under a digest of all that its
-    text is read from, so after an edit only the pages that changed are read again.
+    """Each page's words: all of them, or at least the first USED.
 
-    A chapter's page with at least LONG words in the PDF this process just joined is read from the
-    chapter's own laid-out part instead: its page numbers are drawn after its text, so they change
-    only the words after its first USED, and an edit that moves later chapters to other page numbers
-    reads none of their pages again."""
+    The PDF this process just made from chapters laid out in parallel (join.py) comes with each page's
+    words, read from the layout itself (parts.py), and is not read again. Any other PDF is read page by
+    page with pypdf, which is slow (it parses every operator): each page's words are kept in the cache
+    under a digest of all that its text is read from, so after an edit only the pages that changed are
+    read again."""
     import pypdf
     from pypdf import PdfReader
 
-    source = written_pages(pdf_data)
-    if source is None:
-        source = [(page, None, None) for page in PdfReader(io.BytesIO(pdf_data)).pages]
+    known = written_words(pdf_data)
+    if known is not None:
+        return known
     root = cache_root() / "page-words" if cache else None
     memo: dict = {}
-    part_memos: dict[str, dict] = {}  # object numbers are the part's own
-    pages = []
-    for page, part, part_page in source:
-        words = None
-        if part is not None:
-            key = page_key(part_page, part_memos.setdefault(part, {}), pypdf.__version__) if root else ""
-            words = cached_words(root, hashlib.sha256(f"part page\0{key}".encode()).hexdigest() if root else "",
-                                 part_page)
-            if len(words) < LONG:
-                words = None
-        if words is None:
-            words = cached_words(root, page_key(page, memo, pypdf.__version__) if root else "", page)
-        pages.append(words)
-    return pages
+    return [cached_words(root, page_key(page, memo, pypdf.__version__) if root else "", page)
+            for page in PdfReader(io.BytesIO(pdf_data)).pages]
+
+
+def text_words(text: str) -> list[str]:
+    """A page's text as the words page_starts compares (its first USED): a word broken at the end of a
+    line made whole again, each word as render/text.py keys it."""
+    words: list[str] = []
+    for word in HYPHEN_BREAK.sub(r"\1", text).split():
+        key = word_key(word)
+        if key:
+            words.append(key)
+            if len(words) == USED:
+                break
+    return words
 
 
 def cached_words(root, key: str, page) -> list[str]:
@@ -67,27 +66,32 @@ def cached_words(root, key: str, page) -> list[str]:
                 return words
         except (OSError, ValueError):
             pass
-    text = HYPHEN_BREAK.sub(r"\1", page.extract_text() or "")
-    words = [k for k in (word_key(w) for w in text.split()) if k]
+    words = text_words(page.extract_text() or "")
     if entry is not None:
         write_entry(entry, json.dumps(words).encode())
     return words
 
 
-# The PDF this process wrote last, with the pypdf pages it was written from (join.py), each with its
-# chapter part's page alone (a digest of the part, and the page) or None, None:
-# its page list is read from them, without parsing the PDF again. Kept by the digest of its bytes.
+# The PDF this process wrote last (join.py; printshop.finish may pad it with blank pages), with each
+# page's words as its layout gave them: its page list is read from them. Kept by the digest of its bytes.
 _written: list = [None, None]
 
 
-def remember_written(pdf_data: bytes, pages) -> None:
-    _written[:] = [hashlib.sha256(pdf_data).digest(), pages]
+def remember_written(pdf_data: bytes, words: list[list[str]]) -> None:
+    _written[:] = [hashlib.sha256(pdf_data).digest(), words]
 
 
-def written_pages(pdf_data: bytes):
+def written_words(pdf_data: bytes) -> list[list[str]] | None:
     if _written[0] is not None and _written[0] == hashlib.sha256(pdf_data).digest():
         return _written[1]
     return None
+
+
+def remember_padded(before: bytes, after: bytes, pages: int) -> None:
+    """`after` is `before` with blank pages added to make `pages` (printshop.finish): the same words."""
+    words = written_words(before)
+    if words is not None and pages >= len(words):
+        remember_written(after, words + [[] for _ in range(pages - len(words))])
 
 
 # What a page's text does not depend on: font programs (the glyphs' shapes), and links up the page tree.

@@ -44,6 +44,7 @@ from bookmaker.model import RenderedBook
 from bookmaker.pdf.join import join
 from bookmaker.pdf.html import document_html, page_divs
 from bookmaker.pdf.pagelimit import PageLimit
+from bookmaker.pdf.pagestarts import text_words
 from bookmaker.infra.processes import die_with_parent
 
 
@@ -61,16 +62,18 @@ class Body:
     anchors: dict[str, tuple[int, float, float]] = field(default_factory=dict)
     links: list[tuple[int, tuple[float, float, float, float], str]] = field(default_factory=list)
     problems: list = field(default_factory=list)
+    words: list[list[str]] = field(default_factory=list)  # each page's first words, for the page list
 
     def meta(self) -> dict:
         return {"pages": self.pages, "height": self.height, "types": self.types, "anchors": self.anchors,
-                "links": self.links, "problems": [vars(p) for p in self.problems]}
+                "links": self.links, "problems": [vars(p) for p in self.problems], "words": self.words}
 
     @classmethod
     def from_meta(cls, pdf: bytes, info: dict) -> Body:
         return cls(pdf, info["pages"], info["height"], [json_tuple(t) for t in info["types"]],
                    {k: tuple(v) for k, v in info["anchors"].items()},
-                   [(n, tuple(r), t) for n, r, t in info["links"]], [Problem(**p) for p in info["problems"]])
+                   [(n, tuple(r), t) for n, r, t in info["links"]], [Problem(**p) for p in info["problems"]],
+                   info["words"])
 
 
 def json_tuple(value):
@@ -114,7 +117,13 @@ def lay_out_body(index: int, html: str) -> tuple[int, Body]:
     records = [r for r in records if not W.is_missing_anchor(r.getMessage(), dangling)]
     height = document.pages[0].height if document.pages else 0
     return index, Body(data, len(document.pages), height, layer.types, anchors, links,
-                       L.log_problems(records, _setup.style_path))
+                       L.log_problems(records, _setup.style_path), laid_out_words(document))
+
+
+def laid_out_words(document) -> list[list[str]]:
+    """Each laid-out page's first words as page_starts compares them, read from the layout: the page
+    list never reads them back from the PDF."""
+    return [text_words(W.page_text(page)) for page in document.pages]
 
 
 def skeleton_html(rendered: RenderedBook, div, types: list) -> str:
@@ -161,6 +170,7 @@ class Front:
     links: list[tuple[int, tuple[float, float, float, float], str]]
     problems: list
     pages: int = 0
+    words: list[list[str]] = field(default_factory=list)  # each page's first words, for the page list
 
 
 def lay_out_front(html: str, identifier: str) -> tuple[int, Front]:
@@ -172,7 +182,7 @@ def lay_out_front(html: str, identifier: str) -> tuple[int, Front]:
              for kind, target, rect, _ in page.links if kind == "internal"]
     records = [r for r in records if not W.is_missing_anchor(r.getMessage())]
     return -1, Front(data, document.pages[0].height, links, L.log_problems(records, _setup.style_path),
-                     len(document.pages))
+                     len(document.pages), laid_out_words(document))
 
 
 # --- the cache ------------------------------------------------------------------------------------
@@ -225,14 +235,15 @@ class PartCache:
         try:
             info = json.loads(meta)
             return Front(data, info["height"], [(n, tuple(r), t) for n, r, t in info["links"]],
-                         [Problem(**p) for p in info["problems"]], info["pages"])
+                         [Problem(**p) for p in info["problems"]], info["pages"], info["words"])
         except (ValueError, KeyError, TypeError):
             return None
 
     def store_front(self, key: str, front: Front) -> None:
         self._write(f"{key}.pdf", front.pdf)
         self._write(f"{key}.json", json.dumps({"height": front.height, "links": front.links, "pages": front.pages,
-                                               "problems": [vars(p) for p in front.problems]}).encode())
+                                               "problems": [vars(p) for p in front.problems],
+                                               "words": front.words}).encode())
 
     def numbers(self, key: str) -> bytes | None:
         return self._read(f"{key}.pdf")
@@ -404,6 +415,6 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     problems: list[Problem] = [p for body in bodies for p in body.problems] + laid.problems
     front_links = [link for link in laid.links if link[2] in ids]
     say(f"joining {sum(body.pages for body in bodies)} pages and the front matter")
-    data, more = join(laid.pdf, laid.height, front_links, [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))],
+    data, more = join(laid, front_links, [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))],
                       rendered.book if finish else None, use_cache)
     return data, list(dict.fromkeys(problems + more))

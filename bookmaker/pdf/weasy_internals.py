@@ -9,6 +9,8 @@ numbers. WeasyPrint has no public way to do that, so this module reaches into it
   starts with; the "page" counter in it is shifted to number a chapter from where it falls in the book;
 - `Box.style["content"]`: a tuple of (kind, value) pairs, kinds "string", "counter()", "counters()"...;
 - `PageType` (a page's `page_type`): its fields side, blank, name, index and groups;
+- `Page._page_box`, the laid-out page's box tree, read for its text (`page_text`: its LineBox and
+  TextBox descendants, MarginBox left out);
 - the wording of WeasyPrint's log records: "No anchor #id" for links into other parts, "HarfBuzz-Subset"
   when fonts are subset without HarfBuzz, " at LINE:COLUMN" in stylesheet messages.
 
@@ -116,3 +118,24 @@ def is_missing_anchor(message: str, targets=None) -> bool:
     if targets is None:
         return "No anchor" in message
     return any(f"#{t} " in message + " " for t in targets)
+
+
+def page_text(page) -> str:
+    """A laid-out page's text (a weasyprint Page), a line of the page a line, as a PDF reader reads it
+    from the page drawn, without the margin boxes (running heads, page numbers). Reading the words back
+    from the PDF instead costs a second every 15 pages (pypdf parses every operator)."""
+    from weasyprint.formatting_structure import boxes
+
+    lines: list[str] = []
+
+    def walk(box) -> None:
+        if isinstance(box, boxes.MarginBox):
+            return
+        if isinstance(box, boxes.LineBox):
+            lines.append("".join(child.text for child in box.descendants() if isinstance(child, boxes.TextBox)))
+            return
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    walk(page._page_box)
+    return "\n".join(lines)

@@ -17,7 +17,7 @@ from bookmaker.infra.output import atomic_path, check_output
 from bookmaker.infra.processes import build_tempdir, default_jobs
 from bookmaker.model import Book, RenderedBook
 from bookmaker.pdf import layout as L
-from bookmaker.pdf import printers, printshop
+from bookmaker.pdf import pagestarts, printers, printshop
 from bookmaker.pdf.pagelimit import PageLimit
 from bookmaker.pdf.html import document_html, page_divs
 
@@ -63,8 +63,9 @@ def pdf_bytes(rendered: RenderedBook, variant: str | None = None,
         (progress or (lambda message: None))(f"{final} pages: laying out again with {p.label}'s gutter for them")
         setting = again
         data, problems = laid_out_pdf(setting, variant, progress, jobs, cache)
-    data, more = printshop.finish(data, setting.book)
-    return data, [*problems, *more]
+    finished, more = printshop.finish(data, setting.book)
+    pagestarts.remember_padded(data, finished, printshop.page_count(finished))  # the page list's words
+    return finished, [*problems, *more]
 
 
 def printed_page_count(rendered: RenderedBook, jobs: int | None = None, cache: bool = True) -> int:
@@ -90,8 +91,9 @@ def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable
     def finished(data: bytes, problems: list[Problem]) -> tuple[bytes, list[Problem]]:
         if not finish:
             return data, problems
-        data, more = printshop.finish(data, rendered.book)
-        return data, [*problems, *more]
+        finished_data, more = printshop.finish(data, rendered.book)
+        pagestarts.remember_padded(data, finished_data, printshop.page_count(finished_data))
+        return finished_data, [*problems, *more]
 
     with private_tempdir(), font_dates_from(rendered.book):
         if variant is not None or jobs == 0:
