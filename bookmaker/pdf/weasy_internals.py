@@ -116,3 +116,45 @@ def is_missing_anchor(message: str, targets=None) -> bool:
     if targets is None:
         return "No anchor" in message
     return any(f"#{t} " in message + " " for t in targets)
+
+
+# --- the laid-out lines, for balancing spreads ----------------------------------------------------
+
+@dataclass
+class PageLines:
+    """A page's lines in the main flow, top to bottom, as (bottom, right, paragraph), in CSS pixels;
+    the paragraph is the number in its `data-tp` attribute, or None. `notes` is the bottom of the
+    footnote area where the page has notes."""
+
+    lines: list = field(default_factory=list)
+    notes: float | None = None
+
+
+def page_lines(document, attribute: str = "data-tp") -> list[PageLines]:
+    """Each page's lines, read from the page's box tree (`Page._page_box`; its children are the root
+    box, the footnote area and the note area; `LineBox`, `Box.element`, `position_y`, `height`)."""
+    from weasyprint.formatting_structure import boxes
+
+    def walk(box, paragraph, out: list) -> None:
+        element = getattr(box, "element", None)
+        if isinstance(box, boxes.BlockBox) and element is not None and element.get(attribute) is not None:
+            paragraph = int(element.get(attribute))
+        if isinstance(box, boxes.LineBox):
+            right = max((child.position_x + child.margin_width() for child in box.children), default=box.position_x)
+            out.append((box.position_y + box.height, right - box.position_x, paragraph))
+            return
+        for child in getattr(box, "children", ()):
+            walk(child, paragraph, out)
+
+    pages = []
+    for page in document.pages:
+        lines: list = []
+        bottom = None
+        for child in page._page_box.children:
+            if isinstance(child, boxes.FootnoteAreaBox):
+                if child.children:
+                    bottom = child.position_y + child.margin_height()
+            elif not isinstance(child, boxes.MarginBox):
+                walk(child, None, lines)
+        pages.append(PageLines(lines, bottom))
+    return pages
