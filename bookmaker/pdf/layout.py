@@ -125,6 +125,7 @@ section > .block-heading:first-child {{ margin-top: 0; }}
 .chapter-notes + .chapter-text, .chapter-summary + .chapter-text {{ border-top: {rule} solid #000;
   padding-top: {g(1, 0.4)}; margin-top: 0; }}
 .chapter-end-notes {{ margin-top: {g(1)}; border-top: {rule} solid #000; padding-top: {g(1, 0.4)}; }}
+.footnote {{ footnote-policy: line; }}
 @page {{ @footnote {{ border-top: {rule} solid #000; padding-top: {g(0.5, 0.4)}; margin-top: {g(0.5)}; }} }}
 """
 
