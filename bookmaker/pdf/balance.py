@@ -1,19 +1,22 @@
 """Balanced spreads: the two facing pages of a spread end on the same line.
 
 Full pages hold the same number of grid lines (layout.grid_css), but widow and orphan control, kept
-scene breaks and footnotes leave some a line short, and its facing page then ends a line lower. As a
-typesetter (or Vellum, or LaTeX) would, the chapter is laid out again with one paragraph changed, from
+scene breaks and footnotes leave some a line or two short, and the facing page then ends lower. As a
+typesetter (or Vellum, or LaTeX) would, the chapter is laid out again with a paragraph changed, from
 the first unbalanced spread on, until each spread is balanced or nothing tried balances it:
 
-- the longer page is shortened to match: the paragraph running over its foot keeps one more line
-  for the next page (`widows`), when as many lines as `orphans` asks are left above;
-- else the shorter page is filled: a paragraph wholly on it set a shade tighter (its last short line
-  taken back) or a shade looser (a nearly full last line pushed to one more), which moves the break.
+- the longer page shortened to match: the paragraph running over its foot keeps more lines for the
+  next page (`widows`), when as many lines as `orphans` asks are left above;
+- the theme's rules for a chapter's last page relaxed, where they leave the page before it short and
+  the last page keeps four lines without them;
+- a paragraph set a shade tighter or looser (word spacing, within a third of a space: what TeX allows
+  a justified line) so that it takes a line less or more, which moves the page break by a line: the
+  paragraph whose last line needs the least change, on either page.
 
 Chapters open on rectos, so a chapter laid out alone has the spreads it has in the book: pages 2 and 3,
 4 and 5... of the chapter (its first page is an opening, its last an ending: neither is a full page).
 Everything here is decided from the chapter's own content, so the result is cached with it and the
-same on every build.
+same on every build. BOOKMAKER_BALANCE_TRACE=1 prints what was tried to stderr.
 """
 
 from __future__ import annotations
@@ -22,15 +25,18 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from bookmaker.pdf import weasy_internals as W
 
 TRACE = os.environ.get("BOOKMAKER_BALANCE_TRACE")
 PX = 4 / 3  # CSS pixels a point
 ORPHANS = 2  # the theme's orphans (print.css)
-TIGHTER, LOOSER = "-0.05em", "0.05em"  # word-spacing of a paragraph set tighter or looser
-TRIED_ON_A_PAGE = 3  # paragraphs tried, each way, on the page to fill
+LINE_HEIGHT = 1.4  # the body line in ems (layout.LINE_HEIGHT)
+# Word spacing added to a paragraph, at most (em; the face's space is 0.25 em): looser by two fifths
+# of a space (the justified lines around stretch as much), tighter by a fifth.
+MOST_LOOSER, MOST_TIGHTER = 0.1, 0.05
+SPACE = 0.25  # the face's word space (em)
+TRIES_SHORTER, TRIES_VERSO = 3, 2  # paragraphs tried a spread, set looser or tighter
 # The theme keeps four lines or more on a chapter's last page by widows on its last two paragraphs and
 # no break before the last: where that leaves the page before it short, the page is laid out without
 # them (kept only if the last page still has four lines).
@@ -54,14 +60,8 @@ def with_tweaks(html: str, tweaks: dict[int, str]) -> str:
     return html.replace("</head>", f"<style>\n{rules}</style></head>", 1)
 
 
-@dataclass
-class Layout:
-    document: object
-    pages: list  # W.PageLines
-
-
 def depth(page) -> float:
-    bottoms = [page.lines[-1][0]] if page.lines else []
+    bottoms = [page.lines[-1].bottom] if page.lines else []
     if page.notes is not None:
         bottoms.append(page.notes)
     return max(bottoms, default=0.0)
@@ -69,57 +69,91 @@ def depth(page) -> float:
 
 def spreads(pages: list) -> list[int]:
     """The versos (index in the chapter) of the spreads of two full pages."""
-    return [i for i in range(1, len(pages) - 2, 2)]
+    return list(range(1, len(pages) - 2, 2))
 
 
 def unbalanced(pages: list, verso: int, tolerance: float) -> bool:
     return abs(depth(pages[verso]) - depth(pages[verso + 1])) > tolerance
 
 
-def whole_paragraphs(pages: list, index: int, tweaks: dict[int, str]) -> dict[int, list[float]]:
-    """The paragraphs of two lines or more wholly on a page (begun on it, ended on it), not yet
-    changed: their lines' lengths."""
-    before = {p for *_, p in pages[index - 1].lines} if index else set()
-    after = {p for *_, p in pages[index + 1].lines} if index + 1 < len(pages) else set()
-    whole: dict[int, list[float]] = {}
-    for _bottom, right, p in pages[index].lines:
-        if p is not None and p not in before and p not in after and p not in tweaks:
-            whole.setdefault(p, []).append(right)
-    return {p: rights for p, rights in whole.items() if len(rights) >= 2}
+def paragraph_lines(pages: list, paragraph: int) -> list:
+    return [line for page in pages for line in page.lines if line.paragraph == paragraph]
 
 
-def candidates(pages: list, verso: int, line: float, tweaks: dict[int, str]):
-    """Changes that may balance the spread, the least visible first: the longer page shortened by
-    widows, then a paragraph (or every paragraph) of the shorter page set tighter to fill it, of the
-    longer page set looser to push its foot over, of the shorter page set looser to fill it."""
+def lines_with(lines: list, measure: float, space: float, extra: float) -> int:
+    """How many lines the paragraph would take with `extra` (px, may be negative) added to each word
+    space: its lines broken again greedily, as WeasyPrint breaks them, each word taken to be of its
+    line's mean width."""
+    words: list[float] = []
+    for line in lines:
+        count = line.spaces + 1
+        mean = max(1.0, (line.natural - line.spaces * space) / count)
+        words += [mean] * count
+    used, n = 0.0, 1
+    for w in words:
+        if used and used + space + extra + w > measure + 0.01:
+            n, used = n + 1, w
+        else:
+            used += (space + extra if used else 0) + w
+    return n
+
+
+def spacing_for(lines: list, measure: float, em: float, looser: bool, most: float) -> float | None:
+    """The least word spacing (em, in hundredths, up to `most`) that should make the paragraph a line
+    longer (looser) or shorter; None where none does."""
+    if len(lines) < 2 or sum(line.spaces for line in lines) < 4:
+        return None
+    space, now = SPACE * em, lines_with(lines, measure, SPACE * em, 0.0)
+    if now != len(lines):
+        return None  # the model does not see this paragraph as it is: guess nothing
+    for step in range(1, round(most * 100) + 1):
+        extra = step / 100 * (1 if looser else -1)
+        if lines_with(lines, measure, space, extra * em) != len(lines):
+            return step / 100
+    return None
+
+
+def on_page(pages: list, index: int, tweaks: dict[int, str]) -> list[int]:
+    """The paragraphs begun on a page and not yet changed (one begun on the page before is left alone,
+    so that the spreads before stay as they are)."""
+    before = {line.paragraph for line in pages[index - 1].lines} if index else set()
+    found = []
+    for line in pages[index].lines:
+        p = line.paragraph
+        if p is not None and p not in before and p not in tweaks and p not in found:
+            found.append(p)
+    return found
+
+
+def candidates(pages: list, verso: int, line: float, em: float, tweaks: dict[int, str]):
+    """Changes that may balance the spread, the least visible first."""
     v, r = pages[verso], pages[verso + 1]
     longer, shorter = (verso, verso + 1) if depth(v) > depth(r) else (verso + 1, verso)
     lines_short = max(1, round(abs(depth(v) - depth(r)) / line))
-    if shorter == len(pages) - 2 and ENDING not in tweaks:
-        yield {**tweaks, ENDING: ENDING_RELAXED}
     page, following = pages[longer], pages[longer + 1]
     if page.lines and following.lines and page.notes is None:
-        foot = page.lines[-1][2]
-        if foot is not None and foot not in tweaks and following.lines[0][2] == foot:
-            above = sum(1 for *_, p in page.lines if p == foot)
-            below = sum(1 for *_, p in following.lines if p == foot)
+        foot = page.lines[-1].paragraph
+        if foot is not None and foot not in tweaks and following.lines[0].paragraph == foot:
+            above = sum(1 for x in page.lines if x.paragraph == foot)
+            below = sum(1 for x in following.lines if x.paragraph == foot)
             beyond = pages[longer + 2].lines if longer + 2 < len(pages) else []
-            ends_there = not (beyond and beyond[0][2] == foot)
-            if above - lines_short >= ORPHANS and ends_there:
+            if above - lines_short >= ORPHANS and not (beyond and beyond[0].paragraph == foot):
                 yield {**tweaks, foot: f"widows: {below + lines_short} !important;"}
-    measure = max((right for p in pages for _, right, _ in p.lines), default=1.0)
-    for index, spacing in ((shorter, TIGHTER), (longer, LOOSER), (shorter, LOOSER)):
-        whole = whole_paragraphs(pages, index, tweaks)
-        if not whole:
-            continue
-        # The room a paragraph's last line leaves (tighter: its length; looser: what it lacks), for
-        # each line to take up: the smaller, the likelier the paragraph changes by a line.
-        room = (lambda p: whole[p][-1] / len(whole[p])) if spacing == TIGHTER else (
-            lambda p: (measure - whole[p][-1]) / len(whole[p]))
-        best = min(whole, key=lambda p: (room(p), p))
-        yield {**tweaks, best: f"word-spacing: {spacing};"}
-        if len(whole) > 1:
-            yield {**tweaks, **{p: f"word-spacing: {spacing};" for p in whole}}
+    if shorter == len(pages) - 2 and ENDING not in tweaks:
+        yield {**tweaks, ENDING: ENDING_RELAXED}
+    # A paragraph a line longer or shorter on the shorter page, or on the verso when the recto is the
+    # shorter (the recto's first line moves): a line more fills a page shortened by widows or orphans,
+    # a line less leaves room for the lines they ask. The least change first.
+    measure = max((x.length for p in pages for x in p.lines), default=1.0)
+    for index, tries in ((shorter, TRIES_SHORTER), (verso, TRIES_VERSO if verso != shorter else 0)):
+        options = []
+        for looser, most in ((True, MOST_LOOSER), (False, MOST_TIGHTER)):
+            for p in on_page(pages, index, tweaks):
+                spacing = spacing_for(paragraph_lines(pages, p), measure, em, looser, most)
+                if spacing is not None:
+                    options.append((spacing, not looser, p))
+        for spacing, tighter, p in sorted(options)[:tries]:
+            yield {**tweaks, p: f"word-spacing: {-spacing if tighter else spacing}em;"}
 
 
 def truncated(html: str, pages: list, verso: int) -> str:
@@ -128,59 +162,74 @@ def truncated(html: str, pages: list, verso: int) -> str:
     fraction of the cost. The parser closes what the cut leaves open."""
     if verso + 3 >= len(pages):
         return html
-    seen = {p for page in pages[:verso + 3] for *_, p in page.lines if p is not None}
-    later = [p for page in pages[verso + 3:] for *_, p in page.lines if p is not None and p not in seen]
+    seen = {x.paragraph for page in pages[:verso + 3] for x in page.lines if x.paragraph is not None}
+    later = [x.paragraph for page in pages[verso + 3:] for x in page.lines
+             if x.paragraph is not None and x.paragraph not in seen]
     if not later:
         return html
     at = html.find(f'<p data-tp="{min(later)}"')
     return html if at < 0 else html[:at]
 
 
-def balanced(html: str, lay_out: Callable[[str], object], line_pt: float, budget: int = 0):
-    """The chapter laid out with its spreads balanced as far as one paragraph's change a spread can:
+def trace(*args) -> None:
+    if TRACE:
+        print(*args, file=sys.stderr)
+
+
+def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget: int = 0):
+    """The chapter laid out with its spreads balanced as far as a paragraph's change a spread can:
     (the layout's result for the final HTML, that HTML). `lay_out(html)` returns a tuple whose first
-    item is the WeasyPrint document. At most `budget` layouts in all (by default, 3 a page); the trials
+    item is the WeasyPrint document. At most `budget` layouts in all (by default, 2 a page); the trials
     lay out only the chapter up to a little past the spread (truncated())."""
-    line, tolerance = line_pt * PX, 2 * PX
+    line, tolerance, em = line_pt * PX, 2 * PX, line_pt / LINE_HEIGHT * PX
     marked = mark(html)
     tweaks: dict[int, str] = {}
     result = lay_out(marked)
-    pages = W.page_lines(result[0])
-    budget = budget or 3 * len(pages) + 2
     if line <= 0:
         return result, marked
+    pages = W.page_lines(result[0])
+    budget = budget or 2 * len(pages) + 2
     layouts, given_up = 1, set()
 
     def good_through(trial_pages: list, verso: int) -> bool:
-        return all(not unbalanced(trial_pages, s, tolerance) or s in given_up
-                   for s in spreads(trial_pages) if s <= verso)
+        return verso in spreads(trial_pages) and all(
+            not unbalanced(trial_pages, s, tolerance) or s in given_up for s in spreads(trial_pages) if s <= verso)
 
     while layouts < budget:
         todo = [s for s in spreads(pages) if s not in given_up and unbalanced(pages, s, tolerance)]
         if not todo:
             break
         verso = todo[0]
-        for change in candidates(pages, verso, line, tweaks):
+        for change in candidates(pages, verso, line, em, tweaks):
             if layouts >= budget:
                 break
-            text = truncated(with_tweaks(marked, change), pages, verso)
+            whole = with_tweaks(marked, change)
+            text = truncated(whole, pages, verso)
             trial = lay_out(text)
             layouts += 1
             trial_pages = W.page_lines(trial[0])
-            if ENDING in change and text == with_tweaks(marked, change) and (
-                    len(trial_pages[-1].lines) < LAST_PAGE_LINES < len(pages[-1].lines) + 1):
-                continue  # the relaxed ending left a last page too short
-            if TRACE:
-                print("trial", len(pages), verso, change, [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]],
-                      good_through(trial_pages, verso), file=sys.stderr)
-            if verso in spreads(trial_pages) and good_through(trial_pages, verso):
+            ok = good_through(trial_pages, verso)
+            if ok and ENDING in change and text == whole and len(trial_pages[-1].lines) < LAST_PAGE_LINES:
+                ok = False  # the relaxed ending left too short a last page
+            trace("trial", verso, {k: v for k, v in change.items() if tweaks.get(k) != v},
+                  [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]], ok)
+            if ok:
                 tweaks = change
-                result = lay_out(with_tweaks(marked, tweaks))
+                result = trial if text == whole else lay_out(whole)
+                layouts += text != whole
                 pages = W.page_lines(result[0])
-                layouts += 1
                 break
         else:
             given_up.add(verso)
             if TRACE:
-                print("gave up", verso, [(round(depth(p) / line, 1), len(p.lines)) for p in pages[verso:verso + 2]], file=sys.stderr)
+                trace("gave up", verso)
+                for i in range(max(0, verso - 1), min(len(pages), verso + 3)):
+                    runs: list = []
+                    for x in pages[i].lines:
+                        if runs and runs[-1][0] == x.paragraph:
+                            runs[-1][1] += 1
+                        else:
+                            runs.append([x.paragraph, 1])
+                    trace("   page", i, round(depth(pages[i]) / line, 1), len(pages[i].lines),
+                          "notes" if pages[i].notes else "", runs)
     return result, with_tweaks(marked, tweaks)

@@ -120,10 +120,19 @@ def is_missing_anchor(message: str, targets=None) -> bool:
 
 # --- the laid-out lines, for balancing spreads ----------------------------------------------------
 
+@dataclass(frozen=True)
+class Line:
+    bottom: float
+    length: float  # from the line's start to the end of its last word
+    paragraph: int | None
+    spaces: int
+    natural: float  # the length before justification stretched its spaces (`justification_spacing`)
+
+
 @dataclass
 class PageLines:
-    """A page's lines in the main flow, top to bottom, as (bottom, right, paragraph), in CSS pixels;
-    the paragraph is the number in its `data-tp` attribute, or None. `notes` is the bottom of the
+    """A page's lines in the main flow, top to bottom, in CSS pixels; a line's paragraph is the number
+    in its `data-tp` attribute, or None. `notes` is the bottom of the
     footnote area where the page has notes."""
 
     lines: list = field(default_factory=list)
@@ -141,7 +150,11 @@ def page_lines(document, attribute: str = "data-tp") -> list[PageLines]:
             paragraph = int(element.get(attribute))
         if isinstance(box, boxes.LineBox):
             right = max((child.position_x + child.margin_width() for child in box.children), default=box.position_x)
-            out.append((box.position_y + box.height, right - box.position_x, paragraph))
+            texts = [text for text in box.descendants() if isinstance(text, boxes.TextBox)]
+            spaces = sum(text.text.strip(" ").count(" ") for text in texts)
+            stretch = sum((getattr(text, "justification_spacing", 0) or 0) * text.text.count(" ") for text in texts)
+            out.append(Line(box.position_y + box.height, right - box.position_x, paragraph, spaces,
+                            right - box.position_x - stretch))
             return
         for child in getattr(box, "children", ()):
             walk(child, paragraph, out)
