@@ -37,6 +37,7 @@ LINE_HEIGHT = 1.4  # the body line in ems (layout.LINE_HEIGHT)
 MOST_LOOSER, MOST_TIGHTER = 0.1, 0.05
 SPACE = 0.25  # the face's word space (em)
 TRIES_SHORTER, TRIES_VERSO = 3, 2  # paragraphs tried a spread, set looser or tighter
+TRIES_A_SPREAD = 8
 # The theme keeps four lines or more on a chapter's last page by widows on its last two paragraphs and
 # no break before the last: where that leaves the page before it short, the page is laid out without
 # them (kept only if the last page still has four lines).
@@ -195,25 +196,34 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
         return verso in spreads(trial_pages) and all(
             not unbalanced(trial_pages, s, tolerance) or s in given_up for s in spreads(trial_pages) if s <= verso)
 
+    def gap(some_pages: list, verso: int) -> float:
+        return abs(depth(some_pages[verso]) - depth(some_pages[verso + 1]))
+
+    tries_here: dict[int, int] = {}
     while layouts < budget:
         todo = [s for s in spreads(pages) if s not in given_up and unbalanced(pages, s, tolerance)]
         if not todo:
             break
         verso = todo[0]
         for change in candidates(pages, verso, line, em, tweaks):
-            if layouts >= budget:
+            if layouts >= budget or tries_here.get(verso, 0) >= TRIES_A_SPREAD:
                 break
+            tries_here[verso] = tries_here.get(verso, 0) + 1
             whole = with_tweaks(marked, change)
             text = truncated(whole, pages, verso)
             trial = lay_out(text)
             layouts += 1
             trial_pages = W.page_lines(trial[0])
             ok = good_through(trial_pages, verso)
-            if ok and ENDING in change and text == whole and len(trial_pages[-1].lines) < LAST_PAGE_LINES:
-                ok = False  # the relaxed ending left too short a last page
+            # Nearer: the earlier spreads as they were, and this one less uneven; tried on from there.
+            nearer = (not ok and verso in spreads(trial_pages) and gap(trial_pages, verso) < gap(pages, verso) - tolerance
+                      and all(not unbalanced(trial_pages, s, tolerance) or s in given_up
+                              for s in spreads(trial_pages) if s < verso))
+            if (ok or nearer) and ENDING in change and text == whole and len(trial_pages[-1].lines) < LAST_PAGE_LINES:
+                ok = nearer = False  # the relaxed ending left too short a last page
             trace("trial", verso, {k: v for k, v in change.items() if tweaks.get(k) != v},
-                  [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]], ok)
-            if ok:
+                  [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]], ok, "nearer" if nearer else "")
+            if ok or nearer:
                 tweaks = change
                 result = trial if text == whole else lay_out(whole)
                 layouts += text != whole
