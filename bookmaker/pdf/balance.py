@@ -32,9 +32,9 @@ TRACE = os.environ.get("BOOKMAKER_BALANCE_TRACE")
 PX = 4 / 3  # CSS pixels a point
 ORPHANS = 2  # the theme's orphans (print.css)
 LINE_HEIGHT = 1.4  # the body line in ems (layout.LINE_HEIGHT)
-# Word spacing added to a paragraph, at most (em; the face's space is 0.25 em): looser by two fifths
-# of a space (the justified lines around stretch as much), tighter by a fifth.
-MOST_LOOSER, MOST_TIGHTER = 0.1, 0.05
+# Word spacing added to a paragraph, at most (em; the face's space is 0.25 em): looser by a half
+# of a space (the justified lines around stretch as much), tighter by under a third (TeX's shrink).
+MOST_LOOSER, MOST_TIGHTER = 0.12, 0.07
 SPACE = 0.25  # the face's word space (em)
 TRIES_SHORTER, TRIES_VERSO = 3, 2  # paragraphs tried a spread, set looser or tighter
 TRIES_A_SPREAD = 8
@@ -207,6 +207,7 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
         verso = todo[0]
         for change in candidates(pages, verso, line, em, tweaks):
             if layouts >= budget or tries_here.get(verso, 0) >= TRIES_A_SPREAD:
+                given_up.add(verso)
                 break
             tries_here[verso] = tries_here.get(verso, 0) + 1
             whole = with_tweaks(marked, change)
