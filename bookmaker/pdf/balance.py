@@ -115,13 +115,12 @@ def spacing_for(lines: list, measure: float, em: float, looser: bool, most: floa
 
 
 def on_page(pages: list, index: int, tweaks: dict[int, str]) -> list[int]:
-    """The paragraphs begun on a page and not yet changed (one begun on the page before is left alone,
-    so that the spreads before stay as they are)."""
-    before = {line.paragraph for line in pages[index - 1].lines} if index else set()
+    """The paragraphs with lines on a page, not yet changed (one begun on the page before may change
+    that page: the trial's check of the spreads before keeps that from unbalancing them)."""
     found = []
     for line in pages[index].lines:
         p = line.paragraph
-        if p is not None and p not in before and p not in tweaks and p not in found:
+        if p is not None and p not in tweaks and p not in found:
             found.append(p)
     return found
 
