@@ -199,14 +199,18 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
         return abs(depth(some_pages[verso]) - depth(some_pages[verso + 1]))
 
     tries_here: dict[int, int] = {}
+    start: dict[int, tuple] = {}
     while layouts < budget:
         todo = [s for s in spreads(pages) if s not in given_up and unbalanced(pages, s, tolerance)]
         if not todo:
             break
         verso = todo[0]
+        if verso not in tries_here:
+            start[verso] = (result, pages, tweaks)  # taken back if the spread cannot be balanced
         for change in candidates(pages, verso, line, em, tweaks):
             if layouts >= budget or tries_here.get(verso, 0) >= TRIES_A_SPREAD:
                 given_up.add(verso)
+                result, pages, tweaks = start[verso]
                 break
             tries_here[verso] = tries_here.get(verso, 0) + 1
             whole = with_tweaks(marked, change)
@@ -231,6 +235,7 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                 break
         else:
             given_up.add(verso)
+            result, pages, tweaks = start[verso]
             if TRACE:
                 trace("gave up", verso)
                 for i in range(max(0, verso - 1), min(len(pages), verso + 3)):
