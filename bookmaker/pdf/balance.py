@@ -247,4 +247,24 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                             runs.append([x.paragraph, 1])
                     trace("   page", i, round(depth(pages[i]) / line, 1), len(pages[i].lines),
                           "notes" if pages[i].notes else "", runs)
+    return no_break_at_recto_foot(marked, lay_out, result, pages, tweaks, tolerance)
+
+
+def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result, pages: list,
+                           tweaks: dict[int, str], tolerance: float):
+    """A recto whose last line ends in a hyphen breaks the word across the page turn: its paragraph is
+    laid out again unhyphenated, kept where the spreads stay as balanced as they were."""
+    for recto in range(2, len(pages) - 1, 2):
+        foot = pages[recto].lines[-1] if pages[recto].lines else None
+        nxt = pages[recto + 1].lines[0] if pages[recto + 1].lines else None
+        if foot is None or not foot.hyphen or foot.paragraph is None or nxt is None or nxt.paragraph != foot.paragraph:
+            continue
+        change = {**tweaks, foot.paragraph: tweaks.get(foot.paragraph, "") + " hyphens: manual;"}
+        trial = lay_out(with_tweaks(marked, change))
+        trial_pages = W.page_lines(trial[0])
+        uneven = lambda some: {s for s in spreads(some) if unbalanced(some, s, tolerance)}  # noqa: E731
+        still = recto < len(trial_pages) and trial_pages[recto].lines and trial_pages[recto].lines[-1].hyphen
+        trace("recto foot", recto, foot.paragraph, "kept" if not still and uneven(trial_pages) <= uneven(pages) else "not kept")
+        if not still and len(trial_pages) == len(pages) and uneven(trial_pages) <= uneven(pages):
+            result, pages, tweaks = trial, trial_pages, change
     return result, with_tweaks(marked, tweaks)

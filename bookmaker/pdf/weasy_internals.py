@@ -127,6 +127,7 @@ class Line:
     paragraph: int | None
     spaces: int
     natural: float  # the length before justification stretched its spaces (`justification_spacing`)
+    hyphen: bool = False  # ends in a hyphen (the hyphenation's, or the word's own)
 
 
 @dataclass
@@ -153,8 +154,9 @@ def page_lines(document, attribute: str = "data-tp") -> list[PageLines]:
             texts = [text for text in box.descendants() if isinstance(text, boxes.TextBox)]
             spaces = sum(text.text.strip(" ").count(" ") for text in texts)
             stretch = sum((getattr(text, "justification_spacing", 0) or 0) * text.text.count(" ") for text in texts)
+            broken = bool(texts) and texts[-1].text.rstrip(" ").endswith(("\u2010", "-", "\u00ad"))
             out.append(Line(box.position_y + box.height, right - box.position_x, paragraph, spaces,
-                            right - box.position_x - stretch))
+                            right - box.position_x - stretch, broken))
             return
         for child in getattr(box, "children", ()):
             walk(child, paragraph, out)
