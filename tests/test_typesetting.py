@@ -52,7 +52,7 @@ def test_facing_pages_end_on_the_same_line(novel):
     _, m = novel
     assert m["spreads"] > 40
     assert m["spreads_balanced"] >= 0.95, m  # 0.48 before balancing
-    assert m["loose_share"] <= 0.03, m  # the paragraphs set looser or tighter do not loosen the colour
+    assert m["loose_share"] <= 0.02, m  # 0.0255 before: paragraphs with a loose line set again
 
 
 def test_balancing_changes_one_paragraph_at_a_time():

@@ -38,6 +38,8 @@ MOST_LOOSER, MOST_TIGHTER = 0.12, 0.07
 SPACE = 0.25  # the face's word space (em)
 TRIES_SHORTER, TRIES_VERSO = 3, 2  # paragraphs tried a spread, set looser or tighter
 TRIES_A_SPREAD = 8
+LOOSE = 1.9  # a line's word space over this many times the median is loose (bench/typeset.py: 2)
+EVENING = (-0.03, 0.03, -0.06)  # word spacings tried on a paragraph with a loose line (em)
 # The theme keeps four lines or more on a chapter's last page by widows on its last two paragraphs and
 # no break before the last: where that leaves the page before it short, the page is laid out without
 # them (kept only if the last page still has four lines).
@@ -247,7 +249,52 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                             runs.append([x.paragraph, 1])
                     trace("   page", i, round(depth(pages[i]) / line, 1), len(pages[i].lines),
                           "notes" if pages[i].notes else "", runs)
+    result, pages, tweaks = even_colour(marked, lay_out, result, pages, tweaks, em)
     return no_break_at_recto_foot(marked, lay_out, result, pages, tweaks, tolerance)
+
+
+def loose_paragraphs(pages: list, em: float) -> set[int]:
+    """The paragraphs with a justified line whose word space is more than LOOSE times the median."""
+    def space(line) -> float:
+        return SPACE * em + (line.length - line.natural) / line.spaces
+
+    justified = [(page, i, x) for page in pages for i, x in enumerate(page.lines)
+                 if x.spaces >= 3 and x.paragraph is not None and x.length > x.natural + 0.5]
+    if not justified:
+        return set()
+    spaces = sorted(space(x) for _, _, x in justified)
+    median = spaces[len(spaces) // 2]
+    return {x.paragraph for _, _, x in justified if space(x) > LOOSE * median}
+
+
+def even_colour(marked: str, lay_out: Callable[[str], tuple], result, pages: list, tweaks: dict[int, str],
+                em: float):
+    """Paragraphs with a loose line set a shade tighter or looser, each kept where its loose lines go
+    and it keeps its number of lines (so no page changes): the line breaks move, the pages do not."""
+    loose = sorted(p for p in loose_paragraphs(pages, em) if p not in tweaks)
+    if not loose:
+        return result, pages, tweaks
+    counts = {p: len(paragraph_lines(pages, p)) for p in loose}
+    chosen: dict[int, str] = {}
+    for spacing in EVENING:
+        todo = [p for p in loose if p not in chosen]
+        if not todo:
+            break
+        change = {**tweaks, **chosen, **{p: f"word-spacing: {spacing}em;" for p in todo}}
+        trial_pages = W.page_lines(lay_out(with_tweaks(marked, change))[0])
+        still = loose_paragraphs(trial_pages, em)
+        for p in todo:
+            if p not in still and len(paragraph_lines(trial_pages, p)) == counts[p]:
+                chosen[p] = change[p]
+        # Paragraphs before a changed one are as they were; one after may have moved: judged again.
+    if not chosen:
+        return result, pages, tweaks
+    change = {**tweaks, **chosen}
+    trial = lay_out(with_tweaks(marked, change))
+    trial_pages = W.page_lines(trial[0])
+    same = [[x.bottom for x in page.lines] for page in trial_pages] == [[x.bottom for x in page.lines] for page in pages]
+    trace("even colour", len(loose), "loose paragraphs,", len(chosen), "set again", "kept" if same else "not kept")
+    return (trial, trial_pages, change) if same else (result, pages, tweaks)
 
 
 def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result, pages: list,
