@@ -180,7 +180,7 @@ def trace(*args) -> None:
 
 def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget: int = 0):
     """The chapter laid out with its spreads balanced as far as a paragraph's change a spread can:
-    (the layout's result for the final HTML, that HTML). `lay_out(html)` returns a tuple whose first
+    (the layout's result, the changes: paragraph number -> CSS declarations). `lay_out(html)` returns a tuple whose first
     item is the WeasyPrint document. At most `budget` layouts in all (by default, 2 a page); the trials
     lay out only the chapter up to a little past the spread (truncated())."""
     line, tolerance, em = line_pt * PX, 2 * PX, line_pt / LINE_HEIGHT * PX
@@ -188,7 +188,7 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
     tweaks: dict[int, str] = {}
     result = lay_out(marked)
     if line <= 0:
-        return result, marked
+        return result, {}
     pages = W.page_lines(result[0])
     budget = budget or 2 * len(pages) + 2
     layouts, given_up = 1, set()
@@ -314,4 +314,20 @@ def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result,
         trace("recto foot", recto, foot.paragraph, "kept" if not still and uneven(trial_pages) <= uneven(pages) else "not kept")
         if not still and len(trial_pages) == len(pages) and uneven(trial_pages) <= uneven(pages):
             result, pages, tweaks = trial, trial_pages, change
-    return result, with_tweaks(marked, tweaks)
+    return result, tweaks
+
+
+def in_one_document(div, chapter: int, tweaks: dict[int, str]) -> str:
+    """A chapter's changes for the book laid out as one document: its paragraphs numbered as mark()
+    numbers them in the chapter alone, the rules scoped to the chapter. Returns the CSS."""
+    div.set("data-tc", str(chapter))
+    for n, p in enumerate(div.iter("p")):
+        p.set("data-tp", f"{chapter}-{n}")
+    scope = f'[data-tc="{chapter}"] '
+    rules = []
+    for n, css in sorted(tweaks.items()):
+        if n == ENDING:
+            rules += [scope + rule for rule in css.split("\n")]
+        else:
+            rules.append(f'{scope}p[data-tp="{chapter}-{n}"] {{ {css} }}')
+    return "\n".join(rules)

@@ -108,7 +108,7 @@ def lay_out_body(index: int, html: str) -> tuple[int, Body]:
         finally:
             W.set_layer(None)
 
-    (document, layer, records), _html = balance.balanced(html, lay_out, _setup.grid_line)
+    (document, layer, records), _tweaks = balance.balanced(html, lay_out, _setup.grid_line)
     data = L.write_document(document, "part", records)
     anchors, links = {}, []
     for number, page in enumerate(document.pages):
