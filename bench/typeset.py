@@ -153,8 +153,9 @@ def measure(pdf: Path) -> dict:
             names += 1
 
     gaps, line_gaps = [], []
-    _, left, right = body_measure(pages)
-    width = right - left
+    # The measure: the commonest line width (margins are mirrored, so the commonest left and right
+    # edges may come from different sides).
+    width = statistics.mode(round(l.right - l.left) for p in text_pages for l in p.lines)
     for page in text_pages:
         for i, line in enumerate(page.lines):
             last_of_paragraph = i + 1 < len(page.lines) and page.lines[i + 1].left > line.left + 5

@@ -125,6 +125,7 @@ section > .block-heading:first-child {{ margin-top: 0; }}
 .chapter-notes + .chapter-text, .chapter-summary + .chapter-text {{ border-top: {rule} solid #000;
   padding-top: {g(1, 0.4)}; margin-top: 0; }}
 .chapter-end-notes {{ margin-top: {g(1)}; border-top: {rule} solid #000; padding-top: {g(1, 0.4)}; }}
+.footnote {{ footnote-policy: line; }}
 @page {{ @footnote {{ border-top: {rule} solid #000; padding-top: {g(0.5, 0.4)}; margin-top: {g(0.5)}; }} }}
 """
 
@@ -189,6 +190,7 @@ class LayoutSetup:
     files: tuple[tuple[str, Path], ...]  # bookmaker: URL -> file; nothing else can be fetched
     style_path: str
     pictures: str | None = None  # the book's pictures converted to this PIL mode for the printer (L, CMYK)
+    grid_line: float = 0.0  # the body line (pt): spreads are balanced to it
 
 
 def layout_setup(rendered: RenderedBook) -> LayoutSetup:
@@ -203,7 +205,7 @@ def layout_setup(rendered: RenderedBook) -> LayoutSetup:
         files[printshop.PROFILE_URL] = printshop.cmyk_profile()
     # Image and font URLs (and so WeasyPrint's names for them) must not depend on where the book is.
     return LayoutSetup(sheets, SCHEME, tuple(sorted(files.items())), book.display(book.root / "styles" / "print.css"),
-                       printshop.picture_mode(book))
+                       printshop.picture_mode(book), Grid.of(book).line)
 
 
 @contextlib.contextmanager

@@ -36,6 +36,7 @@ from lxml import etree
 
 from bookmaker.infra.cache import cache_root, code_version, write_entry
 from bookmaker.pdf import fonttools_internals, pypdf_internals
+from bookmaker.pdf import balance
 from bookmaker.pdf import layout as L
 from bookmaker.pdf import weasy_internals as W
 from bookmaker.pdf.weasy_internals import Layer, OneDocumentNeeded
@@ -102,9 +103,16 @@ def layered(layer: Layer, html: str, records: list):
 
 def lay_out_body(index: int, html: str) -> tuple[int, Body]:
     """In a worker: one chapter's pages, everything on them but the page numbers."""
-    records: list = []
-    layer = Layer(numbers=False)
-    document, data = layered(layer, html, records)
+    def lay_out(text: str):
+        layer, records = Layer(numbers=False), []
+        W.set_layer(layer)
+        try:
+            return L.layout(text, _setup, records), layer, records
+        finally:
+            W.set_layer(None)
+
+    (document, layer, records), _tweaks = balance.balanced(html, lay_out, _setup.grid_line)
+    data = L.write_document(document, "part", records)
     anchors, links = {}, []
     for number, page in enumerate(document.pages):
         for name, (x, y, *_rest) in page.anchors.items():

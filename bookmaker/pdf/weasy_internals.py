@@ -139,3 +139,60 @@ def page_text(page) -> str:
 
     walk(page._page_box)
     return "\n".join(lines)
+
+
+# --- the laid-out lines, for balancing spreads ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Line:
+    bottom: float
+    length: float  # from the line's start to the end of its last word
+    paragraph: int | None
+    spaces: int
+    natural: float  # the length before justification stretched its spaces (`justification_spacing`)
+    hyphen: bool = False  # ends in a hyphen (the hyphenation's, or the word's own)
+
+
+@dataclass
+class PageLines:
+    """A page's lines in the main flow, top to bottom, in CSS pixels; a line's paragraph is the number
+    in its `data-tp` attribute, or None. `notes` is the bottom of the
+    footnote area where the page has notes."""
+
+    lines: list = field(default_factory=list)
+    notes: float | None = None
+
+
+def page_lines(document, attribute: str = "data-tp") -> list[PageLines]:
+    """Each page's lines, read from the page's box tree (`Page._page_box`; its children are the root
+    box, the footnote area and the note area; `LineBox`, `Box.element`, `position_y`, `height`)."""
+    from weasyprint.formatting_structure import boxes
+
+    def walk(box, paragraph, out: list) -> None:
+        element = getattr(box, "element", None)
+        if isinstance(box, boxes.BlockBox) and element is not None and element.get(attribute) is not None:
+            paragraph = int(element.get(attribute))
+        if isinstance(box, boxes.LineBox):
+            right = max((child.position_x + child.margin_width() for child in box.children), default=box.position_x)
+            texts = [text for text in box.descendants() if isinstance(text, boxes.TextBox)]
+            spaces = sum(text.text.strip(" ").count(" ") for text in texts)
+            stretch = sum((getattr(text, "justification_spacing", 0) or 0) * text.text.count(" ") for text in texts)
+            broken = bool(texts) and texts[-1].text.rstrip(" ").endswith(("\u2010", "-", "\u00ad"))
+            out.append(Line(box.position_y + box.height, right - box.position_x, paragraph, spaces,
+                            right - box.position_x - stretch, broken))
+            return
+        for child in getattr(box, "children", ()):
+            walk(child, paragraph, out)
+
+    pages = []
+    for page in document.pages:
+        lines: list = []
+        bottom = None
+        for child in page._page_box.children:
+            if isinstance(child, boxes.FootnoteAreaBox):
+                if child.children:
+                    bottom = child.position_y + child.margin_height()
+            elif not isinstance(child, boxes.MarginBox):
+                walk(child, None, lines)
+        pages.append(PageLines(lines, bottom))
+    return pages

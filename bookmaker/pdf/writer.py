@@ -24,13 +24,32 @@ from bookmaker.pdf.html import document_html, page_divs
 VARIANTS = ("pdf/a-3b", "pdf/ua-1", "pdf/x-1a")
 
 
+def balanced_rules(divs, rendered: RenderedBook, setup) -> str:
+    """Each chapter balanced alone, as the parallel layout balances it (pdf/balance.py): the changes
+    that balance its spreads, as CSS for the whole book laid out as one document."""
+    from bookmaker.pdf import balance, parts
+
+    rules = []
+    for index, (page, div) in enumerate(divs):
+        if page.kind not in parts.FLOW_KINDS:
+            continue
+        chapter_html = document_html(rendered, [div], minimal=True)  # the div moves again after
+        _result, tweaks = balance.balanced(chapter_html, lambda text: (L.layout(text, setup, []),), setup.grid_line)
+        if tweaks:
+            rules.append(balance.in_one_document(div, index, tweaks))
+    return "\n".join(rules)
+
+
 def single_document_pdf(rendered: RenderedBook, variant: str | None, say: Callable[[str], None],
                         max_pages: int | None = None) -> tuple[bytes, list]:
     setup = L.layout_setup(rendered)
     records: list = []
     divs = page_divs(rendered)
-    html = document_html(rendered, [div for _, div in divs])
     say("laying out pages")
+    rules = balanced_rules(divs, rendered, setup)
+    html = document_html(rendered, [div for _, div in divs])
+    if rules:
+        html = html.replace("</head>", f"<style>\n{rules}\n</style></head>", 1)
     document = L.layout(html, setup, records)
     PageLimit(rendered, max_pages).add(len(document.pages))  # before the costly part: writing them
     say(f"writing {len(document.pages)} pages")

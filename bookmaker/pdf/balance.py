@@ -1,0 +1,333 @@
+"""Balanced spreads: the two facing pages of a spread end on the same line.
+
+Full pages hold the same number of grid lines (layout.grid_css), but widow and orphan control, kept
+scene breaks and footnotes leave some a line or two short, and the facing page then ends lower. As a
+typesetter (or Vellum, or LaTeX) would, the chapter is laid out again with a paragraph changed, from
+the first unbalanced spread on, until each spread is balanced or nothing tried balances it:
+
+- the longer page shortened to match: the paragraph running over its foot keeps more lines for the
+  next page (`widows`), when as many lines as `orphans` asks are left above;
+- the theme's rules for a chapter's last page relaxed, where they leave the page before it short and
+  the last page keeps four lines without them;
+- a paragraph set a shade tighter or looser (word spacing, within a third of a space: what TeX allows
+  a justified line) so that it takes a line less or more, which moves the page break by a line: the
+  paragraph whose last line needs the least change, on either page.
+
+Chapters open on rectos, so a chapter laid out alone has the spreads it has in the book: pages 2 and 3,
+4 and 5... of the chapter (its first page is an opening, its last an ending: neither is a full page).
+Everything here is decided from the chapter's own content, so the result is cached with it and the
+same on every build. BOOKMAKER_BALANCE_TRACE=1 prints what was tried to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+
+from bookmaker.pdf import weasy_internals as W
+
+TRACE = os.environ.get("BOOKMAKER_BALANCE_TRACE")
+PX = 4 / 3  # CSS pixels a point
+ORPHANS = 2  # the theme's orphans (print.css)
+LINE_HEIGHT = 1.4  # the body line in ems (layout.LINE_HEIGHT)
+# Word spacing added to a paragraph, at most (em; the face's space is 0.25 em): looser by a half
+# of a space (the justified lines around stretch as much), tighter by under a third (TeX's shrink).
+MOST_LOOSER, MOST_TIGHTER = 0.12, 0.07
+SPACE = 0.25  # the face's word space (em)
+TRIES_SHORTER, TRIES_VERSO = 3, 2  # paragraphs tried a spread, set looser or tighter
+TRIES_A_SPREAD = 8
+LOOSE = 1.9  # a line's word space over this many times the median is loose (bench/typeset.py: 2)
+EVENING = (-0.03, 0.03, -0.06)  # word spacings tried on a paragraph with a loose line (em)
+# The theme keeps four lines or more on a chapter's last page by widows on its last two paragraphs and
+# no break before the last: where that leaves the page before it short, the page is laid out without
+# them (kept only if the last page still has four lines).
+ENDING, ENDING_RELAXED = -1, (".chapter-text > p:nth-last-child(-n+2) { widows: 2 !important; }\n"
+                              ".chapter-text > p:last-child { break-before: auto !important; }")
+LAST_PAGE_LINES = 4
+PARAGRAPH = re.compile(r"<p(?=[\s>])")
+
+
+def mark(html: str) -> str:
+    """Every paragraph numbered (`data-tp`), so that its lines can be found in the layout."""
+    count = iter(range(1_000_000))
+    return PARAGRAPH.sub(lambda _: f'<p data-tp="{next(count)}"', html)
+
+
+def with_tweaks(html: str, tweaks: dict[int, str]) -> str:
+    if not tweaks:
+        return html
+    rules = "".join(css + "\n" if n == ENDING else f'p[data-tp="{n}"] {{ {css} }}\n'
+                    for n, css in sorted(tweaks.items()))
+    return html.replace("</head>", f"<style>\n{rules}</style></head>", 1)
+
+
+def depth(page) -> float:
+    bottoms = [page.lines[-1].bottom] if page.lines else []
+    if page.notes is not None:
+        bottoms.append(page.notes)
+    return max(bottoms, default=0.0)
+
+
+def spreads(pages: list) -> list[int]:
+    """The versos (index in the chapter) of the spreads of two full pages."""
+    return list(range(1, len(pages) - 2, 2))
+
+
+def unbalanced(pages: list, verso: int, tolerance: float) -> bool:
+    return abs(depth(pages[verso]) - depth(pages[verso + 1])) > tolerance
+
+
+def paragraph_lines(pages: list, paragraph: int) -> list:
+    return [line for page in pages for line in page.lines if line.paragraph == paragraph]
+
+
+def lines_with(lines: list, measure: float, space: float, extra: float) -> int:
+    """How many lines the paragraph would take with `extra` (px, may be negative) added to each word
+    space: its lines broken again greedily, as WeasyPrint breaks them, each word taken to be of its
+    line's mean width."""
+    words: list[float] = []
+    for line in lines:
+        count = line.spaces + 1
+        mean = max(1.0, (line.natural - line.spaces * space) / count)
+        words += [mean] * count
+    used, n = 0.0, 1
+    for w in words:
+        if used and used + space + extra + w > measure + 0.01:
+            n, used = n + 1, w
+        else:
+            used += (space + extra if used else 0) + w
+    return n
+
+
+def spacing_for(lines: list, measure: float, em: float, looser: bool, most: float) -> float | None:
+    """The least word spacing (em, in hundredths, up to `most`) that should make the paragraph a line
+    longer (looser) or shorter; None where none does."""
+    if len(lines) < 2 or sum(line.spaces for line in lines) < 4:
+        return None
+    space, now = SPACE * em, lines_with(lines, measure, SPACE * em, 0.0)
+    if now != len(lines):
+        return None  # the model does not see this paragraph as it is: guess nothing
+    for step in range(1, round(most * 100) + 1):
+        extra = step / 100 * (1 if looser else -1)
+        if lines_with(lines, measure, space, extra * em) != len(lines):
+            return step / 100
+    return None
+
+
+def on_page(pages: list, index: int, tweaks: dict[int, str]) -> list[int]:
+    """The paragraphs with lines on a page, not yet changed (one begun on the page before may change
+    that page: the trial's check of the spreads before keeps that from unbalancing them)."""
+    found = []
+    for line in pages[index].lines:
+        p = line.paragraph
+        if p is not None and p not in tweaks and p not in found:
+            found.append(p)
+    return found
+
+
+def candidates(pages: list, verso: int, line: float, em: float, tweaks: dict[int, str]):
+    """Changes that may balance the spread, the least visible first."""
+    v, r = pages[verso], pages[verso + 1]
+    longer, shorter = (verso, verso + 1) if depth(v) > depth(r) else (verso + 1, verso)
+    lines_short = max(1, round(abs(depth(v) - depth(r)) / line))
+    page, following = pages[longer], pages[longer + 1]
+    if page.lines and following.lines and page.notes is None:
+        foot = page.lines[-1].paragraph
+        if foot is not None and foot not in tweaks and following.lines[0].paragraph == foot:
+            above = sum(1 for x in page.lines if x.paragraph == foot)
+            below = sum(1 for x in following.lines if x.paragraph == foot)
+            beyond = pages[longer + 2].lines if longer + 2 < len(pages) else []
+            if above - lines_short >= ORPHANS and not (beyond and beyond[0].paragraph == foot):
+                yield {**tweaks, foot: f"widows: {below + lines_short} !important;"}
+    if shorter == len(pages) - 2 and ENDING not in tweaks:
+        yield {**tweaks, ENDING: ENDING_RELAXED}
+    # A paragraph a line longer or shorter on the shorter page, or on the verso when the recto is the
+    # shorter (the recto's first line moves): a line more fills a page shortened by widows or orphans,
+    # a line less leaves room for the lines they ask. The least change first.
+    measure = max((x.length for p in pages for x in p.lines), default=1.0)
+    for index, tries in ((shorter, TRIES_SHORTER), (verso, TRIES_VERSO if verso != shorter else 0)):
+        options = []
+        for looser, most in ((True, MOST_LOOSER), (False, MOST_TIGHTER)):
+            for p in on_page(pages, index, tweaks):
+                spacing = spacing_for(paragraph_lines(pages, p), measure, em, looser, most)
+                if spacing is not None:
+                    options.append((spacing, not looser, p))
+        for spacing, tighter, p in sorted(options)[:tries]:
+            yield {**tweaks, p: f"word-spacing: {-spacing if tighter else spacing}em;"}
+
+
+def truncated(html: str, pages: list, verso: int) -> str:
+    """The chapter cut before the first paragraph that starts two pages after the spread: the pages up
+    to the spread are laid out as in the whole chapter (nothing later moves a page break back) at a
+    fraction of the cost. The parser closes what the cut leaves open."""
+    if verso + 3 >= len(pages):
+        return html
+    seen = {x.paragraph for page in pages[:verso + 3] for x in page.lines if x.paragraph is not None}
+    later = [x.paragraph for page in pages[verso + 3:] for x in page.lines
+             if x.paragraph is not None and x.paragraph not in seen]
+    if not later:
+        return html
+    at = html.find(f'<p data-tp="{min(later)}"')
+    return html if at < 0 else html[:at]
+
+
+def trace(*args) -> None:
+    if TRACE:
+        print(*args, file=sys.stderr)
+
+
+def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget: int = 0):
+    """The chapter laid out with its spreads balanced as far as a paragraph's change a spread can:
+    (the layout's result, the changes: paragraph number -> CSS declarations). `lay_out(html)` returns a tuple whose first
+    item is the WeasyPrint document. At most `budget` layouts in all (by default, 2 a page); the trials
+    lay out only the chapter up to a little past the spread (truncated())."""
+    line, tolerance, em = line_pt * PX, 2 * PX, line_pt / LINE_HEIGHT * PX
+    marked = mark(html)
+    tweaks: dict[int, str] = {}
+    result = lay_out(marked)
+    if line <= 0:
+        return result, {}
+    pages = W.page_lines(result[0])
+    budget = budget or 2 * len(pages) + 2
+    layouts, given_up = 1, set()
+
+    def good_through(trial_pages: list, verso: int) -> bool:
+        return verso in spreads(trial_pages) and all(
+            not unbalanced(trial_pages, s, tolerance) or s in given_up for s in spreads(trial_pages) if s <= verso)
+
+    def gap(some_pages: list, verso: int) -> float:
+        return abs(depth(some_pages[verso]) - depth(some_pages[verso + 1]))
+
+    tries_here: dict[int, int] = {}
+    start: dict[int, tuple] = {}
+    while layouts < budget:
+        todo = [s for s in spreads(pages) if s not in given_up and unbalanced(pages, s, tolerance)]
+        if not todo:
+            break
+        verso = todo[0]
+        if verso not in tries_here:
+            start[verso] = (result, pages, tweaks)  # taken back if the spread cannot be balanced
+        for change in candidates(pages, verso, line, em, tweaks):
+            if layouts >= budget or tries_here.get(verso, 0) >= TRIES_A_SPREAD:
+                given_up.add(verso)
+                result, pages, tweaks = start[verso]
+                break
+            tries_here[verso] = tries_here.get(verso, 0) + 1
+            whole = with_tweaks(marked, change)
+            text = truncated(whole, pages, verso)
+            trial = lay_out(text)
+            layouts += 1
+            trial_pages = W.page_lines(trial[0])
+            ok = good_through(trial_pages, verso)
+            # Nearer: the earlier spreads as they were, and this one less uneven; tried on from there.
+            nearer = (not ok and verso in spreads(trial_pages) and gap(trial_pages, verso) < gap(pages, verso) - tolerance
+                      and all(not unbalanced(trial_pages, s, tolerance) or s in given_up
+                              for s in spreads(trial_pages) if s < verso))
+            if (ok or nearer) and ENDING in change and text == whole and len(trial_pages[-1].lines) < LAST_PAGE_LINES:
+                ok = nearer = False  # the relaxed ending left too short a last page
+            trace("trial", verso, {k: v for k, v in change.items() if tweaks.get(k) != v},
+                  [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]], ok, "nearer" if nearer else "")
+            if ok or nearer:
+                tweaks = change
+                result = trial if text == whole else lay_out(whole)
+                layouts += text != whole
+                pages = W.page_lines(result[0])
+                break
+        else:
+            given_up.add(verso)
+            result, pages, tweaks = start[verso]
+            if TRACE:
+                trace("gave up", verso)
+                for i in range(max(0, verso - 1), min(len(pages), verso + 3)):
+                    runs: list = []
+                    for x in pages[i].lines:
+                        if runs and runs[-1][0] == x.paragraph:
+                            runs[-1][1] += 1
+                        else:
+                            runs.append([x.paragraph, 1])
+                    trace("   page", i, round(depth(pages[i]) / line, 1), len(pages[i].lines),
+                          "notes" if pages[i].notes else "", runs)
+    result, pages, tweaks = even_colour(marked, lay_out, result, pages, tweaks, em)
+    return no_break_at_recto_foot(marked, lay_out, result, pages, tweaks, tolerance)
+
+
+def loose_paragraphs(pages: list, em: float) -> set[int]:
+    """The paragraphs with a justified line whose word space is more than LOOSE times the median."""
+    def space(line) -> float:
+        return SPACE * em + (line.length - line.natural) / line.spaces
+
+    justified = [(page, i, x) for page in pages for i, x in enumerate(page.lines)
+                 if x.spaces >= 3 and x.paragraph is not None and x.length > x.natural + 0.5]
+    if not justified:
+        return set()
+    spaces = sorted(space(x) for _, _, x in justified)
+    median = spaces[len(spaces) // 2]
+    return {x.paragraph for _, _, x in justified if space(x) > LOOSE * median}
+
+
+def even_colour(marked: str, lay_out: Callable[[str], tuple], result, pages: list, tweaks: dict[int, str],
+                em: float):
+    """Paragraphs with a loose line set a shade tighter or looser, each kept where its loose lines go
+    and it keeps its number of lines (so no page changes): the line breaks move, the pages do not."""
+    loose = sorted(p for p in loose_paragraphs(pages, em) if p not in tweaks)
+    if not loose:
+        return result, pages, tweaks
+    counts = {p: len(paragraph_lines(pages, p)) for p in loose}
+    chosen: dict[int, str] = {}
+    for spacing in EVENING:
+        todo = [p for p in loose if p not in chosen]
+        if not todo:
+            break
+        change = {**tweaks, **chosen, **{p: f"word-spacing: {spacing}em;" for p in todo}}
+        trial_pages = W.page_lines(lay_out(with_tweaks(marked, change))[0])
+        still = loose_paragraphs(trial_pages, em)
+        for p in todo:
+            if p not in still and len(paragraph_lines(trial_pages, p)) == counts[p]:
+                chosen[p] = change[p]
+        # Paragraphs before a changed one are as they were; one after may have moved: judged again.
+    if not chosen:
+        return result, pages, tweaks
+    change = {**tweaks, **chosen}
+    trial = lay_out(with_tweaks(marked, change))
+    trial_pages = W.page_lines(trial[0])
+    same = [[x.bottom for x in page.lines] for page in trial_pages] == [[x.bottom for x in page.lines] for page in pages]
+    trace("even colour", len(loose), "loose paragraphs,", len(chosen), "set again", "kept" if same else "not kept")
+    return (trial, trial_pages, change) if same else (result, pages, tweaks)
+
+
+def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result, pages: list,
+                           tweaks: dict[int, str], tolerance: float):
+    """A recto whose last line ends in a hyphen breaks the word across the page turn: its paragraph is
+    laid out again unhyphenated, kept where the spreads stay as balanced as they were."""
+    for recto in range(2, len(pages) - 1, 2):
+        foot = pages[recto].lines[-1] if pages[recto].lines else None
+        nxt = pages[recto + 1].lines[0] if pages[recto + 1].lines else None
+        if foot is None or not foot.hyphen or foot.paragraph is None or nxt is None or nxt.paragraph != foot.paragraph:
+            continue
+        change = {**tweaks, foot.paragraph: tweaks.get(foot.paragraph, "") + " hyphens: manual;"}
+        trial = lay_out(with_tweaks(marked, change))
+        trial_pages = W.page_lines(trial[0])
+        uneven = lambda some: {s for s in spreads(some) if unbalanced(some, s, tolerance)}  # noqa: E731
+        still = recto < len(trial_pages) and trial_pages[recto].lines and trial_pages[recto].lines[-1].hyphen
+        trace("recto foot", recto, foot.paragraph, "kept" if not still and uneven(trial_pages) <= uneven(pages) else "not kept")
+        if not still and len(trial_pages) == len(pages) and uneven(trial_pages) <= uneven(pages):
+            result, pages, tweaks = trial, trial_pages, change
+    return result, tweaks
+
+
+def in_one_document(div, chapter: int, tweaks: dict[int, str]) -> str:
+    """A chapter's changes for the book laid out as one document: its paragraphs numbered as mark()
+    numbers them in the chapter alone, the rules scoped to the chapter. Returns the CSS."""
+    div.set("data-tc", str(chapter))
+    for n, p in enumerate(div.iter("p")):
+        p.set("data-tp", f"{chapter}-{n}")
+    scope = f'[data-tc="{chapter}"] '
+    rules = []
+    for n, css in sorted(tweaks.items()):
+        if n == ENDING:
+            rules += [scope + rule for rule in css.split("\n")]
+        else:
+            rules.append(f'{scope}p[data-tp="{chapter}-{n}"] {{ {css} }}')
+    return "\n".join(rules)
