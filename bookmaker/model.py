@@ -39,6 +39,13 @@ class PdfSettings:
     contents_depth: int = 1  # 1: chapters; 2: and the headings inside them
     running_heads: tuple[str | None, str | None] = (None, None)  # (verso, recto): author, title or chapter
     drop_cap: bool = False
+    # fine: spreads balanced, no word broken across a page turn, even word spacing (pdf/balance.py), at
+    # several layouts a chapter; fast: one layout. None: fine for a printer's interior, else fast.
+    typesetting: str | None = None
+
+    @property
+    def fine(self) -> bool:
+        return (self.typesetting or ("fine" if self.printer else "fast")) == "fine"
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,12 @@ import typeset  # noqa: E402
 
 @pytest.fixture(scope="module")
 def novel(tmp_path_factory) -> tuple[Path, dict]:
-    """The generated novel (size S) with a drop cap and chosen running heads, and its measures."""
+    """The generated novel (size S) with a drop cap, chosen running heads and fine typesetting, and its
+    measures."""
     project = generate.generate(tmp_path_factory.mktemp("novel") / "novel", "S")
     book_yaml = project / "manuscript" / "book.yaml"
     book_yaml.write_text(book_yaml.read_text().replace(
-        "pdf:\n", "pdf:\n  drop_cap: true\n  running_heads: {verso: title, recto: chapter}\n"))
+        "pdf:\n", "pdf:\n  drop_cap: true\n  running_heads: {verso: title, recto: chapter}\n  typesetting: fine\n"))
     out = project / "novel.pdf"
     result = run_cli("pdf", project, "-o", out)
     assert result.returncode == 0, result.stderr
@@ -132,3 +133,12 @@ def test_grid_spaces_are_whole_lines():
     bottom = 9 * 72 - 0.75 * 72 - g.lines * 14
     assert f"{round(bottom, 3):g}pt" in settings_css(book)
     assert "first-letter" not in settings_css(book)
+
+
+def test_fine_typesetting_is_the_default_for_a_printer_only():
+    """Balancing lays a chapter out several times: a printer's interior gets it unasked, a draft does
+    not, and either can be chosen (`pdf: {typesetting: fine|fast}`)."""
+    from bookmaker.model import PdfSettings
+
+    assert not PdfSettings().fine and PdfSettings(printer="kdp").fine
+    assert PdfSettings(typesetting="fine").fine and not PdfSettings(printer="lulu", typesetting="fast").fine

@@ -21,10 +21,11 @@ BOOK_KEYS = (
 )
 CHAPTER_KEYS = ("title", "summary", "notes", "end_notes")
 PDF_KEYS = ("trim", "width", "height", "font_size", "margins", "printer", "paper", "bleed", "about_page",
-            "contents_depth", "running_heads", "drop_cap")
+            "contents_depth", "running_heads", "drop_cap", "typesetting")
 PRINTERS = ("kdp", "ingramspark", "lulu")
 PAPERS = ("white", "cream", "color")
 RUNNING_HEADS = ("author", "title", "chapter")
+TYPESETTING = ("fine", "fast")
 ACCESSIBILITY_KEYS = ("certified_by",)
 MARGIN_KEYS = ("top", "bottom", "inner", "outer")
 FORMATS = ("epub", "pdf", "kepub", "cover")
@@ -310,6 +311,9 @@ def print_choices(pr: Reader) -> dict:
         out["paper"] = paper
     for key, default in (("bleed", False), ("about_page", True), ("drop_cap", False)):
         out[key] = pr.boolean(key, default)
+    typesetting = choice(pr, "typesetting", TYPESETTING)
+    if typesetting:
+        out["typesetting"] = typesetting
     depth = pr.data.get("contents_depth")
     if depth is not None:
         if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 3:

@@ -190,7 +190,7 @@ class LayoutSetup:
     files: tuple[tuple[str, Path], ...]  # bookmaker: URL -> file; nothing else can be fetched
     style_path: str
     pictures: str | None = None  # the book's pictures converted to this PIL mode for the printer (L, CMYK)
-    grid_line: float = 0.0  # the body line (pt): spreads are balanced to it
+    grid_line: float = 0.0  # the body line (pt): spreads are balanced to it; 0: `typesetting: fast`
 
 
 def layout_setup(rendered: RenderedBook) -> LayoutSetup:
@@ -205,7 +205,7 @@ def layout_setup(rendered: RenderedBook) -> LayoutSetup:
         files[printshop.PROFILE_URL] = printshop.cmyk_profile()
     # Image and font URLs (and so WeasyPrint's names for them) must not depend on where the book is.
     return LayoutSetup(sheets, SCHEME, tuple(sorted(files.items())), book.display(book.root / "styles" / "print.css"),
-                       printshop.picture_mode(book), Grid.of(book).line)
+                       printshop.picture_mode(book), Grid.of(book).line if book.metadata.pdf.fine else 0.0)
 
 
 @contextlib.contextmanager

@@ -216,7 +216,7 @@ class PartCache:
         they use: a picture changed under the same name is laid out again."""
         digest = hashlib.sha256(code_version().encode())
         # The stylesheet's path too: the warnings stored with a part name it.
-        for text in (html, *setup.stylesheets, setup.style_path, setup.pictures or "", *more):
+        for text in (html, *setup.stylesheets, setup.style_path, setup.pictures or "", str(setup.grid_line), *more):
             digest.update(b"\0" + text.encode())
         for url in sorted(self.files):
             if url in html or any(url in sheet for sheet in setup.stylesheets):
