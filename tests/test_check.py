@@ -129,3 +129,23 @@ def test_epubcheck_that_fails_to_run_says_why(tmp_path):
     result = run_cli("check", project, "--epubcheck", env={"PATH": str(fake)})
     assert result.returncode == 1
     assert "EPUBCheck did not run: Error: could not reserve enough space for object heap" in result.stdout
+
+
+def test_ace_findings_become_problems_with_their_rule_and_file():
+    """What `check --ace` says of a failed check in Ace's report (report.json's EARL assertions)."""
+    from bookmaker.commands.check import ace_report_problems
+
+    def failed(title, impact, description):
+        return {"earl:result": {"earl:outcome": "fail"},
+                "earl:test": {"dct:title": title, "earl:impact": impact, "dct:description": description}}
+
+    report = {"assertions": [
+        {"earl:testSubject": {"url": "EPUB/chapter-1.xhtml"},
+         "assertions": [failed("image-alt", "critical", "Images must have\n alternate text"),
+                        {"earl:result": {"earl:outcome": "pass"}, "earl:test": {"dct:title": "region"}}]},
+        {"earl:testSubject": {"url": "EPUB/nav.xhtml"}, "assertions": [failed("heading-order", "moderate", "x")]},
+    ]}
+    assert [str(p) for p in ace_report_problems(report)] == [
+        "EPUB:EPUB/chapter-1.xhtml:1: Ace image-alt (critical): Images must have alternate text",
+        "EPUB:EPUB/nav.xhtml:1: warning: Ace heading-order (moderate): x"]
+    assert {p.code for p in ace_report_problems(report)} == {"ace-violation"}

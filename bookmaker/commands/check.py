@@ -264,6 +264,12 @@ def ace_problems(rendered: RenderedBook) -> list[Problem]:
                 said = said or str(exc)
         if report is None:
             return [Problem(where, 1, f"Ace did not run: {said or 'it wrote no report'}", "error", codes.ACE_FAILED)]
+    return ace_report_problems(report)
+
+
+def ace_report_problems(report: dict) -> list[Problem]:
+    """Each failed check of Ace's report.json as a problem naming its rule, impact and file: serious
+    and critical ones errors, the others warnings."""
     problems = []
     for document in report.get("assertions", []):
         url = document.get("earl:testSubject", {}).get("url", "")
