@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
 from pathlib import Path
 
 from bookmaker import codes
@@ -172,7 +173,15 @@ def finish(pdf: bytes, book: Book) -> tuple[bytes, list[Problem]]:
     """The laid-out PDF as it goes to print: see the module's docstring."""
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    # Cloning our own joined PDF, pypdf makes more objects than its trailer counted and says so as a
+    # log warning, which would reach the author's terminal: the file it writes is whole, so not said.
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.ERROR)
+    try:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    finally:
+        pypdf_log.setLevel(level)
     problems = finish_writer(writer, book)
     return written(writer), problems
 
