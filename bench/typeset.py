@@ -80,13 +80,13 @@ def read_pages(pdf: Path) -> list[Page]:
 
 
 def drop_furniture(pages: list[Page]) -> list[Page]:
-    """Running heads (a line alone in the top 9% of the page) and folios (a number alone in the top or
-    bottom 9%) are not text."""
+    """Running heads (a line alone in the top 9% of the page) and folios (a number alone in the top 9%
+    or the bottom 20%: a printer's interior sets its folio near the text, above the bottom 9%) are not
+    text."""
     for page in pages:
         kept = []
         for line in page.lines:
-            edge = line.bottom < page.height * 0.09 or line.top > page.height * 0.91
-            if edge and (FOLIO.match(line.text) or line.bottom < page.height * 0.09):
+            if line.bottom < page.height * 0.09 or (FOLIO.match(line.text) and line.top > page.height * 0.80):
                 continue
             kept.append(line)
         page.lines = kept
