@@ -9,6 +9,7 @@ import functools
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bookmaker.version import __version__
@@ -33,6 +34,22 @@ def write_entry(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError:
         pass  # a cache that cannot be written only costs time
+
+
+def cached_bytes(entry: Path | None, make: Callable[[], bytes], valid: Callable[[bytes], bool] = bool) -> bytes:
+    """The bytes kept at `entry`, if any are there and `valid`; else `make()`, kept there (`entry` None:
+    nothing is kept)."""
+    if entry is not None:
+        try:
+            data = entry.read_bytes()
+            if valid(data):
+                return data
+        except OSError:
+            pass
+    data = make()
+    if entry is not None:
+        write_entry(entry, data)
+    return data
 
 
 @functools.lru_cache(maxsize=1)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 from fontTools.ttLib import TTFont
 from pypdf import PdfWriter
-from bookmaker.infra.cache import cache_root, code_version, write_entry
+from bookmaker.infra.cache import cache_root, cached_bytes, code_version
 from bookmaker.pdf import fonttools_internals, pypdf_internals
 from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, IndirectObject,
                            NameObject, NumberObject)
@@ -160,14 +160,8 @@ def cached_merged_program(programs: list[bytes], cache: bool) -> bytes:
     for data in programs:
         digest.update(b"\0" + hashlib.sha256(data).digest())
     key = digest.hexdigest()
-    entry = cache_root() / "merged-fonts" / key[:2] / f"{key}.ttf"
-    try:
-        return entry.read_bytes()
-    except OSError:
-        pass
-    program = merged_program(programs)
-    write_entry(entry, program)
-    return program
+    return cached_bytes(cache_root() / "merged-fonts" / key[:2] / f"{key}.ttf", lambda: merged_program(programs),
+                        lambda _: True)
 
 
 def merged_program(programs: list[bytes]) -> bytes:

@@ -14,7 +14,7 @@ import io
 import json
 import re
 
-from bookmaker.infra.cache import cache_root, code_version, write_entry
+from bookmaker.infra.cache import cache_root, cached_bytes, code_version
 from bookmaker.model import PageStart, PrintPages, RenderedBook
 from bookmaker.render.text import page_words, word_key
 
@@ -40,8 +40,12 @@ def pdf_page_words(pdf_data: bytes, cache: bool = True) -> list[list[str]]:
         return known
     root = cache_root() / "page-words" if cache else None
     memo: dict = {}
-    return [cached_words(root, page_key(page, memo, pypdf.__version__) if root else "", page)
-            for page in PdfReader(io.BytesIO(pdf_data)).pages]
+    pages = []
+    for page in PdfReader(io.BytesIO(pdf_data)).pages:
+        key = page_key(page, memo, pypdf.__version__) if root else ""
+        pages.append(cached_words(root / key[:2] / f"{key}.json" if root else None,
+                                  lambda page=page: text_words(page.extract_text() or "")))
+    return pages
 
 
 def text_words(text: str) -> list[str]:
@@ -57,19 +61,16 @@ def text_words(text: str) -> list[str]:
     return words
 
 
-def cached_words(root, key: str, page) -> list[str]:
-    entry = root / key[:2] / f"{key}.json" if root else None
-    if entry is not None:
-        try:
-            words = json.loads(entry.read_bytes())
-            if isinstance(words, list):
-                return words
-        except (OSError, ValueError):
-            pass
-    words = text_words(page.extract_text() or "")
-    if entry is not None:
-        write_entry(entry, json.dumps(words).encode())
-    return words
+def cached_words(entry, make) -> list[str]:
+    """`make()`'s words, kept in the cache at `entry` (None: not kept)."""
+    return json.loads(cached_bytes(entry, lambda: json.dumps(make()).encode(), is_word_list))
+
+
+def is_word_list(data: bytes) -> bool:
+    try:
+        return isinstance(json.loads(data), list)
+    except ValueError:
+        return False
 
 
 # The PDF this process wrote last (join.py; printshop.finish may pad it with blank pages), with each
@@ -141,16 +142,7 @@ def book_words(body: str, cache: bool) -> list[str]:
     if not cache:
         return page_words(body)
     key = hashlib.sha256(f"{code_version()}\0book page\0{body}".encode()).hexdigest()
-    entry = cache_root() / "page-words" / key[:2] / f"{key}.json"
-    try:
-        words = json.loads(entry.read_bytes())
-        if isinstance(words, list):
-            return words
-    except (OSError, ValueError):
-        pass
-    words = page_words(body)
-    write_entry(entry, json.dumps(words).encode())
-    return words
+    return cached_words(cache_root() / "page-words" / key[:2] / f"{key}.json", lambda: page_words(body))
 
 
 def find(stream: list[str], window: list[str], start: int, limit: int) -> int:
