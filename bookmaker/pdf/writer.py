@@ -82,8 +82,13 @@ def pdf_bytes(rendered: RenderedBook, variant: str | None = None,
         (progress or (lambda message: None))(f"{final} pages: laying out again with {p.label}'s gutter for them")
         setting = again
         data, problems = laid_out_pdf(setting, variant, progress, jobs, cache)
-    finished, more = printshop.finish(data, setting.book)
-    pagestarts.remember_padded(data, finished, printshop.page_count(finished))  # the page list's words
+    return finished_for_print(data, problems, setting.book)
+
+
+def finished_for_print(data: bytes, problems: list[Problem], book: Book) -> tuple[bytes, list[Problem]]:
+    """printshop.finish(), the page list's words (remembered from the layout) carried over to its bytes."""
+    finished, more = printshop.finish(data, book)
+    pagestarts.remember_padded(data, finished, printshop.page_count(finished))
     return finished, [*problems, *more]
 
 
@@ -108,11 +113,7 @@ def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable
     limit.check_estimate()  # before any layout
 
     def finished(data: bytes, problems: list[Problem]) -> tuple[bytes, list[Problem]]:
-        if not finish:
-            return data, problems
-        finished_data, more = printshop.finish(data, rendered.book)
-        pagestarts.remember_padded(data, finished_data, printshop.page_count(finished_data))
-        return finished_data, [*problems, *more]
+        return finished_for_print(data, problems, rendered.book) if finish else (data, problems)
 
     with private_tempdir(), font_dates_from(rendered.book):
         if variant is not None or jobs == 0:
