@@ -142,3 +142,19 @@ def test_fine_typesetting_is_the_default_for_a_printer_only():
 
     assert not PdfSettings().fine and PdfSettings(printer="kdp").fine
     assert PdfSettings(typesetting="fine").fine and not PdfSettings(printer="lulu", typesetting="fast").fine
+
+
+def test_a_third_hyphenated_line_in_a_row_is_a_ladder():
+    """What no_ladders() sets again unhyphenated: three lines in a row of one paragraph ending in a
+    hyphen (two are allowed; a run across two paragraphs is not one paragraph's to mend)."""
+    from bookmaker.pdf.balance import ladder_paragraphs
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    def lines(*spec):
+        return [Line(20.0 * n, 300, paragraph, 8, 290, hyphen) for n, (paragraph, hyphen) in enumerate(spec)]
+
+    two = PageLines(lines((1, True), (1, True), (1, False), (2, True)))
+    three = PageLines(lines((3, False), (3, True), (3, True)))
+    turn = PageLines(lines((3, True), (3, False), (4, True), (5, True), (5, True)))  # 3's run goes over the page
+    assert ladder_paragraphs([two]) == []
+    assert ladder_paragraphs([two, three, turn]) == [3]

@@ -258,6 +258,7 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                     trace("   page", i, round(depth(pages[i]) / line, 1), len(pages[i].lines),
                           "notes" if pages[i].notes else "", runs)
     result, pages, tweaks = no_break_at_recto_foot(marked, lay_out, result, pages, tweaks, tolerance, allowance)
+    result, pages, tweaks = no_ladders(marked, lay_out, result, pages, tweaks, allowance)
     return even_colour(marked, lay_out, result, pages, tweaks, em, allowance)
 
 
@@ -342,6 +343,37 @@ def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result,
         still = recto < len(trial_pages) and trial_pages[recto].lines and trial_pages[recto].lines[-1].hyphen
         trace("recto foot", recto, foot.paragraph, "kept" if not still and uneven(trial_pages) <= uneven(pages) else "not kept")
         if not still and len(trial_pages) == len(pages) and uneven(trial_pages) <= uneven(pages):
+            result, pages, tweaks = trial, trial_pages, change
+    return result, pages, tweaks
+
+
+def ladder_paragraphs(pages: list) -> list[int]:
+    """The paragraphs with more than two lines in a row ending in a hyphen, in order."""
+    found: list[int] = []
+    run, previous = 0, None
+    for line in (x for page in pages for x in page.lines):
+        run = run + 1 if line.hyphen and line.paragraph == previous else int(line.hyphen)
+        previous = line.paragraph
+        if run > 2 and line.paragraph is not None and line.paragraph not in found:
+            found.append(line.paragraph)
+    return found
+
+
+def no_ladders(marked: str, lay_out: Callable[[str], tuple], result, pages: list, tweaks: dict[int, str],
+               allowance: Allowance):
+    """A paragraph with three hyphenated lines in a row laid out again unhyphenated, kept only where its
+    ladder goes and every page keeps its lines (so no page, and no spread, changes)."""
+    shape = [[x.bottom for x in page.lines] for page in pages]
+    for paragraph in ladder_paragraphs(pages):
+        if "hyphens" in tweaks.get(paragraph, "") or not allowance.left(len(pages)):
+            continue
+        change = {**tweaks, paragraph: tweaks.get(paragraph, "") + " hyphens: manual;"}
+        trial = lay_out(with_tweaks(marked, change))
+        trial_pages = W.page_lines(trial[0])
+        kept = (paragraph not in ladder_paragraphs(trial_pages)
+                and [[x.bottom for x in page.lines] for page in trial_pages] == shape)
+        trace("ladder", paragraph, "kept" if kept else "not kept")
+        if kept:
             result, pages, tweaks = trial, trial_pages, change
     return result, pages, tweaks
 
