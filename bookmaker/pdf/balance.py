@@ -179,6 +179,17 @@ def truncated(html: str, pages: list, verso: int) -> str:
     return html if at < 0 else html[:at]
 
 
+def laid_out(lay_out: Callable[[str], tuple], marked: str, change: dict[int, str]) -> tuple:
+    """The chapter laid out with `change`: (the layout's result, its pages' lines)."""
+    result = lay_out(with_tweaks(marked, change))
+    return result, W.page_lines(result[0])
+
+
+def same_lines(pages: list, other: list) -> bool:
+    """Whether every page of both holds its lines at the same heights: no page, and no spread, changed."""
+    return [[x.bottom for x in page.lines] for page in pages] == [[x.bottom for x in page.lines] for page in other]
+
+
 def trace(*args) -> None:
     if TRACE:
         print(*args, file=sys.stderr)
@@ -309,7 +320,7 @@ def even_colour(marked: str, lay_out: Callable[[str], tuple], result, pages: lis
         if not todo or not allowance.left(2 * len(pages)):
             break
         change = {**tweaks, **chosen, **{p: f"word-spacing: {spacing}em;" for p in todo}}
-        trial_pages = W.page_lines(lay_out(with_tweaks(marked, change))[0])
+        _, trial_pages = laid_out(lay_out, marked, change)
         still = loose_paragraphs(trial_pages, em)
         for p in todo:
             if p not in still and len(paragraph_lines(trial_pages, p)) == counts[p]:
@@ -318,9 +329,8 @@ def even_colour(marked: str, lay_out: Callable[[str], tuple], result, pages: lis
     if not chosen:
         return result, tweaks
     change = {**tweaks, **chosen}
-    trial = lay_out(with_tweaks(marked, change))
-    trial_pages = W.page_lines(trial[0])
-    same = [[x.bottom for x in page.lines] for page in trial_pages] == [[x.bottom for x in page.lines] for page in pages]
+    trial, trial_pages = laid_out(lay_out, marked, change)
+    same = same_lines(trial_pages, pages)
     trace("even colour", len(loose), "loose paragraphs,", len(chosen), "set again", "kept" if same else "not kept")
     return (trial, change) if same else (result, tweaks)
 
@@ -337,8 +347,7 @@ def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result,
         if not allowance.left(len(pages)):
             break
         change = {**tweaks, foot.paragraph: tweaks.get(foot.paragraph, "") + " hyphens: manual;"}
-        trial = lay_out(with_tweaks(marked, change))
-        trial_pages = W.page_lines(trial[0])
+        trial, trial_pages = laid_out(lay_out, marked, change)
         uneven = lambda some: {s for s in spreads(some) if unbalanced(some, s, tolerance)}  # noqa: E731
         still = recto < len(trial_pages) and trial_pages[recto].lines and trial_pages[recto].lines[-1].hyphen
         trace("recto foot", recto, foot.paragraph, "kept" if not still and uneven(trial_pages) <= uneven(pages) else "not kept")
@@ -363,15 +372,12 @@ def no_ladders(marked: str, lay_out: Callable[[str], tuple], result, pages: list
                allowance: Allowance):
     """A paragraph with three hyphenated lines in a row laid out again unhyphenated, kept only where its
     ladder goes and every page keeps its lines (so no page, and no spread, changes)."""
-    shape = [[x.bottom for x in page.lines] for page in pages]
     for paragraph in ladder_paragraphs(pages):
         if "hyphens" in tweaks.get(paragraph, "") or not allowance.left(len(pages)):
             continue
         change = {**tweaks, paragraph: tweaks.get(paragraph, "") + " hyphens: manual;"}
-        trial = lay_out(with_tweaks(marked, change))
-        trial_pages = W.page_lines(trial[0])
-        kept = (paragraph not in ladder_paragraphs(trial_pages)
-                and [[x.bottom for x in page.lines] for page in trial_pages] == shape)
+        trial, trial_pages = laid_out(lay_out, marked, change)
+        kept = paragraph not in ladder_paragraphs(trial_pages) and same_lines(trial_pages, pages)
         trace("ladder", paragraph, "kept" if kept else "not kept")
         if kept:
             result, pages, tweaks = trial, trial_pages, change
