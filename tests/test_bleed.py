@@ -31,7 +31,8 @@ def small_book(folder: Path, bleed: bool) -> Path:
     (manuscript / "book.yaml").write_text(
         "title: Bleed Test\nauthor: A. Writer\nlanguage: en\n"
         "identifier: urn:uuid:11111111-2222-3333-4444-555555555555\ndate: 2026-01-01\n"
-        f"chapters: [one.md, two.md]\npdf:\n  trim: digest\n  bleed: {'true' if bleed else 'false'}\n",
+        f"chapters: [one.md, two.md]\npdf:\n  trim: digest\n  bleed: {'true' if bleed else 'false'}\n"
+        "  typesetting: fast\n",  # page boxes are tested here, balanced spreads in test_typesetting.py
         encoding="utf-8")
     (manuscript / "one.md").write_text(f"# One\n\n{words(1, 8)}\n\n![The sea at night](images/sea.png){{: .bleed}}\n\n"
                                        f"{words(2, 3)}\n", encoding="utf-8")

@@ -31,6 +31,9 @@ def shop(tmp_path_factory, private_cache):
     project = copy_book("sample", root / "sample")
     text = (project / "manuscript" / "book.yaml").read_text(encoding="utf-8")
     text = re.sub(r"^identifier: .*$", f"identifier: {ISBN}", text, flags=re.M)
+    # Each printer's boxes, margins and preflight are tested here; fine typesetting (the default with a
+    # printer, which lays each chapter out several times) in test_typesetting.py and test_store_epub.py.
+    text = text.replace("\npdf:\n", "\npdf:\n  typesetting: fast\n", 1)
     (project / "manuscript" / "book.yaml").write_text(text, encoding="utf-8")
     runs = {}
     for name in PRINTERS:
