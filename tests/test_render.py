@@ -501,3 +501,74 @@ def test_an_empty_header_row_is_left_out_and_a_real_one_kept():
     since header cells that name no column confuse screen readers (Ace: empty-table-header)."""
     assert_renders("| | |\n|---|---|\n| a | b |\n", "<table><tbody><tr><td>a</td><td>b</td></tr></tbody></table>")
     assert "<thead><tr><th>Day</th><th/></tr></thead>" in render("| Day | |\n|---|---|\n| a | b |\n")
+
+
+TRICKY_INLINE = """\
+A \\*literal\\* star, ``code with ` inside``, \\\\`not code`, and `x`.
+[a link](https://example.org "Title"), [ref][r], [short], ![a picture](p.png), ![ref pic][r], [^1]
+<https://example.org/a?b=c>, <someone@example.org>, <Porter> said, <em>raw</em> &amp; &#8212; &copy;
+*em* **strong** ***both*** _em_ __strong__ snake_case_word 2 * 3 * 4 a** b
+Line with a break  
+next. "Quoted," she said -- 'twas the '90s... she'd "'nested'" quotes---and "more".
+'Single' and "double" -- ' and " alone. ...and... . . .
+
+[r]: https://example.org/r
+[short]: https://example.org/s
+[^1]: A note with *emphasis* and "quotes".
+"""
+
+
+def markdown_corpus() -> list[str]:
+    """Every Markdown text this suite renders by itself: the parametrized cases above, the sample,
+    the fixtures, the generated novel's chapters, and TRICKY_INLINE."""
+    from conftest import FIXTURES, REPO
+
+    texts = [TRICKY_INLINE]
+    for test in list(globals().values()):
+        for mark in getattr(test, "pytestmark", []):
+            names = mark.args[0] if mark.name == "parametrize" else ""
+            names = names.split(",") if isinstance(names, str) else list(names)
+            if names and names[0].strip() == "md":
+                texts += [case[0] if isinstance(case, tuple) else case for case in mark.args[1]]
+    for path in sorted([*(REPO / "manuscript").glob("*.md"), *FIXTURES.rglob("*.md")]):
+        texts.append(path.read_text(encoding="utf-8"))
+    import sys
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import generate
+
+    import random
+
+    texts += [generate.chapter(random.Random(i), i, 1500) for i in range(1, 4)]
+    return [t for t in texts if isinstance(t, str)]
+
+
+def test_the_inline_pass_skipping_patterns_renders_as_python_markdown_does(monkeypatch):
+    """markdown_internals.InlinePass skips a pattern when the text lacks every character it needs:
+    the same XHTML as Python-Markdown's own inline passes, on every text this suite renders."""
+    from bookmaker.render import markdown as M
+    from bookmaker.render import markdown_internals as MI
+
+    corpus = markdown_corpus()
+    assert len(corpus) > 60
+    monkeypatch.setattr(M, "_converters", {})
+    fast = [markdown_to_html(text) for text in corpus]
+    assert type(M._converters[True].treeprocessors["smarty"]) is MI.InlinePass
+    monkeypatch.setattr(M, "_converters", {})
+    monkeypatch.setattr(MI, "speed_up", lambda md: None)
+    stock = [markdown_to_html(text) for text in corpus]
+    assert type(M._converters[True].treeprocessors["smarty"]) is not MI.InlinePass
+    for text, mine, theirs in zip(corpus, fast, stock):
+        assert mine == theirs, text[:200]
+
+
+@pytest.mark.parametrize("pattern, needed", [
+    (r"\*|_", {"*", "_"}), (r"(?<!-)--(?!-)", {"-"}), (r"(?<!\.)\.{3}(?!\.)", {"."}), (r"a?b", {"b"}),
+    (r"(\s|&nbsp;|--)'(?=\w)", {"'"}), (r"  \n", {"\n"}), (r"[abc]x", {"x"}), (r"[a-c]", {"a", "b", "c"}),
+    (r"\w+", None), (r"[^x]", None), (r"(?i)q", None), (r"(?i:q)", None), (r"x*", None), (r".", None),
+    (r"q|\w", None), (r"^", None),
+])
+def test_the_characters_a_pattern_needs_are_read_from_its_expression(pattern, needed):
+    from bookmaker.render.markdown_internals import required_chars
+
+    assert required_chars(re.compile(pattern)) == (frozenset(needed) if needed else None)

@@ -19,7 +19,7 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import PrettifyTreeprocessor, Treeprocessor
 
-from bookmaker.render import xhtml
+from bookmaker.render import markdown_internals, xhtml
 from bookmaker.render.pasted import make_plain
 
 SMART = {
@@ -298,6 +298,7 @@ def markdown_to_html(text: str, scene_breaks: bool = True, styled_classes: froze
             extension_configs={"smarty": {"substitutions": SMART}, "footnotes": {"UNIQUE_IDS": False}},
             output_format="xhtml",
         )
+        markdown_internals.speed_up(md)
     md.reset()
     md.styled_classes = styled_classes
     return md.convert(text)
