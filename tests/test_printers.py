@@ -3,7 +3,7 @@
 import pytest
 
 from bookmaker.pdf import printers as P
-from bookmaker.pdf.printers import (check_page_count, check_trim, gutter, gutter_row, min_margins, padded_page_count,
+from bookmaker.pdf.printers import (check_page_count, check_trim, gutter, min_margins, padded_page_count,
                                 printer, spine_text_allowed, spine_width)
 
 
@@ -28,11 +28,58 @@ def test_kdp_gutter_table(pages, inches):
     assert gutter(printer("kdp"), pages) == inches
 
 
-def test_gutter_beyond_the_table_is_an_error_and_rows_tell_a_crossing():
-    kdp = printer("kdp")
+def test_gutter_beyond_the_table_is_an_error():
     with pytest.raises(ValueError, match="at most 828"):
-        gutter(kdp, 830)
-    assert gutter_row(kdp, 150) == gutter_row(kdp, 24) != gutter_row(kdp, 151)
+        gutter(printer("kdp"), 830)
+
+
+def settling(tmp_path, pages_at: dict[str, int], margin_inner: str = "0.25in") -> tuple[list[str], str, int]:
+    """writer.settled() on a small book for Lulu, with a layout that comes to `pages_at[gutter]` pages:
+    the gutters it laid out with, the one it kept, and its pages."""
+    import dataclasses
+    import io
+
+    from pypdf import PdfWriter
+
+    from bookmaker.load.project import load_book
+    from bookmaker.pdf import printshop
+    from bookmaker.pdf.writer import settled
+    from bookmaker.render import render_book
+    from conftest import copy_book
+
+    rendered = render_book(load_book(copy_book("plain", tmp_path / "book")), jobs=1, cache=False)
+    pdf = dataclasses.replace(rendered.book.metadata.pdf, printer="lulu", margin_inner=margin_inner)
+    rendered = dataclasses.replace(rendered, book=dataclasses.replace(
+        rendered.book, metadata=dataclasses.replace(rendered.book.metadata, pdf=pdf)))
+    tried = []
+
+    def lay_out(setting):
+        tried.append(setting.book.metadata.pdf.margin_inner)
+        writer = PdfWriter()
+        for _ in range(pages_at[tried[-1]]):
+            writer.add_blank_page(396, 612)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue(), []
+
+    setting, data, _ = settled(rendered, printer("lulu"), lay_out)
+    return tried, setting.book.metadata.pdf.margin_inner, printshop.page_count(data)
+
+
+def test_a_gutter_is_settled_in_one_layout_when_the_guess_holds(tmp_path):
+    # A book of a few hundred words is likely to fill under 60 pages: Lulu's 0.5 in.
+    assert settling(tmp_path, {"0.5in": 40}) == (["0.5in"], "0.5in", 40)
+    # Shorter than guessed: the guess's gutter stays (a minimum), no second layout.
+    assert settling(tmp_path / "short", {"0.5in": 32}) == (["0.5in"], "0.5in", 32)
+
+
+def test_a_gutter_widens_until_the_count_allows_it(tmp_path):
+    # 160 pages need 1 in; laid out again at 1 in, 410 pages need 1.125 in; at 1.125 in, 420: settled.
+    assert settling(tmp_path, {"0.5in": 160, "1in": 410, "1.125in": 420}) == (
+        ["0.5in", "1in", "1.125in"], "1.125in", 420)
+    # The book's own inside margin, where wider than the printer's, is never narrowed.
+    assert settling(tmp_path / "own", {"1.1in": 410, "1.125in": 412}, margin_inner="1.1in") == (
+        ["1.1in", "1.125in"], "1.125in", 412)
 
 
 def test_ingramspark_and_lulu_gutters():

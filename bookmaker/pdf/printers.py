@@ -246,11 +246,6 @@ def gutter(p: Printer, pages: int) -> float:
     raise ValueError(f"{p.label} binds at most {p.gutters[-1][0]} pages, not {pages}")
 
 
-def gutter_row(p: Printer, pages: int) -> int:
-    """Which row of the gutter table a page count falls in: lay out again only when it changes."""
-    return next((i for i, (most, _) in enumerate(p.gutters) if pages <= most), len(p.gutters))
-
-
 def spine_width(p: Printer, paper_name: str, pages: int) -> float:
     return pages * paper(p, paper_name).thickness + p.spine_allowance
 

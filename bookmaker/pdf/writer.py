@@ -18,7 +18,7 @@ from bookmaker.infra.processes import build_tempdir, default_jobs
 from bookmaker.model import Book, RenderedBook
 from bookmaker.pdf import layout as L
 from bookmaker.pdf import pagestarts, printers, printshop
-from bookmaker.pdf.pagelimit import PageLimit
+from bookmaker.pdf.pagelimit import PageLimit, likely_pages
 from bookmaker.pdf.html import document_html, page_divs
 
 VARIANTS = ("pdf/a-3b", "pdf/ua-1", "pdf/x-1a")
@@ -64,9 +64,7 @@ def pdf_bytes(rendered: RenderedBook, variant: str | None = None,
               cache: bool = True) -> tuple[bytes, list[Problem]]:
     """The PDF as it goes to print, and any warnings. `jobs=0` lays the book out as one document.
 
-    For a printer (`pdf: {printer}`), the inside margin depends on the final page count: the book is
-    laid out with the gutter of the shortest books, counted, and laid out again only when its count
-    falls in another row of the printer's gutter table."""
+    For a printer (`pdf: {printer}`), the inside margin depends on the final page count (settled())."""
     p = printshop.printer_of(rendered.book)
     if p is None:
         return laid_out_pdf(rendered, variant, progress, jobs, cache, finish=True)
@@ -74,15 +72,30 @@ def pdf_bytes(rendered: RenderedBook, variant: str | None = None,
     if trim:
         raise BookmakerError(trim)
     variant = variant or p.pdf_variant
-    setting = printshop.for_page_count(rendered, p, p.min_pages)
-    data, problems = laid_out_pdf(setting, variant, progress, jobs, cache)
-    final = printers.padded_page_count(p, printshop.page_count(data))
-    again = printshop.for_page_count(rendered, p, final)
-    if again.book.metadata.pdf != setting.book.metadata.pdf:
-        (progress or (lambda message: None))(f"{final} pages: laying out again with {p.label}'s gutter for them")
-        setting = again
-        data, problems = laid_out_pdf(setting, variant, progress, jobs, cache)
+    setting, data, problems = settled(rendered, p, lambda s: laid_out_pdf(s, variant, progress, jobs, cache),
+                                      progress)
     return finished_for_print(data, problems, setting.book)
+
+
+def settled(rendered: RenderedBook, p: printers.Printer,
+            lay_out: Callable[[RenderedBook], tuple[bytes, list[Problem]]],
+            progress: Callable[[str], None] | None = None) -> tuple[RenderedBook, bytes, list[Problem]]:
+    """The book laid out with a gutter its own page count allows: first with the gutter for the pages
+    its words are likely to fill (pagelimit.likely_pages), then, only while the count it came to asks
+    for a wider gutter than it was laid out with, again with that one. The gutter only widens, so this
+    ends (within the rows of the printer's table). A count that falls short of the guess keeps the
+    guess's gutter: the printers' gutters are minimums, and a second layout would cost as much as the
+    first (issue 17)."""
+    setting = printshop.for_page_count(rendered, p, likely_pages(printshop.for_page_count(rendered, p, p.min_pages)))
+    while True:
+        data, problems = lay_out(setting)
+        final = printers.padded_page_count(p, printshop.page_count(data))
+        needed = printshop.for_page_count(rendered, p, final)
+        if printshop.inches(needed.book.metadata.pdf.margin_inner) <= printshop.inches(
+                setting.book.metadata.pdf.margin_inner) + 1e-9:
+            return setting, data, problems
+        (progress or (lambda message: None))(f"{final} pages: laying out again with {p.label}'s gutter for them")
+        setting = needed
 
 
 def finished_for_print(data: bytes, problems: list[Problem], book: Book) -> tuple[bytes, list[Problem]]:
@@ -96,12 +109,8 @@ def printed_page_count(rendered: RenderedBook, jobs: int | None = None, cache: b
     """The interior's final page count for its printer, as `pdf` makes it: through the layout cache,
     and without PDF/X (which changes the colours, never the pages)."""
     p = printshop.printer_of(rendered.book)
-    setting = printshop.for_page_count(rendered, p, p.min_pages)
-    final = printers.padded_page_count(p, printshop.page_count(laid_out_pdf(setting, None, None, jobs, cache)[0]))
-    again = printshop.for_page_count(rendered, p, final)
-    if again.book.metadata.pdf != setting.book.metadata.pdf:
-        final = printers.padded_page_count(p, printshop.page_count(laid_out_pdf(again, None, None, jobs, cache)[0]))
-    return final
+    _, data, _ = settled(rendered, p, lambda s: laid_out_pdf(s, None, None, jobs, cache))
+    return printers.padded_page_count(p, printshop.page_count(data))
 
 
 def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable[[str], None] | None,
