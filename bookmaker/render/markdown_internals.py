@@ -115,13 +115,16 @@ class InlinePass(_STOCK):
         patterns, needs, apply = self._patterns, self._needs, getattr(self, _APPLY)
         startIndex = 0  # noqa: N806
         count = len(patterns)
+        present = set(data)  # the text's characters, read again whenever a match changes it
         while patternIndex < count:
             needed = needs[patternIndex]
-            if needed is not None and not any(c in data for c in needed):
+            if needed is not None and needed.isdisjoint(present):
                 patternIndex, startIndex = patternIndex + 1, 0  # noqa: N806 (as an unmatched try leaves them)
                 continue
             data, matched, startIndex = apply(patterns[patternIndex], data, patternIndex, startIndex)  # noqa: N806
-            if not matched:
+            if matched:
+                present = set(data)
+            else:
                 patternIndex += 1
         return data
 
