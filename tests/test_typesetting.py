@@ -224,3 +224,21 @@ def test_the_bench_takes_a_word_with_an_apostrophe_whole():
     characters, not a short fragment of one letter ("s")."""
     assert typeset.HYPHEN_END.search("the fuller\u2019s-").group(1) == "fuller\u2019s"
     assert typeset.HYPHEN_END.search("suppor\u2010").group(1) == "suppor"
+
+
+def test_a_word_broken_at_a_rectos_foot_is_found_and_its_trial_paid_for():
+    """What no_break_at_recto_foot() mends: a recto (the chapter's pages 0, 2, 4...: it opens on a recto)
+    whose last line ends in a hyphen and whose paragraph goes on overleaf; the spreads leave it the
+    pages for a trial at each and the layout that keeps them (foot_reserve)."""
+    from bookmaker.pdf.balance import foot_reserve, recto_feet
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    def page(*spec):
+        return PageLines([Line(20.0 * n, 300, paragraph, 8, 290, hyphen) for n, (paragraph, hyphen) in enumerate(spec)])
+
+    pages = [page((0, True)), page((0, False), (1, True)),            # the opening recto: found; a verso's foot
+             page((1, False), (2, True)), page((2, False), (3, True)),  # recto 2: found
+             page((4, False), (5, True)), page((6, False))]            # recto 4: a new paragraph overleaf
+    assert recto_feet(pages) == [(0, 0), (2, 2)]
+    assert foot_reserve(pages) == 0 + 3 + 2 + 3 + len(pages)
+    assert foot_reserve([page((0, False)), page((0, False))]) == 0
