@@ -224,7 +224,7 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
 
     tries_here: dict[int, int] = {}
     start: dict[int, tuple] = {}
-    while layouts < budget and allowance.left(len(pages) + foot_reserve(pages)):
+    while layouts < budget and allowance.left(len(pages)):
         todo = [s for s in spreads(pages) if s not in given_up and unbalanced(pages, s, tolerance)]
         if not todo:
             break
@@ -232,7 +232,7 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
         if verso not in tries_here:
             start[verso] = (result, pages, tweaks)  # taken back if the spread cannot be balanced
         for change in candidates(pages, verso, line, em, tweaks):
-            if layouts >= budget or tries_here.get(verso, 0) >= TRIES_A_SPREAD or not allowance.left(verso + 3 + len(pages) + foot_reserve(pages)):
+            if layouts >= budget or tries_here.get(verso, 0) >= TRIES_A_SPREAD or not allowance.left(verso + 3):
                 given_up.add(verso)
                 result, pages, tweaks = start[verso]
                 break
@@ -353,7 +353,8 @@ def recto_feet(pages: list) -> list[tuple[int, int]]:
 
 def foot_reserve(pages: list) -> int:
     """The pages no_break_at_recto_foot() needs for a trial at each recto foot and the layout that
-    keeps them: what the spreads leave it."""
+    keeps them: given it on top of PAGE_BUDGET where the spreads leave less (taken from the spreads, it
+    cost Holmes three balanced spreads)."""
     feet = recto_feet(pages)
     return sum(recto + 3 for recto, _ in feet) + len(pages) if feet else 0
 
@@ -366,11 +367,12 @@ def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result,
     their lines, so no page and no spread changes; the changes kept are laid out once, whole. A foot no
     change mends so is then tried as before, whole, kept where the spreads stay as balanced as they were."""
     kept: dict[int, str] = {}
+    allowance.remaining = max(allowance.remaining, foot_reserve(pages))
     for recto, paragraph in recto_feet(pages):
         for extra in FOOT_SPACINGS:
             change = {**tweaks, **kept, paragraph: tweaks.get(paragraph, "") + " hyphens: manual;" + extra}
             text = truncated(with_tweaks(marked, change), pages, recto)
-            if not allowance.left(recto + 3 + (0 if kept else len(pages))):
+            if not allowance.left(recto + 3 + len(pages)):
                 trace("recto foot", recto, paragraph, "not tried: the budget is spent", allowance.remaining)
                 break
             trial_pages = W.page_lines(lay_out(text)[0])
