@@ -32,7 +32,9 @@ from pathlib import Path
 from lxml import etree
 
 NS = {"h": "http://www.w3.org/1999/xhtml"}
-HYPHEN_END = re.compile(r"([A-Za-z\u00c0-\u024f]+)[-\u2010]$")
+# A line's last word ending in a hyphen: the word's letters before it, an apostrophe inside taken with
+# them ("fuller\u2019s-" / "earth" leaves eight characters, not "s").
+HYPHEN_END = re.compile(r"([A-Za-z\u00c0-\u024f](?:[\u2019'][A-Za-z\u00c0-\u024f]|[A-Za-z\u00c0-\u024f])*)[-\u2010]$")
 FOLIO = re.compile(r"^([0-9]+|[ivxlcdm]+)$", re.I)
 SENTENCE_END = re.compile(r"[.!?\u201d\u2019\"':;]$")
 

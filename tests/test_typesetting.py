@@ -158,3 +158,87 @@ def test_a_third_hyphenated_line_in_a_row_is_a_ladder():
     turn = PageLines(lines((3, True), (3, False), (4, True), (5, True), (5, True)))  # 3's run goes over the page
     assert ladder_paragraphs([two]) == []
     assert ladder_paragraphs([two, three, turn]) == [3]
+
+
+def lines_of(html: str) -> list[str]:
+    """The text of each line WeasyPrint lays `html` out in."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    out: list[str] = []
+
+    def walk(box) -> None:
+        if isinstance(box, boxes.LineBox):
+            out.append("".join(t.text for t in box.descendants() if isinstance(t, boxes.TextBox)))
+            return
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    walk(HTML(string=html).render().pages[0]._page_box)
+    return out
+
+
+def print_rule(selector: str) -> str:
+    """The declarations of a rule of the print theme (styles/print.css), by its selector."""
+    import re
+
+    css = (REPO / "styles" / "print.css").read_text()
+    return re.search(re.escape(selector) + r"\s*\{([^}]*)\}", css).group(1)
+
+
+def typeset_chapter(body: str) -> str:
+    div = lxml.html.fromstring(f'<div><div class="chapter-text">{body}</div></div>')
+    typeset_page(div, "chapter", PdfSettings())
+    return lxml.html.tostring(div, encoding="unicode")
+
+
+def test_a_word_joined_to_a_dash_keeps_three_letters_after_its_break():
+    """Standard Ebooks joins a dash to the word before it with a word joiner (U+2060): WeasyPrint then
+    hyphenates "natural\u2060\u2014\u201d" as one word and counts the joiner, the dash and the quote
+    among the three characters hyphenate-limit-chars keeps after a break ("natur-" / "al\u2014\u201d",
+    Verne's page 202). The joined punctuation is set apart so the word is hyphenated by its letters."""
+    text = "<p>since that word displeases you, at least more natural\u2060\u2014\u201d</p>"
+    css = ("@page { size: 400px 2000px; margin: 0 } p { font-family: serif; font-size: 16px; hyphens: auto;"
+           " hyphenate-limit-chars: 6 3 3; text-align: justify; width: %dpx; margin: 0 }")
+    for width in range(210, 250, 3):
+        html = f'<html lang="en-GB"><style>{css % width}</style>{typeset_chapter(text)}</html>'
+        lines = lines_of(html)
+        assert not any(a.endswith("natur\u2010") for a in lines), (width, lines)
+        assert not any(b.lstrip().startswith(("\u2060", "\u2014")) for b in lines[1:]), (width, lines)
+
+
+def test_a_hyphenated_name_is_not_broken_at_its_hyphen():
+    """A name is kept whole, its own hyphens too ("Bab-" / "el-Mandeb" left Verne's reader with a
+    fragment of two letters, "Wooden-" / "leg" broke Holmes's name for a man)."""
+    text = "<p>Yet the good ship ploughed straight on, unretarded, towards the straits of Bab-el-Mandeb. What then?</p>"
+    css = ("@page { size: 400px 2000px; margin: 0 } p { font-family: serif; font-size: 16px; hyphens: auto;"
+           " hyphenate-limit-chars: 6 3 3; text-align: justify; width: %dpx; margin: 0 } .name { "
+           + print_rule(".name, .lead-in") + print_rule(".name") + " }")
+    for width in range(200, 300, 5):
+        lines = lines_of(f'<html lang="en-GB"><style>{css % width}</style>{typeset_chapter(text)}</html>')
+        assert not any(a.rstrip().endswith(("Bab-", "Bab-el-")) for a in lines), (width, lines)
+
+
+def test_the_bench_takes_a_word_with_an_apostrophe_whole():
+    """bench/typeset.py: "fuller\u2019s-" / "earth" breaks a compound at its own hyphen, after eight
+    characters, not a short fragment of one letter ("s")."""
+    assert typeset.HYPHEN_END.search("the fuller\u2019s-").group(1) == "fuller\u2019s"
+    assert typeset.HYPHEN_END.search("suppor\u2010").group(1) == "suppor"
+
+
+def test_a_word_broken_at_a_rectos_foot_is_found_and_its_trial_paid_for():
+    """What no_break_at_recto_foot() mends: a recto (the chapter's pages 0, 2, 4...: it opens on a recto)
+    whose last line ends in a hyphen and whose paragraph goes on overleaf; the spreads leave it the
+    pages for a trial at each and the layout that keeps them (foot_reserve)."""
+    from bookmaker.pdf.balance import foot_reserve, recto_feet
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    def page(*spec):
+        return PageLines([Line(20.0 * n, 300, paragraph, 8, 290, hyphen) for n, (paragraph, hyphen) in enumerate(spec)])
+
+    pages = [page((0, True)), page((0, False), (1, True)),            # the opening recto: found; a verso's foot
+             page((1, False), (2, True)), page((2, False), (3, True)),  # recto 2: found
+             page((4, False), (5, True)), page((6, False))]            # recto 4: a new paragraph overleaf
+    assert recto_feet(pages) == [(0, 0), (2, 2)]
+    assert foot_reserve(pages) == 0 + 3 + 2 + 3 + len(pages)
+    assert foot_reserve([page((0, False)), page((0, False))]) == 0

@@ -46,6 +46,9 @@ TRIES_A_SPREAD = 8
 PAGE_BUDGET = 10.0
 LOOSE = 1.9  # a line's word space over this many times the median is loose (bench/typeset.py: 2)
 EVENING = (-0.03, 0.03, -0.06)  # word spacings tried on a paragraph with a loose line (em)
+# Tried on a paragraph set unhyphenated to keep a word whole at a recto's foot: as it is, a shade
+# tighter (unhyphenated, it may take a line more), a shade looser.
+FOOT_SPACINGS = ("", " word-spacing: -0.03em;", " word-spacing: 0.03em;")
 # The theme keeps four lines or more on a chapter's last page by widows on its last two paragraphs and
 # no break before the last: where that leaves the page before it short, the page is laid out without
 # them (kept only if the last page still has four lines).
@@ -335,23 +338,70 @@ def even_colour(marked: str, lay_out: Callable[[str], tuple], result, pages: lis
     return (trial, change) if same else (result, tweaks)
 
 
-def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result, pages: list,
-                           tweaks: dict[int, str], tolerance: float, allowance: Allowance):
-    """A recto whose last line ends in a hyphen breaks the word across the page turn: its paragraph is
-    laid out again unhyphenated, kept where the spreads stay as balanced as they were."""
-    for recto in range(2, len(pages) - 1, 2):
+def recto_feet(pages: list) -> list[tuple[int, int]]:
+    """(recto, paragraph) for each recto whose last line ends in a hyphen, its word going on overleaf; the
+    chapter's opening page is a recto too."""
+    found = []
+    for recto in range(0, len(pages) - 1, 2):
         foot = pages[recto].lines[-1] if pages[recto].lines else None
         nxt = pages[recto + 1].lines[0] if pages[recto + 1].lines else None
-        if foot is None or not foot.hyphen or foot.paragraph is None or nxt is None or nxt.paragraph != foot.paragraph:
+        if foot is not None and foot.hyphen and foot.paragraph is not None and nxt is not None \
+                and nxt.paragraph == foot.paragraph:
+            found.append((recto, foot.paragraph))
+    return found
+
+
+def foot_reserve(pages: list) -> int:
+    """The pages no_break_at_recto_foot() needs for a trial at each recto foot and the layout that
+    keeps them: given it on top of PAGE_BUDGET where the spreads leave less (taken from the spreads, it
+    cost Holmes three balanced spreads)."""
+    feet = recto_feet(pages)
+    return sum(recto + 3 for recto, _ in feet) + len(pages) if feet else 0
+
+
+def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result, pages: list,
+                           tweaks: dict[int, str], tolerance: float, allowance: Allowance):
+    """A recto whose last line ends in a hyphen breaks the word across the page turn. Its paragraph is
+    laid out again unhyphenated (then a shade tighter or looser too, where unhyphenated it takes a line
+    more or less), the chapter cut two pages on (truncated()): kept where the pages up to there keep
+    their lines, so no page and no spread changes; the changes kept are laid out once, whole. A foot no
+    change mends so is then tried as before, whole, kept where the spreads stay as balanced as they were."""
+    kept: dict[int, str] = {}
+    allowance.remaining = max(allowance.remaining, foot_reserve(pages))
+    for recto, paragraph in recto_feet(pages):
+        for extra in FOOT_SPACINGS:
+            change = {**tweaks, **kept, paragraph: tweaks.get(paragraph, "") + " hyphens: manual;" + extra}
+            text = truncated(with_tweaks(marked, change), pages, recto)
+            if not allowance.left(recto + 3 + len(pages)):
+                trace("recto foot", recto, paragraph, "not tried: the budget is spent", allowance.remaining)
+                break
+            trial_pages = W.page_lines(lay_out(text)[0])
+            mended = len(trial_pages) > recto and trial_pages[recto].lines and not trial_pages[recto].lines[-1].hyphen
+            same = same_lines(trial_pages[:recto + 3], pages[:recto + 3])
+            trace("recto foot", recto, paragraph, repr(extra), "kept" if mended and same else "not kept")
+            if mended and same:
+                kept[paragraph] = change[paragraph]
+                break
+    if kept:
+        trial, trial_pages = laid_out(lay_out, marked, {**tweaks, **kept})
+        if same_lines(trial_pages, pages):
+            result, pages, tweaks = trial, trial_pages, {**tweaks, **kept}
+        else:
+            trace("recto feet", sorted(kept), "moved a later page: not kept")
+    uneven = lambda some: {s for s in spreads(some) if unbalanced(some, s, tolerance)}  # noqa: E731
+    for recto, paragraph in recto_feet(pages):
+        if "hyphens" in tweaks.get(paragraph, ""):
             continue
         if not allowance.left(len(pages)):
+            trace("recto foot", recto, paragraph, "not tried whole: the budget is spent", allowance.remaining)
             break
-        change = {**tweaks, foot.paragraph: tweaks.get(foot.paragraph, "") + " hyphens: manual;"}
+        change = {**tweaks, paragraph: tweaks.get(paragraph, "") + " hyphens: manual;"}
         trial, trial_pages = laid_out(lay_out, marked, change)
-        uneven = lambda some: {s for s in spreads(some) if unbalanced(some, s, tolerance)}  # noqa: E731
         still = recto < len(trial_pages) and trial_pages[recto].lines and trial_pages[recto].lines[-1].hyphen
-        trace("recto foot", recto, foot.paragraph, "kept" if not still and uneven(trial_pages) <= uneven(pages) else "not kept")
-        if not still and len(trial_pages) == len(pages) and uneven(trial_pages) <= uneven(pages):
+        ok = not still and len(trial_pages) == len(pages) and uneven(trial_pages) <= uneven(pages)
+        trace("recto foot", recto, paragraph, "whole", "kept" if ok else "not kept", "still" if still else "",
+              len(trial_pages) - len(pages), sorted(uneven(trial_pages) - uneven(pages)))
+        if ok:
             result, pages, tweaks = trial, trial_pages, change
     return result, pages, tweaks
 

@@ -1,5 +1,6 @@
 """What the print edition's pages get that the EPUB's do not, for the typesetting: the first words of a
-chapter in small caps, names kept whole, and display lines broken where they balance.
+chapter in small caps, names kept whole, words joined to a dash hyphenated by their letters, and display
+lines broken where they balance.
 
 WeasyPrint 70 has neither `text-wrap: balance` nor a way to stop hyphenation in capitalised words, so
 both are done here, in the HTML it lays out.
@@ -19,6 +20,8 @@ LEAD_IN_WORDS = 4
 NAME = re.compile(r"(?<![\w\u2019'-])[A-Z\u00c0-\u00de][a-z\u00df-\u024f]+(?:[-\u2019'][A-Za-z\u00c0-\u024f]+)*")
 SENTENCE_END = re.compile(r"[.!?\u2026:;][\u201d\u2019\"')\]]*\s*[\u201c\u2018\"'(\[]*$")
 NOT_TEXT = {"h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "kbd", "samp", "script", "style"}
+# Punctuation (no letter, digit or space) with a word joiner in it.
+JOINED = re.compile(r"[^\w\s]*\u2060[^\w\s]*")
 # Display lines, and their size in body ems as the theme sets it; a wide face: half an em a character.
 DISPLAY = {"chapter-name": 1.6, "book-title": 2.3, "halftitle-title": 1.55}
 CHAR_WIDTH = 0.5
@@ -30,6 +33,7 @@ def typeset_page(div, kind: str, pdf) -> None:
         for text in div.find_class("chapter-text"):
             lead_in(text)
             keep_names(text)
+            set_apart_joined(text)
     measure = inches(pdf.width) * 72 - inches(pdf.margin_inner) * 72 - inches(pdf.margin_outer) * 72
     body = inches(pdf.font_size) * 72
     for name, size in DISPLAY.items():
@@ -57,22 +61,58 @@ def lead_in(text) -> None:
 
 def keep_names(root) -> None:
     """Capitalised words inside a sentence in spans the theme keeps whole (`.name`)."""
+    respan(root, names_in, skip="lead-in")
+
+
+def set_apart_joined(root) -> None:
+    """Punctuation joined to a word by a word joiner (U+2060: Standard Ebooks writes "word\u2060\u2014")
+    in a span of its own (`.joined`). WeasyPrint hyphenates the text up to the next break opportunity
+    as one word and counts the joiner, the dash and a quote after it among the letters
+    hyphenate-limit-chars keeps on either side of a break ("natur-" / "al\u2060\u2014\u201d"); alone in
+    its text box the word is hyphenated by its letters. The joiner, now at the start or end of a box,
+    still forbids a break there."""
+    respan(root, lambda text, start: spans_of(JOINED, text, "joined"))
+
+
+def respan(root, pieces_for, skip: str = "") -> None:
+    """Each text and tail in `root` (outside code and headings, and elements of class `skip`) split by
+    `pieces_for(text, start)` (-> [text before, span, span...], each span carrying what follows it as
+    its tail); `start`: the text opens a paragraph."""
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or any(up.tag in NOT_TEXT for up in el.iterancestors()):
             continue
-        if el.text and el.tag not in NOT_TEXT and "lead-in" not in (el.get("class") or ""):
-            pieces = names_in(el.text, start=el.tag in ("p", "li", "dd", "td", "th"))
+        if el.text and el.tag not in NOT_TEXT and not (skip and skip in (el.get("class") or "")):
+            pieces = pieces_for(el.text, el.tag in ("p", "li", "dd", "td", "th"))
             if len(pieces) > 1:
                 el.text = pieces[0]
                 for i, span in enumerate(pieces[1:]):
                     el.insert(i, span)
         if el.tail and el is not root:
-            pieces = names_in(el.tail, start=False)
+            pieces = pieces_for(el.tail, False)
             if len(pieces) > 1:
                 el.tail = pieces[0]
                 parent, at = el.getparent(), el.getparent().index(el)
                 for i, span in enumerate(pieces[1:], start=1):
                     parent.insert(at + i, span)
+
+
+def spans_of(pattern: re.Pattern, text: str, css_class: str) -> list:
+    """[text before the first match, then a span of class `css_class` for each match, carrying the text
+    after it as its tail]."""
+    pieces: list = [""]
+    last = 0
+    for match in pattern.finditer(text):
+        span = lxml.html.Element("span", {"class": css_class})
+        span.text = match.group(0)
+        if len(pieces) == 1:
+            pieces[0] = text[last:match.start()]
+        else:
+            pieces[-1].tail = text[last:match.start()]
+        pieces.append(span)
+        last = match.end()
+    if len(pieces) > 1:
+        pieces[-1].tail = text[last:]
+    return pieces
 
 
 def names_in(text: str, start: bool) -> list:
