@@ -511,6 +511,7 @@ A \\*literal\\* star, ``code with ` inside``, \\\\`not code`, and `x`.
 Line with a break  
 next. "Quoted," she said -- 'twas the '90s... she'd "'nested'" quotes---and "more".
 'Single' and "double" -- ' and " alone. ...and... . . .
+""" + "\\[ *a* `b` " * 40 + """
 
 [r]: https://example.org/r
 [short]: https://example.org/s

@@ -27,6 +27,7 @@ from markdown import Markdown, treeprocessors, util
 _STOCK = treeprocessors.InlineProcessor
 _HANDLE, _APPLY = "_InlineProcessor__handleInline", "_InlineProcessor__applyPattern"
 _REPEATS = tuple(getattr(C, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(C, name))
+_PLACEHOLDER_CHARS = frozenset(util.INLINE_PLACEHOLDER_PREFIX + util.ETX + "0123456789")  # what a match puts in
 _LARGEST_RANGE = 64  # a class wider than this ('[a-z]' is 26) is no use as a test
 
 
@@ -115,7 +116,10 @@ class InlinePass(_STOCK):
         patterns, needs, apply = self._patterns, self._needs, getattr(self, _APPLY)
         startIndex = 0  # noqa: N806
         count = len(patterns)
-        present = set(data)  # the text's characters, read again whenever a match changes it
+        # The text's characters. A match only takes characters out and puts a placeholder in, so the
+        # placeholder's characters added keep this a superset (reading the text again after each match
+        # would be quadratic: 30,000 escaped brackets are 30,000 matches).
+        present = set(data)
         while patternIndex < count:
             needed = needs[patternIndex]
             if needed is not None and needed.isdisjoint(present):
@@ -123,7 +127,7 @@ class InlinePass(_STOCK):
                 continue
             data, matched, startIndex = apply(patterns[patternIndex], data, patternIndex, startIndex)  # noqa: N806
             if matched:
-                present = set(data)
+                present |= _PLACEHOLDER_CHARS
             else:
                 patternIndex += 1
         return data
