@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from bookmaker.pdf import printers
-from tests.conftest import png, run_cli
+from tests.conftest import png, run_cli, run_clis
 
 PT = 72.0
 TRIM = (5.5, 8.5)  # digest
@@ -45,14 +45,14 @@ def bled(tmp_path_factory, private_cache):
     root = tmp_path_factory.mktemp("bleed")
     project = small_book(root / "book", bleed=True)
     plain = small_book(root / "plain", bleed=False)
-    runs = {
-        "kdp": run_cli("pdf", project, "--printer", "kdp", "-o", root / "kdp.pdf"),
-        "kdp-one": run_cli("pdf", project, "--printer", "kdp", "--jobs", "0", "-o", root / "kdp-one.pdf"),
-        "kdp-plain": run_cli("pdf", plain, "--printer", "kdp", "-o", root / "kdp-plain.pdf"),
-        "ingramspark": run_cli("pdf", project, "--printer", "ingramspark", "-o", root / "ingramspark.pdf"),
-        "lulu": run_cli("pdf", project, "--printer", "lulu", "-o", root / "lulu.pdf"),
-        "check": run_cli("check", project, "--printer", "kdp", "--format", "json"),
-    }
+    runs = run_clis({
+        "kdp": ("pdf", project, "--printer", "kdp", "-o", root / "kdp.pdf"),
+        "kdp-one": ("pdf", project, "--printer", "kdp", "--jobs", "0", "-o", root / "kdp-one.pdf"),
+        "kdp-plain": ("pdf", plain, "--printer", "kdp", "-o", root / "kdp-plain.pdf"),
+        "ingramspark": ("pdf", project, "--printer", "ingramspark", "-o", root / "ingramspark.pdf"),
+        "lulu": ("pdf", project, "--printer", "lulu", "-o", root / "lulu.pdf"),
+    })
+    runs["check"] = run_cli("check", project, "--printer", "kdp", "--format", "json")  # the kdp layout cached
     return root, runs
 
 

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from bookmaker.pdf import printers
-from tests.conftest import copy_book, run_cli
+from tests.conftest import copy_book, run_cli, run_clis
 
 PT = 72.0
 PRINTERS = ("kdp", "ingramspark", "lulu")
@@ -35,14 +35,14 @@ def shop(tmp_path_factory, private_cache):
     # printer, which lays each chapter out several times) in test_typesetting.py and test_store_epub.py.
     text = text.replace("\npdf:\n", "\npdf:\n  typesetting: fast\n", 1)
     (project / "manuscript" / "book.yaml").write_text(text, encoding="utf-8")
-    runs = {}
-    for name in PRINTERS:
-        runs[name] = run_cli("pdf", project, "--printer", name, "-o", root / f"{name}.pdf")
-    runs["plain"] = run_cli("pdf", project, "-o", root / "plain.pdf")
-    runs["cover-kdp"] = run_cli("cover", project)  # the default path, book.yaml's printer: none, so KDP
-    runs["cover-ingramspark"] = run_cli("cover", project, "--printer", "ingramspark", "--paper", "cream",
-                                        "-o", root / "cover-ingramspark.pdf")
-    runs["check"] = run_cli("check", project, "--printer", "kdp", "--format", "json")
+    runs = run_clis({**{name: ("pdf", project, "--printer", name, "-o", root / f"{name}.pdf") for name in PRINTERS},
+                     "plain": ("pdf", project, "-o", root / "plain.pdf")})
+    # After the interiors, whose layouts they find in the cache:
+    runs.update(run_clis({
+        "cover-kdp": ("cover", project),  # the default path, book.yaml's printer: none, so KDP
+        "cover-ingramspark": ("cover", project, "--printer", "ingramspark", "--paper", "cream",
+                              "-o", root / "cover-ingramspark.pdf"),
+        "check": ("check", project, "--printer", "kdp", "--format", "json")}))
     return root, project, runs
 
 
