@@ -48,9 +48,14 @@ def test_an_edit_rebuilt_in_watch_is_byte_identical_to_a_cold_build(tmp_path, mo
     shutil.copytree(REPO / "manuscript", project / "manuscript")
     build(str(project))
     edit(project, EDITS[size])
-    _, outcomes = build(str(project))  # in this process: everything kept from the first build is reused
+    said: list[str] = []
+    _, outcomes = build(str(project), progress=said.append)  # in this process: all kept from the first build reused
     assert all(o.ok for o in outcomes) and len(outcomes) >= 2
     assert digests(project) == cold(tmp_path, project)
+    # The front matter was laid out beside the edited chapter, from the pages it came to before the
+    # edit: used where the edit moved no page, laid out again where it did (parts.guessed_front).
+    assert any("beside the chapters" in s for s in said), said
+    assert any("the pages guessed" in s for s in said) == (size == "sentence"), said
 
 
 def test_an_edit_rebuilt_by_a_one_shot_build_is_byte_identical_to_a_cold_build(tmp_path):

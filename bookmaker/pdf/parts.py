@@ -253,6 +253,14 @@ class PartCache:
                                                "problems": [vars(p) for p in front.problems],
                                                "words": front.words}).encode())
 
+    def last_body(self, slot: str) -> Body | None:
+        """The body last laid out in this place of this book (slot()), whatever its text was then."""
+        key = self._read(f"last-{slot}")
+        return self.body(key.decode()) if key else None
+
+    def remember_last(self, slot: str, key: str) -> None:
+        self._write(f"last-{slot}", key.encode())
+
     def numbers(self, key: str) -> bytes | None:
         return self._read(f"{key}.pdf")
 
@@ -323,13 +331,17 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     starts: list[int] = []
     number_keys: dict[int, str] = {}
     missing = sum(body is None for body in bodies)
-    # One chapter edited: laid out here, without starting workers (the numbers after it take milliseconds).
-    pool = executor(setup, workers if missing > 1 else 1, missing + len(flow) + 1)
+    slots = [slot(rendered, page) for page, _ in flow]
+    guess = guessed_front(bodies, slots, cache, front_html, setup, rendered) if missing and workers > 1 else None
+    # One chapter edited: laid out here, without starting workers (the numbers after it take milliseconds),
+    # unless the front matter is laid out beside it.
+    pool = executor(setup, workers if missing > 1 or guess else 1, missing + len(flow) + 2)
     waiting_bodies = collections.deque(i for i, body in enumerate(bodies) if body is None)
     ready: collections.deque = collections.deque()  # (function, args) that can run now
     pending: set[futures.Future] = set()
     front: list[Front] = []
     front_key = [""]
+    speculative: list[futures.Future] = []
 
     def schedule() -> None:
         while len(starts) < len(flow) and bodies[len(starts)] is not None:
@@ -348,6 +360,9 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                 if stored is not None:
                     limit.add(stored.pages)
                     front.append(stored)
+                elif speculative and html == guess:
+                    say("the chapters came to the pages guessed: the front matter laid out beside them is used")
+                    pending.add(speculative[0])
                 else:
                     say("laying out the front matter")
                     ready.appendleft((lay_out_front, (html, rendered.book.metadata.identifier)))
@@ -361,6 +376,9 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
 
     try:
         schedule()
+        if guess:
+            say("laying out the front matter beside the chapters, as they were last laid out")
+            speculative.append(pool.submit(lay_out_front, guess, rendered.book.metadata.identifier))
         laid_out = 0
         while pending:
             done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
@@ -370,6 +388,7 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                 if isinstance(result, Body):
                     bodies[index] = result
                     cache.store_body(keys[index], result)
+                    cache.remember_last(slots[index], keys[index])
                     limit.add(result.pages + result.pages % 2)
                     laid_out += 1
                     # Sections: the chapters and the end notes, each laid out alone.
@@ -385,6 +404,34 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     finally:
         pool.shutdown(cancel_futures=True)
     return bodies, numbers, starts, front[0]
+
+
+def slot(rendered: RenderedBook, page) -> str:
+    """A chapter's place in its book, whatever its text: for PartCache.last_body()."""
+    return hashlib.sha256(f"{rendered.book.metadata.identifier}\0{page.id}".encode()).hexdigest()
+
+
+def starts_of(bodies: list[Body]) -> list[int]:
+    """Each chapter's first page number, chapters opening on right-hand pages."""
+    starts = [1]
+    for body in bodies[:-1]:
+        starts.append(starts[-1] + body.pages + body.pages % 2)
+    return starts
+
+
+def guessed_front(bodies: list, slots: list[str], cache: PartCache, front_html, setup: L.LayoutSetup,
+                  rendered: RenderedBook) -> str | None:
+    """The front matter's document as it will be if each chapter to lay out comes to the pages (and
+    section anchors) it came to the last time it was laid out: an edit seldom moves a page. None where
+    a chapter was never laid out here, or that front matter is in the cache already. Laid out beside the
+    chapters, it is used only if the chapters' real pages give the same document (lay_out_flow)."""
+    guessed = [body if body is not None else cache.last_body(s) for body, s in zip(bodies, slots)]
+    if any(body is None for body in guessed):
+        return None
+    html = front_html(starts_of(guessed), guessed)
+    if cache.front(cache.key(html, setup, "front", rendered.book.metadata.identifier)) is not None:
+        return None
+    return html
 
 
 def unverified_libraries() -> str | None:
@@ -416,6 +463,8 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
                 target = (link.get("href") or "#")[1:]
                 if target in first_pages:
                     link.set("data-page", str(first_pages[target]))
+                elif "data-page" in link.attrib:  # set by a guess (guessed_front) at a section gone since
+                    del link.attrib["data-page"]
         return document_html(rendered, [div for _, div in front])
 
     bodies, numbers, starts, laid = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache, setup),
