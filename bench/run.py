@@ -40,6 +40,41 @@ class Measure:
     wall: float
     cpu: float
     peak_mb: float
+    # Proportional set size: each page shared by forked workers counted once, split between them (what
+    # the tree takes from the machine; the resident size above counts a shared page in every process).
+    peak_pss_mb: float = 0.0
+
+
+def tree_pss_kb(root: int) -> int:
+    """Proportional set size of a process and all its descendants, now (Linux /proc/PID/smaps_rollup)."""
+    total = 0
+    for pid in tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                total += next((int(line.split()[1]) for line in handle if line.startswith("Pss:")), 0)
+        except OSError:
+            continue
+    return total
+
+
+def tree_pids(root: int) -> set[int]:
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return tree
 
 
 def tree_rss_kb(root: int) -> int:
@@ -73,12 +108,13 @@ def run(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> Meas
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = [0]
+    peak, pss = [0], [0]
     finished = threading.Event()
 
     def sample() -> None:
         while not finished.is_set():
             peak[0] = max(peak[0], tree_rss_kb(proc.pid))
+            pss[0] = max(pss[0], tree_pss_kb(proc.pid))
             finished.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -92,12 +128,12 @@ def run(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> Meas
     if status != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{stderr.decode()[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measure(wall, cpu, max(peak[0], usage.ru_maxrss) / 1024)
+    return Measure(wall, cpu, max(peak[0], usage.ru_maxrss) / 1024, pss[0] / 1024)
 
 
 def median(measures: list[Measure]) -> Measure:
     return Measure(statistics.median(m.wall for m in measures), statistics.median(m.cpu for m in measures),
-                   statistics.median(m.peak_mb for m in measures))
+                   statistics.median(m.peak_mb for m in measures), statistics.median(m.peak_pss_mb for m in measures))
 
 
 def pandoc_path() -> str:
