@@ -22,7 +22,7 @@ import re
 from re import _constants as C  # noqa: N812
 from re import _parser as sre_parse
 
-from markdown import Markdown, treeprocessors, util
+from markdown import Markdown, inlinepatterns, treeprocessors, util
 
 _STOCK = treeprocessors.InlineProcessor
 _HANDLE, _APPLY = "_InlineProcessor__handleInline", "_InlineProcessor__applyPattern"
@@ -107,13 +107,17 @@ class InlinePass(_STOCK):
     def run(self, tree, ancestors=None):
         self._patterns = list(self.inlinePatterns)  # by priority, as the registry indexes them
         self._needs = [_needs(pattern) for pattern in self._patterns]
+        # A new-style pattern's own expression, searched first in C: where it finds nothing, trying the
+        # pattern would find nothing either (it iterates the same expression's matches from startIndex).
+        self._searches = [pattern.getCompiledRegExp().search if isinstance(pattern, inlinepatterns.InlineProcessor)
+                          else None for pattern in self._patterns]
         return super().run(tree, ancestors)
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
         # The stock loop (treeprocessors.InlineProcessor.__handleInline), with the test added.
         if isinstance(data, util.AtomicString):
             return data
-        patterns, needs, apply = self._patterns, self._needs, getattr(self, _APPLY)
+        patterns, needs, searches, apply = self._patterns, self._needs, self._searches, getattr(self, _APPLY)
         startIndex = 0  # noqa: N806
         count = len(patterns)
         # The text's characters. A match only takes characters out and puts a placeholder in, so the
@@ -122,7 +126,8 @@ class InlinePass(_STOCK):
         present = set(data)
         while patternIndex < count:
             needed = needs[patternIndex]
-            if needed is not None and needed.isdisjoint(present):
+            search = searches[patternIndex]
+            if (needed is not None and needed.isdisjoint(present)) or (search and search(data, startIndex) is None):
                 patternIndex, startIndex = patternIndex + 1, 0  # noqa: N806 (as an unmatched try leaves them)
                 continue
             data, matched, startIndex = apply(patterns[patternIndex], data, patternIndex, startIndex)  # noqa: N806
