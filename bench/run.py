@@ -79,25 +79,14 @@ def tree_pids(root: int) -> set[int]:
 
 def tree_rss_kb(root: int) -> int:
     """Resident memory of a process and all its descendants, now (Linux /proc)."""
-    parents, rss = {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    total = 0
+    for pid in tree_pids(root):
         try:
-            with open(f"/proc/{entry}/status") as handle:
-                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+            with open(f"/proc/{pid}/status") as handle:
+                total += next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0)
         except OSError:
             continue
-        parents[int(entry)] = int(fields.get("PPid", "0").strip())
-        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
-    tree, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, parent in parents.items():
-            if parent in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    return sum(rss.get(pid, 0) for pid in tree)
+    return total
 
 
 def run(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> Measure:

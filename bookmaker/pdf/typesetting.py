@@ -96,12 +96,14 @@ def respan(root, pieces_for, skip: str = "") -> None:
                     parent.insert(at + i, span)
 
 
-def spans_of(pattern: re.Pattern, text: str, css_class: str) -> list:
-    """[text before the first match, then a span of class `css_class` for each match, carrying the text
-    after it as its tail]."""
+def spans_of(pattern: re.Pattern, text: str, css_class: str, keep=lambda match: True) -> list:
+    """[text before the first match, then a span of class `css_class` for each match `keep` keeps,
+    carrying the text after it as its tail]."""
     pieces: list = [""]
     last = 0
     for match in pattern.finditer(text):
+        if not keep(match):
+            continue
         span = lxml.html.Element("span", {"class": css_class})
         span.text = match.group(0)
         if len(pieces) == 1:
@@ -117,24 +119,12 @@ def spans_of(pattern: re.Pattern, text: str, css_class: str) -> list:
 
 def names_in(text: str, start: bool) -> list:
     """[text before the first name, then a span for each name, carrying the text after it as its tail]."""
-    pieces: list = [""]
-    last = 0
-    for match in NAME.finditer(text):
-        word = match.group(0)
+    def is_name(match: re.Match) -> bool:
         before = text[:match.start()]
-        if len(re.sub(r"\W", "", word)) < 6 or SENTENCE_END.search(before) or (start and not before.strip(" \u201c\u2018\"'([")):
-            continue
-        span = lxml.html.Element("span", {"class": "name"})
-        span.text = word
-        if len(pieces) == 1:
-            pieces[0] = text[last:match.start()]
-        else:
-            pieces[-1].tail = text[last:match.start()]
-        pieces.append(span)
-        last = match.end()
-    if len(pieces) > 1:
-        pieces[-1].tail = text[last:]
-    return pieces
+        return not (len(re.sub(r"\W", "", match.group(0))) < 6 or SENTENCE_END.search(before)
+                    or (start and not before.strip(" \u201c\u2018\"'([")))
+
+    return spans_of(NAME, text, "name", is_name)
 
 
 def balance(el, capacity: int) -> None:
