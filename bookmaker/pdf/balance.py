@@ -45,7 +45,10 @@ TRIES_A_SPREAD = 8
 # balanced spreads at 3 times one layout's time; 10 lets it do all it finds to do (98%).
 PAGE_BUDGET = 10.0
 LOOSE = 1.9  # a line's word space over this many times the median is loose (bench/typeset.py: 2)
-EVENING = (-0.03, 0.03, -0.06)  # word spacings tried on a paragraph with a loose line (em)
+# Word spacings tried on a paragraph with a loose line (em), the least change first, in hundredths up to
+# what the spreads allow (MOST_TIGHTER, MOST_LOOSER). Each is tried on the loose paragraphs laid out alone.
+EVENING = tuple(sorted((s / 100 for s in range(-round(MOST_TIGHTER * 100), round(MOST_LOOSER * 100) + 1) if s),
+                       key=lambda s: (abs(s), s)))
 # Tried on a paragraph set unhyphenated to keep a word whole at a recto's foot: as it is, a shade
 # tighter (unhyphenated, it may take a line more), a shade looser.
 FOOT_SPACINGS = ("", " word-spacing: -0.03em;", " word-spacing: 0.03em;")
@@ -294,48 +297,103 @@ class Allowance:
         return self.remaining >= pages
 
 
-def loose_paragraphs(pages: list, em: float) -> set[int]:
-    """The paragraphs with a justified line whose word space is more than LOOSE times the median."""
-    def space(line) -> float:
-        return SPACE * em + (line.length - line.natural) / line.spaces
+def median_space(pages: list, em: float) -> float | None:
+    """The median word space (px) of the chapter's justified lines; None where it has none."""
+    spaces = sorted(line_space(x, em) for page in pages for x in page.lines if justified(x))
+    return spaces[len(spaces) // 2] if spaces else None
 
-    justified = [(page, i, x) for page in pages for i, x in enumerate(page.lines)
-                 if x.spaces >= 3 and x.paragraph is not None and x.length > x.natural + 0.5]
-    if not justified:
+
+def line_space(line, em: float) -> float:
+    return SPACE * em + (line.length - line.natural) / line.spaces
+
+
+def justified(line, spaces: int = 3) -> bool:
+    """A line of a paragraph stretched to the measure, with `spaces` word spaces or more."""
+    return line.spaces >= spaces and line.paragraph is not None and line.length > line.natural + 0.5
+
+
+def loose_paragraphs(pages: list, em: float, median: float | None = None, spaces: int = 3) -> set[int]:
+    """The paragraphs with a justified line (of `spaces` word spaces or more: bench/typeset.py judges
+    lines of four words or more) whose word space is more than LOOSE times the median (the chapter's
+    own, unless given)."""
+    median = median or median_space(pages, em)
+    if median is None:
         return set()
-    spaces = sorted(space(x) for _, _, x in justified)
-    median = spaces[len(spaces) // 2]
-    return {x.paragraph for _, _, x in justified if space(x) > LOOSE * median}
+    return {x.paragraph for page in pages for x in page.lines
+            if justified(x, spaces) and line_space(x, em) > LOOSE * median}
+
+
+def alone(html: str, shown: list[int]) -> str:
+    """The chapter with only the paragraphs `shown` laid out, every other paragraph not displayed: a
+    paragraph breaks its lines in the measure its blocks give it, whatever is on the page around it, so
+    its lines break as in the whole chapter, at the cost of a page or two."""
+    rules = ("p[data-tp] { display: none !important; }\n"
+             + ", ".join(f'p[data-tp="{n}"]' for n in shown) + " { display: block !important; }\n")
+    return html.replace("</head>", f"<style>\n{rules}</style></head>", 1)
 
 
 def even_colour(marked: str, lay_out: Callable[[str], tuple], result, pages: list, tweaks: dict[int, str],
                 em: float, allowance: Allowance):
-    """Paragraphs with a loose line set a shade tighter or looser, each kept where its loose lines go
-    and it keeps its number of lines (so no page changes): the line breaks move, the pages do not.
-    Returns (the layout's result, the changes)."""
+    """Paragraphs with a loose line set a shade tighter or looser, each kept where its loose lines go,
+    it keeps its number of lines and gains no ladder: the line breaks move, the pages do not. Each
+    spacing (EVENING, the least change first) is tried on the loose paragraphs laid out alone (alone());
+    the changes found are laid out once, whole, and kept where every page keeps its lines and no recto
+    gains a broken word at its foot. Returns (the layout's result, the changes)."""
     loose = sorted(p for p in loose_paragraphs(pages, em) if p not in tweaks)
-    if not loose or not allowance.left(2 * len(pages)):  # a trial and the final layout at least
+    median = median_space(pages, em)
+    trace("even colour: loose paragraphs changed before", {p: tweaks[p] for p in loose_paragraphs(pages, em) if p in tweaks})
+    allowance.remaining = max(allowance.remaining, colour_reserve(pages, loose))
+    if not loose or not allowance.left(len(pages)):
+        trace("even colour", len(loose), "loose paragraphs, not tried: the budget is spent" if loose else "",
+              allowance.remaining)
         return result, tweaks
     counts = {p: len(paragraph_lines(pages, p)) for p in loose}
     chosen: dict[int, str] = {}
     for spacing in EVENING:
         todo = [p for p in loose if p not in chosen]
-        if not todo or not allowance.left(2 * len(pages)):
+        if not todo or not allowance.left(len(pages) + trial_pages_for(pages, todo)):
             break
         change = {**tweaks, **chosen, **{p: f"word-spacing: {spacing}em;" for p in todo}}
-        _, trial_pages = laid_out(lay_out, marked, change)
-        still = loose_paragraphs(trial_pages, em)
+        trial_pages = W.page_lines(lay_out(alone(with_tweaks(marked, change), todo))[0])
+        # Mended only where no line is loose, not even one of two or three words (a lead-in's words,
+        # which are not broken, left alone on the first line).
+        still = loose_paragraphs(trial_pages, em, median, spaces=1)
+        laddered = set(ladder_paragraphs(trial_pages))
         for p in todo:
-            if p not in still and len(paragraph_lines(trial_pages, p)) == counts[p]:
+            if p not in still and p not in laddered and len(paragraph_lines(trial_pages, p)) == counts[p]:
                 chosen[p] = change[p]
-        # Paragraphs before a changed one are as they were; one after may have moved: judged again.
-    if not chosen:
-        return result, tweaks
-    change = {**tweaks, **chosen}
-    trial, trial_pages = laid_out(lay_out, marked, change)
-    same = same_lines(trial_pages, pages)
-    trace("even colour", len(loose), "loose paragraphs,", len(chosen), "set again", "kept" if same else "not kept")
-    return (trial, change) if same else (result, tweaks)
+        trace("even colour", spacing, "mends", sorted(p for p in todo if p in chosen), "of", todo, allowance.remaining)
+    feet = {p for _, p in recto_feet(pages)}
+    while chosen and allowance.left(len(pages)):
+        change = {**tweaks, **chosen}
+        trial, trial_pages = laid_out(lay_out, marked, change)
+        same = same_lines(trial_pages, pages)
+        broken = {p for _, p in recto_feet(trial_pages) if p not in feet and p in chosen}
+        trace("even colour", len(loose), "loose paragraphs,", len(chosen), "set again",
+              "kept" if same and not broken else "not kept", sorted(broken))
+        if same and not broken:
+            return trial, change
+        # A paragraph that breaks its lines otherwise in the chapter than alone is taken back too.
+        broken |= {p for p in chosen if len(paragraph_lines(trial_pages, p)) != counts[p]}
+        if not broken:
+            break
+        chosen = {p: css for p, css in chosen.items() if p not in broken}
+    return result, tweaks
+
+
+def trial_pages_for(pages: list, shown: list[int]) -> int:
+    """About how many pages the paragraphs `shown` take laid out alone (with the chapter's opening)."""
+    lines = sum(len(paragraph_lines(pages, p)) for p in shown)
+    full = max((len(page.lines) for page in pages), default=1) or 1
+    return 1 + -(-lines // full)
+
+
+def colour_reserve(pages: list, loose: list[int]) -> int:
+    """The pages even_colour() needs: a trial of the loose paragraphs alone for each spacing and the
+    layout that keeps what they find, given on top of PAGE_BUDGET where the passes before leave less."""
+    if not loose:
+        return 0
+    return len(EVENING) * trial_pages_for(pages, loose) + 2 * len(pages)
 
 
 def recto_feet(pages: list) -> list[tuple[int, int]]:
