@@ -242,3 +242,40 @@ def test_a_word_broken_at_a_rectos_foot_is_found_and_its_trial_paid_for():
     assert recto_feet(pages) == [(0, 0), (2, 2)]
     assert foot_reserve(pages) == 0 + 3 + 2 + 3 + len(pages)
     assert foot_reserve([page((0, False)), page((0, False))]) == 0
+
+
+def pages_of_lines(html: str) -> list[int]:
+    """How many lines each page of `html` holds."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    def count(box) -> int:
+        if isinstance(box, boxes.LineBox):
+            return 1
+        return sum(count(child) for child in getattr(box, "children", ()))
+
+    return [count(page._page_box) for page in HTML(string=html).render().pages]
+
+
+def test_a_chapter_ending_in_short_paragraphs_keeps_four_lines_on_its_last_page():
+    """The theme keeps four lines on a chapter's last page with widows on its last two paragraphs and no
+    break before the last: where those are lines of dialogue of a line each ("\u201cI am.\u201d" / "\u201cI
+    arrest you in the Queen\u2019s name!\u201d", Verne's chapter 33), the paragraphs before are kept with
+    them (class `ending`) until four lines are."""
+    body = "".join(f"<p>Line {n} of the chapter, a short one.</p>" for n in range(4))  # the last two alone overleaf
+    body += "<p>But at this moment Fix came up, put his hand upon the shoulder, and said, \u201cYou are really " \
+            "Phileas Fogg?\u201d and waited a long while for an answer that did not come at once.</p>" \
+            "<p>\u201cI am.\u201d</p><p>\u201cI arrest you in the Queen\u2019s name!\u201d</p>"
+    chapter = typeset_chapter(body)
+    assert chapter.count('class="ending"') == 1  # the long paragraph holds two lines or more
+    css = ("@page { size: 320px 190px; margin: 0 } html { font-family: serif; font-size: 16px; line-height: 20px }"
+           " p { margin: 0; orphans: 2; widows: 2 }"
+           " .chapter-text > p:nth-last-child(-n+2) {" + print_rule(".chapter-text > p:nth-last-child(-n+2)") + "}"
+           " .chapter-text > p:last-child, .chapter-text > p.ending {"
+           + print_rule(".chapter-text > p:last-child, .chapter-text > p.ending") + "}")
+    lines = pages_of_lines(f'<html lang="en"><style>{css}</style>{chapter}</html>')
+    assert len(lines) > 1 and lines[-1] >= 4, lines
+    div = lxml.html.fromstring('<div><div class="chapter-text"><p>One.</p><p>Two.</p><p>Three.</p>'
+                               '<p>Four.</p><p>Five.</p></div></div>')
+    typeset_page(div, "chapter", PdfSettings())
+    assert [p.get("class") for p in div.iter("p")] == [None, None, "ending", "ending", None]

@@ -56,7 +56,8 @@ FOOT_SPACINGS = ("", " word-spacing: -0.03em;", " word-spacing: 0.03em;")
 # no break before the last: where that leaves the page before it short, the page is laid out without
 # them (kept only if the last page still has four lines).
 ENDING, ENDING_RELAXED = -1, (".chapter-text > p:nth-last-child(-n+2) { widows: 2 !important; }\n"
-                              ".chapter-text > p:last-child { break-before: auto !important; }")
+                              ".chapter-text > p:last-child { break-before: auto !important; }\n"
+                              ".chapter-text > p.ending { break-before: auto !important; }")
 LAST_PAGE_LINES = 4
 PARAGRAPH = re.compile(r"<p(?=[\s>])")
 
