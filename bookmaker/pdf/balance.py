@@ -350,6 +350,7 @@ def even_colour(marked: str, lay_out: Callable[[str], tuple], result, pages: lis
         return result, tweaks
     counts = {p: len(paragraph_lines(pages, p)) for p in loose}
     chosen: dict[int, str] = {}
+    shifts: dict[int, dict[int, str]] = {}  # paragraph -> {a line more (1) or less (-1): the least spacing}
     for spacing in EVENING:
         todo = [p for p in loose if p not in chosen]
         if not todo or not allowance.left(len(pages) + trial_pages_for(pages, todo)):
@@ -361,9 +362,21 @@ def even_colour(marked: str, lay_out: Callable[[str], tuple], result, pages: lis
         still = loose_paragraphs(trial_pages, em, median, spaces=1)
         laddered = set(ladder_paragraphs(trial_pages))
         for p in todo:
-            if p not in still and p not in laddered and len(paragraph_lines(trial_pages, p)) == counts[p]:
+            if p in still or p in laddered:
+                continue
+            lines = len(paragraph_lines(trial_pages, p))
+            if lines == counts[p]:
                 chosen[p] = change[p]
+            elif abs(lines - counts[p]) == 1:
+                shifts.setdefault(p, {}).setdefault(lines - counts[p], change[p])
         trace("even colour", spacing, "mends", sorted(p for p in todo if p in chosen), "of", todo, allowance.remaining)
+    expected = dict(counts)
+    pair: dict[int, int] = {}
+    stubborn = {p: options for p, options in shifts.items() if p not in chosen}
+    for p, q, delta, p_css, q_css in partners(marked, lay_out, pages, tweaks, chosen, stubborn, em, median, allowance):
+        chosen[p], chosen[q] = p_css, q_css
+        expected[p], expected[q] = counts[p] + delta, len(paragraph_lines(pages, q)) - delta
+        pair[p], pair[q] = q, p
     feet = {p for _, p in recto_feet(pages)}
     while chosen and allowance.left(len(pages)):
         change = {**tweaks, **chosen}
@@ -374,12 +387,58 @@ def even_colour(marked: str, lay_out: Callable[[str], tuple], result, pages: lis
               "kept" if same and not broken else "not kept", sorted(broken))
         if same and not broken:
             return trial, change
-        # A paragraph that breaks its lines otherwise in the chapter than alone is taken back too.
-        broken |= {p for p in chosen if len(paragraph_lines(trial_pages, p)) != counts[p]}
+        # A paragraph that breaks its lines otherwise in the chapter than alone is taken back too, and
+        # the paragraph paired with it.
+        broken |= {p for p in chosen if len(paragraph_lines(trial_pages, p)) != expected[p]}
+        broken |= {pair[p] for p in broken if p in pair}
         if not broken:
             break
         chosen = {p: css for p, css in chosen.items() if p not in broken}
     return result, tweaks
+
+
+def partners(marked: str, lay_out: Callable[[str], tuple], pages: list, tweaks: dict[int, str],
+             chosen: dict[int, str], stubborn: dict[int, dict[int, str]], em: float, median: float,
+             allowance: Allowance) -> list[tuple[int, int, int, str, str]]:
+    """A loose paragraph that no spacing mends keeping its lines, but one mends with a line less (or
+    more): paired with another paragraph wholly on the page of its last line, set to take a line more
+    (or less), so that the page keeps its lines (a loose line before a last word alone on its line: the
+    word taken up, a line given to a paragraph above). The partners' spacings, as spacing_for() guesses
+    them and a hundredth or two more, are tried on them laid out alone. Returns (paragraph, partner,
+    the paragraph's change of lines, its CSS, the partner's CSS) for each pair found."""
+    measure = max((x.length for p in pages for x in p.lines), default=1.0)
+    taken = set(tweaks) | set(chosen) | set(stubborn)
+    wanted: dict[int, list[tuple[int, int, float]]] = {}  # paragraph -> [(partner, its change, spacing)]
+    for p, options in sorted(stubborn.items()):
+        index = max(i for i, page in enumerate(pages) if any(x.paragraph == p for x in page.lines))
+        whole = [q for q in on_page(pages, index, {}) if q not in taken
+                 and sum(x.paragraph == q for x in pages[index].lines) == len(paragraph_lines(pages, q))]
+        for delta in sorted(options):
+            for q in whole:
+                looser = delta < 0  # the partner takes the line the paragraph gives up
+                spacing = spacing_for(paragraph_lines(pages, q), measure, em, looser, MOST_LOOSER if looser else MOST_TIGHTER)
+                if spacing is not None:
+                    wanted.setdefault(p, []).append((q, -delta, spacing if looser else -spacing))
+                    taken.add(q)
+                    break
+    found = []
+    for extra in (0.0, 0.01, 0.02):
+        shown = [q for p, qs in wanted.items() for q, _, _ in qs]
+        if not shown or not allowance.left(len(pages) + trial_pages_for(pages, shown)):
+            break
+        css = {q: f"word-spacing: {round(s + (extra if s > 0 else -extra), 2)}em;" for qs in wanted.values() for q, _, s in qs}
+        trial_pages = W.page_lines(lay_out(alone(with_tweaks(marked, {**tweaks, **chosen, **css}), shown))[0])
+        still = loose_paragraphs(trial_pages, em, median, spaces=1)
+        laddered = set(ladder_paragraphs(trial_pages))
+        for p in sorted(wanted):
+            for q, change, _ in wanted[p]:
+                if q not in still and q not in laddered and \
+                        len(paragraph_lines(trial_pages, q)) == len(paragraph_lines(pages, q)) + change:
+                    found.append((p, q, -change, stubborn[p][-change], css[q]))
+                    del wanted[p]
+                    break
+        trace("even colour: pairs", extra, [(p, q) for p, q, *_ in found], "still to find", sorted(wanted))
+    return found
 
 
 def trial_pages_for(pages: list, shown: list[int]) -> int:
