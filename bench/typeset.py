@@ -107,7 +107,8 @@ def body_measure(pages: list[Page]) -> tuple[float, float, float]:
 
 def measure(pdf: Path, verbose: bool = False) -> dict:
     """The measures; with `verbose`, also "loose_lines": (page, word space in times the median, text)
-    for each loose line, and "short_last": the pages of the short last pages."""
+    for each loose line, "short_last": the pages of the short last pages, "recto_feet": the rectos
+    whose last line breaks a word."""
     pages = read_pages(pdf)
     usual_top, _, _ = body_measure(pages)
     text_pages = [p for p in pages if p.lines]
@@ -132,6 +133,7 @@ def measure(pdf: Path, verbose: bool = False) -> dict:
 
     all_lines = [(p, l) for p in text_pages for l in p.lines]
     hyphenated = ladders = recto_foot = short = names = 0
+    recto_pages: list[int] = []
     run = 0
     for index, (page, line) in enumerate(all_lines):
         match = HYPHEN_END.search(line.words[-1][2])
@@ -149,6 +151,7 @@ def measure(pdf: Path, verbose: bool = False) -> dict:
             ladders += 1
         if page.recto and line is page.lines[-1]:
             recto_foot += 1
+            recto_pages.append(page.number)
         before = match.group(1)
         if len(before) < 3 or len(after.group(0)) < 3:
             short += 1
@@ -177,7 +180,7 @@ def measure(pdf: Path, verbose: bool = False) -> dict:
     if verbose:
         details = {"loose_lines": [(n, round(g / median, 2), line.text) for (n, line), g in zip(justified, line_gaps)
                                    if median and g > 2 * median],
-                   "short_last": short_pages}
+                   "short_last": short_pages, "recto_feet": recto_pages}
     return {
         "pdf": str(pdf), "pages": len(pages), "chapters": len(opening),
         "spreads": spreads, "spreads_balanced": round(balanced / spreads, 3) if spreads else None,

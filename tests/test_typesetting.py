@@ -318,3 +318,32 @@ def test_a_loose_line_of_two_or_three_words_is_loose_too():
     pages = [PageLines(even + [lead_in])]
     assert loose_paragraphs(pages, em) == set()  # bench/typeset.py does not judge a line of three words
     assert loose_paragraphs(pages, em, spaces=1) == {2}
+
+
+def test_a_chapter_cut_short_lays_out_its_pages_as_the_whole_chapter():
+    """The trials lay out the chapter cut two pages after the spread (balance.truncated()): the theme's
+    rules for a chapter's last two paragraphs (widows: 4) must not apply to the paragraph cut last, which
+    they pulled down from the last page compared (Verne's chapter 23: a recto foot not mended, "a page
+    moved")."""
+    from weasyprint import HTML
+
+    from bookmaker.pdf import balance
+
+    words = "the placard which was in English read as follows and he soon found himself once more".split()
+    paragraphs = "".join(f"<p>{' '.join(words[(n + i) % len(words)] for i in range(40 + 9 * (n % 4)))}</p>"
+                         for n in range(16))
+    css = ("@page { size: 300px 220px; margin: 10px } html { font-family: serif; font-size: 13px; line-height: 18px }"
+           " p { margin: 0; text-align: justify; orphans: 2; widows: 2 }"
+           " .chapter-text > p:nth-last-child(-n+2) {" + print_rule(".chapter-text > p:nth-last-child(-n+2)") + "}")
+    html = balance.mark(f'<html lang="en"><head><style>{css}</style></head><body><div class="chapter-text">'
+                        f"{paragraphs}</div></body></html>")
+    pages = balance.W.page_lines(HTML(string=html).render())
+    checked = 0
+    for verso in range(1, len(pages) - 4, 2):
+        text = balance.truncated(html, pages, verso)
+        if text == html:
+            continue
+        cut = balance.W.page_lines(HTML(string=text).render())
+        assert balance.same_lines(cut[:verso + 3], pages[:verso + 3]), verso
+        checked += 1
+    assert checked >= 2

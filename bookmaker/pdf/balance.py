@@ -60,6 +60,7 @@ ENDING, ENDING_RELAXED = -1, (".chapter-text > p:nth-last-child(-n+2) { widows: 
                               ".chapter-text > p.ending { break-before: auto !important; }")
 LAST_PAGE_LINES = 4
 PARAGRAPH = re.compile(r"<p(?=[\s>])")
+CUT = "<p></p><p></p>"
 
 
 def mark(html: str) -> str:
@@ -183,7 +184,10 @@ def truncated(html: str, pages: list, verso: int) -> str:
     if not later:
         return html
     at = html.find(f'<p data-tp="{min(later)}"')
-    return html if at < 0 else html[:at]
+    # Two empty paragraphs after the cut: the theme's rules for a chapter's last two paragraphs (widows
+    # on them, no break before the last) are not the paragraph cut last's, which they would pull down
+    # from the last page kept (Verne's chapter 23: a recto foot not mended, a page "moved").
+    return html if at < 0 else html[:at] + CUT
 
 
 def laid_out(lay_out: Callable[[str], tuple], marked: str, change: dict[int, str]) -> tuple:
@@ -496,7 +500,8 @@ def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result,
             trial_pages = W.page_lines(lay_out(text)[0])
             mended = len(trial_pages) > recto and trial_pages[recto].lines and not trial_pages[recto].lines[-1].hyphen
             same = same_lines(trial_pages[:recto + 3], pages[:recto + 3])
-            trace("recto foot", recto, paragraph, repr(extra), "kept" if mended and same else "not kept")
+            trace("recto foot", recto, paragraph, repr(extra), "kept" if mended and same else "not kept",
+                  "" if mended else "still broken", "" if same else "a page moved")
             if mended and same:
                 kept[paragraph] = change[paragraph]
                 break
