@@ -41,7 +41,9 @@ TRIES_A_SPREAD = 8
 # The passes here lay out at most this many pages in all, as a share of the chapter's pages: a trial lays
 # the chapter out from its first page, so trials cost more the longer the chapter, and a long chapter
 # must not cost without bound. The spreads come first, then no word broken across a page turn, then
-# even colour, while pages remain. Measured on a generated novel (10-page chapters): 8 gave 96%
+# even colour, while pages remain; the last two are given a reserve where the spreads leave less
+# (foot_reserve, colour_reserve: even colour's trials lay out the loose paragraphs alone, a page or two
+# each, and the chapter once). Measured on a generated novel (10-page chapters): 8 gave 96%
 # balanced spreads at 3 times one layout's time; 10 lets it do all it finds to do (98%).
 PAGE_BUDGET = 10.0
 LOOSE = 1.9  # a line's word space over this many times the median is loose (bench/typeset.py: 2)
