@@ -1,6 +1,6 @@
 """How a typesetter would judge a PDF's pages, measured from the words poppler finds on them.
 
-    python bench/typeset.py BOOK.pdf [BOOK2.pdf ...] [--json]
+    python bench/typeset.py BOOK.pdf [BOOK2.pdf ...] [--json] [--verbose]
 
 Reads each page with `pdftotext -bbox-layout` (poppler-utils) and reports:
 
@@ -105,7 +105,10 @@ def body_measure(pages: list[Page]) -> tuple[float, float, float]:
     return mode(tops), mode(lefts), mode(rights)
 
 
-def measure(pdf: Path) -> dict:
+def measure(pdf: Path, verbose: bool = False) -> dict:
+    """The measures; with `verbose`, also "loose_lines": (page, word space in times the median, text)
+    for each loose line, "short_last": the pages of the short last pages, "recto_feet": the rectos
+    whose last line breaks a word."""
     pages = read_pages(pdf)
     usual_top, _, _ = body_measure(pages)
     text_pages = [p for p in pages if p.lines]
@@ -130,6 +133,7 @@ def measure(pdf: Path) -> dict:
 
     all_lines = [(p, l) for p in text_pages for l in p.lines]
     hyphenated = ladders = recto_foot = short = names = 0
+    recto_pages: list[int] = []
     run = 0
     for index, (page, line) in enumerate(all_lines):
         match = HYPHEN_END.search(line.words[-1][2])
@@ -147,6 +151,7 @@ def measure(pdf: Path) -> dict:
             ladders += 1
         if page.recto and line is page.lines[-1]:
             recto_foot += 1
+            recto_pages.append(page.number)
         before = match.group(1)
         if len(before) < 3 or len(after.group(0)) < 3:
             short += 1
@@ -154,7 +159,7 @@ def measure(pdf: Path) -> dict:
         if before[0].isupper() and previous and not SENTENCE_END.search(previous):
             names += 1
 
-    gaps, line_gaps = [], []
+    gaps, line_gaps, justified = [], [], []
     # The measure: the commonest line width (margins are mirrored, so the commonest left and right
     # edges may come from different sides).
     width = statistics.mode(round(l.right - l.left) for p in text_pages for l in p.lines)
@@ -166,9 +171,16 @@ def measure(pdf: Path) -> dict:
             spaces = [b[0] - a[1] for a, b in zip(line.words, line.words[1:])]
             gaps += spaces
             line_gaps.append(statistics.mean(spaces))
+            justified.append((page.number, line))
     median = statistics.median(gaps) if gaps else 0
     loose = sum(g > 2 * median for g in line_gaps) if median else 0
-    short_last = sum(1 for n in ending if len(by_number[n].lines) < 4 and n not in opening)
+    short_pages = sorted(n for n in ending if len(by_number[n].lines) < 4 and n not in opening)
+    short_last = len(short_pages)
+    details = {}
+    if verbose:
+        details = {"loose_lines": [(n, round(g / median, 2), line.text) for (n, line), g in zip(justified, line_gaps)
+                                   if median and g > 2 * median],
+                   "short_last": short_pages, "recto_feet": recto_pages}
     return {
         "pdf": str(pdf), "pages": len(pages), "chapters": len(opening),
         "spreads": spreads, "spreads_balanced": round(balanced / spreads, 3) if spreads else None,
@@ -177,7 +189,7 @@ def measure(pdf: Path) -> dict:
         "ladders_over_2": ladders, "recto_foot_breaks": recto_foot, "short_fragments": short,
         "broken_names": names, "justified_lines": len(line_gaps),
         "loose_share": round(loose / len(line_gaps), 4) if line_gaps else None,
-        "short_last_pages": short_last,
+        "short_last_pages": short_last, **details,
     }
 
 
@@ -185,15 +197,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pdfs", nargs="+", type=Path)
     parser.add_argument("--json", action="store_true", help="one JSON object a line")
+    parser.add_argument("--verbose", action="store_true", help="list the loose lines and short last pages")
     args = parser.parse_args(argv)
     for pdf in args.pdfs:
-        result = measure(pdf)
+        result = measure(pdf, args.verbose)
         if args.json:
             print(json.dumps(result))
         else:
             print(f"{pdf}:")
             for key, value in result.items():
-                if key != "pdf":
+                if key == "loose_lines":
+                    print(f"  loose lines ({len(value)}):")
+                    for number, times, text in value:
+                        print(f"    p. {number:4}  {times:4.2f}x  {text}")
+                elif key != "pdf":
                     print(f"  {key:22} {value}")
     return 0
 

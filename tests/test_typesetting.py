@@ -53,7 +53,7 @@ def test_facing_pages_end_on_the_same_line(novel):
     _, m = novel
     assert m["spreads"] > 40
     assert m["spreads_balanced"] >= 0.95, m  # 0.48 before balancing
-    assert m["loose_share"] <= 0.02, m  # 0.0255 before: paragraphs with a loose line set again
+    assert m["loose_share"] <= 0.01, m  # 0.0255 before, 0.0176 with the whole chapter laid out a spacing (issue 16: 1%)
 
 
 def test_balancing_changes_one_paragraph_at_a_time():
@@ -242,3 +242,108 @@ def test_a_word_broken_at_a_rectos_foot_is_found_and_its_trial_paid_for():
     assert recto_feet(pages) == [(0, 0), (2, 2)]
     assert foot_reserve(pages) == 0 + 3 + 2 + 3 + len(pages)
     assert foot_reserve([page((0, False)), page((0, False))]) == 0
+
+
+def pages_of_lines(html: str) -> list[int]:
+    """How many lines each page of `html` holds."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    def count(box) -> int:
+        if isinstance(box, boxes.LineBox):
+            return 1
+        return sum(count(child) for child in getattr(box, "children", ()))
+
+    return [count(page._page_box) for page in HTML(string=html).render().pages]
+
+
+def test_a_chapter_ending_in_short_paragraphs_keeps_four_lines_on_its_last_page():
+    """The theme keeps four lines on a chapter's last page with widows on its last two paragraphs and no
+    break before the last: where those are lines of dialogue of a line each ("\u201cI am.\u201d" / "\u201cI
+    arrest you in the Queen\u2019s name!\u201d", Verne's chapter 33), the paragraphs before are kept with
+    them (class `ending`) until four lines are."""
+    body = "".join(f"<p>Line {n} of the chapter, a short one.</p>" for n in range(4))  # the last two alone overleaf
+    body += "<p>But at this moment Fix came up, put his hand upon the shoulder, and said, \u201cYou are really " \
+            "Phileas Fogg?\u201d and waited a long while for an answer that did not come at once.</p>" \
+            "<p>\u201cI am.\u201d</p><p>\u201cI arrest you in the Queen\u2019s name!\u201d</p>"
+    chapter = typeset_chapter(body)
+    assert chapter.count('class="ending"') == 1  # the long paragraph holds two lines or more
+    css = ("@page { size: 320px 190px; margin: 0 } html { font-family: serif; font-size: 16px; line-height: 20px }"
+           " p { margin: 0; orphans: 2; widows: 2 }"
+           " .chapter-text > p:nth-last-child(-n+2) {" + print_rule(".chapter-text > p:nth-last-child(-n+2)") + "}"
+           " .chapter-text > p:last-child, .chapter-text > p.ending {"
+           + print_rule(".chapter-text > p:last-child, .chapter-text > p.ending") + "}")
+    lines = pages_of_lines(f'<html lang="en"><style>{css}</style>{chapter}</html>')
+    assert len(lines) > 1 and lines[-1] >= 4, lines
+    div = lxml.html.fromstring('<div><div class="chapter-text"><p>One.</p><p>Two.</p><p>Three.</p>'
+                               '<p>Four.</p><p>Five.</p></div></div>')
+    typeset_page(div, "chapter", PdfSettings())
+    assert [p.get("class") for p in div.iter("p")] == [None, None, "ending", "ending", None]
+
+
+def test_a_paragraph_laid_out_alone_breaks_its_lines_as_in_the_chapter():
+    """even_colour() tries word spacings on the loose paragraphs laid out alone (balance.alone(): every
+    other paragraph not displayed), at a page or two a trial instead of the chapter: their lines must
+    break as in the whole chapter."""
+    from bookmaker.pdf import balance
+
+    words = "harbour lantern remembered the tide and a quiet ledger folded by the window again".split()
+    paragraphs = "".join(f"<p>{' '.join(words[(n + i) % len(words)] for i in range(30 + 7 * n))}</p>" for n in range(6))
+    css = ("@page { size: 300px 400px; margin: 10px } html { font-family: serif; font-size: 13px; line-height: 18px }"
+           " p { margin: 0; text-align: justify; text-indent: 1.2em; orphans: 2; widows: 2 } h2 { margin: 40px 0 }")
+    html = balance.mark(f'<html lang="en"><head><style>{css}</style></head><body><div class="chapter-text">'
+                        f"<h2>A heading</h2>{paragraphs}</div></body></html>")
+
+    def lines(text: str) -> dict:
+        from weasyprint import HTML
+
+        pages = balance.W.page_lines(HTML(string=text).render())
+        return {p: [(round(x.natural, 1), x.spaces) for x in balance.paragraph_lines(pages, p)] for p in range(6)}
+
+    whole = lines(balance.with_tweaks(html, {3: "word-spacing: 0.04em;"}))
+    alone = lines(balance.alone(balance.with_tweaks(html, {3: "word-spacing: 0.04em;"}), [1, 3]))
+    assert alone[1] == whole[1] and alone[3] == whole[3] and len(whole[3]) > 3
+    assert alone[0] == alone[2] == alone[4] == []
+
+
+def test_a_loose_line_of_two_or_three_words_is_loose_too():
+    """A paragraph is mended only where no line is left loose, a line of a lead-in's three words (not
+    broken: "In kettle stair" / "letter listened...") as well as a line of four words or more."""
+    from bookmaker.pdf.balance import loose_paragraphs
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    em = 16.0
+    even = [Line(20.0 * n, 300, 1, 10, 300 - 10 * 2.0, False) for n in range(10)]  # 2 px stretched a space
+    lead_in = Line(220, 300, 2, 2, 300 - 2 * 30.0, False)  # 30 px more a space, over two spaces
+    pages = [PageLines(even + [lead_in])]
+    assert loose_paragraphs(pages, em) == set()  # bench/typeset.py does not judge a line of three words
+    assert loose_paragraphs(pages, em, spaces=1) == {2}
+
+
+def test_a_chapter_cut_short_lays_out_its_pages_as_the_whole_chapter():
+    """The trials lay out the chapter cut two pages after the spread (balance.truncated()): the theme's
+    rules for a chapter's last two paragraphs (widows: 4) must not apply to the paragraph cut last, which
+    they pulled down from the last page compared (Verne's chapter 23: a recto foot not mended, "a page
+    moved")."""
+    from weasyprint import HTML
+
+    from bookmaker.pdf import balance
+
+    words = "the placard which was in English read as follows and he soon found himself once more".split()
+    paragraphs = "".join(f"<p>{' '.join(words[(n + i) % len(words)] for i in range(40 + 9 * (n % 4)))}</p>"
+                         for n in range(16))
+    css = ("@page { size: 300px 220px; margin: 10px } html { font-family: serif; font-size: 13px; line-height: 18px }"
+           " p { margin: 0; text-align: justify; orphans: 2; widows: 2 }"
+           " .chapter-text > p:nth-last-child(-n+2) {" + print_rule(".chapter-text > p:nth-last-child(-n+2)") + "}")
+    html = balance.mark(f'<html lang="en"><head><style>{css}</style></head><body><div class="chapter-text">'
+                        f"{paragraphs}</div></body></html>")
+    pages = balance.W.page_lines(HTML(string=html).render())
+    checked = 0
+    for verso in range(1, len(pages) - 4, 2):
+        text = balance.truncated(html, pages, verso)
+        if text == html:
+            continue
+        cut = balance.W.page_lines(HTML(string=text).render())
+        assert balance.same_lines(cut[:verso + 3], pages[:verso + 3]), verso
+        checked += 1
+    assert checked >= 2

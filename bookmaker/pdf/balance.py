@@ -41,11 +41,16 @@ TRIES_A_SPREAD = 8
 # The passes here lay out at most this many pages in all, as a share of the chapter's pages: a trial lays
 # the chapter out from its first page, so trials cost more the longer the chapter, and a long chapter
 # must not cost without bound. The spreads come first, then no word broken across a page turn, then
-# even colour, while pages remain. Measured on a generated novel (10-page chapters): 8 gave 96%
+# even colour, while pages remain; the last two are given a reserve where the spreads leave less
+# (foot_reserve, colour_reserve: even colour's trials lay out the loose paragraphs alone, a page or two
+# each, and the chapter once). Measured on a generated novel (10-page chapters): 8 gave 96%
 # balanced spreads at 3 times one layout's time; 10 lets it do all it finds to do (98%).
 PAGE_BUDGET = 10.0
 LOOSE = 1.9  # a line's word space over this many times the median is loose (bench/typeset.py: 2)
-EVENING = (-0.03, 0.03, -0.06)  # word spacings tried on a paragraph with a loose line (em)
+# Word spacings tried on a paragraph with a loose line (em), the least change first, in hundredths up to
+# what the spreads allow (MOST_TIGHTER, MOST_LOOSER). Each is tried on the loose paragraphs laid out alone.
+EVENING = tuple(sorted((s / 100 for s in range(-round(MOST_TIGHTER * 100), round(MOST_LOOSER * 100) + 1) if s),
+                       key=lambda s: (abs(s), s)))
 # Tried on a paragraph set unhyphenated to keep a word whole at a recto's foot: as it is, a shade
 # tighter (unhyphenated, it may take a line more), a shade looser.
 FOOT_SPACINGS = ("", " word-spacing: -0.03em;", " word-spacing: 0.03em;")
@@ -53,9 +58,11 @@ FOOT_SPACINGS = ("", " word-spacing: -0.03em;", " word-spacing: 0.03em;")
 # no break before the last: where that leaves the page before it short, the page is laid out without
 # them (kept only if the last page still has four lines).
 ENDING, ENDING_RELAXED = -1, (".chapter-text > p:nth-last-child(-n+2) { widows: 2 !important; }\n"
-                              ".chapter-text > p:last-child { break-before: auto !important; }")
+                              ".chapter-text > p:last-child { break-before: auto !important; }\n"
+                              ".chapter-text > p.ending { break-before: auto !important; }")
 LAST_PAGE_LINES = 4
 PARAGRAPH = re.compile(r"<p(?=[\s>])")
+CUT = "<p></p><p></p>"
 
 
 def mark(html: str) -> str:
@@ -179,7 +186,10 @@ def truncated(html: str, pages: list, verso: int) -> str:
     if not later:
         return html
     at = html.find(f'<p data-tp="{min(later)}"')
-    return html if at < 0 else html[:at]
+    # Two empty paragraphs after the cut: the theme's rules for a chapter's last two paragraphs (widows
+    # on them, no break before the last) are not the paragraph cut last's, which they would pull down
+    # from the last page kept (Verne's chapter 23: a recto foot not mended, a page "moved").
+    return html if at < 0 else html[:at] + CUT
 
 
 def laid_out(lay_out: Callable[[str], tuple], marked: str, change: dict[int, str]) -> tuple:
@@ -294,48 +304,162 @@ class Allowance:
         return self.remaining >= pages
 
 
-def loose_paragraphs(pages: list, em: float) -> set[int]:
-    """The paragraphs with a justified line whose word space is more than LOOSE times the median."""
-    def space(line) -> float:
-        return SPACE * em + (line.length - line.natural) / line.spaces
+def median_space(pages: list, em: float) -> float | None:
+    """The median word space (px) of the chapter's justified lines; None where it has none."""
+    spaces = sorted(line_space(x, em) for page in pages for x in page.lines if justified(x))
+    return spaces[len(spaces) // 2] if spaces else None
 
-    justified = [(page, i, x) for page in pages for i, x in enumerate(page.lines)
-                 if x.spaces >= 3 and x.paragraph is not None and x.length > x.natural + 0.5]
-    if not justified:
+
+def line_space(line, em: float) -> float:
+    return SPACE * em + (line.length - line.natural) / line.spaces
+
+
+def justified(line, spaces: int = 3) -> bool:
+    """A line of a paragraph stretched to the measure, with `spaces` word spaces or more."""
+    return line.spaces >= spaces and line.paragraph is not None and line.length > line.natural + 0.5
+
+
+def loose_paragraphs(pages: list, em: float, median: float | None = None, spaces: int = 3) -> set[int]:
+    """The paragraphs with a justified line (of `spaces` word spaces or more: bench/typeset.py judges
+    lines of four words or more) whose word space is more than LOOSE times the median (the chapter's
+    own, unless given)."""
+    median = median or median_space(pages, em)
+    if median is None:
         return set()
-    spaces = sorted(space(x) for _, _, x in justified)
-    median = spaces[len(spaces) // 2]
-    return {x.paragraph for _, _, x in justified if space(x) > LOOSE * median}
+    return {x.paragraph for page in pages for x in page.lines
+            if justified(x, spaces) and line_space(x, em) > LOOSE * median}
+
+
+def alone(html: str, shown: list[int]) -> str:
+    """The chapter with only the paragraphs `shown` laid out, every other paragraph not displayed: a
+    paragraph breaks its lines in the measure its blocks give it, whatever is on the page around it, so
+    its lines break as in the whole chapter, at the cost of a page or two."""
+    rules = ("p[data-tp] { display: none !important; }\n"
+             + ", ".join(f'p[data-tp="{n}"]' for n in shown) + " { display: block !important; }\n")
+    return html.replace("</head>", f"<style>\n{rules}</style></head>", 1)
 
 
 def even_colour(marked: str, lay_out: Callable[[str], tuple], result, pages: list, tweaks: dict[int, str],
                 em: float, allowance: Allowance):
-    """Paragraphs with a loose line set a shade tighter or looser, each kept where its loose lines go
-    and it keeps its number of lines (so no page changes): the line breaks move, the pages do not.
-    Returns (the layout's result, the changes)."""
+    """Paragraphs with a loose line set a shade tighter or looser, each kept where its loose lines go,
+    it keeps its number of lines and gains no ladder: the line breaks move, the pages do not. Each
+    spacing (EVENING, the least change first) is tried on the loose paragraphs laid out alone (alone());
+    the changes found are laid out once, whole, and kept where every page keeps its lines and no recto
+    gains a broken word at its foot. Returns (the layout's result, the changes)."""
     loose = sorted(p for p in loose_paragraphs(pages, em) if p not in tweaks)
-    if not loose or not allowance.left(2 * len(pages)):  # a trial and the final layout at least
+    median = median_space(pages, em)
+    trace("even colour: loose paragraphs changed before", {p: tweaks[p] for p in loose_paragraphs(pages, em) if p in tweaks})
+    allowance.remaining = max(allowance.remaining, colour_reserve(pages, loose))
+    if not loose or not allowance.left(len(pages)):
+        trace("even colour", len(loose), "loose paragraphs, not tried: the budget is spent" if loose else "",
+              allowance.remaining)
         return result, tweaks
     counts = {p: len(paragraph_lines(pages, p)) for p in loose}
     chosen: dict[int, str] = {}
+    shifts: dict[int, dict[int, str]] = {}  # paragraph -> {a line more (1) or less (-1): the least spacing}
     for spacing in EVENING:
         todo = [p for p in loose if p not in chosen]
-        if not todo or not allowance.left(2 * len(pages)):
+        if not todo or not allowance.left(len(pages) + trial_pages_for(pages, todo)):
             break
         change = {**tweaks, **chosen, **{p: f"word-spacing: {spacing}em;" for p in todo}}
-        _, trial_pages = laid_out(lay_out, marked, change)
-        still = loose_paragraphs(trial_pages, em)
+        trial_pages = W.page_lines(lay_out(alone(with_tweaks(marked, change), todo))[0])
+        # Mended only where no line is loose, not even one of two or three words (a lead-in's words,
+        # which are not broken, left alone on the first line).
+        still = loose_paragraphs(trial_pages, em, median, spaces=1)
+        laddered = set(ladder_paragraphs(trial_pages))
         for p in todo:
-            if p not in still and len(paragraph_lines(trial_pages, p)) == counts[p]:
+            if p in still or p in laddered:
+                continue
+            lines = len(paragraph_lines(trial_pages, p))
+            if lines == counts[p]:
                 chosen[p] = change[p]
-        # Paragraphs before a changed one are as they were; one after may have moved: judged again.
-    if not chosen:
-        return result, tweaks
-    change = {**tweaks, **chosen}
-    trial, trial_pages = laid_out(lay_out, marked, change)
-    same = same_lines(trial_pages, pages)
-    trace("even colour", len(loose), "loose paragraphs,", len(chosen), "set again", "kept" if same else "not kept")
-    return (trial, change) if same else (result, tweaks)
+            elif abs(lines - counts[p]) == 1:
+                shifts.setdefault(p, {}).setdefault(lines - counts[p], change[p])
+        trace("even colour", spacing, "mends", sorted(p for p in todo if p in chosen), "of", todo, allowance.remaining)
+    expected = dict(counts)
+    pair: dict[int, int] = {}
+    stubborn = {p: options for p, options in shifts.items() if p not in chosen}
+    for p, q, delta, p_css, q_css in partners(marked, lay_out, pages, tweaks, chosen, stubborn, em, median, allowance):
+        chosen[p], chosen[q] = p_css, q_css
+        expected[p], expected[q] = counts[p] + delta, len(paragraph_lines(pages, q)) - delta
+        pair[p], pair[q] = q, p
+    feet = {p for _, p in recto_feet(pages)}
+    while chosen and allowance.left(len(pages)):
+        change = {**tweaks, **chosen}
+        trial, trial_pages = laid_out(lay_out, marked, change)
+        same = same_lines(trial_pages, pages)
+        broken = {p for _, p in recto_feet(trial_pages) if p not in feet and p in chosen}
+        trace("even colour", len(loose), "loose paragraphs,", len(chosen), "set again",
+              "kept" if same and not broken else "not kept", sorted(broken))
+        if same and not broken:
+            return trial, change
+        # A paragraph that breaks its lines otherwise in the chapter than alone is taken back too, and
+        # the paragraph paired with it.
+        broken |= {p for p in chosen if len(paragraph_lines(trial_pages, p)) != expected[p]}
+        broken |= {pair[p] for p in broken if p in pair}
+        if not broken:
+            break
+        chosen = {p: css for p, css in chosen.items() if p not in broken}
+    return result, tweaks
+
+
+def partners(marked: str, lay_out: Callable[[str], tuple], pages: list, tweaks: dict[int, str],
+             chosen: dict[int, str], stubborn: dict[int, dict[int, str]], em: float, median: float,
+             allowance: Allowance) -> list[tuple[int, int, int, str, str]]:
+    """A loose paragraph that no spacing mends keeping its lines, but one mends with a line less (or
+    more): paired with another paragraph wholly on the page of its last line, set to take a line more
+    (or less), so that the page keeps its lines (a loose line before a last word alone on its line: the
+    word taken up, a line given to a paragraph above). The partners' spacings, as spacing_for() guesses
+    them and a hundredth or two more, are tried on them laid out alone. Returns (paragraph, partner,
+    the paragraph's change of lines, its CSS, the partner's CSS) for each pair found."""
+    measure = max((x.length for p in pages for x in p.lines), default=1.0)
+    taken = set(tweaks) | set(chosen) | set(stubborn)
+    wanted: dict[int, list[tuple[int, int, float]]] = {}  # paragraph -> [(partner, its change, spacing)]
+    for p, options in sorted(stubborn.items()):
+        index = max(i for i, page in enumerate(pages) if any(x.paragraph == p for x in page.lines))
+        whole = [q for q in on_page(pages, index, {}) if q not in taken
+                 and sum(x.paragraph == q for x in pages[index].lines) == len(paragraph_lines(pages, q))]
+        for delta in sorted(options):
+            for q in whole:
+                looser = delta < 0  # the partner takes the line the paragraph gives up
+                spacing = spacing_for(paragraph_lines(pages, q), measure, em, looser, MOST_LOOSER if looser else MOST_TIGHTER)
+                if spacing is not None:
+                    wanted.setdefault(p, []).append((q, -delta, spacing if looser else -spacing))
+                    taken.add(q)
+                    break
+    found = []
+    for extra in (0.0, 0.01, 0.02):
+        shown = [q for p, qs in wanted.items() for q, _, _ in qs]
+        if not shown or not allowance.left(len(pages) + trial_pages_for(pages, shown)):
+            break
+        css = {q: f"word-spacing: {round(s + (extra if s > 0 else -extra), 2)}em;" for qs in wanted.values() for q, _, s in qs}
+        trial_pages = W.page_lines(lay_out(alone(with_tweaks(marked, {**tweaks, **chosen, **css}), shown))[0])
+        still = loose_paragraphs(trial_pages, em, median, spaces=1)
+        laddered = set(ladder_paragraphs(trial_pages))
+        for p in sorted(wanted):
+            for q, change, _ in wanted[p]:
+                if q not in still and q not in laddered and \
+                        len(paragraph_lines(trial_pages, q)) == len(paragraph_lines(pages, q)) + change:
+                    found.append((p, q, -change, stubborn[p][-change], css[q]))
+                    del wanted[p]
+                    break
+        trace("even colour: pairs", extra, [(p, q) for p, q, *_ in found], "still to find", sorted(wanted))
+    return found
+
+
+def trial_pages_for(pages: list, shown: list[int]) -> int:
+    """About how many pages the paragraphs `shown` take laid out alone (with the chapter's opening)."""
+    lines = sum(len(paragraph_lines(pages, p)) for p in shown)
+    full = max((len(page.lines) for page in pages), default=1) or 1
+    return 1 + -(-lines // full)
+
+
+def colour_reserve(pages: list, loose: list[int]) -> int:
+    """The pages even_colour() needs: a trial of the loose paragraphs alone for each spacing and the
+    layout that keeps what they find, given on top of PAGE_BUDGET where the passes before leave less."""
+    if not loose:
+        return 0
+    return len(EVENING) * trial_pages_for(pages, loose) + 2 * len(pages)
 
 
 def recto_feet(pages: list) -> list[tuple[int, int]]:
@@ -378,7 +502,8 @@ def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result,
             trial_pages = W.page_lines(lay_out(text)[0])
             mended = len(trial_pages) > recto and trial_pages[recto].lines and not trial_pages[recto].lines[-1].hyphen
             same = same_lines(trial_pages[:recto + 3], pages[:recto + 3])
-            trace("recto foot", recto, paragraph, repr(extra), "kept" if mended and same else "not kept")
+            trace("recto foot", recto, paragraph, repr(extra), "kept" if mended and same else "not kept",
+                  "" if mended else "still broken", "" if same else "a page moved")
             if mended and same:
                 kept[paragraph] = change[paragraph]
                 break

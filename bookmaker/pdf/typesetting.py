@@ -25,6 +25,10 @@ JOINED = re.compile(r"[^\w\s]*\u2060[^\w\s]*")
 # Display lines, and their size in body ems as the theme sets it; a wide face: half an em a character.
 DISPLAY = {"chapter-name": 1.6, "book-title": 2.3, "halftitle-title": 1.55}
 CHAR_WIDTH = 0.5
+# A chapter's last page keeps this many lines (print.css: widows on the last two paragraphs, no break
+# before the last, none before a paragraph of class `ending`). Body text: under half an em a character
+# (taken narrow: a paragraph is never thought shorter than it is).
+LAST_PAGE_LINES, BODY_CHAR_WIDTH = 4, 0.42
 
 
 def typeset_page(div, kind: str, pdf) -> None:
@@ -36,6 +40,9 @@ def typeset_page(div, kind: str, pdf) -> None:
             set_apart_joined(text)
     measure = inches(pdf.width) * 72 - inches(pdf.margin_inner) * 72 - inches(pdf.margin_outer) * 72
     body = inches(pdf.font_size) * 72
+    if kind == "chapter":
+        for text in div.find_class("chapter-text"):
+            keep_ending(text, max(8, int(measure / (body * BODY_CHAR_WIDTH))))
     for name, size in DISPLAY.items():
         for el in div.find_class(name):
             balance(el, max(8, int(measure / (body * size * CHAR_WIDTH))))
@@ -57,6 +64,24 @@ def lead_in(text) -> None:
     span.text, span.tail = phrase.rstrip(), first.text.lstrip()[len(phrase.rstrip()):]
     first.text = None
     first.insert(0, span)
+
+
+def keep_ending(text, capacity: int) -> None:
+    """The chapter's last paragraphs kept together until they hold LAST_PAGE_LINES lines (each taken to
+    hold `capacity` characters a line): class `ending` on each paragraph the page must not break before.
+    The theme's widows on the last two paragraphs and no break before the last keep four lines on the
+    last page only where those two hold four lines: two lines of dialogue (“I am.” / “I arrest
+    you in the Queen’s name!”) left Verne's chapter 33 a last page of two lines."""
+    children = [el for el in text if isinstance(el.tag, str)]
+    if not children or children[-1].tag != "p":
+        return
+    at = len(children) - 1
+    lines = math.ceil(len(" ".join(children[at].text_content().split())) / capacity)
+    while lines < LAST_PAGE_LINES and at > 0 and children[at - 1].tag == "p":
+        if at < len(children) - 1:  # the last paragraph: the theme's own rule
+            children[at].set("class", " ".join(filter(None, [children[at].get("class"), "ending"])))
+        at -= 1
+        lines += math.ceil(len(" ".join(children[at].text_content().split())) / capacity)
 
 
 def keep_names(root) -> None:
