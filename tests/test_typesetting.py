@@ -213,7 +213,7 @@ def test_a_hyphenated_name_is_not_broken_at_its_hyphen():
     text = "<p>Yet the good ship ploughed straight on, unretarded, towards the straits of Bab-el-Mandeb. What then?</p>"
     css = ("@page { size: 400px 2000px; margin: 0 } p { font-family: serif; font-size: 16px; hyphens: auto;"
            " hyphenate-limit-chars: 6 3 3; text-align: justify; width: %dpx; margin: 0 } .name { "
-           + print_rule(".name, .lead-in") + print_rule(".name") + " }")
+           + print_rule(".name, .lead-in") + " } .hyphenated-name { " + print_rule(".hyphenated-name") + " }")
     for width in range(200, 300, 5):
         lines = lines_of(f'<html lang="en-GB"><style>{css % width}</style>{typeset_chapter(text)}</html>')
         assert not any(a.rstrip().endswith(("Bab-", "Bab-el-")) for a in lines), (width, lines)
@@ -347,3 +347,25 @@ def test_a_chapter_cut_short_lays_out_its_pages_as_the_whole_chapter():
         assert balance.same_lines(cut[:verso + 3], pages[:verso + 3]), verso
         checked += 1
     assert checked >= 2
+
+
+def test_a_word_left_alone_on_a_line_is_laid_out_again_unhyphenated():
+    """WeasyPrint 70 now and then leaves one word on a line where it hyphenates near an inline element's
+    end (Verne's page 230: "\u2026the next evening by the Henrietta," / "he" / "would be there\u2026", in
+    fast typesetting too): the paragraph is laid out again unhyphenated (balance.no_lone_words)."""
+    from weasyprint import HTML
+
+    from bookmaker.pdf import balance
+    from bookmaker.pdf import weasy_internals as W
+
+    text = ("<p>Phileas Fogg counted on gaining twelve hours in the same way. Instead of arriving at Liverpool the "
+            "next evening by the <em>Henrietta</em>, he would be there by noon, and would therefore have time to "
+            "reach London before a quarter before nine in the evening.</p>")
+    css = ("@page { size: 600px 2000px; margin: 0 } p { font-family: serif; font-size: 16px; hyphens: auto;"
+           " hyphenate-limit-chars: 6 3 3; text-align: justify; width: 327px; margin: 0 }")
+    marked = balance.mark(f'<html lang="en-GB"><head><style>{css}</style></head><body>{text}</body></html>')
+    lay_out = lambda html: (HTML(string=html).render(),)  # noqa: E731
+    first = W.page_lines(lay_out(marked)[0])
+    assert balance.lone_words(first) == {0}  # the paragraph, as WeasyPrint breaks it (a lone "ing")
+    (document,), change = balance.no_lone_words(marked, lay_out)
+    assert change == {0: " hyphens: manual;"} and balance.lone_words(W.page_lines(document)) == set()

@@ -46,6 +46,7 @@ TRIES_A_SPREAD = 8
 # each, and the chapter once). Measured on a generated novel (10-page chapters): 8 gave 96%
 # balanced spreads at 3 times one layout's time; 10 lets it do all it finds to do (98%).
 PAGE_BUDGET = 10.0
+LONE_WORD_FIXES = (" hyphens: manual;", " word-spacing: -0.02em;", " word-spacing: 0.02em;")  # no_lone_words()
 LOOSE = 1.9  # a line's word space over this many times the median is loose (bench/typeset.py: 2)
 # Word spacings tried on a paragraph with a loose line (em), the least change first, in hundredths up to
 # what the spreads allow (MOST_TIGHTER, MOST_LOOSER). Each is tried on the loose paragraphs laid out alone.
@@ -192,6 +193,38 @@ def truncated(html: str, pages: list, verso: int) -> str:
     return html if at < 0 else html[:at] + CUT
 
 
+def lone_words(pages: list) -> set[int]:
+    """The paragraphs with a line of one word, shorter than half the measure, after a full line of the
+    same paragraph and not their last (a line of verse broken by the author follows a line of its own
+    length). WeasyPrint 70's line breaking leaves one now and then near the end of an inline element
+    (Verne's "…the next evening by the *Henrietta*," / "he" / "would be there…")."""
+    lines = [line for page in pages for line in page.lines]
+    measure = max((line.length for line in lines), default=0)
+    return {line.paragraph for before, line, after in zip(lines, lines[1:], lines[2:])
+            if line.paragraph is not None and before.paragraph == line.paragraph == after.paragraph
+            and line.spaces == 0 and line.length < measure / 2 and before.length > 0.9 * measure}
+
+
+def no_lone_words(marked: str, lay_out: Callable[[str], tuple]) -> tuple[tuple, dict[int, str]]:
+    """The chapter laid out; where a paragraph has a word alone on a line (lone_words()), laid out again
+    with such paragraphs unhyphenated, then a shade tighter, then looser, each kept where it leaves
+    fewer (any of them mends the lines WeasyPrint broke so). In fast typesetting too: it costs more
+    layouts only in a chapter that has one."""
+    result = lay_out(marked)
+    lone = lone_words(W.page_lines(result[0]))
+    change: dict[int, str] = {}
+    for fix in LONE_WORD_FIXES:
+        if not lone:
+            break
+        trial_change = {**change, **{paragraph: fix for paragraph in lone}}
+        trial = lay_out(with_tweaks(marked, trial_change))
+        left = lone_words(W.page_lines(trial[0]))
+        trace("lone words", sorted(lone), repr(fix), "left", sorted(left))
+        if len(left) < len(lone):
+            result, change, lone = trial, trial_change, left
+    return result, change
+
+
 def laid_out(lay_out: Callable[[str], tuple], marked: str, change: dict[int, str]) -> tuple:
     """The chapter laid out with `change`: (the layout's result, its pages' lines)."""
     result = lay_out(with_tweaks(marked, change))
@@ -215,10 +248,9 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
     lay out only the chapter up to a little past the spread (truncated())."""
     line, tolerance, em = line_pt * PX, 2 * PX, line_pt / LINE_HEIGHT * PX
     marked = mark(html)
-    tweaks: dict[int, str] = {}
-    result = lay_out(marked)
+    result, tweaks = no_lone_words(marked, lay_out)
     if line <= 0:
-        return result, {}
+        return result, tweaks
     pages = W.page_lines(result[0])
     budget = budget or 2 * len(pages) + 2
     layouts, given_up = 1, set()

@@ -149,7 +149,11 @@ def names_in(text: str, start: bool) -> list:
         return not (len(re.sub(r"\W", "", match.group(0))) < 6 or SENTENCE_END.search(before)
                     or (start and not before.strip(" \u201c\u2018\"'([")))
 
-    return spans_of(NAME, text, "name", is_name)
+    pieces = spans_of(NAME, text, "name", is_name)
+    for span in pieces[1:]:
+        if "-" in span.text:  # "Bab-el-Mandeb": not broken at its own hyphens either (print.css)
+            span.set("class", "name hyphenated-name")
+    return pieces
 
 
 def balance(el, capacity: int) -> None:
