@@ -367,5 +367,5 @@ def test_a_word_left_alone_on_a_line_is_laid_out_again_unhyphenated():
     lay_out = lambda html: (HTML(string=html).render(),)  # noqa: E731
     first = W.page_lines(lay_out(marked)[0])
     assert balance.lone_words(first) == {0}  # the paragraph, as WeasyPrint breaks it (a lone "ing")
-    (document,), change = balance.no_lone_words(marked, lay_out)
+    (document,), _pages, change = balance.no_lone_words(marked, lay_out)
     assert change == {0: " hyphens: manual;"} and balance.lone_words(W.page_lines(document)) == set()

@@ -205,24 +205,24 @@ def lone_words(pages: list) -> set[int]:
             and line.spaces == 0 and line.length < measure / 2 and before.length > 0.9 * measure}
 
 
-def no_lone_words(marked: str, lay_out: Callable[[str], tuple]) -> tuple[tuple, dict[int, str]]:
+def no_lone_words(marked: str, lay_out: Callable[[str], tuple]) -> tuple[tuple, list, dict[int, str]]:
     """The chapter laid out; where a paragraph has a word alone on a line (lone_words()), laid out again
     with such paragraphs unhyphenated, then a shade tighter, then looser, each kept where it leaves
     fewer (any of them mends the lines WeasyPrint broke so). In fast typesetting too: it costs more
     layouts only in a chapter that has one."""
-    result = lay_out(marked)
-    lone = lone_words(W.page_lines(result[0]))
+    result, pages = laid_out(lay_out, marked, {})
+    lone = lone_words(pages)
     change: dict[int, str] = {}
     for fix in LONE_WORD_FIXES:
         if not lone:
             break
         trial_change = {**change, **{paragraph: fix for paragraph in lone}}
-        trial = lay_out(with_tweaks(marked, trial_change))
-        left = lone_words(W.page_lines(trial[0]))
+        trial, trial_pages = laid_out(lay_out, marked, trial_change)
+        left = lone_words(trial_pages)
         trace("lone words", sorted(lone), repr(fix), "left", sorted(left))
         if len(left) < len(lone):
-            result, change, lone = trial, trial_change, left
-    return result, change
+            result, pages, change, lone = trial, trial_pages, trial_change, left
+    return result, pages, change
 
 
 def laid_out(lay_out: Callable[[str], tuple], marked: str, change: dict[int, str]) -> tuple:
@@ -248,10 +248,9 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
     lay out only the chapter up to a little past the spread (truncated())."""
     line, tolerance, em = line_pt * PX, 2 * PX, line_pt / LINE_HEIGHT * PX
     marked = mark(html)
-    result, tweaks = no_lone_words(marked, lay_out)
+    result, pages, tweaks = no_lone_words(marked, lay_out)
     if line <= 0:
         return result, tweaks
-    pages = W.page_lines(result[0])
     budget = budget or 2 * len(pages) + 2
     layouts, given_up = 1, set()
     allowance = Allowance(round(PAGE_BUDGET * len(pages)))
