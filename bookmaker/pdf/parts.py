@@ -347,7 +347,7 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
         while len(starts) < len(flow) and bodies[len(starts)] is not None:
             i = len(starts)
             body = bodies[i]
-            starts.append(starts[-1] + bodies[i - 1].pages + bodies[i - 1].pages % 2 if i else 1)
+            starts.append(next_start(starts[-1], bodies[i - 1]) if i else 1)
             skeleton = skeleton_html(rendered, flow[i][1], body.types)
             number_keys[i] = cache.key(skeleton, setup, str(starts[i]))
             numbers[i] = cache.numbers(number_keys[i])
@@ -411,11 +411,17 @@ def slot(rendered: RenderedBook, page) -> str:
     return hashlib.sha256(f"{rendered.book.metadata.identifier}\0{page.id}".encode()).hexdigest()
 
 
+def next_start(start: int, body: Body) -> int:
+    """The first page number of the chapter after one starting at `start`: chapters open on right-hand
+    pages."""
+    return start + body.pages + body.pages % 2
+
+
 def starts_of(bodies: list[Body]) -> list[int]:
-    """Each chapter's first page number, chapters opening on right-hand pages."""
+    """Each chapter's first page number."""
     starts = [1]
     for body in bodies[:-1]:
-        starts.append(starts[-1] + body.pages + body.pages % 2)
+        starts.append(next_start(starts[-1], body))
     return starts
 
 
