@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate import chapter  # noqa: E402
-from run import run, tree_rss_kb  # noqa: E402
+from run import run, tree_memory_kb  # noqa: E402
 
 PYTHON = sys.executable
 FORMATS = ["epub", "pdf"]
@@ -125,7 +125,7 @@ def celery_mode(root: Path, names: list[str]) -> tuple[float, float]:
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], sum(tree_rss_kb(p.pid) for p in (*workers, server)))
+                peak[0] = max(peak[0], sum(tree_memory_kb(p.pid)[0] for p in (*workers, server)))
                 done.wait(0.02)
 
         sampler = threading.Thread(target=sample, daemon=True)

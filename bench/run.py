@@ -45,16 +45,22 @@ class Measure:
     peak_pss_mb: float = 0.0
 
 
-def tree_pss_kb(root: int) -> int:
-    """Proportional set size of a process and all its descendants, now (Linux /proc/PID/smaps_rollup)."""
-    total = 0
+def tree_memory_kb(root: int) -> tuple[int, int]:
+    """(resident, proportional) memory of a process and all its descendants, now: each process's
+    VmRSS (/proc/PID/status) and Pss (/proc/PID/smaps_rollup), summed over the tree found once."""
+    rss = pss = 0
     for pid in tree_pids(root):
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as handle:
-                total += next((int(line.split()[1]) for line in handle if line.startswith("Pss:")), 0)
-        except OSError:
-            continue
-    return total
+        rss += proc_field_kb(f"/proc/{pid}/status", "VmRSS:")
+        pss += proc_field_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+    return rss, pss
+
+
+def proc_field_kb(path: str, field: str) -> int:
+    try:
+        with open(path) as handle:
+            return next((int(line.split()[1]) for line in handle if line.startswith(field)), 0)
+    except OSError:  # the process ended meanwhile
+        return 0
 
 
 def tree_pids(root: int) -> set[int]:
@@ -77,18 +83,6 @@ def tree_pids(root: int) -> set[int]:
     return tree
 
 
-def tree_rss_kb(root: int) -> int:
-    """Resident memory of a process and all its descendants, now (Linux /proc)."""
-    total = 0
-    for pid in tree_pids(root):
-        try:
-            with open(f"/proc/{pid}/status") as handle:
-                total += next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0)
-        except OSError:
-            continue
-    return total
-
-
 def run(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> Measure:
     """One process: wall time, CPU time of it and its children, and peak memory of the whole process
     tree (workers included, sampled every 20 ms, never below the largest single process)."""
@@ -102,8 +96,8 @@ def run(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> Meas
 
     def sample() -> None:
         while not finished.is_set():
-            peak[0] = max(peak[0], tree_rss_kb(proc.pid))
-            pss[0] = max(pss[0], tree_pss_kb(proc.pid))
+            rss_now, pss_now = tree_memory_kb(proc.pid)
+            peak[0], pss[0] = max(peak[0], rss_now), max(pss[0], pss_now)
             finished.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
