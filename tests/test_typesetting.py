@@ -161,21 +161,12 @@ def test_a_third_hyphenated_line_in_a_row_is_a_ladder():
 
 
 def lines_of(html: str) -> list[str]:
-    """The text of each line WeasyPrint lays `html` out in."""
+    """The text of each line WeasyPrint lays `html` out in (its first page, as the page list reads it)."""
     from weasyprint import HTML
-    from weasyprint.formatting_structure import boxes
 
-    out: list[str] = []
+    from bookmaker.pdf.weasy_internals import page_text
 
-    def walk(box) -> None:
-        if isinstance(box, boxes.LineBox):
-            out.append("".join(t.text for t in box.descendants() if isinstance(t, boxes.TextBox)))
-            return
-        for child in getattr(box, "children", ()):
-            walk(child)
-
-    walk(HTML(string=html).render().pages[0]._page_box)
-    return out
+    return page_text(HTML(string=html).render().pages[0]).split("\n")
 
 
 def print_rule(selector: str) -> str:
