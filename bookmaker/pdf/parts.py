@@ -223,8 +223,9 @@ class PartCache:
                 digest.update(b"\0" + url.encode() + b"\0" + self.file_digest(url).encode())
         return digest.hexdigest()
 
-    def body(self, key: str) -> Body | None:
-        meta, data = self._read(f"{key}.json"), self._read(f"{key}.pdf")
+    def body(self, key: str, pdf: bool = True) -> Body | None:
+        """A chapter's body; with `pdf=False`, its pages and anchors alone (its PDF not read)."""
+        meta, data = self._read(f"{key}.json"), self._read(f"{key}.pdf") if pdf else b""
         if meta is None or data is None:
             return None
         try:
@@ -254,9 +255,10 @@ class PartCache:
                                                "words": front.words}).encode())
 
     def last_body(self, slot: str) -> Body | None:
-        """The body last laid out in this place of this book (slot()), whatever its text was then."""
+        """The body last laid out in this place of this book (slot()), whatever its text was then: its
+        pages and anchors, without its PDF (never read, for a guess)."""
         key = self._read(f"last-{slot}")
-        return self.body(key.decode()) if key else None
+        return self.body(key.decode(), pdf=False) if key else None
 
     def remember_last(self, slot: str, key: str) -> None:
         self._write(f"last-{slot}", key.encode())
