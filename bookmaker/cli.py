@@ -127,7 +127,7 @@ def within_budget(max_seconds: str | None, max_memory: str | None, output_folder
 def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_cache: bool, quiet: bool,
               variant: str | None = None, printer: PrinterName | None = None, paper: PaperName | None = None,
               max_seconds: str | None = None, max_memory: str | None = None, page_list: bool = False) -> None:
-    from bookmaker.commands.build import render, with_page_list, write_format
+    from bookmaker.commands.build import LAID_OUT, render, with_page_list, write_format
     from bookmaker.commands.cover import with_print_settings
 
     from bookmaker.infra.output import check_chosen_folder
@@ -138,7 +138,15 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
         finishing(lambda: check_chosen_folder(output, str(output), Path(project)), progress)
 
     def run():  # small and picklable back from a budgeted child: warnings and the outcome
-        rendered = finishing(lambda: render(project, jobs, not no_cache, progress), progress)
+        from bookmaker.load import load_book
+        from bookmaker.pdf.workers import started_early
+
+        book = finishing(lambda: load_book(project, keep_going=True), progress)
+        with started_early(jobs if fmt in LAID_OUT or page_list else 1):  # forked before the Markdown is rendered
+            return build(book)
+
+    def build(book):
+        rendered = finishing(lambda: render(project, jobs, not no_cache, progress, book), progress)
         rendered = with_print_settings(rendered, printer.value if printer else None, paper.value if paper else None)
         report(rendered.warnings)
         out = output or default_output(project, rendered.book, fmt)

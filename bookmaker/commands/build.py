@@ -85,12 +85,14 @@ def with_page_list(rendered: RenderedBook, pdf_data: bytes | None = None, jobs: 
     return dataclasses.replace(rendered, print_pages=page_starts(rendered, pdf_data, cache))
 
 
-def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str], None]) -> RenderedBook:
+def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str], None],
+           book: Book | None = None) -> RenderedBook:
+    """The project loaded (unless `book` is, already) and rendered."""
     # Imported here: a build that finds nothing changed (uptodate.py) never loads Markdown or lxml.
     from bookmaker.load import load_book
     from bookmaker.render import render_book
 
-    book = load_book(project, keep_going=True)
+    book = book or load_book(project, keep_going=True)
     count = len(book.chapters)
     progress(f"rendering {count} chapter{'' if count == 1 else 's'}")
     return render_book(book, jobs=jobs, cache=cache)
@@ -101,11 +103,24 @@ def build(project: str, formats: tuple[str, ...] | None = None, jobs: int | None
           ) -> tuple[RenderedBook, list[Outcome]]:
     """Every format the project asks for (book.yaml `formats`), from one rendering, into dist/ (or
     `out_dir`, under the same names); `printer` over book.yaml's `pdf: {printer}`."""
-    from bookmaker.commands.cover import with_print_settings
+    from bookmaker.load import load_book
+    from bookmaker.pdf.workers import started_early
 
     say = progress or (lambda message: None)
-    rendered = with_print_settings(render(project, jobs, cache, say), printer)
-    wanted = formats or rendered.book.metadata.formats
+    book = load_book(project, keep_going=True)
+    wanted = formats or book.metadata.formats
+    with started_early(jobs if set(wanted) & LAID_OUT else 1):  # forked before the Markdown is rendered
+        return build_loaded(project, book, wanted, jobs, cache, say, printer, out_dir)
+
+
+LAID_OUT = {"pdf", "cover"}  # the formats that lay pages out with WeasyPrint
+
+
+def build_loaded(project: str, book: Book, wanted, jobs: int | None, cache: bool, say: Callable[[str], None],
+                 printer: str | None, out_dir: Path | None) -> tuple[RenderedBook, list[Outcome]]:
+    from bookmaker.commands.cover import with_print_settings
+
+    rendered = with_print_settings(render(project, jobs, cache, say, book), printer)
     outcomes = []
     # The print edition first when it is built too: the EPUB (and kepub) get its page list.
     order = sorted(wanted, key=lambda fmt: fmt != "pdf")

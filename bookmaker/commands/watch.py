@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bookmaker import codes
-from bookmaker.commands.build import build
+from bookmaker.commands.build import LAID_OUT, build
 from bookmaker.errors import BookmakerError, Problem
 
 
@@ -64,6 +64,12 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
                       yield_on_timeout=True)
     try:
         first = next(batches, set())
+        if not formats or set(formats) & LAID_OUT:
+            # Here, once: each rebuild's layout workers are then forked with WeasyPrint, and none starts
+            # early (workers.py) to import it again.
+            from bookmaker.pdf.workers import import_here
+
+            import_here()
         rebuild(project, formats, jobs, report)
         print(f"bookmaker: watching {project}/manuscript and {project}/styles (Ctrl-C to stop)", flush=True)
         for batch in itertools.chain([first], batches):

@@ -38,12 +38,14 @@ from bookmaker.infra.cache import cache_root, code_version, write_entry
 from bookmaker.pdf import fonttools_internals, pypdf_internals
 from bookmaker.pdf import balance
 from bookmaker.pdf import layout as L
+from bookmaker.pdf import workers as early
 from bookmaker.pdf import weasy_internals as W
 from bookmaker.pdf.weasy_internals import Layer, OneDocumentNeeded
 from bookmaker.errors import Problem
 from bookmaker.model import RenderedBook
 from bookmaker.pdf.join import join
-from bookmaker.pdf.html import document_html, page_divs
+from bookmaker.pdf.html import document_html, page_divs, typeset_document
+from bookmaker.pdf.typesetting import typeset_page
 from bookmaker.pdf.pagelimit import PageLimit
 from bookmaker.pdf.pagestarts import text_words
 from bookmaker.infra.processes import die_with_parent
@@ -101,8 +103,12 @@ def layered(layer: Layer, html: str, records: list):
         W.set_layer(None)
 
 
-def lay_out_body(index: int, html: str) -> tuple[int, Body]:
-    """In a worker: one chapter's pages, everything on them but the page numbers."""
+def lay_out_body(index: int, html: str, typeset: tuple | None = None) -> tuple[int, Body]:
+    """In a worker: one chapter's pages, everything on them but the page numbers; its document typeset
+    for print first where `typeset` is (the page's kind, the book's PdfSettings): html.typeset_document."""
+    if typeset is not None:
+        html = typeset_document(html, *typeset)
+
     def lay_out(text: str):
         layer, records = Layer(numbers=False), []
         W.set_layer(layer)
@@ -303,7 +309,34 @@ class InProcess:
         pass
 
 
+class Early:
+    """The executor interface, on the layout workers this build started early (workers.py): shutting
+    it down cancels its own jobs not yet started, and leaves the workers to the build."""
+
+    def __init__(self, pool: futures.ProcessPoolExecutor, setup: L.LayoutSetup):
+        self.pool, self.context, self.submitted = pool, early.build_context(setup, init_setup), []
+
+    def submit(self, function, *args) -> futures.Future:
+        future = self.pool.submit(early.in_build, self.context, function, args)
+        self.submitted.append(future)
+        return future
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        if cancel_futures:
+            for future in self.submitted:
+                future.cancel()
+
+
+def init_setup(setup: L.LayoutSetup) -> None:
+    """In an early worker: the layout's setup for the jobs to come (init_worker, without the rest)."""
+    global _setup
+    _setup = setup
+
+
 def executor(setup: L.LayoutSetup, workers: int, jobs: int):
+    started = early.running()
+    if started is not None:
+        return Early(started, setup)  # one chapter too: these workers have WeasyPrint, this process not yet
     if workers <= 1 or jobs <= 1:
         return InProcess(setup)
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
@@ -314,7 +347,8 @@ def executor(setup: L.LayoutSetup, workers: int, jobs: int):
 def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: int, cache: PartCache,
                  say: Callable[[str], None], front_html: Callable[[list[int], list], str],
                  limit: PageLimit | None = None) -> tuple[list[Body], list[bytes], list[int], Front]:
-    """Every chapter's body and page numbers, and the front matter.
+    """Every chapter's body and page numbers, and the front matter. `flow`: each chapter's page and its
+    div from page_divs, not typeset (lay_out_body typesets those it lays out).
 
     The pages are counted against `limit` as each chapter's become known (a chapter's, with the blank
     page before the next chapter's right-hand opening): past it, the bodies not yet handed out are
@@ -324,8 +358,9 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     a chapter's numbers are laid out as soon as the lengths of the chapters before it are known, and
     the front matter as soon as all are, instead of all waiting behind every body in the pool's queue.
     """
-    htmls = [document_html(rendered, [div], minimal=True) for _, div in flow]
-    keys = [cache.key(html, setup) for html in htmls]
+    htmls = [document_html(rendered, [div], minimal=True) for _, div in flow]  # not typeset yet: lay_out_body
+    keys = [cache.key(html, setup) for html in htmls]  # setup has the measure and type size typesetting reads
+    pdf_settings = rendered.book.metadata.pdf
     bodies: list[Body | None] = [cache.body(key) for key in keys]
     limit = limit or PageLimit(rendered)
     limit.add(sum(body.pages + body.pages % 2 for body in bodies if body is not None))  # from the cache
@@ -373,7 +408,7 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                 function, args = ready.popleft()
             else:
                 index = waiting_bodies.popleft()
-                function, args = lay_out_body, (index, htmls[index])
+                function, args = lay_out_body, (index, htmls[index], (flow[index][0].kind, pdf_settings))
             pending.add(pool.submit(function, *args))
 
     try:
@@ -456,8 +491,10 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     """Raises OneDocumentNeeded for a theme whose page numbers the split layout cannot draw. With
     `finish`, the PDF is finished for print (printshop.finish) in the join."""
     setup = L.layout_setup(rendered)
-    divs = page_divs(rendered)
+    divs = page_divs(rendered, typeset=False)  # each chapter typeset where it is laid out (lay_out_body)
     front = [(page, div) for page, div in divs if page.kind not in FLOW_KINDS]
+    for page, div in front:
+        typeset_page(div, page.kind, rendered.book.metadata.pdf)
     flow = [(page, div) for page, div in divs if page.kind in FLOW_KINDS]
     ids = [page.id for page, _ in flow]
 

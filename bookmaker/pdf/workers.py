@@ -1,0 +1,81 @@
+"""Layout workers started early: forked when a build begins, before the book is loaded and rendered,
+so that each imports WeasyPrint (half a second) while this process reads and renders the Markdown.
+
+Without them a build forked its layout workers only once the chapters' HTML was ready, and each then
+spent its first half second importing WeasyPrint: on an edit of one chapter, a sixth of the build. A
+worker forked before the build's temporary folder and clock (writer.private_tempdir,
+writer.font_dates_from) exist is given both with each job (in_build), with the layout's setup.
+
+Only a process that has not imported WeasyPrint yet starts them: `watch` imports it once, before its
+first build (import_here), and a batch and the service lay out in processes forked from a warm parent.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import contextlib
+import multiprocessing
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+
+from bookmaker.infra.processes import default_jobs, die_with_parent
+
+_pool: futures.ProcessPoolExecutor | None = None
+
+
+@contextlib.contextmanager
+def started_early(jobs: int | None) -> Iterator[None]:
+    """Layout workers for the build run inside, forked now (none for one job, or where WeasyPrint is
+    imported already); shut down when it ends, however it ends."""
+    global _pool
+    count = jobs or default_jobs()
+    if count <= 1 or _pool is not None or "weasyprint" in sys.modules or not hasattr(os, "fork"):
+        yield
+        return
+    pool = futures.ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=warm_up)
+    pool.submit(int)  # forks every worker now: the pool starts them all at its first job
+    _pool = pool
+    try:
+        yield
+    finally:
+        _pool = None
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def warm_up() -> None:
+    die_with_parent()
+    import_here()
+
+
+def import_here() -> None:
+    """WeasyPrint imported in this process (and the layout's hook installed)."""
+    from bookmaker.pdf import weasy_internals
+
+    weasy_internals.install_hook()
+
+
+def running() -> futures.ProcessPoolExecutor | None:
+    """The early workers, if this build started them."""
+    return _pool
+
+
+def in_build(context: tuple, function: Callable, args: tuple):
+    """In an early worker: `function(*args)` with the build's temporary folder and SOURCE_DATE_EPOCH,
+    and `context`'s first item given to `prepare` (its second)."""
+    setting, prepare, folder, epoch = context
+    tempfile.tempdir = folder
+    if epoch is None:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+    else:
+        os.environ["SOURCE_DATE_EPOCH"] = epoch
+    prepare(setting)
+    return function(*args)
+
+
+def build_context(setting, prepare: Callable) -> tuple:
+    """What in_build() gives an early worker of this process's state: taken when the jobs are handed
+    out, inside the build's temporary folder and clock."""
+    return setting, prepare, tempfile.gettempdir(), os.environ.get("SOURCE_DATE_EPOCH")
