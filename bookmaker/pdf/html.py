@@ -5,6 +5,7 @@ are made unique across pages, and links between pages become links inside the do
 
 from __future__ import annotations
 
+import math
 import re
 
 import lxml.html
@@ -15,6 +16,8 @@ from bookmaker.render.styles import PRINT_SCHEME as SCHEME
 from bookmaker.infra.dates import build_time
 from bookmaker.languages import right_to_left
 from bookmaker.model import Page, RenderedBook
+from bookmaker.load.metadata import inches
+from bookmaker.pdf.layout import TABLE_RULE, Grid
 from bookmaker.pdf.typesetting import typeset_page
 
 
@@ -38,6 +41,9 @@ def page_divs(rendered: RenderedBook, typeset: bool = True) -> list[tuple[Page, 
     assets = {a.href: SCHEME + a.href for a in rendered.assets}
     files = {p.file_name: p.id for p in rendered.pages}
     chapters = [p for p in rendered.pages if p.kind == "chapter"]
+    sizes = {SCHEME + a.href: (a.width, a.height) for a in rendered.assets if a.width and a.height}
+    grid, pdf = Grid.of(rendered.book), rendered.book.metadata.pdf
+    measure = (inches(pdf.width) - inches(pdf.margin_inner) - inches(pdf.margin_outer)) * 72
     out = []
     for page in print_pages(rendered):
         wrapper = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
@@ -49,6 +55,8 @@ def page_divs(rendered: RenderedBook, typeset: bool = True) -> list[tuple[Page, 
             if img.get("src") in assets:
                 img.set("src", assets[img.get("src")])
         div = as_html(wrapper)
+        pictures_on_grid(div, sizes, grid, measure)
+        tables_on_grid(div, grid)
         if typeset:
             typeset_page(div, page.kind, rendered.book.metadata.pdf)
         first = bool(chapters) and page is chapters[0]
@@ -56,6 +64,34 @@ def page_divs(rendered: RenderedBook, typeset: bool = True) -> list[tuple[Page, 
         div.set("data-title", page.title)
         out.append((page, div))
     return out
+
+
+def pictures_on_grid(div, sizes: dict[str, tuple[int, int]], grid: Grid, measure: float) -> None:
+    """A picture set alone in its paragraph (print.css sets it as a block, a body line above and below)
+    made a whole number of body lines high, the most that fit the height it would have (its pixels at
+    96 to the inch, no wider than the text): the text after it stays on the baseline grid, and the
+    facing page ends on the same line. Its width follows (aspect ratio kept). A picture the theme sizes
+    itself (class `bleed`: a whole page), its author sized, or inline in the text is left as it is."""
+    most = max(1, grid.lines - 2)
+    for img in div.iter("img"):
+        parent, size = img.getparent(), sizes.get(img.get("src") or "")
+        if (size is None or "bleed" in (img.get("class") or "").split() or parent is None or parent.tag != "p"
+                or len(parent) != 1 or (parent.text or "").strip() or (img.tail or "").strip()
+                or any(img.get(name) for name in ("width", "height", "style"))):  # sized by its author
+            continue
+        width = min(size[0] * 0.75, measure)  # CSS pixels are 0.75 pt
+        lines = min(most, max(1, int(width * size[1] / size[0] / grid.line + 1e-6)))
+        img.set("style", f"height: {grid(lines)}; width: auto")
+
+
+def tables_on_grid(div, grid: Grid) -> None:
+    """A table's space below it shortened by the rules under its rows (layout.TABLE_RULE each): its rows
+    are whole body lines (no padding above or below), so the text after it stays on the baseline grid.
+    At least half a line is left below it."""
+    for table in div.iter("table"):
+        rules = sum(1 for _ in table.iter("tr")) * TABLE_RULE
+        lines = math.ceil((rules + grid.line / 2) / grid.line)
+        table.set("style", "; ".join(filter(None, [table.get("style"), f"margin-bottom: {grid(lines, rules)}"])))
 
 
 def prune_contents(wrapper, depth: int) -> None:

@@ -77,6 +77,7 @@ def heads_css(rendered: RenderedBook) -> str:
 
 
 LINE_HEIGHT = 1.4  # the body's leading, as a multiple of its size: the grid's unit
+TABLE_RULE = 0.5  # pt: the rule under each table row, which html.tables_on_grid makes up for
 
 
 def points(length: str) -> float:
@@ -113,6 +114,7 @@ html {{ line-height: {g(1)}; }}
 h2, h3, h4, h5, h6 {{ line-height: {g(1)}; margin: {g(1)} 0 0; }}
 blockquote, .letter, ul, ol, dl, figure, table, pre, p > img:only-child {{ margin-top: {g(1)}; margin-bottom: {g(1)}; }}
 li ul, li ol, li dl, li blockquote {{ margin-top: 0; margin-bottom: 0; }}
+th, td {{ border-bottom: {TABLE_RULE}pt solid #000; padding-top: 0; padding-bottom: 0; }}
 hr.scene-break {{ height: {g(1)}; margin: {g(0.5)} 0; }}
 hr.scene-break::before {{ line-height: {g(1)}; }}
 .chapter-head {{ padding-top: {g(sinkage)}; margin-bottom: {g(2)}; }}
