@@ -80,26 +80,58 @@ def join(front, front_links, parts, book=None, cache: bool = False) -> tuple[byt
 
 class Readers:
     """Each part's PDF parsed (pypdf), kept from one join to the next in this process: in `watch`, an
-    edit parses only the parts it changed. Only the last join's are kept; a reader is only read from
-    (writer.append and stamp_numbers copy its objects), so sharing it changes no byte."""
+    edit parses only the parts it changed. Only the last join's are kept, and those read ahead of it
+    (read_ahead); a reader is only read from (writer.append and stamp_numbers copy its objects), so
+    sharing it changes no byte."""
 
     last: dict[bytes, object] = {}
+    ahead: dict[bytes, object] = {}
 
     def __init__(self):
         self.used: dict[bytes, object] = {}
 
     def get(self, data: bytes):
-        from pypdf import PdfReader
-
         key = hashlib.sha256(data).digest()
-        reader = self.used.get(key) or Readers.last.get(key)
+        reader = self.used.get(key) or Readers.ahead.get(key) or Readers.last.get(key)
         if reader is None:
-            reader = PdfReader(io.BytesIO(data))
+            reader = parsed(data)
         self.used[key] = reader
         return reader
 
     def keep(self) -> None:
-        Readers.last = self.used
+        Readers.last, Readers.ahead = self.used, {}
+
+
+def parsed(data: bytes):
+    from pypdf import PdfReader
+
+    return PdfReader(io.BytesIO(data))
+
+
+def read_ahead(data: bytes) -> None:
+    """A part's PDF parsed now, every object it holds, for the next join in this process: done while the
+    layout workers lay out the chapters (parts.lay_out_flow), it takes two thirds of the join's appending
+    off the build's end (60 parts: appended in 0.38 s parsed as they go, 0.13 s parsed ahead)."""
+    from pypdf.generic import IndirectObject
+
+    key = hashlib.sha256(data).digest()
+    if key in Readers.ahead or key in Readers.last:
+        return
+    reader = parsed(data)
+    seen: set[int] = set()
+    stack: list = [reader.trailer]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if item.idnum in seen:
+                continue
+            seen.add(item.idnum)
+            item = item.get_object()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    Readers.ahead[key] = reader
 
 
 def stream(data: bytes, entries: dict | None = None):

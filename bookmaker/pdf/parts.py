@@ -43,7 +43,7 @@ from bookmaker.pdf import weasy_internals as W
 from bookmaker.pdf.weasy_internals import Layer, OneDocumentNeeded
 from bookmaker.errors import Problem
 from bookmaker.model import RenderedBook
-from bookmaker.pdf.join import join
+from bookmaker.pdf.join import join, read_ahead
 from bookmaker.pdf.html import document_html, page_divs, typeset_document
 from bookmaker.pdf.typesetting import typeset_page
 from bookmaker.pdf.pagelimit import PageLimit
@@ -379,6 +379,9 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     front: list[Front] = []
     front_key = [""]
     speculative: list[futures.Future] = []
+    # What the join will parse, parsed while the workers lay out (join.read_ahead): the chapters' PDFs
+    # and their numbers', each as it is known.
+    reading = collections.deque(body.pdf for body in bodies if body is not None)
 
     def schedule() -> None:
         while len(starts) < len(flow) and bodies[len(starts)] is not None:
@@ -390,6 +393,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
             numbers[i] = cache.numbers(number_keys[i])
             if numbers[i] is None:
                 ready.append((lay_out_numbers, (i, skeleton, starts[i], body.types)))
+            else:
+                reading.append(numbers[i])
             if len(starts) == len(flow):
                 html = front_html(starts, bodies)
                 front_key[0] = cache.key(html, setup, "front", rendered.book.metadata.identifier)
@@ -418,10 +423,16 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
             speculative.append(pool.submit(lay_out_front, guess, rendered.book.metadata.identifier))
         laid_out = 0
         while pending:
-            done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+            if reading:
+                read_ahead(reading.popleft())
+                done = {future for future in pending if future.done()}
+            else:
+                done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
             for future in done:
                 pending.discard(future)
                 index, result = future.result()
+                if not isinstance(result, Front):
+                    reading.append(result.pdf if isinstance(result, Body) else result)
                 if isinstance(result, Body):
                     bodies[index] = result
                     cache.store_body(keys[index], result)
