@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from importlib import metadata
 
-from fontTools.ttLib.tables._g_l_y_f import Glyph
-
 VERIFIED = ("4.",)
 
 
@@ -32,6 +30,8 @@ def raw_table(font, tag: str) -> bytes:
 
 
 def set_glyph(font, name: str, data: bytes, metrics: tuple[int, int]) -> None:
+    from fontTools.ttLib.tables._g_l_y_f import Glyph  # here: checking the version imports no fontTools
+
     font["glyf"].glyphs[name] = Glyph(data)
     font["hmtx"].metrics[name] = metrics
 

@@ -43,7 +43,6 @@ from bookmaker.pdf import weasy_internals as W
 from bookmaker.pdf.weasy_internals import Layer, OneDocumentNeeded
 from bookmaker.errors import Problem
 from bookmaker.model import RenderedBook
-from bookmaker.pdf.join import join, read_ahead
 from bookmaker.pdf.html import document_html, page_divs, typeset_document
 from bookmaker.pdf.typesetting import typeset_page
 from bookmaker.pdf.pagelimit import PageLimit
@@ -424,6 +423,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
         laid_out = 0
         while pending:
             if reading:
+                from bookmaker.pdf.join import read_ahead  # pypdf and fontTools: imported once the workers are busy
+
                 read_ahead(reading.popleft())
                 done = {future for future in pending if future.done()}
             else:
@@ -528,6 +529,8 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     problems: list[Problem] = [p for body in bodies for p in body.problems] + laid.problems
     front_links = [link for link in laid.links if link[2] in ids]
     say(f"joining {sum(body.pages for body in bodies)} pages and the front matter")
+    from bookmaker.pdf.join import join
+
     data, more = join(laid, front_links, [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))],
                       rendered.book if finish else None, use_cache)
     return data, list(dict.fromkeys(problems + more))
