@@ -11,7 +11,6 @@ As a library: `write_epub(load_book("my-story"), "my-story.epub")`.
 """
 
 from bookmaker.errors import BookmakerError, Problem
-from bookmaker.version import __version__
 
 
 def load_book(project=".", keep_going: bool = False):
@@ -46,6 +45,14 @@ def write_pdf(book, out, **options):
     from bookmaker.pdf import write_pdf as write
 
     return write(_rendered(book), out, **options)
+
+
+def __getattr__(name: str):
+    if name == "__version__":  # read when asked for (version.py)
+        from bookmaker import version
+
+        return version.__version__
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["BookmakerError", "Problem", "load_book", "render_book", "write_epub", "write_pdf", "__version__"]

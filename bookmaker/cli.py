@@ -16,7 +16,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from bookmaker.version import __version__
 from bookmaker.commands.build import default_output, slug  # noqa: F401  (slug: kept for library users)
 from bookmaker.errors import BookmakerError
 
@@ -352,6 +351,8 @@ def worker(concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1
 
 def version_callback(value: bool) -> None:
     if value:
+        from bookmaker.version import __version__
+
         print(f"bookmaker {__version__}")
         raise typer.Exit(0)
 

@@ -12,7 +12,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bookmaker.version import __version__
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -54,10 +53,11 @@ def cached_bytes(entry: Path | None, make: Callable[[], bytes], valid: Callable[
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """The version and a digest of bookmaker's own code and templates: what caches are keyed by, so a
-    changed bookmaker never reuses what an older one made, even under the same version number."""
-    digest = hashlib.sha256(__version__.encode())
+    """A digest of bookmaker's own code and templates: what caches are keyed by, so a changed bookmaker
+    never reuses what an older one made, even under the same version number (and a new version number
+    alone changes nothing it makes)."""
+    digest = hashlib.sha256()
     for path in sorted(p for p in PACKAGE.rglob("*") if p.suffix in (".py", ".j2", ".css", ".json", ".yaml", ".md",
                                                                       ".yml") and "__pycache__" not in p.parts):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    return f"{__version__}+{digest.hexdigest()[:16]}"
+    return digest.hexdigest()[:16]
