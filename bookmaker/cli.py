@@ -141,7 +141,7 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
         from bookmaker.pdf.workers import started_early
 
         book = finishing(lambda: load_book(project, keep_going=True), progress)
-        with started_early(jobs if fmt in LAID_OUT or page_list else 1):  # forked before the Markdown is rendered
+        with started_early(jobs if fmt in LAID_OUT or page_list else 1, len(book.chapters)):  # before rendering
             return build(book)
 
     def build(book):

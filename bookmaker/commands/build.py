@@ -109,7 +109,8 @@ def build(project: str, formats: tuple[str, ...] | None = None, jobs: int | None
     say = progress or (lambda message: None)
     book = load_book(project, keep_going=True)
     wanted = formats or book.metadata.formats
-    with started_early(jobs if set(wanted) & LAID_OUT else 1):  # forked before the Markdown is rendered
+    # The layout workers forked before the Markdown is rendered: they import WeasyPrint meanwhile.
+    with started_early(jobs if set(wanted) & LAID_OUT else 1, len(book.chapters)):
         return build_loaded(project, book, wanted, jobs, cache, say, printer, out_dir)
 
 

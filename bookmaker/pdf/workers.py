@@ -26,15 +26,17 @@ _pool: futures.ProcessPoolExecutor | None = None
 
 
 @contextlib.contextmanager
-def started_early(jobs: int | None) -> Iterator[None]:
-    """Layout workers for the build run inside, forked now (none for one job, or where WeasyPrint is
-    imported already); shut down when it ends, however it ends."""
+def started_early(jobs: int | None, chapters: int = 1 << 30) -> Iterator[None]:
+    """Layout workers for the build run inside, forked now, one a chapter up to `jobs` (none for one
+    job, or where WeasyPrint is imported already: the build lays out in this process); shut down when
+    it ends, however it ends. A book of one chapter gets one: its pages, front matter and page numbers
+    are laid out one after the other, and a second worker would import WeasyPrint for nothing."""
     global _pool
-    count = jobs or default_jobs()
-    if count <= 1 or _pool is not None or "weasyprint" in sys.modules or not hasattr(os, "fork"):
+    jobs = jobs or default_jobs()
+    if jobs <= 1 or _pool is not None or "weasyprint" in sys.modules or not hasattr(os, "fork"):
         yield
         return
-    pool = futures.ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
+    pool = futures.ProcessPoolExecutor(max(1, min(jobs, chapters)), mp_context=multiprocessing.get_context("fork"),
                                        initializer=warm_up)
     pool.submit(int)  # forks every worker now: the pool starts them all at its first job
     _pool = pool

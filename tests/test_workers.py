@@ -1,0 +1,33 @@
+"""Layout workers forked when a build begins (pdf/workers.py): how many, and when none."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import REPO
+
+PROBE = """
+import sys
+from bookmaker.pdf import workers
+with workers.started_early({jobs}, {chapters}):
+    pool = workers.running()
+    print(pool._max_workers if pool else 0, "weasyprint" in sys.modules)
+print(workers.running())
+"""
+
+
+def started(jobs, chapters: int, before: str = "") -> str:
+    code = before + PROBE.format(jobs=jobs, chapters=chapters)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=REPO).stdout.split("\n")[:2]
+
+
+def test_one_a_chapter_up_to_the_jobs_and_this_process_never_imports_weasyprint():
+    assert started(2, 40) == ["2 False", "None"]  # shut down when the build ends
+    assert started(2, 1) == ["1 False", "None"]  # one chapter: one worker
+
+
+def test_none_for_one_job_or_where_weasyprint_is_already_imported():
+    assert started(1, 40) == ["0 False", "None"]
+    assert started(2, 40, before="import weasyprint\n") == ["0 True", "None"]  # watch imports it first
