@@ -309,21 +309,17 @@ class InProcess:
 
 
 class Early:
-    """The executor interface, on the layout workers this build started early (workers.py): shutting
-    it down cancels its own jobs not yet started, and leaves the workers to the build."""
+    """The executor interface, on the layout workers this build started early (workers.py); shut down,
+    they are too (workers.stop)."""
 
     def __init__(self, pool: futures.ProcessPoolExecutor, setup: L.LayoutSetup):
-        self.pool, self.context, self.submitted = pool, early.build_context(setup, init_setup), []
+        self.pool, self.context = pool, early.build_context(setup, init_setup)
 
     def submit(self, function, *args) -> futures.Future:
-        future = self.pool.submit(early.in_build, self.context, function, args)
-        self.submitted.append(future)
-        return future
+        return self.pool.submit(early.in_build, self.context, function, args)
 
     def shutdown(self, cancel_futures: bool = False) -> None:
-        if cancel_futures:
-            for future in self.submitted:
-                future.cancel()
+        early.stop()
 
 
 def init_setup(setup: L.LayoutSetup) -> None:

@@ -43,7 +43,16 @@ def started_early(jobs: int | None, chapters: int = 1 << 30) -> Iterator[None]:
     try:
         yield
     finally:
-        _pool = None
+        stop()
+
+
+def stop() -> None:
+    """The early workers shut down, if they still run: when the layout that used them ends (parts.Early),
+    so that they hold no memory through the join; a later layout in the same build (a printer's wider
+    gutter) forks workers of its own."""
+    global _pool
+    pool, _pool = _pool, None
+    if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
