@@ -17,7 +17,7 @@ import io
 import re
 import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from fontTools.ttLib import TTFont
 from pypdf import PdfWriter
@@ -242,22 +242,30 @@ def merged_font(writer: PdfWriter, refs: list[IndirectObject], cache: bool = Fal
 def drop_unreachable(writer: PdfWriter) -> None:
     """Remove every object the document no longer reaches (the subsets merged away, whole chains of
     them: pypdf's own clean-up keeps any object something else refers to, even an orphan)."""
+    reached = reached_objects([writer.root_object, pypdf_internals.info_reference(writer)],
+                              lambda ref: pypdf_internals.resolve(writer, ref.idnum))
+    for idnum in range(1, pypdf_internals.object_count(writer) + 1):
+        if idnum not in reached:
+            pypdf_internals.drop(writer, idnum)
+
+
+
+def reached_objects(roots: list, resolve: Callable) -> set[int]:
+    """The numbers of the indirect objects reached from `roots` (pypdf objects), each reference
+    resolved with `resolve` as it is first met."""
     reached: set[int] = set()
-    pending = [writer.root_object, pypdf_internals.info_reference(writer)]
+    pending = list(roots)
     while pending:
         obj = pending.pop()
         if isinstance(obj, IndirectObject):
             if obj.idnum in reached:
                 continue
             reached.add(obj.idnum)
-            obj = pypdf_internals.resolve(writer, obj.idnum)
+            obj = resolve(obj)
         if isinstance(obj, DictionaryObject):
             pending.extend(obj.values())
         elif isinstance(obj, ArrayObject):
             pending.extend(obj)
-        if hasattr(obj, "indirect_reference") and obj.indirect_reference is not None:
+        if getattr(obj, "indirect_reference", None) is not None:
             reached.add(obj.indirect_reference.idnum)
-    for idnum in range(1, pypdf_internals.object_count(writer) + 1):
-        if idnum not in reached:
-            pypdf_internals.drop(writer, idnum)
-
+    return reached
