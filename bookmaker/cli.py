@@ -8,6 +8,8 @@ pipeline's libraries (Markdown, lxml, WeasyPrint): the function-level imports be
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import sys
 from enum import Enum
@@ -367,6 +369,11 @@ def main_options(
 
 def main() -> None:
     """The one place that turns a BookmakerError into `path:line: message` lines and exit code 1."""
+    # At exit, Python's last garbage collection walked every object a build left (a joined book's
+    # parsed pages, the rendered chapters): 0.17 s of a one-chapter edit's 3 s. Frozen just before it,
+    # they are left to the system, which frees a process's memory whole; exit handlers still run.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     try:
         app()
     except BookmakerError as exc:
