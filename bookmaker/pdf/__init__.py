@@ -8,6 +8,14 @@ the parallel layout needs lives in one adapter each: weasy_internals.py, pypdf_i
 fonttools_internals.py.
 """
 
-from bookmaker.pdf.writer import write_pdf
+
+def __getattr__(name: str):
+    # Imported when asked for: a build forks its layout workers (workers.py) before it loads the rest.
+    if name == "write_pdf":
+        from bookmaker.pdf.writer import write_pdf
+
+        return write_pdf
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["write_pdf"]

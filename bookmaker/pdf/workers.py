@@ -59,6 +59,7 @@ def stop() -> None:
 def warm_up() -> None:
     die_with_parent()
     import_here()
+    import bookmaker.pdf.parts  # noqa: F401  (what the jobs run: imported here, not by the first job)
 
 
 def import_here() -> None:
