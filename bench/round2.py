@@ -39,7 +39,9 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from run import edit_one_chapter
 from bookmaker.commands.build import build
+from bookmaker.pdf.workers import import_here
 project, repeat = sys.argv[1], int(sys.argv[2])
+import_here()  # as watch does before its first build (commands/watch.py)
 build(project)  # the watch's first build: libraries imported, caches filled
 times = []
 for i in range(repeat):
