@@ -160,6 +160,33 @@ def test_a_third_hyphenated_line_in_a_row_is_a_ladder():
     assert ladder_paragraphs([two, three, turn]) == [3]
 
 
+def test_a_longer_pages_last_lines_are_sent_on_whole_where_a_paragraph_begins_there():
+    """balance.shortened(): the longer page of a spread loses its last lines to the next page through
+    `widows` on the paragraph running over its foot where enough lines stay above; where a paragraph
+    begins exactly as many lines up as the page is too long (a paragraph of two lines there and three
+    overleaf: widows 2 would leave no line above), it begins the next page instead."""
+    from bookmaker.pdf.balance import candidates, shortened
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    def page(*paragraphs):
+        return PageLines([Line(20.0 * (n + 1), 300, p, 8, 290) for n, p in enumerate(paragraphs)])
+
+    body = [n // 4 for n in range(32)]  # paragraphs 0-7, four lines each
+    # Verso 1 is two lines longer than recto 2; its foot paragraph 9 has two lines there, three overleaf.
+    pages = [page(0), page(*body, 9, 9), page(9, 9, 9, *[10] * 29), page(11), page(12)]
+    assert list(shortened(pages, 1, 2, {})) == [{9: "break-before: page !important;"}]
+    assert next(candidates(pages, 1, 20.0, 12.0, {})) == {9: "break-before: page !important;"}
+    # Two paragraphs of a line each at the foot, ending there: the first of them goes on.
+    pages[1], pages[2] = page(*body, 8, 9), page(*[10] * 32)
+    assert list(shortened(pages, 1, 2, {})) == [{8: "break-before: page !important;"}]
+    # Three lines of 9 at the foot: widows sends two on; no paragraph begins two lines up.
+    pages[1], pages[2] = page(*body[1:], 9, 9, 9), page(9, *[10] * 31)
+    assert list(shortened(pages, 1, 2, {})) == []
+    pages[1] = page(*body[:-1], 9, 9, 9, 9)
+    assert list(shortened(pages, 1, 2, {})) == [{9: "widows: 3 !important;"}]
+    assert list(shortened(pages, 1, 2, {9: "word-spacing: 0.01em;"})) == []
+
+
 def lines_of(html: str) -> list[str]:
     """The text of each line WeasyPrint lays `html` out in (its first page, as the page list reads it)."""
     from weasyprint import HTML

@@ -149,15 +149,7 @@ def candidates(pages: list, verso: int, line: float, em: float, tweaks: dict[int
     v, r = pages[verso], pages[verso + 1]
     longer, shorter = (verso, verso + 1) if depth(v) > depth(r) else (verso + 1, verso)
     lines_short = max(1, round(abs(depth(v) - depth(r)) / line))
-    page, following = pages[longer], pages[longer + 1]
-    if page.lines and following.lines and page.notes is None:
-        foot = page.lines[-1].paragraph
-        if foot is not None and foot not in tweaks and following.lines[0].paragraph == foot:
-            above = sum(1 for x in page.lines if x.paragraph == foot)
-            below = sum(1 for x in following.lines if x.paragraph == foot)
-            beyond = pages[longer + 2].lines if longer + 2 < len(pages) else []
-            if above - lines_short >= ORPHANS and not (beyond and beyond[0].paragraph == foot):
-                yield {**tweaks, foot: f"widows: {below + lines_short} !important;"}
+    yield from shortened(pages, longer, lines_short, tweaks)
     if shorter == len(pages) - 2 and ENDING not in tweaks:
         yield {**tweaks, ENDING: ENDING_RELAXED}
     # A paragraph a line longer or shorter on the shorter page, or on the verso when the recto is the
@@ -173,6 +165,27 @@ def candidates(pages: list, verso: int, line: float, em: float, tweaks: dict[int
                     options.append((spacing, not looser, p))
         for spacing, tighter, p in sorted(options)[:tries]:
             yield {**tweaks, p: f"word-spacing: {-spacing if tighter else spacing}em;"}
+
+
+def shortened(pages: list, longer: int, lines_short: int, tweaks: dict[int, str]):
+    """The longer page's last `lines_short` lines sent on to the next page: the paragraph running over
+    its foot keeps that many more lines for the next (`widows`), where `orphans` lines stay above; or,
+    where a paragraph begins exactly that many lines up, it begins the next page (whole paragraphs at the
+    foot, or a paragraph that would leave too few lines above for a split)."""
+    page, following = pages[longer], pages[longer + 1]
+    if not page.lines or not following.lines or page.notes is not None or lines_short >= len(page.lines):
+        return
+    foot = page.lines[-1].paragraph
+    if foot is not None and foot not in tweaks and following.lines[0].paragraph == foot:
+        above = sum(1 for x in page.lines if x.paragraph == foot)
+        below = sum(1 for x in following.lines if x.paragraph == foot)
+        beyond = pages[longer + 2].lines if longer + 2 < len(pages) else []
+        if above - lines_short >= ORPHANS and not (beyond and beyond[0].paragraph == foot):
+            yield {**tweaks, foot: f"widows: {below + lines_short} !important;"}
+    first = page.lines[-lines_short].paragraph
+    before = [x.paragraph for p in pages[:longer] for x in p.lines] + [x.paragraph for x in page.lines[:-lines_short]]
+    if first is not None and first not in tweaks and first not in before:
+        yield {**tweaks, first: "break-before: page !important;"}
 
 
 def truncated(html: str, pages: list, verso: int) -> str:
@@ -238,7 +251,7 @@ def same_lines(pages: list, other: list) -> bool:
 
 def trace(*args) -> None:
     if TRACE:
-        print(*args, file=sys.stderr)
+        print(os.getpid(), *args, file=sys.stderr)
 
 
 def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget: int = 0):
