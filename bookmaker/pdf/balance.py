@@ -146,9 +146,9 @@ def on_page(pages: list, index: int, tweaks: dict[int, str]) -> list[int]:
 
 def candidates(pages: list, verso: int, line: float, em: float, tweaks: dict[int, str]):
     """Changes that may balance the spread, the least visible first."""
-    v, r = pages[verso], pages[verso + 1]
-    longer, shorter = (verso, verso + 1) if depth(v) > depth(r) else (verso + 1, verso)
-    lines_short = max(1, round(abs(depth(v) - depth(r)) / line))
+    longer = longer_page(pages, verso)
+    shorter = 2 * verso + 1 - longer
+    lines_short = max(1, round(abs(depth(pages[verso]) - depth(pages[verso + 1])) / line))
     yield from shortened(pages, longer, lines_short, tweaks)
     if shorter == len(pages) - 2 and ENDING not in tweaks:
         yield {**tweaks, ENDING: ENDING_RELAXED}
@@ -156,14 +156,16 @@ def candidates(pages: list, verso: int, line: float, em: float, tweaks: dict[int
     # shorter (the recto's first line moves): a line more fills a page shortened by widows or orphans,
     # a line less leaves room for the lines they ask. The least change first.
     measure = max((x.length for p in pages for x in p.lines), default=1.0)
+    tried: set[tuple[int, bool]] = set()  # a paragraph on both pages is tried once each way
     for index, tries in ((shorter, TRIES_SHORTER), (verso, TRIES_VERSO if verso != shorter else 0)):
         options = []
         for looser, most in ((True, MOST_LOOSER), (False, MOST_TIGHTER)):
             for p in on_page(pages, index, tweaks):
                 spacing = spacing_for(paragraph_lines(pages, p), measure, em, looser, most)
-                if spacing is not None:
+                if spacing is not None and (p, not looser) not in tried:
                     options.append((spacing, not looser, p))
         for spacing, tighter, p in sorted(options)[:tries]:
+            tried.add((p, tighter))
             yield {**tweaks, p: f"word-spacing: {-spacing if tighter else spacing}em;"}
 
 
@@ -186,6 +188,10 @@ def shortened(pages: list, longer: int, lines_short: int, tweaks: dict[int, str]
     before = [x.paragraph for p in pages[:longer] for x in p.lines] + [x.paragraph for x in page.lines[:-lines_short]]
     if first is not None and first not in tweaks and first not in before:
         yield {**tweaks, first: "break-before: page !important;"}
+
+
+def longer_page(pages: list, verso: int) -> int:
+    return verso if depth(pages[verso]) > depth(pages[verso + 1]) else verso + 1
 
 
 def truncated(html: str, pages: list, verso: int) -> str:
@@ -278,6 +284,9 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
 
     tries_here: dict[int, int] = {}
     start: dict[int, tuple] = {}
+    turns: dict[int, tuple] = {}  # verso -> (change, its trial, whether whole) that turned the spread over
+    turned: set[int] = set()
+    trace("chapter", len(pages), "pages")
     while layouts < budget and allowance.left(len(pages)):
         todo = [s for s in spreads(pages) if s not in given_up and unbalanced(pages, s, tolerance)]
         if not todo:
@@ -298,13 +307,21 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
             trial_pages = W.page_lines(trial[0])
             ok = good_through(trial_pages, verso)
             # Nearer: the earlier spreads as they were, and this one less uneven; tried on from there.
-            nearer = (not ok and verso in spreads(trial_pages) and gap(trial_pages, verso) < gap(pages, verso) - tolerance
-                      and all(not unbalanced(trial_pages, s, tolerance) or s in given_up
-                              for s in spreads(trial_pages) if s < verso))
-            if (ok or nearer) and ENDING in change and text == whole and len(trial_pages[-1].lines) < LAST_PAGE_LINES:
-                ok = nearer = False  # the relaxed ending left too short a last page
+            # Turned: as uneven, the other page now the longer: tried on from there when nothing else
+            # balances the spread (the longer page's foot, shortened, made the shorter full: its own
+            # foot can then be shortened).
+            before = verso in spreads(trial_pages) and all(not unbalanced(trial_pages, s, tolerance) or s in given_up
+                                                           for s in spreads(trial_pages) if s < verso)
+            nearer = not ok and before and gap(trial_pages, verso) < gap(pages, verso) - tolerance
+            turn = (not ok and not nearer and before and gap(trial_pages, verso) <= gap(pages, verso) + tolerance
+                    and longer_page(trial_pages, verso) != longer_page(pages, verso))
+            if (ok or nearer or turn) and ENDING in change and text == whole and len(trial_pages[-1].lines) < LAST_PAGE_LINES:
+                ok = nearer = turn = False  # the relaxed ending left too short a last page
             trace("trial", verso, {k: v for k, v in change.items() if tweaks.get(k) != v},
-                  [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]], ok, "nearer" if nearer else "")
+                  [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]], ok,
+                  "nearer" if nearer else "turned" if turn else "")
+            if turn and verso not in turned:
+                turns.setdefault(verso, (change, trial, text == whole))
             if ok or nearer:
                 tweaks = change
                 result = trial if text == whole else lay_out(whole)
@@ -312,6 +329,15 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                 pages = W.page_lines(result[0])
                 break
         else:
+            if verso in turns and verso not in turned:
+                turned.add(verso)
+                tweaks, result, whole_trial = turns[verso]
+                result = result if whole_trial else lay_out(with_tweaks(marked, tweaks))
+                layouts += not whole_trial
+                pages = W.page_lines(result[0])
+                tries_here[verso] = 0
+                trace("turned", verso)
+                continue
             given_up.add(verso)
             result, pages, tweaks = start[verso]
             if TRACE:
