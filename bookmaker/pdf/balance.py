@@ -36,7 +36,7 @@ LINE_HEIGHT = 1.4  # the body line in ems (layout.LINE_HEIGHT)
 # of a space (the justified lines around stretch as much), tighter by under a third (TeX's shrink).
 MOST_LOOSER, MOST_TIGHTER = 0.12, 0.07
 SPACE = 0.25  # the face's word space (em)
-TRIES_SHORTER, TRIES_VERSO = 3, 2  # paragraphs tried a spread, set looser or tighter
+TRIES_SHORTER, TRIES_LONGER = 3, 2  # paragraphs tried a spread, set looser or tighter
 TRIES_A_SPREAD = 8
 # The passes here lay out at most this many pages in all, as a share of the chapter's pages: a trial lays
 # the chapter out from its first page, so trials cost more the longer the chapter, and a long chapter
@@ -152,12 +152,13 @@ def candidates(pages: list, verso: int, line: float, em: float, tweaks: dict[int
     yield from shortened(pages, longer, lines_short, tweaks)
     if shorter == len(pages) - 2 and ENDING not in tweaks:
         yield {**tweaks, ENDING: ENDING_RELAXED}
-    # A paragraph a line longer or shorter on the shorter page, or on the verso when the recto is the
-    # shorter (the recto's first line moves): a line more fills a page shortened by widows or orphans,
-    # a line less leaves room for the lines they ask. The least change first.
+    # A paragraph a line longer or shorter on the shorter page, then on the longer: a line more fills a
+    # page shortened by widows or orphans, a line less leaves room for the lines they ask (on the shorter
+    # page) or pulls up lines from overleaf that widows or orphans may keep there (on the longer). The
+    # least change first.
     measure = max((x.length for p in pages for x in p.lines), default=1.0)
     tried: set[tuple[int, bool]] = set()  # a paragraph on both pages is tried once each way
-    for index, tries in ((shorter, TRIES_SHORTER), (verso, TRIES_VERSO if verso != shorter else 0)):
+    for index, tries in ((shorter, TRIES_SHORTER), (longer, TRIES_LONGER)):
         options = []
         for looser, most in ((True, MOST_LOOSER), (False, MOST_TIGHTER)):
             for p in on_page(pages, index, tweaks):
