@@ -187,6 +187,55 @@ def test_a_longer_pages_last_lines_are_sent_on_whole_where_a_paragraph_begins_th
     assert list(shortened(pages, 1, 2, {9: "word-spacing: 0.01em;"})) == []
 
 
+def test_a_paragraph_on_the_longer_page_is_tried_a_line_shorter_too():
+    """balance.candidates(): word spacing is tried on the longer page's paragraphs as well as the shorter
+    page's (a paragraph a line shorter on a longer recto pulls up a line from overleaf, or leaves it
+    shorter where widows or orphans keep it there); each paragraph once each way."""
+    from bookmaker.pdf.balance import candidates
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    def page(*lines):
+        return PageLines([Line(20.0 * (n + 1), *line) for n, line in enumerate(lines)])
+
+    short = [(40, n, 0, 40) for n in range(33)]  # one-line paragraphs: no spacing changes their lines
+    tightened = [(300, 40, 10, 284), (300, 40, 10, 284), (20, 40, 0, 20)]  # a word on its last line
+    pages = [page((40, 99, 0, 40)), page(*short), page(*tightened, *[(40, 41 + n, 0, 40) for n in range(31)]),
+             page((40, 80, 0, 40)), page((40, 81, 0, 40))]
+    changes = list(candidates(pages, 1, 20.0, 14.0, {}))
+    assert {40: "word-spacing: -0.05em;"} in changes
+    assert changes.count({40: "word-spacing: -0.05em;"}) == 1
+
+
+def test_a_spread_turned_over_is_balanced_from_there(monkeypatch):
+    """balance.balanced(): where a trial only turns the spread over (the verso's foot sent on a line
+    fills the recto, which is now a line the longer) and nothing else balances it, the spread is tried on
+    from there: the recto's foot sent on a line too balances it."""
+    from bookmaker.pdf import balance
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    class Document(list):
+        pages = property(list)
+
+    def page(*paragraphs):
+        return PageLines([Line(20.0 * (n + 1), 300, p, 0, 300) for n, p in enumerate(paragraphs)])
+
+    first, last = page(*[0] * 10), page(*[22] * 5)
+    unbalanced = Document([first, page(*[1] * 30, *[10] * 4), page(*[10] * 2, *[11] * 28, *[20] * 3),
+                           page(*[20] * 2, *[21] * 30), last])
+    turned = Document([first, page(*[1] * 30, *[10] * 3), page(*[10] * 3, *[11] * 28, *[20] * 3),
+                       page(*[20] * 2, *[21] * 30), last])
+    even = Document([first, page(*[1] * 30, *[10] * 3), page(*[10] * 3, *[11] * 28, *[20] * 2),
+                     page(*[20] * 3, *[21] * 30), last])
+
+    def lay_out(html: str) -> tuple:
+        return (even if 'p[data-tp="20"]' in html else turned if 'p[data-tp="10"]' in html else unbalanced,)
+
+    monkeypatch.setattr(balance.W, "page_lines", lambda document, *_: list(document))
+    html = "<html><head></head><body></body></html>"
+    (document,), tweaks = balance.balanced(html, lay_out, 15.0)
+    assert document is even and tweaks == {10: "widows: 3 !important;", 20: "widows: 3 !important;"}
+
+
 def lines_of(html: str) -> list[str]:
     """The text of each line WeasyPrint lays `html` out in (its first page, as the page list reads it)."""
     from weasyprint import HTML
