@@ -307,7 +307,7 @@ def test_a_word_broken_at_a_rectos_foot_is_found_and_its_trial_paid_for():
              page((1, False), (2, True)), page((2, False), (3, True)),  # recto 2: found
              page((4, False), (5, True)), page((6, False))]            # recto 4: a new paragraph overleaf
     assert recto_feet(pages) == [(0, 0), (2, 2)]
-    assert foot_reserve(pages) == 0 + 3 + 2 + 3 + len(pages)
+    assert foot_reserve(pages) == 3 * (0 + 5) + 3 * (2 + 5) + 2 * len(pages)
     assert foot_reserve([page((0, False)), page((0, False))]) == 0
 
 

@@ -547,11 +547,14 @@ def recto_feet(pages: list) -> list[tuple[int, int]]:
 
 
 def foot_reserve(pages: list) -> int:
-    """The pages no_break_at_recto_foot() needs for a trial at each recto foot and the layout that
-    keeps them: given it on top of PAGE_BUDGET where the spreads leave less (taken from the spreads, it
-    cost Holmes three balanced spreads)."""
+    """The pages no_break_at_recto_foot() needs for its trials at each recto foot (FOOT_SPACINGS), the
+    layout that keeps them and a trial of the whole chapter: given it on top of PAGE_BUDGET where the
+    spreads leave less (taken from the spreads, it cost Holmes three balanced spreads; with a trial a
+    foot, the spreads balanced more left Holmes two feet more). A trial lays out the chapter cut two
+    pages after the recto (truncated()): the recto's pages, the two after it and the paragraph running
+    over the cut, a page or two more."""
     feet = recto_feet(pages)
-    return sum(recto + 3 for recto, _ in feet) + len(pages) if feet else 0
+    return sum(len(FOOT_SPACINGS) * (recto + 5) for recto, _ in feet) + 2 * len(pages) if feet else 0
 
 
 def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result, pages: list,
