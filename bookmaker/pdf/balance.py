@@ -352,6 +352,8 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                             runs.append([x.paragraph, 1])
                     trace("   page", i, round(depth(pages[i]) / line, 1), len(pages[i].lines),
                           "notes" if pages[i].notes else "", runs)
+    trace("spreads left uneven", [s for s in spreads(pages) if unbalanced(pages, s, tolerance)], "given up", sorted(given_up),
+          "layouts", layouts, "of", budget, "pages left", allowance.remaining)
     result, pages, tweaks = no_break_at_recto_foot(marked, lay_out, result, pages, tweaks, tolerance, allowance)
     result, pages, tweaks = no_ladders(marked, lay_out, result, pages, tweaks, allowance)
     return even_colour(marked, lay_out, result, pages, tweaks, em, allowance)
