@@ -53,7 +53,7 @@ TRIES_A_SPREAD = 8
 # each, and the chapter once). Measured on a generated novel (10-page chapters): 8 gave 96%
 # balanced spreads at 3 times one layout's time; 10 lets it do all it finds to do (98%). Holmes's
 # chapters of 25 to 29 pages ran out at 10 with their last spreads untried: 12 took it from 92% to 94%
-# balanced spreads (Verne, of short chapters, is the same), its build's CPU time within the noise.
+# balanced spreads (Verne, of short chapters, is the same) for some 3% more CPU time (a noisy measure).
 PAGE_BUDGET = 12.0
 LONE_WORD_FIXES = (" hyphens: manual;", " word-spacing: -0.02em;", " word-spacing: 0.02em;")  # no_lone_words()
 LOOSE = 1.9  # a line's word space over this many times the median is loose (bench/typeset.py: 2)
