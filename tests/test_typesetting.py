@@ -160,6 +160,82 @@ def test_a_third_hyphenated_line_in_a_row_is_a_ladder():
     assert ladder_paragraphs([two, three, turn]) == [3]
 
 
+def test_a_longer_pages_last_lines_are_sent_on_whole_where_a_paragraph_begins_there():
+    """balance.shortened(): the longer page of a spread loses its last lines to the next page through
+    `widows` on the paragraph running over its foot where enough lines stay above; where a paragraph
+    begins exactly as many lines up as the page is too long (a paragraph of two lines there and three
+    overleaf: widows 2 would leave no line above), it begins the next page instead."""
+    from bookmaker.pdf.balance import candidates, shortened
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    def page(*paragraphs):
+        return PageLines([Line(20.0 * (n + 1), 300, p, 8, 290) for n, p in enumerate(paragraphs)])
+
+    body = [n // 4 for n in range(32)]  # paragraphs 0-7, four lines each
+    # Verso 1 is two lines longer than recto 2; its foot paragraph 9 has two lines there, three overleaf.
+    pages = [page(0), page(*body, 9, 9), page(9, 9, 9, *[10] * 29), page(11), page(12)]
+    assert list(shortened(pages, 1, 2, {})) == [{9: "break-before: page !important;"}]
+    assert next(candidates(pages, 1, 20.0, 12.0, {})) == {9: "break-before: page !important;"}
+    # Two paragraphs of a line each at the foot, ending there: the first of them goes on.
+    pages[1], pages[2] = page(*body, 8, 9), page(*[10] * 32)
+    assert list(shortened(pages, 1, 2, {})) == [{8: "break-before: page !important;"}]
+    # Three lines of 9 at the foot: widows sends two on; no paragraph begins two lines up.
+    pages[1], pages[2] = page(*body[1:], 9, 9, 9), page(9, *[10] * 31)
+    assert list(shortened(pages, 1, 2, {})) == []
+    pages[1] = page(*body[:-1], 9, 9, 9, 9)
+    assert list(shortened(pages, 1, 2, {})) == [{9: "widows: 3 !important;"}]
+    assert list(shortened(pages, 1, 2, {9: "word-spacing: 0.01em;"})) == []
+
+
+def test_a_paragraph_on_the_longer_page_is_tried_a_line_shorter_too():
+    """balance.candidates(): word spacing is tried on the longer page's paragraphs as well as the shorter
+    page's (a paragraph a line shorter on a longer recto pulls up a line from overleaf, or leaves it
+    shorter where widows or orphans keep it there); each paragraph once each way."""
+    from bookmaker.pdf.balance import candidates
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    def page(*lines):
+        return PageLines([Line(20.0 * (n + 1), *line) for n, line in enumerate(lines)])
+
+    short = [(40, n, 0, 40) for n in range(33)]  # one-line paragraphs: no spacing changes their lines
+    tightened = [(300, 40, 10, 284), (300, 40, 10, 284), (20, 40, 0, 20)]  # a word on its last line
+    pages = [page((40, 99, 0, 40)), page(*short), page(*tightened, *[(40, 41 + n, 0, 40) for n in range(31)]),
+             page((40, 80, 0, 40)), page((40, 81, 0, 40))]
+    changes = list(candidates(pages, 1, 20.0, 14.0, {}))
+    assert {40: "word-spacing: -0.05em;"} in changes
+    assert changes.count({40: "word-spacing: -0.05em;"}) == 1
+
+
+def test_a_spread_turned_over_is_balanced_from_there(monkeypatch):
+    """balance.balanced(): where a trial only turns the spread over (the verso's foot sent on a line
+    fills the recto, which is now a line the longer) and nothing else balances it, the spread is tried on
+    from there: the recto's foot sent on a line too balances it."""
+    from bookmaker.pdf import balance
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    class Document(list):
+        pages = property(list)
+
+    def page(*paragraphs):
+        return PageLines([Line(20.0 * (n + 1), 300, p, 0, 300) for n, p in enumerate(paragraphs)])
+
+    first, last = page(*[0] * 10), page(*[22] * 5)
+    unbalanced = Document([first, page(*[1] * 30, *[10] * 4), page(*[10] * 2, *[11] * 28, *[20] * 3),
+                           page(*[20] * 2, *[21] * 30), last])
+    turned = Document([first, page(*[1] * 30, *[10] * 3), page(*[10] * 3, *[11] * 28, *[20] * 3),
+                       page(*[20] * 2, *[21] * 30), last])
+    even = Document([first, page(*[1] * 30, *[10] * 3), page(*[10] * 3, *[11] * 28, *[20] * 2),
+                     page(*[20] * 3, *[21] * 30), last])
+
+    def lay_out(html: str) -> tuple:
+        return (even if 'p[data-tp="20"]' in html else turned if 'p[data-tp="10"]' in html else unbalanced,)
+
+    monkeypatch.setattr(balance.W, "page_lines", lambda document, *_: list(document))
+    html = "<html><head></head><body></body></html>"
+    (document,), tweaks = balance.balanced(html, lay_out, 15.0)
+    assert document is even and tweaks == {10: "widows: 3 !important;", 20: "widows: 3 !important;"}
+
+
 def lines_of(html: str) -> list[str]:
     """The text of each line WeasyPrint lays `html` out in (its first page, as the page list reads it)."""
     from weasyprint import HTML
@@ -231,7 +307,7 @@ def test_a_word_broken_at_a_rectos_foot_is_found_and_its_trial_paid_for():
              page((1, False), (2, True)), page((2, False), (3, True)),  # recto 2: found
              page((4, False), (5, True)), page((6, False))]            # recto 4: a new paragraph overleaf
     assert recto_feet(pages) == [(0, 0), (2, 2)]
-    assert foot_reserve(pages) == 0 + 3 + 2 + 3 + len(pages)
+    assert foot_reserve(pages) == 3 * (0 + 5) + 3 * (2 + 5) + 2 * len(pages)
     assert foot_reserve([page((0, False)), page((0, False))]) == 0
 
 

@@ -6,17 +6,24 @@ typesetter (or Vellum, or LaTeX) would, the chapter is laid out again with a par
 the first unbalanced spread on, until each spread is balanced or nothing tried balances it:
 
 - the longer page shortened to match: the paragraph running over its foot keeps more lines for the
-  next page (`widows`), when as many lines as `orphans` asks are left above;
+  next page (`widows`), when as many lines as `orphans` asks are left above; or, where a paragraph
+  begins exactly as many lines up as the page is too long, it begins the next page (Verne: a foot
+  paragraph of two lines there and three overleaf, which widows could not shorten);
 - the theme's rules for a chapter's last page relaxed, where they leave the page before it short and
   the last page keeps four lines without them;
 - a paragraph set a shade tighter or looser (word spacing, within a third of a space: what TeX allows
   a justified line) so that it takes a line less or more, which moves the page break by a line: the
   paragraph whose last line needs the least change, on either page.
 
+A change that only turns the spread over (the longer page's foot sent on fills the shorter page, now
+the longer by as much) is tried on from, once a spread, when nothing else balances it: the other
+page's foot can then be shortened too.
+
 Chapters open on rectos, so a chapter laid out alone has the spreads it has in the book: pages 2 and 3,
 4 and 5... of the chapter (its first page is an opening, its last an ending: neither is a full page).
 Everything here is decided from the chapter's own content, so the result is cached with it and the
-same on every build. BOOKMAKER_BALANCE_TRACE=1 prints what was tried to stderr.
+same on every build. BOOKMAKER_BALANCE_TRACE=1 prints what was tried to stderr, each line after the
+process id of the worker that laid the chapter out (workers interleave their lines).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ LINE_HEIGHT = 1.4  # the body line in ems (layout.LINE_HEIGHT)
 # of a space (the justified lines around stretch as much), tighter by under a third (TeX's shrink).
 MOST_LOOSER, MOST_TIGHTER = 0.12, 0.07
 SPACE = 0.25  # the face's word space (em)
-TRIES_SHORTER, TRIES_VERSO = 3, 2  # paragraphs tried a spread, set looser or tighter
+TRIES_SHORTER, TRIES_LONGER = 3, 2  # paragraphs tried a spread, set looser or tighter
 TRIES_A_SPREAD = 8
 # The passes here lay out at most this many pages in all, as a share of the chapter's pages: a trial lays
 # the chapter out from its first page, so trials cost more the longer the chapter, and a long chapter
@@ -44,8 +51,10 @@ TRIES_A_SPREAD = 8
 # even colour, while pages remain; the last two are given a reserve where the spreads leave less
 # (foot_reserve, colour_reserve: even colour's trials lay out the loose paragraphs alone, a page or two
 # each, and the chapter once). Measured on a generated novel (10-page chapters): 8 gave 96%
-# balanced spreads at 3 times one layout's time; 10 lets it do all it finds to do (98%).
-PAGE_BUDGET = 10.0
+# balanced spreads at 3 times one layout's time; 10 lets it do all it finds to do (98%). Holmes's
+# chapters of 25 to 29 pages ran out at 10 with their last spreads untried: 12 took it from 92% to 94%
+# balanced spreads (Verne, of short chapters, is the same) for some 3% more CPU time (a noisy measure).
+PAGE_BUDGET = 12.0
 LONE_WORD_FIXES = (" hyphens: manual;", " word-spacing: -0.02em;", " word-spacing: 0.02em;")  # no_lone_words()
 LOOSE = 1.9  # a line's word space over this many times the median is loose (bench/typeset.py: 2)
 # Word spacings tried on a paragraph with a loose line (em), the least change first, in hundredths up to
@@ -146,33 +155,53 @@ def on_page(pages: list, index: int, tweaks: dict[int, str]) -> list[int]:
 
 def candidates(pages: list, verso: int, line: float, em: float, tweaks: dict[int, str]):
     """Changes that may balance the spread, the least visible first."""
-    v, r = pages[verso], pages[verso + 1]
-    longer, shorter = (verso, verso + 1) if depth(v) > depth(r) else (verso + 1, verso)
-    lines_short = max(1, round(abs(depth(v) - depth(r)) / line))
-    page, following = pages[longer], pages[longer + 1]
-    if page.lines and following.lines and page.notes is None:
-        foot = page.lines[-1].paragraph
-        if foot is not None and foot not in tweaks and following.lines[0].paragraph == foot:
-            above = sum(1 for x in page.lines if x.paragraph == foot)
-            below = sum(1 for x in following.lines if x.paragraph == foot)
-            beyond = pages[longer + 2].lines if longer + 2 < len(pages) else []
-            if above - lines_short >= ORPHANS and not (beyond and beyond[0].paragraph == foot):
-                yield {**tweaks, foot: f"widows: {below + lines_short} !important;"}
+    longer = longer_page(pages, verso)
+    shorter = 2 * verso + 1 - longer
+    lines_short = max(1, round(abs(depth(pages[verso]) - depth(pages[verso + 1])) / line))
+    yield from shortened(pages, longer, lines_short, tweaks)
     if shorter == len(pages) - 2 and ENDING not in tweaks:
         yield {**tweaks, ENDING: ENDING_RELAXED}
-    # A paragraph a line longer or shorter on the shorter page, or on the verso when the recto is the
-    # shorter (the recto's first line moves): a line more fills a page shortened by widows or orphans,
-    # a line less leaves room for the lines they ask. The least change first.
+    # A paragraph a line longer or shorter on the shorter page, then on the longer: a line more fills a
+    # page shortened by widows or orphans, a line less leaves room for the lines they ask (on the shorter
+    # page) or pulls up lines from overleaf that widows or orphans may keep there (on the longer). The
+    # least change first.
     measure = max((x.length for p in pages for x in p.lines), default=1.0)
-    for index, tries in ((shorter, TRIES_SHORTER), (verso, TRIES_VERSO if verso != shorter else 0)):
+    tried: set[tuple[int, bool]] = set()  # a paragraph on both pages is tried once each way
+    for index, tries in ((shorter, TRIES_SHORTER), (longer, TRIES_LONGER)):
         options = []
         for looser, most in ((True, MOST_LOOSER), (False, MOST_TIGHTER)):
             for p in on_page(pages, index, tweaks):
                 spacing = spacing_for(paragraph_lines(pages, p), measure, em, looser, most)
-                if spacing is not None:
+                if spacing is not None and (p, not looser) not in tried:
                     options.append((spacing, not looser, p))
         for spacing, tighter, p in sorted(options)[:tries]:
+            tried.add((p, tighter))
             yield {**tweaks, p: f"word-spacing: {-spacing if tighter else spacing}em;"}
+
+
+def shortened(pages: list, longer: int, lines_short: int, tweaks: dict[int, str]):
+    """The longer page's last `lines_short` lines sent on to the next page: the paragraph running over
+    its foot keeps that many more lines for the next (`widows`), where `orphans` lines stay above; or,
+    where a paragraph begins exactly that many lines up, it begins the next page (whole paragraphs at the
+    foot, or a paragraph that would leave too few lines above for a split)."""
+    page, following = pages[longer], pages[longer + 1]
+    if not page.lines or not following.lines or page.notes is not None or lines_short >= len(page.lines):
+        return
+    foot = page.lines[-1].paragraph
+    if foot is not None and foot not in tweaks and following.lines[0].paragraph == foot:
+        above = sum(1 for x in page.lines if x.paragraph == foot)
+        below = sum(1 for x in following.lines if x.paragraph == foot)
+        beyond = pages[longer + 2].lines if longer + 2 < len(pages) else []
+        if above - lines_short >= ORPHANS and not (beyond and beyond[0].paragraph == foot):
+            yield {**tweaks, foot: f"widows: {below + lines_short} !important;"}
+    first = page.lines[-lines_short].paragraph
+    before = [x.paragraph for p in pages[:longer] for x in p.lines] + [x.paragraph for x in page.lines[:-lines_short]]
+    if first is not None and first not in tweaks and first not in before:
+        yield {**tweaks, first: "break-before: page !important;"}
+
+
+def longer_page(pages: list, verso: int) -> int:
+    return verso if depth(pages[verso]) > depth(pages[verso + 1]) else verso + 1
 
 
 def truncated(html: str, pages: list, verso: int) -> str:
@@ -238,7 +267,7 @@ def same_lines(pages: list, other: list) -> bool:
 
 def trace(*args) -> None:
     if TRACE:
-        print(*args, file=sys.stderr)
+        print(os.getpid(), *args, file=sys.stderr)
 
 
 def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget: int = 0):
@@ -265,6 +294,9 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
 
     tries_here: dict[int, int] = {}
     start: dict[int, tuple] = {}
+    turns: dict[int, tuple] = {}  # verso -> (change, its trial, whether whole) that turned the spread over
+    turned: set[int] = set()
+    trace("chapter", len(pages), "pages")
     while layouts < budget and allowance.left(len(pages)):
         todo = [s for s in spreads(pages) if s not in given_up and unbalanced(pages, s, tolerance)]
         if not todo:
@@ -285,13 +317,21 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
             trial_pages = W.page_lines(trial[0])
             ok = good_through(trial_pages, verso)
             # Nearer: the earlier spreads as they were, and this one less uneven; tried on from there.
-            nearer = (not ok and verso in spreads(trial_pages) and gap(trial_pages, verso) < gap(pages, verso) - tolerance
-                      and all(not unbalanced(trial_pages, s, tolerance) or s in given_up
-                              for s in spreads(trial_pages) if s < verso))
-            if (ok or nearer) and ENDING in change and text == whole and len(trial_pages[-1].lines) < LAST_PAGE_LINES:
-                ok = nearer = False  # the relaxed ending left too short a last page
+            # Turned: as uneven, the other page now the longer: tried on from there when nothing else
+            # balances the spread (the longer page's foot, shortened, made the shorter full: its own
+            # foot can then be shortened).
+            before = verso in spreads(trial_pages) and all(not unbalanced(trial_pages, s, tolerance) or s in given_up
+                                                           for s in spreads(trial_pages) if s < verso)
+            nearer = not ok and before and gap(trial_pages, verso) < gap(pages, verso) - tolerance
+            turn = (not ok and not nearer and before and gap(trial_pages, verso) <= gap(pages, verso) + tolerance
+                    and longer_page(trial_pages, verso) != longer_page(pages, verso))
+            if (ok or nearer or turn) and ENDING in change and text == whole and len(trial_pages[-1].lines) < LAST_PAGE_LINES:
+                ok = nearer = turn = False  # the relaxed ending left too short a last page
             trace("trial", verso, {k: v for k, v in change.items() if tweaks.get(k) != v},
-                  [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]], ok, "nearer" if nearer else "")
+                  [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]], ok,
+                  "nearer" if nearer else "turned" if turn else "")
+            if turn and verso not in turned:
+                turns.setdefault(verso, (change, trial, text == whole))
             if ok or nearer:
                 tweaks = change
                 result = trial if text == whole else lay_out(whole)
@@ -299,6 +339,15 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                 pages = W.page_lines(result[0])
                 break
         else:
+            if verso in turns and verso not in turned:
+                turned.add(verso)
+                tweaks, result, whole_trial = turns[verso]
+                result = result if whole_trial else lay_out(with_tweaks(marked, tweaks))
+                layouts += not whole_trial
+                pages = W.page_lines(result[0])
+                tries_here[verso] = 0
+                trace("turned", verso)
+                continue
             given_up.add(verso)
             result, pages, tweaks = start[verso]
             if TRACE:
@@ -312,6 +361,8 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                             runs.append([x.paragraph, 1])
                     trace("   page", i, round(depth(pages[i]) / line, 1), len(pages[i].lines),
                           "notes" if pages[i].notes else "", runs)
+    trace("spreads left uneven", [s for s in spreads(pages) if unbalanced(pages, s, tolerance)], "given up", sorted(given_up),
+          "layouts", layouts, "of", budget, "pages left", allowance.remaining)
     result, pages, tweaks = no_break_at_recto_foot(marked, lay_out, result, pages, tweaks, tolerance, allowance)
     result, pages, tweaks = no_ladders(marked, lay_out, result, pages, tweaks, allowance)
     return even_colour(marked, lay_out, result, pages, tweaks, em, allowance)
@@ -507,11 +558,14 @@ def recto_feet(pages: list) -> list[tuple[int, int]]:
 
 
 def foot_reserve(pages: list) -> int:
-    """The pages no_break_at_recto_foot() needs for a trial at each recto foot and the layout that
-    keeps them: given it on top of PAGE_BUDGET where the spreads leave less (taken from the spreads, it
-    cost Holmes three balanced spreads)."""
+    """The pages no_break_at_recto_foot() needs for its trials at each recto foot (FOOT_SPACINGS), the
+    layout that keeps them and a trial of the whole chapter: given it on top of PAGE_BUDGET where the
+    spreads leave less (taken from the spreads, it cost Holmes three balanced spreads; with a trial a
+    foot, the spreads balanced more left Holmes two feet more). A trial lays out the chapter cut two
+    pages after the recto (truncated()): the recto's pages, the two after it and the paragraph running
+    over the cut, a page or two more."""
     feet = recto_feet(pages)
-    return sum(recto + 3 for recto, _ in feet) + len(pages) if feet else 0
+    return sum(len(FOOT_SPACINGS) * (recto + 5) for recto, _ in feet) + 2 * len(pages) if feet else 0
 
 
 def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result, pages: list,
