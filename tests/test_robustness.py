@@ -214,7 +214,11 @@ def test_workers_and_temporary_folders_do_not_outlive_a_killed_build(tmp_path):
                              "-o", str(tmp_path / "b.pdf")], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
-    while time.time() < deadline and len(children(proc.pid)) < 2:
+
+    def laying_out() -> bool:  # workers forked (as the build begins: pdf/workers.py) and the build's folder made
+        return len(children(proc.pid)) >= 2 and any(p.name.startswith(f"bookmaker-{proc.pid}-") for p in temp.iterdir())
+
+    while time.time() < deadline and not laying_out():
         time.sleep(0.02)
     workers = children(proc.pid)
     assert len(workers) >= 2, "the build never started its workers"
