@@ -128,7 +128,7 @@ def within_budget(max_seconds: str | None, max_memory: str | None, output_folder
 def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_cache: bool, quiet: bool,
               variant: str | None = None, printer: PrinterName | None = None, paper: PaperName | None = None,
               max_seconds: str | None = None, max_memory: str | None = None, page_list: bool = False) -> None:
-    from bookmaker.commands.build import LAID_OUT, render, with_page_list, write_format
+    from bookmaker.commands.build import render, with_page_list, write_format
     from bookmaker.commands.cover import with_print_settings
 
     from bookmaker.infra.output import check_chosen_folder
@@ -140,10 +140,12 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
 
     def run():  # small and picklable back from a budgeted child: warnings and the outcome
         from bookmaker.load import load_book
-        from bookmaker.pdf.workers import started_early
+        from bookmaker.pdf.workers import needed, started_early
 
         book = finishing(lambda: load_book(project, keep_going=True), progress)
-        with started_early(jobs if fmt in LAID_OUT or page_list else 1, len(book.chapters)):  # before rendering
+        laid_out = ("pdf",) if page_list else (fmt,)  # the page list: the PDF, laid out without a variant
+        wanted = needed(book, laid_out, jobs, variant, printer.value if printer else None)
+        with started_early(jobs if wanted else 1, len(book.chapters)):  # before rendering
             return build(book)
 
     def build(book):

@@ -31,3 +31,19 @@ def test_one_a_chapter_up_to_the_jobs_and_this_process_never_imports_weasyprint(
 def test_none_for_one_job_or_where_weasyprint_is_already_imported():
     assert started(1, 40) == ["0 False", "None"]
     assert started(2, 40, before="import weasyprint\n") == ["0 True", "None"]  # watch imports it first
+
+
+def test_needed_only_where_pages_are_laid_out_in_workers():
+    from bookmaker.model import PdfSettings
+    from bookmaker.pdf.workers import needed
+
+    def book(printer=None):
+        return type("B", (), {"metadata": type("M", (), {"pdf": PdfSettings(printer=printer)})})
+
+    assert needed(book(), ("epub", "pdf"), 2) and needed(book(), ("cover",), 2)
+    assert not needed(book(), ("epub", "kepub"), 2)
+    assert not needed(book(), ("pdf",), 0) and not needed(book(), ("pdf",), 1)  # one document, one job
+    assert not needed(book(), ("pdf",), 2, variant="pdf/a-3b")
+    assert not needed(book("ingramspark"), ("pdf",), 2)  # its PDF/X-1a is laid out as one document
+    assert needed(book("ingramspark"), ("pdf", "cover"), 2) and needed(book("kdp"), ("pdf",), 2)
+    assert not needed(book(), ("pdf",), 2, printer="ingramspark")

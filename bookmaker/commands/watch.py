@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bookmaker import codes
-from bookmaker.commands.build import LAID_OUT, build
+from bookmaker.commands.build import build
 from bookmaker.errors import BookmakerError, Problem
 
 
@@ -64,7 +64,7 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
                       yield_on_timeout=True)
     try:
         first = next(batches, set())
-        if not formats or set(formats) & LAID_OUT:
+        if not formats or set(formats) & {"pdf", "cover"}:
             # Here, once: each rebuild's layout workers are then forked with WeasyPrint, and none starts
             # early (workers.py) to import it again.
             from bookmaker.pdf.workers import import_here

@@ -32,7 +32,7 @@ def started_early(jobs: int | None, chapters: int = 1 << 30) -> Iterator[None]:
     it ends, however it ends. A book of one chapter gets one: its pages, front matter and page numbers
     are laid out one after the other, and a second worker would import WeasyPrint for nothing."""
     global _pool
-    jobs = jobs or default_jobs()
+    jobs = default_jobs() if jobs is None else jobs
     if jobs <= 1 or _pool is not None or "weasyprint" in sys.modules or not hasattr(os, "fork"):
         yield
         return
@@ -44,6 +44,18 @@ def started_early(jobs: int | None, chapters: int = 1 << 30) -> Iterator[None]:
         yield
     finally:
         stop()
+
+
+def needed(book, formats, jobs: int | None, variant: str | None = None, printer: str | None = None) -> bool:
+    """Whether building `formats` lays pages out in workers: a cover (its interior's page count) or a
+    PDF, unless that PDF is laid out as one document in this process (writer.laid_out_pdf): for `--jobs
+    0`, one job, or a PDF variant, asked for or the printer's (IngramSpark's PDF/X-1a)."""
+    from bookmaker.pdf import printers
+
+    name = printer or book.metadata.pdf.printer
+    variant = variant or (printers.PRINTERS[name].pdf_variant if name in printers.PRINTERS else None)
+    parallel = (default_jobs() if jobs is None else jobs) > 1
+    return parallel and ("cover" in formats or ("pdf" in formats and variant is None))
 
 
 def stop() -> None:
