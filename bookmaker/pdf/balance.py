@@ -270,11 +270,63 @@ def trace(*args) -> None:
         print(os.getpid(), *args, file=sys.stderr)
 
 
+def known_pages(pages: list) -> int:
+    """How many of a cut chapter's pages (truncated()) are as in the whole chapter: all before its last
+    page with lines (the paragraphs the cut left out begin after that page's lines, and the last kept ends
+    it early)."""
+    return max((i for i, page in enumerate(pages) if page.lines), default=0)
+
+
+def spliced(new: list, known: int, ref: list, changed: set[int]) -> list | None:
+    """The pages of a cut chapter (`new`, its first `known` as in the whole chapter) then the pages after
+    them of the whole chapter laid out with other changes (`ref`), where they meet: a page j of both
+    holding the same lines, the pages up to it the same lines of each paragraph not changed and the
+    paragraphs `changed` wholly (what follows page j is then the same in both, laid out alike). None
+    where no page meets."""
+    if ENDING in changed:
+        return None
+
+    def counts(pages: list, upto: int) -> dict:
+        found: dict = {}
+        for page in pages[:upto + 1]:
+            for x in page.lines:
+                found[x.paragraph] = found.get(x.paragraph, 0) + 1
+        return found
+
+    def last_page(pages: list, p: int) -> int:
+        return max((i for i, page in enumerate(pages) if any(x.paragraph == p for x in page.lines)), default=-1)
+
+    ends = [max(last_page(new, p), last_page(ref, p)) for p in changed]
+    if any(last_page(new, p) < 0 or last_page(ref, p) < 0 for p in changed):
+        return None
+    for j in range(min(known, len(ref) - 1) - 1, max(ends, default=0) - 1, -1):
+        a, b = new[j], ref[j]
+        if not a.lines or a.notes != b.notes or \
+                [(x.paragraph, x.bottom) for x in a.lines] != [(x.paragraph, x.bottom) for x in b.lines]:
+            continue
+        mine, theirs = counts(new, j), counts(ref, j)
+        if {k: v for k, v in mine.items() if k not in changed} == {k: v for k, v in theirs.items() if k not in changed}:
+            return new[:j + 1] + ref[j + 1:]
+    return None
+
+
+def later_paragraph(pages: list, verso: int) -> bool:
+    """Whether a paragraph begins after the spread's next page: truncated() can cut the chapter there."""
+    seen = {x.paragraph for page in pages[:verso + 3] for x in page.lines if x.paragraph is not None}
+    return any(x.paragraph is not None and x.paragraph not in seen for page in pages[verso + 3:] for x in page.lines)
+
+
+AHEAD = 6  # a chapter known only in part is laid out as far as this many pages past the spread to try
+
+
 def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget: int = 0):
     """The chapter laid out with its spreads balanced as far as a paragraph's change a spread can:
     (the layout's result, the changes: paragraph number -> CSS declarations). `lay_out(html)` returns a tuple whose first
     item is the WeasyPrint document. At most `budget` layouts in all (by default, 2 a page); the trials
-    lay out only the chapter up to a little past the spread (truncated())."""
+    lay out only the chapter up to a little past the spread (truncated()), and so does a change kept: the
+    pages after it are those of the chapter laid out before, where the two meet (spliced()), or the
+    chapter is laid out a few pages further when a spread there is to be tried; the whole chapter is laid
+    out again once, after the spreads."""
     line, tolerance, em = line_pt * PX, 2 * PX, line_pt / LINE_HEIGHT * PX
     marked = mark(html)
     result, pages, tweaks = no_lone_words(marked, lay_out)
@@ -284,6 +336,12 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
     layouts, given_up = 1, set()
     allowance = Allowance(round(PAGE_BUDGET * len(pages)))
     lay_out = allowance.counted(lay_out)
+    # The pages known: `pages` holds the chapter's pages (whole: `known` is all of them, laid out or
+    # spliced) or a cut chapter's (its first `known`); `exact`: `result` is the whole chapter laid out
+    # with `tweaks`. `ref`: the last whole chapter's pages known, with the changes they were laid out with.
+    known, exact = len(pages), True
+    ref = (pages, tweaks)
+    chapter = len(pages)
 
     def good_through(trial_pages: list, verso: int) -> bool:
         return verso in spreads(trial_pages) and all(
@@ -292,26 +350,62 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
     def gap(some_pages: list, verso: int) -> float:
         return abs(depth(some_pages[verso]) - depth(some_pages[verso + 1]))
 
+    def taken(trial, text: str, whole: str, change: dict[int, str]) -> None:
+        """`change` kept: its layout (of `text`, the chapter cut or `whole`) gives the pages known."""
+        nonlocal result, pages, tweaks, known, exact, ref, chapter
+        result, tweaks, pages = trial, change, W.page_lines(trial[0])
+        exact = text == whole
+        if exact:
+            known = chapter = len(pages)
+            ref = (pages, tweaks)
+            return
+        known = known_pages(pages)
+        changed = {k for k in set(tweaks) | set(ref[1]) if tweaks.get(k) != ref[1].get(k)}
+        joined = spliced(pages, known, ref[0], changed)
+        trace("cut", len(pages), "pages", known, "known", "spliced" if joined else "")
+        if joined is not None:
+            pages, known = joined, len(joined)
+            chapter = len(pages)
+            ref = (pages, tweaks)
+
+    def further(to: int) -> None:
+        """The chapter laid out as far as page `to` of the whole chapter known, at least; whole where the
+        pages known would not grow."""
+        nonlocal layouts
+        whole = with_tweaks(marked, tweaks)
+        text = truncated(whole, ref[0], to - 2)
+        before = known
+        layouts += 1
+        taken(lay_out(text), text, whole, tweaks)
+        if known <= before and not exact:
+            layouts += 1
+            taken(lay_out(whole), whole, whole, tweaks)
+
     tries_here: dict[int, int] = {}
     start: dict[int, tuple] = {}
-    turns: dict[int, tuple] = {}  # verso -> (change, its trial, whether whole) that turned the spread over
+    turns: dict[int, tuple] = {}  # verso -> (change, its trial, its text, the whole) that turned the spread over
     turned: set[int] = set()
     trace("chapter", len(pages), "pages")
-    while layouts < budget and allowance.left(len(pages)):
-        todo = [s for s in spreads(pages) if s not in given_up and unbalanced(pages, s, tolerance)]
-        if not todo:
+    while layouts < budget and allowance.left(chapter):
+        whole_known = known == len(pages)
+        todo = [s for s in spreads(pages) if s not in given_up and unbalanced(pages, s, tolerance)
+                and (whole_known or s + 1 < known)]
+        if not todo and whole_known:
             break
+        if not todo or not whole_known and (todo[0] + 2 >= known or not later_paragraph(pages[:known + 1], todo[0])):
+            further((todo[0] if todo else known) + AHEAD)
+            continue
         verso = todo[0]
         if verso not in tries_here:
-            start[verso] = (result, pages, tweaks)  # taken back if the spread cannot be balanced
+            start[verso] = (result, pages, tweaks, known, exact)  # taken back if the spread cannot be balanced
         for change in candidates(pages, verso, line, em, tweaks):
             if layouts >= budget or tries_here.get(verso, 0) >= TRIES_A_SPREAD or not allowance.left(verso + 3):
                 given_up.add(verso)
-                result, pages, tweaks = start[verso]
+                result, pages, tweaks, known, exact = start[verso]
                 break
             tries_here[verso] = tries_here.get(verso, 0) + 1
             whole = with_tweaks(marked, change)
-            text = truncated(whole, pages, verso)
+            text = truncated(whole, pages[:known + 1], verso)
             trial = lay_out(text)
             layouts += 1
             trial_pages = W.page_lines(trial[0])
@@ -331,28 +425,23 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                   [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]], ok,
                   "nearer" if nearer else "turned" if turn else "")
             if turn and verso not in turned:
-                turns.setdefault(verso, (change, trial, text == whole))
+                turns.setdefault(verso, (change, trial, text, whole))
             if ok or nearer:
-                tweaks = change
-                result = trial if text == whole else lay_out(whole)
-                layouts += text != whole
-                pages = W.page_lines(result[0])
+                taken(trial, text, whole, change)
                 break
         else:
             if verso in turns and verso not in turned:
                 turned.add(verso)
-                tweaks, result, whole_trial = turns[verso]
-                result = result if whole_trial else lay_out(with_tweaks(marked, tweaks))
-                layouts += not whole_trial
-                pages = W.page_lines(result[0])
+                change, trial, text, whole = turns[verso]
+                taken(trial, text, whole, change)
                 tries_here[verso] = 0
                 trace("turned", verso)
                 continue
             given_up.add(verso)
-            result, pages, tweaks = start[verso]
+            result, pages, tweaks, known, exact = start[verso]
             if TRACE:
                 trace("gave up", verso)
-                for i in range(max(0, verso - 1), min(len(pages), verso + 3)):
+                for i in range(max(0, verso - 1), min(known, verso + 3)):
                     runs: list = []
                     for x in pages[i].lines:
                         if runs and runs[-1][0] == x.paragraph:
@@ -361,6 +450,8 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                             runs.append([x.paragraph, 1])
                     trace("   page", i, round(depth(pages[i]) / line, 1), len(pages[i].lines),
                           "notes" if pages[i].notes else "", runs)
+    if not exact:
+        result, pages = laid_out(lay_out, marked, tweaks)
     trace("spreads left uneven", [s for s in spreads(pages) if unbalanced(pages, s, tolerance)], "given up", sorted(given_up),
           "layouts", layouts, "of", budget, "pages left", allowance.remaining)
     result, pages, tweaks = no_break_at_recto_foot(marked, lay_out, result, pages, tweaks, tolerance, allowance)
