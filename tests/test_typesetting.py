@@ -280,6 +280,28 @@ def test_a_change_kept_lays_out_the_chapter_only_as_far_as_the_next_spread(monke
     assert sum(laid) < 20, laid  # the two trials, cut: 5 pages and 9
 
 
+def test_a_trial_leaves_out_the_pages_before_the_spread_where_a_paragraph_begins_a_page():
+    """balance.beheaded(): the chapter's text up to a paragraph beginning a verso at or before the spread
+    (and before any paragraph changed) is left out, an empty paragraph ending the opening page in its
+    place; only where a paragraph of the chapter's text, not in a quote, begins the page."""
+    from bookmaker.pdf.balance import beheaded, mark
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    def page(*paragraphs):
+        return PageLines([Line(20.0 * (n + 1), 300, p, 0, 300) for n, p in enumerate(paragraphs)])
+
+    text = mark('<html><head></head><body><div class="chapter-head"><h1>One</h1></div><div class="chapter-text">'
+                + "".join(f"<p>{n}</p>" for n in range(5)) + "<blockquote><p>5</p></blockquote><p>6</p></div></body></html>")
+    pages = [page(0), page(0, 1), page(1), page(2), page(3), page(3, 4), page(5, 6), page(6), page(6)]
+    cut, k = beheaded(text, pages, 5, {4: "widows: 3;"})
+    assert k == 3 and '<div class="chapter-text"><p style="height: 0; margin: 0; break-after: page"></p><p data-tp="2"' in cut
+    assert "<h1>One</h1>" in cut and 'data-tp="1"' not in cut
+    assert beheaded(text, pages, 5, {1: "widows: 3;"}) is None  # 1 changed, from page 1: no verso from 3 before it
+    assert beheaded(text, pages, 7, {6: "widows: 3;"})[1] == 3  # 5 begins page 6 (even), in a quote
+    pages[2] = page(1, 2)  # 2 begins on page 2
+    assert beheaded(text, pages, 5, {}) is None
+
+
 def lines_of(html: str) -> list[str]:
     """The text of each line WeasyPrint lays `html` out in (its first page, as the page list reads it)."""
     from weasyprint import HTML

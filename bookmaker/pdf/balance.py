@@ -19,6 +19,12 @@ A change that only turns the spread over (the longer page's foot sent on fills t
 the longer by as much) is tried on from, once a spread, when nothing else balances it: the other
 page's foot can then be shortened too.
 
+A trial lays out only the pages it may change, from a verso at or before the spread where a paragraph
+begins the page (beheaded()) to two pages past the spread (truncated()); a change kept does not lay the
+chapter out whole either: the pages after the trial's are those laid out before where the two meet
+(spliced()), or the chapter is laid out a few pages further when a spread there is to be tried. The
+whole chapter is laid out once more, after the spreads.
+
 Chapters open on rectos, so a chapter laid out alone has the spreads it has in the book: pages 2 and 3,
 4 and 5... of the chapter (its first page is an opening, its last an ending: neither is a full page).
 Everything here is decided from the chapter's own content, so the result is cached with it and the
@@ -310,6 +316,58 @@ def spliced(new: list, known: int, ref: list, changed: set[int]) -> list | None:
     return None
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+CHECK = os.environ.get("BOOKMAKER_BALANCE_CHECK")
+
+
+def balanced_tags(segment: str) -> bool:
+    """Whether every element the segment opens it closes, and it closes none it did not open."""
+    stack: list[str] = []
+    for closing, name, selfclosing in re.findall(r"<(/?)([a-zA-Z][\w-]*)[^>]*?(/?)>", segment):
+        name = name.lower()
+        if closing:
+            if not stack or stack.pop() != name:
+                return False
+        elif name not in VOID and not selfclosing:
+            stack.append(name)
+    return not stack
+
+
+def beheaded(text: str, pages: list, verso: int, changed: set[int]) -> tuple[str, int] | None:
+    """The chapter (`text`, maybe cut after the spread too) without its pages before a verso k at or
+    before the spread and the first page of any paragraph `changed`: the chapter's text up to the
+    paragraph that begins page k left out, an empty paragraph in its place that ends the opening page
+    (so that the rules for the first paragraph, the drop cap, are not the next's, and the text's top
+    margin stays on the opening page). Page k then is the second page, laid out as in the whole chapter
+    (its lines depend only on where it begins): (the text, k). Only where a paragraph ends page k - 1 and
+    the next, a paragraph of the chapter's text itself, begins page k, with no notes on page k - 1; None
+    where no such k, 3 or more, is found. A trial so costs the pages from the spread on, not the
+    chapter's up to it (BOOKMAKER_BALANCE_CHECK=1 lays each out whole too and traces whether they are
+    the same)."""
+    if ENDING in changed:
+        return None
+    firsts = [min((i for i, page in enumerate(pages) if any(x.paragraph == p for x in page.lines)), default=-1)
+              for p in changed]
+    if any(i < 0 for i in firsts):
+        return None
+    limit = min([verso, *firsts])
+    body = re.search(r'<div class="chapter-text"[^>]*>', text)
+    if body is None:
+        return None
+    for k in range(limit if limit % 2 else limit - 1, 2, -2):
+        page, before = pages[k], pages[k - 1]
+        if not page.lines or not before.lines or before.notes is not None:
+            continue
+        p = page.lines[0].paragraph
+        if p is None or any(x.paragraph == p for q in pages[:k] for x in q.lines):
+            continue
+        at = text.find(f'<p data-tp="{p}"')
+        if at < 0 or not text[:at].rstrip().endswith("</p>") or not balanced_tags(text[body.end():at]):
+            continue
+        return text[:body.end()] + '<p style="height: 0; margin: 0; break-after: page"></p>' + text[at:], k
+    return None
+
+
 def later_paragraph(pages: list, verso: int) -> bool:
     """Whether a paragraph begins after the spread's next page: truncated() can cut the chapter there."""
     seen = {x.paragraph for page in pages[:verso + 3] for x in page.lines if x.paragraph is not None}
@@ -350,12 +408,14 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
     def gap(some_pages: list, verso: int) -> float:
         return abs(depth(some_pages[verso]) - depth(some_pages[verso + 1]))
 
-    def taken(trial, text: str, whole: str, change: dict[int, str]) -> None:
-        """`change` kept: its layout (of `text`, the chapter cut or `whole`) gives the pages known."""
+    def taken(trial, text: str, whole: str, change: dict[int, str], head: list | None = None) -> None:
+        """`change` kept: its layout (of `text`, the chapter cut or `whole`) gives the pages known, or
+        `head`: its pages where the layout left out the chapter's first pages (beheaded())."""
         nonlocal result, pages, tweaks, known, exact, ref, chapter
-        result, tweaks, pages = trial, change, W.page_lines(trial[0])
-        exact = text == whole
-        if exact:
+        result, tweaks = trial, change
+        pages = head if head is not None else W.page_lines(trial[0])
+        exact = text == whole and head is None
+        if text == whole:
             known = chapter = len(pages)
             ref = (pages, tweaks)
             return
@@ -369,14 +429,16 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
             ref = (pages, tweaks)
 
     def further(to: int) -> None:
-        """The chapter laid out as far as page `to` of the whole chapter known, at least; whole where the
-        pages known would not grow."""
+        """The chapter laid out as far as page `to` of the whole chapter known, at least, from a page
+        known on (beheaded()); whole where the pages known would not grow."""
         nonlocal layouts
         whole = with_tweaks(marked, tweaks)
         text = truncated(whole, ref[0], to - 2)
+        cut = beheaded(text, pages, known - 1, set())
         before = known
         layouts += 1
-        taken(lay_out(text), text, whole, tweaks)
+        trial = lay_out(cut[0] if cut else text)
+        taken(trial, text, whole, tweaks, pages[:cut[1]] + W.page_lines(trial[0])[1:] if cut else None)
         if known <= before and not exact:
             layouts += 1
             taken(lay_out(whole), whole, whole, tweaks)
@@ -406,9 +468,16 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
             tries_here[verso] = tries_here.get(verso, 0) + 1
             whole = with_tweaks(marked, change)
             text = truncated(whole, pages[:known + 1], verso)
-            trial = lay_out(text)
+            cut = beheaded(text, pages, verso, {k for k in set(change) | set(tweaks) if change.get(k) != tweaks.get(k)})
+            trial = lay_out(cut[0] if cut else text)
             layouts += 1
             trial_pages = W.page_lines(trial[0])
+            if cut:
+                trial_pages = pages[:cut[1]] + trial_pages[1:]
+                if CHECK:
+                    full = W.page_lines(lay_out(text)[0])
+                    n = known_pages(full) if text != whole else len(full)
+                    trace("head cut", cut[1], "same" if same_lines(trial_pages[:n], full[:n]) else "NOT THE SAME", len(full))
             ok = good_through(trial_pages, verso)
             # Nearer: the earlier spreads as they were, and this one less uneven; tried on from there.
             # Turned: as uneven, the other page now the longer: tried on from there when nothing else
@@ -425,15 +494,15 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                   [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]], ok,
                   "nearer" if nearer else "turned" if turn else "")
             if turn and verso not in turned:
-                turns.setdefault(verso, (change, trial, text, whole))
+                turns.setdefault(verso, (change, trial, text, whole, trial_pages if cut else None))
             if ok or nearer:
-                taken(trial, text, whole, change)
+                taken(trial, text, whole, change, trial_pages if cut else None)
                 break
         else:
             if verso in turns and verso not in turned:
                 turned.add(verso)
-                change, trial, text, whole = turns[verso]
-                taken(trial, text, whole, change)
+                change, trial, text, whole, trial_pages = turns[verso]
+                taken(trial, text, whole, change, trial_pages)
                 tries_here[verso] = 0
                 trace("turned", verso)
                 continue
