@@ -52,15 +52,17 @@ SPACE = 0.25  # the face's word space (em)
 TRIES_SHORTER, TRIES_LONGER = 3, 2  # paragraphs tried a spread, set looser or tighter
 TRIES_A_SPREAD = 8
 # The passes here lay out at most this many pages in all, as a share of the chapter's pages: a trial lays
-# the chapter out from its first page, so trials cost more the longer the chapter, and a long chapter
-# must not cost without bound. The spreads come first, then no word broken across a page turn, then
-# even colour, while pages remain; the last two are given a reserve where the spreads leave less
-# (foot_reserve, colour_reserve: even colour's trials lay out the loose paragraphs alone, a page or two
-# each, and the chapter once). Measured on a generated novel (10-page chapters): 8 gave 96%
-# balanced spreads at 3 times one layout's time; 10 lets it do all it finds to do (98%). Holmes's
-# chapters of 25 to 29 pages ran out at 10 with their last spreads untried: 12 took it from 92% to 94%
-# balanced spreads (Verne, of short chapters, is the same) for some 3% more CPU time (a noisy measure).
-PAGE_BUDGET = 12.0
+# out the pages from the spread's (beheaded(), where a paragraph begins a page before it; else from the
+# chapter's first) to two past it, a change kept a few pages more, so a long chapter's last spreads cost
+# more, and a long chapter must not cost without bound. The spreads come first, then no word broken across
+# a page turn, then even colour, while pages remain; the last two are given a reserve where the spreads
+# leave less (foot_reserve, colour_reserve: even colour's trials lay out the loose paragraphs alone, a
+# page or two each, and the chapter once). Measured on a generated novel (10-page chapters): 8 gave 96%
+# balanced spreads at 3 times one layout's time; 10 lets it do all it finds to do (98%). When each trial
+# and each change kept laid the chapter out from its first page (and a change kept, whole), Holmes's
+# chapters of 25 to 29 pages ran out at 10 with their last spreads untried (12 took it from 92% to 94%);
+# with the trials cut at both ends, 10 and 12 give Holmes the same 95.7% and Verne the same.
+PAGE_BUDGET = 10.0
 LONE_WORD_FIXES = (" hyphens: manual;", " word-spacing: -0.02em;", " word-spacing: 0.02em;")  # no_lone_words()
 LOOSE = 1.9  # a line's word space over this many times the median is loose (bench/typeset.py: 2)
 # Word spacings tried on a paragraph with a loose line (em), the least change first, in hundredths up to
