@@ -522,7 +522,10 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                     trace("   page", i, round(depth(pages[i]) / line, 1), len(pages[i].lines),
                           "notes" if pages[i].notes else "", runs)
     if not exact:
+        known_before = pages
         result, pages = laid_out(lay_out, marked, tweaks)
+        if TRACE:  # the pages known (cut, spliced) as the whole chapter lays them out
+            trace("whole chapter", "as known" if same_lines(pages[:known], known_before[:known]) else "NOT AS KNOWN")
     trace("spreads left uneven", [s for s in spreads(pages) if unbalanced(pages, s, tolerance)], "given up", sorted(given_up),
           "layouts", layouts, "of", budget, "pages left", allowance.remaining)
     result, pages, tweaks = no_break_at_recto_foot(marked, lay_out, result, pages, tweaks, tolerance, allowance)
