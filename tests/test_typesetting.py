@@ -236,6 +236,72 @@ def test_a_spread_turned_over_is_balanced_from_there(monkeypatch):
     assert document is even and tweaks == {10: "widows: 3 !important;", 20: "widows: 3 !important;"}
 
 
+def test_a_change_kept_lays_out_the_chapter_only_as_far_as_the_next_spread(monkeypatch):
+    """balance.balanced(): a change kept on a trial of the chapter cut after the spread is not laid out
+    whole again: where its pages meet the chapter's pages laid out before (the same lines on a page and
+    above it), the pages after are those (balance.spliced()). The whole chapter is laid out twice, at
+    first and once its spreads are balanced (each change kept laid it out whole again before)."""
+    import re
+
+    from bookmaker.pdf import balance
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    class Document(list):
+        pages = property(list)
+
+    def page(*paragraphs):
+        return PageLines([Line(20.0 * (n + 1), 300, p, 0, 300) for n, p in enumerate(paragraphs)])
+
+    def chapter(html: str) -> list:
+        """Spreads 1 and 5 a verso two lines longer, each balanced by widows on the verso's foot."""
+        first, second = ("widows" in html and 'data-tp="10"]' in html), ("widows" in html and 'data-tp="30"]' in html)
+        return [[0] * 10,
+                [1] * 29 + [10] * (3 if first else 4), [10] * (3 if first else 2) + [11] * 29,
+                [20] * 33, [20] * 3 + [21] * 30,
+                [22] * 29 + [30] * (3 if second else 4), [30] * (3 if second else 2) + [31] * 29,
+                [31] * 3 + [40] * 30, [40] * 3 + [41] * 30, [41] * 3 + [42] * 5]
+
+    laid: list[int] = []  # the pages of each layout; 0 for the whole chapter's
+
+    def lay_out(html: str) -> tuple:
+        present = {int(n) for n in re.findall(r'<p data-tp="(\d+)"', html)}
+        pages = [page(*[p for p in lines if p in present]) for lines in chapter(html)]
+        while not pages[-1].lines:
+            pages.pop()
+        laid.append(0 if balance.CUT not in html else len(pages))
+        return (Document(pages),)
+
+    monkeypatch.setattr(balance.W, "page_lines", lambda document, *_: list(document))
+    html = "<html><head></head><body>" + "<p>x</p>" * 43 + "</body></html>"
+    (document,), tweaks = balance.balanced(html, lay_out, 15.0)
+    assert tweaks == {10: "widows: 4 !important;", 30: "widows: 4 !important;"}
+    assert [len(p.lines) for p in document] == [10, 32, 32, 33, 33, 32, 32, 33, 33, 8]
+    assert laid.count(0) == 2 and laid[0] == laid[-1] == 0, laid
+    assert sum(laid) < 20, laid  # the two trials, cut: 5 pages and 9
+
+
+def test_a_trial_leaves_out_the_pages_before_the_spread_where_a_paragraph_begins_a_page():
+    """balance.beheaded(): the chapter's text up to a paragraph beginning a verso at or before the spread
+    (and before any paragraph changed) is left out, an empty paragraph ending the opening page in its
+    place; only where a paragraph of the chapter's text, not in a quote, begins the page."""
+    from bookmaker.pdf.balance import beheaded, mark
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    def page(*paragraphs):
+        return PageLines([Line(20.0 * (n + 1), 300, p, 0, 300) for n, p in enumerate(paragraphs)])
+
+    text = mark('<html><head></head><body><div class="chapter-head"><h1>One</h1></div><div class="chapter-text">'
+                + "".join(f"<p>{n}</p>" for n in range(5)) + "<blockquote><p>5</p></blockquote><p>6</p></div></body></html>")
+    pages = [page(0), page(0, 1), page(1), page(2), page(3), page(3, 4), page(5, 6), page(6), page(6)]
+    cut, k = beheaded(text, pages, 5, {4: "widows: 3;"})
+    assert k == 3 and '<div class="chapter-text"><p style="height: 0; margin: 0; break-after: page"></p><p data-tp="2"' in cut
+    assert "<h1>One</h1>" in cut and 'data-tp="1"' not in cut
+    assert beheaded(text, pages, 5, {1: "widows: 3;"}) is None  # 1 changed, from page 1: no verso from 3 before it
+    assert beheaded(text, pages, 7, {6: "widows: 3;"})[1] == 3  # 5 begins page 6 (even), in a quote
+    pages[2] = page(1, 2)  # 2 begins on page 2
+    assert beheaded(text, pages, 5, {}) is None
+
+
 def lines_of(html: str) -> list[str]:
     """The text of each line WeasyPrint lays `html` out in (its first page, as the page list reads it)."""
     from weasyprint import HTML

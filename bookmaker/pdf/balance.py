@@ -19,6 +19,12 @@ A change that only turns the spread over (the longer page's foot sent on fills t
 the longer by as much) is tried on from, once a spread, when nothing else balances it: the other
 page's foot can then be shortened too.
 
+A trial lays out only the pages it may change, from a verso at or before the spread where a paragraph
+begins the page (beheaded()) to two pages past the spread (truncated()); a change kept does not lay the
+chapter out whole either: the pages after the trial's are those laid out before where the two meet
+(spliced()), or the chapter is laid out a few pages further when a spread there is to be tried. The
+whole chapter is laid out once more, after the spreads.
+
 Chapters open on rectos, so a chapter laid out alone has the spreads it has in the book: pages 2 and 3,
 4 and 5... of the chapter (its first page is an opening, its last an ending: neither is a full page).
 Everything here is decided from the chapter's own content, so the result is cached with it and the
@@ -46,15 +52,17 @@ SPACE = 0.25  # the face's word space (em)
 TRIES_SHORTER, TRIES_LONGER = 3, 2  # paragraphs tried a spread, set looser or tighter
 TRIES_A_SPREAD = 8
 # The passes here lay out at most this many pages in all, as a share of the chapter's pages: a trial lays
-# the chapter out from its first page, so trials cost more the longer the chapter, and a long chapter
-# must not cost without bound. The spreads come first, then no word broken across a page turn, then
-# even colour, while pages remain; the last two are given a reserve where the spreads leave less
-# (foot_reserve, colour_reserve: even colour's trials lay out the loose paragraphs alone, a page or two
-# each, and the chapter once). Measured on a generated novel (10-page chapters): 8 gave 96%
-# balanced spreads at 3 times one layout's time; 10 lets it do all it finds to do (98%). Holmes's
-# chapters of 25 to 29 pages ran out at 10 with their last spreads untried: 12 took it from 92% to 94%
-# balanced spreads (Verne, of short chapters, is the same) for some 3% more CPU time (a noisy measure).
-PAGE_BUDGET = 12.0
+# out the pages from the spread's (beheaded(), where a paragraph begins a page before it; else from the
+# chapter's first) to two past it, a change kept a few pages more, so a long chapter's last spreads cost
+# more, and a long chapter must not cost without bound. The spreads come first, then no word broken across
+# a page turn, then even colour, while pages remain; the last two are given a reserve where the spreads
+# leave less (foot_reserve, colour_reserve: even colour's trials lay out the loose paragraphs alone, a
+# page or two each, and the chapter once). Measured on a generated novel (10-page chapters): 8 gave 96%
+# balanced spreads at 3 times one layout's time; 10 lets it do all it finds to do (98%). When each trial
+# and each change kept laid the chapter out from its first page (and a change kept, whole), Holmes's
+# chapters of 25 to 29 pages ran out at 10 with their last spreads untried (12 took it from 92% to 94%);
+# with the trials cut at both ends, 10 and 12 give Holmes the same 95.7% and Verne the same.
+PAGE_BUDGET = 10.0
 LONE_WORD_FIXES = (" hyphens: manual;", " word-spacing: -0.02em;", " word-spacing: 0.02em;")  # no_lone_words()
 LOOSE = 1.9  # a line's word space over this many times the median is loose (bench/typeset.py: 2)
 # Word spacings tried on a paragraph with a loose line (em), the least change first, in hundredths up to
@@ -270,11 +278,115 @@ def trace(*args) -> None:
         print(os.getpid(), *args, file=sys.stderr)
 
 
+def known_pages(pages: list) -> int:
+    """How many of a cut chapter's pages (truncated()) are as in the whole chapter: all before its last
+    page with lines (the paragraphs the cut left out begin after that page's lines, and the last kept ends
+    it early)."""
+    return max((i for i, page in enumerate(pages) if page.lines), default=0)
+
+
+def spliced(new: list, known: int, ref: list, changed: set[int]) -> list | None:
+    """The pages of a cut chapter (`new`, its first `known` as in the whole chapter) then the pages after
+    them of the whole chapter laid out with other changes (`ref`), where they meet: a page j of both
+    holding the same lines, the pages up to it the same lines of each paragraph not changed and the
+    paragraphs `changed` wholly (what follows page j is then the same in both, laid out alike). None
+    where no page meets."""
+    if ENDING in changed:
+        return None
+
+    def counts(pages: list, upto: int) -> dict:
+        found: dict = {}
+        for page in pages[:upto + 1]:
+            for x in page.lines:
+                found[x.paragraph] = found.get(x.paragraph, 0) + 1
+        return found
+
+    def last_page(pages: list, p: int) -> int:
+        return max((i for i, page in enumerate(pages) if any(x.paragraph == p for x in page.lines)), default=-1)
+
+    ends = [max(last_page(new, p), last_page(ref, p)) for p in changed]
+    if any(last_page(new, p) < 0 or last_page(ref, p) < 0 for p in changed):
+        return None
+    for j in range(min(known, len(ref) - 1) - 1, max(ends, default=0) - 1, -1):
+        a, b = new[j], ref[j]
+        if not a.lines or a.notes != b.notes or \
+                [(x.paragraph, x.bottom) for x in a.lines] != [(x.paragraph, x.bottom) for x in b.lines]:
+            continue
+        mine, theirs = counts(new, j), counts(ref, j)
+        if {k: v for k, v in mine.items() if k not in changed} == {k: v for k, v in theirs.items() if k not in changed}:
+            return new[:j + 1] + ref[j + 1:]
+    return None
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+CHECK = os.environ.get("BOOKMAKER_BALANCE_CHECK")
+
+
+def balanced_tags(segment: str) -> bool:
+    """Whether every element the segment opens it closes, and it closes none it did not open."""
+    stack: list[str] = []
+    for closing, name, selfclosing in re.findall(r"<(/?)([a-zA-Z][\w-]*)[^>]*?(/?)>", segment):
+        name = name.lower()
+        if closing:
+            if not stack or stack.pop() != name:
+                return False
+        elif name not in VOID and not selfclosing:
+            stack.append(name)
+    return not stack
+
+
+def beheaded(text: str, pages: list, verso: int, changed: set[int]) -> tuple[str, int] | None:
+    """The chapter (`text`, maybe cut after the spread too) without its pages before a verso k at or
+    before the spread and the first page of any paragraph `changed`: the chapter's text up to the
+    paragraph that begins page k left out, an empty paragraph in its place that ends the opening page
+    (so that the rules for the first paragraph, the drop cap, are not the next's, and the text's top
+    margin stays on the opening page). Page k then is the second page, laid out as in the whole chapter
+    (its lines depend only on where it begins): (the text, k). Only where a paragraph ends page k - 1 and
+    the next, a paragraph of the chapter's text itself, begins page k, with no notes on page k - 1; None
+    where no such k, 3 or more, is found. A trial so costs the pages from the spread on, not the
+    chapter's up to it (BOOKMAKER_BALANCE_CHECK=1 lays each out whole too and traces whether they are
+    the same)."""
+    if ENDING in changed:
+        return None
+    firsts = [min((i for i, page in enumerate(pages) if any(x.paragraph == p for x in page.lines)), default=-1)
+              for p in changed]
+    if any(i < 0 for i in firsts):
+        return None
+    limit = min([verso, *firsts])
+    body = re.search(r'<div class="chapter-text"[^>]*>', text)
+    if body is None:
+        return None
+    for k in range(limit if limit % 2 else limit - 1, 2, -2):
+        page, before = pages[k], pages[k - 1]
+        if not page.lines or not before.lines or before.notes is not None:
+            continue
+        p = page.lines[0].paragraph
+        if p is None or any(x.paragraph == p for q in pages[:k] for x in q.lines):
+            continue
+        at = text.find(f'<p data-tp="{p}"')
+        if at < 0 or not text[:at].rstrip().endswith("</p>") or not balanced_tags(text[body.end():at]):
+            continue
+        return text[:body.end()] + '<p style="height: 0; margin: 0; break-after: page"></p>' + text[at:], k
+    return None
+
+
+def later_paragraph(pages: list, verso: int) -> bool:
+    """Whether a paragraph begins after the spread's next page: truncated() can cut the chapter there."""
+    seen = {x.paragraph for page in pages[:verso + 3] for x in page.lines if x.paragraph is not None}
+    return any(x.paragraph is not None and x.paragraph not in seen for page in pages[verso + 3:] for x in page.lines)
+
+
+AHEAD = 6  # a chapter known only in part is laid out as far as this many pages past the spread to try
+
+
 def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget: int = 0):
     """The chapter laid out with its spreads balanced as far as a paragraph's change a spread can:
     (the layout's result, the changes: paragraph number -> CSS declarations). `lay_out(html)` returns a tuple whose first
     item is the WeasyPrint document. At most `budget` layouts in all (by default, 2 a page); the trials
-    lay out only the chapter up to a little past the spread (truncated())."""
+    lay out only the chapter up to a little past the spread (truncated()), and so does a change kept: the
+    pages after it are those of the chapter laid out before, where the two meet (spliced()), or the
+    chapter is laid out a few pages further when a spread there is to be tried; the whole chapter is laid
+    out again once, after the spreads."""
     line, tolerance, em = line_pt * PX, 2 * PX, line_pt / LINE_HEIGHT * PX
     marked = mark(html)
     result, pages, tweaks = no_lone_words(marked, lay_out)
@@ -284,6 +396,12 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
     layouts, given_up = 1, set()
     allowance = Allowance(round(PAGE_BUDGET * len(pages)))
     lay_out = allowance.counted(lay_out)
+    # The pages known: `pages` holds the chapter's pages (whole: `known` is all of them, laid out or
+    # spliced) or a cut chapter's (its first `known`); `exact`: `result` is the whole chapter laid out
+    # with `tweaks`. `ref`: the last whole chapter's pages known, with the changes they were laid out with.
+    known, exact = len(pages), True
+    ref = (pages, tweaks)
+    chapter = len(pages)
 
     def good_through(trial_pages: list, verso: int) -> bool:
         return verso in spreads(trial_pages) and all(
@@ -292,29 +410,76 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
     def gap(some_pages: list, verso: int) -> float:
         return abs(depth(some_pages[verso]) - depth(some_pages[verso + 1]))
 
+    def taken(trial, text: str, whole: str, change: dict[int, str], head: list | None = None) -> None:
+        """`change` kept: its layout (of `text`, the chapter cut or `whole`) gives the pages known, or
+        `head`: its pages where the layout left out the chapter's first pages (beheaded())."""
+        nonlocal result, pages, tweaks, known, exact, ref, chapter
+        result, tweaks = trial, change
+        pages = head if head is not None else W.page_lines(trial[0])
+        exact = text == whole and head is None
+        if text == whole:
+            known = chapter = len(pages)
+            ref = (pages, tweaks)
+            return
+        known = known_pages(pages)
+        changed = {k for k in set(tweaks) | set(ref[1]) if tweaks.get(k) != ref[1].get(k)}
+        joined = spliced(pages, known, ref[0], changed)
+        trace("cut", len(pages), "pages", known, "known", "spliced" if joined else "")
+        if joined is not None:
+            pages, known = joined, len(joined)
+            chapter = len(pages)
+            ref = (pages, tweaks)
+
+    def further(to: int) -> None:
+        """The chapter laid out as far as page `to` of the whole chapter known, at least, from a page
+        known on (beheaded()); whole where the pages known would not grow."""
+        nonlocal layouts
+        whole = with_tweaks(marked, tweaks)
+        text = truncated(whole, ref[0], to - 2)
+        cut = beheaded(text, pages, known - 1, set())
+        before = known
+        layouts += 1
+        trial = lay_out(cut[0] if cut else text)
+        taken(trial, text, whole, tweaks, pages[:cut[1]] + W.page_lines(trial[0])[1:] if cut else None)
+        if known <= before and not exact:
+            layouts += 1
+            taken(lay_out(whole), whole, whole, tweaks)
+
     tries_here: dict[int, int] = {}
     start: dict[int, tuple] = {}
-    turns: dict[int, tuple] = {}  # verso -> (change, its trial, whether whole) that turned the spread over
+    turns: dict[int, tuple] = {}  # verso -> (change, its trial, its text, the whole) that turned the spread over
     turned: set[int] = set()
     trace("chapter", len(pages), "pages")
-    while layouts < budget and allowance.left(len(pages)):
-        todo = [s for s in spreads(pages) if s not in given_up and unbalanced(pages, s, tolerance)]
-        if not todo:
+    while layouts < budget and allowance.left(chapter):
+        whole_known = known == len(pages)
+        todo = [s for s in spreads(pages) if s not in given_up and unbalanced(pages, s, tolerance)
+                and (whole_known or s + 1 < known)]
+        if not todo and whole_known:
             break
+        if not todo or not whole_known and (todo[0] + 2 >= known or not later_paragraph(pages[:known + 1], todo[0])):
+            further((todo[0] if todo else known) + AHEAD)
+            continue
         verso = todo[0]
         if verso not in tries_here:
-            start[verso] = (result, pages, tweaks)  # taken back if the spread cannot be balanced
+            start[verso] = (result, pages, tweaks, known, exact)  # taken back if the spread cannot be balanced
         for change in candidates(pages, verso, line, em, tweaks):
             if layouts >= budget or tries_here.get(verso, 0) >= TRIES_A_SPREAD or not allowance.left(verso + 3):
                 given_up.add(verso)
-                result, pages, tweaks = start[verso]
+                result, pages, tweaks, known, exact = start[verso]
                 break
             tries_here[verso] = tries_here.get(verso, 0) + 1
             whole = with_tweaks(marked, change)
-            text = truncated(whole, pages, verso)
-            trial = lay_out(text)
+            text = truncated(whole, pages[:known + 1], verso)
+            cut = beheaded(text, pages, verso, {k for k in set(change) | set(tweaks) if change.get(k) != tweaks.get(k)})
+            trial = lay_out(cut[0] if cut else text)
             layouts += 1
             trial_pages = W.page_lines(trial[0])
+            if cut:
+                trial_pages = pages[:cut[1]] + trial_pages[1:]
+                if CHECK:
+                    full = W.page_lines(lay_out(text)[0])
+                    n = known_pages(full) if text != whole else len(full)
+                    trace("head cut", cut[1], "same" if same_lines(trial_pages[:n], full[:n]) else "NOT THE SAME", len(full))
             ok = good_through(trial_pages, verso)
             # Nearer: the earlier spreads as they were, and this one less uneven; tried on from there.
             # Turned: as uneven, the other page now the longer: tried on from there when nothing else
@@ -331,28 +496,23 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                   [round(depth(p) / line, 1) for p in trial_pages[verso:verso + 2]], ok,
                   "nearer" if nearer else "turned" if turn else "")
             if turn and verso not in turned:
-                turns.setdefault(verso, (change, trial, text == whole))
+                turns.setdefault(verso, (change, trial, text, whole, trial_pages if cut else None))
             if ok or nearer:
-                tweaks = change
-                result = trial if text == whole else lay_out(whole)
-                layouts += text != whole
-                pages = W.page_lines(result[0])
+                taken(trial, text, whole, change, trial_pages if cut else None)
                 break
         else:
             if verso in turns and verso not in turned:
                 turned.add(verso)
-                tweaks, result, whole_trial = turns[verso]
-                result = result if whole_trial else lay_out(with_tweaks(marked, tweaks))
-                layouts += not whole_trial
-                pages = W.page_lines(result[0])
+                change, trial, text, whole, trial_pages = turns[verso]
+                taken(trial, text, whole, change, trial_pages)
                 tries_here[verso] = 0
                 trace("turned", verso)
                 continue
             given_up.add(verso)
-            result, pages, tweaks = start[verso]
+            result, pages, tweaks, known, exact = start[verso]
             if TRACE:
                 trace("gave up", verso)
-                for i in range(max(0, verso - 1), min(len(pages), verso + 3)):
+                for i in range(max(0, verso - 1), min(known, verso + 3)):
                     runs: list = []
                     for x in pages[i].lines:
                         if runs and runs[-1][0] == x.paragraph:
@@ -361,6 +521,11 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
                             runs.append([x.paragraph, 1])
                     trace("   page", i, round(depth(pages[i]) / line, 1), len(pages[i].lines),
                           "notes" if pages[i].notes else "", runs)
+    if not exact:
+        known_before = pages
+        result, pages = laid_out(lay_out, marked, tweaks)
+        if TRACE:  # the pages known (cut, spliced) as the whole chapter lays them out
+            trace("whole chapter", "as known" if same_lines(pages[:known], known_before[:known]) else "NOT AS KNOWN")
     trace("spreads left uneven", [s for s in spreads(pages) if unbalanced(pages, s, tolerance)], "given up", sorted(given_up),
           "layouts", layouts, "of", budget, "pages left", allowance.remaining)
     result, pages, tweaks = no_break_at_recto_foot(marked, lay_out, result, pages, tweaks, tolerance, allowance)
