@@ -66,3 +66,4 @@ def test_text_after_a_picture_and_a_table_is_on_the_grid(tmp_path):
     first = tops[0]
     for top in tops[1:]:
         assert abs((top - first) / line - round((top - first) / line)) < 0.02, (tops, line)
+

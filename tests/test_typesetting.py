@@ -502,3 +502,14 @@ def test_a_word_left_alone_on_a_line_is_laid_out_again_unhyphenated():
     assert balance.lone_words(first) == {0}  # the paragraph, as WeasyPrint breaks it (a lone "ing")
     (document,), _pages, change = balance.no_lone_words(marked, lay_out)
     assert change == {0: " hyphens: manual;"} and balance.lone_words(W.page_lines(document)) == set()
+
+
+def test_two_and_three_em_dashes_are_set_as_em_dashes_in_print():
+    """The packaged faces have no U+2E3A or U+2E3B: WeasyPrint drew a missing glyph's box for each."""
+    from bookmaker.pdf.typesetting import typeset_page
+
+    div = lxml.html.fromstring("<div><p>Mr. \u2e3a said so. <em>\u2e3b</em>, the same.</p></div>")
+    typeset_page(div, "chapter", PdfSettings())
+    text = div.text_content()
+    assert "\u2e3a" not in text and "\u2e3b" not in text
+    assert "Mr. \u2014\u2014 said so." in text and "\u2014\u2014\u2014, the same." in text
