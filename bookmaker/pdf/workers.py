@@ -55,7 +55,13 @@ def needed(book, formats, jobs: int | None, variant: str | None = None, printer:
     name = printer or book.metadata.pdf.printer
     variant = variant or (printers.PRINTERS[name].pdf_variant if name in printers.PRINTERS else None)
     parallel = (default_jobs() if jobs is None else jobs) > 1
-    return parallel and ("cover" in formats or ("pdf" in formats and variant is None))
+    return parallel and ("cover" in formats or ("pdf" in formats and not one_document(variant, jobs)))
+
+
+def one_document(variant: str | None, jobs: int | None) -> bool:
+    """Whether the PDF is laid out as one document (writer.laid_out_pdf): PDF/A, PDF/UA and PDF/X need
+    one structure, and `--jobs 0` asks for it."""
+    return variant is not None or jobs == 0
 
 
 def stop() -> None:

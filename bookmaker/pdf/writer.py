@@ -19,6 +19,7 @@ from bookmaker.model import Book, RenderedBook
 from bookmaker.pdf import layout as L
 from bookmaker.pdf import pagestarts, printers, printshop
 from bookmaker.pdf.pagelimit import PageLimit, likely_pages
+from bookmaker.pdf.workers import one_document
 from bookmaker.pdf.html import document_html, page_divs
 
 VARIANTS = ("pdf/a-3b", "pdf/ua-1", "pdf/x-1a")
@@ -125,7 +126,7 @@ def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable
         return finished_for_print(data, problems, rendered.book) if finish else (data, problems)
 
     with private_tempdir(), font_dates_from(rendered.book):
-        if variant is not None or jobs == 0:
+        if one_document(variant, jobs):
             return finished(*single_document_pdf(rendered, variant, say, limit.limit))
         # Imported here: the parallel layout's modules (and pypdf, fontTools) only when it runs.
         from bookmaker.pdf import parts
