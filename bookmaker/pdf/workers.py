@@ -1,5 +1,5 @@
-"""Layout workers started early: forked when a build begins, before the book is loaded and rendered,
-so that each imports WeasyPrint (half a second) while this process reads and renders the Markdown.
+"""Layout workers started early: forked when a build begins, once the book is loaded and before it is
+rendered, so that each imports WeasyPrint (half a second) while this process renders the Markdown.
 
 Without them a build forked its layout workers only once the chapters' HTML was ready, and each then
 spent its first half second importing WeasyPrint: on an edit of one chapter, a sixth of the build. A
