@@ -140,12 +140,11 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
 
     def run():  # small and picklable back from a budgeted child: warnings and the outcome
         from bookmaker.load import load_book
-        from bookmaker.pdf.workers import needed, started_early
+        from bookmaker.pdf.workers import for_build
 
         book = finishing(lambda: load_book(project, keep_going=True), progress)
         laid_out = ("pdf",) if page_list else (fmt,)  # the page list: the PDF, laid out without a variant
-        wanted = needed(book, laid_out, jobs, variant, printer.value if printer else None)
-        with started_early(jobs if wanted else 1, len(book.chapters)):  # before rendering
+        with for_build(book, laid_out, jobs, variant, printer.value if printer else None):  # before rendering
             return build(book)
 
     def build(book):

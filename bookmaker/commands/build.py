@@ -104,13 +104,13 @@ def build(project: str, formats: tuple[str, ...] | None = None, jobs: int | None
     """Every format the project asks for (book.yaml `formats`), from one rendering, into dist/ (or
     `out_dir`, under the same names); `printer` over book.yaml's `pdf: {printer}`."""
     from bookmaker.load import load_book
-    from bookmaker.pdf.workers import needed, started_early
+    from bookmaker.pdf.workers import for_build
 
     say = progress or (lambda message: None)
     book = load_book(project, keep_going=True)
     wanted = formats or book.metadata.formats
     # The layout workers forked before the Markdown is rendered: they import WeasyPrint meanwhile.
-    with started_early(jobs if needed(book, wanted, jobs, printer=printer) else 1, len(book.chapters)):
+    with for_build(book, wanted, jobs, printer=printer):
         return build_loaded(project, book, wanted, jobs, cache, say, printer, out_dir)
 
 

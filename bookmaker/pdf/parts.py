@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as futures
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -313,19 +314,13 @@ class Early:
     they are too (workers.stop)."""
 
     def __init__(self, pool: futures.ProcessPoolExecutor, setup: L.LayoutSetup):
-        self.pool, self.context = pool, early.build_context(setup, init_setup)
+        self.pool, self.context = pool, early.build_context(setup, functools.partial(init_worker, in_pool=False))
 
     def submit(self, function, *args) -> futures.Future:
         return self.pool.submit(early.in_build, self.context, function, args)
 
     def shutdown(self, cancel_futures: bool = False) -> None:
         early.stop()
-
-
-def init_setup(setup: L.LayoutSetup) -> None:
-    """In an early worker: the layout's setup for the jobs to come (init_worker, without the rest)."""
-    global _setup
-    _setup = setup
 
 
 def executor(setup: L.LayoutSetup, workers: int, jobs: int):
@@ -417,10 +412,10 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
             say("laying out the front matter beside the chapters, as they were last laid out")
             speculative.append(pool.submit(lay_out_front, guess, rendered.book.metadata.identifier))
         laid_out = 0
+        from bookmaker.pdf.join import read_ahead  # pypdf and fontTools: imported once the workers are busy
+
         while pending:
             if reading:
-                from bookmaker.pdf.join import read_ahead  # pypdf and fontTools: imported once the workers are busy
-
                 read_ahead(reading.popleft())
                 done = {future for future in pending if future.done()}
             else:

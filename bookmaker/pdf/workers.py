@@ -46,6 +46,11 @@ def started_early(jobs: int | None, chapters: int = 1 << 30) -> Iterator[None]:
         stop()
 
 
+def for_build(book, formats, jobs: int | None, variant: str | None = None, printer: str | None = None):
+    """started_early() for building `formats` of `book`: workers only where they are needed()."""
+    return started_early(jobs if needed(book, formats, jobs, variant, printer) else 1, len(book.chapters))
+
+
 def needed(book, formats, jobs: int | None, variant: str | None = None, printer: str | None = None) -> bool:
     """Whether building `formats` lays pages out in workers: a cover (its interior's page count) or a
     PDF, unless that PDF is laid out as one document in this process (writer.laid_out_pdf): for `--jobs
