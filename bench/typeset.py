@@ -11,8 +11,13 @@ Reads each page with `pdftotext -bbox-layout` (poppler-utils) and reports:
 - short fragments: a break leaving fewer than three letters on either side ("be-fore", "walk-ed");
 - broken names: a break inside a capitalised word that does not start a sentence;
 - loose lines: justified lines whose mean word space is more than twice the book's median;
+- word space: the median and the 90th percentile of the justified lines' mean word space, in points (the
+  loose share is relative to the book's own median, so it cannot tell an evenly loose book from a tight one);
 - short last pages: a chapter whose last page holds fewer than four lines;
-- depths: how many different heights full pages end at.
+- depths: how many different heights full pages end at;
+- off-grid pages: full pages where two lines in a row stand apart by other than a whole number of the
+  book's usual line pitch (within 1 pt): a page filled to the foot by stretching the space between
+  paragraphs (TeX's flush bottom) is balanced, but its lines no longer back up those of the next leaf.
 
 Issue 16 asks for 95% balanced spreads, 0 ladders over 2, 0 recto-foot breaks, 0 short fragments, 0 broken
 names, at most 1% loose lines and no last page under four lines. This script measures; it judges nothing.
@@ -130,6 +135,11 @@ def measure(pdf: Path, verbose: bool = False) -> dict:
             if abs(by_number[n].lines[-1].bottom - by_number[n + 1].lines[-1].bottom) <= 2:
                 balanced += 1
     depths = {round(by_number[n].lines[-1].bottom) for n in full}
+    pitches = [round(b.bottom - a.bottom, 1) for n in full for a, b in zip(by_number[n].lines, by_number[n].lines[1:])]
+    pitch = statistics.mode(pitches) if pitches else 0
+    off_grid = sorted(n for n in full if pitch and any(
+        abs((b.bottom - a.bottom) / pitch - round((b.bottom - a.bottom) / pitch)) * pitch > 1
+        for a, b in zip(by_number[n].lines, by_number[n].lines[1:])))
 
     all_lines = [(p, l) for p in text_pages for l in p.lines]
     hyphenated = ladders = recto_foot = short = names = 0
@@ -174,21 +184,25 @@ def measure(pdf: Path, verbose: bool = False) -> dict:
             justified.append((page.number, line))
     median = statistics.median(gaps) if gaps else 0
     loose = sum(g > 2 * median for g in line_gaps) if median else 0
+    if line_gaps:
+        median_space, p90_space = statistics.median(line_gaps), statistics.quantiles(line_gaps, n=10)[-1]
     short_pages = sorted(n for n in ending if len(by_number[n].lines) < 4 and n not in opening)
     short_last = len(short_pages)
     details = {}
     if verbose:
         details = {"loose_lines": [(n, round(g / median, 2), line.text) for (n, line), g in zip(justified, line_gaps)
                                    if median and g > 2 * median],
-                   "short_last": short_pages, "recto_feet": recto_pages}
+                   "short_last": short_pages, "recto_feet": recto_pages, "off_grid": off_grid}
     return {
         "pdf": str(pdf), "pages": len(pages), "chapters": len(opening),
         "spreads": spreads, "spreads_balanced": round(balanced / spreads, 3) if spreads else None,
-        "full_page_depths": len(depths),
+        "full_page_depths": len(depths), "off_grid_pages": len(off_grid),
         "hyphenated_lines": hyphenated, "hyphenated_share": round(hyphenated / max(1, len(all_lines)), 3),
         "ladders_over_2": ladders, "recto_foot_breaks": recto_foot, "short_fragments": short,
         "broken_names": names, "justified_lines": len(line_gaps),
         "loose_share": round(loose / len(line_gaps), 4) if line_gaps else None,
+        "word_space_pt": round(median_space, 2) if line_gaps else None,
+        "word_space_p90_pt": round(p90_space, 2) if line_gaps else None,
         "short_last_pages": short_last, **details,
     }
 
