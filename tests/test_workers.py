@@ -37,8 +37,8 @@ def test_needed_only_where_pages_are_laid_out_in_workers():
     from bookmaker.model import PdfSettings
     from bookmaker.pdf.workers import needed
 
-    def book(printer=None):
-        return type("B", (), {"metadata": type("M", (), {"pdf": PdfSettings(printer=printer)})})
+    def book(printer=None, problems=()):
+        return type("B", (), {"metadata": type("M", (), {"pdf": PdfSettings(printer=printer)}), "problems": problems})
 
     assert needed(book(), ("epub", "pdf"), 2) and needed(book(), ("cover",), 2)
     assert not needed(book(), ("epub", "kepub"), 2)
@@ -47,3 +47,17 @@ def test_needed_only_where_pages_are_laid_out_in_workers():
     assert not needed(book("ingramspark"), ("pdf",), 2)  # its PDF/X-1a is laid out as one document
     assert needed(book("ingramspark"), ("pdf", "cover"), 2) and needed(book("kdp"), ("pdf",), 2)
     assert not needed(book(), ("pdf",), 2, printer="ingramspark")
+
+
+def test_none_for_a_book_loaded_with_errors():
+    """A bad book.yaml is reported once rendered, and nothing is laid out: no worker imports WeasyPrint
+    for it. A warning alone still builds."""
+    from bookmaker.errors import Problem
+    from bookmaker.model import PdfSettings
+    from bookmaker.pdf.workers import needed
+
+    def book(*problems):
+        return type("B", (), {"metadata": type("M", (), {"pdf": PdfSettings()}), "problems": problems})
+
+    assert not needed(book(Problem("book.yaml", 3, "unknown key 'titel'")), ("pdf",), 2)
+    assert needed(book(Problem("01.md", 1, "chapter has no text", severity="warning")), ("pdf",), 2)
