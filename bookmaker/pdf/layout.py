@@ -63,13 +63,15 @@ def heads_css(rendered: RenderedBook) -> str:
     """Running heads: author, book title or chapter title, as chosen for versos and rectos.
 
     Comes before print.css, so the theme's rules for opening and blank pages win, and a project's own
-    print.css can change the heads. The chapter's title is a named string set by its heading; the heads
+    print.css can change the heads. The chapter's title is a named string set by its heading (in print,
+    from the one-line head typesetting.running_head makes of it, where the typesetting ran); the heads
     stay in the top boxes, apart from the folio's box (the parallel layout draws page numbers alone).
     """
     text = {"author": css_string(rendered.display_author), "title": css_string(rendered.display_title),
             "chapter": "string(chapter)"}
     verso, recto = (text[kind] for kind in running_heads(rendered.book))
     return (".chapter-title .chapter-label, .chapter-title .chapter-name { string-set: chapter content(); }\n"
+            ".chapter-title .chapter-name[data-head] { string-set: chapter attr(data-head); }\n"
             f"@page chapter:left {{ @top-left {{ content: {verso}; }} }}\n"
             f"@page chapter-first:left {{ @top-left {{ content: {verso}; }} }}\n"
             f"@page chapter:right {{ @top-right {{ content: {recto}; }} }}\n"

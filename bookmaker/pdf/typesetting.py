@@ -29,6 +29,11 @@ CHAR_WIDTH = 0.5
 # before the last, none before a paragraph of class `ending`). Body text: under half an em a character
 # (taken narrow: a paragraph is never thought shorter than it is).
 LAST_PAGE_LINES, BODY_CHAR_WIDTH = 4, 0.42
+# The running head (print.css: 8 pt small caps, letter-spaced 0.08 em) takes at most this share of the
+# measure, a character taken wide (small caps and their spacing): a longer chapter title is cut at a word
+# and ends in an ellipsis, on one line. WeasyPrint's margin boxes neither clip nor honour text-overflow:
+# a long head wrapped to two lines in the top margin, or ran off the page.
+HEAD_SIZE, HEAD_CHAR_WIDTH, HEAD_SHARE = 8, 0.62, 0.8
 
 
 # The two- and three-em dashes (a word left out, an author's name not repeated in a list) are in
@@ -50,9 +55,27 @@ def typeset_page(div, kind: str, pdf) -> None:
     if kind == "chapter":
         for text in div.find_class("chapter-text"):
             keep_ending(text, max(8, int(measure / (body * BODY_CHAR_WIDTH))))
+    for el in div.find_class("chapter-name"):
+        el.set("data-head", running_head(el.text_content(), int(measure * HEAD_SHARE / (HEAD_SIZE * HEAD_CHAR_WIDTH))))
     for name, size in DISPLAY.items():
         for el in div.find_class(name):
             balance(el, max(8, int(measure / (body * size * CHAR_WIDTH))))
+
+
+def running_head(title: str, capacity: int) -> str:
+    """The chapter title as its running head (layout.heads_css reads it from `data-head`): its words on
+    one line, taken before balance() breaks the display (a line break in it ran its words together in the
+    head: "THEONE"), cut after the last word that fits `capacity` characters with an ellipsis."""
+    words = title.split()
+    head = " ".join(words)
+    if len(head) <= capacity:
+        return head
+    kept: list[str] = []
+    for word in words:
+        if len(" ".join([*kept, word])) + 1 > capacity:
+            break
+        kept.append(word)
+    return (" ".join(kept) or head[:capacity - 1]).rstrip(",;:.\u2014\u2013- ") + "\u2026"
 
 
 def long_dashes(root) -> None:
