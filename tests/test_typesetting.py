@@ -585,10 +585,10 @@ def test_a_rectos_foot_broken_at_a_compounds_own_hyphen_is_mended(monkeypatch):
     assert balance.recto_feet(pages) == [] and "whole: smoke-rocket" in tweaks[2] and "hyphens: manual" in tweaks[2]
 
 
-def test_a_ladder_unhyphenated_a_line_longer_is_set_a_shade_tighter(monkeypatch):
-    """no_ladders(): a long paragraph unhyphenated takes a line more, which moves every page after it
-    (Verne's chapter 11: "satisfac-" / "travel-" / "study-" left as they were). Its ladder's middle word
-    kept whole is tried next, then unhyphenated a shade tighter: kept where no page changes."""
+def test_a_ladder_mended_a_line_longer_is_set_a_shade_tighter(monkeypatch):
+    """no_ladders(): a long paragraph unhyphenated takes a line more, which moves every page after it, and
+    so does its ladder's middle word kept whole (Verne's chapter 11: "satisfac-" / "travel-" / "study-"
+    were left as they were); the word kept whole and the paragraph a shade tighter keeps its lines."""
     from bookmaker.pdf import balance
     from bookmaker.pdf.weasy_internals import Line, PageLines
 
@@ -604,20 +604,21 @@ def test_a_ladder_unhyphenated_a_line_longer_is_set_a_shade_tighter(monkeypatch)
 
     def chapter(html: str) -> Document:
         tried.append(html[html.find("<style>"):html.find("</style>")])
-        unhyphenated, tighter = "hyphens: manual" in html, "word-spacing: -0.03em" in html
-        head = [(1, "")] * 4 if unhyphenated else ladder
-        extra = [(1, "")] if unhyphenated and not tighter else []
+        changed = "hyphens: manual" in html or '<span style="white-space: nowrap">travelling</span>' in html
+        head = [(1, "")] * 4 if changed else ladder
+        extra = [(1, "")] if changed and "word-spacing: -0.01em" not in html else []
         return Document([page((0, "")), page(*[(1, "")] * 26, *head, *extra), page(*[(2, "")] * 30), page((3, ""))])
 
     monkeypatch.setattr(balance.W, "page_lines", lambda document, *_: list(document))
-    marked = balance.mark("<html><head></head><body>" + "<p>x</p>" * 4 + "</body></html>")
+    marked = balance.mark("<html><head></head><body>" + "<p>x</p><p>his travelling companion</p>" * 2 + "</body></html>")
     first = chapter(marked)
     assert balance.ladder_paragraphs(first) == [1] and balance.ladder_word(first, 1) == "travelling"
-    assert balance.ladder_fixes(first, 1, "") == [" hyphens: manual;", " /* whole: travelling */",
-                                                  " hyphens: manual; word-spacing: -0.03em;",
-                                                  " hyphens: manual; word-spacing: 0.03em;"]
-    assert balance.ladder_fixes(first, 1, "hyphens: manual;") == [" /* whole: travelling */"]
+    assert balance.ladder_fixes(first, 1, "") == [
+        " hyphens: manual;", " /* whole: travelling */", " /* whole: travelling */ word-spacing: -0.01em;",
+        " /* whole: travelling */ word-spacing: -0.02em;", " hyphens: manual; word-spacing: -0.03em;",
+        " hyphens: manual; word-spacing: 0.03em;"]
+    assert balance.ladder_fixes(first, 1, "hyphens: manual;")[0] == " /* whole: travelling */"
     (document,), pages, tweaks = balance.no_ladders(marked, lambda html: (chapter(html),), (first,), list(first), {},
                                                     12.0, balance.Allowance(0))
-    assert tweaks == {1: " hyphens: manual; word-spacing: -0.03em;"} and balance.ladder_paragraphs(pages) == []
+    assert tweaks == {1: " /* whole: travelling */ word-spacing: -0.01em;"} and balance.ladder_paragraphs(pages) == []
     assert len(tried) == 1 + 3  # the chapter, then three trials

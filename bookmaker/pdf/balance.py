@@ -72,6 +72,8 @@ EVENING = tuple(sorted((s / 100 for s in range(-round(MOST_TIGHTER * 100), round
 # Tried on a paragraph set unhyphenated to keep a word whole at a recto's foot: as it is, a shade
 # tighter (unhyphenated, it may take a line more), a shade looser.
 FOOT_SPACINGS = ("", " word-spacing: -0.03em;", " word-spacing: 0.03em;")
+# Tried on a paragraph with its ladder's middle word kept whole (ladder_fixes()): as it is, then tighter.
+LADDER_WHOLE_SPACINGS = ("", " word-spacing: -0.01em;", " word-spacing: -0.02em;")
 # The theme keeps four lines or more on a chapter's last page by widows on its last two paragraphs and
 # no break before the last: where that leaves the page before it short, the page is laid out without
 # them (kept only if the last page still has four lines).
@@ -892,11 +894,13 @@ def ladder_word(pages: list, paragraph: int) -> str | None:
 
 
 def ladder_fixes(pages: list, paragraph: int, css: str) -> list[str]:
-    """What no_ladders() tries on a paragraph (added to its change `css`): unhyphenated; its ladder's middle
-    word kept whole; unhyphenated and a shade tighter, then looser (unhyphenated, a long paragraph often
-    takes a line more: Verne's chapter 11 opens with one of 31 lines, its ladder on the page after)."""
+    """What no_ladders() tries on a paragraph (added to its change `css`), the least change first:
+    unhyphenated; its ladder's middle word kept whole, then so and a shade tighter; unhyphenated and a
+    shade tighter, then looser. Either change of the line breaks often takes a line more in a long
+    paragraph, which a shade tighter takes back (Verne's chapter 11 opens with a paragraph of 26 lines,
+    "satisfac-" / "travel-" / "study-" on the page after: "travelling" kept whole and 0.01 em tighter)."""
     word = ladder_word(pages, paragraph)
-    whole = [kept_whole(word)] if word and not WHOLE.search(css) else []
+    whole = [kept_whole(word) + extra for extra in LADDER_WHOLE_SPACINGS] if word and not WHOLE.search(css) else []
     if "hyphens" in css:
         return whole
     return [" hyphens: manual;", *whole, *(" hyphens: manual;" + extra for extra in FOOT_SPACINGS[1:])]
@@ -906,27 +910,32 @@ def no_ladders(marked: str, lay_out: Callable[[str], tuple], result, pages: list
                em: float, allowance: Allowance):
     """A paragraph with three hyphenated lines in a row laid out again with each of ladder_fixes() in turn,
     the first kept where its ladder goes, none of its lines turns loose and every page keeps its lines (so
-    no page, and no spread, changes). Each trial lays out the chapter; they are given the pages on top of
-    PAGE_BUDGET where the passes before leave less."""
+    no page, and no spread, changes); where each change that mends it leaves a line loose, the first of
+    them. Each trial lays out the chapter; they are given the pages on top of PAGE_BUDGET where the
+    passes before leave less."""
     ladders = {p: ladder_fixes(pages, p, tweaks.get(p, "")) for p in ladder_paragraphs(pages)}
     allowance.remaining = max(allowance.remaining, sum(len(fixes) for fixes in ladders.values()) * len(pages))
     median = median_space(pages, em)
     loose_before = loose_paragraphs(pages, em, median)
     for paragraph, fixes in ladders.items():
+        mends = []  # (loose, the trial, its pages, the change)
         for fix in fixes:
             if not allowance.left(len(pages)):
-                trace("ladder", paragraph, "not tried: the budget is spent", allowance.remaining)
+                trace("ladder", paragraph, "not tried further: the budget is spent", allowance.remaining)
                 break
             change = {**tweaks, paragraph: tweaks.get(paragraph, "") + fix}
             trial, trial_pages = laid_out(lay_out, marked, change)
             still = paragraph in ladder_paragraphs(trial_pages)
             same = same_lines(trial_pages, pages)
             loose = paragraph in loose_paragraphs(trial_pages, em, median) and paragraph not in loose_before
-            trace("ladder", paragraph, repr(fix), "kept" if same and not still and not loose else "not kept",
+            trace("ladder", paragraph, repr(fix), "mends" if same and not still else "does not mend",
                   "still a ladder" if still else "", "" if same else "a page moved", "loose" if loose else "")
-            if same and not still and not loose:
-                result, pages, tweaks = trial, trial_pages, change
-                break
+            if same and not still:
+                mends.append((loose, trial, trial_pages, change))
+                if not loose:
+                    break
+        if mends:
+            _loose, result, pages, tweaks = min(mends, key=lambda mend: mend[0])  # the first not loose, else the first
     return result, pages, tweaks
 
 
