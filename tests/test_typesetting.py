@@ -537,7 +537,8 @@ def test_a_compound_broken_at_its_own_hyphen_is_kept_whole_for_print_only():
         assert not any(line.endswith("smoke-") for line in after), (width, after)
         assert "".join(after).replace(" ", "") == lxml.html.fromstring(text).text_content().replace(" ", "")
     # The lines the balancing reads give the compound broken at a line's end, with what follows it.
-    pages = W.page_lines(HTML(string=balance.mark(f'<html lang="en-GB"><style>{css % 154}</style>{text}</html>')).render())
+    marked = balance.mark(f'<html lang="en-GB"><style>{css % 154}</style>{text}</html>')
+    pages = W.page_lines(HTML(string=marked).render())
     lines = pages[0].lines
     assert [balance.compound_at(a, b) for a, b in zip(lines, lines[1:]) if a.hyphen] == \
         ["smoke-rocket", "smoke-rocket\u2019s", None]  # "sit\u2010" / "ting-room.": the hyphenation's
@@ -610,7 +611,8 @@ def test_a_ladder_mended_a_line_longer_is_set_a_shade_tighter(monkeypatch):
         return Document([page((0, "")), page(*[(1, "")] * 26, *head, *extra), page(*[(2, "")] * 30), page((3, ""))])
 
     monkeypatch.setattr(balance.W, "page_lines", lambda document, *_: list(document))
-    marked = balance.mark("<html><head></head><body>" + "<p>x</p><p>his travelling companion</p>" * 2 + "</body></html>")
+    body = "<p>x</p><p>his travelling companion</p>" * 2
+    marked = balance.mark(f"<html><head></head><body>{body}</body></html>")
     first = chapter(marked)
     assert balance.ladder_paragraphs(first) == [1] and balance.ladder_word(first, 1) == "travelling"
     assert balance.ladder_fixes(first, 1, "") == [

@@ -25,6 +25,10 @@ chapter out whole either: the pages after the trial's are those laid out before 
 (spliced()), or the chapter is laid out a few pages further when a spread there is to be tried. The
 whole chapter is laid out once more, after the spreads.
 
+Then no word broken across a page turn, no ladder of hyphens and even colour (no_break_at_recto_foot(),
+no_ladders(), even_colour()): a paragraph set unhyphenated, a word in it kept whole (a span set nowrap
+in the print layout's HTML: WHOLE) or the paragraph a shade tighter or looser, kept where no page changes.
+
 Chapters open on rectos, so a chapter laid out alone has the spreads it has in the book: pages 2 and 3,
 4 and 5... of the chapter (its first page is an opening, its last an ending: neither is a full page).
 Everything here is decided from the chapter's own content, so the result is cached with it and the
@@ -825,10 +829,11 @@ def foot_reserve(pages: list) -> int:
 def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result, pages: list,
                            tweaks: dict[int, str], tolerance: float, allowance: Allowance):
     """A recto whose last line ends in a hyphen breaks the word across the page turn. Its paragraph is
-    laid out again unhyphenated, a compound broken there at its own hyphen kept whole (then a shade tighter or looser too, where unhyphenated it takes a line
-    more or less), the chapter cut two pages on (truncated()): kept where the pages up to there keep
-    their lines, so no page and no spread changes; the changes kept are laid out once, whole. A foot no
-    change mends so is then tried as before, whole, kept where the spreads stay as balanced as they were."""
+    laid out again unhyphenated, a compound broken there at its own hyphen kept whole (foot_compound();
+    `hyphens` does not stop that break), then a shade tighter or looser too, where so it takes a line more
+    or less, the chapter cut two pages on (truncated()): kept where the pages up to there keep their
+    lines, so no page and no spread changes; the changes kept are laid out once, whole. A foot no change
+    mends so is then tried as before, whole, kept where the spreads stay as balanced as they were."""
     kept: dict[int, str] = {}
     allowance.remaining = max(allowance.remaining, foot_reserve(pages))
     for recto, paragraph in recto_feet(pages):
