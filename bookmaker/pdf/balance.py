@@ -112,7 +112,7 @@ def with_tweaks(html: str, tweaks: dict[int, str]) -> str:
 
 
 def kept_whole(compound: str) -> str:
-    """The change (CSS, a comment) that keeps a compound whole in its paragraph."""
+    """The change (CSS, a comment) that keeps a word or a compound whole in its paragraph."""
     return f" /* whole: {compound} */"
 
 
@@ -135,7 +135,8 @@ def compound_at(line, following) -> str | None:
 
 def whole_words(p, compounds: list[str]) -> int:
     """Each compound's every occurrence in the paragraph (lxml.html, changed in place) wrapped in a span
-    set nowrap: it is not broken at its own hyphens. Returns how many were wrapped."""
+    set nowrap: it is not broken, neither at its own hyphens nor by the hyphenation. Returns how many
+    were wrapped."""
     import lxml.html
 
     pattern = re.compile("|".join(rf"(?<![\w\u2019'-]){re.escape(c)}(?![\w-])" for c in compounds))
