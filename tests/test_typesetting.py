@@ -513,3 +513,114 @@ def test_two_and_three_em_dashes_are_set_as_em_dashes_in_print():
     text = div.text_content()
     assert "\u2e3a" not in text and "\u2e3b" not in text
     assert "Mr. \u2014\u2014 said so." in text and "\u2014\u2014\u2014, the same." in text
+
+
+def test_a_compound_broken_at_its_own_hyphen_is_kept_whole_for_print_only():
+    """A compound breaks at its own hyphen ("smoke-" / "rocket", Holmes's page 25, at a recto's foot),
+    which `hyphens: manual` does not stop: the change keeps it whole (balance.kept_whole()), a span set
+    nowrap around it in the paragraph laid out, as the chapter alone and the book as one document lay it
+    out (in_one_document()). The words on the page are the same."""
+    from weasyprint import HTML
+
+    from bookmaker.pdf import balance
+    from bookmaker.pdf import weasy_internals as W
+
+    text = ("<p>Then he threw a plumber\u2019s smoke-rocket into the room, the cry of fire went up, and the crowd "
+            "pressed on the smoke-rocket\u2019s trail through the open window of the sitting-room.</p>")
+    css = ("@page { size: 600px 2000px; margin: 0 } p { font-family: serif; font-size: 16px; hyphens: auto;"
+           " hyphenate-limit-chars: 6 3 3; text-align: justify; width: %dpx; margin: 0 }")
+    change = {0: " hyphens: manual;" + balance.kept_whole("smoke-rocket")}
+    for width in (154, 190, 262, 290):  # "smoke-" ends a line, the first or the second compound's
+        marked = balance.mark(f'<html lang="en-GB"><head><style>{css % width}</style></head><body>{text}</body></html>')
+        assert any(line.endswith("smoke-") for line in lines_of(marked)), width
+        after = lines_of(balance.with_tweaks(marked, change))
+        assert not any(line.endswith("smoke-") for line in after), (width, after)
+        assert "".join(after).replace(" ", "") == lxml.html.fromstring(text).text_content().replace(" ", "")
+    # The lines the balancing reads give the compound broken at a line's end, with what follows it.
+    marked = balance.mark(f'<html lang="en-GB"><style>{css % 154}</style>{text}</html>')
+    pages = W.page_lines(HTML(string=marked).render())
+    lines = pages[0].lines
+    assert [balance.compound_at(a, b) for a, b in zip(lines, lines[1:]) if a.hyphen] == \
+        ["smoke-rocket", "smoke-rocket\u2019s", None]  # "sit\u2010" / "ting-room.": the hyphenation's
+    # The book laid out as one document wraps the same words in the same paragraph.
+    div = lxml.html.fromstring(f'<div class="chapter-text"><p>One.</p>{text}</div>')
+    css_rules = balance.in_one_document(div, 3, {1: change[0]})
+    spans = div.xpath('//span[@style="white-space: nowrap"]')
+    assert [s.text for s in spans] == ["smoke-rocket", "smoke-rocket"] and spans[0].getparent().get("data-tp") == "3-1"
+    assert "sitting-room" in div.text_content() and div.text_content() == lxml.html.fromstring(
+        f'<div class="chapter-text"><p>One.</p>{text}</div>').text_content()
+    assert "hyphens: manual;" in css_rules
+
+
+def test_a_rectos_foot_broken_at_a_compounds_own_hyphen_is_mended(monkeypatch):
+    """no_break_at_recto_foot(): where a recto's last line ends in a compound's own hyphen ("smoke-" /
+    "rocket"), the trial keeps the compound whole as well as setting the paragraph unhyphenated (which
+    alone leaves it broken), and keeps it where no page changes."""
+    from bookmaker.pdf import balance
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    class Document(list):
+        pages = property(list)
+
+    def page(*spec, foot="", head=""):
+        lines = [Line(20.0 * (n + 1), 300, p, 8, 290) for n, p in enumerate(spec)]
+        if foot:
+            lines[-1] = Line(lines[-1].bottom, 300, spec[-1], 8, 290, True, "the", foot)
+        if head:
+            lines[0] = Line(20.0, 300, spec[0], 8, 290, False, head, "on")
+        return PageLines(lines)
+
+    def chapter(html: str) -> Document:
+        whole = 'style="white-space: nowrap">smoke-rocket</span>' in html
+        return Document([page(0, 0), page(*[1] * 30), page(*[1] * 3, *[2] * 27, foot="" if whole else "smoke-"),
+                         page(*[2] * 3, *[3] * 27, head="a smoke-rocket" if whole else "rocket,"),
+                         page(*[3] * 30), page(3, 3)])
+
+    monkeypatch.setattr(balance.W, "page_lines", lambda document, *_: list(document))
+    body = "".join(f"<p>Paragraph {n}{' with a smoke-rocket in it' if n == 2 else ''}.</p>" for n in range(4))
+    marked = balance.mark(f"<html><head></head><body>{body}</body></html>")
+    first = chapter(marked)
+    assert balance.recto_feet(first) == [(2, 2)]
+    (document,), pages, tweaks = balance.no_break_at_recto_foot(
+        marked, lambda html: (chapter(html),), (first,), list(first), {}, 2.0, balance.Allowance(100))
+    assert balance.recto_feet(pages) == [] and "whole: smoke-rocket" in tweaks[2] and "hyphens: manual" in tweaks[2]
+
+
+def test_a_ladder_mended_a_line_longer_is_set_a_shade_tighter(monkeypatch):
+    """no_ladders(): a long paragraph unhyphenated takes a line more, which moves every page after it, and
+    so does its ladder's middle word kept whole (Verne's chapter 11: "satisfac-" / "travel-" / "study-"
+    were left as they were); the word kept whole and the paragraph a shade tighter keeps its lines."""
+    from bookmaker.pdf import balance
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    class Document(list):
+        pages = property(list)
+
+    def page(*lines):
+        return PageLines([Line(20.0 * (n + 1), 300, p, 8, 290, bool(last), first, last or "b")
+                          for n, (p, last, first) in enumerate((*line, "a")[:3] for line in lines)])
+
+    ladder = [(1, "satisfac\u2010"), (1, "travel\u2010", "tion."), (1, "study\u2010", "ling"), (1, "", "ing")]
+    tried: list[str] = []
+
+    def chapter(html: str) -> Document:
+        tried.append(html[html.find("<style>"):html.find("</style>")])
+        changed = "hyphens: manual" in html or '<span style="white-space: nowrap">travelling</span>' in html
+        head = [(1, "")] * 4 if changed else ladder
+        extra = [(1, "")] if changed and "word-spacing: -0.01em" not in html else []
+        return Document([page((0, "")), page(*[(1, "")] * 26, *head, *extra), page(*[(2, "")] * 30), page((3, ""))])
+
+    monkeypatch.setattr(balance.W, "page_lines", lambda document, *_: list(document))
+    body = "<p>x</p><p>his travelling companion</p>" * 2
+    marked = balance.mark(f"<html><head></head><body>{body}</body></html>")
+    first = chapter(marked)
+    assert balance.ladder_paragraphs(first) == [1] and balance.ladder_word(first, 1) == "travelling"
+    assert balance.ladder_fixes(first, 1, "") == [
+        " hyphens: manual;", " /* whole: travelling */", " /* whole: travelling */ word-spacing: -0.01em;",
+        " /* whole: travelling */ word-spacing: -0.02em;", " hyphens: manual; word-spacing: -0.03em;",
+        " hyphens: manual; word-spacing: 0.03em;"]
+    assert balance.ladder_fixes(first, 1, "hyphens: manual;")[0] == " /* whole: travelling */"
+    (document,), pages, tweaks = balance.no_ladders(marked, lambda html: (chapter(html),), (first,), list(first), {},
+                                                    12.0, balance.Allowance(0))
+    assert tweaks == {1: " /* whole: travelling */ word-spacing: -0.01em;"} and balance.ladder_paragraphs(pages) == []
+    assert len(tried) == 1 + 3  # the chapter, then three trials

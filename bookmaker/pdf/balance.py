@@ -25,6 +25,10 @@ chapter out whole either: the pages after the trial's are those laid out before 
 (spliced()), or the chapter is laid out a few pages further when a spread there is to be tried. The
 whole chapter is laid out once more, after the spreads.
 
+Then no word broken across a page turn, no ladder of hyphens and even colour (no_break_at_recto_foot(),
+no_ladders(), even_colour()): a paragraph set unhyphenated, a word in it kept whole (a span set nowrap
+in the print layout's HTML: WHOLE) or the paragraph a shade tighter or looser, kept where no page changes.
+
 Chapters open on rectos, so a chapter laid out alone has the spreads it has in the book: pages 2 and 3,
 4 and 5... of the chapter (its first page is an opening, its last an ending: neither is a full page).
 Everything here is decided from the chapter's own content, so the result is cached with it and the
@@ -72,6 +76,8 @@ EVENING = tuple(sorted((s / 100 for s in range(-round(MOST_TIGHTER * 100), round
 # Tried on a paragraph set unhyphenated to keep a word whole at a recto's foot: as it is, a shade
 # tighter (unhyphenated, it may take a line more), a shade looser.
 FOOT_SPACINGS = ("", " word-spacing: -0.03em;", " word-spacing: 0.03em;")
+# Tried on a paragraph with its ladder's middle word kept whole (ladder_fixes()): as it is, then tighter.
+LADDER_WHOLE_SPACINGS = ("", " word-spacing: -0.01em;", " word-spacing: -0.02em;")
 # The theme keeps four lines or more on a chapter's last page by widows on its last two paragraphs and
 # no break before the last: where that leaves the page before it short, the page is laid out without
 # them (kept only if the last page still has four lines).
@@ -81,6 +87,11 @@ ENDING, ENDING_RELAXED = -1, (".chapter-text > p:nth-last-child(-n+2) { widows: 
 LAST_PAGE_LINES = 4
 PARAGRAPH = re.compile(r"<p(?=[\s>])")
 CUT = "<p></p><p></p>"
+# A compound kept whole, not broken at its own hyphen ("smoke-" / "rocket" at a recto's foot, Holmes): no
+# CSS property stops that break, so a change says it in a comment (kept_whole()), and the print layout's
+# HTML wraps the compound in the paragraph in a span set nowrap (whole_words()); the text is unchanged.
+WHOLE = re.compile(r"/\* whole: (\S+) \*/")
+NOWRAP = "white-space: nowrap"
 
 
 def mark(html: str) -> str:
@@ -92,9 +103,85 @@ def mark(html: str) -> str:
 def with_tweaks(html: str, tweaks: dict[int, str]) -> str:
     if not tweaks:
         return html
+    for n, css in sorted(tweaks.items()):
+        if n != ENDING and WHOLE.search(css):
+            html = with_whole_words(html, n, css)
     rules = "".join(css + "\n" if n == ENDING else f'p[data-tp="{n}"] {{ {css} }}\n'
                     for n, css in sorted(tweaks.items()))
     return html.replace("</head>", f"<style>\n{rules}</style></head>", 1)
+
+
+def kept_whole(compound: str) -> str:
+    """The change (CSS, a comment) that keeps a word or a compound whole in its paragraph."""
+    return f" /* whole: {compound} */"
+
+
+def broken_word(line, following) -> str | None:
+    """The word broken at a line's end, as the text holds it: "smoke-" / "rocket," at its own hyphen gives
+    "smoke-rocket", "travel\u2010" / "ling" at the hyphenation's "travelling"; None where the line does
+    not end in a hyphen. The punctuation around it is left out."""
+    if following is None or not line.last.endswith(("-", "\u2010")):
+        return None
+    left, right = re.sub(r"^\W+", "", line.last), re.sub(r"\W+$", "", following.first)
+    word = (left if left.endswith("-") else left[:-1]) + right
+    return word if re.fullmatch(r"\w[\w\u2019'-]*\w", word) else None
+
+
+def compound_at(line, following) -> str | None:
+    """The word broken at a line's end where it breaks at its own hyphen (broken_word()); None where the
+    line ends in the hyphenation's hyphen (U+2010) or in none."""
+    return broken_word(line, following) if line.last.endswith("-") else None
+
+
+def whole_words(p, compounds: list[str]) -> int:
+    """Each compound's every occurrence in the paragraph (lxml.html, changed in place) wrapped in a span
+    set nowrap: it is not broken, neither at its own hyphens nor by the hyphenation. Returns how many
+    were wrapped."""
+    import lxml.html
+
+    pattern = re.compile("|".join(rf"(?<![\w\u2019'-]){re.escape(c)}(?![\w-])" for c in compounds))
+    wrapped = 0
+
+    def split(text: str) -> list:
+        nonlocal wrapped
+        pieces: list = [text]
+        for match in reversed(list(pattern.finditer(text))):
+            span = lxml.html.Element("span", {"style": NOWRAP})
+            span.text, span.tail = match.group(0), pieces[0][match.end():]
+            pieces[0] = pieces[0][:match.start()]
+            pieces.insert(1, span)
+            wrapped += 1
+        return pieces
+
+    for el in list(p.iter()):
+        if not isinstance(el.tag, str) or el.get("style") == NOWRAP:
+            continue
+        if el.text:
+            first, *spans = split(el.text)
+            el.text = first
+            for i, span in enumerate(spans):
+                el.insert(i, span)
+        if el.tail and el is not p:
+            first, *spans = split(el.tail)
+            el.tail = first
+            parent, at = el.getparent(), el.getparent().index(el)
+            for i, span in enumerate(spans, start=1):
+                parent.insert(at + i, span)
+    return wrapped
+
+
+def with_whole_words(html: str, n: int, css: str) -> str:
+    """The marked chapter with the compounds the change `css` keeps whole (WHOLE) wrapped in paragraph n."""
+    import lxml.html
+
+    start = html.find(f'<p data-tp="{n}"')
+    end = html.find("</p>", start)
+    if start < 0 or end < 0:
+        return html
+    p = lxml.html.fragment_fromstring(html[start:end + 4])
+    if not whole_words(p, WHOLE.findall(css)):
+        return html
+    return html[:start] + lxml.html.tostring(p, encoding="unicode") + html[end + 4:]
 
 
 def depth(page) -> float:
@@ -529,7 +616,7 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
     trace("spreads left uneven", [s for s in spreads(pages) if unbalanced(pages, s, tolerance)], "given up", sorted(given_up),
           "layouts", layouts, "of", budget, "pages left", allowance.remaining)
     result, pages, tweaks = no_break_at_recto_foot(marked, lay_out, result, pages, tweaks, tolerance, allowance)
-    result, pages, tweaks = no_ladders(marked, lay_out, result, pages, tweaks, allowance)
+    result, pages, tweaks = no_ladders(marked, lay_out, result, pages, tweaks, em, allowance)
     return even_colour(marked, lay_out, result, pages, tweaks, em, allowance)
 
 
@@ -722,6 +809,13 @@ def recto_feet(pages: list) -> list[tuple[int, int]]:
     return found
 
 
+def foot_compound(pages: list, recto: int) -> str:
+    """The change that keeps whole the compound broken at its own hyphen at a recto's foot (kept_whole());
+    "" where the recto's last line ends in the hyphenation's hyphen, which `hyphens: manual` takes away."""
+    compound = compound_at(pages[recto].lines[-1], pages[recto + 1].lines[0])
+    return kept_whole(compound) if compound else ""
+
+
 def foot_reserve(pages: list) -> int:
     """The pages no_break_at_recto_foot() needs for its trials at each recto foot (FOOT_SPACINGS), the
     layout that keeps them and a trial of the whole chapter: given it on top of PAGE_BUDGET where the
@@ -736,15 +830,17 @@ def foot_reserve(pages: list) -> int:
 def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result, pages: list,
                            tweaks: dict[int, str], tolerance: float, allowance: Allowance):
     """A recto whose last line ends in a hyphen breaks the word across the page turn. Its paragraph is
-    laid out again unhyphenated (then a shade tighter or looser too, where unhyphenated it takes a line
-    more or less), the chapter cut two pages on (truncated()): kept where the pages up to there keep
-    their lines, so no page and no spread changes; the changes kept are laid out once, whole. A foot no
-    change mends so is then tried as before, whole, kept where the spreads stay as balanced as they were."""
+    laid out again unhyphenated, a compound broken there at its own hyphen kept whole (foot_compound();
+    `hyphens` does not stop that break), then a shade tighter or looser too, where so it takes a line more
+    or less, the chapter cut two pages on (truncated()): kept where the pages up to there keep their
+    lines, so no page and no spread changes; the changes kept are laid out once, whole. A foot no change
+    mends so is then tried as before, whole, kept where the spreads stay as balanced as they were."""
     kept: dict[int, str] = {}
     allowance.remaining = max(allowance.remaining, foot_reserve(pages))
     for recto, paragraph in recto_feet(pages):
+        whole = foot_compound(pages, recto)
         for extra in FOOT_SPACINGS:
-            change = {**tweaks, **kept, paragraph: tweaks.get(paragraph, "") + " hyphens: manual;" + extra}
+            change = {**tweaks, **kept, paragraph: tweaks.get(paragraph, "") + " hyphens: manual;" + whole + extra}
             text = truncated(with_tweaks(marked, change), pages, recto)
             if not allowance.left(recto + 3 + len(pages)):
                 trace("recto foot", recto, paragraph, "not tried: the budget is spent", allowance.remaining)
@@ -770,7 +866,7 @@ def no_break_at_recto_foot(marked: str, lay_out: Callable[[str], tuple], result,
         if not allowance.left(len(pages)):
             trace("recto foot", recto, paragraph, "not tried whole: the budget is spent", allowance.remaining)
             break
-        change = {**tweaks, paragraph: tweaks.get(paragraph, "") + " hyphens: manual;"}
+        change = {**tweaks, paragraph: tweaks.get(paragraph, "") + " hyphens: manual;" + foot_compound(pages, recto)}
         trial, trial_pages = laid_out(lay_out, marked, change)
         still = recto < len(trial_pages) and trial_pages[recto].lines and trial_pages[recto].lines[-1].hyphen
         ok = not still and len(trial_pages) == len(pages) and uneven(trial_pages) <= uneven(pages)
@@ -793,19 +889,59 @@ def ladder_paragraphs(pages: list) -> list[int]:
     return found
 
 
+def ladder_word(pages: list, paragraph: int) -> str | None:
+    """The word broken at the end of the middle line of the paragraph's first three hyphenated lines in a
+    row (broken_word()): kept whole, it breaks the run."""
+    lines = paragraph_lines(pages, paragraph)
+    for i in range(len(lines) - 3):
+        if lines[i].hyphen and lines[i + 1].hyphen and lines[i + 2].hyphen:
+            return broken_word(lines[i + 1], lines[i + 2])
+    return None
+
+
+def ladder_fixes(pages: list, paragraph: int, css: str) -> list[str]:
+    """What no_ladders() tries on a paragraph (added to its change `css`), the least change first:
+    unhyphenated; its ladder's middle word kept whole, then so and a shade tighter; unhyphenated and a
+    shade tighter, then looser. Either change of the line breaks often takes a line more in a long
+    paragraph, which a shade tighter takes back (Verne's chapter 11 opens with a paragraph of 26 lines,
+    "satisfac-" / "travel-" / "study-" on the page after: "travelling" kept whole and 0.01 em tighter)."""
+    word = ladder_word(pages, paragraph)
+    whole = [kept_whole(word) + extra for extra in LADDER_WHOLE_SPACINGS] if word and not WHOLE.search(css) else []
+    if "hyphens" in css:
+        return whole
+    return [" hyphens: manual;", *whole, *(" hyphens: manual;" + extra for extra in FOOT_SPACINGS[1:])]
+
+
 def no_ladders(marked: str, lay_out: Callable[[str], tuple], result, pages: list, tweaks: dict[int, str],
-               allowance: Allowance):
-    """A paragraph with three hyphenated lines in a row laid out again unhyphenated, kept only where its
-    ladder goes and every page keeps its lines (so no page, and no spread, changes)."""
-    for paragraph in ladder_paragraphs(pages):
-        if "hyphens" in tweaks.get(paragraph, "") or not allowance.left(len(pages)):
-            continue
-        change = {**tweaks, paragraph: tweaks.get(paragraph, "") + " hyphens: manual;"}
-        trial, trial_pages = laid_out(lay_out, marked, change)
-        kept = paragraph not in ladder_paragraphs(trial_pages) and same_lines(trial_pages, pages)
-        trace("ladder", paragraph, "kept" if kept else "not kept")
-        if kept:
-            result, pages, tweaks = trial, trial_pages, change
+               em: float, allowance: Allowance):
+    """A paragraph with three hyphenated lines in a row laid out again with each of ladder_fixes() in turn,
+    the first kept where its ladder goes, none of its lines turns loose and every page keeps its lines (so
+    no page, and no spread, changes); where each change that mends it leaves a line loose, the first of
+    them. Each trial lays out the chapter; they are given the pages on top of PAGE_BUDGET where the
+    passes before leave less."""
+    ladders = {p: ladder_fixes(pages, p, tweaks.get(p, "")) for p in ladder_paragraphs(pages)}
+    allowance.remaining = max(allowance.remaining, sum(len(fixes) for fixes in ladders.values()) * len(pages))
+    median = median_space(pages, em)
+    loose_before = loose_paragraphs(pages, em, median)
+    for paragraph, fixes in ladders.items():
+        mends = []  # (loose, the trial, its pages, the change)
+        for fix in fixes:
+            if not allowance.left(len(pages)):
+                trace("ladder", paragraph, "not tried further: the budget is spent", allowance.remaining)
+                break
+            change = {**tweaks, paragraph: tweaks.get(paragraph, "") + fix}
+            trial, trial_pages = laid_out(lay_out, marked, change)
+            still = paragraph in ladder_paragraphs(trial_pages)
+            same = same_lines(trial_pages, pages)
+            loose = paragraph in loose_paragraphs(trial_pages, em, median) and paragraph not in loose_before
+            trace("ladder", paragraph, repr(fix), "mends" if same and not still else "does not mend",
+                  "still a ladder" if still else "", "" if same else "a page moved", "loose" if loose else "")
+            if same and not still:
+                mends.append((loose, trial, trial_pages, change))
+                if not loose:
+                    break
+        if mends:
+            _loose, result, pages, tweaks = min(mends, key=lambda mend: mend[0])  # the first not loose, else the first
     return result, pages, tweaks
 
 
@@ -815,6 +951,8 @@ def in_one_document(div, chapter: int, tweaks: dict[int, str]) -> str:
     div.set("data-tc", str(chapter))
     for n, p in enumerate(div.iter("p")):
         p.set("data-tp", f"{chapter}-{n}")
+        if WHOLE.search(tweaks.get(n, "")):
+            whole_words(p, WHOLE.findall(tweaks[n]))
     scope = f'[data-tc="{chapter}"] '
     rules = []
     for n, css in sorted(tweaks.items()):

@@ -151,6 +151,8 @@ class Line:
     spaces: int
     natural: float  # the length before justification stretched its spaces (`justification_spacing`)
     hyphen: bool = False  # ends in a hyphen (the hyphenation's, or the word's own)
+    first: str = ""  # the line's first word, as laid out
+    last: str = ""  # its last word, as laid out (with the hyphenation's hyphen, U+2010, where it breaks one)
 
 
 @dataclass
@@ -178,8 +180,10 @@ def page_lines(document, attribute: str = "data-tp") -> list[PageLines]:
             spaces = sum(text.text.strip(" ").count(" ") for text in texts)
             stretch = sum((getattr(text, "justification_spacing", 0) or 0) * text.text.count(" ") for text in texts)
             broken = bool(texts) and texts[-1].text.rstrip(" ").endswith(("\u2010", "-", "\u00ad"))
+            words = "".join(text.text for text in texts).split()
             out.append(Line(box.position_y + box.height, right - box.position_x, paragraph, spaces,
-                            right - box.position_x - stretch, broken))
+                            right - box.position_x - stretch, broken, words[0] if words else "",
+                            words[-1] if words else ""))
             return
         for child in getattr(box, "children", ()):
             walk(child, paragraph, out)
