@@ -624,3 +624,33 @@ def test_a_ladder_mended_a_line_longer_is_set_a_shade_tighter(monkeypatch):
                                                     12.0, balance.Allowance(0))
     assert tweaks == {1: " /* whole: travelling */ word-spacing: -0.01em;"} and balance.ladder_paragraphs(pages) == []
     assert len(tried) == 1 + 3  # the chapter, then three trials
+
+
+def test_a_long_chapter_title_runs_as_one_line_cut_at_a_word(tmp_path):
+    """The recto's head is the chapter's title on one line, its spaces kept, cut at a word with an
+    ellipsis where long: it wrapped to two lines in the top margin, and a title its display broke into
+    balanced lines lost the space at the break ("THEONE")."""
+    from bookmaker.pdf.typesetting import running_head
+
+    assert running_head("A short title", 40) == "A short title"
+    assert running_head("In which the lamplighter and the ferryman agree, the one as guide", 40) == \
+        "In which the lamplighter and the\u2026"
+    assert running_head("Unbreakablewordlongerthanthehead", 12) == "Unbreakable\u2026"
+    project = tmp_path / "long"
+    (project / "manuscript").mkdir(parents=True)
+    (project / "manuscript" / "book.yaml").write_text("title: Long Heads\nauthor: Test Writer\nlanguage: en\n")
+    title = "In which the lamplighter and the ferryman agree to differ, the one as guide, the other as passenger"
+    body = "\n\n".join("The lamps along the quay were lit one by one while the ferry waited at the steps. " * 6
+                       for _ in range(40))
+    (project / "manuscript" / "01.md").write_text(f"---\ntitle: {title}\n---\n\n{body}\n")
+    result = run_cli("pdf", project, "-o", tmp_path / "long.pdf")
+    assert result.returncode == 0, result.stderr
+    pages = subprocess.run(["pdftotext", "-layout", str(tmp_path / "long.pdf"), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    heads = [p.strip().splitlines()[:2] for p in pages if "ferry waited" in p and "lamplighter" in p.split("\n")[0]]
+    assert len(heads) >= 3, [p.strip().splitlines()[:2] for p in pages]
+    for first, second in heads:  # one line, words apart, cut with an ellipsis; the text follows at once
+        words = first.strip().rstrip("\u2026").lower().split()
+        assert first.strip().endswith("\u2026") and 5 < len(words) < 16, first
+        assert all(w in title.lower().split() for w in words), first  # no two words run together
+        assert "lamplighter" not in second and "passenger" not in second, (first, second)
