@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
-from run import PYTHON, SINGLE_DOCUMENT, edit_one_chapter, median, pandoc_path, run  # noqa: E402
+from run import PYTHON, SINGLE_DOCUMENT, compiled, edit_one_chapter, median, pandoc_path, run  # noqa: E402
 
 IN_PROCESS_EDITS = """
 import json, sys, time
@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--pressready", help="a venv with `pip install pressready` in it")
     parser.add_argument("--skip-cold", action="store_true")
     args = parser.parse_args()
+    compiled()
     rows: list[tuple[str, str, str]] = []
     bookmaker = [PYTHON, "-m", "bookmaker"]
     with tempfile.TemporaryDirectory(prefix="bookmaker-round2-") as tmp:
