@@ -8,7 +8,8 @@ Rows (wall-clock medians of --repeat runs; cold rows of --cold-repeat runs, they
     installed in the venv given by --pressready (a separate venv: its dependencies are not ours);
   - the 200,000-word book (generate.py M), empty cache: EPUB vs pandoc; PDF vs pandoc → HTML →
     WeasyPrint with a plain stylesheet; the engine's floor (each chapter laid out alone, one process,
-    summed, ÷ cores); peak memory vs WeasyPrint laying bookmaker's book out as one document.
+    summed, ÷ cores); peak memory vs WeasyPrint laying bookmaker's book out as one document, and the
+    same PDF built with `--jobs 1` (its layout in the building process: the least memory).
 
     python bench/round2.py [--repeat 5] [--cold-repeat 1] [--pressready /path/to/venv]
 """
@@ -135,7 +136,7 @@ def main() -> None:
         if not args.skip_cold:
             big = generate(Path(tmp) / "m200k", "M")
             chapters = sorted(str(p) for p in (big / "manuscript").glob("*.md"))
-            epub, pandoc_epub, pdf, pandoc_pdf, single = [], [], [], [], []
+            epub, pandoc_epub, pdf, pandoc_pdf, single, lean = [], [], [], [], [], []
             for i in range(args.cold_repeat):
                 cold = {**env, "BOOKMAKER_CACHE_DIR": str(Path(tmp) / f"cold{i}")}
                 epub.append(run([*bookmaker, "epub", str(big), "-o", str(Path(tmp) / "b.epub")], cold))
@@ -152,9 +153,12 @@ def main() -> None:
                                               max(first.peak_mb, second.peak_mb), max(first.peak_pss_mb, second.peak_pss_mb)))
                 single.append(run([PYTHON, "-c", SINGLE_DOCUMENT, str(big), str(Path(tmp) / "one.pdf")], env))
                 shutil.rmtree(Path(tmp) / f"cold{i}", ignore_errors=True)
+                # One layout process (the building process itself): the least memory, the most time.
+                lean.append(run([*bookmaker, "pdf", str(big), "-o", str(Path(tmp) / "b1.pdf"), "--jobs", "1"], cold))
+                shutil.rmtree(Path(tmp) / f"cold{i}", ignore_errors=True)
             floor = json.loads(subprocess.run([PYTHON, "-c", ENGINE_FLOOR, str(big)], env=env, check=True,
                                               capture_output=True, text=True).stdout) / (os.cpu_count() or 1)
-            e, pe, p, pp, s = map(median, (epub, pandoc_epub, pdf, pandoc_pdf, single))
+            e, pe, p, pp, s, one = map(median, (epub, pandoc_epub, pdf, pandoc_pdf, single, lean))
             rows.append(("200k words, empty cache: EPUB", f"{e.wall:.2f} s", f"{e.wall / pe.wall:.2f} × pandoc ({pe.wall:.2f} s)"))
             rows.append(("200k words, empty cache: PDF", f"{p.wall:.2f} s",
                          f"{p.wall / pp.wall:.2f} × pandoc → HTML → WeasyPrint ({pp.wall:.2f} s); "
@@ -164,6 +168,9 @@ def main() -> None:
             rows.append(("200k words, PDF peak memory (proportional: pages shared by forked workers once)",
                          f"{p.peak_pss_mb:.0f} MB",
                          f"{p.peak_pss_mb / s.peak_pss_mb:.2f} × one-document WeasyPrint ({s.peak_pss_mb:.0f} MB)"))
+            rows.append(("200k words, PDF with `--jobs 1`: time; peak memory resident, proportional",
+                         f"{one.wall:.2f} s; {one.peak_mb:.0f} MB, {one.peak_pss_mb:.0f} MB",
+                         f"{one.peak_mb / s.peak_mb:.2f} ×, {one.peak_pss_mb / s.peak_pss_mb:.2f} × one-document WeasyPrint"))
     print(f"| work ({os.cpu_count()} cores, medians of {args.repeat}; cold rows of {args.cold_repeat}) | bookmaker | peer |")
     print("|---|---|---|")
     for row in rows:
