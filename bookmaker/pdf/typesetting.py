@@ -55,8 +55,9 @@ def typeset_page(div, kind: str, pdf) -> None:
     if kind == "chapter":
         for text in div.find_class("chapter-text"):
             keep_ending(text, max(8, int(measure / (body * BODY_CHAR_WIDTH))))
+    head = int(measure * HEAD_SHARE / (HEAD_SIZE * HEAD_CHAR_WIDTH))
     for el in div.find_class("chapter-name"):
-        el.set("data-head", running_head(el.text_content(), int(measure * HEAD_SHARE / (HEAD_SIZE * HEAD_CHAR_WIDTH))))
+        el.set("data-head", running_head(el.text_content(), head))
     for name, size in DISPLAY.items():
         for el in div.find_class(name):
             balance(el, max(8, int(measure / (body * size * CHAR_WIDTH))))
