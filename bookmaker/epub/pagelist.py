@@ -37,8 +37,10 @@ def with_markers(body: str, starts: list[PageStart]) -> str:
     nodes = text_nodes(root)
     text, node_starts = joined_text(nodes)
     bounds = [(start, el, part) for start, (el, part, _gap) in zip(node_starts, nodes)]
-    index = 0
+    index, last = 0, max(wanted)
     for match in WORD_RE.finditer(text):
+        if count > last:  # the words after the last start are not counted
+            break
         if not word_key(match.group()):
             continue
         if count in wanted:

@@ -6,6 +6,7 @@ stored as a plain item so ebooklib cannot re-parse it.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -15,7 +16,7 @@ from lxml import etree
 
 from bookmaker.render import xhtml
 from bookmaker.load.assets import packaged_bytes
-from bookmaker.infra.cache import cache_root
+from bookmaker.infra.cache import cache_root, cached_bytes, code_version
 from bookmaker.infra.dates import build_time, zip_time
 from bookmaker.render.labels import labels_for
 from bookmaker.languages import right_to_left
@@ -41,15 +42,30 @@ PAGE_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-def page_document(rendered: RenderedBook, page) -> bytes:
+def page_document(rendered: RenderedBook, page, cache: bool = False) -> bytes:
+    """A page's XHTML file, with the print edition's page-break markers where there are. Kept in the
+    cache by all it is made from: marking a page reads every word of it, and after an edit only the
+    edited chapter's page (or those whose print pages moved) is made again."""
     lang = rendered.book.metadata.language
     direction = ' dir="rtl"' if right_to_left(lang) else ""
+    starts = None
+    if rendered.print_pages is not None and page.kind != "toc":
+        starts = [s for s in rendered.print_pages.starts if s.page_id == page.id]
+    entry = None
+    if cache and page.kind != "toc":  # the contents' page list changes with every page number
+        key = hashlib.sha256("\0".join((code_version(), "epub page", lang, page.title, page.kind, page.body,
+                                         repr(starts))).encode()).hexdigest()
+        entry = cache_root() / "epub-pages" / key[:2] / f"{key}.xhtml"
+    return cached_bytes(entry, lambda: made_page(rendered, page, lang, direction, starts))
+
+
+def made_page(rendered: RenderedBook, page, lang: str, direction: str, starts) -> bytes:
     body = page.body
     if rendered.print_pages is not None:
         if page.kind == "toc":
             body = pagelist.with_page_list(body, rendered)
         else:
-            body = pagelist.with_markers(body, [s for s in rendered.print_pages.starts if s.page_id == page.id])
+            body = pagelist.with_markers(body, starts)
     text = PAGE_TEMPLATE.format(lang=xml_attr(lang), dir=direction, title=xml_text(page.title), kind=page.kind,
                                 body=body)
     data = text.encode("utf-8")
@@ -65,7 +81,7 @@ def xml_attr(text: str) -> str:
     return xml_text(text).replace('"', "&quot;")
 
 
-def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
+def build_epub_book(rendered: RenderedBook, cache: bool = False) -> epub.EpubBook:
     book = rendered.book
     m = book.metadata
     eb = epub.EpubBook()
@@ -128,7 +144,7 @@ def build_epub_book(rendered: RenderedBook) -> epub.EpubBook:
     labels = labels_for(m.language)
     for page in rendered.pages:
         item = epub.EpubItem(uid=page.id, file_name=page.file_name, media_type="application/xhtml+xml",
-                             content=page_document(rendered, page))
+                             content=page_document(rendered, page, cache))
         item.properties = ["nav"] if page.kind == "toc" else []
         eb.add_item(item)
         # The cover's page is out of the linear reading order (Kindle shows it as a second cover); the
@@ -216,7 +232,7 @@ def epub_bytes(rendered: RenderedBook, cache: bool = True) -> bytes:
     when = build_time(rendered.book)
     raw = io.BytesIO()
     # ebooklib's zip is only an intermediate: it stores, and the repack below compresses once.
-    writer = epub.EpubWriter(raw, build_epub_book(rendered), {"raise_exceptions": True, "mtime": when,
+    writer = epub.EpubWriter(raw, build_epub_book(rendered, cache), {"raise_exceptions": True, "mtime": when,
                                                              "epub3_pages": False, "play_order": {"enabled": True},
                                                              "compresslevel": 0})
     writer.process()

@@ -53,11 +53,18 @@ WORD_RE = re.compile(r"\S+")
 
 
 @functools.lru_cache(maxsize=65536)  # a book's words repeat: each is folded once
+@functools.lru_cache(maxsize=1 << 16)
 def word_key(word: str) -> str:
-    """A word as compared across formats: ligatures unfolded, case and punctuation dropped."""
+    """A word as compared across formats: ligatures unfolded, case and punctuation dropped. Kept for the
+    words seen last: a book's words repeat, and each page list reads every word of the book."""
+    if word.isascii():
+        return NOT_ALNUM_ASCII.sub("", word.lower())
     import unicodedata
 
     return "".join(c for c in unicodedata.normalize("NFKC", word).lower() if c.isalnum())
+
+
+NOT_ALNUM_ASCII = re.compile(r"[^a-z0-9]+")  # str.isalnum() on ASCII, after lower()
 
 
 BREAKS = frozenset({"p", "div", "section", "header", "footer", "aside", "nav", "blockquote", "li", "ul", "ol", "dl",
