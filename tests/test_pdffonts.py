@@ -20,3 +20,28 @@ def test_unicode_maps_survive_a_round_trip():
     mapping = to_unicode(stream)
     assert mapping == {0x279: b"0063", 0xFB1: b"00660069"}  # 'c', and a ligature: 'fi'
     assert to_unicode(cmap_stream(mapping)) == mapping
+
+
+def test_subset_arrays_are_allocated_under_one_type_string():
+    """WeasyPrint spells each glyph array's length out (`hb_codepoint_t[N]`), and cffi parses every
+    type string it has not seen (7 ms): the stand-in FFI asks for the same array as `hb_codepoint_t[]`."""
+    import weasyprint.pdf.fonts as pdf_fonts
+
+    from bookmaker.pdf import weasy_internals as W
+
+    W.install_hook()
+    ffi = pdf_fonts.ffi
+    assert isinstance(ffi, W.SizedArrays)
+    W.install_hook()
+    assert not isinstance(ffi._ffi, W.SizedArrays)  # installed once, never wrapped twice
+    parsed = []
+    original = ffi._ffi.new
+    ffi._ffi.new = lambda cdecl, init=None: parsed.append(cdecl) or original(cdecl, init)
+    try:
+        glyphs = ffi.new("hb_codepoint_t[5]", [3, 5, 8, 13, 21])
+        padded = ffi.new("hb_codepoint_t[4]", [1])  # fewer items than its length: left as WeasyPrint asked
+    finally:
+        del ffi._ffi.new
+    assert list(glyphs) == [3, 5, 8, 13, 21] and list(padded) == [1, 0, 0, 0]
+    assert parsed == ["hb_codepoint_t[]", "hb_codepoint_t[4]"]
+    assert ffi.NULL is ffi._ffi.NULL  # everything else is the FFI's own

@@ -11,6 +11,10 @@ numbers. WeasyPrint has no public way to do that, so this module reaches into it
 - `PageType` (a page's `page_type`): its fields side, blank, name, index and groups;
 - `Page._page_box`, the laid-out page's box tree, read for its text (`page_text`: its LineBox and
   TextBox descendants, MarginBox left out);
+- `weasyprint.pdf.fonts.ffi`, the cffi FFI its font subsetting allocates arrays with, is given a
+  stand-in whose `new()` asks for an open array (`T[]`) where WeasyPrint spells the length out (`T[N]`
+  with N items): cffi parses each type string it has not seen (7 ms), and every subset has lengths of
+  its own, so a chapter's PDF spent about 50 ms parsing C declarations;
 - the wording of WeasyPrint's log records: "No anchor #id" for links into other parts, "HarfBuzz-Subset"
   when fonts are subset without HarfBuzz, " at LINE:COLUMN" in stylesheet messages.
 
@@ -61,10 +65,34 @@ def page_number_box(content) -> bool:
     return True
 
 
-def install_hook() -> None:
-    """Replace make_margin_boxes once a process; the wrapper does nothing unless a layer is set."""
-    import weasyprint.layout as layout_module
+class SizedArrays:
+    """An FFI whose new("T[N]", items) with N items is new("T[]", items): the same array, under a type
+    string cffi parsed once (see the module's docstring)."""
 
+    SIZED = re.compile(r"^\s*([\w ]+?)\s*\[\s*(\d+)\s*\]\s*$")
+
+    def __init__(self, ffi):
+        self._ffi = ffi
+
+    def new(self, cdecl, init=None):
+        if init is not None and isinstance(cdecl, str):
+            sized = self.SIZED.match(cdecl)
+            if sized and int(sized.group(2)) == len(init):
+                return self._ffi.new(f"{sized.group(1)}[]", init)
+        return self._ffi.new(cdecl, init)
+
+    def __getattr__(self, name):
+        return getattr(self._ffi, name)
+
+
+def install_hook() -> None:
+    """Replace make_margin_boxes once a process; the wrapper does nothing unless a layer is set. The
+    font subsetting's FFI is given SizedArrays."""
+    import weasyprint.layout as layout_module
+    import weasyprint.pdf.fonts as pdf_fonts
+
+    if not isinstance(pdf_fonts.ffi, SizedArrays):
+        pdf_fonts.ffi = SizedArrays(pdf_fonts.ffi)
     if getattr(layout_module.make_margin_boxes, "bookmaker_hook", False):
         return
     original = layout_module.make_margin_boxes
