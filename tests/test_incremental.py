@@ -42,14 +42,23 @@ def cold(tmp_path, edited) -> dict[str, str]:
 @pytest.mark.parametrize("size", sorted(EDITS))
 def test_an_edit_rebuilt_in_watch_is_byte_identical_to_a_cold_build(tmp_path, monkeypatch, size):
     from bookmaker.commands.build import build
+    from bookmaker.pdf import layout
+    from bookmaker.pdf.workers import import_here
+    from bookmaker.pdf.writer import layout_session
 
     monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
     project = tmp_path / "p"
     shutil.copytree(REPO / "manuscript", project / "manuscript")
-    build(str(project))
-    edit(project, EDITS[size])
-    said: list[str] = []
-    _, outcomes = build(str(project), progress=said.append)  # in this process: all kept from the first build reused
+    import_here()  # as commands/watch.py does, before its first build, and its layout session
+    with layout_session():
+        build(str(project))
+        themes = dict(layout._parsed)
+        assert themes  # parsed here, before the workers were forked: they inherit it
+        edit(project, EDITS[size])
+        said: list[str] = []
+        _, outcomes = build(str(project), progress=said.append)  # all kept from the first build reused
+        assert all(layout._parsed.get(key) is theme for key, theme in themes.items())  # never parsed again
+    assert not layout._parsed  # the session's folder is gone, and the themes whose fonts it held
     assert all(o.ok for o in outcomes) and len(outcomes) >= 2
     assert digests(project) == cold(tmp_path, project)
     # The front matter was laid out beside the edited chapter, from the pages it came to before the
@@ -67,3 +76,22 @@ def test_an_edit_rebuilt_by_a_one_shot_build_is_byte_identical_to_a_cold_build(t
     result = run_cli("build", project, "-q", env=env)
     assert result.returncode == 0, result.stderr
     assert digests(project) == cold(tmp_path, project)
+
+
+def test_a_font_replaced_during_a_layout_session_is_loaded_again(tmp_path):
+    """watch keeps the parsed theme from one build to the next (layout.session): a font file the author
+    replaces under the same name is loaded again, never the one parsed before."""
+    import fontpkg_spectral
+
+    from bookmaker.pdf import layout
+
+    font = tmp_path / "Face.ttf"
+    shutil.copyfile(fontpkg_spectral.ROOT / "files" / "Spectral-Regular.ttf", font)
+    setup = layout.LayoutSetup((f'@font-face {{ font-family: "Face"; src: url("bookmaker:///Face.ttf"); }}',),
+                               "bookmaker:///", (("bookmaker:///Face.ttf", font),), "styles/print.css")
+    with layout.session(str(tmp_path)):
+        first = layout.parsed_theme(setup, "")
+        assert layout.parsed_theme(setup, "") is first
+        shutil.copyfile(fontpkg_spectral.ROOT / "files" / "Spectral-Italic.ttf", font)
+        assert layout.parsed_theme(setup, "") is not first
+    assert not layout._parsed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import time
@@ -62,14 +63,17 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
     # said only once it does: the first timeout it yields proves it.
     batches = changes(root, watch_filter=in_book, stop_event=stop_event, debounce=300, rust_timeout=200,
                       yield_on_timeout=True)
+    session = contextlib.ExitStack()
     try:
         first = next(batches, set())
         if not formats or set(formats) & {"pdf", "cover"}:
             # Here, once: each rebuild's layout workers are then forked with WeasyPrint, and none starts
-            # early (workers.py) to import it again.
+            # early (workers.py) to import it again; and with the theme, parsed by the first build only.
             from bookmaker.pdf.workers import import_here
+            from bookmaker.pdf.writer import layout_session
 
             import_here()
+            session.enter_context(layout_session())
         rebuild(project, formats, jobs, report)
         print(f"bookmaker: watching {project}/manuscript and {project}/styles (Ctrl-C to stop)", flush=True)
         for batch in itertools.chain([first], batches):
@@ -80,3 +84,5 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
             rebuild(project, formats, jobs, report)
     except KeyboardInterrupt:
         print("bookmaker: stopped watching", flush=True)
+    finally:
+        session.close()

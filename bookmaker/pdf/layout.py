@@ -251,7 +251,8 @@ def make_fetcher(files: tuple[tuple[str, Path], ...], pictures: str | None = Non
     return BookFetcher(allowed_protocols=set())
 
 
-_parsed: dict = {}  # (stylesheets, extra) -> (fonts, fetcher, sheets, records, profiles): one process's theme
+_parsed: dict = {}  # (folder, stylesheets, files, their stamps, extra css) -> (fonts, fetcher, sheets, records, profiles)
+_session: list[str] = []  # the temporary folder of the layout session running (session()), if any
 
 
 def parsed_theme(setup: LayoutSetup, extra_css: str):
@@ -262,22 +263,65 @@ def parsed_theme(setup: LayoutSetup, extra_css: str):
     from weasyprint.text.fonts import FontConfiguration
 
     # Fonts from @font-face live in the build's temporary folder, removed when the build ends: a parsed
-    # theme never outlives its build (a second build in one process, as watch makes, parses it again).
-    key = (tempfile.gettempdir(), setup.stylesheets, setup.files, extra_css)
-    if key not in _parsed:
-        _parsed.clear()  # another book (watch rebuilds): its theme replaces this one
+    # theme never outlives its build's folder, nor a change to a file it loaded (a font, a colour profile).
+    book = (tempfile.gettempdir(), setup.stylesheets, setup.files, file_stamps(setup.files))
+    if (*book, extra_css) not in _parsed:
+        for key in [key for key in _parsed if key[:4] != book]:
+            del _parsed[key]  # another book, or another folder: its themes go (the contents' page keeps it)
         fonts, fetcher, warnings = FontConfiguration(), make_fetcher(setup.files, setup.pictures), []
         profiles: dict = {}  # @color-profile rules (PDF/X's CMYK output intent), given again to the layout
         with captured_weasyprint_logs(warnings):
             sheets = [CSS(string=text, font_config=fonts, url_fetcher=fetcher, color_profiles=profiles)
                       for text in (*setup.stylesheets, extra_css) if text]
-        _parsed[key] = (fonts, fetcher, sheets, warnings, profiles)
-    return _parsed[key]
+        _parsed[(*book, extra_css)] = (fonts, fetcher, sheets, warnings, profiles)
+    return _parsed[(*book, extra_css)]
+
+
+def file_stamps(files: tuple[tuple[str, Path], ...]) -> tuple:
+    """Size and modification time of the files a parsed theme loads itself (fonts, colour profiles)."""
+    stamps = []
+    for _url, path in files:
+        if path.suffix.lower() in (".ttf", ".otf", ".woff", ".woff2", ".icc"):
+            try:
+                stat = path.stat()
+                stamps.append((stat.st_size, stat.st_mtime_ns))
+            except OSError:
+                stamps.append(None)
+    return tuple(stamps)
 
 
 def forget_parsed_themes() -> None:
-    """A build's fonts live in its temporary folder: its parsed themes go when the folder does."""
-    _parsed.clear()
+    """A build's fonts live in its temporary folder: its parsed themes go when the folder does (unless
+    a layout session keeps the folder)."""
+    if not _session:
+        _parsed.clear()
+
+
+@contextlib.contextmanager
+def session(folder: str):
+    """Builds in this process, one after the other (`watch`), share one temporary folder, `folder`, and
+    the themes parsed into it: a theme is parsed and its fonts loaded once, not by each build, and the
+    layout workers a build forks inherit them (warm_theme)."""
+    _session.append(folder)
+    try:
+        yield
+    finally:
+        _session.remove(folder)
+        _parsed.clear()
+
+
+def session_folder() -> str | None:
+    return _session[-1] if _session else None
+
+
+def warm_theme(setup: LayoutSetup, *extra_css: str) -> None:
+    """In a layout session, with WeasyPrint imported here: the theme parsed in this process before it forks
+    layout workers, which then inherit it instead of each parsing it again, on every build."""
+    import sys
+
+    if _session and "weasyprint" in sys.modules:
+        for extra in ("", *extra_css):
+            parsed_theme(setup, extra)
 
 
 def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):

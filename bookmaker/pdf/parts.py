@@ -362,6 +362,7 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     guess = guessed_front(bodies, slots, cache, front_html, setup, rendered) if missing and workers > 1 else None
     # One chapter edited: laid out here, without starting workers (the numbers after it take milliseconds),
     # unless the front matter is laid out beside it.
+    L.warm_theme(setup, TOC_NUMBERS)  # in watch: parsed once, and inherited by the workers forked below
     pool = executor(setup, workers if missing > 1 or guess else 1, missing + len(flow) + 2)
     waiting_bodies = collections.deque(i for i, body in enumerate(bodies) if body is None)
     ready: collections.deque = collections.deque()  # (function, args) that can run now

@@ -163,9 +163,11 @@ def font_dates_from(book: Book):
 @contextlib.contextmanager
 def private_tempdir():
     """WeasyPrint keeps font files in temporary folders it removes when garbage-collected, which a
-    worker process leaving through os._exit never is: give the build one folder, removed at the end."""
+    worker process leaving through os._exit never is: give the build one folder, removed at the end (or
+    the layout session's, removed when it ends: layout.session)."""
     previous = tempfile.tempdir
-    with build_tempdir() as folder:
+    kept = L.session_folder()  # watch's, for all its builds
+    with contextlib.nullcontext(kept) if kept else build_tempdir() as folder:
         tempfile.tempdir = folder
         try:
             yield folder
@@ -194,3 +196,11 @@ def write_pdf(rendered: RenderedBook, out: str | Path, shown: str | None = None,
     with atomic_path(out, shown) as tmp:
         tmp.write_bytes(data)
     return out
+
+
+@contextlib.contextmanager
+def layout_session():
+    """For builds made one after the other in this process (`watch`): one temporary folder for all, and
+    the theme parsed once in it (layout.session)."""
+    with build_tempdir() as folder, L.session(folder):
+        yield
