@@ -48,8 +48,14 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
-    """bookmaker's cache in a folder of the session's own, never the developer's home."""
-    folder = tmp_path_factory.mktemp("cache")
+    """bookmaker's cache in a folder of the test run's own, never the developer's home: one for all the
+    run's test processes, so a chapter one of them laid out is found by the others (the cache is content-
+    addressed and written atomically, for builds at once). Tests that need a cold cache name their own."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder = base / "cache"
+    folder.mkdir(exist_ok=True)
     old = os.environ.get("BOOKMAKER_CACHE_DIR")
     os.environ["BOOKMAKER_CACHE_DIR"] = str(folder)
     yield folder
