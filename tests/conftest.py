@@ -219,7 +219,15 @@ class EpubCheckServer:
                         threading.Event().wait(0.05)
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as channel:
                 channel.settimeout(timeout)
-                channel.connect(str(address))
+                for wait in range(40):  # its socket is named a moment before it listens
+                    try:
+                        channel.connect(str(address))
+                        break
+                    except ConnectionRefusedError:
+                        if wait == 39:
+                            address.unlink(missing_ok=True)  # a broker that died: the next check starts one
+                            raise
+                        threading.Event().wait(0.05)
                 channel.sendall(f"{path}\t{report}\n".encode("utf-8"))
                 answer = b""
                 while not answer.endswith(b"\n"):
