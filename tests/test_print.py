@@ -199,23 +199,44 @@ def embedded_fonts(reader) -> list[str]:
     return list(fonts.values())
 
 
-def test_parallel_layout_gives_the_same_pages_as_one_document(tmp_path):
+@pytest.fixture(scope="module")
+def sample_in_parallel(tmp_path_factory):
+    """The sample laid out in two processes into an empty cache of its own, once for the two tests below
+    (a cold layout of the sample is 6 s of CPU): its project, that cache, the book rendered and its PDF.
+    A cold build that fills the cache makes the bytes one without a cache makes (test_reproducible)."""
+    import os
+
     from bookmaker.pdf.writer import pdf_bytes
 
-    rendered = rendered_book(copy_book("sample", tmp_path / "s"))
+    root = tmp_path_factory.mktemp("parallel")
+    project, cache = copy_book("sample", root / "s"), root / "cache"
+    old = os.environ.get("BOOKMAKER_CACHE_DIR")
+    os.environ["BOOKMAKER_CACHE_DIR"] = str(cache)
+    try:
+        rendered = rendered_book(project)
+        parallel, _ = pdf_bytes(rendered, jobs=2, cache=True)
+    finally:
+        os.environ["BOOKMAKER_CACHE_DIR"] = old if old is not None else ""
+        if old is None:
+            del os.environ["BOOKMAKER_CACHE_DIR"]
+    return project, cache, rendered, parallel
+
+
+def test_parallel_layout_gives_the_same_pages_as_one_document(tmp_path, sample_in_parallel):
+    from bookmaker.pdf.writer import pdf_bytes
+
+    _, _, rendered, parallel = sample_in_parallel  # rendered before any edit below
     single, _ = pdf_bytes(rendered, jobs=0, cache=False)
-    parallel, _ = pdf_bytes(rendered, jobs=2, cache=False)
     same_pages(single, parallel, tmp_path)
 
 
-def test_an_edit_lays_out_only_the_chapter_edited(tmp_path, monkeypatch):
+def test_an_edit_lays_out_only_the_chapter_edited(tmp_path, monkeypatch, sample_in_parallel):
     """Chapter 2 grows by several pages, so every later chapter moves: their page numbers change, their
     bodies are not laid out again, and the book is the one a cold build makes, to the byte."""
     from bookmaker.pdf.writer import pdf_bytes
 
-    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
-    project = copy_book("sample", tmp_path / "s")
-    before, _ = pdf_bytes(rendered_book(project), jobs=2, cache=True)
+    project, cache, _, before = sample_in_parallel  # the project edited here is used by no other test
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(cache))
     chapter = project / "manuscript" / "02-a-tide-table-for-two.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\n\nThe tide turned, and turned again.\n" * 60,
                        encoding="utf-8")
