@@ -371,8 +371,12 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     front_key = [""]
     speculative: list[futures.Future] = []
     # What the join will parse, parsed while the workers lay out (join.read_ahead): the chapters' PDFs
-    # and their numbers', each as it is known.
+    # and their numbers', each as it is known; and first, where the chapters to lay out are guessed to
+    # come to the pages they came to last time, the numbers of the chapters from the first of them on,
+    # found in the cache for those pages (guessed_numbers).
     reading = collections.deque(body.pdf for body in bodies if body is not None)
+    if missing and workers > 1:
+        reading.extend(guessed_numbers(rendered, flow, bodies, slots, cache, setup))
 
     def schedule() -> None:
         while len(starts) < len(flow) and bodies[len(starts)] is not None:
@@ -479,6 +483,25 @@ def guessed_front(bodies: list, slots: list[str], cache: PartCache, front_html, 
     if cache.front(cache.key(html, setup, "front", rendered.book.metadata.identifier)) is not None:
         return None
     return html
+
+
+def guessed_numbers(rendered: RenderedBook, flow, bodies: list, slots: list[str], cache: PartCache,
+                    setup: L.LayoutSetup) -> list[bytes]:
+    """The page numbers' PDFs in the cache for the chapters from the first to lay out on, as they will be
+    if each chapter to lay out comes to the pages it came to the last time (PartCache.last_body): an
+    edit seldom moves a page. Only read ahead (join.read_ahead): a guess that proves wrong costs a
+    parse, never a byte (the join takes the numbers the real pages ask for)."""
+    guessed = [body if body is not None else cache.last_body(s) for body, s in zip(bodies, slots)]
+    first = next((i for i, body in enumerate(bodies) if body is None), len(bodies))
+    if any(body is None for body in guessed):
+        return []
+    found = []
+    for i, start in list(enumerate(starts_of(guessed)))[first:]:
+        skeleton = skeleton_html(rendered, flow[i][1], guessed[i].types)
+        data = cache.numbers(cache.key(skeleton, setup, str(start)))
+        if data is not None:
+            found.append(data)
+    return found
 
 
 def unverified_libraries() -> str | None:
