@@ -267,7 +267,7 @@ def parsed_theme(setup: LayoutSetup, extra_css: str):
     book = (tempfile.gettempdir(), setup.stylesheets, setup.files, file_stamps(setup.files))
     if (*book, extra_css) not in _parsed:
         for key in [key for key in _parsed if key[:4] != book]:
-            del _parsed[key]  # another book, or another folder: its themes go (the contents' page keeps it)
+            del _parsed[key]  # another book, or folder; the same one's with other extra CSS (the contents') stay
         fonts, fetcher, warnings = FontConfiguration(), make_fetcher(setup.files, setup.pictures), []
         profiles: dict = {}  # @color-profile rules (PDF/X's CMYK output intent), given again to the layout
         with captured_weasyprint_logs(warnings):

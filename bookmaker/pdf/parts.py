@@ -371,12 +371,10 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     front_key = [""]
     speculative: list[futures.Future] = []
     # What the join will parse, parsed while the workers lay out (join.read_ahead): the chapters' PDFs
-    # and their numbers', each as it is known; and first, where the chapters to lay out are guessed to
-    # come to the pages they came to last time, the numbers of the chapters from the first of them on,
-    # found in the cache for those pages (guessed_numbers).
+    # and their numbers', each as it is known; and, where the chapters to lay out are guessed to come to
+    # the pages they came to last time, the numbers of the chapters from the first of them on, found in
+    # the cache for those pages (guessed_numbers).
     reading = collections.deque(body.pdf for body in bodies if body is not None)
-    if missing and workers > 1:
-        reading.extend(guessed_numbers(rendered, flow, bodies, slots, cache, setup))
 
     def schedule() -> None:
         while len(starts) < len(flow) and bodies[len(starts)] is not None:
@@ -416,6 +414,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
         if guess:
             say("laying out the front matter beside the chapters, as they were last laid out")
             speculative.append(pool.submit(lay_out_front, guess, rendered.book.metadata.identifier))
+        if missing and workers > 1:  # found once the layouts are handed out: they wait for nothing
+            reading.extend(guessed_numbers(rendered, flow, bodies, slots, cache, setup))
         laid_out = 0
         from bookmaker.pdf.join import read_ahead  # pypdf and fontTools: imported once the workers are busy
 
