@@ -359,7 +359,10 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     number_keys: dict[int, str] = {}
     missing = sum(body is None for body in bodies)
     slots = [slot(rendered, page) for page, _ in flow]
-    guess = guessed_front(bodies, slots, cache, front_html, setup, rendered) if missing and workers > 1 else None
+    # Each chapter as it came out the last time it was laid out here, where one is to be laid out again
+    # and every one was laid out before: what the front matter and the numbers after it are guessed from.
+    guessed = guessed_bodies(bodies, slots, cache) if missing and workers > 1 else None
+    guess = guessed_front(guessed, cache, front_html, setup, rendered) if guessed else None
     # One chapter edited: laid out here, without starting workers (the numbers after it take milliseconds),
     # unless the front matter is laid out beside it.
     L.warm_theme(setup, TOC_NUMBERS)  # in watch: parsed once, and inherited by the workers forked below
@@ -414,8 +417,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
         if guess:
             say("laying out the front matter beside the chapters, as they were last laid out")
             speculative.append(pool.submit(lay_out_front, guess, rendered.book.metadata.identifier))
-        if missing and workers > 1:  # found once the layouts are handed out: they wait for nothing
-            reading.extend(guessed_numbers(rendered, flow, bodies, slots, cache, setup))
+        if guessed:  # found once the layouts are handed out: they wait for nothing
+            reading.extend(guessed_numbers(rendered, flow, bodies, guessed, cache, setup))
         laid_out = 0
         from bookmaker.pdf.join import read_ahead  # pypdf and fontTools: imported once the workers are busy
 
@@ -470,31 +473,32 @@ def starts_of(bodies: list[Body]) -> list[int]:
     return starts
 
 
-def guessed_front(bodies: list, slots: list[str], cache: PartCache, front_html, setup: L.LayoutSetup,
-                  rendered: RenderedBook) -> str | None:
-    """The front matter's document as it will be if each chapter to lay out comes to the pages (and
-    section anchors) it came to the last time it was laid out: an edit seldom moves a page. None where
-    a chapter was never laid out here, or that front matter is in the cache already. Laid out beside the
-    chapters, it is used only if the chapters' real pages give the same document (lay_out_flow)."""
+def guessed_bodies(bodies: list, slots: list[str], cache: PartCache) -> list[Body] | None:
+    """Each chapter's body, and for those to lay out the pages (and section anchors) it came to the last
+    time it was laid out in its place (PartCache.last_body): an edit seldom moves a page. None where a
+    chapter was never laid out here."""
     guessed = [body if body is not None else cache.last_body(s) for body, s in zip(bodies, slots)]
-    if any(body is None for body in guessed):
-        return None
+    return None if any(body is None for body in guessed) else guessed
+
+
+def guessed_front(guessed: list[Body], cache: PartCache, front_html, setup: L.LayoutSetup,
+                  rendered: RenderedBook) -> str | None:
+    """The front matter's document as it will be if each chapter comes to the pages guessed
+    (guessed_bodies); None where that front matter is in the cache already. Laid out beside the
+    chapters, it is used only if the chapters' real pages give the same document (lay_out_flow)."""
     html = front_html(starts_of(guessed), guessed)
     if cache.front(cache.key(html, setup, "front", rendered.book.metadata.identifier)) is not None:
         return None
     return html
 
 
-def guessed_numbers(rendered: RenderedBook, flow, bodies: list, slots: list[str], cache: PartCache,
+def guessed_numbers(rendered: RenderedBook, flow, bodies: list, guessed: list[Body], cache: PartCache,
                     setup: L.LayoutSetup) -> list[bytes]:
     """The page numbers' PDFs in the cache for the chapters from the first to lay out on, as they will be
-    if each chapter to lay out comes to the pages it came to the last time (PartCache.last_body): an
-    edit seldom moves a page. Only read ahead (join.read_ahead): a guess that proves wrong costs a
-    parse, never a byte (the join takes the numbers the real pages ask for)."""
-    guessed = [body if body is not None else cache.last_body(s) for body, s in zip(bodies, slots)]
+    if each chapter comes to the pages guessed (guessed_bodies). Only read ahead (join.read_ahead): a
+    guess that proves wrong costs a parse, never a byte (the join takes the numbers the real pages ask
+    for)."""
     first = next((i for i, body in enumerate(bodies) if body is None), len(bodies))
-    if any(body is None for body in guessed):
-        return []
     found = []
     for i, start in list(enumerate(starts_of(guessed)))[first:]:
         skeleton = skeleton_html(rendered, flow[i][1], guessed[i].types)
