@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -263,8 +264,10 @@ def parsed_theme(setup: LayoutSetup, extra_css: str):
     from weasyprint.text.fonts import FontConfiguration
 
     # Fonts from @font-face live in the build's temporary folder, removed when the build ends: a parsed
-    # theme never outlives its build's folder, nor a change to a file it loaded (a font, a colour profile).
-    book = (tempfile.gettempdir(), setup.stylesheets, setup.files, file_stamps(setup.files))
+    # theme never outlives its build's folder; in a layout session, which keeps it from one build to the
+    # next, nor a change to a file it loaded (a font, a colour profile). Every layout asks (a chapter's
+    # balancing lays out many times): outside a session the files are not looked at.
+    book = (tempfile.gettempdir(), setup.stylesheets, setup.files, file_stamps(setup.files) if _session else ())
     if (*book, extra_css) not in _parsed:
         for key in [key for key in _parsed if key[:4] != book]:
             del _parsed[key]  # another book, or folder; the same one's with other extra CSS (the contents') stay
@@ -317,8 +320,6 @@ def session_folder() -> str | None:
 def warm_theme(setup: LayoutSetup, *extra_css: str) -> None:
     """In a layout session, with WeasyPrint imported here: the theme parsed in this process before it forks
     layout workers, which then inherit it instead of each parsing it again, on every build."""
-    import sys
-
     if _session and "weasyprint" in sys.modules:
         for extra in ("", *extra_css):
             parsed_theme(setup, extra)
