@@ -67,6 +67,46 @@ def test_an_edit_rebuilt_in_watch_is_byte_identical_to_a_cold_build(tmp_path, mo
     assert any("the pages guessed" in s for s in said) == (size == "sentence"), said
 
 
+def test_a_word_changed_lays_out_its_chapter_alone_and_dates_the_pdf_anew(tmp_path, monkeypatch):
+    """A typo mended: one word for another, the word count and the pages as they were. The book is dated
+    by its newest source, so the PDF's date moves with the edit; but the date is no part of the front
+    matter's layout (the join writes it, join.dated()), so only the chapter edited is laid out again,
+    and the book is still the one a cold build makes, to the byte."""
+    import os
+
+    import pypdf
+
+    from bookmaker.commands.build import build
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "manuscript", project / "manuscript")
+    build(str(project), formats=("pdf",))
+    pdf = next((project / "dist").glob("*.pdf"))
+    before = pypdf.PdfReader(pdf)
+    chapter = sorted((project / "manuscript").glob("*.md"))[1]
+    text = chapter.read_text(encoding="utf-8")
+    assert " the " in text
+    chapter.write_text(text.replace(" the ", " The ", 1), encoding="utf-8")
+    later = max(p.stat().st_mtime for p in (project / "manuscript").rglob("*")) + 3600
+    os.utime(chapter, (later, later))
+    said: list[str] = []
+    build(str(project), formats=("pdf",), progress=said.append)
+    assert [s for s in said if s.startswith("laid out")] == ["laid out 1 of 1 section"], said
+    assert not [s for s in said if "front matter" in s and "laying out" in s], said
+    after = pypdf.PdfReader(pdf)
+    assert after.metadata.creation_date.timestamp() == int(later) == after.metadata.modification_date.timestamp()
+    assert before.metadata.creation_date.timestamp() < int(later)
+    assert after.trailer["/ID"][0] == before.trailer["/ID"][0]  # the same book
+    assert after.trailer["/ID"][1] != before.trailer["/ID"][1]  # a new version of it
+    fresh = tmp_path / "cold"
+    shutil.copytree(project / "manuscript", fresh / "manuscript")  # the files' times too
+    result = run_cli("pdf", fresh, "-q", "-o", tmp_path / "cold.pdf", env={"BOOKMAKER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cold.pdf").read_bytes() == pdf.read_bytes()
+
+
 def test_an_edit_rebuilt_by_a_one_shot_build_is_byte_identical_to_a_cold_build(tmp_path):
     env = {"BOOKMAKER_CACHE_DIR": str(tmp_path / "cache")}
     project = tmp_path / "p"

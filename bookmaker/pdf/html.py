@@ -101,9 +101,10 @@ def prune_contents(wrapper, depth: int) -> None:
             ol.getparent().remove(ol)
 
 
-def document_html(rendered: RenderedBook, divs, minimal: bool = False) -> str:
+def document_html(rendered: RenderedBook, divs, minimal: bool = False, dated: bool = True) -> str:
     """An HTML document of the given page divs, with the book's metadata for the PDF (unless `minimal`:
-    a part of the book laid out alone, whose metadata is not kept)."""
+    a part of the book laid out alone, whose metadata is not kept); without the build's date where not
+    `dated` (the parallel layout's front matter: the join dates the PDF, join.dated())."""
     m = rendered.book.metadata
     head = lxml.html.Element("head")
     etree.SubElement(head, "meta", {"charset": "utf-8"})
@@ -116,7 +117,7 @@ def document_html(rendered: RenderedBook, divs, minimal: bool = False) -> str:
     root.append(head)
     root.append(body)
     if not minimal:
-        add_metadata(rendered, head)
+        add_metadata(rendered, head, dated)
     return lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode")
 
 
@@ -129,8 +130,9 @@ def typeset_document(html: str, kind: str, pdf) -> str:
     return lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode")
 
 
-def add_metadata(rendered: RenderedBook, head) -> None:
-    """WeasyPrint takes the PDF's metadata from these elements."""
+def add_metadata(rendered: RenderedBook, head, dated: bool = True) -> None:
+    """WeasyPrint takes the PDF's metadata from these elements; the build's date last, as WeasyPrint
+    writes it last in the document information (join.dated() adds it there the same way)."""
     m = rendered.book.metadata
     etree.SubElement(head, "title").text = m.title
     etree.SubElement(head, "meta", {"name": "author", "content": rendered.author_line})
@@ -139,6 +141,8 @@ def add_metadata(rendered: RenderedBook, head) -> None:
         etree.SubElement(head, "meta", {"name": "description", "content": rendered.description})
     if m.subjects:
         etree.SubElement(head, "meta", {"name": "keywords", "content": ", ".join(m.subjects)})
+    if not dated:
+        return
     when = build_time(rendered.book).strftime("%Y-%m-%dT%H:%M:%SZ")
     etree.SubElement(head, "meta", {"name": "dcterms.created", "content": when})
     etree.SubElement(head, "meta", {"name": "dcterms.modified", "content": when})

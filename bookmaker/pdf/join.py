@@ -15,17 +15,22 @@ from bookmaker.pdf.printshop import finish_writer, label_pages
 PX_TO_PT = 0.75
 
 
-def join(front, front_links, parts, book=None, cache: bool = False) -> tuple[bytes, list]:
+def join(front, front_links, parts, book=None, cache: bool = False, when=None) -> tuple[bytes, list]:
     """One PDF: the front matter (parts.Front), then each part (a chapter's parts.Body) with its page
     numbers drawn over it, each part opening on a right-hand page; with `book`, finished for print as
     printshop.finish() would (its warnings returned), in the same pass. With `cache`, merged fonts are
-    kept in the cache. Each page's words, from the layout, are remembered for the page list."""
+    kept in the cache. Each page's words, from the layout, are remembered for the page list. `when`: the
+    build's date (a datetime), for the document information (dated())."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import Link
     from pypdf.generic import Fit
 
     front_pdf, front_height = front.pdf, front.height
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(front_pdf)))
+    identity = hashlib.md5(front_pdf, usedforsecurity=False)  # the file's second identifier
+    if when is not None:
+        dated(writer, when)
+        identity.update(when.isoformat().encode())
     width = float(writer.pages[0].mediabox.width)
     height = float(writer.pages[0].mediabox.height)
     save_state = pypdf_internals.add_object(writer, stream(b"q\n"))
@@ -40,6 +45,7 @@ def join(front, front_links, parts, book=None, cache: bool = False) -> tuple[byt
         offset = len(writer.pages)
         first_pages[page.id] = offset
         reader = readers.get(body.pdf)
+        identity.update(body.pdf + numbers)
         words.update((offset + n, page_words) for n, page_words in enumerate(body.words))
         writer.append(reader, import_outline=False)
         stamp_numbers(writer, readers.get(numbers), offset, save_state)
@@ -71,11 +77,23 @@ def join(front, front_links, parts, book=None, cache: bool = False) -> tuple[byt
     merge_fonts(writer, cache)
     drop_unreachable(writer)
     problems = finish_writer(writer, book) if book is not None else []
+    # The front matter's second identifier was a digest of the front matter alone, as WeasyPrint wrote
+    # it: the joined book's is a digest of everything joined, so it changes with any chapter.
+    pypdf_internals.set_changing_identifier(writer, identity.hexdigest().encode())
     out = io.BytesIO()
     writer.write(out)
     data = out.getvalue()
     remember_written(data, [words.get(n, []) for n in range(len(writer.pages))])
     return data, problems
+
+
+def dated(writer, when) -> None:
+    """The build's date in the document information, as WeasyPrint writes it from the front matter's
+    dcterms.created and dcterms.modified, and after what it writes there. The front matter is laid out
+    without them (html.document_html, `dated`): so its layout is cached by its pages alone, and an edit
+    that moves no page (its date is the newest source's) does not lay the front matter out again."""
+    stamp = when.strftime("D:%Y%m%d%H%M%SZ")
+    writer.add_metadata({"/CreationDate": stamp, "/ModDate": stamp})
 
 
 class Readers:

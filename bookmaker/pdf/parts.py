@@ -36,6 +36,7 @@ import lxml.html
 from lxml import etree
 
 from bookmaker.infra.cache import cache_root, code_version, write_entry
+from bookmaker.infra.dates import build_time
 from bookmaker.pdf import fonttools_internals, pypdf_internals
 from bookmaker.pdf import balance
 from bookmaker.pdf import layout as L
@@ -541,7 +542,7 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
                     link.set("data-page", str(first_pages[target]))
                 elif "data-page" in link.attrib:  # set by a guess (guessed_front) at a section gone since
                     del link.attrib["data-page"]
-        return document_html(rendered, [div for _, div in front])
+        return document_html(rendered, [div for _, div in front], dated=False)  # join(when=) dates the PDF
 
     bodies, numbers, starts, laid = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache, setup),
                                                  say, front_html, PageLimit(rendered, max_pages))
@@ -551,5 +552,5 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     from bookmaker.pdf.join import join
 
     data, more = join(laid, front_links, [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))],
-                      rendered.book if finish else None, use_cache)
+                      rendered.book if finish else None, use_cache, build_time(rendered.book))
     return data, list(dict.fromkeys(problems + more))

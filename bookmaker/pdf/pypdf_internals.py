@@ -4,7 +4,9 @@
   way to make a new indirect object in a writer;
 - `PdfWriter._objects`: the writer's object table, read to walk the document and cleared of objects
   nothing reaches any more (pypdf's own clean-up keeps an orphan that another orphan refers to);
-- `PdfWriter._info`: the reference of the document information dictionary, a root of that walk.
+- `PdfWriter._info`: the reference of the document information dictionary, a root of that walk;
+- `PdfWriter._ID`: the trailer's file identifiers, cloned from the front matter's PDF; the second is set
+  from the joined book's contents (pypdf's generate_file_identifiers() draws it at random).
 
 `PdfWriter.root_object` is public and used as it is. Verified on pypdf 7.1. On any other major version
 `verified()` is false and the book is laid out as one document, which joins nothing.
@@ -45,3 +47,13 @@ def object_count(writer) -> int:
 def drop(writer, idnum: int) -> None:
     """Leave object `idnum` out of the written file."""
     writer._objects[idnum - 1] = None
+
+
+def set_changing_identifier(writer, value: bytes) -> None:
+    """The second of the file's identifiers (the one that changes with its contents), the first kept;
+    nothing where the file has none."""
+    from pypdf.generic import ArrayObject, ByteStringObject
+
+    if writer._ID is None:
+        return
+    writer._ID = ArrayObject((writer._ID[0], ByteStringObject(value)))
