@@ -54,11 +54,13 @@ def test_an_edit_rebuilt_in_watch_is_byte_identical_to_a_cold_build(tmp_path, mo
         build(str(project))
         themes = dict(layout._parsed)
         assert themes  # parsed here, before the workers were forked: they inherit it
+        assert layout._warmed  # and a sample laid out here: what a first layout loads, they inherit too
         edit(project, EDITS[size])
         said: list[str] = []
         _, outcomes = build(str(project), progress=said.append)  # all kept from the first build reused
         assert all(layout._parsed.get(key) is theme for key, theme in themes.items())  # never parsed again
-    assert not layout._parsed  # the session's folder is gone, and the themes whose fonts it held
+    # The session's folder is gone, and the themes whose fonts it held, and what was warmed in it.
+    assert not layout._parsed and not layout._warmed
     assert all(o.ok for o in outcomes) and len(outcomes) >= 2
     assert digests(project) == cold(tmp_path, project)
     # The front matter was laid out beside the edited chapter, from the pages it came to before the
@@ -105,6 +107,15 @@ def test_a_word_changed_lays_out_its_chapter_alone_and_dates_the_pdf_anew(tmp_pa
     result = run_cli("pdf", fresh, "-q", "-o", tmp_path / "cold.pdf", env={"BOOKMAKER_CACHE_DIR": str(tmp_path / "c")})
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "cold.pdf").read_bytes() == pdf.read_bytes()
+
+
+def test_the_warm_up_sample_is_a_chapter_cut_after_its_first_paragraphs():
+    from bookmaker.pdf.parts import sample_of
+
+    html = '<html lang="fr"><body><div class="chapter">' + "<p>Un mot.</p>" * 20 + "</div></body></html>"
+    assert sample_of(html).count("<p>") == 12 and sample_of(html).startswith('<html lang="fr">')
+    short = html.replace("<p>Un mot.</p>" * 20, "<p>Un mot.</p>" * 3)
+    assert sample_of(short) == short
 
 
 def test_an_edit_rebuilt_by_a_one_shot_build_is_byte_identical_to_a_cold_build(tmp_path):

@@ -366,7 +366,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     guess = guessed_front(guessed, cache, front_html, setup, rendered) if guessed else None
     # One chapter edited: laid out here, without starting workers (the numbers after it take milliseconds),
     # unless the front matter is laid out beside it.
-    L.warm_theme(setup, TOC_NUMBERS)  # in watch: parsed once, and inherited by the workers forked below
+    # In watch: parsed once, and inherited by the workers forked below, as is what a first layout loads.
+    L.warm_theme(setup, TOC_NUMBERS, sample=sample_of(htmls[0]) if htmls else "")
     pool = executor(setup, workers if missing > 1 or guess else 1, missing + len(flow) + 2)
     waiting_bodies = collections.deque(i for i, body in enumerate(bodies) if body is None)
     ready: collections.deque = collections.deque()  # (function, args) that can run now
@@ -453,6 +454,18 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     finally:
         pool.shutdown(cancel_futures=True)
     return bodies, numbers, starts, front[0]
+
+
+def sample_of(html: str, paragraphs: int = 12) -> str:
+    """A chapter's document cut after its first paragraphs (warm_theme's sample): its language, its
+    typeface's styles and enough lines to hyphenate. The parser closes what the cut leaves open."""
+    at, found = 0, 0
+    while found <= paragraphs:
+        at = html.find("<p", at + 1)
+        if at < 0:
+            return html
+        found += 1
+    return html[:at]
 
 
 def slot(rendered: RenderedBook, page) -> str:
