@@ -330,7 +330,10 @@ def warm_theme(setup: LayoutSetup, *extra_css: str, sample: str = "") -> None:
         if sample and _session[-1] not in _warmed:
             _warmed.add(_session[-1])
             records: list = []
-            write_document(layout(sample, setup, records), "warm", records)
+            try:
+                write_document(layout(sample, setup, records), "warm", records)
+            except Exception:  # noqa: BLE001 - only a head start: the chapter's own layout reports what is wrong
+                pass
 
 
 _warmed: set[str] = set()  # the layout sessions (their folders) whose process has laid out a sample
