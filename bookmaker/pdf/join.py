@@ -45,7 +45,8 @@ def join(front, front_links, parts, book=None, cache: bool = False, when=None) -
         offset = len(writer.pages)
         first_pages[page.id] = offset
         reader = readers.get(body.pdf)
-        identity.update(body.pdf + numbers)
+        identity.update(body.pdf)
+        identity.update(numbers)
         words.update((offset + n, page_words) for n, page_words in enumerate(body.words))
         writer.append(reader, import_outline=False)
         stamp_numbers(writer, readers.get(numbers), offset, save_state)
