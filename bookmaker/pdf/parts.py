@@ -369,7 +369,10 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     # In watch: parsed once, and inherited by the workers forked below, as is what a first layout loads.
     L.warm_theme(setup, TOC_NUMBERS, sample=sample_of(htmls[0]) if htmls else "")
     pool = executor(setup, workers if missing > 1 or guess else 1, missing + len(flow) + 2)
-    waiting_bodies = collections.deque(i for i, body in enumerate(bodies) if body is None)
+    # The longest chapters first (by their documents' length): the last handed out are the shortest, so
+    # that neither worker waits long, idle, for the other's last chapter before the front matter.
+    waiting_bodies = collections.deque(sorted((i for i, body in enumerate(bodies) if body is None),
+                                              key=lambda i: (-len(htmls[i]), i)))
     ready: collections.deque = collections.deque()  # (function, args) that can run now
     pending: set[futures.Future] = set()
     front: list[Front] = []
