@@ -15,7 +15,7 @@ from bookmaker.pdf.printshop import finish_writer, label_pages
 PX_TO_PT = 0.75
 
 
-def join(front, front_links, parts, book=None, cache: bool = False, when=None) -> tuple[bytes, list]:
+def join(front, front_links, parts, when, book=None, cache: bool = False) -> tuple[bytes, list]:
     """One PDF: the front matter (parts.Front), then each part (a chapter's parts.Body) with its page
     numbers drawn over it, each part opening on a right-hand page; with `book`, finished for print as
     printshop.finish() would (its warnings returned), in the same pass. With `cache`, merged fonts are
@@ -27,10 +27,7 @@ def join(front, front_links, parts, book=None, cache: bool = False, when=None) -
 
     front_pdf, front_height = front.pdf, front.height
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(front_pdf)))
-    identity = hashlib.md5(front_pdf, usedforsecurity=False)  # the file's second identifier
-    if when is not None:
-        dated(writer, when)
-        identity.update(when.isoformat().encode())
+    dated(writer, when)
     width = float(writer.pages[0].mediabox.width)
     height = float(writer.pages[0].mediabox.height)
     save_state = pypdf_internals.add_object(writer, stream(b"q\n"))
@@ -45,8 +42,6 @@ def join(front, front_links, parts, book=None, cache: bool = False, when=None) -
         offset = len(writer.pages)
         first_pages[page.id] = offset
         reader = readers.get(body.pdf)
-        identity.update(body.pdf)
-        identity.update(numbers)
         words.update((offset + n, page_words) for n, page_words in enumerate(body.words))
         writer.append(reader, import_outline=False)
         stamp_numbers(writer, readers.get(numbers), offset, save_state)
@@ -80,6 +75,7 @@ def join(front, front_links, parts, book=None, cache: bool = False, when=None) -
     problems = finish_writer(writer, book) if book is not None else []
     # The front matter's second identifier was a digest of the front matter alone, as WeasyPrint wrote
     # it: the joined book's is a digest of everything joined, so it changes with any chapter.
+    identity = hashlib.md5(front_pdf + when.isoformat().encode() + b"".join(readers.keys), usedforsecurity=False)
     pypdf_internals.set_changing_identifier(writer, identity.hexdigest().encode())
     out = io.BytesIO()
     writer.write(out)
@@ -108,9 +104,11 @@ class Readers:
 
     def __init__(self):
         self.used: dict[bytes, object] = {}
+        self.keys: list[bytes] = []  # the digest of each PDF asked for, in order: what the join is made of
 
     def get(self, data: bytes):
         key = hashlib.sha256(data).digest()
+        self.keys.append(key)
         reader = self.used.get(key) or Readers.ahead.get(key) or Readers.last.get(key)
         if reader is None:
             reader = parsed(data)

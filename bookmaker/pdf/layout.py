@@ -323,7 +323,7 @@ def warm_theme(setup: LayoutSetup, *extra_css: str, sample: str = "") -> None:
     layout workers, which then inherit it instead of each parsing it again, on every build. With
     `sample` (a document of the book's), once a session: the sample laid out and written here, so that
     what a process's first layout loads is loaded already in every worker forked from this one (the
-    hyphenation dictionary of the book's language, 0.15 to 0.28 s; cffi's parsed C types, 0.1 s)."""
+    hyphenation dictionary of the book's language, about 0.1 s; cffi's parsed C types, about 0.1 s)."""
     if _session and "weasyprint" in sys.modules:
         for extra in ("", *extra_css):
             parsed_theme(setup, extra)

@@ -568,5 +568,5 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     from bookmaker.pdf.join import join
 
     data, more = join(laid, front_links, [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))],
-                      rendered.book if finish else None, use_cache, build_time(rendered.book))
+                      build_time(rendered.book), rendered.book if finish else None, use_cache)
     return data, list(dict.fromkeys(problems + more))
