@@ -254,6 +254,7 @@ def make_fetcher(files: tuple[tuple[str, Path], ...], pictures: str | None = Non
 
 _parsed: dict = {}  # (folder, stylesheets, files, their stamps, extra css) -> (fonts, fetcher, sheets, records, profiles)
 _session: list[str] = []  # the temporary folder of the layout session running (session()), if any
+_warmed: set[str] = set()  # the layout sessions (their folders) whose process has laid out a sample (warm_theme)
 
 
 def parsed_theme(setup: LayoutSetup, extra_css: str):
@@ -334,9 +335,6 @@ def warm_theme(setup: LayoutSetup, *extra_css: str, sample: str = "") -> None:
                 write_document(layout(sample, setup, records), "warm", records)
             except Exception:  # noqa: BLE001 - only a head start: the chapter's own layout reports what is wrong
                 pass
-
-
-_warmed: set[str] = set()  # the layout sessions (their folders) whose process has laid out a sample
 
 
 def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
