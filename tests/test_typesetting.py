@@ -497,11 +497,20 @@ def test_a_word_left_alone_on_a_line_is_laid_out_again_unhyphenated():
     css = ("@page { size: 600px 2000px; margin: 0 } p { font-family: serif; font-size: 16px; hyphens: auto;"
            " hyphenate-limit-chars: 6 3 3; text-align: justify; width: 327px; margin: 0 }")
     marked = balance.mark(f'<html lang="en-GB"><head><style>{css}</style></head><body>{text}</body></html>')
-    lay_out = lambda html: (HTML(string=html).render(),)  # noqa: E731
+    laid_out: list[str] = []
+
+    def lay_out(html: str) -> tuple:
+        laid_out.append(html)
+        return (HTML(string=html).render(),)
+
     first = W.page_lines(lay_out(marked)[0])
     assert balance.lone_words(first) == {0}  # the paragraph, as WeasyPrint breaks it (a lone "ing")
+    laid_out.clear()
     (document,), _pages, change = balance.no_lone_words(marked, lay_out)
     assert change == {0: " hyphens: manual;"} and balance.lone_words(W.page_lines(document)) == set()
+    # The fix tried on the paragraph laid out alone; the chapter laid out whole twice: as it is, and fixed.
+    alone = [html for html in laid_out if "display: none !important" in html]
+    assert len(alone) == 1 and '[data-tp="0"]' in alone[0] and len(laid_out) - len(alone) == 2
 
 
 def test_two_and_three_em_dashes_are_set_as_em_dashes_in_print():

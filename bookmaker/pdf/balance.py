@@ -317,13 +317,14 @@ def truncated(html: str, pages: list, verso: int) -> str:
     return html if at < 0 else html[:at] + CUT
 
 
-def lone_words(pages: list) -> set[int]:
+def lone_words(pages: list, measure: float | None = None) -> set[int]:
     """The paragraphs with a line of one word, shorter than half the measure, after a full line of the
     same paragraph and not their last (a line of verse broken by the author follows a line of its own
     length). WeasyPrint 70's line breaking leaves one now and then near the end of an inline element
-    (Verne's "…the next evening by the *Henrietta*," / "he" / "would be there…")."""
+    (Verne's "…the next evening by the *Henrietta*," / "he" / "would be there…"). The measure is the
+    longest line of `pages` unless given (that of the whole chapter, for some paragraphs laid out alone)."""
     lines = [line for page in pages for line in page.lines]
-    measure = max((line.length for line in lines), default=0)
+    measure = measure or max((line.length for line in lines), default=0)
     return {line.paragraph for before, line, after in zip(lines, lines[1:], lines[2:])
             if line.paragraph is not None and before.paragraph == line.paragraph == after.paragraph
             and line.spaces == 0 and line.length < measure / 2 and before.length > 0.9 * measure}
@@ -333,20 +334,35 @@ def no_lone_words(marked: str, lay_out: Callable[[str], tuple]) -> tuple[tuple, 
     """The chapter laid out; where a paragraph has a word alone on a line (lone_words()), laid out again
     with such paragraphs unhyphenated, then a shade tighter, then looser, each kept where it leaves
     fewer (any of them mends the lines WeasyPrint broke so). In fast typesetting too: it costs more
-    layouts only in a chapter that has one."""
+    layouts only in a chapter that has one.
+
+    Each fix is tried on the paragraphs left with a lone word laid out alone (alone(): a paragraph breaks
+    its lines as in the whole chapter, and a fix changes no other paragraph's), a page or two each; the
+    fixes kept are then laid out once in the whole chapter, and that layout is kept where it has fewer
+    lone words than the first."""
     result, pages = laid_out(lay_out, marked, {})
     lone = lone_words(pages)
+    if not lone:
+        return result, pages, {}
+    measure = max(line.length for page in pages for line in page.lines)
+    first = len(lone)
     change: dict[int, str] = {}
     for fix in LONE_WORD_FIXES:
         if not lone:
             break
         trial_change = {**change, **{paragraph: fix for paragraph in lone}}
-        trial, trial_pages = laid_out(lay_out, marked, trial_change)
-        left = lone_words(trial_pages)
-        trace("lone words", sorted(lone), repr(fix), "left", sorted(left))
+        shown = sorted(lone)
+        left = lone_words(W.page_lines(lay_out(alone(with_tweaks(marked, trial_change), shown))[0]), measure)
+        trace("lone words", shown, repr(fix), "left", sorted(left))
         if len(left) < len(lone):
-            result, pages, change, lone = trial, trial_pages, trial_change, left
-    return result, pages, change
+            change, lone = trial_change, left
+    if not change:
+        return result, pages, {}
+    trial, trial_pages = laid_out(lay_out, marked, change)
+    if len(lone_words(trial_pages)) >= first:
+        trace("lone words: the fixes found alone mend none in the chapter")
+        return result, pages, {}
+    return trial, trial_pages, change
 
 
 def laid_out(lay_out: Callable[[str], tuple], marked: str, change: dict[int, str]) -> tuple:
