@@ -11,6 +11,10 @@ Rows (wall-clock medians of --repeat runs; cold rows of --cold-repeat runs, they
     summed, ÷ cores); peak memory vs WeasyPrint laying bookmaker's book out as one document, and the
     same PDF built with `--jobs 1` (its layout in the building process: the least memory).
 
+Times are taken without the memory sampler (bench/run.py's run(sample=False)): on 2 cores its reads
+took a share of a core from a build that uses both. The cold PDF's peak memory is sampled in a second
+cold build, and the floor is measured in each cold round, beside the builds it is compared with.
+
     python bench/round2.py [--repeat 5] [--cold-repeat 1] [--pressready /path/to/venv]
 """
 
@@ -85,7 +89,8 @@ HTML(sys.argv[1]).write_pdf(sys.argv[2], stylesheets=[css])
 
 
 def timed(cmd: list[str], env: dict, cwd: str | None = None) -> float:
-    return run(cmd, env, cwd).wall
+    """Wall time, unsampled: on 2 cores, a memory sampler's reads took time from the build it measured."""
+    return run(cmd, env, cwd, sample=False).wall
 
 
 def pressready_project(project: Path, target: Path) -> Path:
@@ -138,19 +143,23 @@ def main() -> None:
         if not args.skip_cold:
             big = generate(Path(tmp) / "m200k", "M")
             chapters = sorted(str(p) for p in (big / "manuscript").glob("*.md"))
-            epub, pandoc_epub, pdf, pandoc_pdf, single, lean = [], [], [], [], [], []
+            epub, pandoc_epub, pdf, pdf_memory, pandoc_pdf, single, lean, floors = [], [], [], [], [], [], [], []
             for i in range(args.cold_repeat):
                 cold = {**env, "BOOKMAKER_CACHE_DIR": str(Path(tmp) / f"cold{i}")}
-                epub.append(run([*bookmaker, "epub", str(big), "-o", str(Path(tmp) / "b.epub")], cold))
+                epub.append(run([*bookmaker, "epub", str(big), "-o", str(Path(tmp) / "b.epub")], cold, sample=False))
                 pandoc_epub.append(run([pandoc_path(), "-f", "markdown", "-t", "epub3", "-o", str(Path(tmp) / "p.epub"),
-                                        "--metadata", "title=Bench", *chapters], env))
+                                        "--metadata", "title=Bench", *chapters], env, sample=False))
                 shutil.rmtree(Path(tmp) / f"cold{i}", ignore_errors=True)
-                pdf.append(run([*bookmaker, "pdf", str(big), "-o", str(Path(tmp) / "b.pdf")], cold))
+                # Timed unsampled; its memory sampled in a second cold build (the sampler's reads take
+                # time from the build's two processes on 2 cores, not from a one-process peer's).
+                pdf.append(run([*bookmaker, "pdf", str(big), "-o", str(Path(tmp) / "b.pdf")], cold, sample=False))
+                shutil.rmtree(Path(tmp) / f"cold{i}", ignore_errors=True)
+                pdf_memory.append(run([*bookmaker, "pdf", str(big), "-o", str(Path(tmp) / "b.pdf")], cold))
                 html = Path(tmp) / "p.html"
                 start = time.perf_counter()
                 first = run([pandoc_path(), "-f", "markdown", "-t", "html5", "-s", "-o", str(html), "--metadata",
-                             "title=Bench", *chapters], env)
-                second = run([PYTHON, "-c", PLAIN_WEASYPRINT, str(html), str(Path(tmp) / "p.pdf")], env)
+                             "title=Bench", *chapters], env, sample=False)
+                second = run([PYTHON, "-c", PLAIN_WEASYPRINT, str(html), str(Path(tmp) / "p.pdf")], env, sample=False)
                 pandoc_pdf.append(type(first)(time.perf_counter() - start, first.cpu + second.cpu,
                                               max(first.peak_mb, second.peak_mb), max(first.peak_pss_mb, second.peak_pss_mb)))
                 single.append(run([PYTHON, "-c", SINGLE_DOCUMENT, str(big), str(Path(tmp) / "one.pdf")], env))
@@ -158,18 +167,20 @@ def main() -> None:
                 # One layout process (the building process itself): the least memory, the most time.
                 lean.append(run([*bookmaker, "pdf", str(big), "-o", str(Path(tmp) / "b1.pdf"), "--jobs", "1"], cold))
                 shutil.rmtree(Path(tmp) / f"cold{i}", ignore_errors=True)
-            floor = json.loads(subprocess.run([PYTHON, "-c", ENGINE_FLOOR, str(big)], env=env, check=True,
-                                              capture_output=True, text=True).stdout) / (os.cpu_count() or 1)
-            e, pe, p, pp, s, one = map(median, (epub, pandoc_epub, pdf, pandoc_pdf, single, lean))
+                # In each round, as the machine's speed drifts over minutes.
+                floors.append(json.loads(subprocess.run([PYTHON, "-c", ENGINE_FLOOR, str(big)], env=env, check=True,
+                                                        capture_output=True, text=True).stdout) / (os.cpu_count() or 1))
+            floor = statistics.median(floors)
+            e, pe, p, m, pp, s, one = map(median, (epub, pandoc_epub, pdf, pdf_memory, pandoc_pdf, single, lean))
             rows.append(("200k words, empty cache: EPUB", f"{e.wall:.2f} s", f"{e.wall / pe.wall:.2f} × pandoc ({pe.wall:.2f} s)"))
             rows.append(("200k words, empty cache: PDF", f"{p.wall:.2f} s",
                          f"{p.wall / pp.wall:.2f} × pandoc → HTML → WeasyPrint ({pp.wall:.2f} s); "
                          f"{p.wall / floor:.2f} × the engine's floor ({floor:.2f} s)"))
-            rows.append(("200k words, PDF peak memory (resident, every process's own count)", f"{p.peak_mb:.0f} MB",
-                         f"{p.peak_mb / s.peak_mb:.2f} × one-document WeasyPrint ({s.peak_mb:.0f} MB)"))
+            rows.append(("200k words, PDF peak memory (resident, every process's own count)", f"{m.peak_mb:.0f} MB",
+                         f"{m.peak_mb / s.peak_mb:.2f} × one-document WeasyPrint ({s.peak_mb:.0f} MB)"))
             rows.append(("200k words, PDF peak memory (proportional: pages shared by forked workers once)",
-                         f"{p.peak_pss_mb:.0f} MB",
-                         f"{p.peak_pss_mb / s.peak_pss_mb:.2f} × one-document WeasyPrint ({s.peak_pss_mb:.0f} MB)"))
+                         f"{m.peak_pss_mb:.0f} MB",
+                         f"{m.peak_pss_mb / s.peak_pss_mb:.2f} × one-document WeasyPrint ({s.peak_pss_mb:.0f} MB)"))
             rows.append(("200k words, PDF with `--jobs 1`: time; peak memory resident, proportional",
                          f"{one.wall:.2f} s; {one.peak_mb:.0f} MB, {one.peak_pss_mb:.0f} MB",
                          f"{one.peak_mb / s.peak_mb:.2f} ×, {one.peak_pss_mb / s.peak_pss_mb:.2f} × one-document WeasyPrint"))
