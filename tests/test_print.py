@@ -268,6 +268,62 @@ def test_a_theme_that_numbers_pages_with_chapter_text_is_laid_out_as_one_documen
         [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(single)).pages]
 
 
+def quay_book(folder: Path, css: str) -> Path:
+    """Two chapters of several pages each, the default theme with `css` after it."""
+    project = copy_book("plain", folder)
+    scene = " ".join(["The lamps along the quay came on one by one, and the water took each of them in."] * 12)
+    for n, name in ((1, "story.md"), (2, "second.md")):
+        text = f"---\ntitle: Part {n}\n---\n\n" + "\n\n".join([scene] * 9) + "\n"
+        (project / "manuscript" / name).write_text(text, encoding="utf-8")
+    (project / "styles").mkdir()
+    theme = (REPO / "styles" / "print.css").read_text(encoding="utf-8")
+    (project / "styles" / "print.css").write_text(theme + "\n" + css + "\n", encoding="utf-8")
+    return project
+
+
+def parallel_and_single(project: Path) -> tuple[bytes, bytes, list[str]]:
+    from bookmaker.pdf.writer import pdf_bytes
+
+    rendered = rendered_book(project)
+    said: list[str] = []
+    parallel, _ = pdf_bytes(rendered, jobs=2, cache=False, progress=said.append)
+    single, _ = pdf_bytes(rendered, jobs=0, cache=False)
+    return parallel, single, said
+
+
+def test_a_page_number_sharing_an_edge_with_text_is_where_one_document_puts_it(tmp_path):
+    """Each layer leaves out the margin boxes of the edges it draws nothing on (weasy_internals:
+    unused_margin_boxes), but an edge's boxes are laid out together, their widths shared: a page number
+    beside a running head keeps its place, and the heads theirs. Centred in its box, the number moves
+    with the box's width, which its neighbour's text sets."""
+    css = ('@page :right { @top-right { content: counter(page); text-align: center; }'
+           ' @top-center { content: "An Evening on the Quay"; } }'
+           '\n@page :left { @top-left { content: counter(page); text-align: center; }'
+           ' @top-center { content: "An Evening on the Quay"; }'
+           ' @left-middle { content: "\\2022"; } @bottom-left-corner { content: counter(page); } }'
+           '\n@page :blank { @top-center { content: none; } @left-middle { content: none; }'
+           ' @bottom-left-corner { content: none; } }')
+    parallel, single, said = parallel_and_single(quay_book(tmp_path / "p", css))
+    assert not [m for m in said if "one document" in m]
+    pages = pypdf.PdfReader(io.BytesIO(parallel)).pages
+    assert len(pages) > 6 and any("Quay" in p.extract_text() and "\u2022" in p.extract_text() for p in pages)
+    assert pixels(single, tmp_path / "one") == pixels(parallel, tmp_path / "parallel")
+
+
+@pytest.mark.parametrize("css, reason", [
+    ("@page { background: #f4ecd8; }", "a page background"),
+    ('@page :blank { @top-center { content: "This page is left blank"; } }', "furniture on blank pages"),
+    ('.pdf-chapter::before { content: "\\2766"; display: block; }', "generated content"),
+])
+def test_a_theme_that_draws_what_the_split_layout_cannot_is_laid_out_as_one_document(tmp_path, css, reason):
+    """The numbers' layer is drawn over the body's page, and the blank page before a chapter is added
+    empty in the join: a page background would hide the text, furniture on blank pages would be lost, an
+    ornament before the chapter drawn twice. A probe of empty pages finds these first (parts.Painted)."""
+    parallel, single, said = parallel_and_single(quay_book(tmp_path / "p", css))
+    assert [m for m in said if "one document" in m and reason in m]
+    assert pixels(single, tmp_path / "one") == pixels(parallel, tmp_path / "parallel")
+
+
 def test_cache_never_changes_the_bytes(tmp_path, monkeypatch):
     from bookmaker.pdf.writer import pdf_bytes
 

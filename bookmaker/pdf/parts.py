@@ -170,6 +170,35 @@ def lay_out_numbers(index: int, html: str, start: int, types: list) -> tuple[int
     return index, data
 
 
+def paint_probe_html(rendered: RenderedBook, flow) -> str:
+    """Two chapters of empty blocks, as the numbers' layer lays them out (skeleton_html): the first of
+    three pages, so that a blank page comes before the second, which opens on a right-hand page as
+    every chapter does. Whatever the theme draws on these but page-number boxes, the split layout cannot
+    (weasy_internals.paints_where_layers_cannot)."""
+    wrappers = []
+    for (_, div), pages in ((flow[0], 3), (flow[-1], 2)):
+        wrapper = lxml.html.Element("div", {"class": div.get("class") or ""})
+        for n in range(pages):
+            block = etree.SubElement(wrapper, "div")
+            if n:
+                block.set("style", "break-before: page")
+        wrappers.append(wrapper)
+    return document_html(rendered, wrappers, minimal=True)
+
+
+@dataclass
+class Painted:
+    """What the theme draws that the split layout cannot, or "": paints_where_layers_cannot()."""
+
+    reason: str
+
+
+def lay_out_paint_probe(html: str) -> tuple[int, Painted]:
+    """In a worker: the paint probe (paint_probe_html) laid out, and what it draws."""
+    document = L.layout(html, _setup, [])
+    return -2, Painted(W.paints_where_layers_cannot(document) or "")
+
+
 # The theme's target-counter() as a number known once the chapters are laid out; leaders as the theme
 # draws them (right to left, WeasyPrint draws leaders off the page: the number follows the title).
 TOC_NUMBERS = ('nav.toc a[data-page]::after { content: leader(". ") attr(data-page); }\n'
@@ -276,6 +305,13 @@ class PartCache:
     def store_numbers(self, key: str, data: bytes) -> None:
         self._write(f"{key}.pdf", data)
 
+    def painted(self, key: str) -> Painted | None:
+        data = self._read(f"{key}.paints")
+        return Painted(data.decode("utf-8", "replace")) if data is not None else None
+
+    def store_painted(self, key: str, painted: Painted) -> None:
+        self._write(f"{key}.paints", painted.reason.encode())
+
     def _read(self, name: str) -> bytes | None:
         if self.root is None:
             return None
@@ -351,6 +387,13 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     """
     htmls = [document_html(rendered, [div], minimal=True) for _, div in flow]  # not typeset yet: lay_out_body
     keys = [cache.key(html, setup) for html in htmls]  # setup has the measure and type size typesetting reads
+    # Whether the theme draws what the split layout cannot (a page background, furniture on blank pages):
+    # known from the cache, else laid out first (a few empty pages) while the chapters wait.
+    probe = paint_probe_html(rendered, flow) if flow else ""
+    probe_key = cache.key(probe, setup, "paints")
+    painted = cache.painted(probe_key) if flow else Painted("")
+    if painted is not None and painted.reason:
+        raise OneDocumentNeeded(f"the theme draws {painted.reason}")
     pdf_settings = rendered.book.metadata.pdf
     bodies: list[Body | None] = [cache.body(key) for key in keys]
     limit = limit or PageLimit(rendered)
@@ -417,6 +460,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                 function, args = lay_out_body, (index, htmls[index], (flow[index][0].kind, pdf_settings))
             pending.add(pool.submit(function, *args))
 
+    if painted is None:
+        ready.append((lay_out_paint_probe, (probe,)))
     try:
         schedule()
         if guess:
@@ -436,6 +481,11 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
             for future in done:
                 pending.discard(future)
                 index, result = future.result()
+                if isinstance(result, Painted):
+                    cache.store_painted(probe_key, result)
+                    if result.reason:
+                        raise OneDocumentNeeded(f"the theme draws {result.reason}")
+                    continue
                 if not isinstance(result, Front):
                     reading.append(result.pdf if isinstance(result, Body) else result)
                 if isinstance(result, Body):

@@ -4,7 +4,9 @@ The parallel layout (parts.py) lays each chapter out twice, once without and onc
 numbers. WeasyPrint has no public way to do that, so this module reaches into its layout:
 
 - `weasyprint.layout.make_margin_boxes` is replaced by a wrapper that keeps some of a page's margin
-  boxes and drops the others;
+  boxes and drops the others; while it runs, `LayoutContext.style_for` (a `StyleFor`, called with the
+  page's `page_type` and a margin box's at-keyword) answers None for the edges and corners with no box
+  to keep, which WeasyPrint then leaves out as it does an edge with no content;
 - `LayoutContext.page_maker`: a list of tuples whose entry [3][1] is the dict of counter values a page
   starts with; the "page" counter in it is shifted to number a chapter from where it falls in the book;
 - `Box.style["content"]`: a tuple of (kind, value) pairs, kinds "string", "counter()", "counters()"...;
@@ -65,6 +67,45 @@ def page_number_box(content) -> bool:
     return True
 
 
+# A page's margin boxes as WeasyPrint lays them out: the three of an edge together (a box's width depends
+# on its neighbours' content), each corner alone.
+MARGIN_GROUPS = (*(tuple(f"@{edge}-{place}" for place in ("left", "center", "right")) for edge in ("top", "bottom")),
+                 *(tuple(f"@{edge}-{place}" for place in ("top", "middle", "bottom")) for edge in ("left", "right")),
+                 *((f"@{corner}-corner",) for corner in ("top-left", "top-right", "bottom-left", "bottom-right")))
+
+
+def unused_margin_boxes(style_for, page_type, numbers: bool) -> frozenset[str]:
+    """The margin boxes a layer would lay out only to drop them: those of an edge or corner with no box
+    of the layer's kind (showing the page number, or not) to draw. The running heads are not laid out
+    in the numbers' layer, nor the page number in the body's. Raises as page_number_box() does."""
+    unused: set[str] = set()
+    for group in MARGIN_GROUPS:
+        kinds = set()
+        for keyword in group:
+            style = style_for(page_type, keyword)
+            if style is not None and style["content"] not in ("normal", "inhibit", "none"):
+                kinds.add(page_number_box(style["content"]))
+        if numbers not in kinds:
+            unused.update(group)
+    return frozenset(unused)
+
+
+class WithoutBoxes:
+    """A StyleFor (`LayoutContext.style_for`) that has no style for the margin boxes `unused`: WeasyPrint
+    then makes them empty and, where a whole edge is, lays none of it out."""
+
+    def __init__(self, style_for, unused: frozenset[str]):
+        self._style_for, self._unused = style_for, unused
+
+    def __call__(self, element, pseudo_type=None):
+        if pseudo_type in self._unused:
+            return None
+        return self._style_for(element, pseudo_type)
+
+    def __getattr__(self, name):
+        return getattr(self._style_for, name)
+
+
 class SizedArrays:
     """An FFI whose new("T[N]", items) with N items is new("T[]", items): the same array, under a type
     string cffi parsed once (see the module's docstring)."""
@@ -112,7 +153,13 @@ def install_hook() -> None:
                     values["page"] = [value + layer.shift for value in values["page"]]
         kind = page.page_type
         layer.types.append((kind.side, kind.blank, kind.name, kind.index, tuple(map(tuple, kind.groups))))
-        for box in original(context, page, state):
+        style_for = context.style_for
+        context.style_for = WithoutBoxes(style_for, unused_margin_boxes(style_for, kind, layer.numbers))
+        try:
+            made = list(original(context, page, state))
+        finally:
+            context.style_for = style_for
+        for box in made:
             if page_number_box(box.style["content"]) == layer.numbers:
                 yield box
 
@@ -167,6 +214,43 @@ def page_text(page) -> str:
 
     walk(page._page_box)
     return "\n".join(lines)
+
+
+def paints_where_layers_cannot(document) -> str | None:
+    """What the theme draws on pages of nothing but empty blocks (parts.paint_probe_html) that the split
+    layout would get wrong, or None: a page's background, border or marks, or anything in its flow
+    (the numbers' layer, drawn over the body, would cover or double it), and anything at all on a blank
+    page (the blank pages before chapters are added empty in the join). Reads `Page._page_box`, its
+    `background`, `canvas_background`, `page_type.blank`, and every box's `background` and used
+    `border_*_width`, `style["outline_*"]` and `style["marks"]`."""
+    from weasyprint.formatting_structure import boxes
+
+    def seen(background) -> bool:  # `Background`: its `color` (`alpha`) and `layers` (each `image`)
+        return background is not None and (background.color.alpha > 0
+                                           or any(layer.image is not None for layer in background.layers))
+
+    def drawn(box) -> bool:
+        return (seen(getattr(box, "background", None))
+                or any(getattr(box, f"border_{side}_width", 0) for side in ("top", "right", "bottom", "left"))
+                or (box.style["outline_style"] != "none" and box.style["outline_width"] > 0)
+                or (isinstance(box, boxes.TextBox) and box.text.strip() != "")
+                or isinstance(box, boxes.ReplacedBox))
+
+    def flow_drawn(box) -> bool:
+        return drawn(box) or any(flow_drawn(child) for child in getattr(box, "children", ()))
+
+    for page in document.pages:
+        box = page._page_box
+        if seen(box.background) or seen(box.canvas_background) or box.style["marks"] != ():
+            return "a page background or crop marks"
+        if any(getattr(box, f"border_{side}_width", 0) for side in ("top", "right", "bottom", "left")):
+            return "a page border"
+        margins = [child for child in box.children if isinstance(child, boxes.MarginBox)]
+        if box.page_type.blank and margins:
+            return "furniture on blank pages"
+        if any(flow_drawn(child) for child in box.children if not isinstance(child, boxes.MarginBox)):
+            return "a background, border or generated content around a chapter's text"
+    return None
 
 
 # --- the laid-out lines, for balancing spreads ----------------------------------------------------

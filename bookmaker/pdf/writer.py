@@ -140,8 +140,8 @@ def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable
                                    *problems])
         try:
             return parts.parallel_pdf(rendered, jobs or default_jobs(), say, cache, limit.limit, finish)
-        except parts.OneDocumentNeeded:
-            say("this theme's page numbers need the book laid out as one document")
+        except parts.OneDocumentNeeded as why:
+            say(f"laid out as one document: {why}")
             return finished(*single_document_pdf(rendered, None, say, limit.limit))
 
 
