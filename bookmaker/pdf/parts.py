@@ -143,6 +143,12 @@ def laid_out_words(document) -> list[list[str]]:
 
 def skeleton_html(rendered: RenderedBook, div, types: list) -> str:
     """Empty pages of the given types: the chapter's own wrapper, one empty block a page."""
+    return document_html(rendered, [empty_pages(div, types)], minimal=True)
+
+
+def empty_pages(div, types: list) -> lxml.html.HtmlElement:
+    """The chapter's wrapper (`div`'s class) holding one empty block for each page of `types` but the
+    blank ones, each after a break to the page's side or name."""
     wrapper = lxml.html.Element("div", {"class": div.get("class") or ""})
     previous_blank = False
     for number, (side, blank, name, _index, _groups) in enumerate(types):
@@ -158,7 +164,7 @@ def skeleton_html(rendered: RenderedBook, div, types: list) -> str:
         if style:
             block.set("style", "; ".join(style))
         previous_blank = False
-    return document_html(rendered, [wrapper], minimal=True)
+    return wrapper
 
 
 def lay_out_numbers(index: int, html: str, start: int, types: list) -> tuple[int, bytes]:
@@ -175,15 +181,9 @@ def paint_probe_html(rendered: RenderedBook, flow) -> str:
     three pages, so that a blank page comes before the second, which opens on a right-hand page as
     every chapter does. Whatever the theme draws on these but page-number boxes, the split layout cannot
     (weasy_internals.paints_where_layers_cannot)."""
-    wrappers = []
-    for (_, div), pages in ((flow[0], 3), (flow[-1], 2)):
-        wrapper = lxml.html.Element("div", {"class": div.get("class") or ""})
-        for n in range(pages):
-            block = etree.SubElement(wrapper, "div")
-            if n:
-                block.set("style", "break-before: page")
-        wrappers.append(wrapper)
-    return document_html(rendered, wrappers, minimal=True)
+    page = ("right", False, "", 0, ())  # one page type throughout: a break to the next page each
+    return document_html(rendered, [empty_pages(flow[0][1], [page] * 3), empty_pages(flow[-1][1], [page] * 2)],
+                         minimal=True)
 
 
 @dataclass
