@@ -314,14 +314,33 @@ def test_a_page_number_sharing_an_edge_with_text_is_where_one_document_puts_it(t
     ("@page { background: #f4ecd8; }", "a page background"),
     ('@page :blank { @top-center { content: "This page is left blank"; } }', "furniture on blank pages"),
     ('.pdf-chapter::before { content: "\\2766"; display: block; }', "generated content"),
+    ("@page :first { margin-top: 3in; }", "place in the whole book (@page :first)"),
 ])
-def test_a_theme_that_draws_what_the_split_layout_cannot_is_laid_out_as_one_document(tmp_path, css, reason):
+def test_a_theme_the_split_layout_cannot_reproduce_is_laid_out_as_one_document(tmp_path, css, reason):
     """The numbers' layer is drawn over the body's page, and the blank page before a chapter is added
     empty in the join: a page background would hide the text, furniture on blank pages would be lost, an
-    ornament before the chapter drawn twice. A probe of empty pages finds these first (parts.Painted)."""
+    ornament before the chapter drawn twice. A probe of empty pages finds these first (parts.Painted).
+    And each chapter laid out alone is a document of its own, whose first page `:first` would select
+    (a page more, in this book)."""
     parallel, single, said = parallel_and_single(quay_book(tmp_path / "p", css))
     assert [m for m in said if "one document" in m and reason in m]
     assert pixels(single, tmp_path / "one") == pixels(parallel, tmp_path / "parallel")
+
+
+def test_page_selectors_that_count_the_whole_book_are_found_as_a_browser_reads_them():
+    from types import SimpleNamespace
+
+    from bookmaker.pdf.parts import placed_page_selector
+
+    def placed(css: str) -> str | None:
+        return placed_page_selector(SimpleNamespace(stylesheets=("@page { margin: 1in }", css)))
+
+    assert placed((REPO / "styles" / "print.css").read_text(encoding="utf-8")) is None  # :nth(1 of chapter)
+    assert placed("@page chapter:nth(2n of chapter) { margin: 0 }") is None
+    assert placed("@page :nth(3) { margin: 0 }") == "@page :nth(3)"
+    assert placed("@media print { @page chapter:first { margin: 0 } }") == "@page chapter:first"
+    assert placed("@page :fir\\73 t { margin: 0 }") == "@page :first"  # an escape undone
+    assert placed("/* @page :first {} */ p { margin: 0 }") is None
 
 
 def test_cache_never_changes_the_bytes(tmp_path, monkeypatch):

@@ -90,3 +90,18 @@ def data_problem(uri: str) -> str | None:
 def line_starts(text: str) -> list[int]:
     """The index where each line of `text` starts: `starts[line - 1] + column - 1` is a position."""
     return [0] + [m.end() for m in re.finditer("\n", text)]
+
+
+def page_selectors(text: str) -> Iterator[str]:
+    """Each @page rule's selector (its prelude, escapes and comments undone), in @media blocks too."""
+    yield from page_preludes(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True))
+
+
+def page_preludes(rules) -> Iterator[str]:
+    for rule in rules:
+        if rule.type != "at-rule":
+            continue
+        if rule.lower_at_keyword == "page":
+            yield tinycss2.serialize(rule.prelude).strip()
+        elif rule.content is not None and rule.lower_at_keyword in ("media", "supports", "layer"):
+            yield from page_preludes(tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True))

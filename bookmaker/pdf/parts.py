@@ -29,6 +29,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,6 +38,7 @@ from lxml import etree
 
 from bookmaker.infra.cache import cache_root, code_version, write_entry
 from bookmaker.infra.dates import build_time
+from bookmaker.load.css import page_selectors
 from bookmaker.pdf import fonttools_internals, pypdf_internals
 from bookmaker.pdf import balance
 from bookmaker.pdf import layout as L
@@ -174,6 +176,22 @@ def lay_out_numbers(index: int, html: str, start: int, types: list) -> tuple[int
     if layer.types != types:
         raise OneDocumentNeeded("the numbering pages do not match the chapter's pages")
     return index, data
+
+
+# A page selector that counts the pages of the whole document: each chapter laid out alone is a document
+# of its own, whose first page `:first` and `:nth(1)` would select. `:nth(An+B of NAME)` counts the pages
+# of an element's page group, a chapter's own, the same laid out alone.
+PLACED_PAGE = re.compile(r":first\b|:nth\((?![^)]*\bof\b)[^)]*\)", re.I)
+
+
+def placed_page_selector(setup: L.LayoutSetup) -> str | None:
+    """The first @page selector in the stylesheets that selects pages by their place in the book."""
+    for sheet in setup.stylesheets:
+        for selector in page_selectors(sheet):
+            found = PLACED_PAGE.search(selector)
+            if found:
+                return f"@page {selector}"
+    return None
 
 
 def paint_probe_html(rendered: RenderedBook, flow) -> str:
@@ -387,6 +405,9 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     """
     htmls = [document_html(rendered, [div], minimal=True) for _, div in flow]  # not typeset yet: lay_out_body
     keys = [cache.key(html, setup) for html in htmls]  # setup has the measure and type size typesetting reads
+    placed = placed_page_selector(setup)
+    if placed:
+        raise OneDocumentNeeded(f"the theme selects pages by their place in the whole book ({placed})")
     # Whether the theme draws what the split layout cannot (a page background, furniture on blank pages):
     # known from the cache, else laid out first (a few empty pages) while the chapters wait.
     probe = paint_probe_html(rendered, flow) if flow else ""
