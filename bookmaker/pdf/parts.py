@@ -175,7 +175,21 @@ def lay_out_numbers(index: int, html: str, start: int, types: list) -> tuple[int
     _document, data = layered(layer, html, [])
     if layer.types != types:
         raise OneDocumentNeeded("the numbering pages do not match the chapter's pages")
+    if numbered(layer.counter, start - 1) != list(range(start, start + len(types))):
+        raise OneDocumentNeeded("the theme numbers a chapter's pages otherwise than on from the pages before it")
     return index, data
+
+
+def numbered(counter: list, before: int) -> list[int]:
+    """The numbers the pages come to in the whole book, the page counter at `before` when the chapter
+    begins, each page's own changes to it applied (Layer.counter): laid out alone, a chapter numbers its
+    pages from where it falls only where they are the same as counting on, one a page (a theme that
+    numbers each chapter from 1 does not)."""
+    numbers = []
+    for given, increment in counter:
+        before = (given if given is not None else before) + increment
+        numbers.append(before)
+    return numbers
 
 
 # A page selector that counts the pages of the whole document: each chapter laid out alone is a document

@@ -50,6 +50,9 @@ class Layer:
     numbers: bool  # draw only the page-number boxes (else everything but them)
     shift: int = 0  # added to every page number
     types: list = field(default_factory=list)  # each page's type as laid out: side, blank, name, index, groups
+    # Each page's own changes to the "page" counter: (the value a counter-reset or counter-set gives it, or
+    # None; the counter-increment's sum). WeasyPrint increments it by 1 where a page's style leaves it be.
+    counter: list = field(default_factory=list)
 
 
 _layer: Layer | None = None
@@ -153,6 +156,10 @@ def install_hook() -> None:
                     values["page"] = [value + layer.shift for value in values["page"]]
         kind = page.page_type
         layer.types.append((kind.side, kind.blank, kind.name, kind.index, tuple(map(tuple, kind.groups))))
+        style = page.style
+        given = [value for name, value in (*style["counter_reset"], *style["counter_set"]) if name == "page"]
+        layer.counter.append((given[-1] if given else None,
+                              sum(value for name, value in style["counter_increment"] if name == "page")))
         style_for = context.style_for
         context.style_for = WithoutBoxes(style_for, unused_margin_boxes(style_for, kind, layer.numbers))
         try:
