@@ -316,14 +316,18 @@ def test_a_page_number_sharing_an_edge_with_text_is_where_one_document_puts_it(t
     ('.pdf-chapter::before { content: "\\2766"; display: block; }', "generated content"),
     ("@page :first { margin-top: 3in; }", "place in the whole book (@page :first)"),
     ("@page :nth(1 of chapter) { counter-reset: page 1; }", "numbers a chapter's pages otherwise"),
+    ('.pdf-first-chapter p:last-of-type { string-set: note "A note"; }'
+     " @page :left { @top-center { content: string(note); } } @page :blank { @top-center { content: none; } }",
+     "before the chapter sets it"),
 ])
 def test_a_theme_the_split_layout_cannot_reproduce_is_laid_out_as_one_document(tmp_path, css, reason):
     """The numbers' layer is drawn over the body's page, and the blank page before a chapter is added
     empty in the join: a page background would hide the text, furniture on blank pages would be lost, an
     ornament before the chapter drawn twice. A probe of empty pages finds these first (parts.Painted).
     And each chapter laid out alone is a document of its own, whose first page `:first` would select
-    (a page more, in this book), and whose numbers, shifted to where it falls, are not those of a theme
-    that numbers each chapter from 1 (parts.numbered)."""
+    (a page more, in this book), whose numbers, shifted to where it falls, are not those of a theme
+    that numbers each chapter from 1 (parts.numbered), and which has no value for a named string the
+    chapters before it set (weasy_internals.set_in_chapter)."""
     parallel, single, said = parallel_and_single(quay_book(tmp_path / "p", css))
     assert [m for m in said if "one document" in m and reason in m]
     assert pixels(single, tmp_path / "one") == pixels(parallel, tmp_path / "parallel")

@@ -6,7 +6,9 @@ numbers. WeasyPrint has no public way to do that, so this module reaches into it
 - `weasyprint.layout.make_margin_boxes` is replaced by a wrapper that keeps some of a page's margin
   boxes and drops the others; while it runs, `LayoutContext.style_for` (a `StyleFor`, called with the
   page's `page_type` and a margin box's at-keyword) answers None for the edges and corners with no box
-  to keep, which WeasyPrint then leaves out as it does an edge with no content;
+  to keep, which WeasyPrint then leaves out as it does an edge with no content; and its
+  `get_string_set_for` and `get_running_element_for` (page, name, keyword) are wrapped to read
+  `string_set` and `running_elements` (name -> page number -> values) and `current_page` first;
 - `LayoutContext.page_maker`: a list of tuples whose entry [3][1] is the dict of counter values a page
   starts with; the "page" counter in it is shifted to number a chapter from where it falls in the book;
 - `Box.style["content"]`: a tuple of (kind, value) pairs, kinds "string", "counter()", "counters()"...;
@@ -109,6 +111,21 @@ class WithoutBoxes:
         return getattr(self._style_for, name)
 
 
+def set_in_chapter(context, store, method: str):
+    """`LayoutContext.get_string_set_for` (or `get_running_element_for`) that raises where a margin box
+    asks for a named string (or running element) the chapter has not set on this page or before it:
+    in the whole book, the value would be carried over from the chapters before (`store`: name -> page
+    number -> values; `current_page`)."""
+    getter = getattr(type(context), method).__get__(context)
+
+    def get(page, name, keyword="first"):
+        if keyword != "all-once" and not any(number <= context.current_page for number in store.get(name, ())):
+            raise OneDocumentNeeded(f"a running head shows '{name}' on a page before the chapter sets it")
+        return getter(page, name, keyword)
+
+    return get
+
+
 class SizedArrays:
     """An FFI whose new("T[N]", items) with N items is new("T[]", items): the same array, under a type
     string cffi parsed once (see the module's docstring)."""
@@ -162,10 +179,14 @@ def install_hook() -> None:
                               sum(value for name, value in style["counter_increment"] if name == "page")))
         style_for = context.style_for
         context.style_for = WithoutBoxes(style_for, unused_margin_boxes(style_for, kind, layer.numbers))
+        context.get_string_set_for = set_in_chapter(context, context.string_set, "get_string_set_for")
+        context.get_running_element_for = set_in_chapter(context, context.running_elements,
+                                                         "get_running_element_for")
         try:
             made = list(original(context, page, state))
         finally:
             context.style_for = style_for
+            del context.get_string_set_for, context.get_running_element_for
         for box in made:
             if page_number_box(box.style["content"]) == layer.numbers:
                 yield box
