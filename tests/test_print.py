@@ -269,11 +269,12 @@ def test_a_theme_that_numbers_pages_with_chapter_text_is_laid_out_as_one_documen
 
 
 def quay_book(folder: Path, css: str) -> Path:
-    """Two chapters of several pages each, the default theme with `css` after it."""
+    """Two chapters of several pages each, a footnote at the end of each, the default theme with `css` after it."""
     project = copy_book("plain", folder)
     scene = " ".join(["The lamps along the quay came on one by one, and the water took each of them in."] * 12)
     for n, name in ((1, "story.md"), (2, "second.md")):
-        text = f"---\ntitle: Part {n}\n---\n\n" + "\n\n".join([scene] * 9) + "\n"
+        text = (f"---\ntitle: Part {n}\n---\n\n" + "\n\n".join([scene] * 9)
+                + "\n\nThe harbour master wrote it down.[^log]\n\n[^log]: In the night book, in pencil.\n")
         (project / "manuscript" / name).write_text(text, encoding="utf-8")
     (project / "styles").mkdir()
     theme = (REPO / "styles" / "print.css").read_text(encoding="utf-8")
@@ -316,6 +317,7 @@ def test_a_page_number_sharing_an_edge_with_text_is_where_one_document_puts_it(t
     ('.pdf-chapter::before { content: "\\2766"; display: block; }', "generated content"),
     ("@page :first { margin-top: 3in; }", "place in the whole book (@page :first)"),
     ("@page :nth(1 of chapter) { counter-reset: page 1; }", "numbers a chapter's pages otherwise"),
+    (".chapter { counter-reset: none; }", "counts 'footnote' on from chapter to chapter"),
     ('.pdf-first-chapter p:last-of-type { string-set: note "A note"; }'
      " @page :left { @top-center { content: string(note); } } @page :blank { @top-center { content: none; } }",
      "before the chapter sets it"),
@@ -327,7 +329,8 @@ def test_a_theme_the_split_layout_cannot_reproduce_is_laid_out_as_one_document(t
     And each chapter laid out alone is a document of its own, whose first page `:first` would select
     (a page more, in this book), whose numbers, shifted to where it falls, are not those of a theme
     that numbers each chapter from 1 (parts.numbered), and which has no value for a named string the
-    chapters before it set (weasy_internals.set_in_chapter)."""
+    chapters before it set (weasy_internals.set_in_chapter) nor for a counter the chapter does not reset
+    (footnotes numbered through the book: weasy_internals.carried_counter)."""
     parallel, single, said = parallel_and_single(quay_book(tmp_path / "p", css))
     assert [m for m in said if "one document" in m and reason in m]
     assert pixels(single, tmp_path / "one") == pixels(parallel, tmp_path / "parallel")

@@ -121,6 +121,9 @@ def lay_out_body(index: int, html: str, typeset: tuple | None = None) -> tuple[i
             W.set_layer(None)
 
     (document, layer, records), _tweaks = balance.balanced(html, lay_out, _setup.grid_line)
+    carried = W.carried_counter(document)
+    if carried:
+        raise OneDocumentNeeded(f"the theme counts '{carried}' on from chapter to chapter")
     data = L.write_document(document, "part", records)
     anchors, links = {}, []
     for number, page in enumerate(document.pages):

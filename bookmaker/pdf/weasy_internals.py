@@ -9,6 +9,8 @@ numbers. WeasyPrint has no public way to do that, so this module reaches into it
   to keep, which WeasyPrint then leaves out as it does an edge with no content; and its
   `get_string_set_for` and `get_running_element_for` (page, name, keyword) are wrapped to read
   `string_set` and `running_elements` (name -> page number -> values) and `current_page` first;
+- a laid-out page's boxes' `style["counter_reset"]` and `style["content"]` and `element_tag`, for the
+  counters a chapter shows without resetting them (`carried_counter`);
 - `LayoutContext.page_maker`: a list of tuples whose entry [3][1] is the dict of counter values a page
   starts with; the "page" counter in it is shifted to number a chapter from where it falls in the book;
 - `Box.style["content"]`: a tuple of (kind, value) pairs, kinds "string", "counter()", "counters()"...;
@@ -278,6 +280,48 @@ def paints_where_layers_cannot(document) -> str | None:
             return "furniture on blank pages"
         if any(flow_drawn(child) for child in box.children if not isinstance(child, boxes.MarginBox)):
             return "a background, border or generated content around a chapter's text"
+    return None
+
+
+def carried_counter(document) -> str | None:
+    """A counter (but the page's) shown in a chapter laid out alone that no element of the chapter
+    resets where it is shown: in the whole book it would count on from the chapters before (a theme
+    whose footnotes are numbered through the book). Reads each page's flow (`Page._page_box`, without
+    its margin and footnote areas), each box's `style["counter_reset"]` (the scope it opens: the box,
+    its later siblings and what they hold) and `style["content"]` (its "counter()" and "counters()"
+    parts, whose value is (name, ...)); the first box of each page is the root `html` element's."""
+    from weasyprint.formatting_structure import boxes
+
+    def reset_by(box) -> set[str]:
+        return {name for name, _value in box.style["counter_reset"]}
+
+    def shown(box) -> set[str]:
+        content = box.style["content"]
+        if not isinstance(content, (tuple, list)):
+            return set()
+        return {value[0] for kind, value in content if kind in ("counter()", "counters()")} - {"page", "pages"}
+
+    def walk(box, in_scope: frozenset) -> str | None:
+        missing = shown(box) - in_scope
+        if missing:
+            return sorted(missing)[0]
+        scope = set(in_scope)
+        for child in getattr(box, "children", ()):
+            # A reset's scope: the element, its later siblings and what they hold. html and body are
+            # reset once for the whole book: what they reset is not the chapter's.
+            if getattr(child, "element_tag", None) not in ("html", "body"):
+                scope |= reset_by(child)
+            found = walk(child, frozenset(scope))
+            if found:
+                return found
+        return None
+
+    for page in document.pages:
+        for root in page._page_box.children:
+            if not isinstance(root, (boxes.MarginBox, boxes.FootnoteAreaBox)):
+                found = walk(root, frozenset())
+                if found:
+                    return found
     return None
 
 
