@@ -205,8 +205,7 @@ def placed_page_selector(setup: L.LayoutSetup) -> str | None:
     """The first @page selector in the stylesheets that selects pages by their place in the book."""
     for sheet in setup.stylesheets:
         for selector in page_selectors(sheet):
-            found = PLACED_PAGE.search(selector)
-            if found:
+            if PLACED_PAGE.search(selector):
                 return f"@page {selector}"
     return None
 
