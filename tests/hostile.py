@@ -96,6 +96,19 @@ def escaped_import_print(root):
     return style(project(root), "print.css", ESCAPED_IMPORT)
 
 
+# @media blocks nested 3,000 deep, on one line after a first: the walk over the stylesheet recursed
+# past Python's limit (a RecursionError's traceback) before it was bounded.
+DEEP_CSS = "p { margin: 0 }\n" + "@media print {" * 3000 + "p { margin: 0 }" + "}" * 3000 + "\n"
+
+
+def deep_css_print(root):
+    return style(project(root), "print.css", DEEP_CSS)
+
+
+def deep_css_epub(root):
+    return style(project(root), "epub.css", DEEP_CSS)
+
+
 def data_svg_epub(root):
     return style(project(root), "epub.css", DATA_SVG)
 

@@ -31,12 +31,22 @@ class Reference:
     column: int
 
 
+# Blocks and functions nested in a stylesheet, at most: a theme needs three or four (@media, @supports,
+# a rule, calc()); the walks here, and WeasyPrint's, recurse.
+MAX_NESTING = 40
+
+
 def references(text: str) -> Iterator[Reference]:
-    """Every url(), @import, string-named file and active word in `text`, escapes and comments undone."""
+    """Every url(), @import, string-named file and active word in `text`, escapes and comments undone;
+    a block or function nested deeper than MAX_NESTING as kind "deep", the first only, and nothing in it."""
     yield from walk(tinycss2.parse_component_value_list(text, skip_comments=True), None)
 
 
-def walk(nodes, function: str | None) -> Iterator[Reference]:
+def walk(nodes, function: str | None, depth: int = 0) -> Iterator[Reference]:
+    if depth > MAX_NESTING:
+        first = next(iter(nodes), None)
+        yield Reference("deep", str(MAX_NESTING), getattr(first, "source_line", 1), getattr(first, "source_column", 1))
+        return
     for node in nodes:
         kind = node.type
         if kind == "url":
@@ -49,7 +59,7 @@ def walk(nodes, function: str | None) -> Iterator[Reference]:
                 continue
             if name in ACTIVE:
                 yield Reference("active", name, node.source_line, node.source_column)
-            yield from walk(node.arguments, name)
+            yield from walk(node.arguments, name, depth + 1)
         elif kind == "at-keyword" and node.lower_value == "import":
             yield Reference("import", "@import", node.source_line, node.source_column)
         elif kind == "string" and function in STRING_FETCHERS:
@@ -57,7 +67,7 @@ def walk(nodes, function: str | None) -> Iterator[Reference]:
         elif kind == "ident" and node.lower_value in ACTIVE:
             yield Reference("active", node.lower_value, node.source_line, node.source_column)
         elif kind in ("() block", "[] block", "{} block"):
-            yield from walk(node.content, function)
+            yield from walk(node.content, function, depth + 1)
         elif kind == "error" and node.kind in ("bad-url", "bad-string"):
             # A reader drops such a declaration, but its text (an address, perhaps) would still ship.
             yield Reference("malformed", node.kind, node.source_line, node.source_column)

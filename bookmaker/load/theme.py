@@ -56,6 +56,10 @@ def own_stylesheet(book: Book, name: str, url_for) -> tuple[str, tuple[Asset, ..
             problems.error(where, line, f"@import is not supported in {name}: put the rules in {name} itself",
                            codes.STYLESHEET)
             continue
+        if ref.kind == "deep":
+            problems.error(where, line, f"blocks or functions nested more than {ref.value} levels deep: flatten them",
+                           codes.STYLESHEET)
+            break
         if ref.kind == "malformed":
             what = "url(...) is not closed, or holds a quote, bracket or space" if ref.value == "bad-url" \
                 else "a quoted string runs past the end of its line"
