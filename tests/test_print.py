@@ -336,6 +336,23 @@ def test_a_theme_the_split_layout_cannot_reproduce_is_laid_out_as_one_document(t
     assert pixels(single, tmp_path / "one") == pixels(parallel, tmp_path / "parallel")
 
 
+def test_a_chapter_that_needed_one_document_says_so_at_once_the_next_time(tmp_path, monkeypatch):
+    """A chapter's body or numbers that found the theme needs one document is remembered in the cache:
+    the next build lays nothing out in parallel before it says so (here, the second chapter's numbers,
+    laid out after both bodies and the front matter)."""
+    css = "@page :nth(1 of chapter) { counter-reset: page 1; }"
+    from bookmaker.pdf.writer import pdf_bytes
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    rendered = rendered_book(quay_book(tmp_path / "p", css))
+    first: list[str] = []
+    before, _ = pdf_bytes(rendered, jobs=2, cache=True, progress=first.append)
+    again: list[str] = []
+    after, _ = pdf_bytes(rendered, jobs=2, cache=True, progress=again.append)
+    assert after == before and again[0].startswith("laid out as one document") and again[0] in first
+    assert not [m for m in again if m.startswith(("laid out 1", "laying out the front matter"))]
+
+
 def test_page_selectors_that_count_the_whole_book_are_found_as_a_browser_reads_them():
     from types import SimpleNamespace
 

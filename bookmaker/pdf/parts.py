@@ -346,6 +346,14 @@ class PartCache:
     def store_painted(self, key: str, painted: Painted) -> None:
         self._write(f"{key}.paints", painted.reason.encode())
 
+    def one_document(self, key: str) -> str | None:
+        """Why the part under `key` needed the book laid out as one document, if it did."""
+        data = self._read(f"{key}.one")
+        return data.decode("utf-8", "replace") if data is not None else None
+
+    def store_one_document(self, key: str, why: str) -> None:
+        self._write(f"{key}.one", why.encode())
+
     def _read(self, name: str) -> bytes | None:
         if self.root is None:
             return None
@@ -431,6 +439,12 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     painted = cache.painted(probe_key) if flow else Painted("")
     if painted is not None and painted.reason:
         raise OneDocumentNeeded(f"the theme draws {painted.reason}")
+    # A chapter whose layout found the theme needs one document (parts that raise OneDocumentNeeded),
+    # known from the last build: said at once, without laying the others out again.
+    for key in keys:
+        why = cache.one_document(key)
+        if why:
+            raise OneDocumentNeeded(why)
     pdf_settings = rendered.book.metadata.pdf
     bodies: list[Body | None] = [cache.body(key) for key in keys]
     limit = limit or PageLimit(rendered)
@@ -438,6 +452,7 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     numbers: list[bytes | None] = [None] * len(flow)
     starts: list[int] = []
     number_keys: dict[int, str] = {}
+    job_keys: dict[futures.Future, str] = {}  # a chapter's body or numbers being laid out: its key
     missing = sum(body is None for body in bodies)
     slots = [slot(rendered, page) for page, _ in flow]
     # Each chapter as it came out the last time it was laid out here, where one is to be laid out again
@@ -471,6 +486,9 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
             starts.append(next_start(starts[-1], bodies[i - 1]) if i else 1)
             skeleton = skeleton_html(rendered, flow[i][1], body.types)
             number_keys[i] = cache.key(skeleton, setup, str(starts[i]))
+            why = cache.one_document(number_keys[i])
+            if why:
+                raise OneDocumentNeeded(why)
             numbers[i] = cache.numbers(number_keys[i])
             if numbers[i] is None:
                 ready.append((lay_out_numbers, (i, skeleton, starts[i], body.types)))
@@ -495,7 +513,10 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
             else:
                 index = waiting_bodies.popleft()
                 function, args = lay_out_body, (index, htmls[index], (flow[index][0].kind, pdf_settings))
-            pending.add(pool.submit(function, *args))
+            future = pool.submit(function, *args)
+            if function in (lay_out_body, lay_out_numbers):
+                job_keys[future] = (keys if function is lay_out_body else number_keys)[args[0]]
+            pending.add(future)
 
     if painted is None:
         ready.append((lay_out_paint_probe, (probe,)))
@@ -517,7 +538,12 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                 done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
             for future in done:
                 pending.discard(future)
-                index, result = future.result()
+                try:
+                    index, result = future.result()
+                except OneDocumentNeeded as why:
+                    if future in job_keys:
+                        cache.store_one_document(job_keys[future], str(why))
+                    raise
                 if isinstance(result, Painted):
                     cache.store_painted(probe_key, result)
                     if result.reason:
