@@ -118,7 +118,7 @@ def set_in_chapter(context, store, method: str):
     asks for a named string (or running element) the chapter has not set on this page or before it:
     in the whole book, the value would be carried over from the chapters before (`store`: name -> page
     number -> values; `current_page`)."""
-    getter = getattr(type(context), method).__get__(context)
+    getter = getattr(context, method)  # the class's, bound: the wrapper is set on the instance after this
 
     def get(page, name, keyword="first"):
         if keyword != "all-once" and not any(number <= context.current_page for number in store.get(name, ())):
@@ -259,9 +259,11 @@ def paints_where_layers_cannot(document) -> str | None:
         return background is not None and (background.color.alpha > 0
                                            or any(layer.image is not None for layer in background.layers))
 
+    def bordered(box) -> bool:  # used widths: 0 where the style is none
+        return any(getattr(box, f"border_{side}_width", 0) for side in ("top", "right", "bottom", "left"))
+
     def drawn(box) -> bool:
-        return (seen(getattr(box, "background", None))
-                or any(getattr(box, f"border_{side}_width", 0) for side in ("top", "right", "bottom", "left"))
+        return (seen(getattr(box, "background", None)) or bordered(box)
                 or (box.style["outline_style"] != "none" and box.style["outline_width"] > 0)
                 or (isinstance(box, boxes.TextBox) and box.text.strip() != "")
                 or isinstance(box, boxes.ReplacedBox))
@@ -273,7 +275,7 @@ def paints_where_layers_cannot(document) -> str | None:
         box = page._page_box
         if seen(box.background) or seen(box.canvas_background) or box.style["marks"] != ():
             return "a page background or crop marks"
-        if any(getattr(box, f"border_{side}_width", 0) for side in ("top", "right", "bottom", "left")):
+        if bordered(box):
             return "a page border"
         margins = [child for child in box.children if isinstance(child, boxes.MarginBox)]
         if box.page_type.blank and margins:
