@@ -61,3 +61,35 @@ def test_none_for_a_book_loaded_with_errors():
 
     assert not needed(book(Problem("book.yaml", 3, "unknown key 'titel'")), ("pdf",), 2)
     assert needed(book(Problem("01.md", 1, "chapter has no text", severity="warning")), ("pdf",), 2)
+
+
+LIBRARIES = """
+import subprocess, sys
+calls = []
+real_popen = subprocess.Popen.__init__
+def counted(self, args, *rest, **kw):
+    calls.append(args)
+    real_popen(self, args, *rest, **kw)
+subprocess.Popen.__init__ = counted
+if sys.argv[1] == "fast":
+    from bookmaker.pdf.weasy_internals import import_weasyprint
+    import_weasyprint()
+else:
+    import weasyprint
+from weasyprint.text import ffi
+opened = sorted({line.split()[-1] for line in open("/proc/self/maps")
+                 if any(name in line for name in ("pango", "harfbuzz", "gobject", "fontconfig"))})
+print(len(calls), ffi.harfbuzz_subset is None, ffi.harfbuzz_vector is None, opened)
+"""
+
+
+def test_weasyprint_is_imported_with_the_libraries_its_own_import_opens_without_looking_for_them():
+    """import_weasyprint skips ctypes.util.find_library's ldconfig, gcc and ld (0.19 s a process)."""
+    def imported(how: str) -> list[str]:
+        out = subprocess.run([sys.executable, "-c", LIBRARIES, how], capture_output=True, text=True, check=True,
+                             cwd=REPO).stdout
+        return out.split(" ", 1)
+
+    (fast_calls, fast), (own_calls, own) = imported("fast"), imported("own")
+    assert fast == own and "libpango-1.0" in fast
+    assert int(fast_calls) == 0 < int(own_calls)

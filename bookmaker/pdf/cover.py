@@ -18,6 +18,7 @@ from bookmaker import codes
 from bookmaker.pdf import printers
 from bookmaker.pdf.printshop import CMYK_PROFILE_PATHS
 from bookmaker.pdf.printers import Printer
+from bookmaker.pdf.weasy_internals import import_weasyprint
 
 PT = 72.0  # PDF points an inch
 MIN_PPI_WARNING = 300
@@ -279,6 +280,8 @@ def set_boxes(pdf: bytes, g: Geometry) -> bytes:
 
 def render_cover(spec: CoverSpec) -> Cover:
     import fontpkg_spectral
+
+    import_weasyprint()
     from weasyprint import HTML
 
     from bookmaker.pdf.barcode import ean13_svg

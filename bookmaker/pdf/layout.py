@@ -261,6 +261,7 @@ def parsed_theme(setup: LayoutSetup, extra_css: str):
     """The stylesheets parsed once a process and reused by every document it lays out: parsing them
     (and loading their fonts) again for each chapter was a sixth of a short chapter's layout. Their
     warnings are kept, and given to every document's records."""
+    W.import_weasyprint()
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
@@ -339,6 +340,7 @@ def warm_theme(setup: LayoutSetup, *extra_css: str, sample: str = "") -> None:
 
 def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
     """A laid-out WeasyPrint document."""
+    W.import_weasyprint()
     from weasyprint import HTML
 
     fonts, fetcher, sheets, warnings, profiles = parsed_theme(setup, extra_css)
@@ -350,6 +352,7 @@ def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
 
 def stylesheet_problems(rendered: RenderedBook) -> list[Problem]:
     """What WeasyPrint would say of the print stylesheets, without laying anything out."""
+    W.import_weasyprint()
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
