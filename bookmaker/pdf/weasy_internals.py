@@ -258,18 +258,16 @@ def precompiled(source: str):
     key = hashlib.sha256(f"{cffi.__version__}\0{source}".encode()).hexdigest()
     entry = cache_root() / "ffi" / f"{key}.py"
     try:
-        text = entry.read_text(encoding="utf-8")
-    except OSError:
+        args, kwargs = literal_call(entry.read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001 - not made yet, or not whole: made again
         builder = cffi.FFI()
         builder.cdef(source)
         builder.set_source("_bookmaker_weasyprint_ffi", None)
         with tempfile.TemporaryDirectory() as folder:
             builder.emit_python_code(str(Path(folder) / "ffi.py"))
             text = (Path(folder) / "ffi.py").read_text(encoding="utf-8")
+        args, kwargs = literal_call(text)
         write_entry(entry, text.encode("utf-8"))
-    call = next(node.value for node in ast.parse(text).body if isinstance(node, ast.Assign))
-    args = [ast.literal_eval(arg) for arg in call.args]
-    kwargs = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
 
     class Precompiled(_cffi_backend.FFI):
         def cdef(self, csource, *more, **options):
@@ -277,6 +275,15 @@ def precompiled(source: str):
                 raise NotPrecompiled("other declarations than those precompiled")
 
     return Precompiled(*args, **kwargs)
+
+
+def literal_call(text: str) -> tuple[list, dict]:
+    """The arguments of the call `emit_python_code()` assigns (`ffi = _cffi_backend.FFI(...)`), which are
+    all literals."""
+    call = next(node.value for node in ast.parse(text).body if isinstance(node, ast.Assign))
+    if not isinstance(call, ast.Call):
+        raise ValueError("not cffi's precompiled FFI")
+    return [ast.literal_eval(arg) for arg in call.args], {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
 
 
 def install_hook() -> None:
