@@ -52,7 +52,8 @@ def warm_up(formats: set[str | None]) -> None:
     imported, fonts found and loaded, hyphenation patterns and templates read. Every book of a batch is
     a fresh fork of this process, so without this each would pay all of it again (measured: a small
     work 2.2 s as a process's first book, 1.2 s after one). Outputs do not change (tests/test_batch.py
-    compares them with `bookmaker build`'s), and the warm-up's book writes no cache entry. A warm-up that fails costs only
+    compares them with `bookmaker build`'s), and the warm-up's book writes no cache entry (only what the
+    libraries need for any book: compiled templates, WeasyPrint's precompiled C declarations). A warm-up that fails costs only
     the time it would have saved, so its failure is ignored: a real book's problems are reported as its own."""
     import tempfile
 
