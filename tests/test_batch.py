@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from bookmaker.commands.batch import run_batch
-from conftest import REPO
 from bookmaker.infra.budget import Budget
 from bookmaker.errors import BookmakerError
 from bookmaker.commands.manifest import in_shard, parse_shard, read_jobs, schema, schema_errors
+from conftest import REPO
 
 
 def tiny_book(folder: Path, title: str, words: str = "Hello *world*.") -> Path:
