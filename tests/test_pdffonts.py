@@ -45,3 +45,24 @@ def test_subset_arrays_are_allocated_under_one_type_string():
     assert list(glyphs) == [3, 5, 8, 13, 21] and list(padded) == [1, 0, 0, 0]
     assert parsed == ["hb_codepoint_t[]", "hb_codepoint_t[4]"]
     assert ffi.NULL is ffi._ffi.NULL  # everything else is the FFI's own
+
+
+def test_names_are_written_as_pypdf_writes_them():
+    """pypdf_internals.names_written_once: a name's bytes made once and written again, the same bytes
+    as pypdf's own renumber() makes (escapes and characters past '~' included)."""
+    import io
+
+    from pypdf.generic import NameObject
+
+    from bookmaker.pdf.pypdf_internals import names_written_once
+
+    names = ["/Type", "/F#20one", "/A B", "/Caf\u00e9", "/Type", "/x(y)"]
+    own = [NameObject(name).renumber() for name in names]
+    names_written_once()
+    written = []
+    for name in names:
+        out = io.BytesIO()
+        NameObject(name).write_to_stream(out)
+        written.append(out.getvalue())
+    assert written == own and own[2] == b"/A#20B"
+    assert NameObject.write_to_stream.bookmaker_names  # the kept bytes were the ones written

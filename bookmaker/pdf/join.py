@@ -25,6 +25,7 @@ def join(front, front_links, parts, when, book=None, cache: bool = False) -> tup
     from pypdf.annotations import Link
     from pypdf.generic import Fit
 
+    pypdf_internals.names_written_once()
     front_pdf, front_height = front.pdf, front.height
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(front_pdf)))
     dated(writer, when)
