@@ -63,13 +63,18 @@ def in_process(tree: Path, project: Path, edits: int, env: dict) -> list[float]:
 
 def one_shot(tree: Path, project: Path, edits: int, env: dict) -> list[float]:
     env = {**env, "PYTHONPATH": str(tree)}  # before the editable install's finder
+    # Run from the tree: `python -m` puts the working folder first on sys.path, before PYTHONPATH, so
+    # from this repository both trees would run this repository's bookmaker.
+    which = subprocess.run([PYTHON, "-c", "import bookmaker; print(bookmaker.__file__)"], env=env, cwd=tree,
+                           check=True, capture_output=True, text=True).stdout
+    assert which.startswith(str(tree)), which
     command = [PYTHON, "-m", "bookmaker", "build", str(project), "-q"]
-    subprocess.run(command, env=env, check=True, capture_output=True)
+    subprocess.run(command, env=env, cwd=tree, check=True, capture_output=True)
     times = []
     for i in range(edits):
         edit_one_chapter(project, f"He read it {i} times.")
         start = time.perf_counter()
-        subprocess.run(command, env=env, check=True, capture_output=True)
+        subprocess.run(command, env=env, cwd=tree, check=True, capture_output=True)
         times.append(time.perf_counter() - start)
     return times
 
