@@ -53,8 +53,9 @@ def warm_up(formats: set[str | None]) -> None:
     a fresh fork of this process, so without this each would pay all of it again (measured: a small
     work 2.2 s as a process's first book, 1.2 s after one). Outputs do not change (tests/test_batch.py
     compares them with `bookmaker build`'s), and the warm-up's book writes no cache entry (only what the
-    libraries need for any book: compiled templates, WeasyPrint's precompiled C declarations). A warm-up that fails costs only
-    the time it would have saved, so its failure is ignored: a real book's problems are reported as its own."""
+    libraries need for any book: compiled templates, WeasyPrint's precompiled C declarations). A warm-up
+    that fails costs only the time it would have saved, so its failure is ignored: a real book's
+    problems are reported as its own."""
     import tempfile
 
     wanted = tuple(fmt for fmt in ("epub", "pdf") if formats & {fmt, None})
