@@ -5,7 +5,7 @@ the raw text sees neither, and a reference it misses reaches every reader's devi
 from __future__ import annotations
 
 import base64
-import functools
+import hashlib
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -103,11 +103,20 @@ def line_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in re.finditer("\n", text)]
 
 
-@functools.lru_cache(maxsize=16)
+_selectors: dict[bytes, tuple[str, ...]] = {}  # a stylesheet's digest -> its @page selectors
+
+
 def page_selectors(text: str) -> tuple[str, ...]:
     """Each @page rule's selector (its prelude, escapes and comments undone), in @media blocks too. Kept
-    for the stylesheets seen last: every build of `watch` asks again (tokenizing them took 12 ms)."""
-    return tuple(page_preludes(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True)))
+    under the stylesheet's digest, not its text (a stylesheet may be 5 MB, and the service builds many
+    books): every build of `watch` asks again, and tokenizing them took 12 ms."""
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    if key not in _selectors:
+        if len(_selectors) >= 64:
+            _selectors.clear()
+        _selectors[key] = tuple(page_preludes(tinycss2.parse_stylesheet(text, skip_comments=True,
+                                                                        skip_whitespace=True)))
+    return _selectors[key]
 
 
 def page_preludes(rules) -> Iterator[str]:

@@ -340,10 +340,9 @@ def warm_theme(setup: LayoutSetup, *extra_css: str, sample: str = "") -> None:
 
 def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):
     """A laid-out WeasyPrint document."""
-    W.import_weasyprint()
+    fonts, fetcher, sheets, warnings, profiles = parsed_theme(setup, extra_css)  # imports WeasyPrint first
     from weasyprint import HTML
 
-    fonts, fetcher, sheets, warnings, profiles = parsed_theme(setup, extra_css)
     records.extend(warnings)
     with captured_weasyprint_logs(records):
         return HTML(string=html, base_url=setup.base_url, url_fetcher=fetcher).render(
