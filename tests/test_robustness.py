@@ -215,13 +215,14 @@ def test_workers_and_temporary_folders_do_not_outlive_a_killed_build(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
 
-    def laying_out() -> bool:  # workers forked (as the build begins: pdf/workers.py) and the build's folder made
-        return len(children(proc.pid)) >= 2 and any(p.name.startswith(f"bookmaker-{proc.pid}-") for p in temp.iterdir())
+    def laying_out() -> bool:  # the zygote and the two workers it forks (pdf/workers.py), and the build's folder
+        return len(descendants(proc.pid)) >= 3 and any(p.name.startswith(f"bookmaker-{proc.pid}-")
+                                                       for p in temp.iterdir())
 
     while time.time() < deadline and not laying_out():
         time.sleep(0.02)
-    workers = children(proc.pid)
-    assert len(workers) >= 2, "the build never started its workers"
+    workers = descendants(proc.pid)
+    assert len(workers) >= 3, "the build never started its workers"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     deadline = time.time() + 10
@@ -241,6 +242,10 @@ def children(pid: int) -> list[int]:
         return [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
     except OSError:
         return []
+
+
+def descendants(pid: int) -> list[int]:
+    return [grandchild for child in children(pid) for grandchild in (child, *descendants(child))]
 
 
 def alive(pid: int) -> bool:

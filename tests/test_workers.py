@@ -1,10 +1,12 @@
-"""Layout workers forked when a build begins (pdf/workers.py): how many, and when none."""
+"""Layout workers forked when a build begins (pdf/workers.py): how many, and when none; the zygote they
+are forked from, and what its jobs give back."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import REPO
 
@@ -13,7 +15,7 @@ import sys
 from bookmaker.pdf import workers
 with workers.started_early({jobs}, {chapters}):
     pool = workers.running()
-    print(pool._max_workers if pool else 0, "weasyprint" in sys.modules)
+    print(pool.size if pool else 0, "weasyprint" in sys.modules)
 print(workers.running())
 """
 
@@ -32,6 +34,106 @@ def test_one_a_chapter_up_to_the_jobs_and_this_process_never_imports_weasyprint(
 def test_none_for_one_job_or_where_weasyprint_is_already_imported():
     assert started(1, 40) == ["0 False", "None"]
     assert started(2, 40, before="import weasyprint\n") == ["0 True", "None"]  # watch imports it first
+
+
+ZYGOTE = """
+import json, os, signal, sys, time
+from concurrent.futures.process import BrokenProcessPool
+from bookmaker.pdf import workers
+
+def prepare(setting):
+    os.environ["PREPARED"] = setting
+
+def where(x):
+    return [x, os.getpid(), os.getppid(), "weasyprint" in sys.modules, os.environ.get("SOURCE_DATE_EPOCH"),
+            os.environ.get("PREPARED"), __import__("tempfile").gettempdir()]
+
+def fails(x):
+    raise ValueError(f"bad {x}")
+
+def dies(x):
+    os._exit(3)
+
+def sleeps(x):
+    open(os.path.join(__import__("tempfile").gettempdir(), f"{x}.pid"), "w").write(str(os.getpid()))
+    time.sleep(30)
+
+def outcome(future):
+    try:
+        return future.result(timeout=60)
+    except Exception as error:
+        return [type(error).__name__, str(error)]
+
+out = {"parent": os.getpid()}
+with workers.started_early(2, 40):
+    zygote = workers.running()
+    out["zygote"] = zygote.pid
+    zygote.start(("setting", prepare, sys.argv[2], "1700000000"), int(sys.argv[1]))
+    jobs = {name: [zygote.submit(globals()[name], i) for i in range(3)] for name in sys.argv[3:] if name != "kill"}
+    if "kill" in sys.argv:
+        time.sleep(2)
+        os.kill(zygote.pid, signal.SIGKILL)
+    started = time.monotonic()
+    out.update({name: [outcome(f) for f in futures] for name, futures in jobs.items()})
+    out["waited"] = time.monotonic() - started
+    out["weasyprint here"] = "weasyprint" in sys.modules
+out["after"] = workers.running() is not None
+out["children"] = open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read().split()
+print(json.dumps(out))
+"""
+
+
+def zygote_run(workers: int, tmp_path, *jobs: str) -> dict:
+    import json
+
+    done = subprocess.run([sys.executable, "-c", ZYGOTE, str(workers), str(tmp_path), *jobs],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_workers_are_forked_from_the_zygote_with_weasyprint_and_run_in_the_builds_folder_and_clock(tmp_path):
+    out = zygote_run(2, tmp_path, "where", "fails")
+    pids = {row[1] for row in out["where"]}
+    assert [row[0] for row in out["where"]] == [0, 1, 2]
+    assert out["zygote"] not in pids and out["parent"] not in pids and 1 <= len(pids) <= 2
+    for _, _, parent, weasyprint, epoch, prepared, folder in out["where"]:
+        assert (parent, weasyprint, epoch, prepared, folder) == (out["zygote"], True, "1700000000", "setting",
+                                                                str(tmp_path))
+    assert out["fails"] == [["ValueError", f"bad {i}"] for i in range(3)]  # a job's error, handed over
+    assert not out["weasyprint here"]  # the build's process never imports it
+    assert not out["after"] and out["children"] == []  # the zygote and its workers ended with the build
+
+
+def test_one_job_at_a_time_runs_in_the_zygote_itself(tmp_path):
+    out = zygote_run(1, tmp_path, "where")
+    assert {row[1] for row in out["where"]} == {out["zygote"]}
+    assert out["children"] == []
+
+
+def test_a_worker_or_the_zygote_that_dies_fails_its_jobs_instead_of_hanging_the_build(tmp_path):
+    out = zygote_run(2, tmp_path, "dies")
+    assert {row[0] for row in out["dies"]} == {"BrokenProcessPool"}
+    assert out["children"] == []
+    out = zygote_run(2, tmp_path, "sleeps", "kill")  # the zygote killed while its workers sleep
+    assert {row[0] for row in out["sleeps"]} == {"BrokenProcessPool"} and out["waited"] < 20
+    assert out["children"] == []
+    import time
+
+    pids = [int(path.read_text()) for path in tmp_path.glob("*.pid")]
+    assert pids
+
+    def alive(pid: int) -> bool:  # a zombie left to an init that does not reap it is dead
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    for _ in range(50):  # the workers die with the zygote (die_with_parent)
+        if not any(alive(pid) for pid in pids):
+            break
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in pids)
 
 
 def test_needed_only_where_pages_are_laid_out_in_workers():

@@ -327,15 +327,23 @@ def warm_theme(setup: LayoutSetup, *extra_css: str, sample: str = "") -> None:
     what a process's first layout loads is loaded already in every worker forked from this one (the
     hyphenation dictionary of the book's language, about 0.1 s; cffi's parsed C types, about 0.1 s)."""
     if _session and "weasyprint" in sys.modules:
-        for extra in ("", *extra_css):
-            parsed_theme(setup, extra)
-        if sample and _session[-1] not in _warmed:
+        first = bool(sample) and _session[-1] not in _warmed
+        if first:
             _warmed.add(_session[-1])
-            records: list = []
-            try:
-                write_document(layout(sample, setup, records), "warm", records)
-            except Exception:  # noqa: BLE001 - only a head start: the chapter's own layout reports what is wrong
-                pass
+        warm(setup, *extra_css, sample=sample if first else "")
+
+
+def warm(setup: LayoutSetup, *extra_css: str, sample: str = "") -> None:
+    """The theme parsed here, with each of `extra_css`, and `sample` laid out and written (if given): what
+    the layout workers forked from this process then find done (warm_theme; workers.Zygote)."""
+    for extra in ("", *extra_css):
+        parsed_theme(setup, extra)
+    if sample:
+        records: list = []
+        try:
+            write_document(layout(sample, setup, records), "warm", records)
+        except Exception:  # noqa: BLE001 - only a head start: the chapter's own layout reports what is wrong
+            pass
 
 
 def layout(html: str, setup: LayoutSetup, records: list, extra_css: str = ""):

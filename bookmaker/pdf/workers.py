@@ -1,12 +1,20 @@
-"""Layout workers started early: forked when a build begins, once the book is loaded and before it is
-rendered, so that each imports WeasyPrint (half a second) while this process renders the Markdown.
+"""Layout workers started early: a process forked when a build begins, once the book is loaded and
+before it is rendered, that imports WeasyPrint (a third of a second) while this process renders the
+Markdown, and then forks the layout workers from itself (a zygote).
 
-Without them a build forked its layout workers only once the chapters' HTML was ready, and each then
-spent its first half second importing WeasyPrint: on an edit of one chapter, a sixth of the build. A
-worker forked before the build's temporary folder and clock (writer.private_tempdir,
-writer.font_dates_from) exist is given both with each job (in_build), with the layout's setup.
+Without it a build forked its layout workers only once the chapters' HTML was ready, and each then
+spent its first half second importing WeasyPrint: on an edit of one chapter, a sixth of the build.
+Forking the workers early, each importing WeasyPrint itself, put three processes on two cores while
+the Markdown was rendered, imported WeasyPrint once a worker, and parsed the theme and loaded what a
+first layout loads once a worker too. The zygote does each of those once: when the layout begins it is
+given the build's setup and a sample of the book, parses the theme, lays the sample out, and only then
+forks the workers, which inherit all of it (and share its memory, copy-on-write, until they write to it).
 
-Only a process that has not imported WeasyPrint yet starts them: `watch` imports it once, before its
+A zygote forked before the build's temporary folder and clock (writer.private_tempdir,
+writer.font_dates_from) exist is given both with the layout's setup (in_build), and runs each job
+under them.
+
+Only a process that has not imported WeasyPrint yet starts one: `watch` imports it once, before its
 first build (import_here), and a batch and the service lay out in processes forked from a warm parent.
 """
 
@@ -14,32 +22,186 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import contextlib
+import functools
+import gc
 import multiprocessing
+import multiprocessing.connection
 import os
+import pickle
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 
 from bookmaker.infra.processes import default_jobs, die_with_parent
 
-_pool: futures.ProcessPoolExecutor | None = None
+_pool: Zygote | None = None
+STOP = b"stop"  # what the build sends the zygote when the layout ends (a job is a pickle, never this)
+
+
+class Zygote:
+    """A process forked now that imports WeasyPrint, and, once start() gives it the layout's setup, forks
+    up to `size` layout workers from itself; the executor interface over them (submit, shutdown)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        here, there = multiprocessing.Pipe()
+        pid = os.fork()
+        if pid == 0:  # the zygote: never returns into the build
+            code = 1
+            try:
+                here.close()
+                zygote(there)
+                code = 0
+            finally:
+                os._exit(code)
+        there.close()
+        self.pid, self.connection = pid, here
+        self.lock = threading.Lock()
+        self.jobs: dict[int, futures.Future] = {}
+        self.count = 0
+        self.broken: BaseException | None = None
+        self.reader = threading.Thread(target=self.read, name="bookmaker-zygote", daemon=True)
+        self.reader.start()
+
+    def start(self, context: tuple, workers: int, extra_css: tuple[str, ...] = (), sample: str = "") -> None:
+        """The layout begins: `context` (build_context) is the setup and the build's folder and clock,
+        `workers` how many jobs run at once; the theme is parsed with each of `extra_css`, and `sample`
+        (a document of the book's) laid out, before workers are forked (when there are two or more)."""
+        self.send(("start", context, max(1, min(workers, self.size)), extra_css, sample))
+
+    def submit(self, function: Callable, *args) -> futures.Future:
+        future: futures.Future = futures.Future()
+        future.set_running_or_notify_cancel()
+        with self.lock:
+            broken, job = self.broken, self.count
+            if broken is None:
+                self.jobs[job], self.count = future, job + 1
+        if broken is not None:
+            future.set_exception(broken)
+            return future
+        try:
+            self.send((job, function, args))
+        except Exception as error:  # noqa: BLE001 - a job that cannot be sent fails as a pool's would
+            with self.lock:
+                self.jobs.pop(job, None)
+            future.set_exception(error)
+        return future
+
+    def send(self, message) -> None:
+        with contextlib.suppress(OSError):  # the zygote is gone: read() fails what waits for it
+            self.connection.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+    def read(self) -> None:
+        """In a thread of this process: each job's outcome, set on its future as it comes."""
+        try:
+            while True:
+                job, ok, outcome = self.connection.recv()
+                with self.lock:
+                    future = self.jobs.pop(job)
+                (future.set_result if ok else future.set_exception)(outcome)
+        except Exception:  # noqa: BLE001, S110 - gone, or sent what cannot be read: its jobs fail below
+            pass
+        finally:
+            with self.lock:
+                self.broken = BrokenProcessPool("the layout workers ended before their jobs did")
+                left, self.jobs = list(self.jobs.values()), {}
+            for future in left:
+                future.set_exception(self.broken)
+
+    def shutdown(self) -> None:
+        """The jobs running finish, those waiting are dropped, and the zygote and its workers end."""
+        with contextlib.suppress(OSError):
+            self.connection.send_bytes(STOP)
+        self.reader.join()
+        self.connection.close()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+class Inline:
+    """The executor interface in the zygote itself, for one job at a time: no worker is forked."""
+
+    def submit(self, function, *args) -> futures.Future:
+        future: futures.Future = futures.Future()
+        try:
+            future.set_result(function(*args))
+        except BaseException as error:  # noqa: BLE001 - handed over exactly as a pool would
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def zygote(connection: multiprocessing.connection.Connection) -> None:
+    """The zygote's life: WeasyPrint imported; at "start", the theme parsed and the sample laid out under
+    the build's folder and clock, the workers forked (sharing all of it); each job handed to them and its
+    outcome sent back, until the build says STOP (or is gone)."""
+    warm_up()
+    message = connection.recv_bytes()
+    if message == STOP:
+        return
+    _, context, workers, extra_css, sample = pickle.loads(message)
+    from bookmaker.pdf import layout
+
+    setting = context[0]
+    try:
+        in_build(context, layout.warm, (setting, *extra_css), {"sample": sample if workers > 1 else ""})
+    except Exception:  # noqa: BLE001 - only a head start: each job parses the theme it needs
+        pass
+    if workers > 1:
+        gc.collect()
+        gc.freeze()  # what the workers inherit is not written again by their collections (copy-on-write)
+        pool = futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                           initializer=die_with_parent)
+    else:
+        pool = Inline()
+    sending = threading.Lock()
+
+    def reply(job: int, future: futures.Future) -> None:
+        if future.cancelled():  # dropped at the end of the layout: nobody waits for it
+            return
+        error = future.exception()
+        outcome = (job, True, future.result()) if error is None else (job, False, error)
+        with sending, contextlib.suppress(OSError):
+            try:
+                connection.send(outcome)
+            except (pickle.PicklingError, TypeError, AttributeError) as why:
+                connection.send((job, False, RuntimeError(f"a layout job's outcome could not be sent back: {why}")))
+
+    try:
+        while True:
+            try:
+                message = connection.recv_bytes()
+            except EOFError:
+                break
+            if message == STOP:
+                break
+            job, function, args = pickle.loads(message)
+            try:
+                future = pool.submit(in_build, context, function, args)
+            except Exception as error:  # noqa: BLE001 - a broken pool: the job fails as it would in one
+                future = futures.Future()
+                future.set_exception(error)
+            future.add_done_callback(functools.partial(reply, job))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        connection.close()
 
 
 @contextlib.contextmanager
 def started_early(jobs: int | None, chapters: int = 1 << 30) -> Iterator[None]:
-    """Layout workers for the build run inside, forked now, one a chapter up to `jobs` (none for one
-    job, or where WeasyPrint is imported already: the build lays out in this process); shut down when
-    it ends, however it ends. A book of one chapter gets one: its pages, front matter and page numbers
-    are laid out one after the other, and a second worker would import WeasyPrint for nothing."""
+    """Layout workers for the build run inside: a zygote forked now (Zygote), for up to `jobs` workers,
+    one a chapter (none for one job, or where WeasyPrint is imported already: the build lays out in
+    this process); shut down when it ends, however it ends."""
     global _pool
     jobs = default_jobs() if jobs is None else jobs
     if jobs <= 1 or _pool is not None or "weasyprint" in sys.modules or not hasattr(os, "fork"):
         yield
         return
-    pool = futures.ProcessPoolExecutor(max(1, min(jobs, chapters)), mp_context=multiprocessing.get_context("fork"),
-                                       initializer=warm_up)
-    pool.submit(int)  # forks every worker now: the pool starts them all at its first job
-    _pool = pool
+    _pool = Zygote(max(1, min(jobs, chapters)))
     try:
         yield
     finally:
@@ -81,7 +243,7 @@ def stop() -> None:
     global _pool
     pool, _pool = _pool, None
     if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown()
 
 
 def warm_up() -> None:
@@ -97,14 +259,14 @@ def import_here() -> None:
     weasy_internals.install_hook()
 
 
-def running() -> futures.ProcessPoolExecutor | None:
+def running() -> Zygote | None:
     """The early workers, if this build started them."""
     return _pool
 
 
-def in_build(context: tuple, function: Callable, args: tuple):
-    """In an early worker: `function(*args)` with the build's temporary folder and SOURCE_DATE_EPOCH,
-    and `context`'s first item given to `prepare` (its second)."""
+def in_build(context: tuple, function: Callable, args: tuple, keywords: dict | None = None):
+    """In the zygote or a worker forked from it: `function(*args, **keywords)` with the build's temporary
+    folder and SOURCE_DATE_EPOCH, and `context`'s first item given to `prepare` (its second)."""
     setting, prepare, folder, epoch = context
     tempfile.tempdir = folder
     if epoch is None:
@@ -112,10 +274,10 @@ def in_build(context: tuple, function: Callable, args: tuple):
     else:
         os.environ["SOURCE_DATE_EPOCH"] = epoch
     prepare(setting)
-    return function(*args)
+    return function(*args, **(keywords or {}))
 
 
 def build_context(setting, prepare: Callable) -> tuple:
-    """What in_build() gives an early worker of this process's state: taken when the jobs are handed
+    """What in_build() gives the zygote of this process's state: taken when the jobs are handed
     out, inside the build's temporary folder and clock."""
     return setting, prepare, tempfile.gettempdir(), os.environ.get("SOURCE_DATE_EPOCH")
