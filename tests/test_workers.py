@@ -3,6 +3,7 @@ are forked from, and what its jobs give back."""
 
 from __future__ import annotations
 
+import collections
 import os
 import subprocess
 import sys
@@ -69,12 +70,14 @@ with workers.started_early(2, 40):
     zygote = workers.running()
     out["zygote"] = zygote.pid
     zygote.start(("setting", prepare, sys.argv[2], "1700000000"), int(sys.argv[1]))
-    jobs = {name: [zygote.submit(globals()[name], i) for i in range(3)] for name in sys.argv[3:] if name != "kill"}
+    specs = [spec.partition("*") for spec in sys.argv[3:] if spec != "kill"]  # "where*20": 20 jobs, else 3
+    jobs = {name: [zygote.submit(globals()[name], i) for i in range(int(n or 3))] for name, _, n in specs}
     if "kill" in sys.argv:
         time.sleep(2)
         os.kill(zygote.pid, signal.SIGKILL)
     started = time.monotonic()
     out.update({name: [outcome(f) for f in futures] for name, futures in jobs.items()})
+    out["per worker"] = workers.JOBS_PER_WORKER
     out["waited"] = time.monotonic() - started
     out["weasyprint here"] = "weasyprint" in sys.modules
 out["after"] = workers.running() is not None
@@ -103,6 +106,23 @@ def test_the_workers_are_forked_from_the_zygote_with_weasyprint_and_run_in_the_b
     assert out["fails"] == [["ValueError", f"bad {i}"] for i in range(3)]  # a job's error, handed over
     assert not out["weasyprint here"]  # the build's process never imports it
     assert not out["after"] and out["children"] == []  # the zygote and its workers ended with the build
+
+
+def test_each_worker_lays_out_a_few_jobs_and_is_replaced_by_a_fresh_fork(tmp_path):
+    """What a layout leaves in a worker's memory goes with it: after JOBS_PER_WORKER jobs it ends, and the
+    zygote forks another."""
+    out = zygote_run(2, tmp_path, "where*20")
+    assert [row[0] for row in out["where"]] == list(range(20))
+    by_worker = collections.Counter(row[1] for row in out["where"])
+    assert len(by_worker) >= -(-20 // out["per worker"]) and max(by_worker.values()) <= out["per worker"]
+    assert {row[2] for row in out["where"]} == {out["zygote"]}
+    assert out["children"] == []
+
+
+def test_a_worker_that_dies_fails_its_own_job_and_the_next_jobs_run(tmp_path):
+    out = zygote_run(2, tmp_path, "dies", "where")
+    assert {row[0] for row in out["dies"]} == {"BrokenProcessPool"}
+    assert [row[0] for row in out["where"]] == [0, 1, 2]
 
 
 def test_one_job_at_a_time_runs_in_the_zygote_itself(tmp_path):
