@@ -307,6 +307,8 @@ def test_a_page_number_sharing_an_edge_with_text_is_where_one_document_puts_it(t
     ('h1 { string-set: heading content(); }'
      ' @page chapter { @bottom-center { content: string(heading) " " counter(page); } }',
      "shows the page count or text from the chapter"),
+    ('h1::after { content: " (the second part is on page " target-counter("#chapter-2", page) ")"; }',
+     "shows where a link points"),
 ])
 def test_a_theme_the_split_layout_cannot_reproduce_is_laid_out_as_one_document(tmp_path, css, reason):
     """The numbers' layer is drawn over the body's page, and the blank page before a chapter is added
@@ -317,7 +319,9 @@ def test_a_theme_the_split_layout_cannot_reproduce_is_laid_out_as_one_document(t
     that numbers each chapter from 1 (parts.numbered), and which has no value for a named string the
     chapters before it set (weasy_internals.set_in_chapter) nor for a counter the chapter does not reset
     (footnotes numbered through the book: weasy_internals.carried_counter). And a page number that shows
-    the chapter's text (weasy_internals.page_number_box). Laid out as one document, the book is the one
+    the chapter's text (weasy_internals.page_number_box), or a link's target page, numbered from the
+    chapter's first page alone, or missing for a target in another chapter (hook_target_lookups).
+    Laid out as one document, the book is the one
     `--jobs 0` makes, byte for byte (before each check, its pages differed from that one's)."""
     parallel, single, said = parallel_and_single(quay_book(tmp_path / "p", css))
     assert [m for m in said if "one document" in m and reason in m]

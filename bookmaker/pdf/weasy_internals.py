@@ -334,6 +334,28 @@ def install_hook() -> None:
 
     make_margin_boxes.bookmaker_hook = True
     layout_module.make_margin_boxes = make_margin_boxes
+    hook_target_lookups()
+
+
+def hook_target_lookups() -> None:
+    """A chapter laid out alone cannot show where a link points: its pages are numbered from 1, and the
+    other chapters' anchors are not in its document (WeasyPrint drops the text, "target points to
+    undefined anchor"). So target-counter(), target-counters() and target-text() in a chapter's body
+    need the one-document layout. The contents' page numbers (the front matter, laid out with no layer)
+    are not a chapter's."""
+    from weasyprint.css import targets
+
+    original = targets.TargetCollector.lookup_target
+    if getattr(original, "bookmaker_hook", False):
+        return
+
+    def lookup_target(self, anchor_token, source_box, css_token, parse_again):
+        if _layer is not None and not _layer.numbers:
+            raise OneDocumentNeeded("the theme shows where a link points (target-counter(), target-text())")
+        return original(self, anchor_token, source_box, css_token, parse_again)
+
+    lookup_target.bookmaker_hook = True
+    targets.TargetCollector.lookup_target = lookup_target
 
 
 def set_layer(layer: Layer | None) -> None:

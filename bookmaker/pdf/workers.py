@@ -138,11 +138,8 @@ def zygote(connection: multiprocessing.connection.Connection) -> None:
     out under the build's folder and clock; then the jobs run here, one at a time, or by workers forked
     from here (broker), until the build says STOP (or is gone)."""
     warm_up()
-    try:
-        message = connection.recv_bytes()
-    except EOFError:
-        return
-    if message == STOP:
+    message = received(connection)
+    if message is None:
         return
     context, workers, extra_css, sample = pickle.loads(message)
     from bookmaker.pdf import layout
@@ -157,15 +154,18 @@ def zygote(connection: multiprocessing.connection.Connection) -> None:
         serve(connection, context)
 
 
+def received(connection: multiprocessing.connection.Connection) -> bytes | None:
+    """The next message, or None for STOP or a connection closed."""
+    try:
+        message = connection.recv_bytes()
+    except EOFError:
+        return None
+    return None if message == STOP else message
+
+
 def serve(connection: multiprocessing.connection.Connection, context: tuple) -> None:
     """Run each job `connection` brings, under `context` (in_build), and send its outcome back."""
-    while True:
-        try:
-            message = connection.recv_bytes()
-        except EOFError:
-            return
-        if message == STOP:
-            return
+    while (message := received(connection)) is not None:
         try:
             function, args = pickle.loads(message[8:])
             outcome = (True, in_build(context, function, args))
@@ -221,11 +221,8 @@ def broker(build: multiprocessing.connection.Connection, context: tuple, size: i
     while taking or busy:
         for ready in multiprocessing.connection.wait([build, *busy] if taking else list(busy)):
             if ready is build:
-                try:
-                    message = build.recv_bytes()
-                except EOFError:
-                    message = STOP
-                if message == STOP:  # what waits is dropped; what runs finishes
+                message = received(build)
+                if message is None:  # what waits is dropped; what runs finishes
                     taking = False
                     waiting.clear()
                 else:
