@@ -309,6 +309,7 @@ def test_a_page_number_sharing_an_edge_with_text_is_where_one_document_puts_it(t
      "shows the page count or text from the chapter"),
     ('h1::after { content: " (the second part is on page " target-counter("#chapter-2", page) ")"; }',
      "shows where a link points"),
+    ("@page wide { size: 7in 9in; } #chapter-2 { page: wide; }", "the numbering pages do not match"),
 ])
 def test_a_theme_the_split_layout_cannot_reproduce_is_laid_out_as_one_document(tmp_path, css, reason):
     """The numbers' layer is drawn over the body's page, and the blank page before a chapter is added
@@ -320,7 +321,9 @@ def test_a_theme_the_split_layout_cannot_reproduce_is_laid_out_as_one_document(t
     chapters before it set (weasy_internals.set_in_chapter) nor for a counter the chapter does not reset
     (footnotes numbered through the book: weasy_internals.carried_counter). And a page number that shows
     the chapter's text (weasy_internals.page_number_box), or a link's target page, numbered from the
-    chapter's first page alone, or missing for a target in another chapter (hook_target_lookups).
+    chapter's first page alone, or missing for a target in another chapter (hook_target_lookups). A
+    chapter on named pages of a size of their own is found when its numbers' pages do not come out as
+    its body's did (lay_out_numbers).
     Laid out as one document, the book is the one
     `--jobs 0` makes, byte for byte (before each check, its pages differed from that one's)."""
     parallel, single, said = parallel_and_single(quay_book(tmp_path / "p", css))
