@@ -310,6 +310,7 @@ def test_a_page_number_sharing_an_edge_with_text_is_where_one_document_puts_it(t
     ('h1::after { content: " (the second part is on page " target-counter("#chapter-2", page) ")"; }',
      "shows where a link points"),
     ("@page wide { size: 7in 9in; } #chapter-2 { page: wide; }", "the numbering pages do not match"),
+    (".pdf-chapter:first-of-type h1 { font-size: 40pt; }", "by the chapter's place in the book"),
 ])
 def test_a_theme_the_split_layout_cannot_reproduce_is_laid_out_as_one_document(tmp_path, css, reason):
     """The numbers' layer is drawn over the body's page, and the blank page before a chapter is added
@@ -323,7 +324,8 @@ def test_a_theme_the_split_layout_cannot_reproduce_is_laid_out_as_one_document(t
     the chapter's text (weasy_internals.page_number_box), or a link's target page, numbered from the
     chapter's first page alone, or missing for a target in another chapter (hook_target_lookups). A
     chapter on named pages of a size of their own is found when its numbers' pages do not come out as
-    its body's did (lay_out_numbers).
+    its body's did (lay_out_numbers). A selector that picks a chapter's elements by where the chapter
+    stands among the book's pages would match otherwise in a chapter alone (structure.py).
     Laid out as one document, the book is the one
     `--jobs 0` makes, byte for byte (before each check, its pages differed from that one's)."""
     parallel, single, said = parallel_and_single(quay_book(tmp_path / "p", css))
@@ -346,6 +348,32 @@ def test_a_chapter_that_needed_one_document_says_so_at_once_the_next_time(tmp_pa
     after, _ = pdf_bytes(rendered, jobs=2, cache=True, progress=again.append)
     assert after == before and again[0].startswith("laid out as one document") and again[0] in first
     assert not [m for m in again if m.startswith(("laid out 1", "laying out the front matter"))]
+
+
+def test_selectors_that_look_at_a_chapters_place_among_the_pages_are_found_and_those_inside_it_are_not(tmp_path):
+    """structure.placed_chapter_selector, on the quay book (half title, title page, summary, contents,
+    two chapters): a selector is found where it picks a chapter's elements otherwise in the book than in
+    the chapter alone, as WeasyPrint's cssselect2 matches it."""
+    from bookmaker.pdf.html import page_divs
+    from bookmaker.pdf.parts import FLOW_KINDS
+    from bookmaker.pdf.structure import placed_chapter_selector
+
+    divs = page_divs(rendered_book(quay_book(tmp_path / "p", "")), typeset=False)
+    assert [page.kind for page, _ in divs] == ["halftitle", "titlepage", "summary", "toc", "chapter", "chapter"]
+    flow = [n for n, (page, _) in enumerate(divs) if page.kind in FLOW_KINDS]
+
+    def found(css: str) -> str | None:
+        return placed_chapter_selector([css], [div for _, div in divs], flow, "en")
+
+    for placed in (".pdf-chapter:first-of-type h1", ".pdf-page:nth-child(5) p", ".pdf-page:nth-child(1) p",
+                   ".pdf-toc ~ .pdf-chapter p", ".pdf-chapter + .pdf-chapter h1", "body > div:last-child p",
+                   ".pdf-chapter:only-of-type p::first-letter", "div:FIRST-CHILD"):
+        assert found(f"a, {placed} {{ color: red }}") == placed
+    for inside in ("h1 + p", "p:first-of-type::first-letter", "li:last-child", ".pdf-page:nth-child(2) p",
+                   "nav ~ div p", ".pdf-chapter p:nth-child(2n/**/+1)", ":is(.pdf-chapter, nav) ~ nav"):
+        assert found(f"{inside} {{ color: red }}") is None, inside
+    assert found("@media print { .pdf-chapter:last-child h1 { color: red } }") == ".pdf-chapter:last-child h1"
+    assert found("h1 { color: red }") is None and found(":not(:first-child { color: red }") is None
 
 
 def test_page_selectors_that_count_the_whole_book_are_found_as_a_browser_reads_them():

@@ -103,27 +103,54 @@ def line_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in re.finditer("\n", text)]
 
 
-_selectors: dict[bytes, tuple[str, ...]] = {}  # a stylesheet's digest -> its @page selectors
+_selectors: dict[bytes, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # a digest -> its @page and style selectors
 
 
 def page_selectors(text: str) -> tuple[str, ...]:
     """Each @page rule's selector (its prelude, escapes and comments undone), in @media blocks too. Kept
     under the stylesheet's digest, not its text (a stylesheet may be 5 MB, and the service builds many
     books): every build of `watch` asks again, and tokenizing them took 12 ms."""
+    return selectors_of(text)[0]
+
+
+def style_selectors(text: str) -> tuple[str, ...]:
+    """Each selector of each style rule (`h1 + p`, one a comma-separated list's item), in @media blocks
+    too; kept as page_selectors' are."""
+    return selectors_of(text)[1]
+
+
+def selectors_of(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
     if key not in _selectors:
         if len(_selectors) >= 64:
             _selectors.clear()
-        _selectors[key] = tuple(page_preludes(tinycss2.parse_stylesheet(text, skip_comments=True,
-                                                                        skip_whitespace=True)))
+        pages: list[str] = []
+        styles: list[str] = []
+        preludes(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True), pages, styles)
+        _selectors[key] = (tuple(pages), tuple(styles))
     return _selectors[key]
 
 
-def page_preludes(rules) -> Iterator[str]:
+def preludes(rules, pages: list[str], styles: list[str]) -> None:
     for rule in rules:
-        if rule.type != "at-rule":
+        if rule.type == "qualified-rule":
+            styles.extend(comma_separated(rule.prelude))
+        elif rule.type != "at-rule":
             continue
-        if rule.lower_at_keyword == "page":
-            yield tinycss2.serialize(rule.prelude).strip()
+        elif rule.lower_at_keyword == "page":
+            pages.append(tinycss2.serialize(rule.prelude).strip())
         elif rule.content is not None and rule.lower_at_keyword in ("media", "supports", "layer"):
-            yield from page_preludes(tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True))
+            preludes(tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True), pages, styles)
+
+
+def comma_separated(tokens) -> Iterator[str]:
+    """A selector list's selectors: split at its top-level commas (a comma inside `:is()` is a block's)."""
+    part: list = []
+    for token in [*tokens, None]:
+        if token is None or (token.type == "literal" and token.value == ","):
+            text = tinycss2.serialize(part).strip()
+            if text:
+                yield text
+            part = []
+        else:
+            part.append(token)

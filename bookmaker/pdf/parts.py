@@ -51,6 +51,7 @@ from bookmaker.pdf.html import document_html, page_divs, typeset_document
 from bookmaker.pdf.typesetting import typeset_page
 from bookmaker.pdf.pagelimit import PageLimit
 from bookmaker.pdf.pagestarts import text_words
+from bookmaker.pdf.structure import placed_chapter_selector
 from bookmaker.infra.processes import die_with_parent
 
 
@@ -667,6 +668,11 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     for page, div in front:
         typeset_page(div, page.kind, rendered.book.metadata.pdf)
     flow = [(page, div) for page, div in divs if page.kind in FLOW_KINDS]
+    placed = placed_chapter_selector(setup.stylesheets, [div for _, div in divs],
+                                     [n for n, (page, _) in enumerate(divs) if page.kind in FLOW_KINDS],
+                                     rendered.book.metadata.language)
+    if placed:
+        raise OneDocumentNeeded(f"the theme picks a chapter's elements by the chapter's place in the book ({placed})")
     ids = [page.id for page, _ in flow]
 
     def front_html(starts: list[int], bodies: list) -> str:

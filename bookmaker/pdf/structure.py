@@ -1,0 +1,101 @@
+"""Selectors that pick a chapter's elements by where the chapter stands among the book's pages.
+
+The split layout lays each chapter out as a document of its own (parts.py), so its page's <div> is
+the only child of <body> there, where the whole book's document puts it among the title page, the
+contents and the other chapters. A selector that looks at the chapter's place, such as
+`.pdf-chapter:first-of-type h1`, `.pdf-page:nth-child(5) p` or `nav.toc ~ .pdf-chapter p`, matches
+otherwise in the two, and the pages would differ from one document's. Selectors that look only inside
+the chapter (`h1 + p`, `li:last-child`) match alike.
+
+So each structural selector of the theme is tried on both arrangements of a small copy of the book:
+each page's <div> with one element of each kind it holds (its tag and class, and those of its
+ancestors up to the <div>), in the order first found. Where a selector picks other elements of a
+chapter in the book than in the chapter alone, the book is laid out as one document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import cssselect2
+import lxml.html
+from lxml import etree
+
+from bookmaker.load.css import style_selectors
+
+# What can make a selector depend on an element's neighbours: a structural pseudo-class or a sibling
+# combinator (a `+` inside an :nth-child() argument only makes a selector tried that need not be).
+STRUCTURAL = re.compile(r":(?:first|last|only|nth)-|:root\b|:empty\b|[+~]", re.I)
+PROBE = "data-bookmaker-probe"
+
+_found: dict[bytes, str | None] = {}  # a digest of the stylesheets and the copy -> the selector found
+
+
+def kinds_of(div, mark: str):
+    """A copy of `div` with one element of each kind it holds, each marked `mark` and its number."""
+    copy = etree.Element(div.tag, dict(div.attrib))
+    kept = {(): copy}
+    signatures = {div: ()}
+    for element in div.iter(etree.Element):
+        if element is div:
+            continue
+        parent = signatures[element.getparent()]
+        signature = (*parent, (element.tag, element.get("class")))
+        signatures[element] = signature
+        if signature not in kept:
+            kept[signature] = etree.SubElement(kept[parent], element.tag, dict(element.attrib))
+    for number, element in enumerate(copy.iter()):
+        element.set(PROBE, f"{mark}.{number}")
+    return copy
+
+
+def document(divs, language: str):
+    root = lxml.html.Element("html", {"lang": language})
+    etree.SubElement(root, "head")
+    body = etree.SubElement(root, "body")
+    body.extend(divs)
+    return root
+
+
+def elements(root) -> dict[str, list]:
+    """The copy's elements as cssselect2 (WeasyPrint's selector matching) sees them, by page."""
+    pages: dict[str, list] = {}
+    for element in cssselect2.ElementWrapper.from_html_root(root).iter_subtree():
+        probe = element.etree_element.get(PROBE)
+        if probe:
+            pages.setdefault(probe.split(".", 1)[0], []).append(element)
+    return pages
+
+
+def matched(selectors, elements: list) -> set[str]:
+    return {element.etree_element.get(PROBE) for element in elements if any(s.test(element) for s in selectors)}
+
+
+def placed_chapter_selector(stylesheets, divs: list, flow: list[int], language: str) -> str | None:
+    """The first of the theme's selectors that picks elements of a chapter (the <div>s at `flow` among
+    the book's page <div>s) otherwise in the whole book than in the chapter laid out alone; or None."""
+    candidates = [text for sheet in stylesheets for text in style_selectors(sheet) if STRUCTURAL.search(text)]
+    if not candidates or not flow:
+        return None
+    copies = [kinds_of(div, str(n)) for n, div in enumerate(divs)]
+    whole = document(copies, language)
+    digest = hashlib.sha256("\0".join([*stylesheets, etree.tostring(whole, encoding="unicode")]).encode(
+        "utf-8", "surrogatepass")).digest()
+    if digest in _found:
+        return _found[digest]
+    whole_pages = elements(whole)
+    alone = {n: elements(document([kinds_of(divs[n], str(n))], language)).get(str(n), []) for n in flow}
+    found = None
+    for text in candidates:
+        try:
+            selectors = cssselect2.compile_selector_list(text)
+        except cssselect2.SelectorError:  # one WeasyPrint would not read either
+            continue
+        if any(matched(selectors, whole_pages.get(str(n), [])) != matched(selectors, alone[n]) for n in flow):
+            found = text
+            break
+    if len(_found) >= 64:
+        _found.clear()
+    _found[digest] = found
+    return found
