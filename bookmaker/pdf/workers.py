@@ -30,6 +30,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
+import signal
 import sys
 import tempfile
 import threading
@@ -59,6 +60,7 @@ class Zygote:
         self.jobs: dict[int, futures.Future] = {}
         self.count = 0
         self.broken: BaseException | None = None
+        self.started = False
         self.reader = threading.Thread(target=self.read, name="bookmaker-zygote", daemon=True)
         self.reader.start()
 
@@ -66,6 +68,7 @@ class Zygote:
         """The layout begins: `context` (build_context) is the setup and the build's folder and clock,
         `workers` how many jobs run at once; the theme is parsed with each of `extra_css`, and `sample`
         (a document of the book's) laid out, before workers are forked (when there are two or more)."""
+        self.started = True
         with contextlib.suppress(OSError):  # the zygote is gone: read() fails the jobs
             self.connection.send_bytes(pickle.dumps((context, max(1, min(workers, self.size)), extra_css, sample),
                                                     pickle.HIGHEST_PROTOCOL))
@@ -108,7 +111,11 @@ class Zygote:
                 future.set_exception(self.broken)
 
     def shutdown(self) -> None:
-        """The jobs running finish, those waiting are dropped, and the zygote and its workers end."""
+        """The jobs running finish, those waiting are dropped, and the zygote and its workers end (a
+        zygote never started, still importing WeasyPrint perhaps, is killed: it has no worker yet)."""
+        if not self.started:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(OSError):
             self.connection.send_bytes(STOP)
         self.reader.join()
@@ -299,9 +306,9 @@ def one_document(variant: str | None, jobs: int | None) -> bool:
 
 
 def stop() -> None:
-    """The early workers shut down, if they still run: when the layout that used them ends (parts.Early),
-    so that they hold no memory through the join; a later layout in the same build (a printer's wider
-    gutter) forks workers of its own."""
+    """The zygote and its workers shut down, if they still run: when the layout that used them ends
+    (parts.Early), so that they hold no memory through the join, or when the book is to be laid out as
+    one document; a later layout in the same build (a printer's wider gutter) forks workers of its own."""
     global _pool
     pool, _pool = _pool, None
     if pool is not None:

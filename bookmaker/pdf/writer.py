@@ -19,7 +19,7 @@ from bookmaker.model import Book, RenderedBook
 from bookmaker.pdf import layout as L
 from bookmaker.pdf import pagestarts, printers, printshop
 from bookmaker.pdf.pagelimit import PageLimit, likely_pages
-from bookmaker.pdf.workers import one_document
+from bookmaker.pdf.workers import one_document, stop
 from bookmaker.pdf.html import document_html, page_divs
 
 VARIANTS = ("pdf/a-3b", "pdf/ua-1", "pdf/x-1a")
@@ -142,6 +142,7 @@ def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable
             return parts.parallel_pdf(rendered, jobs or default_jobs(), say, cache, limit.limit, finish)
         except parts.OneDocumentNeeded as why:
             say(f"laid out as one document: {why}")
+            stop()  # the zygote, idle from here on, if the layout was told before it started it
             return finished(*single_document_pdf(rendered, None, say, limit.limit))
 
 
