@@ -49,7 +49,7 @@ CANNOT_WRITE = "cannot-write"  # writing failed (disk full, file too large...)
 BAD_SETTING = "bad-setting"  # an option or environment variable with a malformed value
 SLOW_FONTS = "slow-fonts"  # fonts subset without HarfBuzz: slow, not wrong
 BUDGET_EXCEEDED = "budget-exceeded"  # the build ran past --max-seconds or --max-memory
-SLOW_LAYOUT = "slow-layout"  # laid out as one document: a library version the parallel layout does not know
+SLOW_LAYOUT = "slow-layout"  # laid out as one document: a library version the parallel layout does not know, or the theme
 
 # print shops (pdf --printer, cover, check --printer)
 PRINTER_TRIM = "printer-trim"  # a trim size, paper or ink the printer does not offer together

@@ -266,13 +266,15 @@ def quay_book(folder: Path, css: str) -> Path:
 
 
 def parallel_and_single(project: Path) -> tuple[bytes, bytes, list[str]]:
+    """The book laid out with two workers and as one document, and what the first said: its progress,
+    then each problem as `path:line: code: message`."""
     from bookmaker.pdf.writer import pdf_bytes
 
     rendered = rendered_book(project)
     said: list[str] = []
-    parallel, _ = pdf_bytes(rendered, jobs=2, cache=False, progress=said.append)
+    parallel, problems = pdf_bytes(rendered, jobs=2, cache=False, progress=said.append)
     single, _ = pdf_bytes(rendered, jobs=0, cache=False)
-    return parallel, single, said
+    return parallel, single, said + [f"{p.path}:{p.line}: {p.code}: {p.message}" for p in problems]
 
 
 def test_a_page_number_sharing_an_edge_with_text_is_where_one_document_puts_it(tmp_path):
@@ -330,6 +332,9 @@ def test_a_theme_the_split_layout_cannot_reproduce_is_laid_out_as_one_document(t
     `--jobs 0` makes, byte for byte (before each check, its pages differed from that one's)."""
     parallel, single, said = parallel_and_single(quay_book(tmp_path / "p", css))
     assert [m for m in said if "one document" in m and reason in m]
+    # and the author is told why it took longer, in a warning on the theme
+    assert [m for m in said if "/styles/print.css:1: slow-layout: laid out as one document, more slowly: " in m
+            and reason in m]
     assert parallel == single
 
 

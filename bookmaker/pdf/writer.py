@@ -143,7 +143,11 @@ def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable
         except parts.OneDocumentNeeded as why:
             say(f"laid out as one document: {why}")
             stop()  # the zygote, idle from here on, if the layout was told before it started it
-            return finished(*single_document_pdf(rendered, None, say, limit.limit))
+            data, problems = single_document_pdf(rendered, None, say, limit.limit)
+            theme = rendered.book.root / "styles" / "print.css"
+            where = rendered.book.display(theme if theme.is_file() else rendered.book.manuscript / "book.yaml")
+            return finished(data, [Problem(where, 1, f"laid out as one document, more slowly: {why}", "warning",
+                                           codes.SLOW_LAYOUT), *problems])
 
 
 @contextlib.contextmanager
