@@ -68,8 +68,9 @@ def elements(root) -> dict[str, list]:
     return pages
 
 
-def matched(selectors, elements: list) -> set[str]:
-    return {element.etree_element.get(PROBE) for element in elements if any(s.test(element) for s in selectors)}
+def matched(matcher: cssselect2.Matcher, elements: list) -> set[tuple[str, int]]:
+    """Which of the matcher's selectors (by number) match which element of the copy."""
+    return {(element.etree_element.get(PROBE), match[-1]) for element in elements for match in matcher.match(element)}
 
 
 def placed_chapter_selector(stylesheets, divs: list, flow: list[int], language: str) -> str | None:
@@ -84,16 +85,23 @@ def placed_chapter_selector(stylesheets, divs: list, flow: list[int], language: 
         "utf-8", "surrogatepass")).digest()
     if digest in _found:
         return _found[digest]
-    whole_pages = elements(whole)
-    alone = {n: elements(document([kinds_of(divs[n], str(n))], language)).get(str(n), []) for n in flow}
-    found = None
-    for text in candidates:
+    # All at once, as WeasyPrint matches them (indexed by the last compound's id, class or tag), not one
+    # selector by one: a stylesheet of thousands of selectors costs this no more than it costs the layout.
+    texts = list(dict.fromkeys(candidates))
+    matcher = cssselect2.Matcher()
+    for number, text in enumerate(texts):
         try:
-            selectors = cssselect2.compile_selector_list(text)
+            for selector in cssselect2.compile_selector_list(text):
+                matcher.add_selector(selector, number)
         except cssselect2.SelectorError:  # one WeasyPrint would not read either
             continue
-        if any(matched(selectors, whole_pages.get(str(n), [])) != matched(selectors, alone[n]) for n in flow):
-            found = text
+    whole_pages = elements(whole)
+    found = None
+    for n in flow:
+        alone = elements(document([kinds_of(divs[n], str(n))], language)).get(str(n), [])
+        differ = matched(matcher, whole_pages.get(str(n), [])) ^ matched(matcher, alone)
+        if differ:
+            found = texts[min(number for _, number in differ)]
             break
     if len(_found) >= 64:
         _found.clear()
