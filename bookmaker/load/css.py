@@ -103,7 +103,7 @@ def line_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in re.finditer("\n", text)]
 
 
-_selectors: dict[bytes, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # a digest -> its @page and style selectors
+_selectors: dict[bytes, tuple[tuple[str, ...], tuple[tuple[str, int], ...]]] = {}  # a digest -> its selectors
 
 
 def page_selectors(text: str) -> tuple[str, ...]:
@@ -113,28 +113,28 @@ def page_selectors(text: str) -> tuple[str, ...]:
     return selectors_of(text)[0]
 
 
-def style_selectors(text: str) -> tuple[str, ...]:
+def style_selectors(text: str) -> tuple[tuple[str, int], ...]:
     """Each selector of each style rule (`h1 + p`, one a comma-separated list's item), in @media blocks
-    too; kept as page_selectors' are."""
+    too, with its rule's line; kept as page_selectors' are."""
     return selectors_of(text)[1]
 
 
-def selectors_of(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def selectors_of(text: str) -> tuple[tuple[str, ...], tuple[tuple[str, int], ...]]:
     key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
     if key not in _selectors:
         if len(_selectors) >= 64:
             _selectors.clear()
         pages: list[str] = []
-        styles: list[str] = []
+        styles: list[tuple[str, int]] = []
         preludes(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True), pages, styles)
         _selectors[key] = (tuple(pages), tuple(styles))
     return _selectors[key]
 
 
-def preludes(rules, pages: list[str], styles: list[str]) -> None:
+def preludes(rules, pages: list[str], styles: list[tuple[str, int]]) -> None:
     for rule in rules:
         if rule.type == "qualified-rule":
-            styles.extend(comma_separated(rule.prelude))
+            styles.extend((selector, rule.source_line) for selector in comma_separated(rule.prelude))
         elif rule.type != "at-rule":
             continue
         elif rule.lower_at_keyword == "page":

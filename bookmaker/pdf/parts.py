@@ -672,7 +672,9 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
                                      [n for n, (page, _) in enumerate(divs) if page.kind in FLOW_KINDS],
                                      rendered.book.metadata.language)
     if placed:
-        raise OneDocumentNeeded(f"the theme picks a chapter's elements by the chapter's place in the book ({placed})")
+        theme = setup.stylesheets[placed.sheet] == rendered.print_css.text
+        raise OneDocumentNeeded(f"the theme picks a chapter's elements by the chapter's place in the book "
+                                f"({placed.selector})", placed.line if theme else None)
     ids = [page.id for page, _ in flow]
 
     def front_html(starts: list[int], bodies: list) -> str:

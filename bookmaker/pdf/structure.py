@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 import cssselect2
 import lxml.html
@@ -29,7 +30,16 @@ from bookmaker.load.css import style_selectors
 STRUCTURAL = re.compile(r":(?:first|last|only|nth)-|:root\b|:empty\b|[+~]", re.I)
 PROBE = "data-bookmaker-probe"
 
-_found: dict[bytes, str | None] = {}  # a digest of the stylesheets and the copy -> the selector found
+_found: dict[bytes, Placed | None] = {}  # a digest of the stylesheets and the copy -> the selector found
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A selector, the number of the stylesheet it is in, and its rule's line there."""
+
+    selector: str
+    sheet: int
+    line: int
 
 
 def kinds_of(div, mark: str):
@@ -73,10 +83,11 @@ def matched(matcher: cssselect2.Matcher, elements: list) -> set[tuple[str, int]]
     return {(element.etree_element.get(PROBE), match[-1]) for element in elements for match in matcher.match(element)}
 
 
-def placed_chapter_selector(stylesheets, divs: list, flow: list[int], language: str) -> str | None:
+def placed_chapter_selector(stylesheets, divs: list, flow: list[int], language: str) -> Placed | None:
     """The first of the theme's selectors that picks elements of a chapter (the <div>s at `flow` among
     the book's page <div>s) otherwise in the whole book than in the chapter laid out alone; or None."""
-    candidates = [text for sheet in stylesheets for text in style_selectors(sheet) if STRUCTURAL.search(text)]
+    candidates = [Placed(text, sheet, line) for sheet, css in enumerate(stylesheets)
+                  for text, line in style_selectors(css) if STRUCTURAL.search(text)]
     if not candidates or not flow:
         return None
     copies = [kinds_of(div, str(n)) for n, div in enumerate(divs)]
@@ -87,11 +98,14 @@ def placed_chapter_selector(stylesheets, divs: list, flow: list[int], language: 
         return _found[digest]
     # All at once, as WeasyPrint matches them (indexed by the last compound's id, class or tag), not one
     # selector by one: a stylesheet of thousands of selectors costs this no more than it costs the layout.
-    texts = list(dict.fromkeys(candidates))
+    first: dict[str, Placed] = {}
+    for placed in candidates:
+        first.setdefault(placed.selector, placed)  # each selector tried once, where it comes first
+    texts = list(first.values())
     matcher = cssselect2.Matcher()
-    for number, text in enumerate(texts):
+    for number, placed in enumerate(texts):
         try:
-            for selector in cssselect2.compile_selector_list(text):
+            for selector in cssselect2.compile_selector_list(placed.selector):
                 matcher.add_selector(selector, number)
         except cssselect2.SelectorError:  # one WeasyPrint would not read either
             continue

@@ -62,7 +62,12 @@ def verified() -> bool:
 
 
 class OneDocumentNeeded(Exception):
-    """The theme numbers pages in a way only a single-document layout gets right."""
+    """The theme numbers pages in a way only a single-document layout gets right; `line`, where known, is
+    the line of the theme's rule that does."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass

@@ -146,7 +146,8 @@ def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable
             data, problems = single_document_pdf(rendered, None, say, limit.limit)
             theme = rendered.book.root / "styles" / "print.css"
             where = rendered.book.display(theme if theme.is_file() else rendered.book.manuscript / "book.yaml")
-            return finished(data, [Problem(where, 1, f"laid out as one document, more slowly: {why}", "warning",
+            line = (why.line or 1) if theme.is_file() else 1
+            return finished(data, [Problem(where, line, f"laid out as one document, more slowly: {why}", "warning",
                                            codes.SLOW_LAYOUT), *problems])
 
 
