@@ -15,6 +15,7 @@ chapter in the book than in the chapter alone, the book is laid out as one docum
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ def placed_chapter_selector(stylesheets, divs: list, flow: list[int], language: 
     whole_pages = elements(whole)
     found = None
     for n in flow:
-        alone = elements(document([kinds_of(divs[n], str(n))], language)).get(str(n), [])
+        alone = elements(document([copy.deepcopy(copies[n])], language)).get(str(n), [])
         differ = matched(matcher, whole_pages.get(str(n), [])) ^ matched(matcher, alone)
         if differ:
             found = texts[min(number for _, number in differ)]

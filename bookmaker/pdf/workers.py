@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures as futures
 import contextlib
+import functools
 import gc
 import multiprocessing
 import multiprocessing.connection
@@ -67,7 +68,8 @@ class Zygote:
     def start(self, context: tuple, workers: int, extra_css: tuple[str, ...] = (), sample: str = "") -> None:
         """The layout begins: `context` (build_context) is the setup and the build's folder and clock,
         `workers` how many jobs run at once; the theme is parsed with each of `extra_css`, and `sample`
-        (a document of the book's) laid out, before workers are forked (when there are two or more)."""
+        (a document of the book's, "" for none: parts.lay_out_flow gives one only where more than one
+        chapter is laid out) laid out, before workers are forked (when there are two or more)."""
         self.started = True
         with contextlib.suppress(OSError):  # the zygote is gone: read() fails the jobs
             self.connection.send_bytes(pickle.dumps((context, max(1, min(workers, self.size)), extra_css, sample),
@@ -152,7 +154,7 @@ def zygote(connection: multiprocessing.connection.Connection) -> None:
     from bookmaker.pdf import layout
 
     try:
-        in_build(context, layout.warm, (context[0], *extra_css), {"sample": sample if workers > 1 else ""})
+        in_build(context, functools.partial(layout.warm, sample=sample), (context[0], *extra_css))
     except Exception:  # noqa: BLE001 - only a head start: each job parses the theme it needs
         pass
     if workers > 1:
@@ -333,8 +335,8 @@ def running() -> Zygote | None:
     return _pool
 
 
-def in_build(context: tuple, function: Callable, args: tuple, keywords: dict | None = None):
-    """In the zygote or a worker forked from it: `function(*args, **keywords)` with the build's temporary
+def in_build(context: tuple, function: Callable, args: tuple):
+    """In the zygote or a worker forked from it: `function(*args)` with the build's temporary
     folder and SOURCE_DATE_EPOCH, and `context`'s first item given to `prepare` (its second)."""
     setting, prepare, folder, epoch = context
     tempfile.tempdir = folder
@@ -343,7 +345,7 @@ def in_build(context: tuple, function: Callable, args: tuple, keywords: dict | N
     else:
         os.environ["SOURCE_DATE_EPOCH"] = epoch
     prepare(setting)
-    return function(*args, **(keywords or {}))
+    return function(*args)
 
 
 def build_context(setting, prepare: Callable) -> tuple:

@@ -144,11 +144,10 @@ def laid_out_pdf(rendered: RenderedBook, variant: str | None, progress: Callable
             say(f"laid out as one document: {why}")
             stop()  # the zygote, idle from here on, if the layout was told before it started it
             data, problems = single_document_pdf(rendered, None, say, limit.limit)
-            theme = rendered.book.root / "styles" / "print.css"
-            where = rendered.book.display(theme if theme.is_file() else rendered.book.manuscript / "book.yaml")
-            line = (why.line or 1) if theme.is_file() else 1
-            return finished(data, [Problem(where, line, f"laid out as one document, more slowly: {why}", "warning",
-                                           codes.SLOW_LAYOUT), *problems])
+            theme = rendered.book.root / "styles" / "print.css"  # the author's own, where the reason lies
+            where, line = ((theme, why.line or 1) if theme.is_file() else (rendered.book.manuscript / "book.yaml", 1))
+            return finished(data, [Problem(rendered.book.display(where), line, f"laid out as one document, more "
+                                           f"slowly: {why}", "warning", codes.SLOW_LAYOUT), *problems])
 
 
 @contextlib.contextmanager
