@@ -232,3 +232,54 @@ def test_weasyprint_is_imported_with_the_libraries_its_own_import_opens_without_
     entry.write_bytes(whole[:300])  # cut short (a full disk): made again
     assert imported("fast") == ["0", "Precompiled", own] and entry.read_bytes() == whole
     assert imported("other declarations") == ["0", "FFI", own]
+
+
+PAGE_STYLES = """
+import hashlib, sys
+from bookmaker.pdf import weasy_internals
+if sys.argv[1] == "shared":
+    weasy_internals.import_weasyprint()
+else:
+    import weasyprint
+import weasyprint.layout.page as page_module
+from weasyprint import CSS, HTML
+computed = []
+real = page_module.set_page_type_computed_styles
+def counted(page_type, html, style_for):
+    real(page_type, html, style_for)
+    computed.append(id(style_for._computed_styles[page_type, None]))
+page_module.set_page_type_computed_styles = counted
+css = CSS(string='''
+@page { size: 4in 5in; margin: 0.6in; @bottom-center { content: counter(page) } }
+@page :left { @top-left { content: string(title) } }
+@page :right { @top-right { content: "Right " counter(page) } }
+@page :first { @bottom-center { content: none } }
+@page :blank { @top-left { content: none } @top-right { content: none } }
+@page :nth(3n+2) { margin-bottom: 0.8in }
+@page aside { size: 4in 6in; @top-center { content: "Aside" } }
+@page :nth(2 of aside) { background: #eee }
+h1 { string-set: title content(); break-before: right }
+section.aside { page: aside }
+''')
+chapters = "".join(f"<h1>Chapter {n}</h1>" + "<p>Words on a page, and more of them.</p>" * 40
+                   + (f"<section class=aside><p>An aside.</p>{'<p>Aside text.</p>' * 30}</section>" if n % 2 else "")
+                   for n in range(1, 5))
+document = HTML(string=f"<html lang=en><body>{chapters}</body></html>").render(stylesheets=[css])
+print(len(document.pages), len(computed), len(set(computed)), hashlib.sha256(document.write_pdf()).hexdigest())
+"""
+
+
+def test_pages_of_the_same_rules_share_their_styles_and_the_pdf_is_the_same():
+    """share_page_styles gives a page the styles of an earlier one whose type matches the same @page
+    selectors: fewer styles computed, the same PDF, with first, left, right, blank, nth, named and
+    nth-of-name pages."""
+    def laid_out(how: str) -> list[str]:
+        return subprocess.run([sys.executable, "-c", PAGE_STYLES, how], capture_output=True, text=True, check=True,
+                              cwd=REPO).stdout.split()
+
+    pages, made, own_styles, own_pdf = laid_out("own")
+    assert int(pages) > 20 and int(made) >= int(pages) and int(own_styles) == int(made)  # WeasyPrint: one each
+    pages_shared, made_shared, shared_styles, shared_pdf = laid_out("shared")
+    assert (pages_shared, made_shared) == (pages, made)
+    assert 6 <= int(shared_styles) < int(pages) // 2
+    assert shared_pdf == own_pdf
