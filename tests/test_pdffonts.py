@@ -66,3 +66,55 @@ def test_names_are_written_as_pypdf_writes_them():
         written.append(out.getvalue())
     assert written == own and own[2] == b"/A#20B"
     assert NameObject.write_to_stream.bookmaker_names  # the kept bytes were the ones written
+
+
+def subset_of(text: str) -> bytes:
+    """A subset of the book's typeface as WeasyPrint embeds one: only `text`'s glyphs, their ids kept."""
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from bookmaker.pdf.layout import font_files
+
+    font = TTFont(font_files()["bookmaker:fonts/Spectral-Regular.ttf"])
+    options = subset.Options(retain_gids=True, notdef_outline=True, hinting=False)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=text)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def test_a_merged_font_is_found_again_when_a_glyph_moves_between_chapters(tmp_path, monkeypatch):
+    """A merge is kept by what it comes to (the base subset, the glyphs the others fill in, maxp), not by
+    every subset's bytes: after an edit that gives one chapter a glyph another chapter has, the merged
+    font is the last build's, and the same bytes as merging afresh. A new glyph makes a new font."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    from bookmaker.pdf import fonts
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path))
+    base = subset_of("The harbour ledger, 1 to 9: \u00e6\u00fe\u0153 ABCDEFGHIJKLMNOPQRSTUVWXYZ")  # the most glyph ids
+    before = [base, subset_of("She read it again."), subset_of("and smiled, quickly.")]
+    after = [base, subset_of("She read it again quickly."), subset_of("and smiled, quickly.")]  # q, c, k... moved in
+    assert before[1] != after[1]
+    assert fonts.Merge(before, {}).key() == fonts.Merge(after, {}).key()
+    made = []
+    monkeypatch.setattr(fonts.Merge, "program", lambda self, real=fonts.Merge.program: made.append(1) or real(self))
+    first = fonts.cached_merged_program(before, cache=True)
+    again = fonts.cached_merged_program(after, cache=True)
+    assert made == [1] and again == first  # found in the cache
+    assert fonts.Merge(after, {}).program() == first  # and what merging afresh makes
+    merged = TTFont(io.BytesIO(first))
+    order = merged.getGlyphOrder()
+    alone = TTFont(io.BytesIO(subset_of("q")))
+    q = alone.getGlyphID(alone.getBestCmap()[ord("q")])  # the same id in every subset
+    assert merged["glyf"][order[q]].numberOfContours > 0  # filled in from a chapter
+    assert len(order) == TTFont(io.BytesIO(base))["maxp"].numGlyphs
+    grown = [base, subset_of("She read it again."), subset_of("and smiled, quickly; ")]  # a new glyph: ';'
+    assert fonts.Merge(grown, {}).key() != fonts.Merge(before, {}).key()
+    assert fonts.cached_merged_program(grown, cache=True) != first and len(made) == 3  # merged, not found

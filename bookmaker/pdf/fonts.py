@@ -149,45 +149,101 @@ def raw_glyphs(font: TTFont) -> tuple[list[bytes], list[tuple[int, int]]]:
     return glyphs, [(advance, bearing - 65536 if bearing >= 32768 else bearing) for advance, bearing in metrics]
 
 
-def cached_merged_program(programs: list[bytes], cache: bool) -> bytes:
-    """merged_program(), kept in the cache by the subsets' bytes: after an edit, a face none of the
-    edited chapter's new glyphs are in is not merged again."""
-    if not cache:
-        return merged_program(programs)
-    import fontTools
+class Subset:
+    """One subset's glyphs as stored: its glyph count, each of its non-empty glyphs' bytes and horizontal
+    metrics by glyph id, and its maxp fields (None where its table lacks one)."""
 
-    digest = hashlib.sha256(f"{code_version()}\0fontTools {fontTools.version}".encode())
-    for data in programs:
-        digest.update(b"\0" + hashlib.sha256(data).digest())
-    key = digest.hexdigest()
-    return cached_bytes(cache_root() / "merged-fonts" / key[:2] / f"{key}.ttf", lambda: merged_program(programs),
-                        lambda _: True)
-
-
-def merged_program(programs: list[bytes]) -> bytes:
-    """The glyphs of every subset in one font. Glyph data is moved as it is, never decompiled: its
-    component references are glyph ids, the same in every subset of one font."""
-    fonts = [TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False, lazy=True) for data in programs]
-    base = max(fonts, key=lambda f: f["maxp"].numGlyphs)
-    order = base.getGlyphOrder()
-    for font in fonts:
-        if font is base:
-            continue
+    def __init__(self, data: bytes):
+        font = TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False, lazy=True)
         glyphs, metrics = raw_glyphs(font)
-        for gid, data in enumerate(glyphs):
-            if data and empty(fonttools_internals.stored_glyph(base, order[gid])):
-                fonttools_internals.set_glyph(base, order[gid], data, metrics[gid])
-        for field in MAXP_FIELDS:
-            if hasattr(base["maxp"], field):
-                setattr(base["maxp"], field, max(getattr(base["maxp"], field), getattr(font["maxp"], field, 0)))
-    out = io.BytesIO()
-    base.save(out)
-    return out.getvalue()
+        self.count = font["maxp"].numGlyphs
+        self.glyphs = {gid: (glyph, metrics[gid]) for gid, glyph in enumerate(glyphs) if glyph}
+        self.maxp = tuple(getattr(font["maxp"], field, None) for field in MAXP_FIELDS)
 
 
-def empty(glyph) -> bool:
-    data = getattr(glyph, "data", None)
-    return (not data) if data is not None else getattr(glyph, "numberOfContours", 0) == 0
+class Summary:
+    """What a merge needs to know of a subset before any font is written: its glyph count, a digest of
+    each of its non-empty glyphs (bytes and metrics) by glyph id, and its maxp fields."""
+
+    def __init__(self, subset: Subset):
+        self.count, self.maxp = subset.count, subset.maxp
+        self.glyphs = {gid: hashlib.blake2b(struct.pack(">ii", *metrics) + glyph, digest_size=16).digest()
+                       for gid, (glyph, metrics) in subset.glyphs.items()}
+
+
+# The summaries of the subsets this process merged last (merge_fonts), by the digest of their bytes: in
+# `watch`, an edit reads only the subsets of the chapter it laid out again.
+_summaries: dict[bytes, Summary] = {}
+
+
+class Merge:
+    """What merging `programs` (one face's subsets, in the document's order) comes to: the base, the
+    subset with the most glyphs (the first of those); the glyphs the others fill in where the base has
+    none, each from the first subset that has one; and each maxp field, the greatest of all. The merged
+    program follows from those alone (program()), so it is kept in the cache under their digest (key()):
+    an edit that gives a chapter a glyph another chapter has (the bench's edit: digits) finds the merged
+    font of the last build, where a key made of every subset's bytes did not."""
+
+    def __init__(self, programs: list[bytes], used: dict[bytes, Summary]):
+        self.programs = programs
+        self.subsets: dict[int, Subset] = {}  # read here: those not summarized before
+        summaries = []
+        for i, data in enumerate(programs):
+            digest = hashlib.sha256(data).digest()
+            summary = used.get(digest) or _summaries.get(digest)
+            if summary is None:
+                self.subsets[i] = Subset(data)
+                summary = Summary(self.subsets[i])
+            used[digest] = summary
+            summaries.append(summary)
+        self.base = max(range(len(programs)), key=lambda i: summaries[i].count)
+        base = summaries[self.base]
+        self.filled: dict[int, tuple[int, bytes]] = {}  # glyph id -> (the subset it comes from, its digest)
+        for i, summary in enumerate(summaries):
+            if i != self.base:
+                for gid, digest in summary.glyphs.items():
+                    if gid not in base.glyphs and gid not in self.filled:
+                        self.filled[gid] = (i, digest)
+        self.maxp = tuple(None if own is None else max([own, *(summary.maxp[f] or 0 for summary in summaries)])
+                          for f, own in enumerate(base.maxp))
+
+    def key(self) -> str:
+        import fontTools
+
+        digest = hashlib.sha256(f"{code_version()}\0fontTools {fontTools.version}\0{self.maxp}".encode())
+        digest.update(hashlib.sha256(self.programs[self.base]).digest())
+        for gid in sorted(self.filled):
+            digest.update(gid.to_bytes(4, "big") + self.filled[gid][1])
+        return digest.hexdigest()
+
+    def program(self) -> bytes:
+        """The glyphs of every subset in one font: the base's, and those the others fill in. Glyph data
+        is moved as it is, never decompiled: its component references are glyph ids, the same in every
+        subset of one font."""
+        base = TTFont(io.BytesIO(self.programs[self.base]), recalcBBoxes=False, recalcTimestamp=False, lazy=True)
+        order = base.getGlyphOrder()
+        for gid in sorted(self.filled):
+            source = self.filled[gid][0]
+            if source not in self.subsets:
+                self.subsets[source] = Subset(self.programs[source])
+            data, metrics = self.subsets[source].glyphs[gid]
+            fonttools_internals.set_glyph(base, order[gid], data, metrics)
+        for field, value in zip(MAXP_FIELDS, self.maxp):
+            if value is not None:
+                setattr(base["maxp"], field, value)
+        out = io.BytesIO()
+        base.save(out)
+        return out.getvalue()
+
+
+def cached_merged_program(programs: list[bytes], cache: bool, used: dict[bytes, Summary] | None = None) -> bytes:
+    """Merge.program(), kept in the cache by what the merge comes to (Merge.key). `used`: the summaries
+    of the subsets this merge reads, added to."""
+    merge = Merge(programs, {} if used is None else used)
+    if not cache:
+        return merge.program()
+    key = merge.key()
+    return cached_bytes(cache_root() / "merged-fonts" / key[:2] / f"{key}.ttf", merge.program, lambda _: True)
 
 
 def merge_fonts(writer: PdfWriter, cache: bool = False) -> None:
@@ -195,25 +251,29 @@ def merge_fonts(writer: PdfWriter, cache: bool = False) -> None:
     merged font program is kept in the cache (cached_merged_program)."""
     groups: dict[str, dict[int, IndirectObject]] = {}
     slots = list(font_slots(writer))
-    for _fonts, _name, ref in slots:
+    for ref in {ref.idnum: ref for _fonts, _name, ref in slots}.values():  # each font once, of its many slots
         font = ref.get_object()
         if truetype_parts(font) is not None:
             groups.setdefault(str(font["/BaseFont"]), {})[ref.idnum] = ref
     replacement: dict[int, IndirectObject] = {}
+    used: dict[bytes, Summary] = {}
     for refs in groups.values():
         if len(refs) > 1:
-            merged = merged_font(writer, list(refs.values()), cache)
+            merged = merged_font(writer, list(refs.values()), cache, used)
             replacement.update({idnum: merged for idnum in refs})
+    _summaries.clear()
+    _summaries.update(used)
     for fonts, name, ref in slots:
         if ref.idnum in replacement:
             fonts[name] = replacement[ref.idnum]
 
 
-def merged_font(writer: PdfWriter, refs: list[IndirectObject], cache: bool = False) -> IndirectObject:
+def merged_font(writer: PdfWriter, refs: list[IndirectObject], cache: bool = False,
+                used: dict[bytes, Summary] | None = None) -> IndirectObject:
     fonts = [ref.get_object() for ref in refs]
     parts = [truetype_parts(font) for font in fonts]
     first_font, (first_cid, first_descriptor, _) = fonts[0], parts[0]
-    program = cached_merged_program([file.get_data() for _, _, file in parts], cache)
+    program = cached_merged_program([file.get_data() for _, _, file in parts], cache, used)
     file = DecodedStreamObject()
     file.set_data(program)
     file[NameObject("/Length1")] = NumberObject(len(program))

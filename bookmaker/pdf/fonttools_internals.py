@@ -34,7 +34,3 @@ def set_glyph(font, name: str, data: bytes, metrics: tuple[int, int]) -> None:
 
     font["glyf"].glyphs[name] = Glyph(data)
     font["hmtx"].metrics[name] = metrics
-
-
-def stored_glyph(font, name: str):
-    return font["glyf"].glyphs[name]
