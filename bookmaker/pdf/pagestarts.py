@@ -137,13 +137,23 @@ def object_digest(value, memo: dict) -> str:
     return result
 
 
-def book_words(body: str, cache: bool) -> list[str]:
+# The words of the pages page_starts read last in this process, by their key: `watch` reads the cache's
+# files again only for the pages an edit changed (reading them all was a third of an edit's page list).
+_book_words: dict[str, list[str]] = {}
+
+
+def book_words(body: str, cache: bool, used: dict[str, list[str]] | None = None) -> list[str]:
     """A rendered page's words, kept in the cache by the page's XHTML: after an edit, only the edited
-    chapter's are counted again."""
+    chapter's are counted again. `used`: the words read, by key, added to."""
     if not cache:
         return page_words(body)
     key = hashlib.sha256(f"{code_version()}\0book page\0{body}".encode()).hexdigest()
-    return cached_words(cache_root() / "page-words" / key[:2] / f"{key}.json", lambda: page_words(body))
+    words = _book_words.get(key)
+    if words is None:
+        words = cached_words(cache_root() / "page-words" / key[:2] / f"{key}.json", lambda: page_words(body))
+    if used is not None:
+        used[key] = words
+    return words
 
 
 def find(stream: list[str], window: list[str], start: int, limit: int) -> int:
@@ -168,12 +178,15 @@ def find(stream: list[str], window: list[str], start: int, limit: int) -> int:
 def page_starts(rendered: RenderedBook, pdf_data: bytes, cache: bool = True) -> PrintPages:
     stream: list[str] = []
     owners: list[tuple[int, str, int]] = []  # (stream offset, page id, words before it in that page)
+    used: dict[str, list[str]] = {}
     for page in rendered.pages:
         if page.kind in ("toc", "cover"):
             continue
-        words = book_words(page.body, cache)
+        words = book_words(page.body, cache, used)
         owners.append((len(stream), page.id, len(words)))
         stream += words
+    _book_words.clear()
+    _book_words.update(used)
     first_chapter = next((p.id for p in rendered.pages if p.kind == "chapter"), None)
     found: list[tuple[int, int]] = []  # (pdf page index, stream position)
     cursor = 0
