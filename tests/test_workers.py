@@ -283,3 +283,16 @@ def test_pages_of_the_same_rules_share_their_styles_and_the_pdf_is_the_same():
     assert (pages_shared, made_shared) == (pages, made)
     assert 6 <= int(shared_styles) < int(pages) // 2
     assert shared_pdf == own_pdf
+
+
+def test_the_chapter_laid_out_last_is_a_late_short_one():
+    """parts.body_order: the longest chapters first, and last the latest chapter of the shorter half,
+    whose page numbers are the only ones left waiting while it is laid out. A long last chapter is not
+    kept for last; chapters already laid out (no length) are not handed out."""
+    from bookmaker.pdf.parts import body_order
+
+    lengths = [50, 90, None, 30, 70, 40, 80, 95]
+    order = body_order(lengths)
+    assert order == [7, 1, 6, 4, 0, 3, 5] and 2 not in order
+    assert body_order([10, 20, 30, 40, 900]) == [4, 3, 1, 0, 2]  # the last chapter is long: chapter 2 last
+    assert body_order([5, None]) == [0] and body_order([5, 6]) == [1, 0] and body_order([]) == []

@@ -475,10 +475,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     # waits for nothing (an edit's one-shot build about 0.1 s sooner, single runs: 1.68 s, then 1.58 and 1.60).
     pool = executor(setup, workers if missing > 1 or guess else 1, missing + len(flow) + 2,
                     sample if missing > 1 else "")
-    # The longest chapters first (by their documents' length): the last handed out are the shortest, so
-    # that neither worker waits long, idle, for the other's last chapter before the front matter.
-    waiting_bodies = collections.deque(sorted((i for i, body in enumerate(bodies) if body is None),
-                                              key=lambda i: (-len(htmls[i]), i)))
+    waiting_bodies = collections.deque(body_order([len(html) if body is None else None
+                                                   for html, body in zip(htmls, bodies)]))
     ready: collections.deque = collections.deque()  # (function, args) that can run now
     pending: set[futures.Future] = set()
     front: list[Front] = []
@@ -581,6 +579,24 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     finally:
         pool.shutdown(cancel_futures=True)
     return bodies, numbers, starts, front[0]
+
+
+def body_order(lengths: list[int | None]) -> list[int]:
+    """The order the chapters to lay out (those with a length: their documents') are handed out in.
+
+    The longest first, so that neither worker waits long, idle, for the other's last chapter; but the
+    last one handed out is the latest in the book of the shorter half. A chapter's page numbers wait for
+    the lengths of every chapter before it: the shortest chapter, handed out last, was often an early
+    one, and while a worker laid it out the other had nothing to do (0.57 s of the 200k book's cold
+    build). Laid out last, the latest chapter leaves the other workers the numbers of all those before
+    it (two cold builds' timings replayed: 0.27 and 0.29 s sooner)."""
+    todo = sorted((i for i, length in enumerate(lengths) if length is not None), key=lambda i: (-lengths[i], i))
+    if len(todo) > 2:
+        median = lengths[todo[len(todo) // 2]]
+        last = max(i for i in todo if lengths[i] <= median)
+        todo.remove(last)
+        todo.append(last)
+    return todo
 
 
 def sample_of(html: str, paragraphs: int = 12) -> str:
