@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 
-from bookmaker.pdf import pypdf_internals
+from bookmaker.pdf import fonts, pypdf_internals
 from bookmaker.pdf.fonts import drop_unreachable, merge_fonts, reached_objects
 from bookmaker.pdf.pagestarts import remember_written
 from bookmaker.pdf.printshop import finish_writer, label_pages
@@ -134,8 +134,9 @@ def read_ahead(data: bytes) -> None:
     if key in Readers.ahead or key in Readers.last:
         return
     reader = parsed(data)
-    reached_objects([reader.trailer], lambda ref: ref.get_object())
+    reached = reached_objects([reader.trailer], lambda ref: ref.get_object())
     Readers.ahead[key] = reader
+    fonts.read_ahead(reader, reached)
 
 
 def stream(data: bytes, entries: dict | None = None):
