@@ -118,3 +118,34 @@ def test_a_merged_font_is_found_again_when_a_glyph_moves_between_chapters(tmp_pa
     grown = [base, subset_of("She read it again."), subset_of("and smiled, quickly; ")]  # a new glyph: ';'
     assert fonts.Merge(grown, {}).key() != fonts.Merge(before, {}).key()
     assert fonts.cached_merged_program(grown, cache=True) != first and len(made) == 3  # merged, not found
+
+
+def test_subsets_read_ahead_are_merged_without_being_read_again(monkeypatch):
+    """fonts.read_ahead reads a part's TrueType subsets while the layout workers work; the merge then
+    takes them as read (no subset read twice), and makes the same font as reading them there."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    from bookmaker.pdf import fonts
+
+    programs = [subset_of("The harbour ledger, 1 to 9."), subset_of("She read it again, quickly.")]
+    writer = PdfWriter()
+    for data in programs:
+        stream = DecodedStreamObject()
+        stream.set_data(data)
+        writer._add_object(DictionaryObject({NameObject("/Type"): NameObject("/FontDescriptor"),
+                                             NameObject("/FontFile2"): writer._add_object(stream.flate_encode())}))
+    out = io.BytesIO()
+    writer.write(out)
+    reader = PdfReader(io.BytesIO(out.getvalue()))
+    fresh = fonts.cached_merged_program(programs, cache=False)
+    reads = []
+    real = fonts.Subset.__init__
+    monkeypatch.setattr(fonts.Subset, "__init__", lambda self, data: reads.append(1) or real(self, data))
+    monkeypatch.setattr(fonts, "_summaries", {})
+    monkeypatch.setattr(fonts, "_ahead", {})
+    fonts.read_ahead(reader, range(1, reader.trailer["/Size"]))  # every object
+    assert len(reads) == 2 and len(fonts._ahead) == 2
+    assert fonts.cached_merged_program(programs, cache=False) == fresh and len(reads) == 2
