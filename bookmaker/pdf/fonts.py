@@ -207,12 +207,13 @@ class Merge:
         summaries = []
         for i, data in enumerate(programs):
             digest = hashlib.sha256(data).digest()
-            summary = used.get(digest) or _summaries.get(digest)
             if digest in _ahead:
                 self.subsets[i], summary = _ahead[digest]
-            elif summary is None:
-                self.subsets[i] = Subset(data)
-                summary = Summary(self.subsets[i])
+            else:
+                summary = used.get(digest) or _summaries.get(digest)
+                if summary is None:
+                    self.subsets[i] = Subset(data)
+                    summary = Summary(self.subsets[i])
             used[digest] = summary
             summaries.append(summary)
         self.base = max(range(len(programs)), key=lambda i: summaries[i].count)

@@ -589,7 +589,7 @@ def body_order(lengths: list[int | None]) -> list[int]:
     the lengths of every chapter before it: the shortest chapter, handed out last, was often an early
     one, and while a worker laid it out the other had nothing to do (0.57 s of the 200k book's cold
     build). Laid out last, the latest chapter leaves the other workers the numbers of all those before
-    it (two cold builds' timings replayed: 0.27 and 0.29 s sooner)."""
+    it: the time the workers stood idle in a cold 200k build, 0.56 and 0.64 s before, 0.36 s after."""
     todo = sorted((i for i, length in enumerate(lengths) if length is not None), key=lambda i: (-lengths[i], i))
     if len(todo) > 2:
         median = lengths[todo[len(todo) // 2]]
