@@ -149,3 +149,26 @@ def test_subsets_read_ahead_are_merged_without_being_read_again(monkeypatch):
     fonts.read_ahead(reader, range(1, reader.trailer["/Size"]))  # every object
     assert len(reads) == 2 and len(fonts._ahead) == 2
     assert fonts.cached_merged_program(programs, cache=False) == fresh and len(reads) == 2
+
+
+def test_a_font_that_cannot_be_read_ahead_is_left_to_the_merge(monkeypatch):
+    """fonts.read_ahead is only a head start: a FontFile2 that is not a font is skipped, not raised."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    from bookmaker.pdf import fonts
+
+    writer = PdfWriter()
+    for data in (b"not a font", subset_of("A quiet harbour.")):
+        stream = DecodedStreamObject()
+        stream.set_data(data)
+        writer._add_object(DictionaryObject({NameObject("/FontFile2"): writer._add_object(stream)}))
+    out = io.BytesIO()
+    writer.write(out)
+    reader = PdfReader(io.BytesIO(out.getvalue()))
+    monkeypatch.setattr(fonts, "_summaries", {})
+    monkeypatch.setattr(fonts, "_ahead", {})
+    fonts.read_ahead(reader, range(1, reader.trailer["/Size"]))
+    assert len(fonts._ahead) == 1  # the real subset, read

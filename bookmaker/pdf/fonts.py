@@ -181,16 +181,20 @@ _ahead: dict[bytes, tuple[Subset, Summary]] = {}
 def read_ahead(reader, idnums) -> None:
     """The TrueType subsets among a part's objects (`idnums` of pypdf's `reader`), read for the next
     merge now, while the parent waits for the layout workers: the cold 200k book's join read 85 of them
-    (TTFont and its tables' modules, each glyph's bytes), about 0.1 s with both cores idle."""
+    (TTFont and its tables' modules, each glyph's bytes), about 0.1 s with both cores idle. Only a head
+    start: a font it cannot read is left to the merge, which reads it as it would have."""
     for idnum in idnums:
-        descriptor = reader.get_object(idnum)
-        if not isinstance(descriptor, DictionaryObject) or "/FontFile2" not in descriptor:
+        try:
+            descriptor = reader.get_object(idnum)
+            if not isinstance(descriptor, DictionaryObject) or "/FontFile2" not in descriptor:
+                continue
+            data = descriptor["/FontFile2"].get_object().get_data()
+            digest = hashlib.sha256(data).digest()
+            if digest not in _summaries and digest not in _ahead:
+                subset = Subset(data)
+                _ahead[digest] = (subset, Summary(subset))
+        except Exception:  # noqa: BLE001, S112 - see above
             continue
-        data = descriptor["/FontFile2"].get_object().get_data()
-        digest = hashlib.sha256(data).digest()
-        if digest not in _summaries and digest not in _ahead:
-            subset = Subset(data)
-            _ahead[digest] = (subset, Summary(subset))
 
 
 class Merge:
