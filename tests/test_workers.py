@@ -296,3 +296,36 @@ def test_the_chapter_laid_out_last_is_a_late_short_one():
     assert order == [7, 1, 6, 4, 0, 3, 5] and 2 not in order
     assert body_order([10, 20, 30, 40, 900]) == [4, 3, 1, 0, 2]  # the last chapter is long: chapter 2 last
     assert body_order([5, None]) == [0] and body_order([5, 6]) == [1, 0] and body_order([]) == []
+
+
+FONT_TOOLS = """
+import sys
+from bookmaker.pdf import weasy_internals
+weasy_internals.import_weasyprint()
+heavy = [m for m in ("fontTools.ttLib.tables.otTables", "fontTools.varLib") if m in sys.modules]
+import weasyprint.pdf.fonts as pdf_fonts
+from fontTools import subset
+from fontTools.ttLib import TTFont
+from bookmaker.pdf.layout import font_files
+path = font_files()["bookmaker:fonts/Spectral-Regular.ttf"]
+font = TTFont(path)
+subsetter = subset.Subsetter(subset.Options())
+subsetter.populate(text="Ab")
+subsetter.subset(font)
+try:
+    pdf_fonts.instantiateVariableFont(TTFont(path), {"wght": 400})
+    raised = None
+except Exception as error:
+    raised = type(error).__name__
+real = sys.modules["fontTools.varLib.instancer"]
+print(heavy, len(font.getGlyphOrder()) < 10, raised, hasattr(real, "__file__"), pdf_fonts.subset is sys.modules["fontTools.subset"])
+"""
+
+
+def test_fonttools_parts_weasyprint_seldom_uses_are_loaded_when_used():
+    """import_weasyprint leaves fontTools' subsetter and variable-font instancer (and most of fontTools
+    with them, 0.09 s) unloaded until used: the subsetter subsets, and WeasyPrint's instantiateVariableFont
+    reaches fontTools' own (here refusing a font that is not variable)."""
+    out = subprocess.run([sys.executable, "-c", FONT_TOOLS], capture_output=True, text=True, check=True,
+                         cwd=REPO).stdout.split()
+    assert out == ["[]", "True", out[2], "True", "True"] and out[2] not in ("None", "RecursionError")

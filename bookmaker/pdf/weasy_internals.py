@@ -29,6 +29,9 @@ numbers. WeasyPrint has no public way to do that, so this module reaches into it
   parses with pycparser in every process (0.07 s), and parses again, type by type, as the first layout
   uses them (0.05 s more). `import_weasyprint` hands it an FFI made from those declarations parsed once,
   in cffi's own precompiled form (`emit_python_code`), kept in the cache (`precompiled_ffi`);
+- the names WeasyPrint imports from fontTools as it is imported (`fontTools.subset`, and
+  `instantiateVariableFont` from `fontTools.varLib.instancer`), given to it loaded on first use
+  (`font_tools_on_demand`);
 - `weasyprint.layout.page.set_page_type_computed_styles` and `StyleFor`'s `_sheets` (each sheet's
   `page_rules`: rule, selectors (specificity, pseudo-type, page selector), declarations),
   `_page_type_match`, `_cascaded_styles` and `_computed_styles` (keyed by (page type, pseudo-type)):
@@ -50,6 +53,7 @@ import io
 import re
 import sys
 import tempfile
+import types
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -188,17 +192,71 @@ def import_weasyprint() -> None:
 def _import_weasyprint() -> None:
     if "weasyprint" in sys.modules:
         return
-    for declared in (precompiled_ffi, contextlib.nullcontext):
-        try:
-            with libraries_by_their_names(), contextlib.redirect_stdout(io.StringIO()), declared():
-                import weasyprint  # noqa: F401
-            return
-        except (OSError, NotPrecompiled) as failed:
-            for name in [name for name in sys.modules if name.split(".")[0] == "weasyprint"]:
-                del sys.modules[name]
-            if isinstance(failed, OSError):
-                break
-    import weasyprint  # noqa: F401,F811  (by its own lookup)
+    with font_tools_on_demand():
+        for declared in (precompiled_ffi, contextlib.nullcontext):
+            try:
+                with libraries_by_their_names(), contextlib.redirect_stdout(io.StringIO()), declared():
+                    import weasyprint  # noqa: F401
+                return
+            except (OSError, NotPrecompiled) as failed:
+                for name in [name for name in sys.modules if name.split(".")[0] == "weasyprint"]:
+                    del sys.modules[name]
+                if isinstance(failed, OSError):
+                    break
+        import weasyprint  # noqa: F401,F811  (by its own lookup)
+
+
+INSTANCER = "fontTools.varLib.instancer"
+
+
+@contextlib.contextmanager
+def font_tools_on_demand():
+    """WeasyPrint imports fontTools' subsetter (`from fontTools import subset`) and its variable-font
+    instancer (`from fontTools.varLib.instancer import instantiateVariableFont`) as it is imported, and
+    with them most of fontTools (its OpenType tables, layout builders, varLib): 0.09 s of the 0.31 s its
+    import takes, in every process that lays pages out. It uses them only for a font HarfBuzz cannot
+    subset, or a variable font. While it is imported here, the subsetter is a module loaded on its first
+    use (importlib's LazyLoader), and the instancer a stand-in whose function imports the real one when
+    called (anything else asked of it imports it at once); the stand-in is gone once WeasyPrint is in, so
+    any later import finds fontTools' own."""
+    import fontTools
+
+    if "fontTools.subset" not in sys.modules:
+        spec = importlib.util.find_spec("fontTools.subset")
+        if spec is not None and spec.loader is not None:
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+            lazy = importlib.util.module_from_spec(spec)
+            sys.modules["fontTools.subset"] = lazy
+            spec.loader.exec_module(lazy)
+            fontTools.subset = lazy  # `from fontTools import subset` takes it as it is, unloaded
+    stand_in = None
+    if INSTANCER not in sys.modules:
+        stand_in = types.ModuleType(INSTANCER)
+
+        def instantiateVariableFont(*args, **kwargs):  # noqa: N802 - fontTools' name
+            return real_instancer().instantiateVariableFont(*args, **kwargs)
+
+        def anything_else(name: str):
+            if name.startswith("__"):  # the import system's questions (__path__...): a plain module's answer
+                raise AttributeError(name)
+            return getattr(real_instancer(), name)
+
+        stand_in.instantiateVariableFont = instantiateVariableFont
+        stand_in.__getattr__ = anything_else
+        stand_in.bookmaker_stand_in = True
+        sys.modules[INSTANCER] = stand_in
+    try:
+        yield
+    finally:
+        if stand_in is not None and sys.modules.get(INSTANCER) is stand_in:
+            del sys.modules[INSTANCER]
+
+
+def real_instancer():
+    """fontTools' own variable-font instancer, font_tools_on_demand's stand-in put aside if still there."""
+    if getattr(sys.modules.get(INSTANCER), "bookmaker_stand_in", False):
+        del sys.modules[INSTANCER]
+    return importlib.import_module(INSTANCER)
 
 
 def share_page_styles() -> None:
