@@ -44,6 +44,8 @@ from bookmaker.pdf import workers
 
 def prepare(setting):
     os.environ["PREPARED"] = setting
+    with open(os.path.join(__import__("tempfile").gettempdir(), "prepared.log"), "a") as log:
+        log.write(f"{setting} {os.getpid()}\\n")
 
 def where(x):
     return [x, os.getpid(), os.getppid(), "weasyprint" in sys.modules, os.environ.get("SOURCE_DATE_EPOCH"),
@@ -69,8 +71,10 @@ out = {"parent": os.getpid()}
 with workers.started_early(2, 40):
     zygote = workers.running()
     out["zygote"] = zygote.pid
+    if "prepare" in sys.argv:
+        zygote.prepare(("early", prepare, sys.argv[2], "1700000000"))
     zygote.start(("setting", prepare, sys.argv[2], "1700000000"), int(sys.argv[1]))
-    specs = [spec.partition("*") for spec in sys.argv[3:] if spec != "kill"]  # "where*20": 20 jobs, else 3
+    specs = [spec.partition("*") for spec in sys.argv[3:] if spec not in ("kill", "prepare")]  # "where*20": 20 jobs
     jobs = {name: [zygote.submit(globals()[name], i) for i in range(int(n or 3))] for name, _, n in specs}
     if "kill" in sys.argv:
         time.sleep(2)
@@ -123,6 +127,20 @@ def test_a_worker_that_dies_fails_its_own_job_and_the_next_jobs_run(tmp_path):
     out = zygote_run(2, tmp_path, "dies", "where")
     assert {row[0] for row in out["dies"]} == {"BrokenProcessPool"}
     assert [row[0] for row in out["where"]] == [0, 1, 2]
+
+
+def test_the_theme_given_ahead_is_prepared_in_the_zygote_before_the_start(tmp_path):
+    """Zygote.prepare: the zygote prepares the layout (parses the theme) with the context given ahead,
+    before the start's; the jobs then run under the start's."""
+    out = zygote_run(1, tmp_path, "prepare", "where")
+    log = [line.split() for line in (tmp_path / "prepared.log").read_text().splitlines()]
+    assert log[0] == ["early", str(out["zygote"])] and log[1] == ["setting", str(out["zygote"])]
+    assert {row[5] for row in out["where"]} == {"setting"} and out["children"] == []
+    other = tmp_path / "other"
+    other.mkdir()
+    unprepared = zygote_run(1, other, "where")  # without it, the start's context comes first
+    assert (other / "prepared.log").read_text().split()[0] == "setting"
+    assert [row[0] for row in unprepared["where"]] == [0, 1, 2]
 
 
 def test_one_job_at_a_time_runs_in_the_zygote_itself(tmp_path):

@@ -395,14 +395,18 @@ class Early:
 
     def __init__(self, zygote: early.Zygote, setup: L.LayoutSetup, workers: int, sample: str):
         self.zygote = zygote
-        zygote.start(early.build_context(setup, functools.partial(init_worker, in_pool=False)), workers,
-                     (TOC_NUMBERS,), sample)
+        zygote.start(zygote_context(setup), workers, (TOC_NUMBERS,), sample)
 
     def submit(self, function, *args) -> futures.Future:
         return self.zygote.submit(function, *args)
 
     def shutdown(self, cancel_futures: bool = False) -> None:
         early.stop()
+
+
+def zygote_context(setup: L.LayoutSetup) -> tuple:
+    """What the zygote lays out with (workers.build_context): `setup`, each job prepared as in this process."""
+    return early.build_context(setup, functools.partial(init_worker, in_pool=False))
 
 
 def executor(setup: L.LayoutSetup, workers: int, jobs: int, sample: str = ""):
@@ -679,6 +683,9 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     """Raises OneDocumentNeeded for a theme whose page numbers the split layout cannot draw. With
     `finish`, the PDF is finished for print (printshop.finish) in the join."""
     setup = L.layout_setup(rendered)
+    started = early.running()
+    if started is not None:  # the theme parsed there while the layout is prepared here
+        started.prepare(zygote_context(setup), (TOC_NUMBERS,))
     divs = page_divs(rendered, typeset=False)  # each chapter typeset where it is laid out (lay_out_body)
     front = [(page, div) for page, div in divs if page.kind not in FLOW_KINDS]
     for page, div in front:

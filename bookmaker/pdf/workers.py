@@ -42,6 +42,7 @@ from bookmaker.infra.processes import default_jobs, die_with_parent
 
 _pool: Zygote | None = None
 STOP = b"stop"  # what the build sends the zygote when the layout ends (a job is a pickle, never this)
+PREPARE = b"prepare\0"  # what begins the message that gives the zygote the theme ahead of the start
 
 
 class Zygote:
@@ -62,8 +63,19 @@ class Zygote:
         self.count = 0
         self.broken: BaseException | None = None
         self.started = False
+        self.prepared = False
         self.reader = threading.Thread(target=self.read, name="bookmaker-zygote", daemon=True)
         self.reader.start()
+
+    def prepare(self, context: tuple, extra_css: tuple[str, ...] = ()) -> None:
+        """The theme the layout will use (`context`, as start() will give it), parsed by the zygote now,
+        while this process still prepares the layout: in a one-shot build after an edit, the zygote had
+        WeasyPrint and waited for the start to parse it."""
+        if self.prepared or self.started:
+            return
+        self.prepared = True
+        with contextlib.suppress(OSError):  # the zygote is gone: read() fails the jobs
+            self.connection.send_bytes(PREPARE + pickle.dumps((context, extra_css), pickle.HIGHEST_PROTOCOL))
 
     def start(self, context: tuple, workers: int, extra_css: tuple[str, ...] = (), sample: str = "") -> None:
         """The layout begins: `context` (build_context) is the setup and the build's folder and clock,
@@ -143,16 +155,24 @@ def forked(life: Callable[[], None], *close: multiprocessing.connection.Connecti
 
 
 def zygote(connection: multiprocessing.connection.Connection) -> None:
-    """The zygote's life: WeasyPrint imported; at the start message, the theme parsed and the sample laid
-    out under the build's folder and clock; then the jobs run here, one at a time, or by workers forked
-    from here (broker), until the build says STOP (or is gone)."""
+    """The zygote's life: WeasyPrint imported; the theme parsed under the build's folder and clock as soon
+    as the build gives it (Zygote.prepare, else the start message); at the start message, the sample laid
+    out; then the jobs run here, one at a time, or by workers forked from here (broker), until the build
+    says STOP (or is gone)."""
     warm_up()
+    from bookmaker.pdf import layout
+
     message = received(connection)
+    if message is not None and message.startswith(PREPARE):
+        context, extra_css = pickle.loads(message[len(PREPARE):])
+        try:
+            in_build(context, layout.warm, (context[0], *extra_css))
+        except Exception:  # noqa: BLE001, S110 - only a head start, as the warming below
+            pass
+        message = received(connection)
     if message is None:
         return
     context, workers, extra_css, sample = pickle.loads(message)
-    from bookmaker.pdf import layout
-
     try:
         in_build(context, functools.partial(layout.warm, sample=sample), (context[0], *extra_css))
     except Exception:  # noqa: BLE001 - only a head start: each job parses the theme it needs
