@@ -277,13 +277,13 @@ def share_page_styles() -> None:
         return
 
     def set_page_type_computed_styles(page_type, html, style_for):
-        known = style_for.__dict__.get("bookmaker_pages")
+        known = style_for.__dict__.get("bookmaker_pages")  # kept on the document's own StyleFor
         if known is None:
             selectors = [selector[2] for sheet, _origin, _specificity in style_for._sheets
                          for _rule, selector_list, _declarations in sheet.page_rules for selector in selector_list]
             known = style_for.bookmaker_pages = (selectors, {})
         selectors, styled = known
-        matches = (id(html), *(style_for._page_type_match(selector, page_type) for selector in selectors))
+        matches = tuple(style_for._page_type_match(selector, page_type) for selector in selectors)
         if matches not in styled:
             original(page_type, html, style_for)
             styled[matches] = (page_type, [pseudo for element, pseudo in style_for._cascaded_styles
