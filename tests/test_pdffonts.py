@@ -120,17 +120,13 @@ def test_a_merged_font_is_found_again_when_a_glyph_moves_between_chapters(tmp_pa
     assert fonts.cached_merged_program(grown, cache=True) != first and len(made) == 3  # merged, not found
 
 
-def test_subsets_read_ahead_are_merged_without_being_read_again(monkeypatch):
-    """fonts.read_ahead reads a part's TrueType subsets while the layout workers work; the merge then
-    takes them as read (no subset read twice), and makes the same font as reading them there."""
+def descriptors_of(programs: list[bytes]):
+    """A PDF (read back with pypdf) holding a font descriptor with a FontFile2 for each of `programs`."""
     import io
 
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-    from bookmaker.pdf import fonts
-
-    programs = [subset_of("The harbour ledger, 1 to 9."), subset_of("She read it again, quickly.")]
     writer = PdfWriter()
     for data in programs:
         stream = DecodedStreamObject()
@@ -139,7 +135,16 @@ def test_subsets_read_ahead_are_merged_without_being_read_again(monkeypatch):
                                              NameObject("/FontFile2"): writer._add_object(stream.flate_encode())}))
     out = io.BytesIO()
     writer.write(out)
-    reader = PdfReader(io.BytesIO(out.getvalue()))
+    return PdfReader(io.BytesIO(out.getvalue()))
+
+
+def test_subsets_read_ahead_are_merged_without_being_read_again(monkeypatch):
+    """fonts.read_ahead reads a part's TrueType subsets while the layout workers work; the merge then
+    takes them as read (no subset read twice), and makes the same font as reading them there."""
+    from bookmaker.pdf import fonts
+
+    programs = [subset_of("The harbour ledger, 1 to 9."), subset_of("She read it again, quickly.")]
+    reader = descriptors_of(programs)
     fresh = fonts.cached_merged_program(programs, cache=False)
     reads = []
     real = fonts.Subset.__init__
@@ -153,21 +158,9 @@ def test_subsets_read_ahead_are_merged_without_being_read_again(monkeypatch):
 
 def test_a_font_that_cannot_be_read_ahead_is_left_to_the_merge(monkeypatch):
     """fonts.read_ahead is only a head start: a FontFile2 that is not a font is skipped, not raised."""
-    import io
-
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
-
     from bookmaker.pdf import fonts
 
-    writer = PdfWriter()
-    for data in (b"not a font", subset_of("A quiet harbour.")):
-        stream = DecodedStreamObject()
-        stream.set_data(data)
-        writer._add_object(DictionaryObject({NameObject("/FontFile2"): writer._add_object(stream)}))
-    out = io.BytesIO()
-    writer.write(out)
-    reader = PdfReader(io.BytesIO(out.getvalue()))
+    reader = descriptors_of([b"not a font", subset_of("A quiet harbour.")])
     monkeypatch.setattr(fonts, "_summaries", {})
     monkeypatch.setattr(fonts, "_ahead", {})
     fonts.read_ahead(reader, range(1, reader.trailer["/Size"]))
