@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from bookmaker.render import xhtml
 from bookmaker.errors import BookmakerError
 from bookmaker.load.project import load_book, natural_key
 from bookmaker.render import render_book
-from bookmaker.render.markdown import markdown_to_html
+from bookmaker.render.markdown import WORD_RE, count_words, markdown_to_html
 
 
 def render(md: str, scene_breaks: bool = True, warnings: list | None = None) -> str:
@@ -573,3 +576,11 @@ def test_the_characters_a_pattern_needs_are_read_from_its_expression(pattern, ne
     from bookmaker.render.markdown_internals import required_chars
 
     assert required_chars(re.compile(pattern)) == (frozenset(needed) if needed else None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab Z9_'’-\t\n.,\"*é日ㄱ\u0301\u00a0\u2028ß")), max_size=60))
+def test_the_fast_word_count_counts_as_the_word_pattern_does(text):
+    """count_words' token-by-token count (letters-only tokens counted without the pattern) is the
+    pattern's count, for letters, digits, underscores, joiners, marks, ideographs and odd spaces."""
+    assert count_words(text) == len(WORD_RE.findall(text))
