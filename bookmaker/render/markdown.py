@@ -138,16 +138,41 @@ class BalanceRawHtml(Postprocessor):
         stash = self.md.htmlStash.rawHtmlBlocks
         if not stash:
             return text
-        text = self.WRAPPED.sub(lambda m: xhtml.balance_html(self.expand(str(stash[int(m.group(1))])))
-                                if int(m.group(1)) < len(stash) else m.group(0), text)
+        text = self.WRAPPED.sub(self.balanced_paragraph, text)
+        self.tagged = {}
+        if not any(self.holds_tag(i) for i in range(len(stash))):
+            return text  # every placeholder is smart punctuation or a tagless snippet: nothing to repair
         return self.INLINE_HOLDERS.sub(self.balanced_block, text)
+
+    def balanced_paragraph(self, m: re.Match) -> str:
+        """A paragraph of one raw snippet: the snippet repaired, in its paragraph unless it is a block, as
+        Python-Markdown's raw HTML postprocessor would restore it (a paragraph of '&copy;' alone, or of a
+        lone '...' or '--', lost its <p> here)."""
+        stash = self.md.htmlStash.rawHtmlBlocks
+        if int(m.group(1)) >= len(stash):
+            return m.group(0)
+        html = self.expand(str(stash[int(m.group(1))]))
+        restorer = self.md.postprocessors["raw_html"] if "raw_html" in self.md.postprocessors else None
+        if restorer is None or not hasattr(restorer, "isblocklevel") or restorer.isblocklevel(html):
+            return xhtml.balance_html(html)
+        return f"<p>{xhtml.balance_html(html)}</p>"
+
+    def holds_tag(self, index: int, depth: int = 0) -> bool:
+        """Whether stashed snippet `index`, expanded as expand() would at `depth`, holds a '<'. Worked
+        out once a snippet: a chapter's smart punctuation stashes every curly quote, and expanding each
+        quote of each paragraph was 7% of rendering a chapter, and scanning every paragraph for them 4%."""
+        if (index, depth) not in self.tagged:
+            snippet = str(self.md.htmlStash.rawHtmlBlocks[index])
+            count = len(self.md.htmlStash.rawHtmlBlocks)
+            self.tagged[index, depth] = "<" in snippet or (depth <= 5 and any(
+                self.holds_tag(int(i), depth + 1) for i in self.PLACEHOLDER.findall(snippet) if int(i) < count))
+        return self.tagged[index, depth]
 
     def balanced_block(self, m: re.Match) -> str:
         """A block holding inline raw HTML, repaired; one whose placeholders hold no tag (smart
         punctuation stashes every curly quote) is left as it is: parsing it again was 6% of rendering."""
-        stash = self.md.htmlStash.rawHtmlBlocks
-        if not any("<" in self.expand(str(stash[int(i)])) for i in self.PLACEHOLDER.findall(m.group(0))
-                   if int(i) < len(stash)):
+        count = len(self.md.htmlStash.rawHtmlBlocks)
+        if not any(self.holds_tag(int(i)) for i in self.PLACEHOLDER.findall(m.group(0)) if int(i) < count):
             return m.group(0)
         return xhtml.balance_html(self.expand(m.group(0)))
 
