@@ -547,23 +547,58 @@ def markdown_corpus() -> list[str]:
     return [t for t in texts if isinstance(t, str)]
 
 
-def test_the_inline_pass_skipping_patterns_renders_as_python_markdown_does(monkeypatch):
-    """markdown_internals.InlinePass skips a pattern when the text lacks every character it needs:
-    the same XHTML as Python-Markdown's own inline passes, on every text this suite renders."""
+@functools.cache
+def stock_and_fast() -> tuple:
+    """Two markdown_to_html's: one with Python-Markdown's own inline passes, one with
+    markdown_internals' (InlinePass for 'inline', SmartPass for smarty's)."""
     from bookmaker.render import markdown as M
     from bookmaker.render import markdown_internals as MI
 
+    def converter(fast: bool):
+        kept, speed_up = M._converters, MI.speed_up
+        M._converters = {}
+        if not fast:
+            MI.speed_up = lambda md: None
+        try:
+            markdown_to_html("")
+            converters = M._converters
+        finally:
+            M._converters, MI.speed_up = kept, speed_up
+        passes = converters[True].treeprocessors
+        assert (type(passes["inline"]), type(passes["smarty"])) == ((MI.InlinePass, MI.SmartPass) if fast else
+                                                                    (MI._STOCK, MI._STOCK))
+
+        def render(text: str) -> str:
+            kept = M._converters
+            M._converters = converters
+            try:
+                return markdown_to_html(text)
+            finally:
+                M._converters = kept
+        return render
+
+    return converter(False), converter(True)
+
+
+def test_the_inline_pass_skipping_patterns_renders_as_python_markdown_does():
+    """markdown_internals.InlinePass skips a pattern when the text lacks every character it needs, and
+    SmartPass makes smart punctuation without stashing each mark: the same XHTML as Python-Markdown's
+    own inline passes, on every text this suite renders."""
     corpus = markdown_corpus()
     assert len(corpus) > 60
-    monkeypatch.setattr(M, "_converters", {})
-    fast = [markdown_to_html(text) for text in corpus]
-    assert type(M._converters[True].treeprocessors["smarty"]) is MI.InlinePass
-    monkeypatch.setattr(M, "_converters", {})
-    monkeypatch.setattr(MI, "speed_up", lambda md: None)
-    stock = [markdown_to_html(text) for text in corpus]
-    assert type(M._converters[True].treeprocessors["smarty"]) is not MI.InlinePass
-    for text, mine, theirs in zip(corpus, fast, stock):
-        assert mine == theirs, text[:200]
+    stock, fast = stock_and_fast()
+    for text in corpus:
+        assert fast(text) == stock(text), text[:200]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["'", '"', "-", "--", ".", "...", " ", "\n", "a", "s", "9", "*", "`", "<b>",
+                                 "&amp;", "[x](y)", "(", "\u2014", "\t", "<<", ">", "\\"]), max_size=40).map("".join))
+def test_smart_punctuation_comes_out_as_python_markdown_makes_it(text):
+    """Quotes next to quotes, dashes, dots, markup, entities and raw HTML: SmartPass's placeholders
+    are seen by the later patterns' lookarounds as the stock pass's are."""
+    stock, fast = stock_and_fast()
+    assert fast(text) == stock(text)
 
 
 @pytest.mark.parametrize("pattern, needed", [

@@ -12,17 +12,26 @@ not, exactly as when the pattern is tried and does not match. A pattern whose ex
 particular character (a word, any character) is always tried. The output is the same, tested on
 every Markdown text the test suite renders (tests/test_render.py).
 
-This reaches into a private method: `speed_up()` swaps the class only where that method is there,
-so another Python-Markdown version renders at its own speed and the same.
+`SmartPass` replaces smarty's inline pass, whose patterns each turn a quote, dash or ellipsis into
+text: it applies them as that pass does (each in priority order over the whole text, each match
+replaced by a placeholder the later patterns' lookarounds see, searching on after it), without the
+pass's machinery for elements (a stashed node, a raw HTML snippet and a tree rebuilt for each curly
+quote), and writes the characters into the text where the pass wrote placeholders for the raw HTML
+postprocessor to fill in. That pass was a fifth of rendering a chapter.
+
+This reaches into private methods: `speed_up()` swaps a pass only where this Python-Markdown has what
+it replaces, so another version renders at its own speed and the same.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from re import _constants as C  # noqa: N812
 from re import _parser as sre_parse
 
 from markdown import Markdown, inlinepatterns, treeprocessors, util
+from markdown.extensions import smarty
 
 _STOCK = treeprocessors.InlineProcessor
 _HANDLE, _APPLY = "_InlineProcessor__handleInline", "_InlineProcessor__applyPattern"
@@ -111,38 +120,129 @@ class InlinePass(_STOCK):
         # pattern would find nothing either (it iterates the same expression's matches from startIndex).
         self._searches = [pattern.getCompiledRegExp().search if isinstance(pattern, inlinepatterns.InlineProcessor)
                           else None for pattern in self._patterns]
+        self._triggers = frozenset().union(*(needed for needed in self._needs if needed is not None))
+        self._placeholder_triggers = self._triggers & _PLACEHOLDER_CHARS
+        self._candidates: dict[frozenset[str], tuple[int, ...]] = {}
         return super().run(tree, ancestors)
 
+    def candidates(self, found: frozenset[str]) -> tuple[int, ...]:
+        """The patterns, by index, a text holding the characters `found` (of those any pattern needs)
+        may match: those needing one of them, and those needing none in particular."""
+        if found not in self._candidates:
+            self._candidates[found] = tuple(index for index, needed in enumerate(self._needs)
+                                            if needed is None or not needed.isdisjoint(found))
+        return self._candidates[found]
+
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
-        # The stock loop (treeprocessors.InlineProcessor.__handleInline), with the test added.
+        # The stock loop (treeprocessors.InlineProcessor.__handleInline): each pattern from
+        # `patternIndex` on, by priority, applied from the text's start until it matches no more; here
+        # only the patterns the text's characters allow are visited (looping over all 34 to skip most
+        # was a fifth of the inline pass).
         if isinstance(data, util.AtomicString):
             return data
-        patterns, needs, searches, apply = self._patterns, self._needs, self._searches, getattr(self, _APPLY)
-        startIndex = 0  # noqa: N806
-        count = len(patterns)
+        patterns, searches, apply = self._patterns, self._searches, getattr(self, _APPLY)
         # The text's characters. A match only takes characters out and puts a placeholder in, so the
         # placeholder's characters added keep this a superset (reading the text again after each match
         # would be quadratic: 30,000 escaped brackets are 30,000 matches).
-        present = set(data)
-        while patternIndex < count:
-            needed = needs[patternIndex]
-            search = searches[patternIndex]
-            if (needed is not None and needed.isdisjoint(present)) or (search and search(data, startIndex) is None):
-                patternIndex, startIndex = patternIndex + 1, 0  # noqa: N806 (as an unmatched try leaves them)
-                continue
-            data, matched, startIndex = apply(patterns[patternIndex], data, patternIndex, startIndex)  # noqa: N806
-            if matched:
-                present |= _PLACEHOLDER_CHARS
-            else:
-                patternIndex += 1
+        found = self._triggers.intersection(data)
+        candidates = self.candidates(found)
+        at = bisect.bisect_left(candidates, patternIndex)
+        while at < len(candidates):
+            index = candidates[at]
+            search = searches[index]
+            start = 0
+            while search is None or search(data, start) is not None:
+                data, matched, start = apply(patterns[index], data, index, start)
+                if not matched:
+                    break
+                if not self._placeholder_triggers <= found:  # a pattern needing a placeholder's character
+                    found = found | self._placeholder_triggers
+                    candidates = self.candidates(found)
+                    at = candidates.index(index)
+            at += 1
         return data
+
+
+class SmartPass(treeprocessors.Treeprocessor):
+    """Smarty's inline pass: its substitutions, applied to every text and tail below the root as the
+    stock pass applies them (treeprocessors.InlineProcessor.run and __applyPattern)."""
+
+    TOKEN_RE = re.compile(re.escape(util.INLINE_PLACEHOLDER_PREFIX) + r"([0-9]+)" + re.escape(util.ETX))
+
+    def __init__(self, md: Markdown, patterns: list[smarty.SubstituteTextPattern]):
+        super().__init__(md)
+        self.patterns = [(pattern.getCompiledRegExp().search, _needs(pattern), tuple(pattern.replace))
+                         for pattern in patterns]
+        needs = [needed for _search, needed, _replace in self.patterns]
+        self.triggers = None if None in needs else frozenset().union(*needs)
+
+    def run(self, root):
+        for el in root.iter():
+            if el is root:
+                continue  # the stock pass reads the root's children, never the root's own text
+            if el.text and not isinstance(el.text, util.AtomicString):
+                el.text = self.smarten(el.text)
+            if el.tail and not isinstance(el.tail, util.AtomicString):
+                el.tail = self.smarten(el.tail)
+
+    def smarten(self, text: str) -> str:
+        if self.triggers is not None and self.triggers.isdisjoint(text):
+            return text
+        found = set(text) | _PLACEHOLDER_CHARS
+        made: list[str] = []  # what each placeholder stands for
+        for search, needed, replace in self.patterns:
+            if needed is not None and needed.isdisjoint(found):
+                continue
+            start = 0
+            while (m := search(text, start)) is not None:
+                made.append("".join(m.group(part) if isinstance(part, int) else part for part in replace))
+                placeholder = util.INLINE_PLACEHOLDER % f"{len(made) - 1:04d}"
+                text = text[:m.start()] + placeholder + text[m.end():]
+                start = m.start() + len(placeholder)
+        if not made:
+            return text
+        return self.TOKEN_RE.sub(lambda m: made[int(m.group(1))] if int(m.group(1)) < len(made) else m.group(0), text)
+
+
+def smart_patterns(md: Markdown) -> list | None:
+    """Smarty's patterns in priority order, if its pass is the stock one and every pattern a stock
+    substitution (a pattern that builds elements, or skips some ancestors, needs the stock pass)."""
+    stock = md.treeprocessors["smarty"] if "smarty" in md.treeprocessors else None
+    if type(stock) not in (_STOCK, InlinePass):
+        return None
+    patterns = list(stock.inlinePatterns)
+    if not all(type(p) is smarty.SubstituteTextPattern and not p.ANCESTOR_EXCLUDES
+               and all(isinstance(part, (int, str)) for part in p.replace) for p in patterns):
+        return None
+    code = smarty.SubstituteTextPattern.handleMatch.__code__
+    if (code.co_code, code.co_names, code.co_consts) != _HANDLE_MATCH_CODE:
+        return None
+    return patterns
+
+
+def _stock_handle_match(self, m, data):  # smarty.SubstituteTextPattern.handleMatch, as SmartPass reads it
+    result = ''
+    for part in self.replace:
+        if isinstance(part, int):
+            result += m.group(part)
+        else:
+            result += self.md.htmlStash.store(part)
+    return result, m.start(0), m.end(0)
+
+
+_HANDLE_MATCH_CODE = tuple(getattr(_stock_handle_match.__code__, name) for name in ("co_code", "co_names", "co_consts"))
 
 
 def speed_up(md: Markdown) -> None:
     """Each stock inline pass of `md` (Python-Markdown's own and smarty's) made an InlinePass, where
-    this Python-Markdown has the private loop InlinePass replaces."""
+    this Python-Markdown has the private loop InlinePass replaces; then smarty's a SmartPass, where its
+    patterns are all stock substitutions."""
     if not (hasattr(_STOCK, _HANDLE) and hasattr(_STOCK, _APPLY)):
         return
     for name in ("inline", "smarty"):
         if name in md.treeprocessors and type(md.treeprocessors[name]) is _STOCK:
             md.treeprocessors[name].__class__ = InlinePass
+    patterns = smart_patterns(md)
+    if patterns is not None:
+        priority = next(item.priority for item in md.treeprocessors._priority if item.name == "smarty")
+        md.treeprocessors.register(SmartPass(md, patterns), "smarty", priority)
