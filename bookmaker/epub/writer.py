@@ -56,7 +56,7 @@ def page_document(rendered: RenderedBook, page, cache: bool = False) -> bytes:
         key = hashlib.sha256("\0".join((code_version(), "epub page", lang, page.title, page.kind, page.body,
                                          repr(starts))).encode()).hexdigest()
         entry = cache_root() / "epub-pages" / key[:2] / f"{key}.xhtml"
-    return cached_bytes(entry, lambda: made_page(rendered, page, lang, direction, starts))
+    return cached_bytes(entry, lambda: made_page(rendered, page, lang, direction, starts), later=True)
 
 
 def made_page(rendered: RenderedBook, page, lang: str, direction: str, starts) -> bytes:

@@ -34,7 +34,7 @@ class DeflateCache:
         if self.root is None:
             return deflate(data)
         key = hashlib.sha256(data).hexdigest() + f"-{LEVEL}"
-        return cached_bytes(self.root / key[:2] / key, lambda: deflate(data), lambda _: True)
+        return cached_bytes(self.root / key[:2] / key, lambda: deflate(data), lambda _: True, later=True)
 
 
 def dos_time(date_time: tuple) -> tuple[int, int]:

@@ -32,6 +32,7 @@ from typing import Any
 
 from bookmaker import codes
 from bookmaker.errors import BookmakerError, Problem
+from bookmaker.infra import cache
 
 SECONDS_ENV = "BOOKMAKER_MAX_SECONDS"
 MEMORY_ENV = "BOOKMAKER_MAX_MEMORY"
@@ -183,6 +184,9 @@ def _child_main(write_fd: int, budget: Budget, function: Callable, args: tuple) 
                 outcome = ("crash", traceback.format_exc())
         except BaseException:  # a bug: the traceback goes back to the parent to be shown
             outcome = ("crash", traceback.format_exc())
+        # Entries the build writes later (infra/cache.py) are written before the outcome is sent: the
+        # parent kills this process's group once it has the outcome.
+        cache.flush()
         try:
             data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:

@@ -5,10 +5,12 @@ A cache never changes the output bytes; one that cannot be read or written only 
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,8 +25,15 @@ def cache_root() -> Path:
     return Path(base) / "bookmaker"
 
 
-def write_entry(path: Path, data: bytes) -> None:
-    """Write a cache entry whole or not at all (two builds at once may write the same one)."""
+def write_entry(path: Path, data: bytes, later: bool = False) -> None:
+    """Write a cache entry whole or not at all (two builds at once may write the same one). `later`:
+    in a thread of this process, while the build goes on (read_entry sees it meanwhile)."""
+    if later and _behind.put(path, data):
+        return
+    _write_now(path, data)
+
+
+def _write_now(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -35,20 +44,105 @@ def write_entry(path: Path, data: bytes) -> None:
         pass  # a cache that cannot be written only costs time
 
 
-def cached_bytes(entry: Path | None, make: Callable[[], bytes], valid: Callable[[bytes], bool] = bool) -> bytes:
+def read_entry(path: Path) -> bytes:
+    """A cache entry's bytes, written or still waiting to be (write_entry's `later`); OSError if none."""
+    data = _behind.pending.get(path)
+    return data if data is not None else path.read_bytes()
+
+
+def cached_bytes(entry: Path | None, make: Callable[[], bytes], valid: Callable[[bytes], bool] = bool,
+                 later: bool = False) -> bytes:
     """The bytes kept at `entry`, if any are there and `valid`; else `make()`, kept there (`entry` None:
-    nothing is kept)."""
+    nothing is kept; `later`: written as write_entry's `later` writes)."""
     if entry is not None:
         try:
-            data = entry.read_bytes()
+            data = read_entry(entry)
             if valid(data):
                 return data
         except OSError:
             pass
     data = make()
     if entry is not None:
-        write_entry(entry, data)
+        write_entry(entry, data, later)
     return data
+
+
+class WriteBehind:
+    """Cache entries written by threads while the build goes on.
+
+    Creating a file is most of a cache entry's cost (0.6 to 0.9 ms on this project's 2-core machine,
+    0.26 ms an entry with two threads at it), and a cold build makes one for each chapter, each EPUB
+    page and each compressed EPUB entry: 0.13 s of the cold 200k-word EPUB, on one core while the other
+    was idle. THREADS threads write what is pending and end when nothing is. They are not daemons, so
+    the interpreter's exit waits for them, and flush() waits for them where a process leaves through
+    os._exit. A process forked while entries are pending leaves them to its parent (its copy of them is
+    dropped, and waits on nothing).
+    """
+
+    THREADS = 2
+
+    def __init__(self):
+        self._reset()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(before=self._lock_for_fork, after_in_parent=self._unlock_after_fork,
+                                after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self.pending: dict[Path, bytes] = {}  # until written: what read_entry() reads
+        self._queue: collections.deque[Path] = collections.deque()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._threads = 0
+
+    def _lock_for_fork(self) -> None:
+        self._lock.acquire()
+
+    def _unlock_after_fork(self) -> None:
+        self._lock.release()
+
+    def put(self, path: Path, data: bytes) -> bool:
+        """Queued for the threads; False where no thread can be started (the caller writes it now)."""
+        with self._lock:
+            self.pending[path] = data
+            self._queue.append(path)
+            if self._threads >= min(self.THREADS, len(self._queue)):
+                return True
+            try:
+                threading.Thread(target=self._drain, name="bookmaker-cache-writer").start()
+            except RuntimeError:  # no thread to be had (a memory budget's limit)
+                if self._threads:
+                    return True  # a running thread writes it
+                self._queue.pop()
+                del self.pending[path]
+                return False  # the caller writes it
+            self._threads += 1
+            return True
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._threads -= 1
+                    self._idle.notify_all()
+                    return
+                path = self._queue.popleft()
+                data = self.pending.get(path)
+            if data is None:
+                continue  # queued twice, and written already
+            _write_now(path, data)
+            with self._lock:
+                if self.pending.get(path) is data:
+                    del self.pending[path]
+
+    def flush(self) -> None:
+        """Wait until every pending entry is written."""
+        with self._lock:
+            while self._threads:
+                self._idle.wait()
+
+
+_behind = WriteBehind()
+flush = _behind.flush
 
 
 @functools.lru_cache(maxsize=1)

@@ -38,6 +38,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 
+from bookmaker.infra import cache
 from bookmaker.infra.processes import default_jobs, die_with_parent
 
 _pool: Zygote | None = None
@@ -150,6 +151,7 @@ def forked(life: Callable[[], None], *close: multiprocessing.connection.Connecti
             life()
             code = 0
         finally:
+            cache.flush()  # entries written later (infra/cache.py) are written before os._exit
             os._exit(code)
     return pid
 

@@ -17,7 +17,7 @@ from lxml import etree
 
 from bookmaker.render.headings import chapter_sections
 from bookmaker.render import xhtml
-from bookmaker.infra.cache import cache_root, code_version, write_entry
+from bookmaker.infra.cache import cache_root, code_version, read_entry, write_entry
 from bookmaker.infra.processes import default_jobs, die_with_parent
 from bookmaker.errors import Problem, Problems
 from bookmaker.render.footnotes import renumber_notes
@@ -134,7 +134,7 @@ def file_stamp(path: Path) -> list:
 
 def load_cached(key: str) -> ChapterResult | None:
     try:
-        data = json.loads((cache_dir() / key[:2] / f"{key}.json").read_text(encoding="utf-8"))
+        data = json.loads(read_entry(cache_dir() / key[:2] / f"{key}.json").decode("utf-8"))
         assets = []
         for item, stamp in zip(data["assets"], data["stamps"]):
             asset = Asset(Path(item["source"]), item["href"], item["media_type"], item["width"], item["height"])
@@ -160,7 +160,7 @@ def store(key: str, result: ChapterResult) -> None:
         data["stamps"] = [file_stamp(a.source) for a in result.assets]
     except OSError:
         return  # a picture went away: the next build renders the chapter again anyway
-    write_entry(cache_dir() / key[:2] / f"{key}.json", json.dumps(data).encode("utf-8"))
+    write_entry(cache_dir() / key[:2] / f"{key}.json", json.dumps(data).encode("utf-8"), later=True)
 
 
 # --- parallel -------------------------------------------------------------------------------------

@@ -1,0 +1,72 @@
+"""The cache's entries written later, by threads, while a build goes on (infra/cache.py WriteBehind)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from bookmaker.infra import cache
+
+
+def entries(root) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_an_entry_written_later_is_read_at_once_and_on_disk_after_flush(tmp_path):
+    made = []
+    paths = [tmp_path / f"{i:02d}"[:1] / f"entry-{i}" for i in range(40)]
+    for i, path in enumerate(paths):
+        assert cache.cached_bytes(path, lambda i=i: made.append(i) or f"data {i}".encode(), later=True) == f"data {i}".encode()
+    # Read back at once, from what is pending or written: nothing is made twice.
+    for i, path in enumerate(paths):
+        assert cache.read_entry(path) == f"data {i}".encode()
+        assert cache.cached_bytes(path, lambda: b"made again", later=True) == f"data {i}".encode()
+    assert made == list(range(40))
+    cache.flush()
+    assert not cache._behind.pending
+    assert entries(tmp_path) == {f"entry-{i}": f"data {i}".encode() for i in range(40)}
+    assert not [p for p in tmp_path.rglob(".tmp-*")]
+
+
+def test_a_newer_entry_for_the_same_path_is_the_one_kept(tmp_path):
+    path = tmp_path / "e"
+    for i in range(200):
+        cache.write_entry(path, str(i).encode(), later=True)
+    assert cache.read_entry(path) == b"199"
+    cache.flush()
+    assert path.read_bytes() == b"199"
+
+
+def test_the_interpreters_exit_waits_for_entries_written_later(tmp_path):
+    """No flush() in the program: its exit writes every pending entry (the threads are not daemons)."""
+    program = textwrap.dedent(f"""
+        from pathlib import Path
+        from bookmaker.infra.cache import write_entry
+        for i in range(300):
+            write_entry(Path({str(tmp_path)!r}) / str(i % 7) / f"e{{i}}", b"x" * 50_000, later=True)
+    """)
+    subprocess.run([sys.executable, "-c", program], check=True, timeout=60)
+    assert len(entries(tmp_path)) == 300 and all(len(data) == 50_000 for data in entries(tmp_path).values())
+
+
+def test_a_forked_child_leaves_pending_entries_to_its_parent_and_does_not_wait_on_them(tmp_path):
+    """A child forked while entries are pending (a budgeted build, a layout zygote) gets no copy of the
+    writer's state to wait on: its flush() returns, and its own entries are its own."""
+    for i in range(100):
+        cache.write_entry(tmp_path / "parent" / f"e{i}", b"p" * 20_000, later=True)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            if not cache._behind.pending:  # the parent's are not the child's
+                cache.write_entry(tmp_path / "child" / "c", b"c", later=True)
+                cache.flush()
+                code = 0 if (tmp_path / "child" / "c").read_bytes() == b"c" else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    cache.flush()
+    assert len(list((tmp_path / "parent").iterdir())) == 100
