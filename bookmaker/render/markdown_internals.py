@@ -121,6 +121,7 @@ class InlinePass(_STOCK):
         self._searches = [pattern.getCompiledRegExp().search if isinstance(pattern, inlinepatterns.InlineProcessor)
                           else None for pattern in self._patterns]
         self._triggers = frozenset().union(*(needed for needed in self._needs if needed is not None))
+        self._trigger_list = sorted(self._triggers)
         self._placeholder_triggers = self._triggers & _PLACEHOLDER_CHARS
         self._candidates: dict[frozenset[str], tuple[int, ...]] = {}
         return super().run(tree, ancestors)
@@ -144,7 +145,7 @@ class InlinePass(_STOCK):
         # The text's characters. A match only takes characters out and puts a placeholder in, so the
         # placeholder's characters added keep this a superset (reading the text again after each match
         # would be quadratic: 30,000 escaped brackets are 30,000 matches).
-        found = self._triggers.intersection(data)
+        found = frozenset([c for c in self._trigger_list if c in data])  # 'in' is a C search: faster than a set of the text
         candidates = self.candidates(found)
         at = bisect.bisect_left(candidates, patternIndex)
         while at < len(candidates):
@@ -174,7 +175,7 @@ class SmartPass(treeprocessors.Treeprocessor):
         self.patterns = [(pattern.getCompiledRegExp().search, _needs(pattern), tuple(pattern.replace))
                          for pattern in patterns]
         needs = [needed for _search, needed, _replace in self.patterns]
-        self.triggers = None if None in needs else frozenset().union(*needs)
+        self.triggers = None if None in needs else sorted(frozenset().union(*needs))
 
     def run(self, root):
         for el in root.iter():
@@ -186,9 +187,13 @@ class SmartPass(treeprocessors.Treeprocessor):
                 el.tail = self.smarten(el.tail)
 
     def smarten(self, text: str) -> str:
-        if self.triggers is not None and self.triggers.isdisjoint(text):
-            return text
-        found = set(text) | _PLACEHOLDER_CHARS
+        if self.triggers is None:
+            found = set(text) | _PLACEHOLDER_CHARS
+        else:  # the characters the patterns need that the text holds ('in' is a C search)
+            found = {c for c in self.triggers if c in text}
+            if not found:
+                return text
+            found |= _PLACEHOLDER_CHARS
         made: list[str] = []  # what each placeholder stands for
         for search, needed, replace in self.patterns:
             if needed is not None and needed.isdisjoint(found):
