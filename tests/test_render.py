@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 
 import pytest
@@ -628,3 +629,18 @@ def test_a_paragraph_of_one_mark_entity_or_inline_tag_stays_a_paragraph(md, para
     it was one raw snippet); a block of raw HTML is not wrapped."""
     html = markdown_to_html(f"Before.\n\n{md}\n\nAfter.\n\n<div>Block</div>")
     assert paragraph in html and "<div>Block</div>" in html and "<p><div>" not in html
+
+
+@pytest.mark.parametrize("size", [100, 120_000])
+def test_the_front_matter_is_made_ready_while_chapters_render(tmp_path, monkeypatch, size):
+    """render_chapters calls `meanwhile` once: while its workers render (a book over PARALLEL_MIN_BYTES),
+    or before it renders the chapters itself; the chapters come out the same either way."""
+    from bookmaker.render import chapters as C
+
+    monkeypatch.setattr(C, "PARALLEL_MIN_BYTES", 200_000)
+    text = "\n\n".join(f'"Line {i}," she said -- and *went* on...' for i in range(size // 40))
+    book = load_book(project(tmp_path, "title: T\nauthor: A\n", {f"{n}.md": text for n in range(1, 4)}))
+    calls = []
+    results = C.render_chapters(book, jobs=2, use_cache=False, meanwhile=lambda: calls.append(os.getpid()))
+    assert calls == [os.getpid()]
+    assert [r.body for r in results] == [C.render_chapter(book, c).body for c in book.chapters]

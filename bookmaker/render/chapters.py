@@ -10,6 +10,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -178,7 +179,10 @@ def _render_index(index: int) -> ChapterResult:
     return render_chapter(_book, _book.chapters[index])
 
 
-def render_chapters(book: Book, jobs: int | None = None, use_cache: bool = True) -> list[ChapterResult]:
+def render_chapters(book: Book, jobs: int | None = None, use_cache: bool = True,
+                    meanwhile: Callable[[], None] = lambda: None) -> list[ChapterResult]:
+    """Each chapter's result, from the cache or rendered (in workers when there is enough to render);
+    `meanwhile()` is called while the workers render, or else before the chapters are rendered here."""
     keys = [cache_key(book, c) for c in book.chapters]
     results: dict[int, ChapterResult] = {}
     if use_cache:
@@ -193,9 +197,12 @@ def render_chapters(book: Book, jobs: int | None = None, use_cache: bool = True)
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         markdown_to_html("")  # the converter built once, here, for every forked worker (35 ms each)
         with context.Pool(workers, initializer=_init, initargs=(book,)) as pool:
-            for i, result in zip(todo, pool.imap(_render_index, todo, chunksize=1)):
+            rendered = pool.imap(_render_index, todo, chunksize=1)
+            meanwhile()
+            for i, result in zip(todo, rendered):
                 results[i] = result
     else:
+        meanwhile()
         for i in todo:
             results[i] = render_chapter(book, book.chapters[i])
     if use_cache:

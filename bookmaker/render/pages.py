@@ -50,6 +50,16 @@ def template_env() -> jinja2.Environment:
 ENV = template_env()
 
 
+# The templates every book's pages use (the others, for pages a book may not have, compile when used).
+ALWAYS_USED = ("chapter.xhtml.j2", "titlepage.xhtml.j2", "summary.xhtml.j2", "nav.xhtml.j2")
+
+
+def compile_templates() -> None:
+    """The templates every book uses compiled now (or read from the cache's bytecode)."""
+    for name in ALWAYS_USED:
+        ENV.get_template(name)
+
+
 def markup(el) -> Markup | None:
     return None if el is None else Markup(xhtml.inner_xml(el))
 
