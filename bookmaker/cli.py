@@ -140,10 +140,13 @@ def build_one(project: str, fmt: str, output: Path | None, jobs: int | None, no_
 
     def run():  # small and picklable back from a budgeted child: warnings and the outcome
         from bookmaker.load import load_book
-        from bookmaker.pdf.workers import for_build
 
         book = finishing(lambda: load_book(project, keep_going=True), progress)
         laid_out = ("pdf",) if page_list else (fmt,)  # the page list: the PDF, laid out without a variant
+        if not {"pdf", "cover"} & set(laid_out):
+            return build(book)  # nothing laid out: the layout's modules are not even imported
+        from bookmaker.pdf.workers import for_build
+
         with for_build(book, laid_out, jobs, variant, printer.value if printer else None):  # before rendering
             return build(book)
 
