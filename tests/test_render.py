@@ -644,3 +644,27 @@ def test_the_front_matter_is_made_ready_while_chapters_render(tmp_path, monkeypa
     results = C.render_chapters(book, jobs=2, use_cache=False, meanwhile=lambda: calls.append(os.getpid()))
     assert calls == [os.getpid()]
     assert [r.body for r in results] == [C.render_chapter(book, c).body for c in book.chapters]
+
+
+@pytest.mark.parametrize("pattern, flags, starts", [
+    (r"(^|\n)[ ]{0,3}>[ ]?(.*)", 0, True), (r"(?:^|\n)(?P<level>#{1,6})", 0, True), (r"^[ ]{0,3}\d+\.", 0, True),
+    (r"^[ ]{0,3}(?=(-+[ ]{0,2}){3,})", re.MULTILINE, True), (r"\Aa", 0, True), (r"\na", 0, True),
+    (r"a^", 0, False), (r"(^|a)b", 0, False), (r"^a|b", 0, False), (r"[\n]a", 0, True), (r"[\n ]a", 0, False),
+    (r"\s*^a", 0, False),
+    (r"(?i)^a", 0, True), (r"", 0, False),
+])
+def test_which_block_expressions_only_match_at_a_lines_start(pattern, flags, starts):
+    from bookmaker.render.markdown_internals import starts_lines
+
+    assert starts_lines(re.compile(pattern, flags)) is starts
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["> ", "# ", "## ", "- ", "* ", "1. ", ": ", "---", "***", "___", "===", "[^1]: ",
+                                 "[^1]", "[a]: /x", "\n", "\n\n", "    ", "   ", "Text", "word", "*", "#", ">", "|",
+                                 "| a |", "|---|"]), max_size=30).map("".join))
+def test_block_markup_comes_out_as_python_markdown_makes_it(text):
+    """Quotes, headings, lists, rules, definition lists, footnotes, references and tables, on one line
+    and on several: the block processors' one-line shortcut (LineStart) finds what their searches do."""
+    stock, fast = stock_and_fast()
+    assert fast(text) == stock(text)

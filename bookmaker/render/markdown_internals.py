@@ -209,6 +209,59 @@ class SmartPass(treeprocessors.Treeprocessor):
         return self.TOKEN_RE.sub(lambda m: made[int(m.group(1))] if int(m.group(1)) < len(made) else m.group(0), text)
 
 
+class LineStart:
+    """A block processor's expression whose every match starts a line (`(^|\\n)...`, or `^` under
+    MULTILINE): searched in a block of one line (a paragraph of prose), only a match at the block's
+    start is possible, so it is tried there alone instead of at every character. Everything else is the
+    expression's own. Block processors' searches were two fifths of parsing a chapter's blocks."""
+
+    __slots__ = ("compiled",)
+
+    def __init__(self, compiled: re.Pattern):
+        self.compiled = compiled
+
+    def search(self, string, *bounds):
+        if not bounds and "\n" not in string:
+            return self.compiled.match(string)
+        return self.compiled.search(string, *bounds)
+
+    def __getattr__(self, name):
+        return getattr(self.compiled, name)
+
+
+def starts_lines(compiled: re.Pattern) -> bool:
+    """Whether every match of `compiled` begins at the string's start or right after a newline it
+    matches (or, under MULTILINE, at a line's start): read from the parsed expression."""
+    try:
+        parsed = list(sre_parse.parse(compiled.pattern, compiled.flags))
+    except Exception:
+        return False
+    def starts(items) -> bool:
+        if not items:
+            return False
+        op, av = items[0]
+        if op is C.AT:  # ^ (a line's start under MULTILINE) or \A
+            return av in (C.AT_BEGINNING, C.AT_BEGINNING_STRING)
+        if op is C.LITERAL:
+            return av == ord("\n")
+        if op is C.SUBPATTERN:
+            return starts(list(av[3]))
+        if op is C.BRANCH:
+            return all(starts(list(branch)) for branch in av[1])
+        return False
+
+    return starts(parsed)
+
+
+def speed_up_blocks(md: Markdown) -> None:
+    """Each block processor's expressions that only match at a line's start made LineStart's."""
+    for processor in md.parser.blockprocessors:
+        for name in dir(processor):
+            value = getattr(processor, name, None)
+            if isinstance(value, re.Pattern) and starts_lines(value):
+                setattr(processor, name, LineStart(value))
+
+
 def smart_patterns(md: Markdown) -> list | None:
     """Smarty's patterns in priority order, if its pass is the stock one and every pattern a stock
     substitution (a pattern that builds elements, or skips some ancestors, needs the stock pass)."""
@@ -247,6 +300,7 @@ def speed_up(md: Markdown) -> None:
     for name in ("inline", "smarty"):
         if name in md.treeprocessors and type(md.treeprocessors[name]) is _STOCK:
             md.treeprocessors[name].__class__ = InlinePass
+    speed_up_blocks(md)
     patterns = smart_patterns(md)
     if patterns is not None:
         priority = next(item.priority for item in md.treeprocessors._priority if item.name == "smarty")
