@@ -149,3 +149,29 @@ def test_layout_warnings_come_after_the_progress_and_check_reports_them(tmp_path
     assert built.returncode == 0 and built.stderr.splitlines()[-1] == expected, built.stderr
     checked = run_cli("check", project, "--strict")
     assert checked.returncode == 1 and expected in checked.stdout.splitlines(), checked.stdout
+
+
+def test_watch_settles_between_rebuilds_and_still_frees_what_a_rebuild_let_go():
+    """settle() freezes what the watching process holds (its rebuilds' collections then skip it), after
+    unfreezing and collecting: a cycle dropped since the last settle is freed, not kept frozen."""
+    import gc
+    import weakref
+
+    from bookmaker.commands.watch import settle
+
+    class Node:
+        pass
+
+    node = Node()
+    node.me = node  # a cycle: only the collector frees it
+    alive = weakref.ref(node)
+    try:
+        settle()
+        assert gc.get_freeze_count() > 0 and alive() is not None
+        del node
+        gc.collect()
+        assert alive() is not None  # frozen: the rebuild's collections leave it alone
+        settle()
+        assert alive() is None  # the next settle frees it
+    finally:
+        gc.unfreeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import re
 import time
@@ -40,6 +41,20 @@ EDITOR_TEMP = re.compile(r"^(sed[A-Za-z0-9]{6}|4913|#.*#|\..*|.*~|.*\.(swp|swx|s
                          r"|.*___jb_(tmp|old)___)$", re.I)
 
 
+def settle() -> None:
+    """Between rebuilds, while the author reads the last one: everything this process holds collected
+    once, and what survives frozen out of the collector's way (gc.freeze) until the next settle().
+
+    A watching process holds a lot that lives from build to build (each chapter's parsed PDF, the
+    merged fonts, the rendered book: 180,000 objects for a 100,000-word book), and every other rebuild
+    stopped for a full collection that walked all of it: 0.08 to 0.16 s of an edit's rebuild. Frozen,
+    the rebuild's collections walk only what it made. Unfrozen first, so that what the last rebuild
+    let go of (a chapter's old pages) is freed here, not kept for good."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 def editor_temp(path: str) -> bool:
     return bool(EDITOR_TEMP.match(Path(path).name))
 
@@ -75,6 +90,7 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
             import_here()
             session.enter_context(layout_session())
         rebuild(project, formats, jobs, report)
+        settle()
         print(f"bookmaker: watching {project}/manuscript and {project}/styles (Ctrl-C to stop)", flush=True)
         for batch in itertools.chain([first], batches):
             if not batch:
@@ -82,6 +98,7 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
             names = sorted({str(Path(path).relative_to(root)) for _, path in batch})
             print(f"bookmaker: changed: {', '.join(names)}", flush=True)
             rebuild(project, formats, jobs, report)
+            settle()
     except KeyboardInterrupt:
         print("bookmaker: stopped watching", flush=True)
     finally:
