@@ -18,7 +18,8 @@ def test_an_entry_written_later_is_read_at_once_and_on_disk_after_flush(tmp_path
     made = []
     paths = [tmp_path / f"{i:02d}"[:1] / f"entry-{i}" for i in range(40)]
     for i, path in enumerate(paths):
-        assert cache.cached_bytes(path, lambda i=i: made.append(i) or f"data {i}".encode(), later=True) == f"data {i}".encode()
+        data = cache.cached_bytes(path, lambda i=i: made.append(i) or f"data {i}".encode(), later=True)
+        assert data == f"data {i}".encode()
     # Read back at once, from what is pending or written: nothing is made twice.
     for i, path in enumerate(paths):
         assert cache.read_entry(path) == f"data {i}".encode()

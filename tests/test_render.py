@@ -622,8 +622,9 @@ def test_the_fast_word_count_counts_as_the_word_pattern_does(text):
     assert count_words(text) == len(WORD_RE.findall(text))
 
 
-@pytest.mark.parametrize("md, paragraph", [("...", "<p>\u2026</p>"), ("--", "<p>\u2013</p>"), ("&copy;", "<p>\u00a9</p>"),
-                                           ("'", "<p>\u2018</p>"), ('<img src="x.png" alt="">', '<p><img')])
+@pytest.mark.parametrize("md, paragraph", [("...", "<p>\u2026</p>"), ("--", "<p>\u2013</p>"),
+                                           ("&copy;", "<p>\u00a9</p>"), ("'", "<p>\u2018</p>"),
+                                           ('<img src="x.png" alt="">', '<p><img')])
 def test_a_paragraph_of_one_mark_entity_or_inline_tag_stays_a_paragraph(md, paragraph):
     """A beat of '...' alone, or an entity alone, is a paragraph like any other (it lost its <p> when
     it was one raw snippet); a block of raw HTML is not wrapped."""

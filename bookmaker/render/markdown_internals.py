@@ -19,6 +19,9 @@ pass's machinery for elements (a stashed node, a raw HTML snippet and a tree reb
 quote), and writes the characters into the text where the pass wrote placeholders for the raw HTML
 postprocessor to fill in. That pass was a fifth of rendering a chapter.
 
+`LineStart` wraps a block processor's expression that can only match at a line's start: in a block
+of one line (most paragraphs of prose) it is tried at the block's start alone, not at every character.
+
 This reaches into private methods: `speed_up()` swaps a pass only where this Python-Markdown has what
 it replaces, so another version renders at its own speed and the same.
 """
@@ -145,7 +148,7 @@ class InlinePass(_STOCK):
         # The text's characters. A match only takes characters out and puts a placeholder in, so the
         # placeholder's characters added keep this a superset (reading the text again after each match
         # would be quadratic: 30,000 escaped brackets are 30,000 matches).
-        found = frozenset([c for c in self._trigger_list if c in data])  # 'in' is a C search: faster than a set of the text
+        found = frozenset([c for c in self._trigger_list if c in data])  # 'in': a C search, faster than set(data)
         candidates = self.candidates(found)
         at = bisect.bisect_left(candidates, patternIndex)
         while at < len(candidates):
@@ -236,6 +239,7 @@ def starts_lines(compiled: re.Pattern) -> bool:
         parsed = list(sre_parse.parse(compiled.pattern, compiled.flags))
     except Exception:
         return False
+
     def starts(items) -> bool:
         if not items:
             return False
@@ -288,19 +292,20 @@ def _stock_handle_match(self, m, data):  # smarty.SubstituteTextPattern.handleMa
     return result, m.start(0), m.end(0)
 
 
-_HANDLE_MATCH_CODE = tuple(getattr(_stock_handle_match.__code__, name) for name in ("co_code", "co_names", "co_consts"))
+_HANDLE_MATCH_CODE = tuple(getattr(_stock_handle_match.__code__, name)
+                           for name in ("co_code", "co_names", "co_consts"))
 
 
 def speed_up(md: Markdown) -> None:
     """Each stock inline pass of `md` (Python-Markdown's own and smarty's) made an InlinePass, where
     this Python-Markdown has the private loop InlinePass replaces; then smarty's a SmartPass, where its
-    patterns are all stock substitutions."""
+    patterns are all stock substitutions; and the block processors' line-start expressions LineStart's."""
+    speed_up_blocks(md)
     if not (hasattr(_STOCK, _HANDLE) and hasattr(_STOCK, _APPLY)):
         return
     for name in ("inline", "smarty"):
         if name in md.treeprocessors and type(md.treeprocessors[name]) is _STOCK:
             md.treeprocessors[name].__class__ = InlinePass
-    speed_up_blocks(md)
     patterns = smart_patterns(md)
     if patterns is not None:
         priority = next(item.priority for item in md.treeprocessors._priority if item.name == "smarty")
