@@ -119,20 +119,30 @@ class WriteBehind:
             return True
 
     def _drain(self) -> None:
-        while True:
-            with self._lock:
-                if not self._queue:
+        counted = True  # this thread is in self._threads
+        try:
+            while True:
+                with self._lock:
+                    if not self._queue:  # ends in the same hold of the lock as it finds nothing to do,
+                        counted = False  # so a put() meanwhile starts a thread of its own
+                        self._threads -= 1
+                        self._idle.notify_all()
+                        return
+                    path = self._queue.popleft()
+                    data = self.pending.get(path)
+                if data is None:
+                    continue  # queued twice, and written already
+                try:
+                    _write_now(path, data)
+                finally:  # written or not (_write_now takes an OSError; anything else ends the thread)
+                    with self._lock:
+                        if self.pending.get(path) is data:
+                            del self.pending[path]
+        finally:
+            if counted:  # ended by an error: flush() stops waiting for it
+                with self._lock:
                     self._threads -= 1
                     self._idle.notify_all()
-                    return
-                path = self._queue.popleft()
-                data = self.pending.get(path)
-            if data is None:
-                continue  # queued twice, and written already
-            _write_now(path, data)
-            with self._lock:
-                if self.pending.get(path) is data:
-                    del self.pending[path]
 
     def flush(self) -> None:
         """Wait until every pending entry is written."""
