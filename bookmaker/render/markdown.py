@@ -36,8 +36,9 @@ SMART = {
 }
 SCENE_BREAK_RE = re.compile(r"^[ ]{0,3}#[ \t]*$")
 IDEOGRAPHS = r"\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"  # kana, CJK, Hangul: a word each
-WORD_RE = re.compile(rf"[{IDEOGRAPHS}]|[^\W_]+(?:['\u2019\-][^\W_]+)*")
-ALPHABETIC_WORD_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*")  # WORD_RE where no ideograph is
+ALPHABETIC_WORD = r"[^\W_]+(?:['\u2019\-][^\W_]+)*"  # letters and digits, joined by an apostrophe or hyphen
+WORD_RE = re.compile(rf"[{IDEOGRAPHS}]|{ALPHABETIC_WORD}")
+ALPHABETIC_WORD_RE = re.compile(ALPHABETIC_WORD)  # WORD_RE where no ideograph is
 IDEOGRAPH_RE = re.compile(f"[{IDEOGRAPHS}]")
 
 
@@ -152,10 +153,8 @@ class BalanceRawHtml(Postprocessor):
         if int(m.group(1)) >= len(stash):
             return m.group(0)
         html = self.expand(str(stash[int(m.group(1))]))
-        restorer = self.md.postprocessors["raw_html"] if "raw_html" in self.md.postprocessors else None
-        if restorer is None or not hasattr(restorer, "isblocklevel") or restorer.isblocklevel(html):
-            return xhtml.balance_html(html)
-        return f"<p>{xhtml.balance_html(html)}</p>"
+        balanced = xhtml.balance_html(html)
+        return balanced if self.md.postprocessors["raw_html"].isblocklevel(html) else f"<p>{balanced}</p>"
 
     def holds_tag(self, index: int, depth: int = 0) -> bool:
         """Whether stashed snippet `index`, expanded as expand() would at `depth`, holds a '<'. Worked
