@@ -7,16 +7,11 @@ Only the start tag is rewritten: every other byte stays as ebooklib wrote it.
 
 from __future__ import annotations
 
+import html
 import re
 
 PACKAGE_TAG_RE = re.compile(rb"<package(?P<attrs>(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(?P<end>/?>)")
 ATTR_RE = re.compile(rb"\s+(?P<name>[^\s=/>]+)\s*=\s*(?:\"[^\"]*\"|'[^']*')")
-
-
-def quoted(value: str) -> str:
-    """An attribute value in double quotes, escaped (xml.sax.saxutils.quoteattr, without importing
-    urllib.request with it: 13 ms of an EPUB build)."""
-    return '"' + value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;") + '"'
 
 
 def fix_package_element(opf_bytes: bytes, language: str, rtl: bool) -> bytes:
@@ -26,7 +21,7 @@ def fix_package_element(opf_bytes: bytes, language: str, rtl: bool) -> bytes:
         raise ValueError("no <package> element in the package document")
     kept = [m.group(0) for m in ATTR_RE.finditer(match.group("attrs"))
             if m.group("name") not in (b"xml:lang", b"dir")]
-    added = [f' xml:lang={quoted(language)}'.encode("utf-8"), f' dir="{"rtl" if rtl else "ltr"}"'.encode()]
+    added = [f' xml:lang="{html.escape(language)}"'.encode("utf-8"), f' dir="{"rtl" if rtl else "ltr"}"'.encode()]
     tag = b"<package" + b"".join(kept + added) + match.group("end")
     return opf_bytes[:match.start()] + tag + opf_bytes[match.end():]
 
