@@ -123,9 +123,9 @@ class InlinePass(_STOCK):
         # pattern would find nothing either (it iterates the same expression's matches from startIndex).
         self._searches = [pattern.getCompiledRegExp().search if isinstance(pattern, inlinepatterns.InlineProcessor)
                           else None for pattern in self._patterns]
-        self._triggers = frozenset().union(*(needed for needed in self._needs if needed is not None))
-        self._trigger_list = sorted(self._triggers)
-        self._placeholder_triggers = self._triggers & _PLACEHOLDER_CHARS
+        triggers = frozenset().union(*(needed for needed in self._needs if needed is not None))
+        self._trigger_list = sorted(triggers)  # each character some pattern needs
+        self._placeholder_triggers = triggers & _PLACEHOLDER_CHARS
         self._candidates: dict[frozenset[str], tuple[int, ...]] = {}
         return super().run(tree, ancestors)
 
