@@ -90,6 +90,7 @@ class WriteBehind:
     def _reset(self) -> None:
         self.pending: dict[Path, bytes] = {}  # until written: what read_entry() reads
         self._queue: collections.deque[Path] = collections.deque()
+        self._writing: set[Path] = set()  # paths a thread is writing now
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._threads = 0
@@ -130,19 +131,33 @@ class WriteBehind:
                         return
                     path = self._queue.popleft()
                     data = self.pending.get(path)
-                if data is None:
-                    continue  # queued twice, and written already
-                try:
-                    _write_now(path, data)
-                finally:  # written or not (_write_now takes an OSError; anything else ends the thread)
-                    with self._lock:
-                        if self.pending.get(path) is data:
-                            del self.pending[path]
+                    if data is None or path in self._writing:
+                        continue  # written already, or being written by a thread that writes it last
+                    self._writing.add(path)
+                self._write(path, data)
         finally:
             if counted:  # ended by an error: flush() stops waiting for it
                 with self._lock:
                     self._threads -= 1
                     self._idle.notify_all()
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """`path` written until what is pending for it is what was written: one thread writes a path at a
+        time, so that an older entry never lands after a newer one."""
+        try:
+            while True:
+                _write_now(path, data)  # an OSError is taken there; anything else ends the thread
+                with self._lock:
+                    newer = self.pending.get(path)
+                    if newer is None or newer is data:
+                        self.pending.pop(path, None)
+                        return
+                    data = newer  # put() while it was written: written again, after
+        finally:
+            with self._lock:
+                self._writing.discard(path)
+                if self.pending.get(path) is data:
+                    del self.pending[path]
 
     def flush(self) -> None:
         """Wait until every pending entry is written."""
