@@ -109,6 +109,41 @@ def test_a_word_changed_lays_out_its_chapter_alone_and_dates_the_pdf_anew(tmp_pa
     assert (tmp_path / "cold.pdf").read_bytes() == pdf.read_bytes()
 
 
+def test_the_join_begun_while_the_edited_chapter_is_laid_out_makes_the_cold_builds_bytes(tmp_path, monkeypatch):
+    """After an edit, the front matter guessed is laid out beside the edited chapter, and the chapters
+    before it are joined to it while that chapter is laid out (join.Join, parts.lay_out_flow). Here the
+    chapter takes a second longer, so the early join always happens; the book is the cold build's."""
+    import time
+
+    from bookmaker.commands.build import build
+    from bookmaker.pdf import parts
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "manuscript", project / "manuscript")
+    build(str(project), formats=("pdf",))
+    chapters = sorted((project / "manuscript").glob("*.md"))
+    with chapters[-1].open("a", encoding="utf-8") as handle:
+        handle.write("\nShe read the letter again, and this time she smiled.\n")
+    lay_out_body = parts.lay_out_body
+
+    def slowly(*args):  # sent to the layout workers by name: forked, they have it under that name
+        time.sleep(1)
+        return lay_out_body(*args)
+
+    slowly.__module__, slowly.__qualname__ = parts.__name__, "lay_out_body"
+    monkeypatch.setattr(parts, "lay_out_body", slowly)
+    said: list[str] = []
+    build(str(project), formats=("pdf",), progress=said.append)
+    joined = [s for s in said if "joined while" in s]
+    assert joined == [f"{len(chapters) - 1} sections joined while the rest were laid out"], said
+    fresh = tmp_path / "cold"
+    shutil.copytree(project / "manuscript", fresh / "manuscript")
+    result = run_cli("pdf", fresh, "-q", "-o", tmp_path / "cold.pdf", env={"BOOKMAKER_CACHE_DIR": str(tmp_path / "c")})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cold.pdf").read_bytes() == next((project / "dist").glob("*.pdf")).read_bytes()
+
+
 def test_the_warm_up_sample_is_a_chapter_cut_after_its_first_paragraphs():
     from bookmaker.pdf.parts import sample_of
 

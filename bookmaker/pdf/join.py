@@ -21,31 +21,46 @@ def join(front, front_links, parts, when, book=None, cache: bool = False) -> tup
     printshop.finish() would (its warnings returned), in the same pass. With `cache`, merged fonts are
     kept in the cache. Each page's words, from the layout, are remembered for the page list. `when`: the
     build's date (a datetime), for the document information (dated())."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.annotations import Link
-    from pypdf.generic import Fit
-
-    pypdf_internals.names_written_once()
-    front_pdf, front_height = front.pdf, front.height
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(front_pdf)))
-    dated(writer, when)
-    width = float(writer.pages[0].mediabox.width)
-    height = float(writer.pages[0].mediabox.height)
-    save_state = pypdf_internals.add_object(writer, stream(b"q\n"))
-    first_pages: dict[str, int] = {}
-    anchors: dict[str, tuple[int, float, float, float]] = {}
-    part_links = []
-    readers = Readers()
-    words: dict[int, list[str]] = dict(enumerate(front.words))  # a joined page's words; a blank page has none
+    joined = Join(front, when)
     for page, body, numbers in parts:
+        joined.add(page, body, numbers)
+    return joined.finish(front_links, book, cache)
+
+
+class Join:
+    """join(), a step at a time: begun with the front matter, each part added in the book's order, then
+    finished. The same steps in the same order make the same bytes, whenever each is taken: an edit's
+    build takes the first steps while a worker still lays out the chapter edited (parts.lay_out_flow)."""
+
+    def __init__(self, front, when):
+        from pypdf import PdfReader, PdfWriter
+
+        pypdf_internals.names_written_once()
+        self.front, self.when = front, when
+        self.writer = writer = PdfWriter(clone_from=PdfReader(io.BytesIO(front.pdf)))
+        dated(writer, when)
+        self.width = float(writer.pages[0].mediabox.width)
+        self.height = float(writer.pages[0].mediabox.height)
+        self.save_state = pypdf_internals.add_object(writer, stream(b"q\n"))
+        self.first_pages: dict[str, int] = {}
+        self.anchors: dict[str, tuple[int, float, float, float]] = {}
+        self.part_links: list = []
+        self.readers = Readers()
+        self.words: dict[int, list[str]] = dict(enumerate(front.words))  # a joined page's words; a blank page has none
+        self.parts = 0  # how many are added
+
+    def add(self, page, body, numbers) -> None:
+        from pypdf.generic import Fit
+
+        writer, height, anchors = self.writer, self.height, self.anchors
         if len(writer.pages) % 2:
-            writer.add_blank_page(width, height)
+            writer.add_blank_page(self.width, height)
         offset = len(writer.pages)
-        first_pages[page.id] = offset
-        reader = readers.get(body.pdf)
-        words.update((offset + n, page_words) for n, page_words in enumerate(body.words))
+        self.first_pages[page.id] = offset
+        reader = self.readers.get(body.pdf)
+        self.words.update((offset + n, page_words) for n, page_words in enumerate(body.words))
         writer.append(reader, import_outline=False)
-        stamp_numbers(writer, readers.get(numbers), offset, save_state)
+        stamp_numbers(writer, self.readers.get(numbers), offset, self.save_state)
         parents = [(0, writer.add_outline_item(title=page.title, page_number=offset, fit=Fit.xyz(0, height, 0)))]
         for name, (number, x, y) in body.anchors.items():
             anchors[name] = (offset + number, x, y, body.height)
@@ -56,33 +71,41 @@ def join(front, front_links, parts, when, book=None, cache: bool = False) -> tup
             top = (part_height - y) * PX_TO_PT if part_height else height
             parents.append((depth, writer.add_outline_item(title=text, page_number=to_page, parent=parents[-1][1],
                                                            fit=Fit.xyz(0, top, 0))))
-        part_links += [(offset + number, rect, target, body.height) for number, rect, target in body.links]
-    for page_id, first in first_pages.items():
-        anchors.setdefault(page_id, (first, 0, 0, 0))
-    links = [(n, rect, target, front_height) for n, rect, target in front_links] + part_links
-    for number, (x1, y1, x2, y2), target, page_height in links:
-        if target not in anchors:
-            continue
-        to_page, x, y, target_height = anchors[target]
-        page_height_pt = page_height * PX_TO_PT
-        top = target_height * PX_TO_PT - y * PX_TO_PT if target_height else height
-        writer.add_annotation(number, Link(
-            rect=(x1 * PX_TO_PT, page_height_pt - y2 * PX_TO_PT, x2 * PX_TO_PT, page_height_pt - y1 * PX_TO_PT),
-            target_page_index=to_page, fit=Fit.xyz(x * PX_TO_PT, top, 0)))
-    label_pages(writer, min(first_pages.values(), default=None))
-    readers.keep()
-    merge_fonts(writer, cache)
-    drop_unreachable(writer)
-    problems = finish_writer(writer, book) if book is not None else []
-    # The front matter's second identifier was a digest of the front matter alone, as WeasyPrint wrote
-    # it: the joined book's is a digest of everything joined, so it changes with any chapter.
-    identity = hashlib.md5(front_pdf + when.isoformat().encode() + b"".join(readers.keys), usedforsecurity=False)
-    pypdf_internals.set_changing_identifier(writer, identity.hexdigest().encode())
-    out = io.BytesIO()
-    writer.write(out)
-    data = out.getvalue()
-    remember_written(data, [words.get(n, []) for n in range(len(writer.pages))])
-    return data, problems
+        self.part_links += [(offset + number, rect, target, body.height) for number, rect, target in body.links]
+        self.parts += 1
+
+    def finish(self, front_links, book=None, cache: bool = False) -> tuple[bytes, list]:
+        from pypdf.annotations import Link
+        from pypdf.generic import Fit
+
+        writer, anchors, height = self.writer, self.anchors, self.height
+        for page_id, first in self.first_pages.items():
+            anchors.setdefault(page_id, (first, 0, 0, 0))
+        links = [(n, rect, target, self.front.height) for n, rect, target in front_links] + self.part_links
+        for number, (x1, y1, x2, y2), target, page_height in links:
+            if target not in anchors:
+                continue
+            to_page, x, y, target_height = anchors[target]
+            page_height_pt = page_height * PX_TO_PT
+            top = target_height * PX_TO_PT - y * PX_TO_PT if target_height else height
+            writer.add_annotation(number, Link(
+                rect=(x1 * PX_TO_PT, page_height_pt - y2 * PX_TO_PT, x2 * PX_TO_PT, page_height_pt - y1 * PX_TO_PT),
+                target_page_index=to_page, fit=Fit.xyz(x * PX_TO_PT, top, 0)))
+        label_pages(writer, min(self.first_pages.values(), default=None))
+        self.readers.keep()
+        merge_fonts(writer, cache)
+        drop_unreachable(writer)
+        problems = finish_writer(writer, book) if book is not None else []
+        # The front matter's second identifier was a digest of the front matter alone, as WeasyPrint wrote
+        # it: the joined book's is a digest of everything joined, so it changes with any chapter.
+        identity = hashlib.md5(self.front.pdf + self.when.isoformat().encode() + b"".join(self.readers.keys),
+                               usedforsecurity=False)
+        pypdf_internals.set_changing_identifier(writer, identity.hexdigest().encode())
+        out = io.BytesIO()
+        writer.write(out)
+        data = out.getvalue()
+        remember_written(data, [self.words.get(n, []) for n in range(len(writer.pages))])
+        return data, problems
 
 
 def dated(writer, when) -> None:

@@ -425,9 +425,10 @@ def executor(setup: L.LayoutSetup, workers: int, jobs: int, sample: str = ""):
 
 def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: int, cache: PartCache,
                  say: Callable[[str], None], front_html: Callable[[list[int], list], str],
-                 limit: PageLimit | None = None) -> tuple[list[Body], list[bytes], list[int], Front]:
-    """Every chapter's body and page numbers, and the front matter. `flow`: each chapter's page and its
-    div from page_divs, not typeset (lay_out_body typesets those it lays out).
+                 limit: PageLimit | None = None) -> tuple[list[Body], list[bytes], list[int], Front, object]:
+    """Every chapter's body and page numbers, the front matter, and the join begun with that front matter
+    (join.Join), if one was. `flow`: each chapter's page and its div from page_divs, not typeset
+    (lay_out_body typesets those it lays out).
 
     The pages are counted against `limit` as each chapter's become known (a chapter's, with the blank
     page before the next chapter's right-hand opening): past it, the bodies not yet handed out are
@@ -492,6 +493,26 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     # the cache for those pages (guessed_numbers).
     reading = collections.deque(body.pdf for body in bodies if body is not None)
 
+    # The join begun while the chapter edited is laid out, on the core the front matter beside it left
+    # (join.Join): with the front matter guessed, and each chapter before the first to lay out.
+    early_join: list = []
+
+    def join_ahead() -> bool:
+        """One step of the early join, if one can be taken now."""
+        if not early_join:
+            if not speculative or not speculative[0].done() or speculative[0].exception() is not None:
+                return False
+            from bookmaker.pdf.join import Join
+
+            early_join.append(Join(speculative[0].result()[1], build_time(rendered.book)))
+            return True
+        joined = early_join[0]
+        i = joined.parts
+        if i >= len(flow) or bodies[i] is None or numbers[i] is None:
+            return False
+        joined.add(flow[i][0], bodies[i], numbers[i])
+        return True
+
     def schedule() -> None:
         while len(starts) < len(flow) and bodies[len(starts)] is not None:
             i = len(starts)
@@ -547,8 +568,12 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
             if reading:
                 read_ahead(reading.popleft())
                 done = {future for future in pending if future.done()}
+            elif join_ahead():
+                done = {future for future in pending if future.done()}
             else:
-                done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+                unjoined = {future for future in speculative if not early_join and not future.done()}
+                done, _ = futures.wait(pending | unjoined, return_when=futures.FIRST_COMPLETED)
+                done -= unjoined - pending
             for future in done:
                 pending.discard(future)
                 try:
@@ -582,7 +607,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
             schedule()
     finally:
         pool.shutdown(cancel_futures=True)
-    return bodies, numbers, starts, front[0]
+    joined = early_join[0] if early_join and early_join[0].front is front[0] else None
+    return bodies, numbers, starts, front[0], joined
 
 
 def body_order(lengths: list[int | None]) -> list[int]:
@@ -714,13 +740,17 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
                     del link.attrib["data-page"]
         return document_html(rendered, [div for _, div in front], dated=False)  # join(when=) dates the PDF
 
-    bodies, numbers, starts, laid = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache, setup),
-                                                 say, front_html, PageLimit(rendered, max_pages))
+    bodies, numbers, starts, laid, joined = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache, setup),
+                                                         say, front_html, PageLimit(rendered, max_pages))
     problems: list[Problem] = [p for body in bodies for p in body.problems] + laid.problems
     front_links = [link for link in laid.links if link[2] in ids]
     say(f"joining {sum(body.pages for body in bodies)} pages and the front matter")
-    from bookmaker.pdf.join import join
+    from bookmaker.pdf.join import Join
 
-    data, more = join(laid, front_links, [(flow[i][0], bodies[i], numbers[i]) for i in range(len(flow))],
-                      build_time(rendered.book), rendered.book if finish else None, use_cache)
+    if joined is not None:  # begun already, with the front matter guessed
+        say(f"{joined.parts} section{'' if joined.parts == 1 else 's'} joined while the rest were laid out")
+    joined = joined or Join(laid, build_time(rendered.book))
+    for i in range(joined.parts, len(flow)):
+        joined.add(flow[i][0], bodies[i], numbers[i])
+    data, more = joined.finish(front_links, rendered.book if finish else None, use_cache)
     return data, list(dict.fromkeys(problems + more))
