@@ -143,7 +143,9 @@ class WriteBehind:
 
     def _write(self, path: Path, data: bytes) -> None:
         """`path` written until what is pending for it is what was written: one thread writes a path at a
-        time, so that an older entry never lands after a newer one."""
+        time, so that an older entry never lands after a newer one. The path stops being this thread's
+        in the same hold of the lock as nothing newer is found: released between the two, a put() there
+        found the path still being written and left it to this thread, which had already stopped."""
         try:
             while True:
                 _write_now(path, data)  # an OSError is taken there; anything else ends the thread
@@ -151,13 +153,14 @@ class WriteBehind:
                     newer = self.pending.get(path)
                     if newer is None or newer is data:
                         self.pending.pop(path, None)
+                        self._writing.discard(path)
                         return
                     data = newer  # put() while it was written: written again, after
-        finally:
-            with self._lock:
+        except BaseException:
+            with self._lock:  # read from the disk again: what is pending for it may never be written
                 self._writing.discard(path)
-                if self.pending.get(path) is data:
-                    del self.pending[path]
+                self.pending.pop(path, None)
+            raise
 
     def flush(self) -> None:
         """Wait until every pending entry is written."""
