@@ -8,9 +8,12 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bookmaker.errors import BookmakerError, Problem
-from bookmaker.model import Book, RenderedBook
+
+if TYPE_CHECKING:  # the types alone: a build that finds nothing changed (uptodate.py) never makes a Book,
+    from bookmaker.model import Book, RenderedBook  # and defining them was a tenth of its time (23 ms)
 
 FORMATS = ("epub", "pdf", "kepub", "cover")
 EXTENSIONS = {"kepub": "kepub.epub"}
