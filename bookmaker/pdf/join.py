@@ -15,22 +15,17 @@ from bookmaker.pdf.printshop import finish_writer, label_pages
 PX_TO_PT = 0.75
 
 
-def join(front, front_links, parts, when, book=None, cache: bool = False) -> tuple[bytes, list]:
-    """One PDF: the front matter (parts.Front), then each part (a chapter's parts.Body) with its page
-    numbers drawn over it, each part opening on a right-hand page; with `book`, finished for print as
-    printshop.finish() would (its warnings returned), in the same pass. With `cache`, merged fonts are
-    kept in the cache. Each page's words, from the layout, are remembered for the page list. `when`: the
-    build's date (a datetime), for the document information (dated())."""
-    joined = Join(front, when)
-    for page, body, numbers in parts:
-        joined.add(page, body, numbers)
-    return joined.finish(front_links, book, cache)
-
-
 class Join:
-    """join(), a step at a time: begun with the front matter, each part added in the book's order, then
-    finished. The same steps in the same order make the same bytes, whenever each is taken: an edit's
-    build takes the first steps while a worker still lays out the chapter edited (parts.lay_out_flow)."""
+    """One PDF: the front matter (parts.Front), then each part (a chapter's parts.Body) with its page
+    numbers drawn over it, each part opening on a right-hand page; finish() adds the links and labels,
+    merges the fonts (kept in the cache with `cache`), finishes for print as printshop.finish() would
+    (with `book`; its warnings returned) and writes it. Each page's words, from the layout, are
+    remembered for the page list. `when`: the build's date (a datetime), for the document information
+    (dated()).
+
+    Made a step at a time, each part added in the book's order: the same steps in the same order make
+    the same bytes, whenever each is taken. After an edit, the first steps are taken while a worker
+    still lays out the chapter edited (parts.lay_out_flow)."""
 
     def __init__(self, front, when):
         from pypdf import PdfReader, PdfWriter

@@ -32,6 +32,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import lxml.html
 from lxml import etree
@@ -53,6 +54,9 @@ from bookmaker.pdf.pagelimit import PageLimit
 from bookmaker.pdf.pagestarts import text_words
 from bookmaker.pdf.structure import placed_chapter_selector
 from bookmaker.infra.processes import die_with_parent
+
+if TYPE_CHECKING:  # imported where the join begins: pypdf and fontTools once the workers are busy
+    from bookmaker.pdf.join import Join
 
 
 FLOW_KINDS = ("chapter", "endnotes")  # laid out one document each
@@ -425,7 +429,7 @@ def executor(setup: L.LayoutSetup, workers: int, jobs: int, sample: str = ""):
 
 def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: int, cache: PartCache,
                  say: Callable[[str], None], front_html: Callable[[list[int], list], str],
-                 limit: PageLimit | None = None) -> tuple[list[Body], list[bytes], list[int], Front, object]:
+                 limit: PageLimit | None = None) -> tuple[list[Body], list[bytes], list[int], Front, Join | None]:
     """Every chapter's body and page numbers, the front matter, and the join begun with that front matter
     (join.Join), if one was. `flow`: each chapter's page and its div from page_divs, not typeset
     (lay_out_body typesets those it lays out).
@@ -495,7 +499,7 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
 
     # The join begun while the chapter edited is laid out, on the core the front matter beside it left
     # (join.Join): with the front matter guessed, and each chapter before the first to lay out.
-    early_join: list = []
+    early_join: list[Join] = []
 
     def join_ahead() -> bool:
         """One step of the early join, if one can be taken now."""
@@ -738,7 +742,7 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
                     link.set("data-page", str(first_pages[target]))
                 elif "data-page" in link.attrib:  # set by a guess (guessed_front) at a section gone since
                     del link.attrib["data-page"]
-        return document_html(rendered, [div for _, div in front], dated=False)  # join(when=) dates the PDF
+        return document_html(rendered, [div for _, div in front], dated=False)  # Join(when=) dates the PDF
 
     bodies, numbers, starts, laid, joined = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache, setup),
                                                          say, front_html, PageLimit(rendered, max_pages))
