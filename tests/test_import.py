@@ -174,6 +174,26 @@ def test_unpacked_standard_ebooks_folder(tmp_path):
     assert "Printed yearly by the harbour board" in text
 
 
+@pytest.mark.parametrize("html, markdown", [
+    # Standard Ebooks' verse: a <span> a line, each <br/> on a line of its own between them
+    ('<blockquote epub:type="z3998:song">\n\t<p>\n\t\t<span>Fifteen men on the chest,</span>\n\t\t<br/>\n'
+     '\t\t<span class="i1">and a bottle of rum!</span>\n\t</p>\n</blockquote>',
+     "> Fifteen men on the chest,  \n> and a bottle of rum!\n"),
+    ("<p>one line<br />\nthe next</p>", "one line  \nthe next\n"),  # the archive's own
+    ("<p>one <em>line</em>\n<br/>\n<em>the</em> next</p>", "one *line*  \n*the* next\n"),
+    ("<p>a stanza's end<br/><br/>the next stanza</p>", "a stanza's end  \n\nthe next stanza\n"),
+])
+def test_a_line_break_is_a_line_break_whatever_white_space_is_around_it(html, markdown):
+    """A <br> with the source's own line breaks around it made a line of spaces, a blank line to
+    Markdown: each line of a stanza became a paragraph of its own (Treasure Island's songs)."""
+    from bookmaker.importers.markdown import html_to_markdown
+    from bookmaker.render.markdown import markdown_to_html
+
+    assert html_to_markdown(html, "", None) == markdown
+    if "stanza" not in html:
+        assert markdown_to_html(markdown).count("<p>") == 1
+
+
 def test_word_document(tmp_path):
     from bookmaker import write_pdf
 

@@ -132,8 +132,26 @@ class Converter(MarkdownConverter):
 def html_to_markdown(fragment: Tag | str, base: str, images: Images) -> str:
     if isinstance(fragment, str):
         fragment = BeautifulSoup(fragment, "lxml")
+    tight_line_breaks(fragment)
     markdown = Converter(base, images).convert_soup(fragment)
     return tidy(markdown)
+
+
+def tight_line_breaks(fragment: Tag) -> None:
+    """The white space around each <br> dropped (outside <pre>), in place. markdownify keeps a line break
+    in white space as one, so the source's own line breaks around a <br> (Standard Ebooks' verse: a
+    <span> a line, a <br/> on a line of its own between) made a line of spaces after the line's end:
+    a blank line to Markdown, and each line of a stanza a paragraph of its own."""
+    for br in fragment.find_all("br"):
+        if br.find_parent("pre") is not None:
+            continue
+        for side, strip in (("previous_sibling", str.rstrip), ("next_sibling", str.lstrip)):
+            text = getattr(br, side)
+            if type(text) is NavigableString and strip(text) != text:
+                if strip(text):
+                    text.replace_with(NavigableString(strip(text)))
+                else:
+                    text.extract()
 
 
 def tidy(markdown: str) -> str:
