@@ -140,7 +140,8 @@ SE_OPF = """<?xml version="1.0" encoding="utf-8"?>
 <meta property="collection-type" refines="#collection-1">series</meta>
 <meta property="group-position" refines="#collection-1">1</meta>
 <dc:description>Stories of a harbour town.</dc:description>
-<dc:creator id="author">Ada Merriweather</dc:creator><meta property="role" refines="#author">aut</meta>
+<dc:creator id="author">Ada Merriweather</dc:creator><meta property="role" refines="#author">ann</meta>
+<meta property="role" refines="#author">aut</meta><meta property="role" refines="#author">dto</meta>
 <dc:contributor id="artist">Some Painter</dc:contributor><meta property="role" refines="#artist">art</meta>
 </metadata>
 <manifest>{items}<item href="toc.xhtml" id="toc.xhtml" media-type="application/xhtml+xml" properties="nav"/>

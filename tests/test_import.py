@@ -159,6 +159,7 @@ def test_unpacked_standard_ebooks_folder(tmp_path):
     source = standard_ebooks_folder(tmp_path / "src")
     project = import_source(source, tmp_path / "se")
     meta = book_yaml(project)
+    # The author is also annotator and dedicator: roles after `aut` (Standard Ebooks' Treasure Island) hid it.
     assert meta["title"] == "The Tidewater Papers" and meta["author"] == "Ada Merriweather"
     assert meta["series"] == {"name": "Tidewater", "number": 1} and meta["language"] == "en-GB"
     found = chapters(project)

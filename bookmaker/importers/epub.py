@@ -64,6 +64,16 @@ def _refines(meta_el, prop: str) -> dict[str, str]:
     return out
 
 
+def _roles(meta_el) -> dict[str, set[str]]:
+    """Each creator's roles by its id: one may have several (Standard Ebooks: Stevenson is `ann`, `aut`
+    and `dto` of Treasure Island, in that order)."""
+    out: dict[str, set[str]] = {}
+    for m in meta_el.iterfind("opf:meta[@refines]", NS):
+        if m.get("property") == "role":
+            out.setdefault(m.get("refines").lstrip("#"), set()).add(_text(m))
+    return out
+
+
 def _summary(text: str, images: Images) -> str | None:
     if not text.strip():
         return None
@@ -82,9 +92,10 @@ def opf_metadata(opf, images: Images) -> dict:
     main = [t for t in titles if kinds.get(t.get("id") or "") == "main"] or titles[:1]
     meta["title"] = _text(main[0]) if main else None
     meta["subtitle"] = next((_text(t) for t in titles if kinds.get(t.get("id") or "") == "subtitle"), None)
-    roles = _refines(meta_el, "role")
+    roles = _roles(meta_el)
     authors = [_text(c) for c in meta_el.findall("dc:creator", NS)
-               if (c.get(OPF_ROLE) or roles.get(c.get("id") or "") or "aut") == "aut" and _text(c)]
+               if "aut" in ({c.get(OPF_ROLE)} if c.get(OPF_ROLE) else roles.get(c.get("id") or "", {"aut"}))
+               and _text(c)]
     meta["author"] = authors[0] if len(authors) == 1 else authors
     meta["language"] = _text(meta_el.find("dc:language", NS)) or None
     meta["summary"] = _summary("".join(meta_el.find("dc:description", NS).itertext())
