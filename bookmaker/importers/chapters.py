@@ -182,10 +182,25 @@ def chapters_from_root(root: Tag, base: str, images: Images, notes: Notes) -> li
     return chapters
 
 
+OPS = "http://www.idpf.org/2007/ops"
+
+
 def parse_html(data: bytes | str, xml: bool = False) -> BeautifulSoup:
     if xml:
         # The XML reader keeps class="meta group" as one string unless told that class holds a list.
         soup = BeautifulSoup(data, "lxml-xml", multi_valued_attributes={"*": ["class"]})
         if soup.find("body") is not None:
+            epub_prefixed(soup)
             return soup
     return BeautifulSoup(data, "lxml")
+
+
+def epub_prefixed(soup: BeautifulSoup) -> None:
+    """Every attribute in the EPUB namespace named `epub:NAME`, as the HTML reader names it and this
+    package looks it up, whatever the prefix the document gave it: from lxml 6.2, BeautifulSoup's XML
+    reader no longer learns the prefixes a document declares, and `epub:type` came out as `type`."""
+    for tag in soup.find_all(True):
+        for key in [key for key in tag.attrs if getattr(key, "namespace", None) == OPS]:
+            name = f"epub:{key.name}"
+            if key != name:
+                tag.attrs[name] = tag.attrs.pop(key)
