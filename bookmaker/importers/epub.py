@@ -56,22 +56,19 @@ def _text(el) -> str:
     return re.sub(r"\s+", " ", "".join(el.itertext())).strip() if el is not None else ""
 
 
-def _refines(meta_el, prop: str) -> dict[str, str]:
-    out = {}
+def _refined(meta_el, prop: str) -> dict[str, list[str]]:
+    """Each value `prop` is given, by the id it refines: an element may have several (Standard Ebooks
+    gives Stevenson the roles `ann`, `aut` and `dto` of Treasure Island, in that order)."""
+    out: dict[str, list[str]] = {}
     for m in meta_el.iterfind("opf:meta[@refines]", NS):
         if m.get("property") == prop:
-            out[m.get("refines").lstrip("#")] = _text(m)
+            out.setdefault(m.get("refines").lstrip("#"), []).append(_text(m))
     return out
 
 
-def _roles(meta_el) -> dict[str, set[str]]:
-    """Each creator's roles by its id: one may have several (Standard Ebooks: Stevenson is `ann`, `aut`
-    and `dto` of Treasure Island, in that order)."""
-    out: dict[str, set[str]] = {}
-    for m in meta_el.iterfind("opf:meta[@refines]", NS):
-        if m.get("property") == "role":
-            out.setdefault(m.get("refines").lstrip("#"), set()).add(_text(m))
-    return out
+def _refines(meta_el, prop: str) -> dict[str, str]:
+    """The value `prop` is given last, by the id it refines."""
+    return {key: values[-1] for key, values in _refined(meta_el, prop).items()}
 
 
 def _summary(text: str, images: Images) -> str | None:
@@ -92,9 +89,9 @@ def opf_metadata(opf, images: Images) -> dict:
     main = [t for t in titles if kinds.get(t.get("id") or "") == "main"] or titles[:1]
     meta["title"] = _text(main[0]) if main else None
     meta["subtitle"] = next((_text(t) for t in titles if kinds.get(t.get("id") or "") == "subtitle"), None)
-    roles = _roles(meta_el)
+    roles = _refined(meta_el, "role")
     authors = [_text(c) for c in meta_el.findall("dc:creator", NS)
-               if "aut" in ({c.get(OPF_ROLE)} if c.get(OPF_ROLE) else roles.get(c.get("id") or "", {"aut"}))
+               if "aut" in ([c.get(OPF_ROLE)] if c.get(OPF_ROLE) else roles.get(c.get("id") or "", ["aut"]))
                and _text(c)]
     meta["author"] = authors[0] if len(authors) == 1 else authors
     meta["language"] = _text(meta_el.find("dc:language", NS)) or None
