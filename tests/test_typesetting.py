@@ -417,13 +417,15 @@ def test_a_chapter_ending_in_short_paragraphs_keeps_four_lines_on_its_last_page(
 def test_a_paragraph_laid_out_alone_breaks_its_lines_as_in_the_chapter():
     """even_colour() tries word spacings on the loose paragraphs laid out alone (balance.alone(): every
     other paragraph not displayed), at a page or two a trial instead of the chapter: their lines must
-    break as in the whole chapter."""
+    break as in the whole chapter. The others are emptied (balance.hollowed()), not taken out: the first
+    paragraph shown follows a paragraph in both, and is indented as in the chapter (`p + p`)."""
     from bookmaker.pdf import balance
 
     words = "harbour lantern remembered the tide and a quiet ledger folded by the window again".split()
     paragraphs = "".join(f"<p>{' '.join(words[(n + i) % len(words)] for i in range(30 + 7 * n))}</p>" for n in range(6))
     css = ("@page { size: 300px 400px; margin: 10px } html { font-family: serif; font-size: 13px; line-height: 18px }"
-           " p { margin: 0; text-align: justify; text-indent: 1.2em; orphans: 2; widows: 2 } h2 { margin: 40px 0 }")
+           " p { margin: 0; text-align: justify; orphans: 2; widows: 2 } p + p { text-indent: 1.2em }"
+           " h2 { margin: 40px 0 }")
     html = balance.mark(f'<html lang="en"><head><style>{css}</style></head><body><div class="chapter-text">'
                         f"<h2>A heading</h2>{paragraphs}</div></body></html>")
 
@@ -434,7 +436,9 @@ def test_a_paragraph_laid_out_alone_breaks_its_lines_as_in_the_chapter():
         return {p: [(round(x.natural, 1), x.spaces) for x in balance.paragraph_lines(pages, p)] for p in range(6)}
 
     whole = lines(balance.with_tweaks(html, {3: "word-spacing: 0.04em;"}))
-    alone = lines(balance.alone(balance.with_tweaks(html, {3: "word-spacing: 0.04em;"}), [1, 3]))
+    text = balance.alone(balance.with_tweaks(html, {3: "word-spacing: 0.04em;"}), [1, 3])
+    assert '<p data-tp="0"></p>' in text and '<p data-tp="2"></p>' in text
+    alone = lines(text)
     assert alone[1] == whole[1] and alone[3] == whole[3] and len(whole[3]) > 3
     assert alone[0] == alone[2] == alone[4] == []
 
