@@ -349,3 +349,28 @@ def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
 
 def test_fixture_is_in_the_archive_format():
     assert (FIXTURES / "import" / "archive-download.html") == ARCHIVE_HTML
+
+
+@pytest.mark.parametrize("heading, title", [
+    ("<h1>Civil</h1>", "Civil"),  # letters of Roman numerals, not a numeral
+    ("<h1>Mimic</h1>", "Mimic"),
+    ("<h1>Vivid</h1>", "Vivid"),
+    ("<h1>XIV</h1>", None),
+    ("<h1>mcmxii.</h1>", None),
+    ("<h1>Chapter IX: Lid</h1>", "Lid"),
+    ("<h1>Chapter Civil</h1>", "Chapter Civil"),
+    ('<h2 epub:type="title">C</h2>', "C"),  # Standard Ebooks' Devil's Dictionary: the letter, a title
+    ('<h2 epub:type="title">3</h2>', None),
+    ('<h2 epub:type="ordinal z3998:roman">C</h2>', None),
+    ('<h2 epub:type="title z3998:roman">IV</h2>', None),
+    ('<hgroup><h2 epub:type="ordinal z3998:roman">IV</h2><p epub:type="title">D</p></hgroup>', "D"),
+])
+def test_a_heading_that_reads_as_a_number_is_a_title_where_it_is_not_one(heading, title):
+    """A chapter's heading that is only its number is left out (the book numbers its chapters), but
+    "Civil" was taken for a Roman numeral, and a dictionary's "C", marked a title, was lost."""
+    from bs4 import BeautifulSoup
+
+    from bookmaker.importers.chapters import heading_title
+
+    soup = BeautifulSoup(f'<body xmlns:epub="http://www.idpf.org/2007/ops">{heading}</body>', "html.parser")
+    assert heading_title(soup.body.find(["hgroup", "h1", "h2"])) == title

@@ -16,14 +16,19 @@ NOT_STRUCTURE = ("blockquote", "table", "aside", "figure", "nav", "li", "dl")
 NUMBER_WORDS = (r"(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                 r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
                 r"hundred|and)[\s-]*)+")
-NUMBER = rf"(?:\d+|[ivxlcdm]+|{NUMBER_WORDS})"
+# A Roman numeral as numbers are written (IV, XIV, MCMXII), not any word of its letters ("Civil", "Mimic").
+ROMAN = r"(?=[ivxlcdm])m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
+NUMBER = rf"(?:\d+|{ROMAN}|{NUMBER_WORDS})"
 LABELLED_RE = re.compile(rf"^(?:chapter|chap\.|ch\.)\s+{NUMBER}\s*(?:[:.\-–—]\s*(?P<title>.*))?$", re.I)
 NUMBERED_RE = re.compile(r"^\d{1,4}\s*[.:)\-–—]\s+(?P<title>.+)$")
 BARE_NUMBER_RE = re.compile(rf"^{NUMBER}\.?$", re.I)
+TITLE_TYPE = re.compile(r"(^|\s)title(\s|$)")  # epub:type's title
 
 
-def plain_title(text: str) -> str | None:
-    """The title without the chapter number the book will add again; None when nothing else is left."""
+def plain_title(text: str, named: bool = False) -> str | None:
+    """The title without the chapter number the book will add again; None when nothing else is left.
+    `named`: the source marks the text a title and not a number (Standard Ebooks' `epub:type="title"`,
+    where a number is `z3998:roman` or `ordinal`), so a word that reads as one is kept: a dictionary's "C"."""
     text = re.sub(r"\s+", " ", text.replace("\ue000", "").replace("\ue001", "")).strip()
     text = re.sub(r"\ue000\d+\ue001", "", text).strip()
     for pattern in (LABELLED_RE, NUMBERED_RE):
@@ -31,9 +36,15 @@ def plain_title(text: str) -> str | None:
         if match:
             text = (match.group("title") or "").strip()
             break
-    if not text or BARE_NUMBER_RE.match(text):
+    if not text or (BARE_NUMBER_RE.match(text) and (not named or text.rstrip(".").isdigit())):
         return None
     return text
+
+
+def _named(el: Tag) -> bool:
+    """Whether `el` is marked a title and not also a number."""
+    types = _types(el)
+    return bool(TITLE_TYPE.search(types)) and not re.search(r"roman|ordinal", types)
 
 
 def _types(el: Tag) -> str:
@@ -53,11 +64,11 @@ def _text(el: Tag) -> str:
 
 
 def heading_title(el: Tag) -> str | None:
-    titled = [c for c in el.find_all(True) if re.search(r"(^|\s)title(\s|$)", _types(c))]
+    titled = [c for c in el.find_all(True) if TITLE_TYPE.search(_types(c))]
     if titled:
-        return plain_title(_text(titled[0]))
-    if re.search(r"(^|\s)title(\s|$)", _types(el)) and el.name != "hgroup":
-        return plain_title(_text(el))
+        return plain_title(_text(titled[0]), _named(titled[0]))
+    if TITLE_TYPE.search(_types(el)) and el.name != "hgroup":
+        return plain_title(_text(el), _named(el))
     if el.name == "hgroup":
         parts = [c for c in el.find_all(True, recursive=False) if not re.search(r"ordinal|label", _types(c))]
         return plain_title(_text(parts[-1])) if parts else None
