@@ -374,3 +374,20 @@ def test_a_heading_that_reads_as_a_number_is_a_title_where_it_is_not_one(heading
 
     soup = BeautifulSoup(f'<body xmlns:epub="http://www.idpf.org/2007/ops">{heading}</body>', "html.parser")
     assert heading_title(soup.body.find(["hgroup", "h1", "h2"])) == title
+
+
+def test_the_lines_of_a_heading_group_after_its_title_begin_the_chapter():
+    """Standard Ebooks' A Day at a Time: a chapter's heading group holds its number, its title, a date
+    and, on a line of its own, a note's call. The date and the note were lost; the call now ends the date."""
+    from bookmaker.importers.chapters import chapters_from_root, parse_html
+    from bookmaker.importers.markdown import Images, Notes
+
+    notes = Notes()
+    notes.texts[1] = "With thanks to a friend."
+    soup = parse_html('<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"><body>'
+                      '<section><hgroup><h2 epub:type="z3998:ordinal z3998:roman">XXIX</h2><p epub:type="title">'
+                      'The Quiet Harbour</p><p>(<time>Easter Day, 1915</time>)</p><p>\ue0001\ue001</p></hgroup>'
+                      '<p>The tide came in.</p></section></body></html>', xml=True)
+    [chapter] = chapters_from_root(soup.body, "", Images(), notes)
+    assert chapter.title == "The Quiet Harbour"
+    assert chapter.body == ("(Easter Day, 1915)[^1]\n\nThe tide came in.\n\n[^1]: With thanks to a friend.\n")

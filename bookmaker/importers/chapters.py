@@ -7,7 +7,7 @@ import re
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from bookmaker.importers.markdown import Images, Notes, html_to_markdown, with_footnotes
+from bookmaker.importers.markdown import NOTE_TOKEN_RE, Images, Notes, html_to_markdown, with_footnotes
 from bookmaker.importers.project import ImportedChapter
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -167,6 +167,9 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
             naming.decompose()
     soup = BeautifulSoup("<div></div>", "lxml")
     holder = soup.div
+    for line in after_title(title_heading):
+        line.name = "p"
+        holder.append(line.extract())
     for block in blocks:
         if block is title_heading:
             continue
@@ -183,6 +186,26 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         heading.string = ": ".join(_text(c) for c in hgroup.find_all(True, recursive=False))
         hgroup.replace_with(heading)
     return title, with_footnotes(html_to_markdown(holder, base, images), notes)
+
+
+def after_title(heading: Tag | None) -> list[Tag]:
+    """The lines of a heading group after its title: a date, a subtitle ("(Easter Day, 1915)", Standard
+    Ebooks' A Day at a Time), which begin the chapter's text, as the title does not hold them. A line
+    that is only a note's call is put at the end of the line before it."""
+    if heading is None or heading.name != "hgroup":
+        return []
+    lines = heading.find_all(True, recursive=False)
+    titled = [i for i, line in enumerate(lines) if TITLE_TYPE.search(_types(line))]
+    if not titled:
+        return []
+    kept: list[Tag] = []
+    for line in lines[titled[0] + 1:]:
+        text = line.get_text(strip=True)
+        if kept and re.fullmatch(f"(?:{NOTE_TOKEN_RE.pattern})+", text):  # calls alone (Notes.collect's tokens)
+            kept[-1].append(text)
+        elif text:
+            kept.append(line)
+    return kept
 
 
 def chapters_from_root(root: Tag, base: str, images: Images, notes: Notes) -> list[ImportedChapter]:
