@@ -391,3 +391,28 @@ def test_the_lines_of_a_heading_group_after_its_title_begin_the_chapter():
     [chapter] = chapters_from_root(soup.body, "", Images(), notes)
     assert chapter.title == "The Quiet Harbour"
     assert chapter.body == ("(Easter Day, 1915)[^1]\n\nThe tide came in.\n\n[^1]: With thanks to a friend.\n")
+
+
+def test_a_passage_in_another_language_keeps_its_language(tmp_path):
+    """Standard Ebooks' Devil's Dictionary marks 79 Latin, French and Greek passages (<i xml:lang="la">);
+    they came in as plain emphasis, and a screen reader spoke them as English. Each is a <span lang>, a
+    paragraph's span next to its words; a variant of the book's language (en-US in en-GB) is not one."""
+    source = tmp_path / "dictionary.html"
+    source.write_text(
+        '<html lang="en-GB"><head><title>A Small Dictionary</title></head><body>'
+        '<h1>A Small Dictionary</h1><h2>Cato</h2><p>The dictum <i xml:lang="la">Cogito ergo sum</i>, in the '
+        '<span lang="en-US">color</span> of its day.</p><blockquote xml:lang="fr"><p>\n  Un vers,\n</p>'
+        '<p>et <i lang="it">un altro</i>.</p></blockquote><h2 lang="de">Das Ende</h2><p>Done.</p></body></html>',
+        encoding="utf-8")
+    project = import_source(source, tmp_path / "dictionary")
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["Cato", "Das Ende"]
+    assert found[0][1] == ('The dictum <span lang="la">*Cogito ergo sum*</span>, in the color of its day.\n\n'
+                           '> <span lang="fr">Un vers,</span>\n>\n'
+                           '> <span lang="fr">et <span lang="it">*un altro*</span>.</span>\n')
+    epub = tmp_path / "dictionary.epub"
+    write_epub(load_book(project), epub)
+    with zipfile.ZipFile(epub) as z:
+        text = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
+    assert '<span xml:lang="la" lang="la"><em>Cogito ergo sum</em></span>' in text
+    assert '<span xml:lang="it" lang="it"><em>un altro</em></span>' in text

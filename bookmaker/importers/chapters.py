@@ -7,7 +7,8 @@ import re
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from bookmaker.importers.markdown import NOTE_TOKEN_RE, Images, Notes, html_to_markdown, with_footnotes
+from bookmaker.importers.markdown import (LANGUAGE_MARK_RE, NOTE_TOKEN_RE, Images, Notes, html_to_markdown,
+                                          with_footnotes)
 from bookmaker.importers.project import ImportedChapter
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -60,7 +61,7 @@ def _text(el: Tag) -> str:
             parts.append(": ")
         elif isinstance(node, NavigableString):
             parts.append(str(node))
-    return re.sub(r"\s+", " ", "".join(parts)).strip(" :")
+    return re.sub(r"\s+", " ", LANGUAGE_MARK_RE.sub("", "".join(parts))).strip(" :")
 
 
 def heading_title(el: Tag) -> str | None:

@@ -13,7 +13,7 @@ from lxml import etree
 from bookmaker import codes
 from bookmaker.importers.archive import is_archive_download, read_archive
 from bookmaker.importers.chapters import chapters_from_root, parse_html
-from bookmaker.importers.markdown import Images, Notes, html_to_markdown, text_to_markdown
+from bookmaker.importers.markdown import Images, Notes, html_to_markdown, mark_languages, text_to_markdown
 from bookmaker.importers.project import ImportedBook, ImportedChapter
 from bookmaker.importers.sources import SourceFiles, fail, inside_name
 
@@ -206,6 +206,8 @@ def read_epub(files: SourceFiles) -> ImportedBook:
         return _archive_epub(docs, images, meta)
     notes = Notes()
     notes.collect(docs, images)
+    for _, soup in docs:
+        mark_languages(soup.find("body") or soup, meta.get("language"))
     per_doc: list[tuple[list[ImportedChapter], bool]] = []
     for name, soup in docs:
         if _is_furniture(name, soup, furniture):

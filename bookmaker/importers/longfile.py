@@ -12,7 +12,7 @@ from bookmaker import codes
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
 from bookmaker.importers.chapters import (NUMBER, book_title_heading, chapters_from_root, heading_title, parse_html,
                                           plain_title)
-from bookmaker.importers.markdown import Images, Notes, is_scene_break, text_to_markdown
+from bookmaker.importers.markdown import Images, Notes, is_scene_break, mark_languages, text_to_markdown
 from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
 from bookmaker.importers.sources import SingleFile, fail
 
@@ -171,6 +171,7 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
         if tag is not None and tag.get("content", "").strip():
             meta[key] = tag["content"].strip()
     notes.collect([(path.name, soup)], images)
+    mark_languages(body, meta.get("language"))
     lone = book_title_heading(body)
     if lone is not None:
         meta["title"] = heading_title(lone)

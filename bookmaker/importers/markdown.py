@@ -15,6 +15,15 @@ from bookmaker.importers.sources import SourceFiles, inside_name
 # A paragraph of nothing but these is a scene break however the source drew it (`*`, `* * *`, `#`, `~~~`, `—`…).
 SCENE_BREAK_RE = re.compile(r"^[\s*∗⁂•·~#\-–—_=+❦❧☙✻✽❋◇◆○●□■§]{1,40}$")
 NOTE_TOKEN_RE = re.compile("\ue000(\\d+)\ue001")
+# A passage in another language than the text around it (mark_languages()): its start and end, which
+# html_to_markdown() makes a <span lang>.
+LANGUAGE_END = "\ue004"
+LANGUAGE_RE = re.compile("\ue002([A-Za-z0-9-]+)\ue003")
+LANGUAGE_MARK_RE = re.compile("\ue002[A-Za-z0-9-]*\ue003|\ue004")  # either mark, for a title's plain text
+LANGUAGE_TAG_RE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+PHRASING = {"i", "em", "b", "strong", "span", "cite", "q", "a", "abbr", "small", "sub", "sup", "mark", "dfn", "var",
+            "code", "s", "u", "bdi", "bdo", "time", "data", "ruby", "kbd", "samp"}
+PARAGRAPHS = ("p", "li", "dt", "dd", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption")
 BLOCK_START_RE = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|>|[-+*](?=\s)|\d{1,9}(?=[.)]\s)|=+\s*$|-+\s*$)")
 PICTURE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 
@@ -134,7 +143,51 @@ def html_to_markdown(fragment: Tag | str, base: str, images: Images) -> str:
         fragment = BeautifulSoup(fragment, "lxml")
     tight_line_breaks(fragment)
     markdown = Converter(base, images).convert_soup(fragment)
+    markdown = LANGUAGE_RE.sub(r'<span lang="\1">', markdown).replace(LANGUAGE_END, "</span>")
     return tidy(markdown)
+
+
+def _language(el: Tag) -> str | None:
+    value = el.get("xml:lang") or el.get("lang")
+    return str(value).strip() if value and LANGUAGE_TAG_RE.match(str(value).strip()) else None
+
+
+def _opening(language: str) -> str:
+    return f"\ue002{language}\ue003"
+
+
+def _primary(language: str | None) -> str:
+    return (language or "").split("-")[0].lower()
+
+
+def mark_languages(body: Tag, language: str | None) -> None:
+    """Each passage in another language than the text around it (Standard Ebooks' <i xml:lang="la">, a
+    French quotation in an English book) marked, in place, to come out of html_to_markdown() as a
+    <span lang>: screen readers then speak it in its language (WCAG 2 Language of Parts, 3.1.2). The
+    language around a passage is its nearest ancestor's, else the book's (`language`); a passage in a
+    variant of it (en-US in en-GB) is not marked. A block in another language marks each of its
+    paragraphs, so that no span runs across two."""
+    start = next((found for up in (body, *body.parents) if isinstance(up, Tag) and (found := _language(up))), None)
+    within = {id(body): start or language}
+    for el in body.find_all(True):
+        around = next((within[id(up)] for up in el.parents if id(up) in within), language)
+        own = _language(el)
+        within[id(el)] = own or around
+        if own is None or _primary(own) == _primary(around) or el.find_parent(("hgroup",)) is not None:
+            continue
+        inline = el.name in PHRASING
+        paragraphs = [] if inline or el.name in PARAGRAPHS else el.find_all(PARAGRAPHS)
+        targets = [p for p in paragraphs if _language(p) is None and p.get_text(strip=True)] if paragraphs else [el]
+        for target in targets:
+            if inline:
+                target.insert_before(NavigableString(_opening(own)))
+                target.insert_after(NavigableString(LANGUAGE_END))
+            else:  # inside the paragraph, next to its first and last words
+                for end, strip in ((0, str.lstrip), (-1, str.rstrip)):
+                    if target.contents and type(target.contents[end]) is NavigableString:
+                        target.contents[end].replace_with(NavigableString(strip(str(target.contents[end]))))
+                target.insert(0, NavigableString(_opening(own)))
+                target.append(NavigableString(LANGUAGE_END))
 
 
 def tight_line_breaks(fragment: Tag) -> None:
