@@ -135,6 +135,7 @@ SE_OPF = """<?xml version="1.0" encoding="utf-8"?>
 <metadata xmlns:dc="http://purl.org/dc/elements/1.1/">
 <dc:identifier id="uid">https://standardebooks.org/ebooks/ada-merriweather/the-tidewater-papers</dc:identifier>
 <dc:date>2020-03-01T00:00:00Z</dc:date><dc:publisher id="publisher">Standard Ebooks</dc:publisher>
+<dc:rights>Dedicated to the public domain via the [CC0 1.0 Dedication](https://creativecommons.org/publicdomain/zero/1.0/).</dc:rights>
 <dc:title id="title">The Tidewater Papers</dc:title><dc:language>en-GB</dc:language>
 <meta id="collection-1" property="belongs-to-collection">Tidewater</meta>
 <meta property="collection-type" refines="#collection-1">series</meta>

@@ -162,6 +162,9 @@ def test_unpacked_standard_ebooks_folder(tmp_path):
     # The author is also annotator and dedicator: roles after `aut` (Standard Ebooks' Treasure Island) hid it.
     assert meta["title"] == "The Tidewater Papers" and meta["author"] == "Ada Merriweather"
     assert meta["series"] == {"name": "Tidewater", "number": 1} and meta["language"] == "en-GB"
+    # rights is plain text: the Markdown link Standard Ebooks writes in dc:rights as a printed page reads it
+    assert meta["rights"] == ("Dedicated to the public domain via the CC0 1.0 Dedication "
+                              "(https://creativecommons.org/publicdomain/zero/1.0/).")
     found = chapters(project)
     # Chapter III's heading is only its number: the line under it that names the chapter is its title.
     assert [f.get("title") for f, _ in found] == ["The Harbour Office", "A Question of Ballast",

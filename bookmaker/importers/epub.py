@@ -112,12 +112,18 @@ def opf_metadata(opf, images: Images) -> dict:
         if key and not meta.get(key):
             meta[key] = value[:10]
     for key in ("publisher", "rights"):
-        meta[key] = _text(meta_el.find(f"dc:{key}", NS)) or None
+        meta[key] = plain_links(_text(meta_el.find(f"dc:{key}", NS))) or None
     urls = [_text(s) for s in meta_el.findall("dc:source", NS)] + \
         [re.sub(r"^URL:", "", _text(i)) for i in meta_el.findall("dc:identifier", NS)]
     meta["source"] = next((u for u in urls if re.match(r"^https?://\S+$", u)), None)
     meta["series"] = _series(meta_el)
     return meta
+
+
+def plain_links(text: str) -> str:
+    """A Markdown link in a plain-text field, as a reader reads it on a printed page: "the [CC0 1.0
+    Dedication](https://…)" of Standard Ebooks' dc:rights is "the CC0 1.0 Dedication (https://…)"."""
+    return re.sub(r"\[([^\[\]]+)\]\((https?://[^\s()]+)\)", r"\1 (\2)", text)
 
 
 def _number(text: str | None):
