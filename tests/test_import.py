@@ -419,3 +419,19 @@ def test_a_passage_in_another_language_keeps_its_language(tmp_path):
         text = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
     assert '<span xml:lang="la" lang="la"><em>Cogito ergo sum</em></span>' in text
     assert '<span xml:lang="it" lang="it"><em>un altro</em></span>' in text
+
+
+def test_a_header_of_a_part_of_a_chapter_is_a_heading_but_not_a_letters_dateline():
+    """Standard Ebooks' A Day at a Time ends each chapter with <div><header><p>Prayer</p></header>…: it
+    came in as a line of text. Holmes's letters open with a <header> holding their dateline: a paragraph
+    of the letter still."""
+    from bookmaker.importers.chapters import chapters_from_root, parse_html
+    from bookmaker.importers.markdown import Images, Notes
+
+    soup = parse_html('<html xmlns="http://www.w3.org/1999/xhtml"><body><section><h2>A Quiet Harbour</h2>'
+                      '<p>The tide came in.</p><blockquote><header><p>The Harbour, Tuesday.</p></header>'
+                      '<p>Dear Ann.</p></blockquote><div><header><p><i>Evening</i></p></header>'
+                      '<p>The lamps were lit.</p></div></section></body></html>', xml=True)
+    [chapter] = chapters_from_root(soup.body, "", Images(), Notes())
+    assert chapter.body == ("The tide came in.\n\n> The Harbour, Tuesday.\n>\n> Dear Ann.\n\n## *Evening*\n\n"
+                            "The lamps were lit.\n")

@@ -159,6 +159,7 @@ def split_sections(root: Tag) -> list[tuple[Tag | None, list]]:
 def section_markdown(title_heading: Tag | None, blocks: list, base: str, images: Images,
                      notes: Notes) -> tuple[str | None, str]:
     title = heading_title(title_heading) if title_heading is not None else None
+    depth = level(title_heading) + 1 if title_heading is not None else 3  # of the chapter's own parts
     if title_heading is not None and title is None:
         # A heading that is only a number ("I"), followed by the line that names the chapter (Standard
         # Ebooks' se:bridgehead, "In which…"): that line is the title.
@@ -177,6 +178,8 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         holder.append(block.extract() if isinstance(block, Tag) else NavigableString(str(block)))
     if title_heading is not None and title_heading.parent is not None:
         title_heading.decompose()
+    for header in holder.find_all("header"):
+        headed(header, soup, depth)
     inner = [h for h in holder.find_all(HEADINGS) if h.find_parent("hgroup") is None]
     if inner:
         shift = min(int(h.name[1]) for h in inner) - 2
@@ -187,6 +190,22 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         heading.string = ": ".join(_text(c) for c in hgroup.find_all(True, recursive=False))
         hgroup.replace_with(heading)
     return title, with_footnotes(html_to_markdown(holder, base, images), notes)
+
+
+def headed(header: Tag, soup: BeautifulSoup, depth: int) -> None:
+    """A <header> of a part of a chapter that holds a line or two and no heading (Standard Ebooks' A Day
+    at a Time ends each chapter with <div><header><p>Prayer</p></header>…): a heading of that part, at
+    `depth`, not a paragraph of the text. Not a header inside a quotation (a letter's dateline, Holmes)."""
+    lines = header.find_all(True, recursive=False)
+    if header.find_parent(NOT_STRUCTURE) is not None or not lines or len(lines) > 2 or any(line.name != "p" for line in lines) or \
+            len(header.get_text(" ", strip=True)) > 120 or header.find(("hgroup", *HEADINGS, "img")) is not None:
+        return
+    heading = soup.new_tag(f"h{min(6, depth)}")
+    for i, line in enumerate(lines):
+        if i:
+            heading.append(": ")
+        heading.extend(list(line.contents))
+    header.replace_with(heading)
 
 
 def after_title(heading: Tag | None) -> list[Tag]:
