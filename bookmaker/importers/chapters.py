@@ -197,8 +197,9 @@ def headed(header: Tag, soup: BeautifulSoup, depth: int) -> None:
     at a Time ends each chapter with <div><header><p>Prayer</p></header>…): a heading of that part, at
     `depth`, not a paragraph of the text. Not a header inside a quotation (a letter's dateline, Holmes)."""
     lines = header.find_all(True, recursive=False)
-    if header.find_parent(NOT_STRUCTURE) is not None or not lines or len(lines) > 2 or any(line.name != "p" for line in lines) or \
-            len(header.get_text(" ", strip=True)) > 120 or header.find(("hgroup", *HEADINGS, "img")) is not None:
+    a_line_or_two = 0 < len(lines) <= 2 and all(line.name == "p" for line in lines) and \
+        len(header.get_text(" ", strip=True)) <= 120 and header.find(("hgroup", *HEADINGS, "img")) is None
+    if not a_line_or_two or header.find_parent(NOT_STRUCTURE) is not None:
         return
     heading = soup.new_tag(f"h{min(6, depth)}")
     for i, line in enumerate(lines):

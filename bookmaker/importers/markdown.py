@@ -169,11 +169,11 @@ def mark_languages(body: Tag, language: str | None) -> None:
     paragraphs, so that no span runs across two."""
     start = next((found for up in (body, *body.parents) if isinstance(up, Tag) and (found := _language(up))), None)
     within = {id(body): start or language}
-    for el in body.find_all(True):
-        around = next((within[id(up)] for up in el.parents if id(up) in within), language)
+    for el in body.find_all(True):  # in document order: a parent before its children
+        around = within[id(el.parent)]
         own = _language(el)
         within[id(el)] = own or around
-        if own is None or _primary(own) == _primary(around) or el.find_parent(("hgroup",)) is not None:
+        if own is None or _primary(own) == _primary(around):
             continue
         inline = el.name in PHRASING
         paragraphs = [] if inline or el.name in PARAGRAPHS else el.find_all(PARAGRAPHS)

@@ -691,9 +691,9 @@ def alone(html: str, shown: list[int]) -> str:
 
 
 def hollowed(html: str, shown: set[int]) -> str:
-    """The marked chapter with every paragraph but those `shown` emptied: they are not displayed, so
-    their text is only parsed and styled for nothing (two fifths of a trial of alone()'s). The elements
-    stay, so the selectors of the paragraphs shown (`p + p`, `:last-child`) match as before."""
+    """The marked chapter with every paragraph but those `shown` emptied: they are not displayed, and
+    their text was parsed and styled for nothing on each trial. The elements stay, so the selectors of
+    the paragraphs shown (`p + p`, `:last-child`) match as before."""
     kept, at = [], 0
     for opening in OPENING.finditer(html):
         if int(opening.group(1)) in shown or opening.group(0).endswith("/>"):
