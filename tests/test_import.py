@@ -435,3 +435,21 @@ def test_a_header_of_a_part_of_a_chapter_is_a_heading_but_not_a_letters_dateline
     [chapter] = chapters_from_root(soup.body, "", Images(), Notes())
     assert chapter.body == ("The tide came in.\n\n> The Harbour, Tuesday.\n>\n> Dear Ann.\n\n## *Evening*\n\n"
                             "The lamps were lit.\n")
+
+
+def test_two_quotations_in_a_row_stay_two():
+    """Standard Ebooks' A Day at a Time: the book's epigraph joins its first chapter, which opens with its
+    own; Markdown joins two quotes that only a blank line parts, and the two epigraphs ran together."""
+    from bookmaker.importers.markdown import html_to_markdown
+    from bookmaker.render.markdown import markdown_to_html
+
+    markdown = html_to_markdown("<blockquote><p>Nettles everywhere.</p><cite>A Poet</cite></blockquote>"
+                                "<blockquote><p>As thy days.</p></blockquote><p>The text.</p>", "", None)
+    assert markdown_to_html(markdown).count("<blockquote>") == 2
+    # The epigraph's page has no heading: it joins the chapter after it, whose text opens with a quote.
+    from bookmaker.importers.epub import _joined
+    from bookmaker.importers.project import ImportedChapter
+
+    [chapter] = _joined([([ImportedChapter(body="> Nettles everywhere.\n")], False),
+                         ([ImportedChapter(body="> As thy days.\n\nThe text.\n", title="One")], True)])
+    assert markdown_to_html(chapter.body).count("<blockquote>") == 2

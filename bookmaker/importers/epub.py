@@ -13,7 +13,8 @@ from lxml import etree
 from bookmaker import codes
 from bookmaker.importers.archive import is_archive_download, read_archive
 from bookmaker.importers.chapters import chapters_from_root, parse_html
-from bookmaker.importers.markdown import Images, Notes, html_to_markdown, mark_languages, text_to_markdown
+from bookmaker.importers.markdown import (Images, Notes, html_to_markdown, mark_languages, quotes_parted,
+                                          text_to_markdown)
 from bookmaker.importers.project import ImportedBook, ImportedChapter
 from bookmaker.importers.sources import SourceFiles, fail, inside_name
 
@@ -244,12 +245,12 @@ def _joined(per_doc: list[tuple[list[ImportedChapter], bool]]) -> list[ImportedC
         if any_heading and not had_heading:
             text = "\n\n".join(c.body.strip() for c in found)
             if chapters:
-                chapters[-1].body = chapters[-1].body.rstrip("\n") + "\n\n" + text + "\n"
+                chapters[-1].body = quotes_parted(chapters[-1].body.rstrip("\n") + "\n\n" + text + "\n")
             else:
                 pending += text + "\n\n"
             continue
         if pending:
-            found[0].body = pending + found[0].body
+            found[0].body = quotes_parted(pending + found[0].body)
             pending = ""
         chapters.extend(found)
     if pending:

@@ -212,7 +212,14 @@ def tidy(markdown: str) -> str:
     text = "\n".join(lines)
     text = re.sub(r"\n{3,}", "\n\n", text)
     text = re.sub(r"(\n\n\* \* \*){2,}", "\n\n* * *", text)
+    text = quotes_parted(text)
     return text.strip("\n") + "\n" if text.strip() else ""
+
+
+def quotes_parted(markdown: str) -> str:
+    """Two quotations in a row kept two: Markdown joins quotes that only a blank line parts (a book's
+    epigraph, then its first chapter's, ran together), so a comment goes between, which the book leaves out."""
+    return re.sub(r"(?m)^( *)(>[^\n]*\n)\n(?=\1>)", r"\1\2\n\1<!-- -->\n\n", markdown)
 
 
 def text_to_markdown(text: str) -> str:
