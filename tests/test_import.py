@@ -453,3 +453,17 @@ def test_two_quotations_in_a_row_stay_two():
     [chapter] = _joined([([ImportedChapter(body="> Nettles everywhere.\n")], False),
                          ([ImportedChapter(body="> As thy days.\n\nThe text.\n", title="One")], True)])
     assert markdown_to_html(chapter.body).count("<blockquote>") == 2
+
+
+def test_a_fault_in_a_reader_is_one_line_and_no_project(tmp_path, monkeypatch):
+    """A reader's own bug (an index out of range on a heading it did not expect, found importing
+    Standard Ebooks' A Day at a Time while it was being written) is one line naming the source, exit 1
+    and nothing left behind, not a traceback."""
+    def broken(data, path):
+        raise IndexError("string index out of range")
+
+    monkeypatch.setattr("bookmaker.importers.read_html", broken)
+    source = tmp_path / "story.html"
+    source.write_text("<html><body><h1>A</h1><p>Text.</p></body></html>", encoding="utf-8")
+    message = refused(source, tmp_path / "out")
+    assert "story.html" in message and "IndexError: string index out of range" in message and "report" in message

@@ -37,6 +37,9 @@ def read_source(source: str | Path) -> ImportedBook:
         raise
     except RecursionError:
         raise fail(path, "is nested too deeply to read: not a book this tool will import", code=codes.BAD_SOURCE) from None
+    except Exception as error:  # noqa: BLE001 - a source no reader here expected: one line, not a traceback
+        raise fail(path, f"could not be imported ({type(error).__name__}: {error}); this is bookmaker's fault, "
+                         "not the file's: please report it with the file", code=codes.BAD_SOURCE) from None
     _complete_metadata(book, path)
     return book
 
