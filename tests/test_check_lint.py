@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bookmaker.commands.check import lint_chapter, without_code
+from bookmaker.commands.check import lint_chapter
+from bookmaker.render.source import without_code
 from bookmaker.languages import known_language
 from bookmaker.model import Chapter
 
@@ -71,3 +72,26 @@ def test_straight_quote_written_as_an_entity_is_found_on_its_line(tmp_path):
     result = run_cli("check", tmp_path)
     lines = [line for line in result.stdout.splitlines() if "straight quote" in line]
     assert len(lines) >= 1 and all(":5: warning: straight quote" in line for line in lines), lines
+
+
+def test_characters_the_bundled_typeface_lacks_are_named_at_their_first_line(tmp_path):
+    """Standard Ebooks' Devil's Dictionary: its Greek was set in DejaVu Serif among Spectral, a change of
+    face on the printed page that nothing reported. Code (set in monospace), format characters (a word
+    joiner, a soft hyphen) and the long dashes print sets as em dashes are not reported; a theme of the
+    project's own names its faces, so nothing is checked against Spectral."""
+    from bookmaker.model import Book, Metadata
+    from bookmaker.pdf.coverage import uncovered
+
+    body = ("Plain words \u2060and a soft\u00adhyphen, a dash \u2e3a gone.\n\nCode `χ` is code.\n\n"
+            "```\nλ in a block\n```\n\nThe word χριστός, in Greek.\nAnd ☃ once.\n")
+    chapter = Chapter(number=1, source=tmp_path / "c.md", display_path="c.md", title="A Title", body=body, body_line=5)
+    clean = Chapter(number=2, source=tmp_path / "d.md", display_path="d.md", title=None, body="“Fine” — quite…", body_line=3)
+    book = Book(root=tmp_path, display_root=".", metadata=Metadata(title="T", authors=("A",)), chapters=(chapter, clean), sources=(), styles=())
+    [problem] = uncovered(book)
+    assert (problem.path, problem.line, problem.severity, problem.code) == ("c.md", 5 + 8, "warning", "missing-glyphs")
+    # ι ρ ς σ τ χ ό ☃ in code-point order, six named; not the λ of the code block, nor the χ of code
+    assert problem.message.startswith("'ι' (U+03B9), 'ρ' (U+03C1), 'ς' (U+03C2), 'σ' (U+03C3), 'τ' (U+03C4), "
+                                      "'χ' (U+03C7) and 2 more not in the book's typeface, Spectral")
+    own = Book(root=tmp_path, display_root=".", metadata=Metadata(title="T", authors=("A",)), chapters=(chapter,), sources=(),
+               styles=(("print.css", "body { font-family: 'Noto Serif'; }"),))
+    assert uncovered(own) == []

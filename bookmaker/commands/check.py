@@ -16,6 +16,7 @@ from bookmaker.version import __version__
 from bookmaker.epub import write_epub
 from bookmaker.load import load_book
 from bookmaker.render import render_book, xhtml
+from bookmaker.render.source import without_code
 from bookmaker.errors import BookmakerError, Problem
 from bookmaker.languages import known_language
 from bookmaker.model import Book, RenderedBook
@@ -65,36 +66,6 @@ def lint(book: Book, rendered: RenderedBook) -> list[Problem]:
             chapter = book.chapters[int(page.id.split("-")[1]) - 1]
             out += straight_quotes(chapter, page.body)
     return out
-
-
-CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
-FENCE = re.compile(r"^[ ]{0,3}(```|~~~)[^\n]*\n.*?(^[ ]{0,3}\1[^\n]*$|\Z)", re.M | re.S)
-HTML_CODE = re.compile(r"<(code|pre|kbd|samp)\b[^>]*>.*?</\1\s*>", re.S | re.I)
-LIST_OR_NOTE = re.compile(r"^\s*([-*+]|\d+[.)]|\[\^[^\]]+\]:)\s")
-
-
-def blanked(text: str, pattern: re.Pattern) -> str:
-    """`text` with what `pattern` matches turned into spaces, lines kept, so offsets still point home."""
-    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-
-
-def without_code(text: str) -> str:
-    """The text with code spans and code blocks blanked out: what looks like a footnote there is not one."""
-    text = blanked(blanked(blanked(text, FENCE), HTML_CODE), CODE_SPAN)
-    lines, out, opener = text.split("\n"), [], ""
-    in_code = False
-    for i, line in enumerate(lines):
-        indented = line.startswith(("    ", "\t"))
-        if indented and (in_code or (i and not lines[i - 1].strip() and not LIST_OR_NOTE.match(opener))):
-            in_code = True
-            out.append(" " * len(line))
-            continue
-        if line.strip():
-            in_code = False
-            if not indented:
-                opener = line
-        out.append(line)
-    return "\n".join(out)
 
 
 def lint_chapter(chapter) -> list[Problem]:
@@ -317,9 +288,10 @@ def check(project: str, run_epubcheck: bool = False, printer: str | None = None,
     problems += store_problems(book, rendered)
     if "pdf" in book.metadata.formats:
         # Imported here: WeasyPrint's import is most of a check's time, and only a PDF needs it.
+        from bookmaker.pdf.coverage import uncovered
         from bookmaker.pdf.layout import stylesheet_problems
 
-        problems += stylesheet_problems(rendered)
+        problems += stylesheet_problems(rendered) + uncovered(book)
     if run_epubcheck:
         problems += epubcheck_problems(rendered)
     if printer:

@@ -13,15 +13,19 @@ from bookmaker.model import Asset, Book
 
 
 def stylesheet(book: Book | None, name: str) -> str:
+    own = own_stylesheet_text(book, name)
+    return own if own is not None else resources.files("bookmaker.styles").joinpath(name).read_text(encoding="utf-8")
+
+
+def own_stylesheet_text(book: Book | None, name: str) -> str | None:
+    """The project's own styles/`name`, None where the theme's is used."""
     if book is not None and book.styles is not None:
-        own = dict(book.styles).get(name)  # read and checked when the book was loaded
-        if own is not None:
-            return own
-    elif book is not None:
+        return dict(book.styles).get(name)  # read and checked when the book was loaded
+    if book is not None:
         own = book.root / "styles" / name
         if own.is_file():
             return own.read_text(encoding="utf-8")
-    return resources.files("bookmaker.styles").joinpath(name).read_text(encoding="utf-8")
+    return None
 
 
 def packaged(name: str) -> Path:

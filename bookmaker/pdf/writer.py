@@ -17,7 +17,7 @@ from bookmaker.infra.output import atomic_path, check_output
 from bookmaker.infra.processes import build_tempdir, default_jobs
 from bookmaker.model import Book, RenderedBook
 from bookmaker.pdf import layout as L
-from bookmaker.pdf import pagestarts, printers, printshop
+from bookmaker.pdf import coverage, pagestarts, printers, printshop
 from bookmaker.pdf.pagelimit import PageLimit, likely_pages
 from bookmaker.pdf.workers import one_document, stop
 from bookmaker.pdf.html import document_html, page_divs
@@ -196,7 +196,7 @@ def write_pdf(rendered: RenderedBook, out: str | Path, shown: str | None = None,
     except OSError as exc:  # the temporary folder full, a file size limit...
         raise BookmakerError([Problem(shown, 1, f"cannot make the PDF: {exc.strerror or exc}",
                                       code=codes.CANNOT_WRITE)]) from None
-    for problem in problems:
+    for problem in [*problems, *coverage.uncovered(rendered.book)]:
         (warn or (lambda p: print(p, file=sys.stderr)))(problem)
     with atomic_path(out, shown) as tmp:
         tmp.write_bytes(data)
