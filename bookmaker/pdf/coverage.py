@@ -50,20 +50,21 @@ def chapter_text(chapter: Chapter) -> str:
     return "\n".join(t for t in (chapter.title, chapter.summary, chapter.notes, chapter.end_notes, chapter.body) if t)
 
 
-def lacking(text: str) -> list[str]:
+@functools.lru_cache(maxsize=256)  # watch: an unchanged chapter's text is looked up, not read again
+def lacking(text: str) -> tuple[str, ...]:
     have = bundled_characters()
     odd = {c for c in set(text) - LONG_DASHES_CHARS if ord(c) not in have and unicodedata.category(c) not in NO_GLYPH}
-    return sorted(odd & set(without_code(text))) if odd else []  # code (in monospace) looked for only here
+    return tuple(sorted(odd & set(without_code(text)))) if odd else ()  # code (in monospace) looked for only here
 
 
-def first_line(chapter: Chapter, missing: list[str]) -> int:
+def first_line(chapter: Chapter, missing: tuple[str, ...]) -> int:
     for number, line in enumerate(without_code(chapter.body).split("\n")):
         if any(c in line for c in missing):
             return chapter.body_line + number
     return chapter.front_matter_line  # in the title, summary or notes
 
 
-def message(missing: list[str]) -> str:
+def message(missing: tuple[str, ...]) -> str:
     named = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing[:SHOWN])
     more = f" and {len(missing) - SHOWN} more" if len(missing) > SHOWN else ""
     return (f"{named}{more} not in the book's typeface, Spectral: the PDF sets "
