@@ -43,7 +43,7 @@ test: $(VENV)/.installed-test
 
 ## make test-fast: each stage's unit tests, no EPUBCheck and no book laid out whole (under a minute)
 FAST := tests/test_render.py tests/test_book_yaml.py tests/test_check_lint.py tests/test_pdffonts.py \
-        tests/test_architecture.py tests/test_robustness.py
+        tests/test_architecture.py tests/test_robustness.py tests/test_memo.py
 test-fast: $(VENV)/.installed-test
 	$(BYTECODE)
 	$(BIN)/python -m pytest -q -n auto -m 'not slow' $(FAST)

@@ -46,8 +46,12 @@ try:
     from bookmaker.commands.watch import settle  # what watch does after each rebuild, while the author reads
 except ImportError:  # a tree from before it
     settle = lambda: None  # noqa: E731
+try:
+    from bookmaker.infra.memo import session as memo_session  # what watch keeps from build to build
+except ImportError:  # a tree from before it
+    memo_session = contextlib.nullcontext
 import_here()
-with layout_session():
+with memo_session(), layout_session():
     build(project)
     settle()
     times = []

@@ -48,8 +48,9 @@ from bookmaker.pdf.workers import import_here
 from bookmaker.pdf.writer import layout_session
 project, repeat = sys.argv[1], int(sys.argv[2])
 from bookmaker.commands.watch import settle
-import_here()  # as watch does before its first build (commands/watch.py), in its layout session
-with layout_session():
+from bookmaker.infra import memo
+import_here()  # as watch does before its first build (commands/watch.py), in its sessions
+with memo.session(), layout_session():
     build(project)  # the watch's first build: libraries imported, caches filled, the theme parsed
     settle()  # as watch does after each build, while the author reads it
     times = []

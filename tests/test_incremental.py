@@ -42,23 +42,35 @@ def cold(tmp_path, edited) -> dict[str, str]:
 @pytest.mark.parametrize("size", sorted(EDITS))
 def test_an_edit_rebuilt_in_watch_is_byte_identical_to_a_cold_build(tmp_path, monkeypatch, size):
     from bookmaker.commands.build import build
-    from bookmaker.pdf import layout
+    from bookmaker.infra import memo
+    from bookmaker.load import project as loading
+    from bookmaker.pdf import html, layout
     from bookmaker.pdf.workers import import_here
     from bookmaker.pdf.writer import layout_session
 
     monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
     project = tmp_path / "p"
     shutil.copytree(REPO / "manuscript", project / "manuscript")
-    import_here()  # as commands/watch.py does, before its first build, and its layout session
-    with layout_session():
+    made: list[str] = []
+    for module, name in ((loading, "chapter_from_text"), (html, "page_div")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, real=real, name=name, **k: made.append(name) or real(*a, **k))
+    import_here()  # as commands/watch.py does, before its first build, and its sessions
+    with memo.session(), layout_session():
         build(str(project))
         themes = dict(layout._parsed)
         assert themes  # parsed here, before the workers were forked: they inherit it
         assert layout._warmed  # and a sample laid out here: what a first layout loads, they inherit too
+        chapters = made.count("chapter_from_text")
         edit(project, EDITS[size])
         said: list[str] = []
+        made.clear()
         _, outcomes = build(str(project), progress=said.append)  # all kept from the first build reused
         assert all(layout._parsed.get(key) is theme for key, theme in themes.items())  # never parsed again
+        # Only the chapter edited was read again (infra/memo.py); and only its printed page was made
+        # again, with the pages whose text counts the book (the contents, the summary's word count).
+        assert chapters > 2 and made.count("chapter_from_text") == 1, made
+        assert 1 <= made.count("page_div") < chapters, made
     # The session's folder is gone, and the themes whose fonts it held, and what was warmed in it.
     assert not layout._parsed and not layout._warmed
     assert all(o.ok for o in outcomes) and len(outcomes) >= 2
@@ -181,3 +193,26 @@ def test_a_font_replaced_during_a_layout_session_is_loaded_again(tmp_path):
         shutil.copyfile(fontpkg_spectral.ROOT / "files" / "Spectral-Italic.ttf", font)
         assert layout.parsed_theme(setup, "") is not first
     assert not layout._parsed
+
+
+def test_book_yaml_changed_in_watch_makes_every_chapter_as_a_cold_build_does(tmp_path, monkeypatch):
+    """What watch keeps from build to build (infra/memo.py) is keyed by all it is made from: the
+    chapters' text unchanged, a book-wide setting they are made with still reaches every one."""
+    from bookmaker.commands.build import build
+    from bookmaker.infra import memo
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "manuscript", project / "manuscript")
+    yaml = project / "manuscript" / "book.yaml"
+    with memo.session():
+        build(str(project), formats=("epub",))
+        text = yaml.read_text(encoding="utf-8")
+        yaml.write_text(text.replace("chapter_label: true", "chapter_label: false"), encoding="utf-8")
+        _, outcomes = build(str(project), formats=("epub",))
+    assert all(o.ok for o in outcomes)
+    fresh = tmp_path / "cold"
+    shutil.copytree(project / "manuscript", fresh / "manuscript")
+    result = run_cli("epub", fresh, "-q", env={"BOOKMAKER_CACHE_DIR": str(tmp_path / "cold-cache")})
+    assert result.returncode == 0, result.stderr
+    assert digests(project) == digests(fresh)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bookmaker.errors import BookmakerError, Problem
+from bookmaker.infra import memo
 
 if TYPE_CHECKING:  # the types alone: a build that finds nothing changed (uptodate.py) never makes a Book,
     from bookmaker.model import Book, RenderedBook  # and defining them was a tenth of its time (23 ms)
@@ -110,6 +111,7 @@ def build(project: str, formats: tuple[str, ...] | None = None, jobs: int | None
     from bookmaker.pdf.workers import for_build
 
     say = progress or (lambda message: None)
+    memo.next_build()  # in `watch`: what the last build made and this one can use is kept (infra/memo.py)
     book = load_book(project, keep_going=True)
     wanted = formats or book.metadata.formats
     # The layout workers forked before the Markdown is rendered: they import WeasyPrint meanwhile.

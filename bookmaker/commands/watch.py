@@ -13,6 +13,7 @@ from pathlib import Path
 from bookmaker import codes
 from bookmaker.commands.build import build
 from bookmaker.errors import BookmakerError, Problem
+from bookmaker.infra import memo
 
 
 def rebuild(project: str, formats, jobs, report: Callable) -> None:
@@ -80,6 +81,7 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
                       yield_on_timeout=True)
     session = contextlib.ExitStack()
     try:
+        session.enter_context(memo.session())  # each rebuild keeps what the next can use (infra/memo.py)
         first = next(batches, set())
         if not formats or set(formats) & {"pdf", "cover"}:
             # Here, once: each rebuild's layout workers are then forked with WeasyPrint, and none starts

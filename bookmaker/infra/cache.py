@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from bookmaker.infra import memo
+
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -53,7 +55,15 @@ def read_entry(path: Path) -> bytes:
 def cached_bytes(entry: Path | None, make: Callable[[], bytes], valid: Callable[[bytes], bool] = bool,
                  later: bool = False) -> bytes:
     """The bytes kept at `entry`, if any are there and `valid`; else `make()`, kept there (`entry` None:
-    nothing is kept; `later`: written as write_entry's `later` writes)."""
+    nothing is kept; `later`: written as write_entry's `later` writes). In `watch`, an entry read or
+    made by this build or the last is not read again (infra/memo.py): an entry's name is a digest of
+    all it is made from, so the same name is the same bytes."""
+    if entry is None:
+        return make()
+    return memo.kept(("cache entry", entry), lambda: entry_bytes(entry, make, valid, later))
+
+
+def entry_bytes(entry: Path, make: Callable[[], bytes], valid: Callable[[bytes], bool], later: bool) -> bytes:
     if entry is not None:
         try:
             data = read_entry(entry)

@@ -12,6 +12,7 @@ from bookmaker.load import metadata as meta
 from bookmaker.load.assets import nearest_name, path_problem, resolve_image
 from bookmaker.load.limits import CHAPTERS, Limits, scan_text
 from bookmaker.errors import BookmakerError, Problem, Problems
+from bookmaker.infra import memo
 from bookmaker.model import Book, Chapter, Metadata, shown_path
 from bookmaker.load.yamlfile import NOT_ALLOWED, parse_yaml
 
@@ -311,7 +312,24 @@ def warn_left_out(manuscript: Path, listed: set[Path], shown, shown_yaml: str, d
 def load_chapter(path: Path, shown: str, number: int, problems: Problems,
                  limit: float = DEFAULT_CHAPTER_MB * MB, limits: Limits = Limits()) -> Chapter | None:
     text = read_text(path, shown, problems, limit)
-    if text is None or not scan_text(text, shown, problems, limits):
+    if text is None:
+        return None
+    # In `watch`, a chapter file unchanged since the last build is not scanned and parsed again (memo.py).
+    chapter, found = memo.kept(("chapter", path, shown, number, limits, text),
+                               lambda: chapter_and_problems(text, path, shown, number, limits))
+    problems.extend(found)
+    return chapter
+
+
+def chapter_and_problems(text: str, path: Path, shown: str, number: int,
+                         limits: Limits) -> tuple[Chapter | None, tuple[Problem, ...]]:
+    problems = Problems()
+    return chapter_from_text(text, path, shown, number, problems, limits), tuple(problems.items)
+
+
+def chapter_from_text(text: str, path: Path, shown: str, number: int, problems: Problems,
+                      limits: Limits) -> Chapter | None:
+    if not scan_text(text, shown, problems, limits):
         return None
     lines = text.split("\n")
     fields: dict = {}

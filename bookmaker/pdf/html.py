@@ -5,6 +5,7 @@ are made unique across pages, and links between pages become links inside the do
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 
@@ -13,6 +14,7 @@ from lxml import etree
 
 from bookmaker.render import xhtml
 from bookmaker.render.styles import PRINT_SCHEME as SCHEME
+from bookmaker.infra import memo
 from bookmaker.infra.dates import build_time
 from bookmaker.languages import right_to_left
 from bookmaker.model import Page, RenderedBook
@@ -45,25 +47,35 @@ def page_divs(rendered: RenderedBook, typeset: bool = True) -> list[tuple[Page, 
     grid, pdf = Grid.of(rendered.book), rendered.book.metadata.pdf
     measure = (inches(pdf.width) - inches(pdf.margin_inner) - inches(pdf.margin_outer)) * 72
     out = []
+    # In `watch`, a page unchanged since the last build is copied as it was made then (infra/memo.py):
+    # the key is everything page_div reads.
+    context = (tuple(files.items()), tuple(assets.items()), tuple(sizes.items()), grid, measure, pdf, typeset)
     for page in print_pages(rendered):
-        wrapper = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
-        prefix_ids(wrapper, page.id, files)
-        move_footnotes(wrapper)
-        if page.kind == "toc":
-            prune_contents(wrapper, rendered.book.metadata.pdf.contents_depth)
-        for img in wrapper.iter(xhtml.q("img")):
-            if img.get("src") in assets:
-                img.set("src", assets[img.get("src")])
-        div = as_html(wrapper)
-        pictures_on_grid(div, sizes, grid, measure)
-        tables_on_grid(div, grid)
-        if typeset:
-            typeset_page(div, page.kind, rendered.book.metadata.pdf)
         first = bool(chapters) and page is chapters[0]
-        div.set("class", f"pdf-page pdf-{page.kind}" + (" pdf-first-chapter" if first else ""))
-        div.set("data-title", page.title)
-        out.append((page, div))
+        made = memo.kept(("page div", page, first, context),
+                         lambda: page_div(page, first, files, assets, sizes, grid, measure, pdf, typeset))
+        out.append((page, copy.deepcopy(made) if memo.active() else made))
     return out
+
+
+def page_div(page: Page, first: bool, files: dict[str, str], assets: dict[str, str],
+             sizes: dict[str, tuple[int, int]], grid: Grid, measure: float, pdf, typeset: bool):
+    wrapper = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+    prefix_ids(wrapper, page.id, files)
+    move_footnotes(wrapper)
+    if page.kind == "toc":
+        prune_contents(wrapper, pdf.contents_depth)
+    for img in wrapper.iter(xhtml.q("img")):
+        if img.get("src") in assets:
+            img.set("src", assets[img.get("src")])
+    div = as_html(wrapper)
+    pictures_on_grid(div, sizes, grid, measure)
+    tables_on_grid(div, grid)
+    if typeset:
+        typeset_page(div, page.kind, pdf)
+    div.set("class", f"pdf-page pdf-{page.kind}" + (" pdf-first-chapter" if first else ""))
+    div.set("data-title", page.title)
+    return div
 
 
 def pictures_on_grid(div, sizes: dict[str, tuple[int, int]], grid: Grid, measure: float) -> None:

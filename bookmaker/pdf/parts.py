@@ -32,11 +32,13 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import lxml.html
 from lxml import etree
 
+from bookmaker.infra import memo
 from bookmaker.infra.cache import cache_root, code_version, write_entry
 from bookmaker.infra.dates import build_time
 from bookmaker.load.css import page_selectors
@@ -362,15 +364,24 @@ class PartCache:
     def _read(self, name: str) -> bytes | None:
         if self.root is None:
             return None
-        try:
-            return (self.root / name[:2] / name).read_bytes()
-        except OSError:
-            return None
+        path = self.root / name[:2] / name
+        if name.startswith("last-"):  # where a slot's last body is: changes from build to build
+            return read_or_none(path)
+        # Named by a digest of what they hold: in `watch`, one read by this build or the last is not
+        # read again (infra/memo.py).
+        return memo.kept(("pdf part", path), lambda: read_or_none(path))
 
     def _write(self, name: str, data: bytes) -> None:
         if self.root is None:
             return
         write_entry(self.root / name[:2] / name, data)
+
+
+def read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 # --- the whole book -------------------------------------------------------------------------------

@@ -114,14 +114,17 @@ def cache_dir() -> Path:
     return cache_root() / "chapters"
 
 
-def cache_key(book: Book, chapter: Chapter) -> str:
-    """Everything a chapter's XHTML depends on: its text, its place, the other chapters' names."""
+def cache_key(book: Book, chapter: Chapter, classes: frozenset[str] | None = None) -> str:
+    """Everything a chapter's XHTML depends on: its text, its place, the other chapters' names, the
+    classes the stylesheets style (`classes`: styled_classes(book), found once for every chapter)."""
+    if classes is None:
+        classes = styled_classes(book)
     digest = hashlib.sha256()
     parts = [code_version(), str(book.root), book.display_root, chapter.display_path, str(chapter.number),
              str(chapter.body_line), chapter.title or "", chapter.title_source or "", chapter.body, chapter.summary or "", chapter.notes or "",
              chapter.end_notes or "", str(chapter.source.parent)]
     parts += [str(c.source) for c in book.chapters]
-    parts.append(" ".join(sorted(styled_classes(book))))  # raw HTML keeps the classes the styles name
+    parts.append(" ".join(sorted(classes)))  # raw HTML keeps the classes the styles name
     parts.append(book.metadata.language)  # the scene breaks' label
     for part in parts:
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
@@ -183,7 +186,8 @@ def render_chapters(book: Book, jobs: int | None = None, use_cache: bool = True,
                     meanwhile: Callable[[], None] = lambda: None) -> list[ChapterResult]:
     """Each chapter's result, from the cache or rendered (in workers when there is enough to render);
     `meanwhile()` is called while the workers render, or else before the chapters are rendered here."""
-    keys = [cache_key(book, c) for c in book.chapters]
+    classes = styled_classes(book)
+    keys = [cache_key(book, c, classes) for c in book.chapters]
     results: dict[int, ChapterResult] = {}
     if use_cache:
         for i, key in enumerate(keys):

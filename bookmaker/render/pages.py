@@ -10,6 +10,7 @@ import jinja2
 from lxml import etree
 from markupsafe import Markup
 
+from bookmaker.infra import memo
 from bookmaker.infra.cache import cache_root
 from bookmaker.render import xhtml
 from bookmaker.render.labels import labels_for
@@ -79,7 +80,15 @@ def chapter_heading(book: Book, number: int, title_text: str | None) -> tuple[st
 
 
 def chapter_page(book: Book, chapter: Chapter, file_name: str, result) -> Page:
-    """A chapter's page from its rendered pieces (a chapters.ChapterResult)."""
+    """A chapter's page from its rendered pieces (a chapters.ChapterResult); in `watch`, as the last
+    build made it where nothing it is made from changed (infra/memo.py)."""
+    m = book.metadata
+    key = ("chapter page", m.chapter_label, m.language, chapter.number, file_name, result.title, result.title_id,
+           result.body, result.summary, result.notes, result.end_notes, result.sections)
+    return memo.kept(key, lambda: made_chapter_page(book, chapter, file_name, result))
+
+
+def made_chapter_page(book: Book, chapter: Chapter, file_name: str, result) -> Page:
     label = book.metadata.chapter_label or not result.title
     safe = lambda text: Markup(text) if text else None  # noqa: E731 (already clean XHTML)
     labels = labels_for(book.metadata.language)
