@@ -186,6 +186,11 @@ def test_unpacked_standard_ebooks_folder(tmp_path):
     ("<p>one line<br />\nthe next</p>", "one line  \nthe next\n"),  # the archive's own
     ("<p>one <em>line</em>\n<br/>\n<em>the</em> next</p>", "one *line*  \n*the* next\n"),
     ("<p>a stanza's end<br/><br/>the next stanza</p>", "a stanza's end  \n\nthe next stanza\n"),
+    # A line that is a quotation alone: its <q> on a line of its own inside the line's <span> (Leaves of Grass)
+    ("<p>\n\t<span>And a voice, <q>What singest thou?</q> it said,</span>\n\t<br/>\n\t<span>\n\t\t<q>Know'st thou "
+     "not?</q>\n\t</span>\n\t<br/>\n\t<span>\n\t\t<q>The making of <em>soldiers.</em></q>\n\t</span>\n</p>",
+     "And a voice, \"What singest thou?\" it said,  \n\"Know'st thou not?\"  \n\"The making of *soldiers.*\"\n"),
+    ("<p><em>one</em> <em>line</em> <!-- a note --> <br/> <span> <b>the</b> next</span></p>", "*one* *line*  \n**the** next\n"),
 ])
 def test_a_line_break_is_a_line_break_whatever_white_space_is_around_it(html, markdown):
     """A <br> with the source's own line breaks around it made a line of spaces, a blank line to

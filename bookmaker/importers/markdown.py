@@ -190,21 +190,39 @@ def mark_languages(body: Tag, language: str | None) -> None:
                 target.append(NavigableString(LANGUAGE_END))
 
 
+# Where the white space at a line's end, or its start, is looked for no further.
+LINE_BOUNDS = frozenset({"br", "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "section", "article",
+                         "header", "footer", "aside", "table", "tr", "td", "th", "pre", "hr", "figure", "figcaption",
+                         "h1", "h2", "h3", "h4", "h5", "h6", "body", "html"})
+
+
 def tight_line_breaks(fragment: Tag) -> None:
-    """The white space around each <br> dropped (outside <pre>), in place. markdownify keeps a line break
-    in white space as one, so the source's own line breaks around a <br> (Standard Ebooks' verse: a
-    <span> a line, a <br/> on a line of its own between) made a line of spaces after the line's end:
-    a blank line to Markdown, and each line of a stanza a paragraph of its own."""
+    """The white space around each <br> dropped (outside <pre>), in place: the end of the line before it
+    and the start of the line after, inside the inline elements there too. markdownify keeps a line
+    break in white space as one, so the source's own line breaks around a <br> (Standard Ebooks' verse:
+    a <span> a line, a <br/> on a line of its own between, and a line that is a quotation alone, its
+    <q> on a line of its own inside the <span>) made a line of spaces after the line's end: a blank
+    line to Markdown, and each line of a stanza a paragraph of its own."""
     for br in fragment.find_all("br"):
         if br.find_parent("pre") is not None:
             continue
-        for side, strip in (("previous_sibling", str.rstrip), ("next_sibling", str.lstrip)):
-            text = getattr(br, side)
-            if type(text) is NavigableString and strip(text) != text:
-                if strip(text):
-                    text.replace_with(NavigableString(strip(text)))
-                else:
-                    text.extract()
+        for elements, strip in ((br.previous_elements, str.rstrip), (br.next_elements, str.lstrip)):
+            blank, edge = [], None  # changed once found: the walk's generator would lose its place
+            for node in elements:
+                if isinstance(node, Tag):
+                    if node.name in LINE_BOUNDS:
+                        break
+                    continue
+                if type(node) is not NavigableString:
+                    continue  # a comment, never shown
+                if strip(node):
+                    edge = node
+                    break
+                blank.append(node)
+            for node in blank:
+                node.extract()
+            if edge is not None and strip(edge) != edge:
+                edge.replace_with(NavigableString(strip(edge)))
 
 
 def tidy(markdown: str) -> str:
