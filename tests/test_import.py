@@ -200,7 +200,7 @@ def test_a_line_break_is_a_line_break_whatever_white_space_is_around_it(html, ma
 
     assert html_to_markdown(html, "", None) == markdown
     if "stanza" not in html:
-        assert markdown_to_html(markdown).count("<p>") == 1
+        assert markdown_to_html(markdown).count("<p") == 1
 
 
 def test_word_document(tmp_path):

@@ -61,6 +61,19 @@ class SceneBreakClass(Treeprocessor):
             el.set("class", "scene-break")
 
 
+class LinesClass(Treeprocessor):
+    """A paragraph of lines, broken where its author broke them (a stanza, a letter's close, a text
+    message's lines): class `lines`, which the themes set ragged and unindented, and a run of them
+    (a poem's stanzas) a line apart, as they are set in print. Justified, a verse's long line was spaced
+    out to the measure, and a stanza was told from the next only by its first line's indent."""
+
+    def run(self, root):
+        for el in root.iter("p"):
+            if any(child.tag == "br" for child in el):
+                classes = (el.get("class") or "").split()
+                el.set("class", " ".join([*classes, "lines"]))
+
+
 class UnmatchedBrackets(Preprocessor):
     """Python-Markdown looks for the end of a link from every '[' to the end of its paragraph, so a
     paragraph of thousands of unmatched '[' took minutes. A '[' that nothing closes can never start a
@@ -314,6 +327,7 @@ class BookmakerExtension(Extension):
         md.postprocessors.register(QuoteDirection(md), "quote_direction", 25)
         if self.getConfig("scene_breaks"):
             md.treeprocessors.register(SceneBreakClass(md), "scene_break_class", 5)
+        md.treeprocessors.register(LinesClass(md), "lines_class", 5)  # after 'inline' (20) made the <br>
 
 
 _converters: dict[bool, markdown.Markdown] = {}
