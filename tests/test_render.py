@@ -669,3 +669,15 @@ def test_block_markup_comes_out_as_python_markdown_makes_it(text):
     and on several: the block processors' one-line shortcut (LineStart) finds what their searches do."""
     stock, fast = stock_and_fast()
     assert fast(text) == stock(text)
+
+
+def test_a_paragraph_of_lines_is_marked_for_the_theme_to_set_as_verse():
+    """Hard line breaks make a paragraph of lines (class `lines`: ragged, unindented, stanzas a line
+    apart in both themes); prose, and a paragraph with a class of its own, keep theirs."""
+    from bookmaker.render.markdown import markdown_to_html
+
+    html = markdown_to_html("When the lamp walks,  \nkeep your boats.\n\nLight it low,  \nlight it early.\n\n"
+                            "Prose, with no break.\n\nA letter's close,  \nWren\n{: .letter }\n")
+    assert html.count('<p class="lines">') == 2
+    assert "<p>Prose, with no break.</p>" in html
+    assert '<p class="letter lines">' in html
