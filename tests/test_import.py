@@ -472,3 +472,20 @@ def test_a_fault_in_a_reader_is_one_line_and_no_project(tmp_path, monkeypatch):
     source.write_text("<html><body><h1>A</h1><p>Text.</p></body></html>", encoding="utf-8")
     message = refused(source, tmp_path / "out")
     assert "story.html" in message and "IndexError: string index out of range" in message and "report" in message
+
+
+@pytest.mark.parametrize("title, name", [
+    ("Mr. Garnet’s Narrative\u2060—Has to Do with a Reunion", "mr-garnets-narrative-has-to-do-with-a-reunion"),
+    ("Love—Among the Chickens", "love-among-the-chickens"),  # the dash parts the words, though ASCII lacks it
+    ("Café «Noir» – Über…alles", "cafe-noir-uber-alles"),
+    ("The Lamplighter's Almanac", "the-lamplighters-almanac"),
+    ("東京", "book"),
+])
+def test_a_file_name_made_from_a_title_keeps_its_words_apart(title, name):
+    """Standard Ebooks' "Narrative⁠—Has" (a word joiner and an em dash) made the chapter file
+    `06-mr-garnets-narrativehas-…md`: dropped as characters ASCII lacks, the dash joined two words."""
+    from bookmaker.commands.build import slug as output_name
+    from bookmaker.importers.project import slug
+
+    assert slug(title) == name
+    assert output_name(title) == name

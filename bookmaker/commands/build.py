@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bookmaker.errors import BookmakerError, Problem
 from bookmaker.infra import memo
+from bookmaker.infra.output import ascii_words
 
 if TYPE_CHECKING:  # the types alone: a build that finds nothing changed (uptodate.py) never makes a Book,
     from bookmaker.model import Book, RenderedBook  # and defining them was a tenth of its time (23 ms)
@@ -22,9 +21,7 @@ EXTENSIONS = {"kepub": "kepub.epub"}
 
 def slug(title: str) -> str:
     """The output's file name: ASCII, no spaces (some readers and stores break on anything else)."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    ascii_title = re.sub(r"['\u2019]", "", ascii_title)  # "Lamplighter's" -> "lamplighters"
-    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80] or "book"
+    return "-".join(ascii_words(title))[:80].strip("-") or "book"  # "Lamplighter's" -> "lamplighters"
 
 
 def default_output(project: str, book: Book, fmt: str) -> Path:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import yaml
 
 from bookmaker import codes
 from bookmaker.errors import BookmakerError, Problem
+from bookmaker.infra.output import ascii_words
 
 # The order book.yaml is written in: the order an author reads the contract's table in.
 BOOK_KEYS = ("title", "subtitle", "author", "language", "summary", "notes", "end_notes", "dedication", "tags",
@@ -42,9 +41,7 @@ class ImportedBook:
 
 def slug(text: str, fallback: str = "book") -> str:
     """ASCII, lower case, words joined by hyphens: safe in a file name on every system and inside an EPUB."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower().replace("'", "").replace("\u2019", ""))
-    return "-".join(words)[:60].strip("-") or fallback
+    return "-".join(ascii_words(text))[:60].strip("-") or fallback
 
 
 class _Dumper(yaml.SafeDumper):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,17 @@ from bookmaker.errors import BookmakerError, Problem
 from bookmaker.infra.processes import process_alive
 
 TEMP_MARK = ".bookmaker-tmp-"
+
+
+def ascii_words(text: str) -> list[str]:
+    """A title's words in lower-case ASCII, for a file name safe on every system and inside an EPUB:
+    accents dropped ("Café" -> "cafe"), an apostrophe inside a word dropped ("Garnet's" -> "garnets"),
+    and any other punctuation or space parting words, those ASCII lacks too ("Narrative\u2060\u2014Has",
+    dropped with the rest of what ASCII lacks, had made "narrativehas")."""
+    text = text.replace("'", "").replace("\u2019", "")
+    text = "".join(" " if ord(c) > 127 and unicodedata.category(c)[0] in "PSZ" else c for c in text)
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.findall(r"[a-z0-9]+", ascii_text.lower())
 
 
 def check_output(out: Path, shown: str, sources, project: Path | None = None) -> None:
