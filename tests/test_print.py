@@ -523,3 +523,24 @@ def test_a_right_to_left_book_reads_right_to_left_and_its_contents_keep_their_nu
     listed = contents.split("Contents", 1)[1].replace("Chapter 1", "").replace("Chapter 2", "")
     assert [int(n) for n in re.findall(r"\d+", listed)] == printed
     assert reader.trailer["/Root"]["/Lang"] == "he"
+
+
+def test_the_front_matter_is_laid_out_beside_the_last_chapter_and_makes_the_same_bytes(tmp_path):
+    """The contents need where each chapter begins, not how long the last one is: the front matter is
+    laid out as soon as every chapter but the last is (the last handed out last), beside it, where it
+    waited alone on one core at the end of a cold build. Its pages are the ones laid out as one document."""
+    project = quay_book(tmp_path / "p", "")
+    scene = " ".join(["The tide came over the causeway and the lamps went out along it, one by one."] * 12)
+    (project / "manuscript" / "third.md").write_text("---\ntitle: Part 3\n---\n\n" + "\n\n".join([scene] * 40) + "\n",
+                                                     encoding="utf-8")
+    parallel, single, said = parallel_and_single(project)
+    progress = [m for m in said if m.startswith(("laid out 3 of 3", "laying out the front matter"))]
+    assert progress == ["laying out the front matter", "laid out 3 of 3 sections"], said
+    same_pages(single, parallel, tmp_path)
+
+
+def test_the_last_part_is_handed_out_last_where_the_front_matter_waits_only_for_its_start():
+    from bookmaker.pdf.parts import body_order
+
+    assert body_order([50, 90, None, 30, 70, 40, 80, 95], final=7) == [1, 6, 4, 0, 5, 3, 7]
+    assert body_order([50, 90, None], final=2) == [1, 0]  # laid out already: nothing to hold back

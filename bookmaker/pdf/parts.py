@@ -440,7 +440,8 @@ def executor(setup: L.LayoutSetup, workers: int, jobs: int, sample: str = ""):
 
 def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: int, cache: PartCache,
                  say: Callable[[str], None], front_html: Callable[[list[int], list], str],
-                 limit: PageLimit | None = None) -> tuple[list[Body], list[bytes], list[int], Front, Join | None]:
+                 limit: PageLimit | None = None, front_reads_last: bool = True
+                 ) -> tuple[list[Body], list[bytes], list[int], Front, Join | None]:
     """Every chapter's body and page numbers, the front matter, and the join begun with that front matter
     (join.Join), if one was. `flow`: each chapter's page and its div from page_divs, not typeset
     (lay_out_body typesets those it lays out).
@@ -452,6 +453,10 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     Only as many jobs as workers are handed out at a time, numbers and the front matter before bodies:
     a chapter's numbers are laid out as soon as the lengths of the chapters before it are known, and
     the front matter as soon as all are, instead of all waiting behind every body in the pool's queue.
+    Unless `front_reads_last` (the contents list the sections inside the chapters, or a link in the
+    front matter leads into the last part's), the front matter needs the lengths of all but the last
+    part (where the last begins): the last part is then handed out last, and the front matter is laid
+    out beside it, where it waited for it, alone on one core, at the end of a cold build.
     """
     htmls = [document_html(rendered, [div], minimal=True) for _, div in flow]  # not typeset yet: lay_out_body
     keys = [cache.key(html, setup) for html in htmls]  # setup has the measure and type size typesetting reads
@@ -496,7 +501,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     pool = executor(setup, workers if missing > 1 or guess else 1, missing + len(flow) + 2,
                     sample if missing > 1 else "")
     waiting_bodies = collections.deque(body_order([len(html) if body is None else None
-                                                   for html, body in zip(htmls, bodies)]))
+                                                   for html, body in zip(htmls, bodies)],
+                                                  None if front_reads_last else len(flow) - 1))
     ready: collections.deque = collections.deque()  # (function, args) that can run now
     pending: set[futures.Future] = set()
     front: list[Front] = []
@@ -528,6 +534,22 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
         joined.add(flow[i][0], bodies[i], numbers[i])
         return True
 
+    def front_ready(all_starts: list[int]) -> None:
+        """Where each part begins is known: the front matter found in the cache, or the one guessed
+        beside the chapters taken, or laid out next."""
+        html = front_html(all_starts, bodies)
+        front_key[0] = cache.key(html, setup, "front", rendered.book.metadata.identifier)
+        stored = cache.front(front_key[0])
+        if stored is not None:
+            limit.add(stored.pages)
+            front.append(stored)
+        elif speculative and html == guess:
+            say("the chapters came to the pages guessed: the front matter laid out beside them is used")
+            pending.add(speculative[0])
+        else:
+            say("laying out the front matter")
+            ready.appendleft((lay_out_front, (html, rendered.book.metadata.identifier)))
+
     def schedule() -> None:
         while len(starts) < len(flow) and bodies[len(starts)] is not None:
             i = len(starts)
@@ -543,19 +565,11 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                 ready.append((lay_out_numbers, (i, skeleton, starts[i], body.types)))
             else:
                 reading.append(numbers[i])
-            if len(starts) == len(flow):
-                html = front_html(starts, bodies)
-                front_key[0] = cache.key(html, setup, "front", rendered.book.metadata.identifier)
-                stored = cache.front(front_key[0])
-                if stored is not None:
-                    limit.add(stored.pages)
-                    front.append(stored)
-                elif speculative and html == guess:
-                    say("the chapters came to the pages guessed: the front matter laid out beside them is used")
-                    pending.add(speculative[0])
-                else:
-                    say("laying out the front matter")
-                    ready.appendleft((lay_out_front, (html, rendered.book.metadata.identifier)))
+            if len(starts) == len(flow) and not front_key[0]:
+                front_ready(starts)
+        if (not front_reads_last and not front_key[0] and flow and len(starts) == len(flow) - 1
+                and bodies[-1] is None):  # every start known: the last part's from the one before it
+            front_ready(starts + [next_start(starts[-1], bodies[-2]) if starts else 1])
         while len(pending) < max(1, workers) and (ready or waiting_bodies):
             if ready:
                 function, args = ready.popleft()
@@ -626,8 +640,10 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     return bodies, numbers, starts, front[0], joined
 
 
-def body_order(lengths: list[int | None]) -> list[int]:
+def body_order(lengths: list[int | None], final: int | None = None) -> list[int]:
     """The order the chapters to lay out (those with a length: their documents') are handed out in.
+    `final`: a part handed out last whatever its length, if it is to be laid out (the book's last,
+    where the front matter is laid out beside it: lay_out_flow).
 
     The longest first, so that neither worker waits long, idle, for the other's last chapter; but the
     last one handed out is the latest in the book of the shorter half. A chapter's page numbers wait for
@@ -636,7 +652,10 @@ def body_order(lengths: list[int | None]) -> list[int]:
     build). Laid out last, the latest chapter leaves the other workers the numbers of all those before
     it: the time the workers stood idle in a cold 200k build, 0.56 and 0.64 s before, 0.36 s after."""
     todo = sorted((i for i, length in enumerate(lengths) if length is not None), key=lambda i: (-lengths[i], i))
-    if len(todo) > 2:
+    if final is not None and final in todo:
+        todo.remove(final)
+        todo.append(final)
+    elif len(todo) > 2:
         median = lengths[todo[len(todo) // 2]]
         last = max(i for i in todo if lengths[i] <= median)
         todo.remove(last)
@@ -741,9 +760,16 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
                                 f"({placed.selector})", placed.line if theme else None)
     ids = [page.id for page, _ in flow]
 
+    # Whether the front matter shows where something inside the last part begins: the contents' sections
+    # (contents_depth 2 and 3), or a link of its own to one. Else it needs only where that part begins.
+    front_reads_last = bool(ids) and (rendered.book.metadata.pdf.contents_depth > 1 or any(
+        (link.get("href") or "").startswith(f"#{ids[-1]}--") for _, div in front for link in div.iter("a")))
+
     def front_html(starts: list[int], bodies: list) -> str:
         first_pages = dict(zip(ids, starts))
         for start, body in zip(starts, bodies):  # a chapter's sections, for contents_depth 2 and 3
+            if body is None:  # the last part, still laid out: the front matter shows nothing inside it
+                continue
             first_pages.update((name, start + page) for name, (page, _x, _y) in body.anchors.items()
                                if "--" in name)
         for _, div in front:
@@ -756,7 +782,8 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
         return document_html(rendered, [div for _, div in front], dated=False)  # Join(when=) dates the PDF
 
     bodies, numbers, starts, laid, joined = lay_out_flow(rendered, flow, setup, workers, PartCache(use_cache, setup),
-                                                         say, front_html, PageLimit(rendered, max_pages))
+                                                         say, front_html, PageLimit(rendered, max_pages),
+                                                         front_reads_last)
     problems: list[Problem] = [p for body in bodies for p in body.problems] + laid.problems
     front_links = [link for link in laid.links if link[2] in ids]
     say(f"joining {sum(body.pages for body in bodies)} pages and the front matter")
