@@ -64,16 +64,14 @@ def cached_bytes(entry: Path | None, make: Callable[[], bytes], valid: Callable[
 
 
 def entry_bytes(entry: Path, make: Callable[[], bytes], valid: Callable[[bytes], bool], later: bool) -> bytes:
-    if entry is not None:
-        try:
-            data = read_entry(entry)
-            if valid(data):
-                return data
-        except OSError:
-            pass
+    try:
+        data = read_entry(entry)
+        if valid(data):
+            return data
+    except OSError:
+        pass
     data = make()
-    if entry is not None:
-        write_entry(entry, data, later)
+    write_entry(entry, data, later)
     return data
 
 
