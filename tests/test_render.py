@@ -681,3 +681,15 @@ def test_a_paragraph_of_lines_is_marked_for_the_theme_to_set_as_verse():
     assert html.count('<p class="lines">') == 2
     assert "<p>Prose, with no break.</p>" in html
     assert '<p class="letter lines">' in html
+
+
+def test_a_dedication_that_is_a_letter_is_set_as_prose(tmp_path):
+    """A line or two is centred, in italics, a third of the way down its page; a dedication of more
+    than 60 words (Wodehouse's letter to W. Townend) is set as prose from the page's top."""
+    letter = " ".join(["Dear Bill, you gave me the stuff, and the book stands or falls by it."] * 6)
+    for text, long in (("For everyone who ever walked someone home in the rain.", False), (letter, True)):
+        (tmp_path / str(long)).mkdir()
+        book = load_book(project(tmp_path / str(long), f"title: T\nauthor: A\ndedication: {letter if long else text}\n",
+                                 {"1.md": "Body.\n"}))
+        page = next(p for p in render_book(book, jobs=1, cache=False).pages if p.kind == "dedication")
+        assert ('class="dedication long-dedication"' in page.body) is long

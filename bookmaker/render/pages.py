@@ -18,6 +18,9 @@ from bookmaker.render.text import plain_text, smart
 from bookmaker.load.metadata import default_identifier
 from bookmaker.model import Asset, Book, Chapter, Page
 
+# A dedication of more words than this is a letter (Wodehouse's to W. Townend, 400 words): set as prose,
+# from the top of its page, not centred a third of the way down like a line or two.
+LONG_DEDICATION = 60
 PAGE_IDS = ("cover", "titlepage", "copyright", "dedication", "summary", "toc", "landmarks", "endnotes")
 
 
@@ -122,7 +125,8 @@ def build_pages(book: Book, parts, chapters: list[Page], words: int, author_line
     if m.dedication:
         parts.start_page(PAGE_IDS)
         pages.append(Page("dedication", "dedication.xhtml", "dedication", L.dedication,
-                          page_body("dedication.xhtml.j2", text=markup(parts.fragment(m.dedication, 2))),
+                          page_body("dedication.xhtml.j2", text=markup(parts.fragment(m.dedication, 2)),
+                                    long=len(m.dedication.split()) > LONG_DEDICATION),
                           "dedication", False))
     parts.start_page(PAGE_IDS)
     summary = parts.fragment(m.summary, 2)
