@@ -194,25 +194,3 @@ def test_a_font_replaced_during_a_layout_session_is_loaded_again(tmp_path):
         assert layout.parsed_theme(setup, "") is not first
     assert not layout._parsed
 
-
-def test_book_yaml_changed_in_watch_makes_every_chapter_as_a_cold_build_does(tmp_path, monkeypatch):
-    """What watch keeps from build to build (infra/memo.py) is keyed by all it is made from: the
-    chapters' text unchanged, a book-wide setting they are made with still reaches every one."""
-    from bookmaker.commands.build import build
-    from bookmaker.infra import memo
-
-    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
-    project = tmp_path / "p"
-    shutil.copytree(REPO / "manuscript", project / "manuscript")
-    yaml = project / "manuscript" / "book.yaml"
-    with memo.session():
-        build(str(project), formats=("epub",))
-        text = yaml.read_text(encoding="utf-8")
-        yaml.write_text(text.replace("chapter_label: true", "chapter_label: false"), encoding="utf-8")
-        _, outcomes = build(str(project), formats=("epub",))
-    assert all(o.ok for o in outcomes)
-    fresh = tmp_path / "cold"
-    shutil.copytree(project / "manuscript", fresh / "manuscript")
-    result = run_cli("epub", fresh, "-q", env={"BOOKMAKER_CACHE_DIR": str(tmp_path / "cold-cache")})
-    assert result.returncode == 0, result.stderr
-    assert digests(project) == digests(fresh)

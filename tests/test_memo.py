@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+
+import pytest
+
 from bookmaker.infra import memo
 
 
@@ -69,3 +74,30 @@ def test_a_printed_page_kept_in_watch_is_made_again_for_other_print_settings(tmp
         assert contents(rendered) == first
         assert contents(narrower) != first
     assert contents(narrower) != contents(rendered)
+
+
+@pytest.mark.slow
+def test_book_yaml_changed_in_watch_makes_every_chapter_as_a_cold_build_does(tmp_path, monkeypatch):
+    """What watch keeps from build to build (infra/memo.py) is keyed by all it is made from: the
+    chapters' text unchanged, a book-wide setting they are made with still reaches every one."""
+    from bookmaker.commands.build import build
+    from conftest import REPO, run_cli
+
+    def digests(folder) -> dict[str, str]:
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((folder / "dist").iterdir())}
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "manuscript", project / "manuscript")
+    yaml = project / "manuscript" / "book.yaml"
+    with memo.session():
+        build(str(project), formats=("epub",))
+        text = yaml.read_text(encoding="utf-8")
+        yaml.write_text(text.replace("chapter_label: true", "chapter_label: false"), encoding="utf-8")
+        _, outcomes = build(str(project), formats=("epub",))
+    assert all(o.ok for o in outcomes)
+    fresh = tmp_path / "cold"
+    shutil.copytree(project / "manuscript", fresh / "manuscript")
+    result = run_cli("epub", fresh, "-q", env={"BOOKMAKER_CACHE_DIR": str(tmp_path / "cold-cache")})
+    assert result.returncode == 0, result.stderr
+    assert digests(project) == digests(fresh)
