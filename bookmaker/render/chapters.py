@@ -114,11 +114,9 @@ def cache_dir() -> Path:
     return cache_root() / "chapters"
 
 
-def cache_key(book: Book, chapter: Chapter, classes: frozenset[str] | None = None) -> str:
+def cache_key(book: Book, chapter: Chapter, classes: frozenset[str]) -> str:
     """Everything a chapter's XHTML depends on: its text, its place, the other chapters' names, the
     classes the stylesheets style (`classes`: styled_classes(book), found once for every chapter)."""
-    if classes is None:
-        classes = styled_classes(book)
     digest = hashlib.sha256()
     parts = [code_version(), str(book.root), book.display_root, chapter.display_path, str(chapter.number),
              str(chapter.body_line), chapter.title or "", chapter.title_source or "", chapter.body, chapter.summary or "", chapter.notes or "",

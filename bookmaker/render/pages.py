@@ -14,6 +14,7 @@ from bookmaker.infra import memo
 from bookmaker.infra.cache import cache_root
 from bookmaker.render import xhtml
 from bookmaker.render.labels import labels_for
+from bookmaker.render.markdown import count_words
 from bookmaker.render.text import plain_text, smart
 from bookmaker.load.metadata import default_identifier
 from bookmaker.model import Asset, Book, Chapter, Page
@@ -126,7 +127,7 @@ def build_pages(book: Book, parts, chapters: list[Page], words: int, author_line
         parts.start_page(PAGE_IDS)
         pages.append(Page("dedication", "dedication.xhtml", "dedication", L.dedication,
                           page_body("dedication.xhtml.j2", text=markup(parts.fragment(m.dedication, 2)),
-                                    long=len(m.dedication.split()) > LONG_DEDICATION),
+                                    long=count_words(m.dedication) > LONG_DEDICATION),
                           "dedication", False))
     parts.start_page(PAGE_IDS)
     summary = parts.fragment(m.summary, 2)
