@@ -121,10 +121,12 @@ def test_a_word_changed_lays_out_its_chapter_alone_and_dates_the_pdf_anew(tmp_pa
     assert (tmp_path / "cold.pdf").read_bytes() == pdf.read_bytes()
 
 
-def test_the_join_begun_while_the_edited_chapter_is_laid_out_makes_the_cold_builds_bytes(tmp_path, monkeypatch):
-    """After an edit, the front matter guessed is laid out beside the edited chapter, and the chapters
-    before it are joined to it while that chapter is laid out (join.Join, parts.lay_out_flow). Here the
-    chapter takes a second longer, so the early join always happens; the book is the cold build's."""
+def test_the_join_begun_while_chapters_are_laid_out_makes_the_same_bytes(tmp_path, monkeypatch, built_pdfs):
+    """The join begins once the front matter is known, and each chapter is added as soon as its numbers
+    are, while the last are laid out (join.Join, parts.lay_out_flow): in a cold build, beside the last
+    chapter (the front matter needs only where it begins); after an edit, with the front matter guessed
+    beside the edited chapter. Here the end notes, then the chapter edited, take a second longer, so both
+    happen; the books are a cold build's, without the wait."""
     import time
 
     from bookmaker.commands.build import build
@@ -133,22 +135,34 @@ def test_the_join_begun_while_the_edited_chapter_is_laid_out_makes_the_cold_buil
     monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
     project = tmp_path / "p"
     shutil.copytree(REPO / "manuscript", project / "manuscript")
-    build(str(project), formats=("pdf",))
     chapters = sorted((project / "manuscript").glob("*.md"))
-    with chapters[-1].open("a", encoding="utf-8") as handle:
-        handle.write("\nShe read the letter again, and this time she smiled.\n")
     lay_out_body = parts.lay_out_body
+    slow = {len(chapters)}  # the last part: the end notes, after the chapters
 
-    def slowly(*args):  # sent to the layout workers by name: forked, they have it under that name
-        time.sleep(1)
-        return lay_out_body(*args)
+    def slowly(index, *args):  # sent to the layout workers by name: forked, they have it under that name
+        if index in slow:
+            time.sleep(1)
+        return lay_out_body(index, *args)
 
     slowly.__module__, slowly.__qualname__ = parts.__name__, "lay_out_body"
     monkeypatch.setattr(parts, "lay_out_body", slowly)
     said: list[str] = []
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # as the session's CLI build (conftest.BUILD_EPOCH)
     build(str(project), formats=("pdf",), progress=said.append)
-    joined = [s for s in said if "joined while" in s]
-    assert joined == [f"{len(chapters) - 1} sections joined while the rest were laid out"], said
+    assert [s for s in said if "joined while" in s] == [f"{len(chapters)} sections joined while the rest "
+                                                        "were laid out"], said
+    assert next((project / "dist").glob("*.pdf")).read_bytes() == built_pdfs["sample"].epub.read_bytes()
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    with chapters[-1].open("a", encoding="utf-8") as handle:
+        handle.write("\nShe read the letter again, and this time she smiled.\n")
+    said.clear()
+    slow.clear()
+    slow.add(len(chapters) - 1)
+    build(str(project), formats=("pdf",), progress=said.append)
+    assert "laying out the front matter beside the chapters, as they were last laid out" in said, said
+    assert [s for s in said if "joined while" in s] == [f"{len(chapters) - 1} sections joined while the rest "
+                                                        "were laid out"], said
     fresh = tmp_path / "cold"
     shutil.copytree(project / "manuscript", fresh / "manuscript")
     result = run_cli("pdf", fresh, "-q", "-o", tmp_path / "cold.pdf", env={"BOOKMAKER_CACHE_DIR": str(tmp_path / "c")})

@@ -544,5 +544,5 @@ def test_the_front_matter_is_laid_out_beside_the_last_chapter_and_makes_the_same
 def test_the_last_part_is_handed_out_last_where_the_front_matter_waits_only_for_its_start():
     from bookmaker.pdf.parts import body_order
 
-    assert body_order([50, 90, None, 30, 70, 40, 80, 95], final=7) == [1, 6, 4, 0, 5, 3, 7]
+    assert body_order([50, 90, None, 30, 70, 40, 80, 95], final=7) == [1, 6, 4, 0, 3, 5, 7]
     assert body_order([50, 90, None], final=2) == [1, 0]  # laid out already: nothing to hold back

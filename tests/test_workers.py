@@ -303,16 +303,17 @@ def test_pages_of_the_same_rules_share_their_styles_and_the_pdf_is_the_same():
     assert shared_pdf == own_pdf
 
 
-def test_the_chapter_laid_out_last_is_a_late_short_one():
-    """parts.body_order: the longest chapters first, and last the latest chapter of the shorter half,
-    whose page numbers are the only ones left waiting while it is laid out. A long last chapter is not
-    kept for last; chapters already laid out (no length) are not handed out."""
+def test_the_longer_half_is_handed_out_longest_first_then_the_shorter_half_in_the_books_order():
+    """parts.body_order: the longest chapters first, so that no worker waits long for the other's last
+    one; then the shorter half in the book's order, so that the page numbers of each chapter (which
+    wait for every chapter before it) follow the bodies instead of all coming after the last. Chapters
+    already laid out (no length) are not handed out."""
     from bookmaker.pdf.parts import body_order
 
     lengths = [50, 90, None, 30, 70, 40, 80, 95]
     order = body_order(lengths)
-    assert order == [7, 1, 6, 4, 0, 3, 5] and 2 not in order
-    assert body_order([10, 20, 30, 40, 900]) == [4, 3, 1, 0, 2]  # the last chapter is long: chapter 2 last
+    assert order == [7, 1, 6, 0, 3, 4, 5] and 2 not in order
+    assert body_order([10, 20, 30, 40, 900]) == [4, 3, 0, 1, 2]  # a long last chapter goes first
     assert body_order([5, None]) == [0] and body_order([5, 6]) == [1, 0] and body_order([]) == []
 
 

@@ -514,18 +514,26 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     # the cache for those pages (guessed_numbers).
     reading = collections.deque(body.pdf for body in bodies if body is not None)
 
-    # The join begun while the chapter edited is laid out, on the core the front matter beside it left
-    # (join.Join): with the front matter guessed, and each chapter before the first to lay out.
+    # The join begun while chapters are still laid out (join.Join): with the front matter once it is
+    # known, or guessed; each chapter added as soon as it and its numbers are, in the book's order. After
+    # an edit, on the core the front matter beside the chapter edited left; in a cold build, while the
+    # last chapters' numbers are laid out.
     early_join: list[Join] = []
 
     def join_ahead() -> bool:
         """One step of the early join, if one can be taken now."""
+        if early_join and front and early_join[0].front is not front[0]:
+            early_join.clear()  # begun with a guess the chapters' pages proved wrong: begun again
         if not early_join:
-            if not speculative or not speculative[0].done() or speculative[0].exception() is not None:
+            if front:  # laid out, or found in the cache: the chapters are joined as their numbers come
+                begun_with = front[0]
+            elif speculative and speculative[0].done() and speculative[0].exception() is None:
+                begun_with = speculative[0].result()[1]  # dropped if the chapters' pages prove it wrong
+            else:
                 return False
             from bookmaker.pdf.join import Join
 
-            early_join.append(Join(speculative[0].result()[1], build_time(rendered.book)))
+            early_join.append(Join(begun_with, build_time(rendered.book)))
             return True
         joined = early_join[0]
         i = joined.parts
@@ -645,22 +653,19 @@ def body_order(lengths: list[int | None], final: int | None = None) -> list[int]
     `final`: a part handed out last whatever its length, if it is to be laid out (the book's last,
     where the front matter is laid out beside it: lay_out_flow).
 
-    The longest first, so that neither worker waits long, idle, for the other's last chapter; but the
-    last one handed out is the latest in the book of the shorter half. A chapter's page numbers wait for
-    the lengths of every chapter before it: the shortest chapter, handed out last, was often an early
-    one, and while a worker laid it out the other had nothing to do (0.57 s of the 200k book's cold
-    build). Laid out last, the latest chapter leaves the other workers the numbers of all those before
-    it: the time the workers stood idle in a cold 200k build, 0.56 and 0.64 s before, 0.36 s after."""
+    The longer half first, longest first, so that neither worker waits long, idle, for the other's last
+    chapter; then the shorter half in the book's order. A chapter's page numbers wait for the lengths of
+    every chapter before it: handed out longest first to the end, the shortest chapters came last, and
+    among them early ones, whose numbers, and those of every chapter after them, were then laid out at
+    the end of the build (the 200,000-word book's cold build: chapter 8 of 40 handed out last but one,
+    the numbers of 32 chapters after every body, 0.9 s). In the book's order, the numbers follow the
+    bodies through the shorter half, and those left at the end are the few after the last chapter."""
     todo = sorted((i for i, length in enumerate(lengths) if length is not None), key=lambda i: (-lengths[i], i))
     if final is not None and final in todo:
         todo.remove(final)
-        todo.append(final)
-    elif len(todo) > 2:
-        median = lengths[todo[len(todo) // 2]]
-        last = max(i for i in todo if lengths[i] <= median)
-        todo.remove(last)
-        todo.append(last)
-    return todo
+    longer = todo[:len(todo) // 2]
+    order = longer + sorted(todo[len(longer):])
+    return order + [final] if final is not None and lengths[final] is not None else order
 
 
 def sample_of(html: str, paragraphs: int = 12) -> str:
