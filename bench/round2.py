@@ -13,7 +13,8 @@ Rows (wall-clock medians of --repeat runs; cold rows of --cold-repeat runs, they
 
 Times are taken without the memory sampler (bench/run.py's run(sample=False)): on 2 cores its reads
 took a share of a core from a build that uses both. The cold PDF's peak memory is sampled in a second
-cold build, and the floor is measured in each cold round, beside the builds it is compared with.
+cold build, and the floor is measured in each cold round right after the PDF build it is compared
+with: the ratio is the median of the rounds' ratios.
 
     python bench/round2.py [--repeat 5] [--cold-repeat 1] [--pressready /path/to/venv]
 """
@@ -158,6 +159,10 @@ def main() -> None:
                 # time from the build's two processes on 2 cores, not from a one-process peer's).
                 pdf.append(run([*bookmaker, "pdf", str(big), "-o", str(Path(tmp) / "b.pdf")], cold, sample=False))
                 shutil.rmtree(Path(tmp) / f"cold{i}", ignore_errors=True)
+                # Right after the build it is compared with: this machine's speed drifts by a third within an
+                # hour (the same cold build took 16 to 24 s), so the ratio is taken in each round.
+                floors.append(json.loads(subprocess.run([PYTHON, "-c", ENGINE_FLOOR, str(big)], env=env, check=True,
+                                                        capture_output=True, text=True).stdout) / (os.cpu_count() or 1))
                 pdf_memory.append(run([*bookmaker, "pdf", str(big), "-o", str(Path(tmp) / "b.pdf")], cold))
                 html = Path(tmp) / "p.html"
                 start = time.perf_counter()
@@ -171,15 +176,13 @@ def main() -> None:
                 # One layout process (the building process itself): the least memory, the most time.
                 lean.append(run([*bookmaker, "pdf", str(big), "-o", str(Path(tmp) / "b1.pdf"), "--jobs", "1"], cold))
                 shutil.rmtree(Path(tmp) / f"cold{i}", ignore_errors=True)
-                # In each round, as the machine's speed drifts over minutes.
-                floors.append(json.loads(subprocess.run([PYTHON, "-c", ENGINE_FLOOR, str(big)], env=env, check=True,
-                                                        capture_output=True, text=True).stdout) / (os.cpu_count() or 1))
             floor = statistics.median(floors)
+            to_floor = statistics.median(build.wall / each for build, each in zip(pdf, floors))
             e, pe, p, m, pp, s, one = map(median, (epub, pandoc_epub, pdf, pdf_memory, pandoc_pdf, single, lean))
             rows.append(("200k words, empty cache: EPUB", f"{e.wall:.2f} s", f"{e.wall / pe.wall:.2f} × pandoc ({pe.wall:.2f} s)"))
             rows.append(("200k words, empty cache: PDF", f"{p.wall:.2f} s",
                          f"{p.wall / pp.wall:.2f} × pandoc → HTML → WeasyPrint ({pp.wall:.2f} s); "
-                         f"{p.wall / floor:.2f} × the engine's floor ({floor:.2f} s)"))
+                         f"{to_floor:.2f} × the engine's floor ({floor:.2f} s; the median of each round's ratio)"))
             rows.append(("200k words, PDF peak memory (resident, every process's own count)", f"{m.peak_mb:.0f} MB",
                          f"{m.peak_mb / s.peak_mb:.2f} × one-document WeasyPrint ({s.peak_mb:.0f} MB)"))
             rows.append(("200k words, PDF peak memory (proportional: pages shared by forked workers once)",
