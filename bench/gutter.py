@@ -21,7 +21,7 @@ import time
 from bookmaker.load.project import load_book
 from bookmaker.pdf import printers, printshop
 from bookmaker.pdf.pagelimit import likely_pages
-from bookmaker.pdf.writer import laid_out_pdf, settled
+from bookmaker.pdf.writer import laid_out_pdf, likely_setting, settled
 from bookmaker.render import render_book
 
 
@@ -51,7 +51,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for project in args.projects:
         rendered = with_printer(render_book(load_book(project), jobs=1, cache=False), args.printer, args.margin_inner)
-        guess = likely_pages(printshop.for_page_count(rendered, p, p.min_pages))
+        guess = likely_pages(likely_setting(rendered, p))  # at the gutter guessed
         layouts = []
 
         def lay_out(setting):

@@ -154,3 +154,43 @@ def test_file_rules():
     kdp, ingram = printer("kdp"), printer("ingramspark")
     assert not kdp.outline_allowed and not kdp.annotations_allowed and kdp.pdf_variant is None
     assert ingram.pdf_variant == "pdf/x-1a" and ingram.last_page_blank
+
+
+def test_a_printed_page_is_counted_in_runs_of_text_each_starting_a_line():
+    """pagelimit.printed_page: each block of prose one run, each line of verse one (broken by <br>, also
+    inside an inline element), and the lines the grid puts around headings, scene breaks and between
+    stanzas."""
+    from lxml import html
+
+    from bookmaker.pdf.pagelimit import printed_page
+
+    div = html.fragment_fromstring(
+        '<p class="lines">one two three<br/><i>four five<br/>six</i></p><p class="lines">seven<br/>eight</p>'
+        '<h2>Nine</h2><p>' + "word " * 30 + '</p><hr/><blockquote><p>ten eleven</p></blockquote>'
+        '<p><img src="a.png" alt=""/></p>', create_parent="div")
+    page = printed_page("chapter", div)
+    assert page.runs == (3, 2, 1, 1, 1, 1, 30, 2, 0)
+    assert page.spacing == 1 + 1 + 2 + 2  # between the stanzas, the heading, the scene break, the quotation
+    assert page.pictures == 1
+
+
+def test_verse_is_guessed_longer_than_prose_of_the_same_words(tmp_path):
+    """A line of verse takes a line however few its words: Leaves of Grass came to 652 pages for Lulu,
+    where a guess from its words alone said 472 (and laid it out twice, 2.36 × one layout); counted in
+    lines, 652. The gutter is chosen for that guess (writer.likely_setting)."""
+    from bookmaker.load.project import load_book
+    from bookmaker.pdf.pagelimit import likely_pages
+    from bookmaker.render import render_book
+
+    line = "the tide came in across the stones"
+    books = {}
+    for kind, text in (("verse", "\n\n".join("  \n".join([line] * 4) for _ in range(150))),
+                       ("prose", "\n\n".join(" ".join([line] * 4) for _ in range(150)))):
+        root = tmp_path / kind / "manuscript"
+        root.mkdir(parents=True)
+        (root / "book.yaml").write_text('title: "Tides"\nauthor: "A. Writer"\n', encoding="utf-8")
+        (root / "01-tides.md").write_text(f'---\ntitle: "Tides"\n---\n\n{text}\n', encoding="utf-8")
+        books[kind] = likely_pages(render_book(load_book(tmp_path / kind), jobs=1, cache=False))
+    # 600 lines of verse and 149 spaces between stanzas, against 150 paragraphs of 28 words (3 lines each,
+    # 450 lines): 299 lines more, about 10 pages of the default trim's grid. Counted in words, the same.
+    assert books["verse"] >= books["prose"] + 8, books

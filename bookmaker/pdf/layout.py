@@ -104,13 +104,17 @@ class Grid:
     def __call__(self, lines: float, less: float = 0) -> str:
         return f"{round(lines * self.line - less, 3):g}pt"
 
+    def sinkage(self) -> int:
+        """The lines a chapter's head is sunk from the top of its first page."""
+        return max(2, round(self.lines * 0.3))
+
 
 def grid_css(book) -> str:
     """Every vertical space of the text block a whole number of body lines, so that full pages hold the
     same number of lines and end at the same depth. Before print.css: a project's own theme may change
     any of it (and leave the grid)."""
     g = Grid.of(book)
-    sinkage = max(2, round(g.lines * 0.3))
+    sinkage = g.sinkage()
     rule = "0.4pt"
     return f"""
 html {{ line-height: {g(1)}; }}

@@ -13,6 +13,7 @@ Checked three times, each before anything is written and as early as it can be k
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from bookmaker import codes
 from bookmaker.errors import BookmakerError, Problem, Problems
@@ -24,15 +25,17 @@ OVER_ESTIMATE = 1.5  # the estimate refuses only a book this many times over the
 # A word and its space, in ems: denser than prose sets in the theme (text of short, common English words
 # lays out at about 2.4), so the estimate counts fewer pages than the layout will.
 EMS_PER_WORD = 2.0
-# likely_pages(): the pages a book of prose comes to, against estimate(), measured with `--printer lulu`
-# on two generated novels (1.60, 1.63) and two Standard Ebooks editions (1.47, 1.63), front matter and
-# padding included: the middle of them, and the pages the front matter adds to a short book. Counted
-# this much high, since a guess too high costs a gutter one row wider (the printers' gutters are
-# minimums) and a guess too low a second layout: the four books came out 7% under to 3% over the
-# middle guess (bench/gutter.py).
-LIKELY_PER_ESTIMATED = 1.55
-LIKELY_FRONT_PAGES = 6
-LIKELY_HIGH = 1.08
+# likely_pages(): a word and its space, in ems, as the theme sets prose, and the lines a chapter's head
+# takes besides its sinkage (title 2, the space after it 2, a label and its space 2). Counted this much
+# high, since a guess too high costs a gutter one row wider (the printers' gutters are minimums) and a
+# guess too low a second layout. Guessed against laid out for Lulu with a 0.5 in inside margin
+# (bench/gutter.py, 2026-12-03): the sample 30 / 27 pages (a short book's front matter), Love Among the
+# Chickens 200 / 196, The Adventures of Sherlock Holmes 346 / 329, the generated 100,000-word novel of
+# dialogue 410 / 424, Leaves of Grass 660 / 652 (its words alone guessed 472: laid out twice, 2.36 times
+# one layout).
+LIKELY_EMS_PER_WORD = 2.4
+CHAPTER_HEAD_LINES = 6
+LIKELY_HIGH = 1.06
 
 
 class PageLimit:
@@ -89,8 +92,97 @@ def estimate(rendered: RenderedBook) -> int:
     return sum(2 * math.ceil(max(1, math.ceil(words / per_page)) / 2) for words in rendered.chapter_words)
 
 
-def likely_pages(rendered: RenderedBook) -> int:
-    """The pages the book is likely to come to once laid out, front matter included, counted high: a
-    guess from the words (pictures and tables take room the words do not count). For choosing a
-    printer's gutter before the layout (writer.settled())."""
-    return round((estimate(rendered) * LIKELY_PER_ESTIMATED + LIKELY_FRONT_PAGES) * LIKELY_HIGH)
+@dataclass(frozen=True)
+class PrintedPage:
+    """What likely_pages() counts on a printed page, whatever its measure: its kind, the lines the grid
+    puts around its blocks, its pictures, and the words of each run of text that starts a line (a
+    block of prose, a line of verse)."""
+
+    kind: str
+    spacing: float
+    pictures: int
+    runs: tuple[int, ...]
+
+
+def printed_text(rendered: RenderedBook) -> list[PrintedPage]:
+    """Each printed page's text as likely_pages() counts it (html.page_divs, read once for every
+    measure a guess tries)."""
+    from bookmaker.pdf.html import page_divs
+
+    return [printed_page(page.kind, div) for page, div in page_divs(rendered, typeset=False)]
+
+
+def likely_pages(rendered: RenderedBook, text: list[PrintedPage] | None = None) -> int:
+    """The pages the book is likely to come to once laid out, front matter included, counted a little
+    high: each printed page's text (printed_text(), unless given) set in lines of the book's measure, a
+    page of the book as many pages of the baseline grid as its lines fill, each opening on a
+    right-hand page. For choosing a printer's gutter before the layout (writer.settled()). A picture is
+    counted a third of a page, a table's row a line."""
+    book = rendered.book
+    grid = L.Grid.of(book)
+    p = book.metadata.pdf
+    width = L.points(p.width) - L.points(p.margin_inner) - L.points(p.margin_outer)
+    per_line = max(1.0, width / (L.points(p.font_size) * LIKELY_EMS_PER_WORD))
+    head = grid.sinkage() + CHAPTER_HEAD_LINES
+    pages = 0
+    for page in text if text is not None else printed_text(rendered):
+        lines = (page.spacing + page.pictures * grid.lines / 3 + (head if page.kind == "chapter" else 0)
+                 + sum(max(1, math.ceil(words / per_line)) for words in page.runs))
+        count = max(1, math.ceil(lines * LIKELY_HIGH / grid.lines))
+        pages += count + count % 2  # the next opens on a right-hand page
+    return pages
+
+
+# printed_page(): what the built-in theme's grid (layout.grid_css) gives each kind of block, in lines,
+# besides its text's lines; a block of text is one of these with no block inside it.
+BLOCKS = frozenset("p li dt dd h1 h2 h3 h4 h5 h6 td th pre figcaption div section aside blockquote ul ol dl "
+                   "table tr figure header footer nav".split())
+SPACED = {"h2": 1, "h3": 1, "h4": 1, "h5": 1, "h6": 1, "blockquote": 2, "ul": 2, "ol": 2, "dl": 2, "figure": 2,
+          "table": 2, "pre": 2, "hr": 2}
+WRAPPERS = frozenset("div section aside header footer nav tr".split())  # without text of their own: no line
+
+
+def printed_page(kind: str, div) -> PrintedPage:
+    """A printed page (its element from html.page_divs) as likely_pages() counts it: each block's text a
+    line at least, each line of verse (broken by <br>) a line of its own, the space the grid puts around
+    headings, quotations, lists, scene breaks and between stanzas, and its pictures."""
+    from bookmaker.render.markdown import count_words
+    from bookmaker.render.tree import local
+
+    spacing, pictures, runs = 0.0, 0, []
+    for el in div.iter():
+        tag = local(el)
+        spacing += SPACED.get(tag, 0)
+        if tag == "img":
+            pictures += 1
+        elif tag == "p" and verse(el) and el.getprevious() is not None and verse(el.getprevious()):
+            spacing += 1  # p.lines + p.lines: the space between stanzas
+        if tag not in BLOCKS or any(local(inner) in BLOCKS for inner in el.iterdescendants()):
+            continue
+        counts = [count_words(text) for text in broken_text(el)]
+        if any(counts) or tag not in WRAPPERS:
+            runs.extend(counts)
+    return PrintedPage(kind, spacing, pictures, tuple(runs))
+
+
+def verse(el) -> bool:
+    return "lines" in (el.get("class") or "").split()
+
+
+def broken_text(el) -> list[str]:
+    """The text of `el`, a string for each line its <br>s break it into."""
+    from bookmaker.render.tree import local
+
+    texts = [[el.text or ""]]
+
+    def walk(parent) -> None:
+        for child in parent:
+            if local(child) == "br":
+                texts.append([])
+            elif isinstance(child.tag, str):
+                texts[-1].append(child.text or "")
+                walk(child)
+            texts[-1].append(child.tail or "")
+
+    walk(el)
+    return ["".join(parts) for parts in texts]

@@ -18,7 +18,7 @@ from bookmaker.infra.processes import build_tempdir, default_jobs
 from bookmaker.model import Book, RenderedBook
 from bookmaker.pdf import layout as L
 from bookmaker.pdf import coverage, pagestarts, printers, printshop
-from bookmaker.pdf.pagelimit import PageLimit, likely_pages
+from bookmaker.pdf.pagelimit import PageLimit, likely_pages, printed_text
 from bookmaker.pdf.workers import one_document, stop
 from bookmaker.pdf.html import document_html, page_divs
 
@@ -87,7 +87,7 @@ def settled(rendered: RenderedBook, p: printers.Printer,
     ends (within the rows of the printer's table). A count that falls short of the guess keeps the
     guess's gutter: the printers' gutters are minimums, and a second layout would cost as much as the
     first (issue 17)."""
-    setting = printshop.for_page_count(rendered, p, likely_pages(printshop.for_page_count(rendered, p, p.min_pages)))
+    setting = likely_setting(rendered, p)
     while True:
         data, problems = lay_out(setting)
         final = printers.padded_page_count(p, printshop.page_count(data))
@@ -96,6 +96,20 @@ def settled(rendered: RenderedBook, p: printers.Printer,
                 setting.book.metadata.pdf.margin_inner) + 1e-9:
             return setting, data, problems
         (progress or (lambda message: None))(f"{final} pages: laying out again with {p.label}'s gutter for them")
+        setting = needed
+
+
+def likely_setting(rendered: RenderedBook, p: printers.Printer) -> RenderedBook:
+    """The book with the gutter for the pages it is likely to come to (pagelimit.likely_pages): guessed
+    with the narrowest gutter, then again with the gutter that guess asks for (a wider gutter, a
+    narrower measure, more lines), until the gutter asked for is the one guessed with."""
+    text = printed_text(rendered)
+    setting = printshop.for_page_count(rendered, p, p.min_pages)
+    while True:
+        needed = printshop.for_page_count(rendered, p, likely_pages(setting, text))
+        if printshop.inches(needed.book.metadata.pdf.margin_inner) <= printshop.inches(
+                setting.book.metadata.pdf.margin_inner) + 1e-9:
+            return setting
         setting = needed
 
 
