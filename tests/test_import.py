@@ -280,6 +280,50 @@ def test_one_long_html_file(tmp_path):
     built_text(project, tmp_path)
 
 
+# Project Gutenberg's wrapping (its header and footer, as its files carry them), around text of ours.
+GUTENBERG_HEADER = ("The Project Gutenberg eBook of The Tide Clock, by Odile Fenn\n\nThis eBook is for the use of "
+                    "anyone anywhere at no cost.\n\nTitle: The Tide Clock\n       A Story of the Harbour\n\n"
+                    "Author: Odile Fenn\n\nRelease Date: May 1, 2020 [EBook #99999]\n\nLanguage: French\n\n"
+                    "*** START OF THIS PROJECT GUTENBERG EBOOK THE TIDE CLOCK ***\n\n")
+GUTENBERG_FOOTER = ("\n\n*** END OF THIS PROJECT GUTENBERG EBOOK THE TIDE CLOCK ***\n\nSection 1. General Terms "
+                    "of Use and Redistributing Project Gutenberg-tm electronic works\n")
+
+
+def test_a_project_gutenberg_text_loses_its_header_and_footer_and_gives_its_title(tmp_path):
+    source = tmp_path / "99999-0.txt"
+    source.write_text(GUTENBERG_HEADER + "CHAPTER ONE\n\nThe clock ran on the tide.\n\nCHAPTER TWO\n\n"
+                      "It was never wrong." + GUTENBERG_FOOTER, encoding="utf-8")
+    project = import_source(source, tmp_path / "clock")
+    assert book_yaml(project) == {"title": "The Tide Clock", "subtitle": "A Story of the Harbour",
+                                  "author": "Odile Fenn", "language": "fr"}
+    assert [body for _, body in chapters(project)] == ["The clock ran on the tide.\n", "It was never wrong.\n"]
+
+
+def test_a_project_gutenberg_html_file_loses_its_header_footer_page_numbers_and_enlarge_icons(tmp_path):
+    source = tmp_path / "99999-h.htm"
+    source.write_text(
+        '<html lang="fr"><head><title>The Project Gutenberg eBook of The Tide Clock</title></head><body>'
+        f'<pre>{GUTENBERG_HEADER}</pre><h1>THE TIDE CLOCK.</h1><h2>I. The Clock</h2>'
+        '<p>The clock ran <span class="pagenum">12</span>on the tide.</p><div class="pagenum">13</div>'
+        '<div class="figcenter"><img src="images/a.png" alt="The clock." width="400" height="300"/>'
+        '<span class="link"><a href="images/x-a.png"><img src="images/enlarge.png" alt="Enlarge" width="18" '
+        'height="14"/></a></span></div><h2>II. The Tide</h2><p>It was never wrong.</p>'
+        f'<pre>{GUTENBERG_FOOTER}</pre><p>Most people start at our Web site.</p></body></html>', encoding="utf-8")
+    (tmp_path / "images").mkdir()
+    from conftest import png
+
+    png(tmp_path / "images" / "a.png", 40, 30)
+    png(tmp_path / "images" / "enlarge.png", 18, 14)
+    project = import_source(source, tmp_path / "clock")
+    assert book_yaml(project) == {"title": "The Tide Clock", "subtitle": "A Story of the Harbour",
+                                  "author": "Odile Fenn", "language": "fr"}
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["I. The Clock", "II. The Tide"]
+    assert found[0][1] == "The clock ran on the tide.\n\n![The clock.](images/a.png)\n"
+    assert found[1][1] == "It was never wrong.\n"
+    assert sorted(p.name for p in (project / "manuscript" / "images").iterdir()) == ["a.png"]
+
+
 # Malformed sources -------------------------------------------------------------------------------
 
 def refused(source: Path, project: Path) -> str:

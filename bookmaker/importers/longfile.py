@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from bookmaker import codes
+from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
 from bookmaker.importers.chapters import (NUMBER, book_title_heading, chapters_from_root, heading_title, parse_html,
                                           plain_title)
@@ -118,6 +119,7 @@ def _paragraphs(lines: list[str]) -> list[str]:
 
 
 def read_text(text: str, path: Path) -> ImportedBook:
+    text, gutenberg_fields = gutenberg.text_without_boilerplate(text)
     lines = text.split("\n")
     starts = [n for n, line in enumerate(lines) if len(line) < 100 and TEXT_CHAPTER_RE.match(line)
               and (n == 0 or not lines[n - 1].strip())]
@@ -141,7 +143,7 @@ def read_text(text: str, path: Path) -> ImportedBook:
         if match.group("title") is not None:
             title = plain_title(match.group("title")) if match.group("title").strip() else None
         chapters.append(ImportedChapter(body="\n\n".join(_paragraphs(lines[start + 1:end])) + "\n", title=title))
-    return _finished(meta, chapters, {}, path)
+    return _finished(meta | gutenberg_fields, chapters, {}, path)
 
 
 # HTML --------------------------------------------------------------------------------------------
@@ -160,6 +162,7 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     body = soup.find("body") or soup
     for junk in body.find_all(("script", "style", "nav", "noscript", "form")):
         junk.decompose()
+    gutenberg_fields = gutenberg.strip_html(body)
     if not body.get_text(strip=True):
         raise fail(path, "has no text to import: not a story, or a page that loads its text with scripts", code=codes.BAD_SOURCE)
     meta: dict = {}
@@ -178,6 +181,8 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
         lone.decompose()
     if "title" not in meta and soup.find("title") is not None and soup.find("title").get_text(strip=True):
         meta["title"] = soup.find("title").get_text(" ", strip=True)
+    # Project Gutenberg's catalogue lines name the book better than its <title> or an upper-case heading.
+    meta |= {key: value for key, value in gutenberg_fields.items() if key != "language" or "language" not in meta}
     chapters = chapters_from_root(body, path.name, images, notes)
     chapters = [c for c in chapters if c.body.strip() or c.title]
     if not chapters:

@@ -1,0 +1,110 @@
+"""Project Gutenberg's own text around a book, taken off on import: its header (the eBook's licence
+notice and catalogue lines, ending "*** START OF THE PROJECT GUTENBERG EBOOK …"), its footer (from
+"*** END OF THE PROJECT GUTENBERG EBOOK …": the full licence), and in HTML its page-number markers
+(elements of class `pagenum`), which are the printed edition's, not the book's. The header's "Title:",
+"Author:" and "Language:" lines give the book's metadata where the file gives none better.
+
+Project Gutenberg's permission page (https://www.gutenberg.org/policy/permission.html): a book made from
+an eBook's public-domain text leaves out the Project Gutenberg licence and every reference to Project
+Gutenberg. Older files say "THIS PROJECT GUTENBERG EBOOK" in the markers, newer ones "THE".
+Also taken out: an "enlarge" icon linked to an illustration's full size (enlarge_icon()).
+"""
+
+from __future__ import annotations
+
+import re
+
+START_RE = re.compile(r"\*\*\*\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b[^*]*\*\*\*", re.I)
+END_RE = re.compile(r"\*\*\*\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b[^*]*\*\*\*", re.I)
+FIELD_RE = re.compile(r"^(Title|Author|Language):[ \t]*(\S.*?)[ \t]*$", re.M)
+LANGUAGES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it", "dutch": "nl",
+             "portuguese": "pt", "finnish": "fi", "swedish": "sv", "danish": "da", "norwegian": "no",
+             "latin": "la", "polish": "pl", "hungarian": "hu", "greek": "el", "russian": "ru", "czech": "cs"}
+
+
+def header_fields(text: str) -> dict:
+    """The book's title, author and language from a Project Gutenberg header's lines (the first line of
+    each field: a title's second line is its subtitle, which bookmaker's `subtitle` takes)."""
+    meta: dict = {}
+    for match in FIELD_RE.finditer(text):
+        key, value = match.group(1).lower(), match.group(2)
+        if key == "language":
+            code = LANGUAGES.get(value.lower())
+            if code:
+                meta["language"] = code
+        elif key not in meta:
+            meta[key] = value
+    title = re.search(r"^Title:[ \t]*\S.*\n[ \t]+(\S.*?)[ \t]*$", text, re.M)
+    if title and "title" in meta:
+        meta["subtitle"] = title.group(1)
+    return meta
+
+
+def text_without_boilerplate(text: str) -> tuple[str, dict]:
+    """A plain-text eBook without Project Gutenberg's header and footer, and the header's fields; the
+    text as it was, and no fields, where it has no such header."""
+    start = START_RE.search(text)
+    if start is None:
+        return text, {}
+    end = END_RE.search(text, start.end())
+    return text[start.end(): end.start() if end else len(text)].lstrip("\n"), header_fields(text[:start.start()])
+
+
+def strip_html(body) -> dict:
+    """Take Project Gutenberg's header, footer and page numbers out of an HTML eBook's <body> (a
+    BeautifulSoup tag), in place; the header's fields, or none where it has no such header."""
+    for number in body.find_all(class_="pagenum"):
+        number.decompose()
+    for link in body.find_all("a", href=PICTURE_RE):
+        if enlarge_icon(link):
+            link.decompose()
+    start = body.find(string=START_RE)
+    if start is None:
+        return {}
+    header = top_level(body, start)
+    if mostly_book(body, header):  # the book and its header in one element: only the marker goes
+        fields = header_fields(start.split("***")[0] if "***" in start else "")
+        start.replace_with(START_RE.sub("", start))
+        return fields
+    fields = header_fields(header.get_text("\n"))
+    for element in list(header.find_previous_siblings()):
+        fields = header_fields(element.get_text("\n")) | fields
+        element.extract()
+    end = body.find(string=END_RE)
+    if end is not None:
+        footer = top_level(body, end)
+        if footer is not header and not mostly_book(body, footer):
+            for element in list(footer.find_next_siblings()):
+                element.extract()
+            footer.extract()
+    header.extract()
+    return fields
+
+
+PICTURE_RE = re.compile(r"\.(?:jpe?g|png|gif|webp)$", re.I)
+
+
+def enlarge_icon(link) -> bool:
+    """A link to a picture holding only a small icon (at most 32 pixels each way): Project Gutenberg's
+    "enlarge" beside an illustration, which leads to its full size on the web and means nothing in a
+    book."""
+    images = link.find_all("img")
+    if len(images) != 1 or link.get_text(strip=True):
+        return False
+    try:
+        return max(int(images[0].get("width", "")), int(images[0].get("height", ""))) <= 32
+    except ValueError:
+        return False
+
+
+def mostly_book(body, element) -> bool:
+    """Whether `element` holds more of the body's text than a header or footer would: then it holds
+    the book too, and is not taken out."""
+    return len(element.get_text()) > max(20_000, len(body.get_text()) // 2)
+
+
+def top_level(body, node):
+    """The child of `body` that holds `node`."""
+    while node.parent is not None and node.parent is not body:
+        node = node.parent
+    return node
