@@ -177,12 +177,14 @@ def main() -> None:
                 lean.append(run([*bookmaker, "pdf", str(big), "-o", str(Path(tmp) / "b1.pdf"), "--jobs", "1"], cold))
                 shutil.rmtree(Path(tmp) / f"cold{i}", ignore_errors=True)
             floor = statistics.median(floors)
-            to_floor = statistics.median(build.wall / each for build, each in zip(pdf, floors))
+            ratios = [build.wall / each for build, each in zip(pdf, floors)]
+            to_floor = statistics.median(ratios)
             e, pe, p, m, pp, s, one = map(median, (epub, pandoc_epub, pdf, pdf_memory, pandoc_pdf, single, lean))
             rows.append(("200k words, empty cache: EPUB", f"{e.wall:.2f} s", f"{e.wall / pe.wall:.2f} × pandoc ({pe.wall:.2f} s)"))
             rows.append(("200k words, empty cache: PDF", f"{p.wall:.2f} s",
                          f"{p.wall / pp.wall:.2f} × pandoc → HTML → WeasyPrint ({pp.wall:.2f} s); "
-                         f"{to_floor:.2f} × the engine's floor ({floor:.2f} s; the median of each round's ratio)"))
+                         f"{to_floor:.2f} × the engine's floor ({floor:.2f} s; the median of the rounds' ratios, "
+                         f"{', '.join(f'{r:.2f}' for r in ratios)})"))
             rows.append(("200k words, PDF peak memory (resident, every process's own count)", f"{m.peak_mb:.0f} MB",
                          f"{m.peak_mb / s.peak_mb:.2f} × one-document WeasyPrint ({s.peak_mb:.0f} MB)"))
             rows.append(("200k words, PDF peak memory (proportional: pages shared by forked workers once)",
