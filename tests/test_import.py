@@ -324,6 +324,17 @@ def test_a_project_gutenberg_html_file_loses_its_header_footer_page_numbers_and_
     assert sorted(p.name for p in (project / "manuscript" / "images").iterdir()) == ["a.png"]
 
 
+
+def test_a_project_gutenberg_marker_inside_the_books_own_wrapper_takes_no_text_with_it(tmp_path):
+    """A file whose one <div> holds the header, the book and the footer: only the marker goes, never the
+    element, which would take the story with it."""
+    story = "".join(f"<p>The clock ran on the tide, and the tide ran on the moon, night {n}.</p>" for n in range(80))
+    source = tmp_path / "short.html"
+    source.write_text(f'<html><body><div><p>{GUTENBERG_HEADER}</p>{story}</div></body></html>', encoding="utf-8")
+    project = import_source(source, tmp_path / "short")
+    text = "".join(body for _, body in chapters(project))
+    assert "night 0." in text and "night 79." in text and "START OF" not in text
+
 # Malformed sources -------------------------------------------------------------------------------
 
 def refused(source: Path, project: Path) -> str:

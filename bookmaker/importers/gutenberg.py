@@ -62,7 +62,7 @@ def strip_html(body) -> dict:
     if start is None:
         return {}
     header = top_level(body, start)
-    if mostly_book(body, header):  # the book and its header in one element: only the marker goes
+    if holds_book(header, START_RE, after=True):  # the book and its header in one element: the marker goes
         fields = header_fields(start.split("***")[0] if "***" in start else "")
         start.replace_with(START_RE.sub("", start))
         return fields
@@ -73,7 +73,7 @@ def strip_html(body) -> dict:
     end = body.find(string=END_RE)
     if end is not None:
         footer = top_level(body, end)
-        if footer is not header and not mostly_book(body, footer):
+        if footer is not header and not holds_book(footer, END_RE, after=False):
             for element in list(footer.find_next_siblings()):
                 element.extract()
             footer.extract()
@@ -97,10 +97,17 @@ def enlarge_icon(link) -> bool:
         return False
 
 
-def mostly_book(body, element) -> bool:
-    """Whether `element` holds more of the body's text than a header or footer would: then it holds
-    the book too, and is not taken out."""
-    return len(element.get_text()) > max(20_000, len(body.get_text()) // 2)
+BOOK_TEXT = 3000  # characters: more than a header's credits ("Produced by …") or a footer's last words
+
+
+def holds_book(element, marker: re.Pattern, after: bool) -> bool:
+    """Whether `element` holds the book's text as well as the header (the text after its START marker)
+    or the footer (the text before its END marker): then it is not taken out."""
+    text = element.get_text()
+    found = marker.search(text)
+    if found is None:  # the marker split across elements: nothing is taken out but it
+        return True
+    return len((text[found.end():] if after else text[:found.start()]).strip()) > BOOK_TEXT
 
 
 def top_level(body, node):
