@@ -48,6 +48,11 @@ class PdfSettings:
         return (self.typesetting or ("fine" if self.printer else "fast")) == "fine"
 
 
+# The smallest cover the stores take, in pixels (width, height): load/project.py refuses a smaller one,
+# and an import does not name one (importers/longfile.py).
+MIN_COVER_PIXELS = (625, 1000)
+
+
 @dataclass(frozen=True)
 class Asset:
     """A file packaged into the book (image). `href` is its name inside the book."""

@@ -299,10 +299,12 @@ def test_a_project_gutenberg_text_loses_its_header_and_footer_and_gives_its_titl
     assert [body for _, body in chapters(project)] == ["The clock ran on the tide.\n", "It was never wrong.\n"]
 
 
-def test_a_project_gutenberg_html_file_loses_its_header_footer_page_numbers_and_enlarge_icons(tmp_path):
+def test_a_project_gutenberg_html_file_loses_its_header_footer_page_numbers_and_enlarge_icons_and_keeps_its_cover(
+        tmp_path):
     source = tmp_path / "99999-h.htm"
     source.write_text(
-        '<html lang="fr"><head><title>The Project Gutenberg eBook of The Tide Clock</title></head><body>'
+        '<html lang="fr"><head><title>The Project Gutenberg eBook of The Tide Clock</title>'
+        '<link rel="coverpage" href="images/cover.png"/></head><body>'
         f'<pre>{GUTENBERG_HEADER}</pre><h1>THE TIDE CLOCK.</h1><h2>I. The Clock</h2>'
         '<p>The clock ran <span class="pagenum">12</span>on the tide.</p><div class="pagenum">13</div>'
         '<div class="figcenter"><img src="images/a.png" alt="The clock." width="400" height="300"/>'
@@ -314,14 +316,17 @@ def test_a_project_gutenberg_html_file_loses_its_header_footer_page_numbers_and_
 
     png(tmp_path / "images" / "a.png", 40, 30)
     png(tmp_path / "images" / "enlarge.png", 18, 14)
+    png(tmp_path / "images" / "cover.png", 640, 1024)
     project = import_source(source, tmp_path / "clock")
     assert book_yaml(project) == {"title": "The Tide Clock", "subtitle": "A Story of the Harbour",
-                                  "author": "Odile Fenn", "language": "fr"}
+                                  "author": "Odile Fenn", "language": "fr", "cover": "images/cover.png"}
     found = chapters(project)
     assert [f.get("title") for f, _ in found] == ["I. The Clock", "II. The Tide"]
     assert found[0][1] == "The clock ran on the tide.\n\n![The clock.](images/a.png)\n"
     assert found[1][1] == "It was never wrong.\n"
-    assert sorted(p.name for p in (project / "manuscript" / "images").iterdir()) == ["a.png"]
+    assert sorted(p.name for p in (project / "manuscript" / "images").iterdir()) == ["a.png", "cover.png"]
+    png(tmp_path / "images" / "cover.png", 600, 800)  # smaller than the stores take: the book would not build
+    assert "cover" not in book_yaml(import_source(source, tmp_path / "small"))
 
 
 

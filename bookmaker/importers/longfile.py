@@ -3,19 +3,23 @@
 
 from __future__ import annotations
 
+import io
 import re
+import warnings
 from pathlib import Path
 
 import yaml
+from PIL import Image
 
 from bookmaker import codes
+from bookmaker.model import MIN_COVER_PIXELS
 from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
 from bookmaker.importers.chapters import (NUMBER, book_title_heading, chapters_from_root, heading_title, parse_html,
                                           plain_title)
 from bookmaker.importers.markdown import Images, Notes, is_scene_break, mark_languages, text_to_markdown
 from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
-from bookmaker.importers.sources import SingleFile, fail
+from bookmaker.importers.sources import SingleFile, fail, inside_name
 
 ATX_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
@@ -66,7 +70,8 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
             except yaml.YAMLError:
                 front = None
             if isinstance(front, dict):
-                meta.update({k: v for k, v in front.items() if k in BOOK_KEYS and v})
+                # Not its cover: a picture beside the file, which the import does not copy.
+                meta.update({k: v for k, v in front.items() if k in BOOK_KEYS and k != "cover" and v})
                 text = text[end + 4:].split("\n", 1)[1] if "\n" in text[end + 4:] else ""
     lines = text.split("\n")
     heads = _markdown_headings(lines)
@@ -183,11 +188,38 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
         meta["title"] = soup.find("title").get_text(" ", strip=True)
     # Project Gutenberg's catalogue lines name the book better than its <title> or an upper-case heading.
     meta |= {key: value for key, value in gutenberg_fields.items() if key != "language" or "language" not in meta}
+    cover = cover_picture(soup, path.name, images)
+    if cover:
+        meta["cover"] = cover
     chapters = chapters_from_root(body, path.name, images, notes)
     chapters = [c for c in chapters if c.body.strip() or c.title]
     if not chapters:
         raise fail(path, "has no chapters: no headings and no paragraphs of text", code=codes.BAD_SOURCE)
     return _finished(meta, chapters, images.saved, path)
+
+
+COVER_TYPES = (".jpg", ".jpeg", ".png")  # what book.yaml's `cover` takes
+
+
+def cover_picture(soup, base: str, images: Images) -> str | None:
+    """The picture the file names its cover (`<link rel="coverpage">`, as Project Gutenberg's HTML
+    does), copied with the book's pictures: its manuscript-relative path; None where there is none, or
+    it is smaller than the stores take (the book would not build with it: `check` then suggests
+    `cover: auto`)."""
+    link = soup.find("link", attrs={"rel": "coverpage"})
+    name = inside_name(base, link.get("href") or "") if link is not None else None
+    if not name or not name.lower().endswith(COVER_TYPES) or images.files is None or not images.files.exists(name):
+        return None
+    try:
+        with warnings.catch_warnings():  # only its size is read: a huge one is no bomb here
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(images.files.read(name))) as picture:
+                width, height = picture.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    if width < MIN_COVER_PIXELS[0] or height < MIN_COVER_PIXELS[1]:
+        return None
+    return images.add(name)
 
 
 def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: Path) -> ImportedBook:

@@ -16,7 +16,7 @@ from bookmaker.infra.output import ascii_words
 
 # The order book.yaml is written in: the order an author reads the contract's table in.
 BOOK_KEYS = ("title", "subtitle", "author", "language", "summary", "notes", "end_notes", "dedication", "tags",
-             "series", "date", "updated", "complete", "source", "publisher", "rights")
+             "series", "date", "updated", "complete", "source", "publisher", "rights", "cover")
 
 
 @dataclass

@@ -13,7 +13,7 @@ from bookmaker.load.assets import nearest_name, path_problem, resolve_image
 from bookmaker.load.limits import CHAPTERS, Limits, scan_text
 from bookmaker.errors import BookmakerError, Problem, Problems
 from bookmaker.infra import memo
-from bookmaker.model import Book, Chapter, Metadata, shown_path
+from bookmaker.model import MIN_COVER_PIXELS, Book, Chapter, Metadata, shown_path
 from bookmaker.load.yamlfile import NOT_ALLOWED, parse_yaml
 
 MB = 1024 * 1024
@@ -156,9 +156,10 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
     auto_cover = cover_ref is not None and cover_ref.lower() == "auto"
     if cover_ref and not auto_cover and not NOT_ALLOWED.search(str(data.get("cover"))):  # such characters: reported with the YAML's
         cover = resolve_image(root, manuscript, cover_ref, shown_yaml, r.line("cover"), problems, display_root)
-        if cover is not None and cover.width and (cover.width < 625 or cover.height < 1000):
+        least = MIN_COVER_PIXELS
+        if cover is not None and cover.width and (cover.width < least[0] or cover.height < least[1]):
             problems.error(shown_yaml, r.line("cover"), f"cover is {cover.width}x{cover.height} pixels: stores need "
-                           "at least 625x1000 (1600x2560 is ideal)", "cover-too-small")
+                           f"at least {least[0]}x{least[1]} (1600x2560 is ideal)", "cover-too-small")
             cover = None
     metadata = Metadata(
         title=title or "",
