@@ -63,8 +63,9 @@ def strip_html(body) -> dict:
         return {}
     header = top_level(body, start)
     if holds_book(header, START_RE, after=True):  # the book and its header in one element: the marker goes
-        fields = header_fields(start.split("***")[0] if "***" in start else "")
-        start.replace_with(START_RE.sub("", start))
+        before, after = START_RE.split(start, 1)
+        start.replace_with(before + after)
+        fields = header_fields(before)
         return fields
     fields = header_fields(header.get_text("\n"))
     for element in list(header.find_previous_siblings()):

@@ -210,16 +210,17 @@ def cover_picture(soup, base: str, images: Images) -> str | None:
     name = inside_name(base, link.get("href") or "") if link is not None else None
     if not name or not name.lower().endswith(COVER_TYPES) or images.files is None or not images.files.exists(name):
         return None
+    data = images.files.read(name)
     try:
         with warnings.catch_warnings():  # only its size is read: a huge one is no bomb here
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(images.files.read(name))) as picture:
+            with Image.open(io.BytesIO(data)) as picture:
                 width, height = picture.size
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
     if width < MIN_COVER_PIXELS[0] or height < MIN_COVER_PIXELS[1]:
         return None
-    return images.add(name)
+    return images.add_bytes(data, name)  # the same name as the text's own <img> of it would get
 
 
 def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: Path) -> ImportedBook:

@@ -661,11 +661,10 @@ def body_order(lengths: list[int | None], final: int | None = None) -> list[int]
     the numbers of 32 chapters after every body, 0.9 s). In the book's order, the numbers follow the
     bodies through the shorter half, and those left at the end are the few after the last chapter."""
     todo = sorted((i for i, length in enumerate(lengths) if length is not None), key=lambda i: (-lengths[i], i))
-    if final is not None and final in todo:
-        todo.remove(final)
+    held = [final] if final in todo else []
+    todo = [i for i in todo if i not in held]
     longer = todo[:len(todo) // 2]
-    order = longer + sorted(todo[len(longer):])
-    return order + [final] if final is not None and lengths[final] is not None else order
+    return longer + sorted(todo[len(longer):]) + held
 
 
 def sample_of(html: str, paragraphs: int = 12) -> str:

@@ -92,8 +92,7 @@ def settled(rendered: RenderedBook, p: printers.Printer,
         data, problems = lay_out(setting)
         final = printers.padded_page_count(p, printshop.page_count(data))
         needed = printshop.for_page_count(rendered, p, final)
-        if printshop.inches(needed.book.metadata.pdf.margin_inner) <= printshop.inches(
-                setting.book.metadata.pdf.margin_inner) + 1e-9:
+        if not wider_gutter(needed, setting):
             return setting, data, problems
         (progress or (lambda message: None))(f"{final} pages: laying out again with {p.label}'s gutter for them")
         setting = needed
@@ -107,10 +106,15 @@ def likely_setting(rendered: RenderedBook, p: printers.Printer) -> RenderedBook:
     setting = printshop.for_page_count(rendered, p, p.min_pages)
     while True:
         needed = printshop.for_page_count(rendered, p, likely_pages(setting, text))
-        if printshop.inches(needed.book.metadata.pdf.margin_inner) <= printshop.inches(
-                setting.book.metadata.pdf.margin_inner) + 1e-9:
+        if not wider_gutter(needed, setting):
             return setting
         setting = needed
+
+
+def wider_gutter(needed: RenderedBook, setting: RenderedBook) -> bool:
+    """Whether `needed` asks for a wider inside margin than `setting` has."""
+    return printshop.inches(needed.book.metadata.pdf.margin_inner) > printshop.inches(
+        setting.book.metadata.pdf.margin_inner) + 1e-9
 
 
 def finished_for_print(data: bytes, problems: list[Problem], book: Book) -> tuple[bytes, list[Problem]]:
