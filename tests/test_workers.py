@@ -348,3 +348,53 @@ def test_fonttools_parts_weasyprint_seldom_uses_are_loaded_when_used():
     out = subprocess.run([sys.executable, "-c", FONT_TOOLS], capture_output=True, text=True, check=True,
                          cwd=REPO).stdout.split()
     assert out == ["[]", "True", out[2], "True", "True"] and out[2] not in ("None", "RecursionError")
+
+
+def test_a_languages_hyphenation_patterns_are_parsed_once_and_read_back_alike(tmp_path, monkeypatch):
+    """pyphen_internals.preload: a language's patterns kept in the cache and read back as Pyphen parses
+    them (German's 105,000 patterns took 0.7 s to parse, in every layout worker of a one-shot build), the
+    alternative spellings of Hungarian's included; an entry not whole is made again; a language Pyphen has
+    no dictionary for is left alone. The theme's parse loads the book's language (layout.parsed_theme)."""
+    import pyphen
+
+    from bookmaker.pdf import layout, pyphen_internals
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    words = ("hyphenation", "extraordinarily", "egészségügyi", "asszonnyal", "leggyorsabban", "tollal")
+
+    def parsed_alike(language: str) -> None:
+        path = pyphen.LANGUAGES[pyphen.language_fallback(language)]
+        kept = pyphen.hdcache[path]
+        own = pyphen.HyphDict(path)
+        assert list(kept.patterns) == list(own.patterns) and kept.maxlen == own.maxlen
+        for tag, (start, values) in own.patterns.items():
+            kept_start, kept_values = kept.patterns[tag]
+            assert (kept_start, kept_values) == (start, values)
+            assert [(type(v), getattr(v, "data", None)) for v in kept_values] == \
+                [(type(v), getattr(v, "data", None)) for v in values]
+        hyphenated = [pyphen.Pyphen(lang=language).inserted(word) for word in words]
+        pyphen.hdcache[path] = own
+        assert hyphenated == [pyphen.Pyphen(lang=language).inserted(word) for word in words]
+
+    for language in ("en-US", "hu"):
+        pyphen_internals.preload(language)  # parsed, and kept
+        pyphen.hdcache.clear()
+        pyphen_internals.preload(language)  # read back
+        parsed_alike(language)
+    english, _hungarian = sorted((tmp_path / "hyphenation").glob("*/*.txt"), key=lambda entry: entry.stat().st_size)
+    whole = english.read_bytes()
+    for cut in (whole[:len(whole) // 2], whole[:whole.rindex(b"\n")]):  # cut short, even between two lines
+        english.write_bytes(cut)
+        pyphen.hdcache.clear()
+        pyphen_internals.preload("en-US")  # parsed and kept again
+        assert english.read_bytes() == whole
+    for language in ("xx", ""):
+        pyphen_internals.preload(language)
+    assert list(pyphen.hdcache) == [pyphen.LANGUAGES["en_US"]]
+
+    pyphen.hdcache.clear()
+    setup = layout.LayoutSetup(("p { hyphens: auto }",), "bookmaker:///", (), "styles/print.css", language="fr")
+    layout.parsed_theme(setup, "")
+    assert list(pyphen.hdcache) == [pyphen.LANGUAGES["fr"]]
+    layout.forget_parsed_themes()

@@ -19,7 +19,7 @@ from bookmaker.errors import BookmakerError, Problem
 from bookmaker.load.assets import packaged_bytes
 from bookmaker.load.metadata import inches
 from bookmaker.model import RenderedBook
-from bookmaker.pdf import printshop
+from bookmaker.pdf import printshop, pyphen_internals
 from bookmaker.pdf import weasy_internals as W
 from bookmaker.render.styles import PRINT_SCHEME as SCHEME
 
@@ -202,6 +202,7 @@ class LayoutSetup:
     style_path: str
     pictures: str | None = None  # the book's pictures converted to this PIL mode for the printer (L, CMYK)
     grid_line: float = 0.0  # the body line (pt): spreads are balanced to it; 0: `typesetting: fast`
+    language: str = ""  # the book's: its hyphenation patterns are loaded with the theme (parsed_theme)
 
 
 def layout_setup(rendered: RenderedBook) -> LayoutSetup:
@@ -216,7 +217,8 @@ def layout_setup(rendered: RenderedBook) -> LayoutSetup:
         files[printshop.PROFILE_URL] = printshop.cmyk_profile()
     # Image and font URLs (and so WeasyPrint's names for them) must not depend on where the book is.
     return LayoutSetup(sheets, SCHEME, tuple(sorted(files.items())), book.display(book.root / "styles" / "print.css"),
-                       printshop.picture_mode(book), Grid.of(book).line if book.metadata.pdf.fine else 0.0)
+                       printshop.picture_mode(book), Grid.of(book).line if book.metadata.pdf.fine else 0.0,
+                       book.metadata.language)
 
 
 @contextlib.contextmanager
@@ -285,6 +287,7 @@ def parsed_theme(setup: LayoutSetup, extra_css: str):
             sheets = [CSS(string=text, font_config=fonts, url_fetcher=fetcher, color_profiles=profiles)
                       for text in (*setup.stylesheets, extra_css) if text]
         _parsed[(*book, extra_css)] = (fonts, fetcher, sheets, warnings, profiles)
+        pyphen_internals.preload(setup.language)  # as the theme, before the first layout needs it
     return _parsed[(*book, extra_css)]
 
 
