@@ -316,6 +316,9 @@ def test_the_warm_up_writes_no_cache_entry(tmp_path):
     subprocess.run([sys.executable, "-c", "from bookmaker.commands.batch import warm_up; warm_up({'epub', 'pdf'})"],
                    check=True, cwd=REPO, env={**os.environ, "BOOKMAKER_CACHE_DIR": str(tmp_path / "cache")})
     assert list((tmp_path / "cache" / "ffi").glob("*.py"))
-    # What bookmaker's libraries need, whatever the book: compiled templates, WeasyPrint's C declarations.
-    entries = [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and not {"templates", "ffi"} & set(p.parts)]
+    # What bookmaker's libraries need, whatever the book: compiled templates, WeasyPrint's C declarations,
+    # the warm-up's hyphenation patterns (parsed in the parent, which the books' processes are forked from).
+    assert list((tmp_path / "cache" / "hyphenation").glob("*/*.txt"))
+    entries = [p for p in (tmp_path / "cache").rglob("*")
+               if p.is_file() and not {"templates", "ffi", "hyphenation"} & set(p.parts)]
     assert entries == []
