@@ -75,10 +75,63 @@ def test_an_edit_rebuilt_in_watch_is_byte_identical_to_a_cold_build(tmp_path, mo
     assert not layout._parsed and not layout._warmed
     assert all(o.ok for o in outcomes) and len(outcomes) >= 2
     assert digests(project) == cold(tmp_path, project)
-    # The front matter was laid out beside the edited chapter, from the pages it came to before the
-    # edit: used where the edit moved no page, laid out again where it did (parts.guessed_front).
-    assert any("beside the chapters" in s for s in said), said
-    assert any("the pages guessed" in s for s in said) == (size == "sentence"), said
+    # The front matter was laid out beside the edited chapter, for the pages it came to before the edit
+    # where its text is counted to fill them still (parts.guessed_front), else for the pages it is
+    # counted to come to now (parts.estimated_bodies), with the numbers of every chapter after it: both
+    # used, the chapter having come to those pages.
+    foreseen = "beside the chapters, for the pages they likely come to"
+    assert any((foreseen if size == "pages" else "as they were last laid out") in s for s in said), said
+    assert any("page numbers of" in s and "beside it" in s for s in said) == (size == "pages"), said
+    assert any("the pages guessed" in s for s in said), said
+
+
+def test_an_edit_whose_pages_are_guessed_wrong_is_byte_identical_to_a_cold_build(tmp_path, monkeypatch):
+    """A chapter grown by several pages, guessed to come to two more than it does: the front matter and
+    the numbers laid out beside it for those pages are not used, but laid out again for the real ones,
+    and the book is a cold build's, to the byte."""
+    from bookmaker.commands.build import build
+    from bookmaker.pdf import parts
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "manuscript", project / "manuscript")
+    build(str(project))
+    edit(project, EDITS["pages"])
+    estimate = parts.pages_after_edit
+    monkeypatch.setattr(parts, "pages_after_edit", lambda *args: estimate(*args) + 2)
+    said: list[str] = []
+    _, outcomes = build(str(project), progress=said.append)
+    assert all(o.ok for o in outcomes)
+    assert any("beside the chapters, for the pages they likely come to" in s for s in said), said
+    assert not any("the pages guessed" in s for s in said), said
+    assert "laying out the front matter" in said, said  # again, for the pages the chapter came to
+    assert digests(project) == cold(tmp_path, project)
+
+
+def test_a_chapters_page_types_are_continued_or_cut_for_the_pages_guessed():
+    from bookmaker.pdf.parts import extended_types
+
+    types = [("right", False, "chapter", i, (("chapter", i),)) if i % 2 == 0
+             else ("left", False, "chapter", i, (("chapter", i),)) for i in range(3)]
+    assert extended_types(types, 5)[3:] == [("left", False, "chapter", 3, (("chapter", 3),)),
+                                            ("right", False, "chapter", 4, (("chapter", 4),))]
+    assert extended_types(types, 2) == types[:2]
+    assert extended_types(types[:1], 3) is None  # one page: nothing to step from
+    blank = [*types[:2], ("right", True, "chapter", 2, (("chapter", 2),))]
+    assert extended_types(blank, 4) is None
+    named = [*types[:2], ("right", False, "plate", 2, (("chapter", 2),))]
+    assert extended_types(named, 4) is None
+
+
+def test_the_pages_after_an_edit_are_counted_on_from_the_last_line_laid_out():
+    from bookmaker.pdf.pagelimit import pages_after_edit
+
+    assert pages_after_edit(10, 0.5, 300, 300, 32) == 10
+    assert pages_after_edit(10, 0.5, 300, 316, 32) == 10  # the last page filled to its foot
+    assert pages_after_edit(10, 0.5, 300, 317, 32) == 11
+    assert pages_after_edit(10, 0.5, 300, 380, 32) == 12  # 80 lines more: 2.5 pages
+    assert pages_after_edit(10, 0.5, 300, 284, 32) == 9  # the last page emptied
+    assert pages_after_edit(1, 0.2, 10, 0, 32) == 1
 
 
 def test_a_word_changed_lays_out_its_chapter_alone_and_dates_the_pdf_anew(tmp_path, monkeypatch):

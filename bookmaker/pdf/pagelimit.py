@@ -120,17 +120,43 @@ def likely_pages(rendered: RenderedBook, text: list[PrintedPage] | None = None) 
     counted a third of a page, a table's row a line."""
     book = rendered.book
     grid = L.Grid.of(book)
-    p = book.metadata.pdf
-    width = L.points(p.width) - L.points(p.margin_inner) - L.points(p.margin_outer)
-    per_line = max(1.0, width / (L.points(p.font_size) * LIKELY_EMS_PER_WORD))
+    per_line = likely_words_a_line(book)
     head = grid.sinkage() + CHAPTER_HEAD_LINES
     pages = 0
     for page in text if text is not None else printed_text(rendered):
-        lines = (page.spacing + page.pictures * grid.lines / 3 + (head if page.kind == "chapter" else 0)
-                 + sum(max(1, math.ceil(words / per_line)) for words in page.runs))
+        lines = printed_lines(page, per_line, grid) + (head if page.kind == "chapter" else 0)
         count = max(1, math.ceil(lines * LIKELY_HIGH / grid.lines))
         pages += count + count % 2  # the next opens on a right-hand page
     return pages
+
+
+def likely_words_a_line(book) -> float:
+    """The words a line of the text block likely holds, at LIKELY_EMS_PER_WORD."""
+    p = book.metadata.pdf
+    width = L.points(p.width) - L.points(p.margin_inner) - L.points(p.margin_outer)
+    return max(1.0, width / (L.points(p.font_size) * LIKELY_EMS_PER_WORD))
+
+
+def printed_lines(page: PrintedPage, per_line: float, grid: L.Grid) -> float:
+    """The lines of the baseline grid a printed page's text likely takes, at `per_line` words a line, its
+    chapter head aside: each run of text a line at least, the spacing, a third of a page a picture."""
+    return (page.spacing + page.pictures * grid.lines / 3
+            + sum(max(1, math.ceil(words / per_line)) for words in page.runs))
+
+
+def chapter_lines(book, kind: str, div) -> float:
+    """printed_lines() of a chapter (its element from html.page_divs), at the book's measure."""
+    return printed_lines(printed_page(kind, div), likely_words_a_line(book), L.Grid.of(book))
+
+
+def pages_after_edit(pages: int, fill: float, lines_before: float, lines_after: float, grid_lines: int) -> int:
+    """The pages a chapter likely comes to after an edit: laid out before in `pages`, its last page
+    `fill` full (0 to 1: weasy_internals.last_page_fill), its text counted `lines_before` lines then
+    (chapter_lines) and `lines_after` now. The lines the edit adds or takes away are counted on from
+    the last line laid out: its own page breaks (a widow kept from a page's foot, a heading moved to the
+    next) are not foreseen, and a guess proved wrong costs only the work done on it."""
+    used = (pages - 1 + fill) * grid_lines + lines_after - lines_before
+    return max(1, math.ceil(used / grid_lines - 1e-6))
 
 
 # printed_page(): what the built-in theme's grid (layout.grid_css) gives each kind of block, in lines,

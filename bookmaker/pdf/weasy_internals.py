@@ -521,6 +521,32 @@ def page_text(page) -> str:
     return "\n".join(lines)
 
 
+def last_page_fill(document) -> float:
+    """How much of its last page's text block a laid-out document fills, 0 to 1: the depth of its last
+    line or picture below the top of the page's content box, footnotes and margin boxes left out.
+    Reads the laid-out boxes' `position_y` and `height` (`Page._page_box`, its `content_box_y()`)."""
+    from weasyprint.formatting_structure import boxes
+
+    if not document.pages:
+        return 0.0
+    page = document.pages[-1]._page_box
+    top, room = page.content_box_y(), page.height
+    deepest = top
+
+    def walk(box) -> None:
+        nonlocal deepest
+        if isinstance(box, (boxes.MarginBox, boxes.FootnoteAreaBox)):
+            return
+        if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
+            deepest = max(deepest, box.position_y + box.height)
+            return
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    walk(page)
+    return min(1.0, max(0.0, (deepest - top) / room)) if room else 0.0
+
+
 def paints_where_layers_cannot(document) -> str | None:
     """What the theme draws on pages of nothing but empty blocks (parts.paint_probe_html) that the split
     layout would get wrong, or None: a page's background, border or marks, or anything in its flow
