@@ -3,6 +3,8 @@
 Rows (wall-clock medians of --repeat runs; cold rows of --cold-repeat runs, they take minutes):
   - one chapter edited in the 100,000-word book (generate.py B100K), `build` of EPUB + PDF:
     in-process as `watch` runs it (libraries imported) and as a one-shot `bookmaker build`;
+  - the same book, a scene of 1,500 words added to a chapter (bench/run.py's grow_one_chapter), each
+    time to the same chapter, one-shot `bookmaker build`;
   - the same book, nothing changed, `bookmaker build`;
   - PressReady (pip package `pressready`, reportlab) building the same chapters from nothing, when it is
     installed in the venv given by --pressready (a separate venv: its dependencies are not ours);
@@ -37,7 +39,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
-from run import PYTHON, SINGLE_DOCUMENT, compiled, edit_one_chapter, median, pandoc_path, run  # noqa: E402
+from run import (PYTHON, SINGLE_DOCUMENT, compiled, edit_one_chapter, grow_one_chapter, median,  # noqa: E402
+                 pandoc_path, run)
 
 IN_PROCESS_EDITS = """
 import json, sys, time
@@ -134,6 +137,10 @@ def main() -> None:
             oneshot.append(timed([*bookmaker, "build", str(project), "-q"], env))
         inproc = json.loads(subprocess.run([PYTHON, "-c", IN_PROCESS_EDITS, str(project), str(args.repeat), str(HERE)],
                                            env=env, check=True, capture_output=True, text=True).stdout)
+        grown = []  # the worst edit for the PDF: pages added, every later chapter moved
+        for _ in range(args.repeat):
+            grow_one_chapter(project)
+            grown.append(timed([*bookmaker, "build", str(project), "-q"], env))
         peer = "—"
         if args.pressready:
             tool = Path(args.pressready) / "bin" / "pressready"
@@ -143,6 +150,8 @@ def main() -> None:
             peer = f"PressReady full build (EPUB + PDF + cover) {statistics.median(walls):.2f} s"
         rows.append(("100k words, one chapter edited, EPUB+PDF, in-process (watch)", f"{statistics.median(inproc):.2f} s", peer))
         rows.append(("100k words, one chapter edited, one-shot `bookmaker build`", f"{statistics.median(oneshot):.2f} s", peer))
+        rows.append(("100k words, a scene of 1,500 words added to a chapter (its pages and every later chapter's "
+                     "move), one-shot `bookmaker build`", f"{statistics.median(grown):.2f} s", "—"))
         rows.append(("100k words, nothing changed, `bookmaker build`", f"{statistics.median(noop):.3f} s", "—"))
 
         if not args.skip_cold:
