@@ -298,7 +298,7 @@ def import_(source: Annotated[str, typer.Argument(help="An archive download (HTM
     """Make a project from a story that already exists elsewhere; prints the project's folder."""
     from bookmaker.commands.import_source import import_source
 
-    print(import_source(source, project))
+    print(import_source(source, project, report))
 
 
 @app.command()

@@ -280,6 +280,47 @@ def test_one_long_html_file(tmp_path):
     built_text(project, tmp_path)
 
 
+TITLE_PAGE_BOOK = ('<html><head><title>The Tide Clock</title><meta name="author" content="Odile Fenn"></head><body>'
+                   '{before}<h2>I.</h2><p>The clock ran on the tide.</p><h2>II.</h2><p>It was never wrong.</p>'
+                   '</body></html>')
+
+
+def test_a_long_files_own_title_page_is_left_out_with_a_warning(tmp_path):
+    """The lines before the first heading that name the author (or the title), short, as a printed
+    title page and its back: left out, so the chapters are numbered from the first heading, and said.
+    Kept, it was an untitled chapter 1, and "I." was printed as "Chapter 2"."""
+    from conftest import run_cli
+
+    source = tmp_path / "clock.html"
+    source.write_text(TITLE_PAGE_BOOK.format(before="<p>BY<br/>ODILE FENN</p><p>HARBOUR PRESS<br/>LONDON</p>"
+                                                    "<p>COPYRIGHT 1921</p>"), encoding="utf-8")
+    warned: list = []
+    project = import_source(source, tmp_path / "clock", warn=warned.extend)
+    assert [body for _, body in chapters(project)] == ["The clock ran on the tide.\n", "It was never wrong.\n"]
+    assert [(w.severity, w.code, w.line) for w in warned] == [("warning", "source-title-page", 1)]
+    assert '(8 words: "BY / ODILE FENN / HARBOUR PRESS / LONDON …")' in warned[0].message
+    text, _ = built_text(project, tmp_path)
+    assert "Chapter 1" in text and "Chapter 3" not in text
+    result = run_cli("import", source, tmp_path / "again")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == str(warned[0]) and result.stdout.strip() == str(tmp_path / "again")
+
+
+@pytest.mark.parametrize("before", [
+    # A prologue without a heading: sentences, though it names the author.
+    "<p>Odile Fenn kept the clock for forty years, and wound it every night whether the tide needed it or not, "
+    "which the village thought a waste of a good key.</p>",
+    # Short lines naming neither the author nor the title: an epigraph.
+    "<p>Time and tide<br/>wait for no one</p>",
+])
+def test_text_before_the_first_heading_that_is_no_title_page_stays_a_chapter(tmp_path, before):
+    source = tmp_path / "clock.html"
+    source.write_text(TITLE_PAGE_BOOK.format(before=before), encoding="utf-8")
+    warned: list = []
+    project = import_source(source, tmp_path / "clock", warn=warned.extend)
+    assert len(chapters(project)) == 3 and warned == []
+
+
 # Project Gutenberg's wrapping (its header and footer, as its files carry them), around text of ours.
 GUTENBERG_HEADER = ("The Project Gutenberg eBook of The Tide Clock, by Odile Fenn\n\nThis eBook is for the use of "
                     "anyone anywhere at no cost.\n\nTitle: The Tide Clock\n       A Story of the Harbour\n\n"

@@ -4,6 +4,7 @@ EPUB, a Word file, one long Markdown, HTML or text file). The kind is read from 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from bookmaker import codes
@@ -20,11 +21,17 @@ HTML_START_RE = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!doctype\s
                            re.I | re.S)
 
 
-def import_source(source: str | Path, project: str | Path | None = None) -> Path:
+def import_source(source: str | Path, project: str | Path | None = None,
+                  warn: Callable[[list], None] | None = None) -> Path:
     """Make a project folder from `source` and return it. `project` defaults to a folder named after the
-    title in the current directory; an existing folder must be empty. Nothing is left behind on failure."""
+    title in the current directory; an existing folder must be empty. Nothing is left behind on failure.
+    What the import left out of the book is given to `warn` (warnings, as Problems) once the project is
+    made."""
     book = read_source(source)
-    return write_project(book, project)
+    made = write_project(book, project)
+    if warn is not None and book.problems:
+        warn(book.problems)
+    return made
 
 
 def read_source(source: str | Path) -> ImportedBook:

@@ -12,6 +12,7 @@ import yaml
 from PIL import Image
 
 from bookmaker import codes
+from bookmaker.errors import Problem
 from bookmaker.model import MIN_COVER_PIXELS
 from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
@@ -228,4 +229,41 @@ def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: P
     if not chapters:
         raise fail(path, "holds no text to import", code=codes.BAD_SOURCE)
     meta.setdefault("title", path.stem.replace("_", " ").replace("-", " ").strip().title())
-    return ImportedBook(meta, chapters, images)
+    problems = []
+    if len(chapters) > 1 and is_title_page(chapters[0], meta):
+        lines = _plain_lines(chapters[0].body)
+        words = sum(len(line.split()) for line in lines)
+        shown = " / ".join(lines)
+        shown = shown if len(shown) <= 50 else shown[:50].rsplit(" ", 1)[0].rstrip(" /") + " …"
+        problems.append(Problem(str(path), 1, f"the text before the first heading ({words} words: \"{shown}\") is "
+                                "the source's own title page: left out, since the book has a title page of its "
+                                "own", "warning", codes.SOURCE_TITLE_PAGE))
+        chapters = chapters[1:]
+    return ImportedBook(meta, chapters, images, problems)
+
+
+# A long file's own title page before its first heading: a few short lines, no paragraph of prose, that
+# name the book or its author, as a printed book's title page and the back of it do ("VON / FRANZ KAFKA
+# / KURT WOLFF VERLAG / LEIPZIG / ... / COPYRIGHT ... 1917", Project Gutenberg's Die Verwandlung). Kept,
+# it was an untitled first chapter: "Chapter 1", every real chapter's number one on ("I." printed as
+# "Chapter 2"). Text that names neither, or runs to sentences, or holds a picture, stays a chapter.
+TITLE_PAGE_WORDS = 80
+TITLE_PAGE_LINE = 80
+
+
+def is_title_page(chapter: ImportedChapter, meta: dict) -> bool:
+    if chapter.title or chapter.summary or chapter.notes or chapter.end_notes or "![" in chapter.body:
+        return False
+    lines = _plain_lines(chapter.body)
+    if not lines or sum(len(line.split()) for line in lines) > TITLE_PAGE_WORDS or \
+            any(len(line) > TITLE_PAGE_LINE for line in lines):
+        return False
+    text = " ".join(" ".join(lines).split()).casefold()
+    authors = meta.get("author") if isinstance(meta.get("author"), list) else [meta.get("author")]
+    return any(isinstance(name, str) and name.strip() and " ".join(name.split()).casefold() in text
+               for name in (meta.get("title"), *authors))
+
+
+def _plain_lines(markdown: str) -> list[str]:
+    """A chapter's Markdown lines that hold text, without emphasis marks and hard breaks."""
+    return [line for line in (re.sub(r"[*_\\#>]", "", raw).strip() for raw in markdown.splitlines()) if line]

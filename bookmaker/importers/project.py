@@ -37,6 +37,7 @@ class ImportedBook:
     metadata: dict  # book.yaml keys; empty values are left out when written
     chapters: list[ImportedChapter]
     images: dict[str, bytes] = field(default_factory=dict)  # file name in manuscript/images → content
+    problems: list = field(default_factory=list)  # warnings of what the import left out (errors raise)
 
 
 def slug(text: str, fallback: str = "book") -> str:
