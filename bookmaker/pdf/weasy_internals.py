@@ -16,7 +16,9 @@ numbers. WeasyPrint has no public way to do that, so this module reaches into it
 - `Box.style["content"]`: a tuple of (kind, value) pairs, kinds "string", "counter()", "counters()"...;
 - `PageType` (a page's `page_type`): its fields side, blank, name, index and groups;
 - `Page._page_box`, the laid-out page's box tree, read for its text (`page_text`: its LineBox and
-  TextBox descendants, MarginBox left out);
+  TextBox descendants, MarginBox left out), and for how full the last page is (`last_page_fill`: its
+  `content_box_y()` and `height`, and each LineBox's and ReplacedBox's `position_y` and `height`,
+  MarginBox and FootnoteAreaBox left out);
 - `weasyprint.pdf.fonts.ffi`, the cffi FFI its font subsetting allocates arrays with, is given a
   stand-in whose `new()` asks for an open array (`T[]`) where WeasyPrint spells the length out (`T[N]`
   with N items): cffi parses each type string it has not seen (7 ms), and every subset has lengths of
