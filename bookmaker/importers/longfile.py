@@ -230,8 +230,8 @@ def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: P
         raise fail(path, "holds no text to import", code=codes.BAD_SOURCE)
     meta.setdefault("title", path.stem.replace("_", " ").replace("-", " ").strip().title())
     problems = []
-    if len(chapters) > 1 and is_title_page(chapters[0], meta):
-        lines = _plain_lines(chapters[0].body)
+    lines = title_page_lines(chapters[0], meta) if len(chapters) > 1 else None
+    if lines:
         words = sum(len(line.split()) for line in lines)
         shown = " / ".join(lines)
         shown = shown if len(shown) <= 50 else shown[:50].rsplit(" ", 1)[0].rstrip(" /") + " …"
@@ -251,17 +251,20 @@ TITLE_PAGE_WORDS = 80
 TITLE_PAGE_LINE = 80
 
 
-def is_title_page(chapter: ImportedChapter, meta: dict) -> bool:
+def title_page_lines(chapter: ImportedChapter, meta: dict) -> list[str] | None:
+    """The lines of `chapter`'s text, without their Markdown marks, where it is the source's own title
+    page; else None."""
     if chapter.title or chapter.summary or chapter.notes or chapter.end_notes or "![" in chapter.body:
-        return False
+        return None
     lines = _plain_lines(chapter.body)
     if not lines or sum(len(line.split()) for line in lines) > TITLE_PAGE_WORDS or \
             any(len(line) > TITLE_PAGE_LINE for line in lines):
-        return False
+        return None
     text = " ".join(" ".join(lines).split()).casefold()
     authors = meta.get("author") if isinstance(meta.get("author"), list) else [meta.get("author")]
-    return any(isinstance(name, str) and name.strip() and " ".join(name.split()).casefold() in text
-               for name in (meta.get("title"), *authors))
+    named = any(isinstance(name, str) and name.strip() and " ".join(name.split()).casefold() in text
+                for name in (meta.get("title"), *authors))
+    return lines if named else None
 
 
 def _plain_lines(markdown: str) -> list[str]:

@@ -493,9 +493,17 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     # Each chapter as it came out the last time it was laid out here, where one is to be laid out again
     # and every one was laid out before: what the front matter and the numbers after it are guessed from.
     guessed = guessed_bodies(bodies, slots, cache) if missing and workers > 1 else None
+    counted: dict[int, float] = {}
+
+    def lines_of(i: int) -> float:
+        """A chapter's lines as pagelimit.chapter_lines counts them (Body.lines), counted once."""
+        if i not in counted:
+            counted[i] = chapter_lines(rendered.book, flow[i][0].kind, flow[i][1])
+        return counted[i]
+
     last = guessed
     if guessed:  # the chapters to lay out at the pages their edits likely bring them to
-        guessed = estimated_bodies(rendered, flow, bodies, guessed)
+        guessed = estimated_bodies(rendered, bodies, guessed, lines_of)
     moved = bool(guessed) and any(now.pages != then.pages for now, then in zip(guessed, last))
     guess = guessed_front(guessed, cache, front_html, setup, rendered) if guessed else None
     # One chapter edited: laid out by one process (this one, or the zygote), forking no worker (the numbers
@@ -687,7 +695,7 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                 if not isinstance(result, Front):
                     reading.append(result.pdf if isinstance(result, Body) else result)
                 if isinstance(result, Body):
-                    result.lines = chapter_lines(rendered.book, flow[index][0].kind, flow[index][1])
+                    result.lines = lines_of(index)
                     bodies[index] = result
                     cache.store_body(keys[index], result)
                     cache.remember_last(slots[index], keys[index])
@@ -778,19 +786,20 @@ def guessed_front(guessed: list[Body], cache: PartCache, front_html, setup: L.La
     return html
 
 
-def estimated_bodies(rendered: RenderedBook, flow, bodies: list, guessed: list[Body]) -> list[Body]:
+def estimated_bodies(rendered: RenderedBook, bodies: list, guessed: list[Body],
+                     lines_of: Callable[[int], float]) -> list[Body]:
     """guessed_bodies(), each chapter to lay out given the pages it likely comes to after its edit
     (pagelimit.pages_after_edit), where that is not the pages it came to last: an edit that adds a page
     moves every chapter after it, and the front matter and those chapters' numbers guessed from the
     last pages were laid out again after it, one after the other (a scene of 1,500 words added to the
     middle chapter of 25: 0.4 to 0.55 s after its layout). The page types of a chapter grown are
-    continued from its last two (extended_types); where they cannot be, the last pages are kept."""
+    continued from its last two (extended_types); where they cannot be, the last pages are kept.
+    `lines_of(i)`: chapter i's lines now (Body.lines)."""
     grid_lines = L.Grid.of(rendered.book).lines
     estimated = []
-    for (page, div), body, guess in zip(flow, bodies, guessed):
+    for i, (body, guess) in enumerate(zip(bodies, guessed)):
         if body is None and guess.lines is not None and guess.pages:
-            pages = pages_after_edit(guess.pages, guess.fill, guess.lines,
-                                     chapter_lines(rendered.book, page.kind, div), grid_lines)
+            pages = pages_after_edit(guess.pages, guess.fill, guess.lines, lines_of(i), grid_lines)
             types = extended_types(guess.types, pages) if pages != guess.pages else None
             if types is not None:
                 guess = replace(guess, pages=pages, types=types,
