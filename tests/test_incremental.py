@@ -108,6 +108,39 @@ def test_an_edit_whose_pages_are_guessed_wrong_is_byte_identical_to_a_cold_build
     assert digests(project) == cold(tmp_path, project)
 
 
+def test_numbers_laid_out_beside_the_chapter_and_still_running_are_waited_for(tmp_path, monkeypatch):
+    """The edited chapter done while the numbers foreseen for it are still laid out: the join waits for
+    that job, and does not hand the same numbers out again; the book is a cold build's."""
+    import time
+
+    from bookmaker.commands.build import build
+    from bookmaker.pdf import parts
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "manuscript", project / "manuscript")
+    build(str(project))
+    edit(project, EDITS["pages"])
+    lay_out_numbers, log = parts.lay_out_numbers, tmp_path / "numbers.log"
+
+    def slowly(index, html, start, types):  # sent to the layout workers by name, as lay_out_numbers
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"{index} {start} {len(types)}\n")
+        time.sleep(2)
+        return lay_out_numbers(index, html, start, types)
+
+    slowly.__module__, slowly.__qualname__ = parts.__name__, "lay_out_numbers"
+    monkeypatch.setattr(parts, "lay_out_numbers", slowly)
+    said: list[str] = []
+    _, outcomes = build(str(project), progress=said.append)
+    assert all(o.ok for o in outcomes)
+    assert any("page numbers of" in s and "beside it" in s for s in said), said
+    assert any("the pages guessed" in s for s in said), said
+    jobs = log.read_text(encoding="utf-8").split("\n")[:-1]
+    assert len(jobs) == len(set(jobs)), jobs  # each chapter's numbers for its pages laid out once
+    assert digests(project) == cold(tmp_path, project)
+
+
 def test_a_chapters_page_types_are_continued_or_cut_for_the_pages_guessed():
     from bookmaker.pdf.parts import extended_types
 
