@@ -77,3 +77,26 @@ def test_a_forked_child_leaves_pending_entries_to_its_parent_and_does_not_wait_o
     assert os.waitstatus_to_exitcode(status) == 0
     cache.flush()
     assert len(list((tmp_path / "parent").iterdir())) == 100
+
+
+def test_a_pages_words_are_kept_as_lines_and_an_entry_cut_short_is_made_again(tmp_path):
+    """pagestarts.cached_words: a line a word after a line that counts them (read back in half the time
+    JSON took); an entry that is not whole is made again, never read short."""
+    from bookmaker.pdf.pagestarts import cached_words
+
+    entry = tmp_path / "ab" / "key.words"
+    made: list[int] = []
+
+    def make(words):
+        return lambda: made.append(1) or list(words)
+
+    words = ["harbour", "ledger", "señora", "l’été", "3"]
+    assert cached_words(entry, make(words)) == words and len(made) == 1
+    assert entry.read_bytes() == "5\nharbour\nledger\nseñora\nl’été\n3".encode()
+    assert cached_words(entry, make(["other"])) == words and len(made) == 1  # read back, not made
+    for cut in (b"5\nharbour\nledger", b"5\nharbour\nledger\nse\xc3", b"", b"x\nharbour"):
+        entry.write_bytes(cut)
+        assert cached_words(entry, make(words)) == words
+    assert len(made) == 5
+    empty = tmp_path / "cd" / "empty.words"
+    assert cached_words(empty, make([])) == [] and cached_words(empty, make(["never"])) == []
