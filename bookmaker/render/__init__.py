@@ -8,6 +8,14 @@ bookmaker adds follow the book's language (labels.py). Chapters render in parall
 (chapters.py).
 """
 
-from bookmaker.render.book import render_book
-
 __all__ = ["render_book"]
+
+
+def __getattr__(name: str):
+    """render_book, imported on first use: the layout processes import this package's modules (styles,
+    text, labels) but never render, and so never import Markdown."""
+    if name == "render_book":
+        from bookmaker.render.book import render_book
+
+        return render_book
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,6 @@ import re
 from lxml import etree
 
 from bookmaker.render import xhtml
-from bookmaker.render.markdown import markdown_to_html
 
 
 def quiet_context() -> xhtml.Context:
@@ -22,6 +21,8 @@ def smart(text: str) -> str:
     For names and titles shown on pages; the metadata keeps exactly what the author wrote."""
     if not text:
         return text
+    from bookmaker.render.markdown import markdown_to_html  # here: the layout processes read words, not Markdown
+
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     escaped = re.sub(r"([\\`*_{}\[\]#+!|-])", r"\\\1", escaped)
     escaped = escaped.replace("\\-\\-", "--")  # keep dashes for smart punctuation
@@ -42,6 +43,8 @@ def description(summary: str | None) -> str | None:
     """The summary as a description is read: plain text, paragraphs kept, note calls and notes left out."""
     if not summary:
         return None
+    from bookmaker.render.markdown import markdown_to_html
+
     root = xhtml.html_to_xhtml(markdown_to_html(summary), quiet_context())
     paras = (" ".join(xhtml.reading_text(p).split()) for p in root if xhtml.local(p) != "aside")
     return "\n\n".join(p for p in paras if p) or None
