@@ -382,6 +382,37 @@ def test_selectors_that_look_at_a_chapters_place_among_the_pages_are_found_and_t
     assert found("h1 { color: red }") is None and found(":not(:first-child { color: red }") is None
 
 
+def test_the_answer_about_a_chapters_place_is_kept_in_the_cache_and_read_back_alike(tmp_path, monkeypatch):
+    """With the cache, structure.placed_chapter_selector's answer (a selector, or none) is read back by
+    the next build, which does not search again; an entry that is not an answer is searched again."""
+    from bookmaker.pdf import structure
+    from bookmaker.pdf.html import page_divs
+    from bookmaker.pdf.parts import FLOW_KINDS
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    divs = page_divs(rendered_book(quay_book(tmp_path / "p", "")), typeset=False)
+    flow = [n for n, (page, _) in enumerate(divs) if page.kind in FLOW_KINDS]
+    placed_css, inside_css = "a, .pdf-chapter:first-of-type h1 { color: red }", "h1 + p { color: red }"
+
+    def ask(css: str):
+        return structure.placed_chapter_selector(["", css], [div for _, div in divs], flow, "en", cache=True)
+
+    structure._found.clear()  # asked by the test before, in this process
+    first = ask(placed_css), ask(inside_css)
+    assert first == (structure.Placed(".pdf-chapter:first-of-type h1", 1, 1), None)
+    entries = sorted((tmp_path / "cache" / "structure").rglob("*.json"))
+    assert len(entries) == 2
+    structure._found.clear()  # a new build: nothing kept in memory
+    searched = structure.searched
+    monkeypatch.setattr(structure, "searched", lambda *a: pytest.fail("searched again"))
+    assert (ask(placed_css), ask(inside_css)) == first
+    structure._found.clear()
+    for entry in entries:
+        entry.write_text('{"selector": 1}')
+    monkeypatch.setattr(structure, "searched", searched)
+    assert (ask(placed_css), ask(inside_css)) == first
+
+
 def test_page_selectors_that_count_the_whole_book_are_found_as_a_browser_reads_them():
     from types import SimpleNamespace
 

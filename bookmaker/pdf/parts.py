@@ -875,7 +875,7 @@ def parallel_pdf(rendered: RenderedBook, workers: int, say: Callable[[str], None
     flow = [(page, div) for page, div in divs if page.kind in FLOW_KINDS]
     placed = placed_chapter_selector(setup.stylesheets, [div for _, div in divs],
                                      [n for n, (page, _) in enumerate(divs) if page.kind in FLOW_KINDS],
-                                     rendered.book.metadata.language)
+                                     rendered.book.metadata.language, use_cache)
     if placed:
         theme = setup.stylesheets[placed.sheet] == rendered.print_css.text
         raise OneDocumentNeeded(f"the theme picks a chapter's elements by the chapter's place in the book "

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import cssselect2
 import lxml.html
 from lxml import etree
 
+from bookmaker.infra.cache import cache_root, cached_bytes, code_version
 from bookmaker.load.css import style_selectors
 
 # What can make a selector depend on an element's neighbours: a structural pseudo-class or a sibling
@@ -84,9 +86,13 @@ def matched(matcher: cssselect2.Matcher, elements: list) -> set[tuple[str, int]]
     return {(element.etree_element.get(PROBE), match[-1]) for element in elements for match in matcher.match(element)}
 
 
-def placed_chapter_selector(stylesheets, divs: list, flow: list[int], language: str) -> Placed | None:
+def placed_chapter_selector(stylesheets, divs: list, flow: list[int], language: str,
+                            cache: bool = False) -> Placed | None:
     """The first of the theme's selectors that picks elements of a chapter (the <div>s at `flow` among
-    the book's page <div>s) otherwise in the whole book than in the chapter laid out alone; or None."""
+    the book's page <div>s) otherwise in the whole book than in the chapter laid out alone; or None.
+    With `cache`, the answer is kept in the cache under a digest of the stylesheets and the book's copy:
+    every one-shot build searched again, before the layout (the 100,000-word book: 17 to 42 ms searched
+    with the hour, 6 ms read back, the copy and its digest made)."""
     candidates = [Placed(text, sheet, line) for sheet, css in enumerate(stylesheets)
                   for text, line in style_selectors(css) if STRUCTURAL.search(text)]
     if not candidates or not flow:
@@ -97,6 +103,38 @@ def placed_chapter_selector(stylesheets, divs: list, flow: list[int], language: 
         "utf-8", "surrogatepass")).digest()
     if digest in _found:
         return _found[digest]
+    if cache:
+        key = hashlib.sha256(f"{code_version()}\0cssselect2 {cssselect2.__version__}\0".encode() + digest).hexdigest()
+        data = cached_bytes(cache_root() / "structure" / key[:2] / f"{key}.json",
+                            lambda: answer_bytes(searched(candidates, copies, whole, flow, language)), is_answer)
+        info = json.loads(data)
+        found = Placed(**info) if info else None
+    else:
+        found = searched(candidates, copies, whole, flow, language)
+    if len(_found) >= 64:
+        _found.clear()
+    _found[digest] = found
+    return found
+
+
+def answer_bytes(found: Placed | None) -> bytes:
+    return json.dumps(asdict(found) if found else None).encode()
+
+
+def is_answer(data: bytes) -> bool:
+    """Whether `data` is a kept answer of placed_chapter_selector's: null, or a Placed's fields."""
+    try:
+        info = json.loads(data)
+        return info is None or (isinstance(info, dict) and set(info) == {"selector", "sheet", "line"}
+                                and isinstance(info["selector"], str)
+                                and all(isinstance(info[k], int) for k in ("sheet", "line")))
+    except ValueError:
+        return False
+
+
+def searched(candidates: list[Placed], copies: list, whole, flow: list[int], language: str) -> Placed | None:
+    """placed_chapter_selector's search, on the book's copy (`copies`, each page's; `whole`, them in
+    one document)."""
     # All at once, as WeasyPrint matches them (indexed by the last compound's id, class or tag), not one
     # selector by one: a stylesheet of thousands of selectors costs this no more than it costs the layout.
     first: dict[str, Placed] = {}
@@ -118,7 +156,4 @@ def placed_chapter_selector(stylesheets, divs: list, flow: list[int], language: 
         if differ:
             found = texts[min(number for _, number in differ)]
             break
-    if len(_found) >= 64:
-        _found.clear()
-    _found[digest] = found
     return found
