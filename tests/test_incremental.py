@@ -211,12 +211,13 @@ def test_the_join_begun_while_chapters_are_laid_out_makes_the_same_bytes(tmp_pat
     """The join begins once the front matter is known, and each chapter is added as soon as its numbers
     are, while the last are laid out (join.Join, parts.lay_out_flow): in a cold build, beside the last
     chapter (the front matter needs only where it begins); after an edit, with the front matter guessed
-    beside the edited chapter. Here the end notes, then the chapter edited, take a second longer, so both
-    happen; the books are a cold build's, without the wait."""
+    beside the edited chapter. Here the end notes, then the chapter edited, are not laid out until the
+    join has begun (a file the join's start writes, waited for up to 30 s: a second's sleep was too short
+    for a loaded machine once), so both happen; the books are a cold build's, without the wait."""
     import time
 
     from bookmaker.commands.build import build
-    from bookmaker.pdf import parts
+    from bookmaker.pdf import join, parts
 
     monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
     project = tmp_path / "p"
@@ -224,14 +225,23 @@ def test_the_join_begun_while_chapters_are_laid_out_makes_the_same_bytes(tmp_pat
     chapters = sorted((project / "manuscript").glob("*.md"))
     lay_out_body = parts.lay_out_body
     slow = {len(chapters)}  # the last part: the end notes, after the chapters
+    begun = tmp_path / "join-begun"
+
+    class Join(join.Join):
+        def __init__(self, *args):
+            super().__init__(*args)
+            begun.touch()
 
     def slowly(index, *args):  # sent to the layout workers by name: forked, they have it under that name
         if index in slow:
-            time.sleep(1)
+            waited = time.monotonic()
+            while not begun.exists() and time.monotonic() - waited < 30:
+                time.sleep(0.05)
         return lay_out_body(index, *args)
 
     slowly.__module__, slowly.__qualname__ = parts.__name__, "lay_out_body"
     monkeypatch.setattr(parts, "lay_out_body", slowly)
+    monkeypatch.setattr(join, "Join", Join)
     said: list[str] = []
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # as the session's CLI build (conftest.BUILD_EPOCH)
     build(str(project), formats=("pdf",), progress=said.append)
@@ -245,6 +255,7 @@ def test_the_join_begun_while_chapters_are_laid_out_makes_the_same_bytes(tmp_pat
     said.clear()
     slow.clear()
     slow.add(len(chapters) - 1)
+    begun.unlink()
     build(str(project), formats=("pdf",), progress=said.append)
     assert "laying out the front matter beside the chapters, as they were last laid out" in said, said
     assert [s for s in said if "joined while" in s] == [f"{len(chapters) - 1} sections joined while the rest "
