@@ -530,8 +530,7 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     foreseen: collections.deque = collections.deque()
     foreseen_jobs: dict[str, futures.Future] = {}
     foreseen_keys: dict[futures.Future, str] = {}  # those handed out and not yet taken (took_foreseen)
-    foreseen_done: dict[str, bytes] = {}
-    awaited: dict[futures.Future, int] = {}
+    awaited: dict[futures.Future, tuple] = {}  # the chapter's own lay_out_numbers arguments
     # What the join will parse, parsed while the workers lay out (join.read_ahead): the chapters' PDFs
     # and their numbers', each as it is known; and, where the chapters to lay out are guessed to come to
     # the pages they came to last time, the numbers of the chapters from the first of them on, found in
@@ -592,15 +591,16 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
             why = cache.one_document(number_keys[i])
             if why:
                 raise OneDocumentNeeded(why)
-            numbers[i] = foreseen_done.get(number_keys[i]) or cache.numbers(number_keys[i])
+            numbers[i] = cache.numbers(number_keys[i])  # a foreseen job's, once taken (took_foreseen)
             running = foreseen_jobs.get(number_keys[i])
+            args = (i, skeleton, starts[i], body.types)
             if numbers[i] is not None:
                 reading.append(numbers[i])
             elif running in foreseen_keys:  # being laid out beside the chapter: waited for
-                awaited[running] = i
+                awaited[running] = args
                 pending.add(running)
             else:
-                ready.append((lay_out_numbers, (i, skeleton, starts[i], body.types)))
+                ready.append((lay_out_numbers, args))
             if len(starts) == len(flow) and not front_key[0]:
                 front_ready(starts)
         if (not front_reads_last and not front_key[0] and flow and len(starts) == len(flow) - 1
@@ -628,23 +628,22 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
         return {future for future in foreseen_keys if future not in pending}
 
     def took_foreseen(future: futures.Future) -> None:
-        """A foreseen job ended: its numbers kept, and used where a chapter's real pages asked for them;
-        a job that failed is left, and a chapter that waited for it has its numbers laid out now."""
+        """A foreseen job ended: its numbers kept in the cache (where schedule() finds them), and used
+        where a chapter's real pages wait for them; a job that failed is left, and a chapter that waited
+        for it has its numbers laid out now. (A cache that cannot be written costs the numbers again.)"""
         key = foreseen_keys.pop(future)
-        i = awaited.pop(future, None)
+        args = awaited.pop(future, None)
         pending.discard(future)
         try:
             _index, data = future.result()
         except Exception:  # noqa: BLE001 - only a guess: what the real pages ask for is laid out below
-            if i is not None:
-                ready.append((lay_out_numbers, (i, skeleton_html(rendered, flow[i][1], bodies[i].types), starts[i],
-                                                bodies[i].types)))
+            if args is not None:
+                ready.append((lay_out_numbers, args))
             return
-        foreseen_done[key] = data
         cache.store_numbers(key, data)
         reading.append(data)
-        if i is not None:
-            numbers[i] = data
+        if args is not None:
+            numbers[args[0]] = data
 
     if painted is None:
         ready.append((lay_out_paint_probe, (probe,)))
