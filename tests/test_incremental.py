@@ -212,8 +212,10 @@ def test_the_join_begun_while_chapters_are_laid_out_makes_the_same_bytes(tmp_pat
     are, while the last are laid out (join.Join, parts.lay_out_flow): in a cold build, beside the last
     chapter (the front matter needs only where it begins); after an edit, with the front matter guessed
     beside the edited chapter. Here the end notes, then the chapter edited, are not laid out until the
-    join has begun (a file the join's start writes, waited for up to 30 s: a second's sleep was too short
-    for a loaded machine once), so both happen; the books are a cold build's, without the wait."""
+    join has taken in every section before them (a file the join writes then, waited for up to 30 s: a
+    second's sleep was too short for a loaded machine once, and so was waiting only for the join's start,
+    which let the end notes finish before the last chapter's numbers), so both happen; the books are a
+    cold build's, without the wait."""
     import time
 
     from bookmaker.commands.build import build
@@ -225,17 +227,18 @@ def test_the_join_begun_while_chapters_are_laid_out_makes_the_same_bytes(tmp_pat
     chapters = sorted((project / "manuscript").glob("*.md"))
     lay_out_body = parts.lay_out_body
     slow = {len(chapters)}  # the last part: the end notes, after the chapters
-    begun = tmp_path / "join-begun"
+    caught_up = tmp_path / "join-caught-up"
 
     class Join(join.Join):
-        def __init__(self, *args):
-            super().__init__(*args)
-            begun.touch()
+        def add(self, *args):
+            super().add(*args)
+            if self.parts == min(slow):  # every section before the slow one joined
+                caught_up.touch()
 
     def slowly(index, *args):  # sent to the layout workers by name: forked, they have it under that name
         if index in slow:
             waited = time.monotonic()
-            while not begun.exists() and time.monotonic() - waited < 30:
+            while not caught_up.exists() and time.monotonic() - waited < 30:
                 time.sleep(0.05)
         return lay_out_body(index, *args)
 
@@ -255,7 +258,7 @@ def test_the_join_begun_while_chapters_are_laid_out_makes_the_same_bytes(tmp_pat
     said.clear()
     slow.clear()
     slow.add(len(chapters) - 1)
-    begun.unlink()
+    caught_up.unlink()
     build(str(project), formats=("pdf",), progress=said.append)
     assert "laying out the front matter beside the chapters, as they were last laid out" in said, said
     assert [s for s in said if "joined while" in s] == [f"{len(chapters) - 1} sections joined while the rest "
