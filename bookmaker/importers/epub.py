@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 from lxml import etree
 
 from bookmaker import codes
+from bookmaker.importers import own
 from bookmaker.importers.archive import is_archive_download, read_archive
 from bookmaker.importers.chapters import chapters_from_root, parse_html
 from bookmaker.importers.markdown import (Images, Notes, html_to_markdown, mark_languages, quotes_parted,
@@ -177,6 +178,23 @@ def _spine(files: SourceFiles, opf, opf_name: str) -> tuple[list[str], set[str],
     return order, furniture, nav
 
 
+def cover_name(opf, opf_name: str) -> str | None:
+    """The package's cover picture, as a name inside the EPUB: the manifest item whose properties say
+    `cover-image` (EPUB 3), else the one `<meta name="cover">` names (EPUB 2, as Calibre and FanFicFare
+    write it), by its id or, as some tools write it, by its path."""
+    items = {}
+    for item in opf.iterfind("opf:manifest/opf:item", NS):
+        href = inside_name(opf_name, item.get("href") or "")
+        if href:
+            if "cover-image" in (item.get("properties") or "").split():
+                return href
+            items[item.get("id")] = href
+    named = next((m.get("content") for m in opf.iterfind("opf:metadata/opf:meta[@name='cover']", NS)), None)
+    if not named:
+        return None
+    return items.get(named) or inside_name(opf_name, named)
+
+
 def _is_furniture(name: str, soup: BeautifulSoup, listed: set[str]) -> bool:
     if name in listed:
         return True
@@ -207,6 +225,7 @@ def read_epub(files: SourceFiles) -> ImportedBook:
     opf = _xml(files, opf_name)
     images = Images(files)
     meta = opf_metadata(opf, images)
+    meta["cover"] = images.cover(cover_name(opf, opf_name))
     order, furniture, nav = _spine(files, opf, opf_name)
     docs = [(name, parse_html(files.read(name), xml=True)) for name in order if files.exists(name) and name != nav]
     if any(is_archive_download(soup) for _, soup in docs[:3]):
@@ -224,6 +243,15 @@ def read_epub(files: SourceFiles) -> ImportedBook:
             meta["dedication"] = dedication
             continue
         body = soup.find("body")
+        if own.is_own_summary(body):  # an EPUB bookmaker made (own.py)
+            own.own_summary(body, name, images, notes, meta)
+            continue
+        if own.is_own_end_notes(body):
+            meta["end_notes"] = own.own_end_notes(body, name, images, notes)
+            continue
+        if own.is_own_chapter(body):
+            per_doc.append(([own.own_chapter(body, name, images, notes)], True))
+            continue
         had_heading = body.find(("h1", "h2", "h3", "h4", "h5", "h6", "hgroup")) is not None
         per_doc.append((chapters_from_root(body, name, images, notes), had_heading))
     chapters = _joined(per_doc)
@@ -273,7 +301,7 @@ def _archive_epub(docs, images: Images, meta: dict) -> ImportedBook:
             for child in list(body.children):
                 merged.body.append(copy.copy(child))
     book = read_archive(merged, images, notes, language=meta.get("language"))
-    for key in ("title", "author", "summary", "date", "series"):
+    for key in ("title", "author", "summary", "date", "series", "cover"):
         if not book.metadata.get(key) and meta.get(key):
             book.metadata[key] = meta[key]
     return book

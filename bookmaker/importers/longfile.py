@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-import io
 import re
-import warnings
 from pathlib import Path
 
 import yaml
-from PIL import Image
 
 from bookmaker import codes
 from bookmaker.errors import Problem
-from bookmaker.model import MIN_COVER_PIXELS
 from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
 from bookmaker.importers.chapters import (NUMBER, book_title_heading, chapters_from_root, heading_title, parse_html,
@@ -199,29 +195,11 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     return _finished(meta, chapters, images.saved, path)
 
 
-COVER_TYPES = (".jpg", ".jpeg", ".png")  # what book.yaml's `cover` takes
-
-
 def cover_picture(soup, base: str, images: Images) -> str | None:
     """The picture the file names its cover (`<link rel="coverpage">`, as Project Gutenberg's HTML
-    does), copied with the book's pictures: its manuscript-relative path; None where there is none, or
-    it is smaller than the stores take (the book would not build with it: `check` then suggests
-    `cover: auto`)."""
+    does), copied with the book's pictures (Images.cover)."""
     link = soup.find("link", attrs={"rel": "coverpage"})
-    name = inside_name(base, link.get("href") or "") if link is not None else None
-    if not name or not name.lower().endswith(COVER_TYPES) or images.files is None or not images.files.exists(name):
-        return None
-    data = images.files.read(name)
-    try:
-        with warnings.catch_warnings():  # only its size is read: a huge one is no bomb here
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as picture:
-                width, height = picture.size
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
-    if width < MIN_COVER_PIXELS[0] or height < MIN_COVER_PIXELS[1]:
-        return None
-    return images.add_bytes(data, name)  # the same name as the text's own <img> of it would get
+    return images.cover(inside_name(base, link.get("href") or "") if link is not None else None)
 
 
 def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: Path) -> ImportedBook:

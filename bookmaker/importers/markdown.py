@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
+import warnings
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from markdownify import MarkdownConverter
+from PIL import Image
 
 from bookmaker.importers.project import slug
+from bookmaker.model import MIN_COVER_PIXELS
 from bookmaker.importers.sources import SourceFiles, inside_name
 
 # A paragraph of nothing but these is a scene break however the source drew it (`*`, `* * *`, `#`, `~~~`, `—`…).
@@ -26,6 +30,7 @@ PHRASING = {"i", "em", "b", "strong", "span", "cite", "q", "a", "abbr", "small",
 PARAGRAPHS = ("p", "li", "dt", "dd", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption")
 BLOCK_START_RE = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|>|[-+*](?=\s)|\d{1,9}(?=[.)]\s)|=+\s*$|-+\s*$)")
 PICTURE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
+COVER_TYPES = (".jpg", ".jpeg", ".png")  # what book.yaml's `cover` takes
 
 
 def is_scene_break(text: str) -> bool:
@@ -62,6 +67,26 @@ class Images:
             name, n = f"{base}-{n}{ext}", n + 1
         self.saved[name] = data
         return f"images/{name}"
+
+    def cover(self, source_name: str | None) -> str | None:
+        """The source's cover picture `source_name` copied with the book's pictures: its manuscript-relative
+        path (the same name as the text's own <img> of it gets). None where the source does not hold it,
+        it is not a JPEG or PNG, or it is smaller than the stores take: the book would not build with it,
+        and `check` then suggests `cover: auto`."""
+        if not source_name or not source_name.lower().endswith(COVER_TYPES) or self.files is None \
+                or not self.files.exists(source_name):
+            return None
+        data = self.files.read(source_name)
+        try:
+            with warnings.catch_warnings():  # only its size is read: a huge one is no bomb here
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(io.BytesIO(data)) as picture:
+                    width, height = picture.size
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return None
+        if width < MIN_COVER_PIXELS[0] or height < MIN_COVER_PIXELS[1]:
+            return None
+        return self.add_bytes(data, source_name)
 
     def add(self, source_name: str) -> str | None:
         """The manuscript-relative path of the copied picture, or None when the source does not hold it."""
