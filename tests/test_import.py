@@ -430,7 +430,7 @@ def test_a_project_gutenberg_html_file_loses_its_header_footer_page_numbers_and_
     assert book_yaml(project) == {"title": "The Tide Clock", "subtitle": "A Story of the Harbour",
                                   "author": "Odile Fenn", "language": "fr", "cover": "images/cover.png"}
     found = chapters(project)
-    assert [f.get("title") for f, _ in found] == ["I. The Clock", "II. The Tide"]
+    assert [f.get("title") for f, _ in found] == ["The Clock", "The Tide"]  # the book numbers them again
     assert found[0][1] == "The clock ran on the tide.\n\n![The clock.](images/a.png)\n"
     assert found[1][1] == "It was never wrong.\n"
     assert sorted(p.name for p in (project / "manuscript" / "images").iterdir()) == ["a.png", "cover.png"]
@@ -541,6 +541,21 @@ def test_fixture_is_in_the_archive_format():
     ('<h2 epub:type="ordinal z3998:roman">C</h2>', None),
     ('<h2 epub:type="title z3998:roman">IV</h2>', None),
     ('<hgroup><h2 epub:type="ordinal z3998:roman">IV</h2><p epub:type="title">D</p></hgroup>', "D"),
+    # A number before the title, as Project Gutenberg's HTML heads its chapters; not a name's initial.
+    ("<h2>I. A Scandal in Bohemia</h2>", "A Scandal in Bohemia"),
+    ("<h2>VI.—THE MAN WITH THE TWISTED LIP</h2>", "THE MAN WITH THE TWISTED LIP"),
+    ("<h2>2.—The Return</h2>", "The Return"),
+    ("<h2>Chapter 3. — Storm</h2>", "Storm"),
+    ("<h2>V. I. Warshawski</h2>", "V. I. Warshawski"),
+    ("<h2>C. Auguste Dupin</h2>", "C. Auguste Dupin"),
+    ("<h2>M. Poirot</h2>", "M. Poirot"),
+    ("<h2>1.5 Litres</h2>", "1.5 Litres"),
+    # "Chapter" in the languages bookmaker numbers chapters in: "Kapitel 2" printed "Kapitel 2: Kapitel 2".
+    ("<h2>Kapitel 2</h2>", None),
+    ("<h2>Chapitre 3 : La mer</h2>", "La mer"),
+    ("<h2>Capítulo IV. El viaje</h2>", "El viaje"),
+    ("<h2>Capitolo 5</h2>", None),
+    ("<h2>Hoofdstuk 6 - De zee</h2>", "De zee"),
 ])
 def test_a_heading_that_reads_as_a_number_is_a_title_where_it_is_not_one(heading, title):
     """A chapter's heading that is only its number is left out (the book numbers its chapters), but

@@ -20,8 +20,17 @@ NUMBER_WORDS = (r"(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|
 # A Roman numeral as numbers are written (IV, XIV, MCMXII), not any word of its letters ("Civil", "Mimic").
 ROMAN = r"(?=[ivxlcdm])m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
 NUMBER = rf"(?:\d+|{ROMAN}|{NUMBER_WORDS})"
-LABELLED_RE = re.compile(rf"^(?:chapter|chap\.|ch\.)\s+{NUMBER}\s*(?:[:.\-–—]\s*(?P<title>.*))?$", re.I)
-NUMBERED_RE = re.compile(r"^\d{1,4}\s*[.:)\-–—]\s+(?P<title>.+)$")
+# "Chapter" in each language bookmaker numbers chapters in (render/labels.py): a source's "Kapitel 2" was
+# kept as the title, and printed "Kapitel 2: Kapitel 2".
+CHAPTER_WORDS = r"(?:chapter|chap\.|ch\.|chapitre|kapitel|cap[ií]tulo|capitolo|hoofdstuk)"
+LABELLED_RE = re.compile(rf"^{CHAPTER_WORDS}\s+{NUMBER}\s*(?:(?:[.:)]\s*[\-–—]|[:.\-–—])\s*(?P<title>.*))?$", re.I)
+# After a chapter's number: a stop, colon or dash and a space, or a stop and a dash ("VI.—THE MAN WITH…").
+NUMBER_END = r"\s*(?:[.:)]\s*[\-–—]\s*|[.:)\-–—]\s+)"
+NUMBERED_RE = re.compile(rf"^\d{{1,4}}{NUMBER_END}(?P<title>.+)$")
+# A chapter numbered in capital Roman numerals before its title, as Project Gutenberg's HTML heads them ("IV.
+# THE BOSCOMBE VALLEY MYSTERY"): I to LXXXIX only, and not before another initial ("V. I. Warshawski"), so
+# that a name's initial ("C. Auguste Dupin", "M. Poirot") is no number.
+ROMAN_NUMBERED_RE = re.compile(rf"^(?=[IVXL])L?X{{0,3}}(?:IX|IV|V?I{{0,3}}){NUMBER_END}(?![A-Z]\.)(?P<title>\w.*)$")
 BARE_NUMBER_RE = re.compile(rf"^{NUMBER}\.?$", re.I)
 TITLE_TYPE = re.compile(r"(^|\s)title(\s|$)")  # epub:type's title
 
@@ -32,7 +41,7 @@ def plain_title(text: str, named: bool = False) -> str | None:
     where a number is `z3998:roman` or `ordinal`), so a word that reads as one is kept: a dictionary's "C"."""
     text = re.sub(r"\s+", " ", text.replace("\ue000", "").replace("\ue001", "")).strip()
     text = re.sub(r"\ue000\d+\ue001", "", text).strip()
-    for pattern in (LABELLED_RE, NUMBERED_RE):
+    for pattern in (LABELLED_RE, NUMBERED_RE, ROMAN_NUMBERED_RE):
         match = pattern.match(text)
         if match:
             text = (match.group("title") or "").strip()
