@@ -13,8 +13,8 @@ from markdownify import MarkdownConverter
 from PIL import Image
 
 from bookmaker.importers.project import slug
-from bookmaker.model import MIN_COVER_PIXELS
 from bookmaker.importers.sources import SourceFiles, inside_name
+from bookmaker.model import MIN_COVER_PIXELS
 
 # A paragraph of nothing but these is a scene break however the source drew it (`*`, `* * *`, `#`, `~~~`, `—`…).
 SCENE_BREAK_RE = re.compile(r"^[\s*∗⁂•·~#\-–—_=+❦❧☙✻✽❋◇◆○●□■§]{1,40}$")
