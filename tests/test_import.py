@@ -223,6 +223,19 @@ def test_an_epub_bookmaker_made_comes_back_as_its_project(tmp_path, built_epubs)
     load_book(project)
 
 
+def test_a_kepub_bookmaker_made_comes_back_as_its_epub_does(tmp_path, built_epubs):
+    """A Kobo kepub wraps each page's content in two <div>s and every sentence in a span: the dedication and
+    bookmaker's own pages were read as chapters. It now imports as the EPUB it was made from."""
+    from bookmaker.epub.kepub import kepubify
+
+    kepub = tmp_path / "sample.kepub.epub"
+    kepub.write_bytes(kepubify(built_epubs["sample"].epub.read_bytes()))
+    from_kepub = import_source(kepub, tmp_path / "from-kepub")
+    from_epub = import_source(built_epubs["sample"].epub, tmp_path / "from-epub")
+    assert book_yaml(from_kepub) == book_yaml(from_epub) and book_yaml(from_kepub)["dedication"]
+    assert chapters(from_kepub) == chapters(from_epub)
+
+
 def test_unpacked_standard_ebooks_folder(tmp_path):
     source = standard_ebooks_folder(tmp_path / "src")
     project = import_source(source, tmp_path / "se")

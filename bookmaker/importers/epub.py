@@ -195,6 +195,14 @@ def cover_name(opf, opf_name: str) -> str | None:
     return items.get(named) or inside_name(opf_name, named)
 
 
+def kobo_inner(body):
+    """The document's own content inside the wrappers a Kobo kepub puts around it (`<div id="book-columns">
+    <div id="book-inner">`), or the body where there are none."""
+    columns = body.find("div", id="book-columns", recursive=False)
+    inner = columns.find("div", id="book-inner", recursive=False) if columns is not None else None
+    return inner if inner is not None else body
+
+
 def _is_furniture(name: str, soup: BeautifulSoup, listed: set[str]) -> bool:
     if name in listed:
         return True
@@ -206,12 +214,11 @@ def _is_furniture(name: str, soup: BeautifulSoup, listed: set[str]) -> bool:
         return True
     if set(body.get("class") or []) & FURNITURE_CLASSES:
         return True
-    outer = [body, *body.find_all(("section", "article", "nav", "div"), recursive=False)]
+    outer = [body, *kobo_inner(body).find_all(("section", "article", "nav", "div"), recursive=False)]
     return any(set(str(el.get("epub:type") or "").split()) & FURNITURE_TYPES for el in outer)
 
 
-def _dedication(soup: BeautifulSoup, name: str, images: Images) -> str | None:
-    body = soup.find("body")
+def _dedication(body, name: str, images: Images) -> str | None:
     for el in [body, *body.find_all(("section", "div"), recursive=False)]:
         if "dedication" in str(el.get("epub:type") or "").split():
             for h in el.find_all(("h1", "h2", "h3")):
@@ -238,11 +245,11 @@ def read_epub(files: SourceFiles) -> ImportedBook:
     for name, soup in docs:
         if _is_furniture(name, soup, furniture):
             continue
-        dedication = _dedication(soup, name, images)
+        body = kobo_inner(soup.find("body"))
+        dedication = _dedication(body, name, images)
         if dedication:
             meta["dedication"] = dedication
             continue
-        body = soup.find("body")
         if own.is_own_summary(body):  # an EPUB bookmaker made (own.py)
             own.own_summary(body, name, images, notes, meta)
             continue
