@@ -161,6 +161,10 @@ def zygote(connection: multiprocessing.connection.Connection) -> None:
     as the build gives it (Zygote.prepare, else the start message); at the start message, the sample laid
     out; then the jobs run here, one at a time, or by workers forked from here (broker), until the build
     says STOP (or is gone)."""
+    # No garbage collection until the workers are forked: importing WeasyPrint and parsing the theme made
+    # 10 collections that found 195 objects to free and took 33 ms of a one-shot edit's critical path (the
+    # zygote's chain: its import, the theme, the first worker's fork), one of them a full one (22 ms).
+    gc.disable()
     warm_up()
     from bookmaker.pdf import layout
 
@@ -179,6 +183,12 @@ def zygote(connection: multiprocessing.connection.Connection) -> None:
         in_build(context, functools.partial(layout.warm, sample=sample), (context[0], *extra_css))
     except Exception:  # noqa: BLE001 - only a head start: each job parses the theme it needs
         pass
+    # What the workers inherit is not written again by their collections (copy-on-write). Frozen without
+    # a full collection first: in a one-shot build after an edit it found nothing (0 objects, 3 builds)
+    # and took 20 to 30 ms, between the layout's start and the first worker's fork; after a cold build's
+    # sample layout it found some 3,000 objects, which stay frozen and shared.
+    gc.freeze()
+    gc.enable()
     if workers > 1:
         broker(connection, context, workers)
     else:
@@ -243,11 +253,6 @@ def broker(build: multiprocessing.connection.Connection, context: tuple, size: i
     """In the zygote: the build's jobs handed to up to `size` workers forked from here, as bytes, and their
     outcomes sent back; a worker that dies fails its job (BrokenProcessPool). Single-threaded, so that
     forking a worker is safe at any time."""
-    # What the workers inherit is not written again by their collections (copy-on-write). Frozen without
-    # a full collection first: in a one-shot build after an edit it found nothing (0 objects, 3 builds)
-    # and took 20 to 30 ms, between the layout's start and the first worker's fork; after a cold build's
-    # sample layout it found some 3,000 objects, which stay frozen and shared.
-    gc.freeze()
     idle: list[Worker] = []
     busy: dict[multiprocessing.connection.Connection, Worker] = {}
     waiting: collections.deque[bytes] = collections.deque()
