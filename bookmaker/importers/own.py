@@ -49,11 +49,14 @@ def is_own_end_notes(body: Tag) -> bool:
 def _block(section: Tag, name: str, base: str, images: Images, notes: Notes) -> str | None:
     """A `<section class=NAME>` block's text without its heading, as Markdown."""
     block = section.find("section", class_=name, recursive=False)
-    if block is None:
-        return None
-    for heading in block.find_all(("h1", "h2"), class_=("block-heading", "page-title"), recursive=False):
+    return None if block is None else _headless(block, base, images, notes)
+
+
+def _headless(section: Tag, base: str, images: Images, notes: Notes) -> str | None:
+    """`section`'s text as Markdown, without the heading the template gives it (bookmaker's own words)."""
+    for heading in section.find_all(("h1", "h2"), class_=("block-heading", "page-title"), recursive=False):
         heading.decompose()
-    return with_footnotes(html_to_markdown(block, base, images), notes).strip() or None
+    return with_footnotes(html_to_markdown(section, base, images), notes).strip() or None
 
 
 def own_chapter(body: Tag, base: str, images: Images, notes: Notes) -> ImportedChapter:
@@ -104,7 +107,4 @@ def own_tags(dl: Tag | None) -> dict[str, list[str]] | None:
 
 
 def own_end_notes(body: Tag, base: str, images: Images, notes: Notes) -> str | None:
-    section = own_section(body, "end-notes")
-    for heading in section.find_all("h1", class_="page-title", recursive=False):
-        heading.decompose()
-    return with_footnotes(html_to_markdown(section, base, images), notes).strip() or None
+    return _headless(own_section(body, "end-notes"), base, images, notes)
