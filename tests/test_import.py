@@ -223,6 +223,21 @@ def test_an_epub_bookmaker_made_comes_back_as_its_project(tmp_path, built_epubs)
     load_book(project)
 
 
+def test_a_chapter_title_bookmaker_made_keeps_its_emphasis(tmp_path):
+    """A bookmaker EPUB's chapter titles came back as plain text: "The *Lost* Key" as "The Lost Key"."""
+    project = tmp_path / "titled"
+    (project / "manuscript").mkdir(parents=True)
+    (project / "manuscript" / "book.yaml").write_text("title: Titled\nauthor: A. Writer\nlanguage: en\n")
+    titles = ["The *Lost* Key", "A **Bold** Move, and *Another*", "Plain Words"]
+    for number, title in enumerate(titles, 1):
+        (project / "manuscript" / f"{number:02d}.md").write_text(
+            f'---\ntitle: "{title}"\n---\n\nSome words of chapter {number}.\n', encoding="utf-8")
+    epub = tmp_path / "titled.epub"
+    write_epub(load_book(project), epub)
+    back = import_source(epub, tmp_path / "back")
+    assert [front.get("title") for front, _ in chapters(back)] == titles
+
+
 def test_a_kepub_bookmaker_made_comes_back_as_its_epub_does(tmp_path, built_epubs):
     """A Kobo kepub wraps each page's content in two <div>s and every sentence in a span: the dedication and
     bookmaker's own pages were read as chapters. It now imports as the EPUB it was made from."""

@@ -62,13 +62,36 @@ def _headless(section: Tag, base: str, images: Images, notes: Notes) -> str | No
 def own_chapter(body: Tag, base: str, images: Images, notes: Notes) -> ImportedChapter:
     section = own_section(body, "chapter")
     name = section.find("span", class_="chapter-name")
-    title = re.sub(r"\s+", " ", name.get_text()).strip() if name is not None else None
+    title = re.sub(r"\s+", " ", inline_markdown(name)).strip() if name is not None else None
     text = section.find("div", class_="chapter-text", recursive=False)
     return ImportedChapter(body=with_footnotes(html_to_markdown(text, base, images), notes),
                            title=title or None,
                            summary=_block(section, "chapter-summary", base, images, notes),
                            notes=_block(section, "chapter-notes", base, images, notes),
                            end_notes=_block(section, "chapter-end-notes", base, images, notes))
+
+
+EMPHASIS = {"em": "*", "i": "*", "strong": "**", "b": "**"}
+
+
+def inline_markdown(el: Tag) -> str:
+    """A title's text with its emphasis as a title in front matter writes it (`*word*`, `**word**`:
+    render.markdown.title_markdown reads nothing else there, and no escapes); any other markup (a kepub's
+    spans) gives its text."""
+    parts = []
+    for child in el.children:
+        if not isinstance(child, Tag):
+            parts.append(str(child))
+            continue
+        inner = inline_markdown(child)
+        mark = EMPHASIS.get(child.name, "")
+        if mark and inner.strip():  # the spaces inside outside the marks, which must touch a word
+            text = inner.strip()
+            parts.append(inner[:len(inner) - len(inner.lstrip())] + mark + text + mark
+                         + inner[len(inner.rstrip()):])
+        else:
+            parts.append(inner)
+    return "".join(parts)
 
 
 def own_summary(body: Tag, base: str, images: Images, notes: Notes, meta: dict) -> None:
