@@ -10,7 +10,7 @@ import re
 from bs4 import BeautifulSoup, Tag
 
 from bookmaker.importers.chapters import plain_title
-from bookmaker.importers.markdown import Images, Notes, html_to_markdown, with_footnotes
+from bookmaker.importers.markdown import Images, Notes, html_to_markdown, one_line, with_footnotes
 from bookmaker.importers.project import ImportedBook, ImportedChapter
 
 # The tag groups the archive shows, singular and plural, in its order (Tag::VISIBLE).
@@ -46,7 +46,7 @@ def is_archive_web_page(soup: BeautifulSoup) -> bool:
 
 
 def _only(el: Tag | None) -> str:
-    return re.sub(r"\s+", " ", el.get_text(" ")).strip() if el is not None else ""
+    return one_line(el.get_text(" ")) if el is not None else ""
 
 
 def _date(text: str) -> str | None:

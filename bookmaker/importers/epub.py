@@ -14,8 +14,8 @@ from bookmaker import codes
 from bookmaker.importers import own
 from bookmaker.importers.archive import is_archive_download, read_archive
 from bookmaker.importers.chapters import chapters_from_root, parse_html
-from bookmaker.importers.markdown import (Images, Notes, html_to_markdown, mark_languages, quotes_parted,
-                                          text_to_markdown)
+from bookmaker.importers.markdown import (Images, Notes, html_to_markdown, mark_languages, one_line,
+                                          quotes_parted, text_to_markdown)
 from bookmaker.importers.project import ImportedBook, ImportedChapter
 from bookmaker.importers.sources import SourceFiles, fail, inside_name
 
@@ -55,7 +55,7 @@ def package_path(files: SourceFiles) -> str:
 
 
 def _text(el) -> str:
-    return re.sub(r"\s+", " ", "".join(el.itertext())).strip() if el is not None else ""
+    return one_line("".join(el.itertext())) if el is not None else ""
 
 
 def _refined(meta_el, prop: str) -> dict[str, list[str]]:

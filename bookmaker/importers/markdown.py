@@ -33,6 +33,11 @@ PICTURE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 COVER_TYPES = (".jpg", ".jpeg", ".png")  # what book.yaml's `cover` takes
 
 
+def one_line(text: str) -> str:
+    """`text` with each run of white space (line breaks too) made one space, and none at its ends."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def is_scene_break(text: str) -> bool:
     text = text.replace("\xa0", " ").strip()
     return bool(text) and bool(SCENE_BREAK_RE.match(text))

@@ -14,7 +14,7 @@ import re
 
 from bs4 import Tag
 
-from bookmaker.importers.markdown import Images, Notes, html_to_markdown, with_footnotes
+from bookmaker.importers.markdown import Images, Notes, html_to_markdown, one_line, with_footnotes
 from bookmaker.importers.project import ImportedChapter
 
 
@@ -62,7 +62,7 @@ def _headless(section: Tag, base: str, images: Images, notes: Notes) -> str | No
 def own_chapter(body: Tag, base: str, images: Images, notes: Notes) -> ImportedChapter:
     section = own_section(body, "chapter")
     name = section.find("span", class_="chapter-name")
-    title = re.sub(r"\s+", " ", inline_markdown(name)).strip() if name is not None else None
+    title = one_line(inline_markdown(name)) if name is not None else None
     text = section.find("div", class_="chapter-text", recursive=False)
     return ImportedChapter(body=with_footnotes(html_to_markdown(text, base, images), notes),
                            title=title or None,
@@ -124,8 +124,8 @@ def own_tags(dl: Tag | None) -> dict[str, list[str]] | None:
         values = term.find_next_sibling("dd")
         if values is None:
             continue
-        tags = [re.sub(r"\s+", " ", t.get_text()).strip() for t in values.find_all("span", class_="tag")]
-        groups.setdefault(re.sub(r"\s+", " ", term.get_text()).strip(), []).extend(t for t in tags if t)
+        tags = [one_line(t.get_text()) for t in values.find_all("span", class_="tag")]
+        groups.setdefault(one_line(term.get_text()), []).extend(t for t in tags if t)
     return groups or None
 
 
