@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 
+from bookmaker.infra import memo
 from bookmaker.pdf import fonts, pypdf_internals
 from bookmaker.pdf.fonts import drop_unreachable, merge_fonts, reached_objects
 from bookmaker.pdf.pagestarts import remember_written
@@ -68,6 +69,7 @@ class Join:
                                                            fit=Fit.xyz(0, top, 0))))
         self.part_links += [(offset + number, rect, target, body.height) for number, rect, target in body.links]
         self.parts += 1
+        self.readers.done_with_part()
 
     def finish(self, front_links, book=None, cache: bool = False) -> tuple[bytes, list]:
         from pypdf.annotations import Link
@@ -128,11 +130,21 @@ class Readers:
     def get(self, data: bytes):
         key = hashlib.sha256(data).digest()
         self.keys.append(key)
-        reader = self.used.get(key) or Readers.ahead.get(key) or Readers.last.get(key)
+        reader = self.used.get(key) or Readers.ahead.pop(key, None) or Readers.last.get(key)
         if reader is None:
             reader = parsed(data)
         self.used[key] = reader
         return reader
+
+    def done_with_part(self) -> None:
+        """A part is added. Outside `watch` (memo.session) no later join in this process will ask for its
+        readers, and pypdf's writer keeps each reader it copied from alive as long as itself: each reader's
+        parsed objects are let go now (PdfReader.close()), not held to the end of the build."""
+        if memo.active():
+            return
+        for reader in self.used.values():
+            reader.close()
+        self.used.clear()
 
     def keep(self) -> None:
         Readers.last, Readers.ahead = self.used, {}
