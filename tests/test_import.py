@@ -274,6 +274,26 @@ def test_unpacked_standard_ebooks_folder(tmp_path):
     assert "Printed yearly by the harbour board" in text
 
 
+@pytest.mark.parametrize("heading, first", [
+    ('<h2 epub:type="title">Dedication</h2>', "Sir:"),  # says what the page is: left out
+    ('<h2 epub:type="title">To <abbr epub:type="z3998:given-name">M.</abbr> Ortolan, Keeper of the Light</h2>',
+     "To M. Ortolan, Keeper of the Light"),  # whom a dedicatory letter is for: its first line
+    ("", "Sir:"),
+])
+def test_a_dedications_heading_is_kept_where_it_names_whom_the_book_is_for(tmp_path, monkeypatch, heading, first):
+    """Standard Ebooks heads a dedicatory letter with its addressee (Wollstonecraft's "To M. Talleyrand
+    Perigord, Late Bishop of Autun"): the import left every heading out, and with it whom the book is for."""
+    import import_sources
+
+    monkeypatch.setitem(import_sources.SE_PAGES, "dedication", f'<section id="dedication" epub:type="dedication">'
+                        f'{heading}<p>Sir:</p><p>I send you these papers from the harbour.</p></section>')
+    project = import_source(standard_ebooks_folder(tmp_path / "src"), tmp_path / "se")
+    dedication = book_yaml(project)["dedication"]
+    letter = ["Sir:", "I send you these papers from the harbour."]
+    assert dedication.split("\n\n") == (letter if first == "Sir:" else [first, *letter])
+    assert len(chapters(project)) == 3  # the dedication is no chapter
+
+
 @pytest.mark.parametrize("html, markdown", [
     # Standard Ebooks' verse: a <span> a line, each <br/> on a line of its own between them
     ('<blockquote epub:type="z3998:song">\n\t<p>\n\t\t<span>Fifteen men on the chest,</span>\n\t\t<br/>\n'

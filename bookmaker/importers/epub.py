@@ -30,6 +30,8 @@ FURNITURE_NAMES = {"title_page", "titlepage", "title-page", "cover", "coverpage"
                    "nav", "colophon", "imprint", "copyright", "uncopyright", "log_page", "halftitlepage", "halftitle"}
 FURNITURE_CLASSES = {"fff_titlepage", "fff_tocpage", "fff_logpage", "fff_coverpage"}
 NOTES_TITLES = {"notes", "endnotes", "footnotes", "end notes"}
+# A dedication page's heading that names the page, not a person (English, French, German, Spanish, Italian, Dutch).
+DEDICATION_TITLES = {"dedication", "dédicace", "widmung", "dedicatoria", "dedica", "opdracht"}
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
 
@@ -219,10 +221,16 @@ def _is_furniture(name: str, soup: BeautifulSoup, listed: set[str]) -> bool:
 
 
 def _dedication(body, name: str, images: Images) -> str | None:
+    """The text of a page marked as the dedication, for book.yaml. A heading that only says what the page
+    is ("Dedication") is left out; one that names whom the book is for is its first line: Standard Ebooks
+    heads a dedicatory letter with its addressee ("To M. Talleyrand Perigord, Late Bishop of Autun")."""
     for el in [body, *body.find_all(("section", "div"), recursive=False)]:
         if "dedication" in str(el.get("epub:type") or "").split():
             for h in el.find_all(("h1", "h2", "h3")):
-                h.decompose()
+                if one_line(h.get_text()).strip(" .:").casefold() in DEDICATION_TITLES:
+                    h.decompose()
+                else:
+                    h.name, h.attrs = "p", {}
             return html_to_markdown(el, name, images).strip() or None
     return None
 
