@@ -201,7 +201,7 @@ def test_a_one_shot_join_lets_each_parts_parsed_pdf_go_once_it_is_added(monkeypa
     numbers = drawn_pdf(3, b"BT ET")
     when = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
-    def joined() -> tuple[bytes, list]:
+    def joined() -> tuple[bytes, object]:  # the PDF, and the part's reader
         monkeypatch.setattr(join.Readers, "last", {})
         monkeypatch.setattr(join.Readers, "ahead", {})
         join.read_ahead(body.pdf)
@@ -212,7 +212,7 @@ def test_a_one_shot_join_lets_each_parts_parsed_pdf_go_once_it_is_added(monkeypa
         return pdf, parsed
 
     pdf, parsed = joined()
-    assert parsed.resolved_objects == {} and not join.Readers.last  # closed, and nothing kept
+    assert parsed.resolved_objects == {} and not join.Readers.last and not join.Readers.ahead  # closed, none kept
     with memo.session():
         kept_pdf, parsed = joined()
         assert parsed.resolved_objects and parsed in join.Readers.last.values()

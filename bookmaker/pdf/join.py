@@ -130,7 +130,7 @@ class Readers:
     def get(self, data: bytes):
         key = hashlib.sha256(data).digest()
         self.keys.append(key)
-        reader = self.used.get(key) or Readers.ahead.pop(key, None) or Readers.last.get(key)
+        reader = self.used.get(key) or Readers.ahead.get(key) or Readers.last.get(key)
         if reader is None:
             reader = parsed(data)
         self.used[key] = reader
@@ -142,7 +142,8 @@ class Readers:
         parsed objects are let go now (PdfReader.close()), not held to the end of the build."""
         if memo.active():
             return
-        for reader in self.used.values():
+        for key, reader in self.used.items():
+            Readers.ahead.pop(key, None)  # a join begun again (parts.lay_out_flow) parses it anew
             reader.close()
         self.used.clear()
 
