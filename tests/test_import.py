@@ -515,10 +515,11 @@ def test_truncated_epub(tmp_path):
     assert "is not a complete EPUB" in refused(cut, tmp_path / "out")
 
 
-def test_docx_that_is_not_a_zip(tmp_path):
-    source = tmp_path / "novel.docx"
+@pytest.mark.parametrize("name, kind", [("novel.docx", "a Word document"), ("novel.epub", "an EPUB")])
+def test_a_docx_or_epub_that_is_not_a_zip(tmp_path, name, kind):
+    source = tmp_path / name
     source.write_text("Just some words saved with the wrong name.", encoding="utf-8")
-    assert "is not a Word document: a Word document is a zip file" in refused(source, tmp_path / "out")
+    assert f"is not {kind}: {kind} is a zip file" in refused(source, tmp_path / "out")
 
 
 def test_archive_web_page_is_not_a_download(tmp_path):

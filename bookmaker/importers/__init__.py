@@ -65,8 +65,8 @@ def _read(path: Path) -> ImportedBook:
     if head.startswith(b"PK"):
         return _read_zip(path)
     if suffix in (".epub", ".docx"):
-        kind = "EPUB" if suffix == ".epub" else "Word document"
-        raise fail(path, f"is not a {kind}: a {kind} is a zip file, and this one is not (a download cut short, "
+        kind = "an EPUB" if suffix == ".epub" else "a Word document"
+        raise fail(path, f"is not {kind}: {kind} is a zip file, and this one is not (a download cut short, "
                          "or a file renamed?)", code=codes.BAD_SOURCE)
     data = path.read_bytes()
     if b"\0" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
