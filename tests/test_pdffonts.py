@@ -217,3 +217,11 @@ def test_a_one_shot_join_lets_each_parts_parsed_pdf_go_once_it_is_added(monkeypa
         kept_pdf, parsed = joined()
         assert parsed.resolved_objects and parsed in join.Readers.last.values()
     assert kept_pdf == pdf and len(pdf) > 0
+    # A one-shot build after the session, in the same process, takes the reader the session kept and closes
+    # it; a join it begins again (its front matter guessed wrong: parts.lay_out_flow) is never handed it.
+    abandoned = join.Join(front, when)
+    abandoned.add(page, body, numbers)
+    assert parsed.resolved_objects == {}
+    again = join.Join(front, when)
+    again.add(page, body, numbers)
+    assert again.finish([])[0] == pdf

@@ -143,7 +143,10 @@ class Readers:
         if memo.active():
             return
         for key, reader in self.used.items():
-            Readers.ahead.pop(key, None)  # a join begun again (parts.lay_out_flow) parses it anew
+            # Never handed out again once closed: a join begun again (parts.lay_out_flow) parses it anew,
+            # and so does a later build in this process that a watch session before it had left it to.
+            Readers.ahead.pop(key, None)
+            Readers.last.pop(key, None)
             reader.close()
         self.used.clear()
 
