@@ -722,3 +722,79 @@ def test_a_file_name_made_from_a_title_keeps_its_words_apart(title, name):
 
     assert slug(title) == name
     assert output_name(title) == name
+
+
+@pytest.mark.parametrize("headings, kept", [
+    (["Chapter 1", "Chapter 2: The Bar", "Chapter 3"], False),  # bookmaker numbers them alike
+    (["I", "II. The Bar", "III"], False),
+    (["Chapter One", "Chapter Two", "Chapter Three"], False),
+    (["The Harbour", "Apollo 13", "Low Tide"], False),  # a number inside a title is no chapter number
+    (["Dramatis Personae", "Act I", "Act II"], True),  # a play: "Chapter 2: Act I" says what it is not
+    (["Letter 1", "Letter 2"], True),
+    (["The Preface", "I", "II"], True),  # the source's chapter I would be headed "Chapter 2"
+    (["Prologue", "Chapter 1: Ashore", "Chapter 2"], True),
+    (["Chapter 1", "Chapter 3"], True),
+])
+def test_chapters_numbered_otherwise_than_bookmaker_numbers_them_keep_their_headings(headings, kept):
+    from bookmaker.importers.chapters import keep_source_numbering
+    from bookmaker.importers.project import ImportedChapter
+
+    assert keep_source_numbering([ImportedChapter(body="Text.\n", heading=h) for h in headings]) is kept
+
+
+def test_a_play_and_a_book_with_a_prologue_keep_their_own_headings(tmp_path):
+    """Standard Ebooks' Hamlet: "Act I" was read as a chapter number and left out, so each act was titled by
+    its first scene ("Chapter 2: Scene I"); Dorian Gray's chapter I, after its preface, was "Chapter 2".
+    Where the source numbers its chapters otherwise than bookmaker would, every heading is kept as written
+    and the book shows titles alone (`chapter_label: false`)."""
+    play = tmp_path / "play.md"
+    play.write_text("# Dramatis Personae\n\nA keeper of the light.\n\n# Act I\n\n## Scene I\n\nThe lamp room.\n\n"
+                    "## Scene II\n\nThe stair.\n\n# Act II\n\n## Scene I\n\nThe harbour.\n", encoding="utf-8")
+    project = import_source(play, tmp_path / "play")
+    assert book_yaml(project)["chapter_label"] is False
+    assert [f.get("title") for f, _ in chapters(project)] == ["Dramatis Personae", "Act I", "Act II"]
+    out = tmp_path / "play.epub"
+    write_epub(load_book(project), out)
+    with zipfile.ZipFile(out) as z:
+        nav = BeautifulSoup(z.read("EPUB/nav.xhtml"), "lxml-xml").find("nav")
+    entries = [a.get_text() for a in nav.find_all("a")]
+    assert entries == ["Dramatis Personae", "Act I", "Scene I", "Scene II", "Act II", "Scene I"]
+
+    novel = tmp_path / "novel.md"
+    novel.write_text("# Prologue\n\nFog.\n\n# Chapter 1: Ashore\n\nSand.\n\n# Chapter 2\n\nRain.\n", encoding="utf-8")
+    project = import_source(novel, tmp_path / "novel")
+    assert book_yaml(project)["chapter_label"] is False
+    assert [f.get("title") for f, _ in chapters(project)] == ["Prologue", "Chapter 1: Ashore", "Chapter 2"]
+
+    plain = tmp_path / "plain.md"
+    plain.write_text("# Chapter 1: Ashore\n\nSand.\n\n# Chapter 2\n\nRain.\n\n# Chapter 3\n\nSun.\n", encoding="utf-8")
+    project = import_source(plain, tmp_path / "plain")
+    assert "chapter_label" not in book_yaml(project)
+    assert [f.get("title") for f, _ in chapters(project)] == ["Ashore", None, None]
+
+
+def test_a_plays_table_of_speeches_comes_in_as_speeches_with_their_verse():
+    """Standard Ebooks sets a play as a table, a row a speech, the speaker's cell beside it: as a Markdown
+    table the speakers' names broke over two lines in a narrow column and verse ran on as prose."""
+    from bookmaker.importers.chapters import chapters_from_root, parse_html
+    from bookmaker.importers.markdown import Images, Notes
+
+    soup = parse_html('<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"><body>'
+                      '<section epub:type="chapter"><h2><span epub:type="label">Act</span> '
+                      '<span epub:type="ordinal z3998:roman">I</span></h2><table><tbody>'
+                      '<tr><td/><td><i epub:type="z3998:stage-direction">Enter <b epub:type="z3998:persona">Wren'
+                      '</b>.</i></td></tr>'
+                      '<tr><td epub:type="z3998:persona">Wren</td><td>Who keeps the lamp?</td></tr>'
+                      '<tr><td epub:type="z3998:persona">Keeper</td><td epub:type="z3998:verse"><p>'
+                      '<span>I keep it, and the stair,</span><br/><span>And all the night besides.</span></p></td></tr>'
+                      '</tbody></table>'
+                      '<table><tbody><tr><td>Tide</td><td>High</td></tr></tbody></table></section></body></html>', xml=True)
+    [chapter] = chapters_from_root(soup.body, "", Images(), Notes())
+    assert chapter.heading == "Act I" and chapter.title is None  # titled as written: keep_source_numbering
+    speeches, table = chapter.body.split("\n\n|")
+    assert speeches.split("\n\n") == [
+        "*Enter **Wren**.*",
+        "**Wren.** Who keeps the lamp?",
+        "**Keeper.** I keep it, and the stair,  \nAnd all the night besides.",
+    ]
+    assert "Tide" in table and "High" in table  # a table that is no play's stays a table

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bookmaker import codes
 from bookmaker.errors import BookmakerError
+from bookmaker.importers.chapters import number_as_source
 from bookmaker.importers.epub import read_epub
 from bookmaker.importers.longfile import read_html, read_markdown, read_text
 from bookmaker.importers.project import ImportedBook, write_project
@@ -48,6 +49,7 @@ def read_source(source: str | Path) -> ImportedBook:
         raise fail(path, f"could not be imported ({type(error).__name__}: {error}); this is bookmaker's fault, "
                          "not the file's: please report it with the file", code=codes.BAD_SOURCE) from None
     _complete_metadata(book, path)
+    number_as_source(book)
     return book
 
 

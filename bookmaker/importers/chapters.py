@@ -23,15 +23,20 @@ NUMBER = rf"(?:\d+|{ROMAN}|{NUMBER_WORDS})"
 # "Chapter" in each language bookmaker numbers chapters in (render/labels.py): a source's "Kapitel 2" was
 # kept as the title, and printed "Kapitel 2: Kapitel 2".
 CHAPTER_WORDS = r"(?:chapter|chap\.|ch\.|chapitre|kapitel|cap[ií]tulo|capitolo|hoofdstuk)"
-LABELLED_RE = re.compile(rf"^{CHAPTER_WORDS}\s+{NUMBER}\s*(?:(?:[.:)]\s*[\-–—]|[:.\-–—])\s*(?P<title>.*))?$", re.I)
+LABELLED_RE = re.compile(rf"^{CHAPTER_WORDS}\s+(?P<number>{NUMBER})\s*(?:(?:[.:)]\s*[\-–—]|[:.\-–—])\s*(?P<title>.*))?$", re.I)
 # After a chapter's number: a stop, colon or dash and a space, or a stop and a dash ("VI.—THE MAN WITH…").
 NUMBER_END = r"\s*(?:[.:)]\s*[\-–—]\s*|[.:)\-–—]\s+)"
-NUMBERED_RE = re.compile(rf"^\d{{1,4}}{NUMBER_END}(?P<title>.+)$")
+NUMBERED_RE = re.compile(rf"^(?P<number>\d{{1,4}}){NUMBER_END}(?P<title>.+)$")
 # A chapter numbered in capital Roman numerals before its title, as Project Gutenberg's HTML heads them ("IV.
 # THE BOSCOMBE VALLEY MYSTERY"): I to LXXXIX only, and not before another initial ("V. I. Warshawski"), so
 # that a name's initial ("C. Auguste Dupin", "M. Poirot") is no number.
-ROMAN_NUMBERED_RE = re.compile(rf"^(?=[IVXL])L?X{{0,3}}(?:IX|IV|V?I{{0,3}}){NUMBER_END}(?![A-Z]\.)(?P<title>\w.*)$")
-BARE_NUMBER_RE = re.compile(rf"^{NUMBER}\.?$", re.I)
+ROMAN_NUMBERED_RE = re.compile(rf"^(?P<number>(?=[IVXL])L?X{{0,3}}(?:IX|IV|V?I{{0,3}})){NUMBER_END}(?![A-Z]\.)(?P<title>\w.*)$")
+BARE_NUMBER_RE = re.compile(rf"^(?P<number>{NUMBER})\.?$", re.I)
+# A part of a book numbered under another name than a chapter (a play's "Act I", an epistolary novel's
+# "Letter 4", A Christmas Carol's "Stave One"): bookmaker's "Chapter N" cannot stand for it.
+OTHER_PART_WORDS = (r"(?:act|book|part|letter|stave|canto|volume|episode|scene|acte|akt|aufzug|libro|livre|buch|"
+                    r"teil|partie|parte|lettre|brief|carta|lettera|deel)")
+OTHER_PART_RE = re.compile(rf"^{OTHER_PART_WORDS}\s+{NUMBER}(?:{NUMBER_END}.*|\.)?$", re.I)
 TITLE_TYPE = re.compile(r"(^|\s)title(\s|$)")  # epub:type's title
 
 
@@ -49,6 +54,72 @@ def plain_title(text: str, named: bool = False) -> str | None:
     if not text or (BARE_NUMBER_RE.match(text) and (not named or text.rstrip(".").isdigit())):
         return None
     return text
+
+
+ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
+WORD_VALUES = {word: value for value, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())} | {word: 10 * (i + 2) for i, word in enumerate(
+        "twenty thirty forty fifty sixty seventy eighty ninety".split())}
+
+
+def number_value(text: str) -> int | None:
+    """The number a chapter's heading gives it ("14", "XIV", "fourteen", "one hundred and two"); None for
+    any other text."""
+    text = text.strip().rstrip(".").lower()
+    if text.isdigit():
+        return int(text)
+    if re.fullmatch(ROMAN, text):
+        values = [ROMAN_VALUES[c] for c in text]
+        return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+    total = 0
+    for word in re.split(r"[\s-]+", text):
+        if word == "hundred":
+            total = max(total, 1) * 100
+        elif word in WORD_VALUES:
+            total += WORD_VALUES[word]
+        elif word != "and":
+            return None
+    return total or None
+
+
+def source_number(heading: str) -> int | None:
+    """The chapter number a heading as written carries where bookmaker's title leaves it out to number
+    the chapter itself (plain_title): "Chapter 3: The Bar" 3, "XIV" 14; None where it carries none."""
+    text = re.sub(r"\s+", " ", heading).strip()
+    for pattern in (LABELLED_RE, NUMBERED_RE, ROMAN_NUMBERED_RE, BARE_NUMBER_RE):
+        match = pattern.match(text)
+        if match:
+            return number_value(match.group("number"))
+    return None
+
+
+def keep_source_numbering(chapters: list[ImportedChapter]) -> bool:
+    """Whether the chapters are numbered otherwise than bookmaker numbers them ("Chapter N", counting every
+    chapter from 1): a part named another way ("Act I", "Letter 4"), or a chapter's number not its place
+    (a "Prologue" or "Dramatis Personae" before "Chapter 1"). Then each chapter keeps its heading as the
+    source wrote it, and book.yaml's `chapter_label: false` shows titles alone: "Chapter 2: Act I" and a
+    "Chapter 2" heading over the source's chapter 1 would both say what the book does not."""
+    for place, chapter in enumerate(chapters, 1):
+        if not chapter.heading:
+            continue
+        if OTHER_PART_RE.match(re.sub(r"\s+", " ", chapter.heading).strip()):
+            return True
+        number = source_number(chapter.heading)
+        if number is not None and number != place:
+            return True
+    return False
+
+
+def number_as_source(book) -> None:
+    """`book` (an ImportedBook) titled by its own headings where keep_source_numbering() says so."""
+    if "chapter_label" in book.metadata or not keep_source_numbering(book.chapters):
+        return
+    book.metadata["chapter_label"] = False
+    for chapter in book.chapters:
+        if chapter.heading:
+            title = chapter.title
+            chapter.title = chapter.heading if not title or title in chapter.heading else f"{chapter.heading}: {title}"
 
 
 def _named(el: Tag) -> bool:
@@ -165,8 +236,20 @@ def split_sections(root: Tag) -> list[tuple[Tag | None, list]]:
     return sections
 
 
+def written_heading(el: Tag) -> str:
+    """A chapter's heading as the source wrote it, for keep_source_numbering(): a heading group's lines up
+    to its title ("Chapter I: The Bar"), not those after it (after_title)."""
+    if el.name != "hgroup":
+        return _text(el)
+    lines = el.find_all(True, recursive=False)
+    titled = [i for i, line in enumerate(lines) if TITLE_TYPE.search(_types(line))]
+    return ": ".join(text for line in lines[:titled[0] + 1 if titled else None] if (text := _text(line)))
+
+
 def section_markdown(title_heading: Tag | None, blocks: list, base: str, images: Images,
-                     notes: Notes) -> tuple[str | None, str]:
+                     notes: Notes) -> tuple[str | None, str | None, str]:
+    """A chapter's title, its heading as written (written_heading) and its Markdown."""
+    written = written_heading(title_heading) if title_heading is not None else None
     title = heading_title(title_heading) if title_heading is not None else None
     depth = level(title_heading) + 1 if title_heading is not None else 3  # of the chapter's own parts
     if title_heading is not None and title is None:
@@ -175,6 +258,7 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         naming = title_heading.find_next_sibling(True)
         if naming is not None and naming.name == "p" and re.search(r"bridgehead|(^|\s)title(\s|$)", _types(naming)):
             title = plain_title(_text(naming))
+            written = f"{written}: {_text(naming)}" if written else _text(naming)
             naming.decompose()
     soup = BeautifulSoup("<div></div>", "lxml")
     holder = soup.div
@@ -189,6 +273,8 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         title_heading.decompose()
     for header in holder.find_all("header"):
         headed(header, soup, depth)
+    for table in holder.find_all("table"):
+        spoken(table, soup)
     inner = [h for h in holder.find_all(HEADINGS) if h.find_parent("hgroup") is None]
     if inner:
         shift = min(int(h.name[1]) for h in inner) - 2
@@ -198,7 +284,7 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         heading = soup.new_tag("h2")
         heading.string = ": ".join(_text(c) for c in hgroup.find_all(True, recursive=False))
         hgroup.replace_with(heading)
-    return title, with_footnotes(html_to_markdown(holder, base, images), notes)
+    return title, written or None, with_footnotes(html_to_markdown(holder, base, images), notes)
 
 
 def headed(header: Tag, soup: BeautifulSoup, depth: int) -> None:
@@ -216,6 +302,38 @@ def headed(header: Tag, soup: BeautifulSoup, depth: int) -> None:
             heading.append(": ")
         heading.extend(list(line.contents))
     header.replace_with(heading)
+
+
+def spoken(table: Tag, soup: BeautifulSoup) -> None:
+    """A play's table, a row a speech (Standard Ebooks' Hamlet: the speaker's cell, `z3998:persona`, beside
+    the speech's): its rows as a printed play sets them, each speech a paragraph that begins with its
+    speaker's name in bold, a stage direction a paragraph of its own, and the lines of verse kept. As a
+    Markdown table, the speakers' names were broken over two lines in a narrow column and each speech's
+    verse ran on as prose (a table's cell holds one line)."""
+    rows = table.find_all("tr")
+    cells = [row.find_all(("td", "th"), recursive=False) for row in rows]
+    if not rows or any(len(pair) != 2 for pair in cells) or \
+            not any("persona" in _types(pair[0]) for pair in cells):
+        return
+    for speaker, speech in cells:
+        name = _text(speaker)
+        blocks = [c for c in speech.find_all(True, recursive=False) if c.name in ("p", "div", "blockquote")]
+        if not blocks:
+            paragraph = soup.new_tag("p")
+            paragraph.extend(list(speech.contents))
+            blocks = [paragraph]
+        if name:
+            bold = soup.new_tag("b")
+            bold.string = name if name[-1] in ".:" else f"{name}."
+            target = blocks[0] if blocks[0].name == "p" else blocks[0].find("p") or blocks[0]
+            while target.contents and isinstance(target.contents[0], NavigableString) and \
+                    not target.contents[0].strip():
+                target.contents[0].extract()  # the source's indentation: the speech begins beside the name
+            target.insert(0, " ")
+            target.insert(0, bold)
+        for block in blocks:
+            table.insert_before(block.extract())
+    table.decompose()
 
 
 def after_title(heading: Tag | None) -> list[Tag]:
@@ -241,8 +359,8 @@ def after_title(heading: Tag | None) -> list[Tag]:
 def chapters_from_root(root: Tag, base: str, images: Images, notes: Notes) -> list[ImportedChapter]:
     chapters = []
     for heading, blocks in split_sections(root):
-        title, body = section_markdown(heading, blocks, base, images, notes)
-        chapters.append(ImportedChapter(body=body, title=title))
+        title, written, body = section_markdown(heading, blocks, base, images, notes)
+        chapters.append(ImportedChapter(body=body, title=title, heading=written))
     return chapters
 
 

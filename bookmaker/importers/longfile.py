@@ -92,7 +92,8 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
         chapters.append(ImportedChapter(body="\n".join(preamble).strip() + "\n"))
     for (index, _, heading), end in zip(starts, bounds[1:]):
         body = [_shifted(line, top) for line in lines[index + 1:end]]
-        chapters.append(ImportedChapter(body="\n".join(body).strip() + "\n", title=plain_title(heading)))
+        chapters.append(ImportedChapter(body="\n".join(body).strip() + "\n", title=plain_title(heading),
+                                        heading=heading))
     return _finished(meta, chapters, {}, path)
 
 
@@ -144,7 +145,8 @@ def read_text(text: str, path: Path) -> ImportedBook:
         title = plain_title(lines[start].strip())
         if match.group("title") is not None:
             title = plain_title(match.group("title")) if match.group("title").strip() else None
-        chapters.append(ImportedChapter(body="\n\n".join(_paragraphs(lines[start + 1:end])) + "\n", title=title))
+        chapters.append(ImportedChapter(body="\n\n".join(_paragraphs(lines[start + 1:end])) + "\n", title=title,
+                                        heading=lines[start].strip()))
     return _finished(meta | gutenberg_fields, chapters, {}, path)
 
 

@@ -16,7 +16,7 @@ from bookmaker.infra.output import ascii_words
 
 # The order book.yaml is written in: the order an author reads the contract's table in.
 BOOK_KEYS = ("title", "subtitle", "author", "language", "summary", "notes", "end_notes", "dedication", "tags",
-             "series", "date", "updated", "complete", "source", "publisher", "rights", "cover")
+             "series", "date", "updated", "complete", "source", "publisher", "rights", "cover", "chapter_label")
 
 
 @dataclass
@@ -26,6 +26,7 @@ class ImportedChapter:
     summary: str | None = None
     notes: str | None = None
     end_notes: str | None = None
+    heading: str | None = None  # the source's heading as written ("Act I", "Chapter 3: The Bar"), if it had one
 
     def front_matter(self) -> dict:
         keys = ("title", "summary", "notes", "end_notes")
