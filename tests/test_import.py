@@ -798,3 +798,21 @@ def test_a_plays_table_of_speeches_comes_in_as_speeches_with_their_verse():
         "**Keeper.** I keep it, and the stair,  \nAnd all the night besides.",
     ]
     assert "Tide" in table and "High" in table  # a table that is no play's stays a table
+
+
+def test_a_note_on_a_chapters_title_becomes_the_chapters_notes():
+    """Standard Ebooks' Poe calls an endnote from a poem's title: the title came in as "Tamerlane1", its
+    note's number run on to it, and the note was lost. A title holds no note: the chapter's notes do."""
+    from bookmaker.importers.chapters import chapters_from_root, parse_html
+    from bookmaker.importers.markdown import Images, Notes
+
+    notes = Notes()
+    notes.texts.update({1: "First printed in 1827.", 2: "A later hand."})
+    soup = parse_html('<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"><body>'
+                      '<article><h2 epub:type="title">The Lamp\ue0001\ue001</h2><p>It burned.\ue0002\ue001</p>'
+                      '</article><article><h2 epub:type="title">The Stair</h2><p>It climbed.</p></article>'
+                      '</body></html>', xml=True)
+    lamp, stair = chapters_from_root(soup.body, "", Images(), notes)
+    assert (lamp.title, lamp.heading, lamp.notes) == ("The Lamp", "The Lamp", "First printed in 1827.")
+    assert lamp.body == "It burned.[^1]\n\n[^1]: A later hand.\n"  # a note called from the text stays a footnote
+    assert (stair.title, stair.notes) == ("The Stair", None)

@@ -44,8 +44,10 @@ def plain_title(text: str, named: bool = False) -> str | None:
     """The title without the chapter number the book will add again; None when nothing else is left.
     `named`: the source marks the text a title and not a number (Standard Ebooks' `epub:type="title"`,
     where a number is `z3998:roman` or `ordinal`), so a word that reads as one is kept: a dictionary's "C"."""
+    # A note's call (Notes.collect's token) first, whole: taking its marks away first left its number on
+    # the title (Standard Ebooks' Poe: "Tamerlane1"). section_markdown keeps the note itself.
+    text = NOTE_TOKEN_RE.sub("", text)
     text = re.sub(r"\s+", " ", text.replace("\ue000", "").replace("\ue001", "")).strip()
-    text = re.sub(r"\ue000\d+\ue001", "", text).strip()
     for pattern in (LABELLED_RE, NUMBERED_RE, ROMAN_NUMBERED_RE):
         match = pattern.match(text)
         if match:
@@ -247,9 +249,12 @@ def written_heading(el: Tag) -> str:
 
 
 def section_markdown(title_heading: Tag | None, blocks: list, base: str, images: Images,
-                     notes: Notes) -> tuple[str | None, str | None, str]:
-    """A chapter's title, its heading as written (written_heading) and its Markdown."""
-    written = written_heading(title_heading) if title_heading is not None else None
+                     notes: Notes) -> ImportedChapter:
+    """A chapter: its title, its heading as written (written_heading), its Markdown, and as its notes those
+    whose calls its heading held (a title's note: Standard Ebooks' Poe notes "Tamerlane"), which have no
+    place in a title."""
+    written = NOTE_TOKEN_RE.sub("", written_heading(title_heading)) if title_heading is not None else None
+    calls: list[str] = []
     title = heading_title(title_heading) if title_heading is not None else None
     depth = level(title_heading) + 1 if title_heading is not None else 3  # of the chapter's own parts
     if title_heading is not None and title is None:
@@ -258,7 +263,9 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         naming = title_heading.find_next_sibling(True)
         if naming is not None and naming.name == "p" and re.search(r"bridgehead|(^|\s)title(\s|$)", _types(naming)):
             title = plain_title(_text(naming))
-            written = f"{written}: {_text(naming)}" if written else _text(naming)
+            named = NOTE_TOKEN_RE.sub("", _text(naming))
+            written = f"{written}: {named}" if written else named
+            calls += NOTE_TOKEN_RE.findall(naming.get_text())
             naming.decompose()
     soup = BeautifulSoup("<div></div>", "lxml")
     holder = soup.div
@@ -269,8 +276,10 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         if block is title_heading:
             continue
         holder.append(block.extract() if isinstance(block, Tag) else NavigableString(str(block)))
-    if title_heading is not None and title_heading.parent is not None:
-        title_heading.decompose()
+    if title_heading is not None:
+        calls += NOTE_TOKEN_RE.findall(title_heading.get_text())  # those after its title are in the text now
+        if title_heading.parent is not None:
+            title_heading.decompose()
     for header in holder.find_all("header"):
         headed(header, soup, depth)
     for table in holder.find_all("table"):
@@ -284,7 +293,9 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         heading = soup.new_tag("h2")
         heading.string = ": ".join(_text(c) for c in hgroup.find_all(True, recursive=False))
         hgroup.replace_with(heading)
-    return title, written or None, with_footnotes(html_to_markdown(holder, base, images), notes)
+    return ImportedChapter(body=with_footnotes(html_to_markdown(holder, base, images), notes), title=title,
+                           heading=written or None,
+                           notes="\n\n".join(notes.texts[int(key)] for key in calls if int(key) in notes.texts) or None)
 
 
 def headed(header: Tag, soup: BeautifulSoup, depth: int) -> None:
@@ -357,11 +368,7 @@ def after_title(heading: Tag | None) -> list[Tag]:
 
 
 def chapters_from_root(root: Tag, base: str, images: Images, notes: Notes) -> list[ImportedChapter]:
-    chapters = []
-    for heading, blocks in split_sections(root):
-        title, written, body = section_markdown(heading, blocks, base, images, notes)
-        chapters.append(ImportedChapter(body=body, title=title, heading=written))
-    return chapters
+    return [section_markdown(heading, blocks, base, images, notes) for heading, blocks in split_sections(root)]
 
 
 OPS = "http://www.idpf.org/2007/ops"
