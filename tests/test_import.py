@@ -387,7 +387,9 @@ def test_one_long_html_file(tmp_path):
         'pluie.</p><div class="footnotes"><ol><li id="fn1">Elle l’est toujours. <a href="#r1">↩</a></li></ol>'
         '</div></body></html>', encoding="utf-8")
     project = import_source(source, tmp_path / "lettres")
-    assert book_yaml(project) == {"title": "Lettres du phare", "author": "Célestine Aubry", "language": "fr"}
+    # The letters are not numbered: "Chapitre 1 : Première lettre" would be bookmaker's, not the book's.
+    assert book_yaml(project) == {"title": "Lettres du phare", "author": "Célestine Aubry", "language": "fr",
+                                  "chapter_label": False}
     found = chapters(project)
     assert [f.get("title") for f, _ in found] == ["Première lettre", "Deuxième lettre"]
     assert found[0][1] == ("Cher Paul, la mer est *grise* ce matin[^1].\n\n* * *\n\nJe t’embrasse.\n\n"
@@ -728,7 +730,9 @@ def test_a_file_name_made_from_a_title_keeps_its_words_apart(title, name):
     (["Chapter 1", "Chapter 2: The Bar", "Chapter 3"], False),  # bookmaker numbers them alike
     (["I", "II. The Bar", "III"], False),
     (["Chapter One", "Chapter Two", "Chapter Three"], False),
-    (["The Harbour", "Apollo 13", "Low Tide"], False),  # a number inside a title is no chapter number
+    (["Chapter 1", "Apollo 13", "Chapter 3"], False),  # a number inside a title is no chapter number
+    (["The Harbour", "Apollo 13", "Low Tide"], True),  # no chapter numbered: "Chapter 2: Apollo 13" is not the book's
+    (["The Harbour", None, "Low Tide"], False),  # a chapter without a heading is numbered, as before
     (["Dramatis Personae", "Act I", "Act II"], True),  # a play: "Chapter 2: Act I" says what it is not
     (["Letter 1", "Letter 2"], True),
     (["The Preface", "I", "II"], True),  # the source's chapter I would be headed "Chapter 2"

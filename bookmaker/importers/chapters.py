@@ -98,10 +98,14 @@ def source_number(heading: str) -> int | None:
 
 def keep_source_numbering(chapters: list[ImportedChapter]) -> bool:
     """Whether the chapters are numbered otherwise than bookmaker numbers them ("Chapter N", counting every
-    chapter from 1): a part named another way ("Act I", "Letter 4"), or a chapter's number not its place
-    (a "Prologue" or "Dramatis Personae" before "Chapter 1"). Then each chapter keeps its heading as the
-    source wrote it, and book.yaml's `chapter_label: false` shows titles alone: "Chapter 2: Act I" and a
-    "Chapter 2" heading over the source's chapter 1 would both say what the book does not."""
+    chapter from 1): a part named another way ("Act I", "Letter 4"), a chapter's number not its place
+    (a "Prologue" or "Dramatis Personae" before "Chapter 1"), or no number at all, every chapter headed
+    by its title alone (Standard Ebooks' Poe: "Chapter 37: Annabel Lee"). Then each chapter keeps its
+    heading as the source wrote it, and book.yaml's `chapter_label: false` shows titles alone: "Chapter 2:
+    Act I" and a "Chapter 2" heading over the source's chapter 1 would both say what the book does not."""
+    headings = [chapter.heading for chapter in chapters]
+    if headings and all(headings) and not any(source_number(heading) for heading in headings):
+        return True
     for place, chapter in enumerate(chapters, 1):
         if not chapter.heading:
             continue
