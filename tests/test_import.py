@@ -820,3 +820,25 @@ def test_a_note_on_a_chapters_title_becomes_the_chapters_notes():
     assert (lamp.title, lamp.heading, lamp.notes) == ("The Lamp", "The Lamp", "First printed in 1827.")
     assert lamp.body == "It burned.[^1]\n\n[^1]: A later hand.\n"  # a note called from the text stays a footnote
     assert (stair.title, stair.notes) == ("The Stair", None)
+
+
+@pytest.mark.parametrize("heading", ["Contents", "INHOUD.", "Table des matières"])
+def test_a_long_files_own_contents_page_is_left_out_with_a_warning(tmp_path, heading):
+    """Project Gutenberg's HTML of Gabriël's Ontboezemingen (Dutch) and of Entre Nous (French): the printed
+    contents page, "INHOUD." or "INDEX.", a table of titles and page numbers, came in as a chapter of page
+    numbers that are not the new book's. A chapter so titled that holds prose stays."""
+    rows = "".join(f"<tr><td>{n}.</td><td>Chapter title {n}</td><td>{3 + 7 * i}</td></tr>"
+                   for i, n in enumerate(["I", "II", "III", "IV", "V", "VI"]))
+    chapters_html = "".join(f"<h2>{n}. Title {n}</h2><p>The tide turned in part {n}.</p>"
+                            for n in ["I", "II", "III", "IV", "V", "VI"])
+    source = tmp_path / "book.html"
+    source.write_text(f"<html><body><h2>{heading}</h2><table>{rows}</table>{chapters_html}"
+                      f"<h2>Contents</h2><p>What the chest held was never listed, and nobody asked.</p></body></html>",
+                      encoding="utf-8")
+    warned = []
+    project = import_source(source, tmp_path / "book", warn=warned.extend)
+    titles = [f.get("title") for f, _ in chapters(project)]
+    assert titles == ["Title I", "Title II", "Title III", "Title IV", "Title V", "Title VI", "Contents"]
+    [warning] = warned
+    assert warning.code == "source-contents" and warning.severity == "warning"
+    assert f'"{heading}" (6 entries)' in warning.message

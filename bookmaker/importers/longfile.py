@@ -219,7 +219,41 @@ def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: P
                                 "the source's own title page: left out, since the book has a title page of its "
                                 "own", "warning", codes.SOURCE_TITLE_PAGE))
         chapters = chapters[1:]
+    for chapter in [c for c in chapters if is_contents_page(c)]:
+        _, entries = contents_entries(chapter.body)
+        problems.append(Problem(str(path), 1, f"the chapter \"{chapter.title}\" ({entries} entries) is the source's "
+                                "own contents page: left out, since its page numbers are not the book's and the "
+                                "book makes a contents page of its own", "warning", codes.SOURCE_CONTENTS))
+        chapters.remove(chapter)
     return ImportedBook(meta, chapters, images, problems)
+
+
+# A long file's own contents page, a chapter of its own once split at the headings: a Project Gutenberg
+# HTML's "INHOUD." (Gabriël's Ontboezemingen, Dutch) or "INDEX." (Entre Nous, French), a table of titles
+# and printed page numbers. Kept, it was a chapter of numbers that are not the new book's pages.
+CONTENTS_TITLE_RE = re.compile(r"^(?:(?:the\s+)?(?:table\s+of\s+)?contents|index|inhoud(?:sopgave)?|inhalt(?:sverzeichnis)?|"
+                               r"table(?:\s+des\s+mati[èe]res)?|sommaire|[íi]ndice|contenido|sumario|innehåll|"
+                               r"indholdsfortegnelse|spis\s+treści|sisällys)[.:]?$", re.I)
+# An entry: a line ending in a page number, Arabic or Roman ("| VI. | Le Docteur part | 12 |", "Storm ... 41."),
+# or a link within the file ("[Storm](#chap2)").
+CONTENTS_ENTRY_RE = re.compile(r"(?:\b(?:\d{1,4}|[ivxlc]{1,7})\.?\s*\|?\s*$)|\]\(#[^)]*\)", re.I)
+
+
+def contents_entries(body: str) -> tuple[int, int]:
+    """How many lines of a chapter's Markdown hold text (less headings and a table's rule), and how many
+    of those are a contents page's entries (CONTENTS_ENTRY_RE)."""
+    lines = [line for line in body.splitlines()
+             if line.strip() and not line.lstrip().startswith("#") and not re.fullmatch(r"[\s|:-]+", line)]
+    return len(lines), sum(1 for line in lines if CONTENTS_ENTRY_RE.search(line))
+
+
+def is_contents_page(chapter: ImportedChapter) -> bool:
+    """Whether `chapter` is the source's own contents page: titled as one, and at least five lines, four
+    in five of them entries (CONTENTS_ENTRY_RE). A chapter titled "Contents" that holds prose stays."""
+    if not chapter.title or not CONTENTS_TITLE_RE.match(chapter.title.strip()):
+        return False
+    lines, entries = contents_entries(chapter.body)
+    return lines >= 5 and entries >= 0.8 * lines
 
 
 # A long file's own title page before its first heading: a few short lines, no paragraph of prose, that
