@@ -842,3 +842,27 @@ def test_a_long_files_own_contents_page_is_left_out_with_a_warning(tmp_path, hea
     [warning] = warned
     assert warning.code == "source-contents" and warning.severity == "warning"
     assert f'"{heading}" (6 entries)' in warning.message
+
+
+def test_a_plain_text_headed_by_roman_numerals_is_split_at_them():
+    """Project Gutenberg's plain text of Entre Nous (French) heads its chapters "I." and "II. Papa se fâche."
+    on lines of their own: it came in as one chapter, with the "End of the Project Gutenberg EBook" line
+    that the footer begins with as its last paragraph."""
+    from bookmaker.importers.longfile import read_text
+
+    text = "\n".join([
+        "Title: Marées", "Author: Ada Merriweather", "Language: French", "",
+        "*** START OF THIS PROJECT GUTENBERG EBOOK MARÉES ***", "",
+        "Au lecteur, ces pages.", "",
+        "      I. La lampe        3", "     II. L'escalier      9", "    III. Le port        14", "", "",
+        "I.", "", "", "La lampe brûlait.", "", "",
+        "II. L'escalier.", "", "", "Trois choses comptent:", "",
+        "1.", "", "La marée.", "",  # a list numbered inside the chapter ends no run
+        "2.", "", "Le vent.", "", "",
+        "III. Le port.", "", "", "Le port dormait.", "", "",
+        "End of the Project Gutenberg EBook of Marées, by Ada Merriweather", "",
+        "*** END OF THIS PROJECT GUTENBERG EBOOK MARÉES ***", "Licence text."])
+    book = read_text(text, Path("marees.txt"))
+    assert [c.heading for c in book.chapters] == [None, "I.", "II. L'escalier.", "III. Le port."]
+    assert "Trois choses comptent" in book.chapters[2].body and "La marée" in book.chapters[2].body
+    assert book.chapters[-1].body == "Le port dormait.\n"

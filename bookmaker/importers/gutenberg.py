@@ -16,6 +16,9 @@ import re
 
 START_RE = re.compile(r"\*\*\*\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b[^*]*\*\*\*", re.I)
 END_RE = re.compile(r"\*\*\*\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b[^*]*\*\*\*", re.I)
+# The line older plain texts put before the END marker, part of the footer ("End of the Project Gutenberg
+# EBook of Entre Nous, by Lucie Vos"): it came in as the last chapter's last paragraph.
+END_LINE_RE = re.compile(r"\n[ \t]*End of (?:the |this )?Project Gutenberg'?s? E-?Book\b[^\n]*\s*$", re.I)
 FIELD_RE = re.compile(r"^(Title|Author|Language):[ \t]*(\S.*?)[ \t]*$", re.M)
 LANGUAGES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it", "dutch": "nl",
              "portuguese": "pt", "finnish": "fi", "swedish": "sv", "danish": "da", "norwegian": "no",
@@ -47,7 +50,8 @@ def text_without_boilerplate(text: str) -> tuple[str, dict]:
     if start is None:
         return text, {}
     end = END_RE.search(text, start.end())
-    return text[start.end(): end.start() if end else len(text)].lstrip("\n"), header_fields(text[:start.start()])
+    body = text[start.end(): end.start() if end else len(text)]
+    return END_LINE_RE.sub("\n", body).lstrip("\n"), header_fields(text[:start.start()])
 
 
 def strip_html(body) -> dict:

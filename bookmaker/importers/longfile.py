@@ -12,8 +12,8 @@ from bookmaker import codes
 from bookmaker.errors import Problem
 from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
-from bookmaker.importers.chapters import (NUMBER, book_title_heading, chapters_from_root, heading_title, parse_html,
-                                          plain_title)
+from bookmaker.importers.chapters import (NUMBER, ROMAN, book_title_heading, chapters_from_root, heading_title,
+                                          number_value, parse_html, plain_title)
 from bookmaker.importers.markdown import Images, Notes, is_scene_break, mark_languages, text_to_markdown
 from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
 from bookmaker.importers.sources import SingleFile, fail, inside_name
@@ -121,11 +121,37 @@ def _paragraphs(lines: list[str]) -> list[str]:
     return out
 
 
+# A chapter headed by its number alone, or its number and title ("I.", "II. Papa se fâche."), on a line of its
+# own between blank lines, as Project Gutenberg's plain texts head them (Entre Nous, French).
+TEXT_NUMBERED_RE = re.compile(rf"^\s*(?P<number>{ROMAN}|\d{{1,3}})\.(?:\s+\S.{{0,80}})?$", re.I)
+
+
+def numbered_starts(lines: list[str]) -> list[int]:
+    """The lines that head a text's chapters by number (TEXT_NUMBERED_RE), where they count on from 1 without
+    a gap, three or more: the first such run at least half as long as the longest (Entre Nous numbers its
+    glossary's parts I to XL again, after its chapters I to XL). A contents list's lines are not between
+    blank lines, and a paragraph that begins "I. " is not numbered on from one before it."""
+    runs: list[tuple[bool, list[int]]] = []  # (numbered in Roman numerals, the lines)
+    for n, line in enumerate(lines):
+        match = TEXT_NUMBERED_RE.match(line)
+        if not match or (n and lines[n - 1].strip()) or (n + 1 < len(lines) and lines[n + 1].strip()):
+            continue
+        roman, number = not match.group("number").isdigit(), number_value(match.group("number"))
+        # A list numbered inside a chapter ("1.", "2.") starts a run of its own, and ends none.
+        waiting = [run for kind, run in runs if kind == roman and len(run) + 1 == number]
+        if number == 1:
+            runs.append((roman, [n]))
+        elif waiting:
+            waiting[0].append(n)
+    longest = max((len(run) for _, run in runs), default=0)
+    return next((run for _, run in runs if len(run) >= max(3, longest / 2)), [])
+
+
 def read_text(text: str, path: Path) -> ImportedBook:
     text, gutenberg_fields = gutenberg.text_without_boilerplate(text)
     lines = text.split("\n")
     starts = [n for n, line in enumerate(lines) if len(line) < 100 and TEXT_CHAPTER_RE.match(line)
-              and (n == 0 or not lines[n - 1].strip())]
+              and (n == 0 or not lines[n - 1].strip())] or numbered_starts(lines)
     meta: dict = {}
     preamble = lines[:starts[0]] if starts else []
     heading_lines = [line.strip() for line in preamble if line.strip()]
@@ -143,7 +169,7 @@ def read_text(text: str, path: Path) -> ImportedBook:
     for start, end in zip(starts, starts[1:] + [len(lines)]):
         match = TEXT_CHAPTER_RE.match(lines[start])
         title = plain_title(lines[start].strip())
-        if match.group("title") is not None:
+        if match is not None and match.group("title") is not None:
             title = plain_title(match.group("title")) if match.group("title").strip() else None
         chapters.append(ImportedChapter(body="\n\n".join(_paragraphs(lines[start + 1:end])) + "\n", title=title,
                                         heading=lines[start].strip()))
