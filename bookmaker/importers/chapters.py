@@ -8,7 +8,7 @@ import re
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from bookmaker.importers.markdown import (LANGUAGE_MARK_RE, NOTE_TOKEN_RE, Images, Notes, html_to_markdown,
-                                          with_footnotes)
+                                          one_line, with_footnotes)
 from bookmaker.importers.project import ImportedChapter
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -38,6 +38,7 @@ OTHER_PART_WORDS = (r"(?:act|book|part|letter|stave|canto|volume|episode|scene|a
                     r"teil|partie|parte|lettre|brief|carta|lettera|deel)")
 OTHER_PART_RE = re.compile(rf"^{OTHER_PART_WORDS}\s+{NUMBER}(?:{NUMBER_END}.*|\.)?$", re.I)
 TITLE_TYPE = re.compile(r"(^|\s)title(\s|$)")  # epub:type's title
+NUMBERED_TITLE_RES = (LABELLED_RE, NUMBERED_RE, ROMAN_NUMBERED_RE)  # a number before a title, if any
 
 
 def plain_title(text: str, named: bool = False) -> str | None:
@@ -47,8 +48,8 @@ def plain_title(text: str, named: bool = False) -> str | None:
     # A note's call (Notes.collect's token) first, whole: taking its marks away first left its number on
     # the title (Standard Ebooks' Poe: "Tamerlane1"). section_markdown keeps the note itself.
     text = NOTE_TOKEN_RE.sub("", text)
-    text = re.sub(r"\s+", " ", text.replace("\ue000", "").replace("\ue001", "")).strip()
-    for pattern in (LABELLED_RE, NUMBERED_RE, ROMAN_NUMBERED_RE):
+    text = one_line(text.replace("\ue000", "").replace("\ue001", ""))
+    for pattern in NUMBERED_TITLE_RES:
         match = pattern.match(text)
         if match:
             text = (match.group("title") or "").strip()
@@ -88,8 +89,8 @@ def number_value(text: str) -> int | None:
 def source_number(heading: str) -> int | None:
     """The chapter number a heading as written carries where bookmaker's title leaves it out to number
     the chapter itself (plain_title): "Chapter 3: The Bar" 3, "XIV" 14; None where it carries none."""
-    text = re.sub(r"\s+", " ", heading).strip()
-    for pattern in (LABELLED_RE, NUMBERED_RE, ROMAN_NUMBERED_RE, BARE_NUMBER_RE):
+    text = one_line(heading)
+    for pattern in (*NUMBERED_TITLE_RES, BARE_NUMBER_RE):
         match = pattern.match(text)
         if match:
             return number_value(match.group("number"))
@@ -103,18 +104,12 @@ def keep_source_numbering(chapters: list[ImportedChapter]) -> bool:
     by its title alone (Standard Ebooks' Poe: "Chapter 37: Annabel Lee"). Then each chapter keeps its
     heading as the source wrote it, and book.yaml's `chapter_label: false` shows titles alone: "Chapter 2:
     Act I" and a "Chapter 2" heading over the source's chapter 1 would both say what the book does not."""
-    headings = [chapter.heading for chapter in chapters]
-    if headings and all(headings) and not any(source_number(heading) for heading in headings):
+    headings = [one_line(chapter.heading) if chapter.heading else None for chapter in chapters]
+    numbers = [source_number(heading) if heading else None for heading in headings]
+    if headings and all(headings) and all(number is None for number in numbers):
         return True
-    for place, chapter in enumerate(chapters, 1):
-        if not chapter.heading:
-            continue
-        if OTHER_PART_RE.match(re.sub(r"\s+", " ", chapter.heading).strip()):
-            return True
-        number = source_number(chapter.heading)
-        if number is not None and number != place:
-            return True
-    return False
+    return any(heading and (OTHER_PART_RE.match(heading) or number not in (None, place))
+               for place, (heading, number) in enumerate(zip(headings, numbers), 1))
 
 
 def number_as_source(book) -> None:
