@@ -398,6 +398,42 @@ def test_one_long_html_file(tmp_path):
     built_text(project, tmp_path)
 
 
+def test_a_paragraph_the_source_wraps_over_lines_is_one_line_but_a_line_break_stays(tmp_path):
+    """Project Gutenberg's HTML keeps its printed lines inside each <p> (Kafka's "Die Verwandlung": 786
+    lines for a chapter of 40 paragraphs). HTML reads those line ends as spaces; they came into the
+    Markdown as they were, and a wrapped line that began "- " or "1. " was escaped to stay text. A
+    paragraph is one line now; a <br> is still a line break of its own."""
+    source = tmp_path / "wrapped.html"
+    source.write_text(
+        '<html lang="de"><head><title>Die Fähre</title></head><body><h2>I</h2>\n'
+        '<p>Als sie erwachte,\nlag das Boot schon\n   im Hafen, und\n- wie immer -\nregnete es.</p>\n'
+        '<p>Die Glocke schlug\n<i>zwölf\nmal</i>.</p>\n'
+        '<p class="poem">Der Wind geht um,<br/>\ndie Nacht ist lang.</p><h2>II</h2><p>Ende.</p></body></html>',
+        encoding="utf-8")
+    project = import_source(source, tmp_path / "boot")
+    assert len(chapters(project)) == 2
+    assert chapters(project)[0][1] == ("Als sie erwachte, lag das Boot schon im Hafen, und - wie immer - regnete es."
+                                       "\n\nDie Glocke schlug *zwölf mal*.\n\nDer Wind geht um,  \ndie Nacht ist lang.\n")
+    built_text(project, tmp_path)
+
+
+def test_a_first_chapter_headed_by_its_number_alone_is_never_taken_for_the_title_page(tmp_path):
+    """A first chapter headed "I" (left to bookmaker's numbering), short, in lines that happen to name the
+    book: it was taken for the source's own title page ("the text before the first heading") and its
+    text left out. Only text before any heading is a title page."""
+    source = tmp_path / "boot.html"
+    source.write_text('<html lang="de"><head><title>Das Boot</title></head><body><h2>{}</h2><p>Am Morgen lag '
+                      'das Boot im Hafen.</p><h2>II</h2><p>Ende.</p></body></html>', encoding="utf-8")
+    for heading in ("I", "I.", "Kapitel I"):
+        source.write_text(source.read_text(encoding="utf-8").replace("{}", heading), encoding="utf-8")
+        warned: list = []
+        project = import_source(source, tmp_path / heading, warn=warned.extend)
+        assert [body for _, body in chapters(project)] == ["Am Morgen lag das Boot im Hafen.\n", "Ende.\n"], heading
+        assert warned == []
+        source.write_text(source.read_text(encoding="utf-8").replace(f"<h2>{heading}</h2>", "<h2>{}</h2>"),
+                          encoding="utf-8")
+
+
 TITLE_PAGE_BOOK = ('<html><head><title>The Tide Clock</title><meta name="author" content="Odile Fenn"></head><body>'
                    '{before}<h2>I.</h2><p>The clock ran on the tide.</p><h2>II.</h2><p>It was never wrong.</p>'
                    '</body></html>')

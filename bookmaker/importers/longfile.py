@@ -301,8 +301,9 @@ TITLE_PAGE_LINE = 80
 
 def title_page_lines(chapter: ImportedChapter, meta: dict) -> list[str] | None:
     """The lines of `chapter`'s text, without their Markdown marks, where it is the source's own title
-    page; else None."""
-    if chapter.title or chapter.summary or chapter.notes or chapter.end_notes or "![" in chapter.body:
+    page; else None. A chapter begun by a heading is never one, even a heading that only numbers it
+    ("I", left to bookmaker's numbering): its text is the chapter's, not the book's title page."""
+    if chapter.heading or chapter.title or chapter.summary or chapter.notes or chapter.end_notes or "![" in chapter.body:
         return None
     lines = _plain_lines(chapter.body)
     if not lines or sum(len(line.split()) for line in lines) > TITLE_PAGE_WORDS or \

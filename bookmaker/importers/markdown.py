@@ -112,7 +112,7 @@ class Converter(MarkdownConverter):
     def __init__(self, base: str, images: Images):
         super().__init__(heading_style="ATX", bullets="-", strong_em_symbol="*", escape_misc=False,
                          escape_asterisks=True, escape_underscores=True, autolinks=True, sup_symbol="",
-                         sub_symbol="")
+                         sub_symbol="", wrap=True, wrap_width=None)
         self.base = base
         self.images = images
 
