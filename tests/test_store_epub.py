@@ -164,3 +164,51 @@ def test_the_page_list_read_from_the_layout_is_the_one_read_from_the_pdf(tmp_pat
     pagestarts.remember_written(b"", [])
     from_pdf = pagestarts.page_starts(rendered, data, cache=False)
     assert from_layout == from_pdf and len(from_pdf.starts) >= 15
+
+
+def long_titled_book(root):
+    """A book whose second chapter's title runs to fourteen words, titles shown alone (chapter_label:
+    false), as Standard Ebooks' Gulliver's Travels heads each chapter with its summary."""
+    manuscript = root / "manuscript"
+    manuscript.mkdir(parents=True)
+    (manuscript / "book.yaml").write_text("title: The Ferry Log\nauthor: Ines Marlow\nlanguage: en\n"
+                                          "chapter_label: false\n", encoding="utf-8")
+    river = "The ferry crossed at dawn with the mail, three cows and the doctor's bicycle. " * 12
+    (manuscript / "01-dawn.md").write_text("---\ntitle: Dawn\n---\n\n" + "\n\n".join([river] * 6) + "\n",
+                                           encoding="utf-8")
+    title = "The author leaves the harbour, is taken by pirates and sold to a merchant of Lagado"
+    (manuscript / "02-pirates.md").write_text(f"---\ntitle: {title}\n---\n\nThe pirates were polite.\n",
+                                              encoding="utf-8")
+    return root
+
+
+def test_a_contents_line_that_is_a_later_chapters_heading_does_not_hide_the_first_chapters_pages(
+        tmp_path, monkeypatch):
+    """The printed contents come before the first chapter, and a long title there is twelve words of a
+    later chapter's heading: the page list matched the contents page to that chapter, passed over every
+    page before it, never found printed page 1, and came out empty (EPUBCheck RSC-005 on Gulliver's
+    Travels). Printed page 1 is the first chapter's first page."""
+    from bookmaker.commands.build import render
+    from bookmaker.pdf import pagestarts
+    from bookmaker.pdf.writer import pdf_bytes
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    rendered = render(str(long_titled_book(tmp_path / "book")), 1, True, lambda message: None)
+    data, _ = pdf_bytes(rendered, jobs=1)
+    starts = pagestarts.page_starts(rendered, data, cache=False).starts
+    assert starts and (starts[0].number, starts[0].page_id, starts[0].word) == (1, "chapter-1", 0)
+    assert [s.page_id for s in starts].count("chapter-1") >= 2
+    assert starts[-1].page_id == "chapter-2"
+
+
+def test_no_page_found_gives_no_page_list_rather_than_an_empty_one(tmp_path, monkeypatch):
+    """A print edition none of whose pages are found in the text: the EPUB has no page list (an empty
+    <ol> is not allowed in a navigation document) and claims no page navigation."""
+    from bookmaker.commands import build
+    from bookmaker.model import PrintPages
+    from bookmaker.pdf import pagestarts
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(pagestarts, "page_starts", lambda rendered, data, cache=True: PrintPages((), "urn:x"))
+    rendered = build.render(str(long_titled_book(tmp_path / "book")), 1, True, lambda message: None)
+    assert build.with_page_list(rendered, b"%PDF-1.7") is rendered

@@ -83,7 +83,10 @@ def with_page_list(rendered: RenderedBook, pdf_data: bytes | None = None, jobs: 
     if pdf_data is None:
         (progress or (lambda message: None))("laying out the print edition for the page list")
         pdf_data, _ = pdf_bytes(rendered, progress=progress, jobs=jobs, cache=cache)
-    return dataclasses.replace(rendered, print_pages=page_starts(rendered, pdf_data, cache))
+    pages = page_starts(rendered, pdf_data, cache)
+    # No page found (a book whose first chapter has no text to find): no page list, rather than an
+    # empty one, which EPUB's navigation document does not allow (EPUBCheck RSC-005: an <ol> needs an <li>).
+    return dataclasses.replace(rendered, print_pages=pages) if pages.starts else rendered
 
 
 def render(project: str, jobs: int | None, cache: bool, progress: Callable[[str], None],

@@ -199,6 +199,15 @@ def page_starts(rendered: RenderedBook, pdf_data: bytes, cache: bool = True) -> 
     _book_words.clear()
     _book_words.update(used)
     first_chapter = next((p.id for p in rendered.pages if p.kind == "chapter"), None)
+    # Until a page is found in the first chapter, a page is looked for no further than that chapter's
+    # end: the printed contents come before it, and a line of theirs is a later chapter's heading. A
+    # long one (Gulliver's Travels: "VIII: A further account of Glubbdubdrib, ancient and modern history
+    # corrected.") matched that chapter, every page before it was then passed over, and the first
+    # chapter's first page, the page numbers' 1, was never found: the EPUB's page list came out empty.
+    place = next((i for i, owner in enumerate(owners) if owner[1] == first_chapter), None)
+    first_start = owners[place][0] if place is not None else 0
+    first_end = owners[place + 1][0] if place is not None and place + 1 < len(owners) else len(stream)
+    reached_first = False
     found: list[tuple[int, int]] = []  # (pdf page index, stream position)
     cursor = 0
     for index, words in enumerate(pdf_page_words(pdf_data, cache)):
@@ -206,10 +215,11 @@ def page_starts(rendered: RenderedBook, pdf_data: bytes, cache: bool = True) -> 
             window = words[skip:skip + WINDOW]
             if len(window) < min(WINDOW, len(words)) and skip:
                 break
-            at = find(stream, window, cursor, 20000)
+            at = find(stream, window, cursor, 20000 if reached_first else max(0, first_end - cursor))
             if at >= 0:
                 found.append((index, at))
                 cursor = at + 1
+                reached_first = reached_first or at >= first_start
                 break
     starts: list[PageStart] = []
     first_index = None
