@@ -294,6 +294,43 @@ def test_a_dedications_heading_is_kept_where_it_names_whom_the_book_is_for(tmp_p
     assert len(chapters(project)) == 3  # the dedication is no chapter
 
 
+SYNOPSIS = ("The author sails for the islands of the east. A storm described. The crew take to the boats, "
+            "and he alone reaches the shore, where he is found by the keepers of a lighthouse.")
+
+
+@pytest.mark.parametrize("lines, summaries", [
+    # Gulliver's Travels: each chapter's bridgehead a synopsis of some thirty words
+    ((SYNOPSIS, "A further account of the *lighthouse*.", SYNOPSIS), True),
+    # A Vindication of the Rights of Woman: titles ("Parental affection."), one of them thirty words long
+    (("Duty to parents.", SYNOPSIS, "On national education."), False),
+])
+def test_chapter_synopses_under_their_numbers_become_summaries(tmp_path, monkeypatch, lines, summaries):
+    """Standard Ebooks marks a chapter's name under its number and a chapter's synopsis alike
+    (se:bridgehead). Swift's synopses, as titles, set seven-line chapter openings and five pages of
+    contents. Where the book's lines run to more than twenty words (their median), each is its chapter's
+    summary and the chapter is headed by its number; a book of short titles keeps them, the long one too."""
+    import import_sources
+
+    pages = {key: import_sources.SE_PAGES[key] for key in ("titlepage", "imprint")}
+    for number, (roman, line) in enumerate(zip(("I", "II", "III"), lines), 1):
+        markup = line.replace("*lighthouse*", "<i>lighthouse</i>")
+        pages[f"chapter-{number}"] = (
+            f'<section id="c{number}" epub:type="chapter"><header><h2 epub:type="z3998:ordinal z3998:roman">'
+            f'{roman}</h2><p epub:type="se:bridgehead">{markup}</p></header><p>Text {number}.</p></section>')
+    monkeypatch.setattr(import_sources, "SE_PAGES", pages | {"colophon": import_sources.SE_PAGES["colophon"]})
+    project = import_source(standard_ebooks_folder(tmp_path / "src"), tmp_path / "se")
+    found = chapters(project)
+    assert [body for _, body in found] == ["Text 1.\n", "Text 2.\n", "Text 3.\n"]
+    if summaries:
+        assert [(f.get("title"), f.get("summary")) for f, _ in found] == [(None, line) for line in lines]
+        assert "chapter_label" not in book_yaml(project)  # numbered I, II, III: as bookmaker numbers them
+    else:
+        assert [(f.get("title"), f.get("summary")) for f, _ in found] == [(line, None) for line in lines]
+    text, _ = built_text(project, tmp_path)
+    assert ("Chapter 1 Summary The author sails" in text) is summaries
+    assert ("Chapter 2: The author sails" in text) is not summaries
+
+
 @pytest.mark.parametrize("html, markdown", [
     # Standard Ebooks' verse: a <span> a line, each <br/> on a line of its own between them
     ('<blockquote epub:type="z3998:song">\n\t<p>\n\t\t<span>Fifteen men on the chest,</span>\n\t\t<br/>\n'

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
@@ -112,8 +113,33 @@ def keep_source_numbering(chapters: list[ImportedChapter]) -> bool:
                for place, (heading, number) in enumerate(zip(headings, numbers), 1))
 
 
+# Lines under the chapters' numbers longer than this (their median) are synopses, not names: Standard
+# Ebooks marks both se:bridgehead (A Vindication of the Rights of Woman's "Parental affection.", 2 to 30
+# words, 9 the median; Gulliver's Travels' "The author gives some account of himself and family. His
+# first inducements to travel. He is shipwrecked…", 10 to 82 words, 31 the median).
+SYNOPSIS_WORDS = 20
+
+
+def synopses_as_summaries(chapters: list[ImportedChapter]) -> None:
+    """Where the chapters' bridgeheads (the lines under their numbers that became their titles) run past
+    SYNOPSIS_WORDS, their median, each is a synopsis: the chapter's `summary`, shown under its heading,
+    and the chapter is headed by its number alone. As titles, Swift's synopses set chapter openings of
+    seven lines in the heading's type, and five pages of contents. The whole book goes one way: its
+    short synopses ("A further account of Glubbdubdrib…") are not titles among numbers, nor a book of
+    titles' one long title a summary."""
+    headed = [c for c in chapters if c.bridgehead]
+    if not headed or statistics.median(len(c.bridgehead.split()) for c in headed) <= SYNOPSIS_WORDS:
+        return
+    for chapter in headed:
+        chapter.heading, chapter.title = chapter.number_heading or None, None
+        chapter.summary = chapter.bridgehead if not chapter.summary else f"{chapter.bridgehead}\n\n{chapter.summary}"
+        chapter.bridgehead = chapter.number_heading = None
+
+
 def number_as_source(book) -> None:
-    """`book` (an ImportedBook) titled by its own headings where keep_source_numbering() says so."""
+    """`book` (an ImportedBook) titled by its own headings where keep_source_numbering() says so, its
+    chapters' synopses first made their summaries (synopses_as_summaries)."""
+    synopses_as_summaries(book.chapters)
     if "chapter_label" in book.metadata or not keep_source_numbering(book.chapters):
         return
     book.metadata["chapter_label"] = False
@@ -254,6 +280,7 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
     place in a title."""
     written = NOTE_TOKEN_RE.sub("", written_heading(title_heading)) if title_heading is not None else None
     calls: list[str] = []
+    bridgehead = number_heading = None
     title = heading_title(title_heading) if title_heading is not None else None
     depth = level(title_heading) + 1 if title_heading is not None else 3  # of the chapter's own parts
     if title_heading is not None and title is None:
@@ -263,8 +290,10 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         if naming is not None and naming.name == "p" and re.search(r"bridgehead|(^|\s)title(\s|$)", _types(naming)):
             title = plain_title(_text(naming))
             named = NOTE_TOKEN_RE.sub("", _text(naming))
+            number_heading = written
             written = f"{written}: {named}" if written else named
             calls += NOTE_TOKEN_RE.findall(naming.get_text())
+            bridgehead = html_to_markdown(NOTE_TOKEN_RE.sub("", str(naming)), base, images).strip()
             naming.decompose()
     soup = BeautifulSoup("<div></div>", "lxml")
     holder = soup.div
@@ -293,7 +322,7 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         heading.string = ": ".join(_text(c) for c in hgroup.find_all(True, recursive=False))
         hgroup.replace_with(heading)
     return ImportedChapter(body=with_footnotes(html_to_markdown(holder, base, images), notes), title=title,
-                           heading=written or None,
+                           heading=written or None, bridgehead=bridgehead or None, number_heading=number_heading,
                            notes="\n\n".join(notes.texts[int(key)] for key in calls if int(key) in notes.texts) or None)
 
 

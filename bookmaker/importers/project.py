@@ -27,6 +27,9 @@ class ImportedChapter:
     notes: str | None = None
     end_notes: str | None = None
     heading: str | None = None  # the source's heading as written ("Act I", "Chapter 3: The Bar"), if it had one
+    # The line under a number heading that became the title (Markdown), if one did, and the heading without it:
+    bridgehead: str | None = None
+    number_heading: str | None = None
 
     def front_matter(self) -> dict:
         keys = ("title", "summary", "notes", "end_notes")
