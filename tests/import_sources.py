@@ -170,6 +170,8 @@ SE_PAGES = {
                 '<p>Made with care.</p></section>',
 }
 
+SE_LABELS: dict[str, str] = {}  # the contents' entries (toc.xhtml): page name → label
+
 
 def standard_ebooks_folder(root: Path) -> Path:
     text = root / "epub" / "text"
@@ -179,7 +181,9 @@ def standard_ebooks_folder(root: Path) -> Path:
     (root / "META-INF" / "container.xml").write_text(CONTAINER.format("epub/content.opf"), encoding="utf-8")
     for name, body in SE_PAGES.items():
         (text / f"{name}.xhtml").write_text(xhtml(body, name, ' epub:type="bodymatter"'), encoding="utf-8")
+    contents = "".join(f'<li><a href="text/{name}.xhtml">{label}</a></li>' for name, label in SE_LABELS.items())
     (root / "epub" / "toc.xhtml").write_text(xhtml(
+        f'<nav epub:type="toc"><ol>{contents}</ol></nav>'
         '<nav epub:type="landmarks"><ol><li><a href="text/titlepage.xhtml" epub:type="titlepage">Titlepage</a>'
         '</li><li><a href="text/chapter-1.xhtml" epub:type="bodymatter">Text</a></li></ol></nav>'), encoding="utf-8")
     items = "".join(f'<item href="text/{n}.xhtml" id="{n}" media-type="application/xhtml+xml"/>' for n in SE_PAGES)

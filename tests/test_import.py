@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from bookmaker import BookmakerError, load_book, write_epub
 from bookmaker.importers import import_source
-from conftest import FIXTURES, epubcheck, problems_of
+from conftest import FIXTURES, epubcheck, png, problems_of
 from import_sources import (ARCHIVE_HTML, archive_epub, docx_file, fanficfare_epub, standard_ebooks_folder,
                                   zip_with)
 
@@ -292,6 +292,41 @@ def test_a_dedications_heading_is_kept_where_it_names_whom_the_book_is_for(tmp_p
     letter = ["Sir:", "I send you these papers from the harbour."]
     assert dedication.split("\n\n") == (letter if first == "Sir:" else [first, *letter])
     assert len(chapters(project)) == 3  # the dedication is no chapter
+
+
+def test_a_page_the_contents_name_without_a_heading_is_a_chapter_of_its_own(tmp_path, monkeypatch):
+    """Standard Ebooks' Dracula opens with a preface that has no heading; the contents call it "Preface".
+    Joined to the chapter after it (as a page without a heading is), it was read as the first page of
+    Jonathan Harker's journal. Now it is a chapter named as the contents name it, and the book keeps
+    the source's numbering ("I" after a "Preface"). A picture alone still goes with the page before it,
+    and an epigraph now leads the chapter after it (Frankenstein's ended its preface). A second line
+    under a chapter's number begins its text, not a heading (it was made one)."""
+    import import_sources
+
+    pages = {key: import_sources.SE_PAGES[key] for key in ("titlepage", "imprint")}
+    pages["preface"] = '<section id="preface" epub:type="preface"><p>These papers were found in a trunk.</p></section>'
+    pages["frontispiece"] = '<section id="frontispiece"><figure><img alt="A ship." src="../images/ship.png"/></figure></section>'
+    pages["epigraph"] = ('<section id="epigraph" epub:type="epigraph"><blockquote><p>The sea keeps what it takes.'
+                         '</p></blockquote></section>')
+    pages["chapter-1"] = ('<section id="c1" epub:type="chapter"><header><h2 epub:type="z3998:ordinal z3998:roman">I'
+                          '</h2><p epub:type="se:bridgehead">The Keeper’s Journal.</p><p epub:type="se:bridgehead">'
+                          '(<i>Kept in pencil.</i>)</p></header><p>The lamp was lit at six.</p></section>')
+    pages["chapter-2"] = ('<section id="c2" epub:type="chapter"><h2 epub:type="z3998:ordinal z3998:roman">II</h2>'
+                          '<p>The fog came in.</p></section>')
+    monkeypatch.setattr(import_sources, "SE_PAGES", pages | {"colophon": import_sources.SE_PAGES["colophon"]})
+    monkeypatch.setattr(import_sources, "SE_LABELS", {"preface": "Preface", "epigraph": "Epigraph",
+                                                      "frontispiece": "Frontispiece", "chapter-1": "I",
+                                                      "chapter-2": "II"})
+    source = standard_ebooks_folder(tmp_path / "src")
+    (source / "epub" / "images").mkdir()
+    png(source / "epub" / "images" / "ship.png", 40, 30)
+    project = import_source(source, tmp_path / "se")
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["Preface", "I: The Keeper’s Journal.", "II"]
+    assert book_yaml(project)["chapter_label"] is False
+    # the picture with the page before it, as a page of a chapter split in two; the epigraph leads
+    assert found[0][1].startswith("These papers were found in a trunk.\n\n![A ship.](images/")
+    assert found[1][1] == "> The sea keeps what it takes.\n\n(*Kept in pencil.*)\n\nThe lamp was lit at six.\n"
 
 
 SYNOPSIS = ("The author sails for the islands of the east. A storm described. The crew take to the boats, "
@@ -763,8 +798,8 @@ def test_two_quotations_in_a_row_stay_two():
     from bookmaker.importers.epub import _joined
     from bookmaker.importers.project import ImportedChapter
 
-    [chapter] = _joined([([ImportedChapter(body="> Nettles everywhere.\n")], False),
-                         ([ImportedChapter(body="> As thy days.\n\nThe text.\n", title="One")], True)])
+    [chapter] = _joined([([ImportedChapter(body="> Nettles everywhere.\n")], False, True),
+                         ([ImportedChapter(body="> As thy days.\n\nThe text.\n", title="One")], True, False)])
     assert markdown_to_html(chapter.body).count("<blockquote>") == 2
 
 

@@ -281,6 +281,7 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
     written = NOTE_TOKEN_RE.sub("", written_heading(title_heading)) if title_heading is not None else None
     calls: list[str] = []
     bridgehead = number_heading = None
+    below: list[Tag] = []
     title = heading_title(title_heading) if title_heading is not None else None
     depth = level(title_heading) + 1 if title_heading is not None else 3  # of the chapter's own parts
     if title_heading is not None and title is None:
@@ -294,10 +295,13 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
             written = f"{written}: {named}" if written else named
             calls += NOTE_TOKEN_RE.findall(naming.get_text())
             bridgehead = html_to_markdown(NOTE_TOKEN_RE.sub("", str(naming)), base, images).strip()
+            # The bridgeheads after it (Dracula's "(Kept in shorthand.)") begin the text, as the lines of a
+            # heading group after its title do; left in the <header>, each was made a heading (headed()).
+            below = [line for line in naming.find_next_siblings(True) if line.name == "p" and "bridgehead" in _types(line)]
             naming.decompose()
     soup = BeautifulSoup("<div></div>", "lxml")
     holder = soup.div
-    for line in after_title(title_heading):
+    for line in [*after_title(title_heading), *below]:
         line.name = "p"
         holder.append(line.extract())
     for block in blocks:

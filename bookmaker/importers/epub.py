@@ -13,7 +13,7 @@ from lxml import etree
 from bookmaker import codes
 from bookmaker.importers import own
 from bookmaker.importers.archive import is_archive_download, read_archive
-from bookmaker.importers.chapters import chapters_from_root, parse_html
+from bookmaker.importers.chapters import chapters_from_root, parse_html, plain_title
 from bookmaker.importers.markdown import (Images, Notes, html_to_markdown, mark_languages, one_line,
                                           quotes_parted, text_to_markdown)
 from bookmaker.importers.project import ImportedBook, ImportedChapter
@@ -197,6 +197,27 @@ def cover_name(opf, opf_name: str) -> str | None:
     return items.get(named) or inside_name(opf_name, named)
 
 
+def nav_labels(files: SourceFiles, nav: str | None) -> dict[str, str]:
+    """Each document the navigation document's contents link to, and the first label it is given there
+    ("Preface"): a document without a heading is named by it (read_epub)."""
+    if not nav or not files.exists(nav):
+        return {}
+    soup = parse_html(files.read(nav), xml=True)
+    tocs = [n for n in soup.find_all("nav") if "toc" in str(n.get("epub:type") or "").split()]
+    labels: dict[str, str] = {}
+    for link in (tocs[0] if tocs else soup).find_all("a", href=True):
+        name = inside_name(nav, link["href"].split("#")[0])
+        label = one_line(link.get_text(" "))
+        if name and label:
+            labels.setdefault(name, label)
+    return labels
+
+
+def _epigraph(body) -> bool:
+    return any("epigraph" in str(el.get("epub:type") or "").split()
+               for el in [body, *body.find_all(("section", "article", "div", "blockquote"), limit=3)])
+
+
 def kobo_inner(body):
     """The document's own content inside the wrappers a Kobo kepub puts around it (`<div id="book-columns">
     <div id="book-inner">`), or the body where there are none."""
@@ -242,6 +263,7 @@ def read_epub(files: SourceFiles) -> ImportedBook:
     meta = opf_metadata(opf, images)
     meta["cover"] = images.cover(cover_name(opf, opf_name))
     order, furniture, nav = _spine(files, opf, opf_name)
+    labels = nav_labels(files, nav)
     docs = [(name, parse_html(files.read(name), xml=True)) for name in order if files.exists(name) and name != nav]
     if any(is_archive_download(soup) for _, soup in docs[:3]):
         return _archive_epub(docs, images, meta)
@@ -249,8 +271,11 @@ def read_epub(files: SourceFiles) -> ImportedBook:
     notes.collect(docs, images)
     for _, soup in docs:
         mark_languages(soup.find("body") or soup, meta.get("language"))
-    per_doc: list[tuple[list[ImportedChapter], bool]] = []
+    per_doc: list[tuple[list[ImportedChapter], bool, bool]] = []
+    named_before: set[str] = set()  # the contents' labels of the documents before this one
     for name, soup in docs:
+        label, earlier = labels.get(name), set(named_before)
+        named_before.add(label or "")
         if _is_furniture(name, soup, furniture):
             continue
         body = kobo_inner(soup.find("body"))
@@ -265,10 +290,19 @@ def read_epub(files: SourceFiles) -> ImportedBook:
             meta["end_notes"] = own.own_end_notes(body, name, images, notes)
             continue
         if own.is_own_chapter(body):
-            per_doc.append(([own.own_chapter(body, name, images, notes)], True))
+            per_doc.append(([own.own_chapter(body, name, images, notes)], True, False))
             continue
         had_heading = body.find(("h1", "h2", "h3", "h4", "h5", "h6", "hgroup")) is not None
-        per_doc.append((chapters_from_root(body, name, images, notes), had_heading))
+        epigraph = _epigraph(body)
+        named = not had_heading and bool(label) and label not in earlier and not epigraph and \
+            bool(body.get_text(strip=True))  # a picture alone (Alice's frontispiece) goes with a neighbour
+        found = chapters_from_root(body, name, images, notes)  # takes the body's blocks out of it
+        if named and found and not found[0].title:
+            # A page the contents name but that has no heading of its own (Standard Ebooks' Dracula opens
+            # with an untitled "Preface"): a chapter of its own, named as the contents name it. Joined to
+            # the chapter after it, it was read as the first page of Jonathan Harker's journal.
+            found[0].title, found[0].heading, had_heading = plain_title(label), label, True
+        per_doc.append((found, had_heading, epigraph))
     chapters = _joined(per_doc)
     if not chapters:
         raise fail(files.origin, "holds no chapters with text (only a cover, title page or contents)", code=codes.BAD_SOURCE)
@@ -276,18 +310,19 @@ def read_epub(files: SourceFiles) -> ImportedBook:
     return ImportedBook(meta, chapters, images.saved)
 
 
-def _joined(per_doc: list[tuple[list[ImportedChapter], bool]]) -> list[ImportedChapter]:
-    """A document without a heading (an epigraph, a page of a chapter split in two) joins its neighbour."""
-    any_heading = any(had for _, had in per_doc)
+def _joined(per_doc: list[tuple[list[ImportedChapter], bool, bool]]) -> list[ImportedChapter]:
+    """A document without a heading (a page of a chapter split in two) joins the chapter before it, an
+    epigraph the chapter after it (Frankenstein's lines of Paradise Lost were the end of its preface)."""
+    any_heading = any(had for _, had, _ in per_doc)
     chapters: list[ImportedChapter] = []
     pending = ""
-    for found, had_heading in per_doc:
+    for found, had_heading, leads in per_doc:
         found = [c for c in found if c.body.strip() or (c.title and c.title.lower() not in NOTES_TITLES)]
         if not found:
             continue
         if any_heading and not had_heading:
             text = "\n\n".join(c.body.strip() for c in found)
-            if chapters:
+            if chapters and not leads:
                 chapters[-1].body = quotes_parted(chapters[-1].body.rstrip("\n") + "\n\n" + text + "\n")
             else:
                 pending += text + "\n\n"
@@ -296,7 +331,9 @@ def _joined(per_doc: list[tuple[list[ImportedChapter], bool]]) -> list[ImportedC
             found[0].body = quotes_parted(pending + found[0].body)
             pending = ""
         chapters.extend(found)
-    if pending:
+    if pending and chapters:  # an epigraph with no chapter after it: the last chapter's end
+        chapters[-1].body = quotes_parted(chapters[-1].body.rstrip("\n") + "\n\n" + pending.rstrip("\n") + "\n")
+    elif pending:
         chapters.append(ImportedChapter(body=pending))
     return chapters
 
