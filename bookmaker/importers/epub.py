@@ -274,7 +274,8 @@ def read_epub(files: SourceFiles) -> ImportedBook:
     per_doc: list[tuple[list[ImportedChapter], bool, bool]] = []
     named_before: set[str] = set()  # the contents' labels of the documents before this one
     for name, soup in docs:
-        label, earlier = labels.get(name), set(named_before)
+        label = labels.get(name)
+        repeated = label in named_before  # a page of a chapter split in two, named again
         named_before.add(label or "")
         if _is_furniture(name, soup, furniture):
             continue
@@ -294,7 +295,7 @@ def read_epub(files: SourceFiles) -> ImportedBook:
             continue
         had_heading = body.find(("h1", "h2", "h3", "h4", "h5", "h6", "hgroup")) is not None
         epigraph = _epigraph(body)
-        named = not had_heading and bool(label) and label not in earlier and not epigraph and \
+        named = not had_heading and bool(label) and not repeated and not epigraph and \
             bool(body.get_text(strip=True))  # a picture alone (Alice's frontispiece) goes with a neighbour
         found = chapters_from_root(body, name, images, notes)  # takes the body's blocks out of it
         if named and found and not found[0].title:
