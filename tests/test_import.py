@@ -547,6 +547,57 @@ def test_text_before_the_first_heading_that_is_no_title_page_stays_a_chapter(tmp
     assert len(chapters(project)) == 3 and warned == []
 
 
+def test_the_back_of_a_title_page_that_lists_its_printings_is_left_out_too(tmp_path):
+    """Project Gutenberg's News from Nowhere: the title page, then its back listing each printing ("Since
+    reprinted March 1895; January 1897; …", longer than a title page's lines), 115 words in all, came in
+    as an untitled chapter 1, and every chapter after it was numbered one on. A line that holds a year
+    may be longer than a title page's other lines; a prologue's sentence still may not (above)."""
+    printings = ("<p>BY<br/>ODILE FENN</p><p>HARBOUR PRESS, LONDON, 1908</p><p><i>All rights reserved</i></p>"
+                 "<p><i>First printed serially in the</i> Harbour Gazette, 1890.</p><p><i>First English Edition</i>, "
+                 "<i>revised</i>, 1891.</p><p><i>Since reprinted March</i> 1895; <i>January</i> 1897; <i>November</i> "
+                 "1899; <i>August</i> 1902; <i>July</i> 1905; <i>January</i> 1907; <i>and January</i> 1908.</p>")
+    source = tmp_path / "clock.html"
+    source.write_text(TITLE_PAGE_BOOK.format(before=printings), encoding="utf-8")
+    warned: list = []
+    project = import_source(source, tmp_path / "clock", warn=warned.extend)
+    assert [body for _, body in chapters(project)] == ["The clock ran on the tide.\n", "It was never wrong.\n"]
+    assert [(w.code, w.line) for w in warned] == [("source-title-page", 1)]
+
+
+# A long file whose chapters sit at <h3> under a half-title at <h2>, each headed by its number and then
+# its name, in capitals, as Project Gutenberg's Katrine is.
+HALF_TITLE_BOOK = ("<html lang=\"{lang}\"><head><title>The Tide Clock</title></head><body><h1>THE TIDE CLOCK</h1>"
+                   "<h2>PREFACE</h2><p>These chapters first ran in a harbour paper.</p><h2>THE TIDE CLOCK</h2>"
+                   "<h3>I</h3><h3>THE HARBOUR OFFICE</h3><p>The clock ran on the tide.</p>"
+                   "<h3>II</h3><h3>A KEEPER OF THE LIGHT</h3><p>It was never wrong.</p>"
+                   "<h3>III</h3><h3>O'BRIEN'S STORM-LANTERN</h3><p>Until the storm.</p></body></html>")
+
+
+@pytest.mark.parametrize("lang, titles", [
+    ("en", ["Preface", "I: The Harbour Office", "II: A Keeper of the Light", "III: O'Brien's Storm-Lantern"]),
+    # Other languages case titles by their own rules (German capitalises its nouns): kept as written.
+    ("de", ["PREFACE", "I: THE HARBOUR OFFICE", "II: A KEEPER OF THE LIGHT", "III: O'BRIEN'S STORM-LANTERN"]),
+])
+def test_a_long_files_chapters_under_a_half_title_are_chapters(tmp_path, lang, titles):
+    """Katrine (61,000 words) came in as one chapter: the file was split at its top headings (<h2>: title
+    page, contents, preface, and "KATRINE" over all 26 chapters at <h3>). A part that holds most of the
+    words is split again at its own headings; a heading that only numbers its chapter and the heading
+    that names it are one heading; the half-title (the book's title with no text) is left out, said; and
+    an English book's titles, all in capitals, are in title case."""
+    source = tmp_path / "clock.html"
+    source.write_text(HALF_TITLE_BOOK.format(lang=lang), encoding="utf-8")
+    warned: list = []
+    project = import_source(source, tmp_path / lang, warn=warned.extend)
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == titles
+    assert [body for _, body in found] == ["These chapters first ran in a harbour paper.\n", "The clock ran on the tide.\n",
+                                           "It was never wrong.\n", "Until the storm.\n"]
+    assert book_yaml(project)["chapter_label"] is False  # a preface before chapter I
+    assert book_yaml(project)["title"] == ("The Tide Clock" if lang == "en" else "THE TIDE CLOCK")
+    assert [(w.code, w.line) for w in warned] == [("source-title-page", 1)]
+    assert '"THE TIDE CLOCK", the book\'s title with no text under it, is the source\'s half-title' in warned[0].message
+
+
 # Project Gutenberg's wrapping (its header and footer, as its files carry them), around text of ours.
 GUTENBERG_HEADER = ("The Project Gutenberg eBook of The Tide Clock, by Odile Fenn\n\nThis eBook is for the use of "
                     "anyone anywhere at no cost.\n\nTitle: The Tide Clock\n       A Story of the Harbour\n\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bookmaker import codes
 from bookmaker.errors import BookmakerError
-from bookmaker.importers.chapters import number_as_source
+from bookmaker.importers.chapters import cased_titles, number_as_source
 from bookmaker.importers.epub import read_epub
 from bookmaker.importers.longfile import read_html, read_markdown, read_text
 from bookmaker.importers.project import ImportedBook, write_project
@@ -50,6 +50,7 @@ def read_source(source: str | Path) -> ImportedBook:
                          "not the file's: please report it with the file", code=codes.BAD_SOURCE) from None
     _complete_metadata(book, path)
     number_as_source(book)
+    cased_titles(book)
     return book
 
 

@@ -136,6 +136,57 @@ def synopses_as_summaries(chapters: list[ImportedChapter]) -> None:
         chapter.bridgehead = chapter.number_heading = None
 
 
+# English title case for a title set in capitals: these stay lower case inside it.
+SMALL_WORDS = frozenset("a an and as at but by for from in into nor of on or the to upon with".split())
+ROMAN_WORD_RE = re.compile(r"^(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})[.:,;]?$")
+
+
+def title_cased(title: str) -> str:
+    """An English title in capitals ("CHAPTER IV: A MARKET BY THE WAY") in title case ("Chapter IV: A
+    Market by the Way"): each word capitalised but the small ones inside it, a Roman numeral and "I" kept."""
+    words = title.split(" ")
+    cased = []
+    for i, word in enumerate(words):
+        if ROMAN_WORD_RE.match(word) and word.rstrip(".:,;") != "MIX":
+            cased.append(word)
+            continue
+        parts = []
+        for part in word.split("-"):
+            lower = part.lower()
+            bare = lower.strip("‘’'\"“”([.:,;!?)")
+            after_colon = i > 0 and words[i - 1].endswith(":")
+            if bare in SMALL_WORDS and 0 < i < len(words) - 1 and not after_colon and not parts:
+                parts.append(lower)
+            else:
+                start = next((k for k, c in enumerate(lower) if c.isalpha()), 0)
+                lower = lower[:start] + lower[start:start + 1].upper() + lower[start + 1:]
+                if lower[start:start + 2] == "O'" and len(lower) > start + 2:  # O'Brien
+                    lower = lower[:start + 2] + lower[start + 2].upper() + lower[start + 3:]
+                parts.append(lower)
+        cased.append("-".join(parts))
+    return " ".join(cased)
+
+
+def cased_titles(book) -> None:
+    """An English book whose chapter titles are in capitals (Project Gutenberg's HTML: "DISCUSSION AND
+    BED"), two or more and three in four of them (the others a title page's lines): each in title case,
+    as an author would type it. Capitals are how the
+    source set its headings, not what they say; the theme sets headings as it sets them. Other languages
+    case titles by rules of their own (German capitalises its nouns) and keep theirs."""
+    language = str(book.metadata.get("language") or "").lower()
+    if not (language == "en" or language.startswith("en-")):
+        return
+    title = book.metadata.get("title")
+    if isinstance(title, str) and sum(ch.isalpha() for ch in title) > 1 and title == title.upper():
+        book.metadata["title"] = title_cased(title)  # a heading that named the book ("NEWS FROM NOWHERE")
+    titled = [c for c in book.chapters if c.title and any(ch.isalpha() for ch in c.title)]
+    capitals = [c for c in titled if c.title == c.title.upper()]
+    if len(capitals) < 2 or len(capitals) < 0.75 * len(titled):  # a book's style, not a title's own
+        return
+    for chapter in capitals:
+        chapter.title = title_cased(chapter.title)
+
+
 def number_as_source(book) -> None:
     """`book` (an ImportedBook) titled by its own headings where keep_source_numbering() says so, its
     chapters' synopses first made their summaries (synopses_as_summaries)."""
@@ -241,13 +292,19 @@ def book_title_heading(root: Tag) -> Tag | None:
     return None
 
 
-def split_sections(root: Tag) -> list[tuple[Tag | None, list]]:
-    """(title heading, blocks) for each chapter `root` holds: one, or one per top-level heading."""
+def split_sections(root: Tag, deepen: bool = False) -> list[tuple[Tag | None, list]]:
+    """(title heading, blocks) for each chapter `root` holds: one, or one per top-level heading; with
+    `deepen` (one long file), a part that holds most of the book split again at its own headings
+    (deepened)."""
     heads = structure_headings(root)
     if not heads:
         return [(None, list(root.children))]
     top = min(level(h) for h in heads)
     marks = [h for h in heads if level(h) == top]
+    # A heading that only numbers its chapter, and the heading that names it right after ("I", "UNDER THE
+    # SOUTHERN PINES": Project Gutenberg's Katrine): one chapter's heading, not two (section_markdown).
+    marks = [m for i, m in enumerate(marks) if not (i and _numbers_alone(marks[i - 1])
+                                                    and marks[i - 1].find_next_sibling(True) is m)]
     if len(marks) == 1:
         return [(marks[0], list(root.children))]
     holders = {id(p) for m in marks for p in m.parents}
@@ -260,7 +317,45 @@ def split_sections(root: Tag) -> list[tuple[Tag | None, list]]:
             sections[-1][1].append(block)
     if not _has_text(sections[0][1]):
         sections = sections[1:]
-    return sections
+    return _deepened(sections) if deepen else sections
+
+
+def _numbers_alone(heading: Tag) -> bool:
+    return heading.name in HEADINGS and plain_title(_text(heading)) is None
+
+
+# A part that holds more than this share of a long file's words, and three or more headings of its own,
+# is the book's body under a half-title, not a chapter (Project Gutenberg's Katrine: its title page,
+# contents and preface at <h2>, then "KATRINE" at <h2> over all 26 chapters at <h3>, 61,000 words that
+# came in as one chapter).
+DOMINANT_SHARE = 0.6
+
+
+def _words(blocks: list) -> int:
+    return sum(len((block.get_text(" ") if isinstance(block, Tag) else str(block)).split()) for block in blocks)
+
+
+def _deepened(sections: list[tuple[Tag | None, list]]) -> list[tuple[Tag | None, list]]:
+    """`sections` with the one that holds most of the words (DOMINANT_SHARE) split at its own headings
+    where that makes three chapters or more: its heading then heads only what comes before the first
+    of them (a half-title's page: often nothing)."""
+    sizes = [_words(blocks) for _, blocks in sections]
+    out: list[tuple[Tag | None, list]] = []
+    for (heading, blocks), size in zip(sections, sizes):
+        if heading is None or size <= DOMINANT_SHARE * sum(sizes):
+            out.append((heading, blocks))
+            continue
+        wrapper = BeautifulSoup("<div></div>", "lxml").div
+        for block in blocks:
+            wrapper.append(block.extract() if isinstance(block, Tag) else NavigableString(str(block)))
+        inner = split_sections(wrapper)
+        if len(inner) < 3:
+            out.append((heading, list(wrapper.children)))
+            continue
+        lead = inner[0][1] if inner[0][0] is None else []
+        out.append((heading, lead))
+        out.extend(inner[1:] if inner[0][0] is None else inner)
+    return out
 
 
 def written_heading(el: Tag) -> str:
@@ -288,13 +383,15 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         # A heading that is only a number ("I"), followed by the line that names the chapter (Standard
         # Ebooks' se:bridgehead, "In which…"): that line is the title.
         naming = title_heading.find_next_sibling(True)
-        if naming is not None and naming.name == "p" and re.search(r"bridgehead|(^|\s)title(\s|$)", _types(naming)):
+        if naming is not None and ((naming.name == "p" and re.search(r"bridgehead|(^|\s)title(\s|$)", _types(naming)))
+                                   or (naming.name == title_heading.name and naming.name in HEADINGS
+                                       and any(block is naming for block in blocks))):  # split_sections kept them one
             title = plain_title(_text(naming))
             named = NOTE_TOKEN_RE.sub("", _text(naming))
             number_heading = written
             written = f"{written}: {named}" if written else named
             calls += NOTE_TOKEN_RE.findall(naming.get_text())
-            bridgehead = html_to_markdown(NOTE_TOKEN_RE.sub("", str(naming)), base, images).strip()
+            bridgehead = html_to_markdown(NOTE_TOKEN_RE.sub("", f"<p>{naming.decode_contents()}</p>"), base, images).strip()
             # The bridgeheads after it (Dracula's "(Kept in shorthand.)") begin the text, as the lines of a
             # heading group after its title do; left in the <header>, each was made a heading (headed()).
             below = [line for line in naming.find_next_siblings(True) if line.name == "p" and "bridgehead" in _types(line)]
@@ -305,7 +402,7 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
         line.name = "p"
         holder.append(line.extract())
     for block in blocks:
-        if block is title_heading:
+        if block is title_heading or (isinstance(block, Tag) and block.decomposed):  # the naming line
             continue
         holder.append(block.extract() if isinstance(block, Tag) else NavigableString(str(block)))
     if title_heading is not None:
@@ -399,8 +496,8 @@ def after_title(heading: Tag | None) -> list[Tag]:
     return kept
 
 
-def chapters_from_root(root: Tag, base: str, images: Images, notes: Notes) -> list[ImportedChapter]:
-    return [section_markdown(heading, blocks, base, images, notes) for heading, blocks in split_sections(root)]
+def chapters_from_root(root: Tag, base: str, images: Images, notes: Notes, deepen: bool = False) -> list[ImportedChapter]:
+    return [section_markdown(heading, blocks, base, images, notes) for heading, blocks in split_sections(root, deepen)]
 
 
 OPS = "http://www.idpf.org/2007/ops"

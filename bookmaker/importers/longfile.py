@@ -15,7 +15,7 @@ from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
 from bookmaker.importers.chapters import (NUMBER, ROMAN, book_title_heading, chapters_from_root, heading_title,
                                           number_value, parse_html, plain_title)
-from bookmaker.importers.markdown import Images, Notes, is_scene_break, mark_languages, text_to_markdown
+from bookmaker.importers.markdown import Images, Notes, is_scene_break, mark_languages, one_line, text_to_markdown
 from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
 from bookmaker.importers.sources import SingleFile, fail, inside_name
 
@@ -224,7 +224,7 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     cover = cover_picture(soup, path.name, images)
     if cover:
         meta["cover"] = cover
-    chapters = chapters_from_root(body, path.name, images, notes)
+    chapters = chapters_from_root(body, path.name, images, notes, deepen=True)
     chapters = [c for c in chapters if c.body.strip() or c.title]
     if not chapters:
         raise fail(path, "has no chapters: no headings and no paragraphs of text", code=codes.BAD_SOURCE)
@@ -253,6 +253,15 @@ def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: P
                                 "the source's own title page: left out, since the book has a title page of its "
                                 "own", "warning", codes.SOURCE_TITLE_PAGE))
         chapters = chapters[1:]
+    title = one_line(str(meta.get("title") or "")).casefold()
+    for chapter in [c for c in chapters if not c.body.strip() and c.title and
+                    one_line(c.title).rstrip(".").casefold() == title][:len(chapters) - 1]:
+        # A heading with nothing under it that is the book's title: the source's half-title before its
+        # first chapter (Project Gutenberg's Katrine: "KATRINE"), which the book's title page replaces.
+        problems.append(Problem(str(path), 1, f"the heading \"{chapter.title}\", the book's title with no text under "
+                                "it, is the source's half-title: left out, since the book has a title page of its "
+                                "own", "warning", codes.SOURCE_TITLE_PAGE))
+        chapters.remove(chapter)
     for chapter in [c for c in chapters if is_contents_page(c)][:len(chapters) - 1]:  # never every chapter
         _, entries = contents_entries(chapter.body)
         problems.append(Problem(str(path), 1, f"the chapter \"{chapter.title}\" ({entries} entries) is the source's "
@@ -295,8 +304,13 @@ def is_contents_page(chapter: ImportedChapter) -> bool:
 # / KURT WOLFF VERLAG / LEIPZIG / ... / COPYRIGHT ... 1917", Project Gutenberg's Die Verwandlung). Kept,
 # it was an untitled first chapter: "Chapter 1", every real chapter's number one on ("I." printed as
 # "Chapter 2"). Text that names neither, or runs to sentences, or holds a picture, stays a chapter.
-TITLE_PAGE_WORDS = 80
+TITLE_PAGE_WORDS = 160
 TITLE_PAGE_LINE = 80
+# A line that holds a year may be longer: the back of a title page lists the printings ("Since reprinted
+# March 1895; January 1897; November 1899; …", Project Gutenberg's News from Nowhere, with its producer's
+# "Transcribed from the 1908 Longmans, Green, and Co. edition by …" before it: 115 words in all).
+DATED_LINE = 140
+YEAR_RE = re.compile(r"\b1[4-9]\d\d\b|\b20\d\d\b")
 
 
 def title_page_lines(chapter: ImportedChapter, meta: dict) -> list[str] | None:
@@ -307,7 +321,7 @@ def title_page_lines(chapter: ImportedChapter, meta: dict) -> list[str] | None:
         return None
     lines = _plain_lines(chapter.body)
     if not lines or sum(len(line.split()) for line in lines) > TITLE_PAGE_WORDS or \
-            any(len(line) > TITLE_PAGE_LINE for line in lines):
+            any(len(line) > (DATED_LINE if YEAR_RE.search(line) else TITLE_PAGE_LINE) for line in lines):
         return None
     text = " ".join(" ".join(lines).split()).casefold()
     authors = meta.get("author") if isinstance(meta.get("author"), list) else [meta.get("author")]
