@@ -598,6 +598,25 @@ def test_a_long_files_chapters_under_a_half_title_are_chapters(tmp_path, lang, t
     assert '"THE TIDE CLOCK", the book\'s title with no text under it, is the source\'s half-title' in warned[0].message
 
 
+def test_an_older_htmls_notes_by_named_anchors_go_to_their_chapters(tmp_path):
+    """Project Gutenberg's News from Nowhere links each call to a named anchor (<a name="footnote1">), not
+    an id: its notes came in as a chapter of their own ("Footnotes", "[1] …") and the calls as plain "[1]"
+    after a space. Now each note is its chapter's footnote, called against its word, and the emptied
+    notes' page is gone."""
+    source = tmp_path / "notes.html"
+    source.write_text(
+        '<html lang="en"><head><title>The Tide Clock</title></head><body><h2>CHAPTER I: THE OFFICE</h2>'
+        '<p>The clerk kept elegantly <a name="citation1"></a><a href="#footnote1" class="citation">[1]</a> bound '
+        'tables.</p><h2>CHAPTER II: THE LIGHT</h2><p>The lamp was lit.</p><h2>FOOTNOTES</h2>'
+        '<p><a name="footnote1"></a><a href="#citation1" class="footnote">[1]</a>&nbsp; In calf, with brass '
+        'corners.</p></body></html>', encoding="utf-8")
+    project = import_source(source, tmp_path / "notes")
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["The Office", "The Light"]
+    assert found[0][1] == "The clerk kept elegantly[^1] bound tables.\n\n[^1]: In calf, with brass corners.\n"
+    built_text(project, tmp_path)
+
+
 # Project Gutenberg's wrapping (its header and footer, as its files carry them), around text of ours.
 GUTENBERG_HEADER = ("The Project Gutenberg eBook of The Tide Clock, by Odile Fenn\n\nThis eBook is for the use of "
                     "anyone anywhere at no cost.\n\nTitle: The Tide Clock\n       A Story of the Harbour\n\n"

@@ -14,7 +14,7 @@ from bookmaker import codes
 from bookmaker.importers import own
 from bookmaker.importers.archive import is_archive_download, read_archive
 from bookmaker.importers.chapters import chapters_from_root, parse_html, plain_title
-from bookmaker.importers.markdown import (Images, Notes, html_to_markdown, mark_languages, one_line,
+from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, html_to_markdown, mark_languages, one_line,
                                           quotes_parted, text_to_markdown)
 from bookmaker.importers.project import ImportedBook, ImportedChapter
 from bookmaker.importers.sources import SourceFiles, fail, inside_name
@@ -29,7 +29,6 @@ FURNITURE_TYPES = {"cover", "titlepage", "halftitlepage", "toc", "colophon", "im
 FURNITURE_NAMES = {"title_page", "titlepage", "title-page", "cover", "coverpage", "toc", "toc_page", "contents",
                    "nav", "colophon", "imprint", "copyright", "uncopyright", "log_page", "halftitlepage", "halftitle"}
 FURNITURE_CLASSES = {"fff_titlepage", "fff_tocpage", "fff_logpage", "fff_coverpage"}
-NOTES_TITLES = {"notes", "endnotes", "footnotes", "end notes"}
 # A dedication page's heading that names the page, not a person (English, French, German, Spanish, Italian, Dutch).
 DEDICATION_TITLES = {"dedication", "dédicace", "widmung", "dedicatoria", "dedica", "opdracht"}
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")

@@ -15,7 +15,8 @@ from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
 from bookmaker.importers.chapters import (NUMBER, ROMAN, book_title_heading, chapters_from_root, heading_title,
                                           number_value, parse_html, plain_title)
-from bookmaker.importers.markdown import Images, Notes, is_scene_break, mark_languages, one_line, text_to_markdown
+from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_break, mark_languages, one_line,
+                                          text_to_markdown)
 from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
 from bookmaker.importers.sources import SingleFile, fail, inside_name
 
@@ -239,7 +240,7 @@ def cover_picture(soup, base: str, images: Images) -> str | None:
 
 
 def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: Path) -> ImportedBook:
-    chapters = [c for c in chapters if c.body.strip() or c.title]
+    chapters = [c for c in chapters if c.body.strip() or (c.title and c.title.lower().rstrip(".:") not in NOTES_TITLES)]
     if not chapters:
         raise fail(path, "holds no text to import", code=codes.BAD_SOURCE)
     meta.setdefault("title", path.stem.replace("_", " ").replace("-", " ").strip().title())

@@ -278,6 +278,8 @@ def text_to_markdown(text: str) -> str:
 
 # Footnotes ------------------------------------------------------------------------------------------
 
+# The heading of a page of notes: once its notes have gone to their chapters, nothing is left under it.
+NOTES_TITLES = {"notes", "endnotes", "footnotes", "end notes"}
 NOTE_CONTAINER_RE = re.compile(r"foot|endnote|rearnote|note", re.I)
 BACKLINK_TEXTS = {"↩", "↩︎", "↑", "^", "back", "return", "[back]", "⏎"}
 
@@ -290,7 +292,7 @@ def _looks_like_note(el: Tag) -> bool:
     for node in [el, *el.parents]:
         if not isinstance(node, Tag) or node.name in ("body", "html", "[document]"):
             break
-        marks = " ".join([_types(node), " ".join(node.get("class") or []), node.get("id") or ""])
+        marks = " ".join([_types(node), " ".join(node.get("class") or []), node.get("id") or "", node.get("name") or ""])
         if NOTE_CONTAINER_RE.search(marks):
             return True
     return False
@@ -327,6 +329,11 @@ class Notes:
         for name, soup in docs:
             for el in soup.find_all(id=True):
                 ids.setdefault((name, el["id"]), el)
+            # An older HTML's anchors (Project Gutenberg's News from Nowhere: <a name="footnote1">): its
+            # notes' calls link to them, and they came in as a chapter of notes, "[1] …", their calls as
+            # plain "[1]" in the text.
+            for el in soup.find_all("a", attrs={"name": True}):
+                ids.setdefault((name, el["name"]), el)
         keys: dict[int, int] = {}  # id(note element) → key
         notes: list[tuple[Tag, str]] = []
         for name, soup in docs:
@@ -395,7 +402,8 @@ def with_footnotes(markdown: str, notes: Notes) -> str:
         labels.setdefault(key, len(labels) + 1)
         return f"[^{labels[key]}]"
 
-    body = NOTE_TOKEN_RE.sub(label, markdown).rstrip("\n")
+    # A call set after a space ("elegantly [1] dressed", an older HTML's) is set against its word.
+    body = NOTE_TOKEN_RE.sub(label, re.sub(r"[ \t]+(?=\ue000)", "", markdown)).rstrip("\n")
     if not labels:
         return body + "\n"
     definitions = []
