@@ -570,6 +570,7 @@ HALF_TITLE_BOOK = ("<html lang=\"{lang}\"><head><title>The Tide Clock</title></h
                    "<h2>PREFACE</h2><p>These chapters first ran in a harbour paper.</p><h2>THE TIDE CLOCK</h2>"
                    "<h3>I</h3><h3>THE HARBOUR OFFICE</h3><p>The clock ran on the tide.</p>"
                    "<h3>II</h3><h3>A KEEPER OF THE LIGHT</h3><p>It was never wrong.</p>"
+                   "<h3>STORM WARNING!</h3><p>So the paper said.</p>"
                    "<h3>III</h3><h3>O'BRIEN'S STORM-LANTERN</h3><p>Until the storm.</p></body></html>")
 
 
@@ -582,8 +583,9 @@ def test_a_long_files_chapters_under_a_half_title_are_chapters(tmp_path, lang, t
     """Katrine (61,000 words) came in as one chapter: the file was split at its top headings (<h2>: title
     page, contents, preface, and "KATRINE" over all 26 chapters at <h3>). A part that holds most of the
     words is split again at its own headings; a heading that only numbers its chapter and the heading
-    that names it are one heading; the half-title (the book's title with no text) is left out, said; and
-    an English book's titles, all in capitals, are in title case."""
+    that names it are one heading; a headline quoted at the chapters' level inside one (Katrine's
+    chapter XXVI) stays in it; the half-title (the book's title with no text) is left out, said; and an
+    English book's titles, all in capitals, are in title case."""
     source = tmp_path / "clock.html"
     source.write_text(HALF_TITLE_BOOK.format(lang=lang), encoding="utf-8")
     warned: list = []
@@ -591,7 +593,8 @@ def test_a_long_files_chapters_under_a_half_title_are_chapters(tmp_path, lang, t
     found = chapters(project)
     assert [f.get("title") for f, _ in found] == titles
     assert [body for _, body in found] == ["These chapters first ran in a harbour paper.\n", "The clock ran on the tide.\n",
-                                           "It was never wrong.\n", "Until the storm.\n"]
+                                           "It was never wrong.\n\n## STORM WARNING!\n\nSo the paper said.\n",
+                                           "Until the storm.\n"]
     assert book_yaml(project)["chapter_label"] is False  # a preface before chapter I
     assert book_yaml(project)["title"] == ("The Tide Clock" if lang == "en" else "THE TIDE CLOCK")
     assert [(w.code, w.line) for w in warned] == [("source-title-page", 1)]

@@ -292,10 +292,12 @@ def book_title_heading(root: Tag) -> Tag | None:
     return None
 
 
-def split_sections(root: Tag, deepen: bool = False) -> list[tuple[Tag | None, list]]:
+def split_sections(root: Tag, deepen: bool = False, numbered: bool = False) -> list[tuple[Tag | None, list]]:
     """(title heading, blocks) for each chapter `root` holds: one, or one per top-level heading; with
     `deepen` (one long file), a part that holds most of the book split again at its own headings
-    (deepened)."""
+    (deepened). `numbered`: where three in four of the headings, three or more, number their chapters,
+    the others after the first numbered one head parts of a chapter (Katrine's chapter XXVI quotes three
+    newspaper headlines at <h3>, the level of its chapters' headings)."""
     heads = structure_headings(root)
     if not heads:
         return [(None, list(root.children))]
@@ -305,6 +307,11 @@ def split_sections(root: Tag, deepen: bool = False) -> list[tuple[Tag | None, li
     # SOUTHERN PINES": Project Gutenberg's Katrine): one chapter's heading, not two (section_markdown).
     marks = [m for i, m in enumerate(marks) if not (i and _numbers_alone(marks[i - 1])
                                                     and marks[i - 1].find_next_sibling(True) is m)]
+    if numbered:
+        counted = [m for m in marks if source_number(_text(m)) is not None]
+        if len(counted) >= 3 and len(counted) >= 0.75 * len(marks):
+            first = marks.index(counted[0])
+            marks = marks[:first] + counted
     if len(marks) == 1:
         return [(marks[0], list(root.children))]
     holders = {id(p) for m in marks for p in m.parents}
@@ -348,7 +355,7 @@ def _deepened(sections: list[tuple[Tag | None, list]]) -> list[tuple[Tag | None,
         wrapper = BeautifulSoup("<div></div>", "lxml").div
         for block in blocks:
             wrapper.append(block.extract() if isinstance(block, Tag) else NavigableString(str(block)))
-        inner = split_sections(wrapper)
+        inner = split_sections(wrapper, numbered=True)
         if len(inner) < 3:
             out.append((heading, list(wrapper.children)))
             continue
