@@ -601,6 +601,26 @@ def test_a_long_files_chapters_under_a_half_title_are_chapters(tmp_path, lang, t
     assert '"THE TIDE CLOCK", the book\'s title with no text under it, is the source\'s half-title' in warned[0].message
 
 
+def test_a_play_whose_acts_sit_two_levels_under_its_one_top_heading_is_split_at_its_acts(tmp_path):
+    """Project Gutenberg's The 'Mind the Paint' Girl: its title page at <h1>, the play's title at <h2>,
+    its four acts at <h3>. The file came in as one chapter of 34,900 words: a part that holds most of
+    the words was split again only where it had headings of its own level, not one heading over the
+    rest. Now the part is split down to its acts."""
+    source = tmp_path / "play.html"
+    source.write_text(
+        '<html lang="en"><head><title>The Tide Clock</title></head><body><h1>THE TIDE CLOCK</h1><p>A comedy in '
+        'three acts, by Odile Fenn.</p><h2>THE TIDE CLOCK</h2><p>The persons of the play: a clerk, a keeper, the '
+        'sea.</p><h3>THE FIRST ACT</h3><p>The clerk winds the clock.</p><h3>THE SECOND ACT</h3><p>The keeper '
+        'doubts it.</p><h3>THE THIRD ACT</h3><p>The sea decides.</p></body></html>', encoding="utf-8")
+    project = import_source(source, tmp_path / "play")
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["The Tide Clock", "The First Act", "The Second Act",
+                                                  "The Third Act"]
+    assert [body for _, body in found][1:] == ["The clerk winds the clock.\n", "The keeper doubts it.\n",
+                                               "The sea decides.\n"]
+    assert "The persons of the play" in found[0][1]
+
+
 def test_an_older_htmls_notes_by_named_anchors_go_to_their_chapters(tmp_path):
     """Project Gutenberg's News from Nowhere links each call to a named anchor (<a name="footnote1">), not
     an id: its notes came in as a chapter of their own ("Footnotes", "[1] …") and the calls as plain "[1]"

@@ -313,6 +313,8 @@ def split_sections(root: Tag, deepen: bool = False, numbered: bool = False) -> l
             first = marks.index(counted[0])
             marks = marks[:first] + counted
     if len(marks) == 1:
+        if deepen and marks[0].parent is root:  # the one heading over all of it: what is under it, split
+            return _deepened([(marks[0], [c for c in root.children if c is not marks[0]])])
         return [(marks[0], list(root.children))]
     holders = {id(p) for m in marks for p in m.parents}
     sections: list[tuple[Tag | None, list]] = [(None, [])]
@@ -355,7 +357,7 @@ def _deepened(sections: list[tuple[Tag | None, list]]) -> list[tuple[Tag | None,
         wrapper = BeautifulSoup("<div></div>", "lxml").div
         for block in blocks:
             wrapper.append(block.extract() if isinstance(block, Tag) else NavigableString(str(block)))
-        inner = split_sections(wrapper, numbered=True)
+        inner = split_sections(wrapper, deepen=True, numbered=True)  # a part inside it may hold most again
         if len(inner) < 3:
             out.append((heading, list(wrapper.children)))
             continue
