@@ -621,6 +621,26 @@ def test_a_play_whose_acts_sit_two_levels_under_its_one_top_heading_is_split_at_
     assert "The persons of the play" in found[0][1]
 
 
+@pytest.mark.parametrize("heading", ["THE {} ACT", "ACT {}"])
+def test_a_plain_text_plays_acts_are_its_chapters_under_their_own_names(tmp_path, heading):
+    """The 'Mind the Paint' Girl as Project Gutenberg's text came in as one chapter: a plain text was
+    split only at its "Chapter 3" lines or numbered lines. A play's "THE FIRST ACT" or "ACT I" lines now
+    split it, and its acts keep their names, alone (a cast list before them is no "Chapter 1")."""
+    ordinals, romans = ("FIRST", "SECOND", "THIRD"), ("I", "II", "III")
+    numbers = ordinals if heading.startswith("THE") else romans
+    acts = "".join(f"\n\n  {heading.format(n)}\n\n{line}\n" for n, line in zip(
+        numbers, ("The clerk winds the clock.", "The keeper doubts it.", "The sea decides.")))
+    source = tmp_path / "play.txt"
+    source.write_text("THE TIDE CLOCK\n\nA CLERK, a keeper of the light.\nA KEEPER, his friend.\n" + acts, encoding="utf-8")
+    project = import_source(source, tmp_path / "play")
+    found = chapters(project)
+    # as written: the text names no language, so no English title case (test_..._half_title_...)
+    assert [f.get("title") for f, _ in found] == [None, *(heading.format(n) for n in numbers)]
+    assert [body for _, body in found][1:] == ["The clerk winds the clock.\n", "The keeper doubts it.\n",
+                                               "The sea decides.\n"]
+    assert book_yaml(project)["chapter_label"] is False
+
+
 def test_an_older_htmls_notes_by_named_anchors_go_to_their_chapters(tmp_path):
     """Project Gutenberg's News from Nowhere links each call to a named anchor (<a name="footnote1">), not
     an id: its notes came in as a chapter of their own ("Footnotes", "[1] …") and the calls as plain "[1]"

@@ -38,6 +38,8 @@ BARE_NUMBER_RE = re.compile(rf"^(?P<number>{NUMBER})\.?$", re.I)
 OTHER_PART_WORDS = (r"(?:act|book|part|letter|stave|canto|volume|episode|scene|acte|akt|aufzug|libro|livre|buch|"
                     r"teil|partie|parte|lettre|brief|carta|lettera|deel)")
 OTHER_PART_RE = re.compile(rf"^{OTHER_PART_WORDS}\s+{NUMBER}(?:{NUMBER_END}.*|\.)?$", re.I)
+ORDINAL_WORDS = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last)"
+ORDINAL_PART_RE = re.compile(rf"^the\s+{ORDINAL_WORDS}\s+{OTHER_PART_WORDS}\.?$", re.I)  # "The First Act"
 TITLE_TYPE = re.compile(r"(^|\s)title(\s|$)")  # epub:type's title
 NUMBERED_TITLE_RES = (LABELLED_RE, NUMBERED_RE, ROMAN_NUMBERED_RE)  # a number before a title, if any
 
@@ -109,7 +111,7 @@ def keep_source_numbering(chapters: list[ImportedChapter]) -> bool:
     numbers = [source_number(heading) if heading else None for heading in headings]
     if headings and all(headings) and all(number is None for number in numbers):
         return True
-    return any(heading and (OTHER_PART_RE.match(heading) or number not in (None, place))
+    return any(heading and (OTHER_PART_RE.match(heading) or ORDINAL_PART_RE.match(heading) or number not in (None, place))
                for place, (heading, number) in enumerate(zip(headings, numbers), 1))
 
 

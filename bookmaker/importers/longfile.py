@@ -13,7 +13,7 @@ from bookmaker import codes
 from bookmaker.errors import Problem
 from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
-from bookmaker.importers.chapters import (NUMBER, ROMAN, book_title_heading, chapters_from_root, heading_title,
+from bookmaker.importers.chapters import (NUMBER, ORDINAL_WORDS, ROMAN, book_title_heading, chapters_from_root, heading_title,
                                           number_value, parse_html, plain_title)
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_break, mark_languages, one_line,
                                           text_to_markdown)
@@ -22,8 +22,9 @@ from bookmaker.importers.sources import SingleFile, fail, inside_name
 
 ATX_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
-TEXT_CHAPTER_RE = re.compile(rf"^\s*(?:chapter\s+{NUMBER}\b\s*(?:[:.\-–—]\s*(?P<title>.*))?|prologue|epilogue|"
-                             rf"interlude)\s*$", re.I)
+# A play's acts too ("ACT II", "THE FIRST ACT": Project Gutenberg's The 'Mind the Paint' Girl as text).
+TEXT_CHAPTER_RE = re.compile(rf"^\s*(?:(?:chapter|act)\s+{NUMBER}\b\s*(?:[:.\-–—]\s*(?P<title>.*))?|prologue|epilogue|"
+                             rf"interlude|the\s+{ORDINAL_WORDS}\s+act\.?)\s*$", re.I)
 BYLINE_RE = re.compile(r"^\s*by\s+(\S.{0,100})$", re.I)
 
 
