@@ -601,19 +601,24 @@ def test_a_long_files_chapters_under_a_half_title_are_chapters(tmp_path, lang, t
     assert '"THE TIDE CLOCK", the book\'s title with no text under it, is the source\'s half-title' in warned[0].message
 
 
+def tide_clock_html(tmp_path: Path, body: str) -> tuple[Path, list[tuple[dict, str]]]:
+    """An English HTML file of one book, `body` its <body>'s markup, imported: the project and its chapters."""
+    source = tmp_path / "tide-clock.html"
+    source.write_text(f'<html lang="en"><head><title>The Tide Clock</title></head><body>{body}</body></html>',
+                      encoding="utf-8")
+    project = import_source(source, tmp_path / "tide-clock")
+    return project, chapters(project)
+
+
 def test_a_play_whose_acts_sit_two_levels_under_its_one_top_heading_is_split_at_its_acts(tmp_path):
     """Project Gutenberg's The 'Mind the Paint' Girl: its title page at <h1>, the play's title at <h2>,
     its four acts at <h3>. The file came in as one chapter of 34,900 words: a part that holds most of
     the words was split again only where it had headings of its own level, not one heading over the
     rest. Now the part is split down to its acts."""
-    source = tmp_path / "play.html"
-    source.write_text(
-        '<html lang="en"><head><title>The Tide Clock</title></head><body><h1>THE TIDE CLOCK</h1><p>A comedy in '
-        'three acts, by Odile Fenn.</p><h2>THE TIDE CLOCK</h2><p>The persons of the play: a clerk, a keeper, the '
-        'sea.</p><h3>THE FIRST ACT</h3><p>The clerk winds the clock.</p><h3>THE SECOND ACT</h3><p>The keeper '
-        'doubts it.</p><h3>THE THIRD ACT</h3><p>The sea decides.</p></body></html>', encoding="utf-8")
-    project = import_source(source, tmp_path / "play")
-    found = chapters(project)
+    _, found = tide_clock_html(tmp_path, (
+        '<h1>THE TIDE CLOCK</h1><p>A comedy in three acts, by Odile Fenn.</p><h2>THE TIDE CLOCK</h2><p>The persons '
+        'of the play: a clerk, a keeper, the sea.</p><h3>THE FIRST ACT</h3><p>The clerk winds the clock.</p><h3>THE '
+        'SECOND ACT</h3><p>The keeper doubts it.</p><h3>THE THIRD ACT</h3><p>The sea decides.</p>'))
     assert [f.get("title") for f, _ in found] == ["The Tide Clock", "The First Act", "The Second Act",
                                                   "The Third Act"]
     assert [body for _, body in found][1:] == ["The clerk winds the clock.\n", "The keeper doubts it.\n",
@@ -646,15 +651,11 @@ def test_an_older_htmls_notes_by_named_anchors_go_to_their_chapters(tmp_path):
     an id: its notes came in as a chapter of their own ("Footnotes", "[1] …") and the calls as plain "[1]"
     after a space. Now each note is its chapter's footnote, called against its word, and the emptied
     notes' page is gone."""
-    source = tmp_path / "notes.html"
-    source.write_text(
-        '<html lang="en"><head><title>The Tide Clock</title></head><body><h2>CHAPTER I: THE OFFICE</h2>'
-        '<p>The clerk kept elegantly <a name="citation1"></a><a href="#footnote1" class="citation">[1]</a> bound '
-        'tables.</p><h2>CHAPTER II: THE LIGHT</h2><p>The lamp was lit.</p><h2>FOOTNOTES</h2>'
-        '<p><a name="footnote1"></a><a href="#citation1" class="footnote">[1]</a>&nbsp; In calf, with brass '
-        'corners.</p></body></html>', encoding="utf-8")
-    project = import_source(source, tmp_path / "notes")
-    found = chapters(project)
+    project, found = tide_clock_html(tmp_path, (
+        '<h2>CHAPTER I: THE OFFICE</h2><p>The clerk kept elegantly <a name="citation1"></a><a href="#footnote1" '
+        'class="citation">[1]</a> bound tables.</p><h2>CHAPTER II: THE LIGHT</h2><p>The lamp was lit.</p><h2>FOOTNOTES'
+        '</h2><p><a name="footnote1"></a><a href="#citation1" class="footnote">[1]</a>&nbsp; In calf, with brass '
+        'corners.</p>'))
     assert [f.get("title") for f, _ in found] == ["The Office", "The Light"]
     assert found[0][1] == "The clerk kept elegantly[^1] bound tables.\n\n[^1]: In calf, with brass corners.\n"
     built_text(project, tmp_path)
