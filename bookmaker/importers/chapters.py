@@ -172,9 +172,9 @@ def title_cased(title: str) -> str:
 def cased_titles(book) -> None:
     """An English book whose chapter titles are in capitals (Project Gutenberg's HTML: "DISCUSSION AND
     BED"), two or more and three in four of them (the others a title page's lines): each in title case,
-    as an author would type it. Capitals are how the
-    source set its headings, not what they say; the theme sets headings as it sets them. Other languages
-    case titles by rules of their own (German capitalises its nouns) and keep theirs."""
+    as an author would type it. Capitals are how the source set its headings, not what they say; the
+    theme sets headings as it sets them. Other languages case titles by rules of their own (German
+    capitalises its nouns) and keep theirs."""
     language = str(book.metadata.get("language") or "").lower()
     if not (language == "en" or language.startswith("en-")):
         return
