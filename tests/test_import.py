@@ -646,6 +646,28 @@ def test_a_plain_text_plays_acts_are_its_chapters_under_their_own_names(tmp_path
     assert book_yaml(project)["chapter_label"] is False
 
 
+def test_a_plain_texts_contents_entries_titles_on_the_next_line_and_a_quoted_play(tmp_path):
+    """Project Gutenberg's Jack Sheppard as text: each contents entry ("CHAPTER I. The Widow and her Child
+    1", a page number after a gap) was taken for a chapter; each chapter is headed "CHAPTER I." with its
+    title on a line of its own after it, which came in as its first paragraph. The Little Colonel's Hero
+    quotes a play in its chapter XIII, whose "ACT I" lines split it once acts split a play."""
+    contents = "CHAPTER I. The Harbour Office             1\n       II. The Keeper                     9\n"
+    chapter_lines = "".join(f"\n\nCHAPTER {n}.\n\n{title}.\n\n{text}" for n, title, text in (
+        ("I", "The Harbour Office", "The clock ran on the tide."), ("II", "The Keeper", "It was never wrong."),
+        ("III", "The Play", "They put on a play.\n\nACT I\n\nThe clerk winds the clock.\n\nACT II\n\nThe sea "
+                            "decides.")))
+    source = tmp_path / "clock.txt"
+    source.write_text(f"THE TIDE CLOCK\n\nCONTENTS\n\n{contents}{chapter_lines}\n", encoding="utf-8")
+    project = import_source(source, tmp_path / "clock")
+    found = chapters(project)[-3:]
+    assert [f.get("title") for f, _ in found] == ["CHAPTER I: The Harbour Office", "CHAPTER II: The Keeper",
+                                                  "CHAPTER III: The Play"]
+    assert [body for _, body in found] == ["The clock ran on the tide.\n", "It was never wrong.\n",
+                                           "They put on a play.\n\nACT I\n\nThe clerk winds the clock.\n\nACT II\n\n"
+                                           "The sea decides.\n"]
+    assert len(chapters(project)) == 4  # the contents, then three chapters
+
+
 def test_an_older_htmls_notes_by_named_anchors_go_to_their_chapters(tmp_path):
     """Project Gutenberg's News from Nowhere links each call to a named anchor (<a name="footnote1">), not
     an id: its notes came in as a chapter of their own ("Footnotes", "[1] …") and the calls as plain "[1]"

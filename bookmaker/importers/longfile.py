@@ -161,7 +161,10 @@ def read_text(text: str, path: Path) -> ImportedBook:
     text, gutenberg_fields = gutenberg.text_without_boilerplate(text)
     lines = text.split("\n")
     starts = [n for n, line in enumerate(lines) if len(line) < 100 and TEXT_CHAPTER_RE.match(line)
-              and (n == 0 or not lines[n - 1].strip())] or numbered_starts(lines)
+              and not CONTENTS_LINE_RE.search(line) and (n == 0 or not lines[n - 1].strip())]
+    if any(TEXT_CHAPTER_LINE_RE.match(lines[n]) for n in starts):  # a play inside a novel's chapter: no chapters
+        starts = [n for n in starts if not TEXT_ACT_RE.match(lines[n])]
+    starts = starts or numbered_starts(lines)
     meta: dict = {}
     preamble = lines[:starts[0]] if starts else []
     heading_lines = [line.strip() for line in preamble if line.strip()]
@@ -176,14 +179,52 @@ def read_text(text: str, path: Path) -> ImportedBook:
         chapters.append(ImportedChapter(body="\n\n".join(_paragraphs(preamble)) + "\n"))
     if not starts:
         chapters = [ImportedChapter(body="\n\n".join(_paragraphs(lines)) + "\n")]
+    found = []
     for start, end in zip(starts, starts[1:] + [len(lines)]):
         match = TEXT_CHAPTER_RE.match(lines[start])
         title = plain_title(lines[start].strip())
         if match is not None and match.group("title") is not None:
             title = plain_title(match.group("title")) if match.group("title").strip() else None
-        chapters.append(ImportedChapter(body="\n\n".join(_paragraphs(lines[start + 1:end])) + "\n", title=title,
-                                        heading=lines[start].strip()))
-    return _finished(meta | gutenberg_fields, chapters, {}, path)
+        found.append(ImportedChapter(body="\n\n".join(_paragraphs(lines[start + 1:end])) + "\n", title=title,
+                                     heading=lines[start].strip()))
+    return _finished(meta | gutenberg_fields, chapters + titled_by_first_line(found), {}, path)
+
+
+# A chapter's line, and an act's: a novel that quotes a play in one of its chapters (Project Gutenberg's
+# The Little Colonel's Hero, its chapter XIII's "ACT I" to "ACT VI") is split at its chapters alone.
+TEXT_CHAPTER_LINE_RE = re.compile(rf"^\s*chapter\s+{NUMBER}\b", re.I)
+TEXT_ACT_RE = re.compile(rf"^\s*(?:act\s+{NUMBER}\b|the\s+{ORDINAL_WORDS}\s+act\b)", re.I)
+# A contents page's entry for a chapter: its line ends in a page number after a gap ("CHAPTER I. The
+# Widow and her Child             1", Project Gutenberg's Jack Sheppard as text). Taken for a chapter's
+# heading, each contents entry was a chapter of one line.
+CONTENTS_LINE_RE = re.compile(r"\S\s{2,}\d{1,4}\s*$")
+# A plain text's title on the line after its "CHAPTER I." line ("The Widow and her Child."): short, one
+# line, a paragraph of its own, its words mostly capitalised.
+TITLE_LINE = 60
+
+
+def titled_by_first_line(chapters: list[ImportedChapter]) -> list[ImportedChapter]:
+    """`chapters` split at lines that number them alone ("CHAPTER I."), each titled by its first paragraph
+    where three in four of them begin with one that reads as a title (TITLE_LINE, one line, most words
+    capitalised): the book's way of setting its titles, not a chapter's short first line of dialogue."""
+    def title_line(chapter: ImportedChapter) -> str | None:
+        first, _, rest = chapter.body.partition("\n\n")
+        words = re.findall(r"[^\W\d_][\w'’-]*", first)
+        if chapter.title or not rest.strip() or "\n" in first or len(first) > TITLE_LINE or not words:
+            return None
+        capitals = sum(1 for word in words if word[0].isupper())
+        return first if capitals >= 0.5 * len(words) and words[0][0].isupper() else None
+
+    untitled = [c for c in chapters if not c.title]
+    lines = [title_line(c) for c in untitled]
+    if len(untitled) < 3 or sum(1 for line in lines if line) < 0.75 * len(untitled):
+        return chapters
+    for chapter, line in zip(untitled, lines):
+        if line:
+            chapter.title = plain_title(re.sub(r"[*_]", "", line).rstrip("."))
+            chapter.body = chapter.body.partition("\n\n")[2]
+            chapter.heading = f"{chapter.heading.rstrip('.')}: {line.rstrip('.')}"
+    return chapters
 
 
 # HTML --------------------------------------------------------------------------------------------
