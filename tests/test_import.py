@@ -668,6 +668,20 @@ def test_a_plain_texts_contents_entries_titles_on_the_next_line_and_a_quoted_pla
     assert len(chapters(project)) == 4  # the contents, then three chapters
 
 
+def test_a_chapters_name_in_a_heading_under_its_number_is_its_title(tmp_path):
+    """Project Gutenberg's HTML heads a chapter "<h2>CHAPTER I.</h2><h3>The Widow and her Child.</h3>"
+    (Jack Sheppard, The Little Colonel's Hero): the number was left to bookmaker's numbering and the
+    name came in as a heading inside the chapter, so every chapter was "Chapter N" alone. And the
+    link back to the file's contents under each heading ("ToC") was a paragraph of the text."""
+    _, found = tide_clock_html(tmp_path, "".join(
+        f'<h2><a id="c{n}"></a>CHAPTER {n}.</h2><h3>{name}.</h3><p class="linenum"><a href="#ToC">ToC</a></p><p>{text}</p>'
+        for n, name, text in (("I", "The Harbour Office", "The clock ran on the tide."),
+                              ("II", "The Keeper", "It was never wrong."), ("III", "The Storm", "The sea decides."))))
+    assert [f.get("title") for f, _ in found] == ["The Harbour Office.", "The Keeper.", "The Storm."]
+    assert [body for _, body in found] == ["The clock ran on the tide.\n", "It was never wrong.\n",
+                                           "The sea decides.\n"]
+
+
 def test_an_older_htmls_notes_by_named_anchors_go_to_their_chapters(tmp_path):
     """Project Gutenberg's News from Nowhere links each call to a named anchor (<a name="footnote1">), not
     an id: its notes came in as a chapter of their own ("Footnotes", "[1] …") and the calls as plain "[1]"

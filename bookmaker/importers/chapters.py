@@ -392,15 +392,17 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
     depth = level(title_heading) + 1 if title_heading is not None else 3  # of the chapter's own parts
     if title_heading is not None and title is None:
         # A heading that is only a number ("I"), followed by the line that names the chapter (Standard
-        # Ebooks' se:bridgehead, "In which…"): that line is the title.
+        # Ebooks' se:bridgehead, "In which…"), or by a heading that does at its level or under it (Project
+        # Gutenberg's "<h2>CHAPTER I.</h2><h3>The Widow and her Child.</h3>"): that line is the title.
         naming = title_heading.find_next_sibling(True)
         if naming is not None and ((naming.name == "p" and re.search(r"bridgehead|(^|\s)title(\s|$)", _types(naming)))
-                                   or (naming.name == title_heading.name and naming.name in HEADINGS
-                                       and any(block is naming for block in blocks))):  # split_sections kept them one
+                                   or (naming.name in HEADINGS and title_heading.name in HEADINGS
+                                       and naming.name >= title_heading.name  # the same level, or under it
+                                       and any(block is naming for block in blocks))):  # "CHAPTER I." over its name
             title = plain_title(_text(naming))
             named = NOTE_TOKEN_RE.sub("", _text(naming))
             number_heading = written
-            written = f"{written}: {named}" if written else named
+            written = f"{written.rstrip('. ')}: {named}" if written else named
             calls += NOTE_TOKEN_RE.findall(naming.get_text())
             bridgehead = html_to_markdown(NOTE_TOKEN_RE.sub("", f"<p>{naming.decode_contents()}</p>"), base, images).strip()
             # The bridgeheads after it (Dracula's "(Kept in shorthand.)") begin the text, as the lines of a

@@ -62,6 +62,11 @@ def strip_html(body) -> dict:
     for link in body.find_all("a", href=PICTURE_RE):
         if enlarge_icon(link):
             link.decompose()
+    for link in body.find_all("a", href=re.compile(r"^#")):
+        holder = link.parent
+        if BACK_TO_CONTENTS_RE.match(link.get_text(" ", strip=True)) and holder is not None and \
+                holder.name in ("p", "div") and holder.get_text(" ", strip=True) == link.get_text(" ", strip=True):
+            holder.decompose()
     start = body.find(string=START_RE)
     if start is None:
         return {}
@@ -87,6 +92,9 @@ def strip_html(body) -> dict:
 
 
 PICTURE_RE = re.compile(r"\.(?:jpe?g|png|gif|webp)$", re.I)
+# A paragraph that is only a link back to the contents, under each chapter's heading (Jack Sheppard's
+# "ToC"): the file's own navigation, which the book's contents replace.
+BACK_TO_CONTENTS_RE = re.compile(r"^\[?(?:toc|contents|table of contents|back to (?:the )?(?:contents|top|toc)|top)\]?\.?$", re.I)
 
 
 def enlarge_icon(link) -> bool:
