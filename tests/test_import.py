@@ -682,6 +682,31 @@ def test_a_chapters_name_in_a_heading_under_its_number_is_its_title(tmp_path):
                                            "The sea decides.\n"]
 
 
+@pytest.mark.parametrize("front, dropped", [
+    # The Little Colonel's Hero: its title page set as headings, the title over two of them
+    ("<h2>THE TIDE</h2><h2>CLOCK</h2>", True),
+    # Gabriël's Ontboezemingen: the author's name a heading, the publisher under it
+    ("<h2>ODILE FENN.</h2><p>HARBOUR PRESS, LONDON.</p>", True),
+    # a short first chapter whose title only shares words with the book's: a chapter
+    ("<h2>THE TIDE</h2><p>It turned at noon.</p>", False),
+    # a title page with a dedication under it, more than a title page's few words: kept, as it was
+    ("<h2>THE TIDE CLOCK</h2><p>To my brother, who kept the light at Harbour Point for thirty years and "
+     "never once let it go out.</p>", False),
+])
+def test_a_title_page_set_as_headings_is_left_out(tmp_path, front, dropped):
+    """Project Gutenberg's HTML sets many a title page as headings, and each became a chapter ("The Little
+    Colonel's", "Hero", …) before the first real one."""
+    warned: list = []
+    source = tmp_path / "clock.html"
+    source.write_text('<html lang="en"><head><title>The Tide Clock</title><meta name="author" content="Odile Fenn">'
+                      f'</head><body>{front}<h2>CHAPTER I.</h2><h3>The Office.</h3><p>The clock ran on the tide.</p>'
+                      '<h2>CHAPTER II.</h2><h3>The Keeper.</h3><p>It was never wrong.</p></body></html>', encoding="utf-8")
+    project = import_source(source, tmp_path / "clock", warn=warned.extend)
+    found = chapters(project)
+    assert len(found) == (2 if dropped else 3)
+    assert [w.code for w in warned] == (["source-title-page"] if dropped else [])
+
+
 def test_an_older_htmls_notes_by_named_anchors_go_to_their_chapters(tmp_path):
     """Project Gutenberg's News from Nowhere links each call to a named anchor (<a name="footnote1">), not
     an id: its notes came in as a chapter of their own ("Footnotes", "[1] …") and the calls as plain "[1]"

@@ -14,7 +14,7 @@ from bookmaker.errors import Problem
 from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
 from bookmaker.importers.chapters import (NUMBER, ORDINAL_WORDS, ROMAN, book_title_heading, chapters_from_root, heading_title,
-                                          number_value, parse_html, plain_title)
+                                          number_value, parse_html, plain_title, source_number)
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_break, mark_languages, one_line,
                                           text_to_markdown)
 from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
@@ -296,6 +296,15 @@ def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: P
                                 "the source's own title page: left out, since the book has a title page of its "
                                 "own", "warning", codes.SOURCE_TITLE_PAGE))
         chapters = chapters[1:]
+    pieces = headed_title_page(chapters, meta)
+    if pieces:
+        shown = " / ".join(piece.title or "" for piece in pieces)
+        shown = shown if len(shown) <= 50 else shown[:50].rsplit(" ", 1)[0].rstrip(" /") + " …"
+        which = "the heading" if len(pieces) == 1 else f"the {len(pieces)} headings"
+        problems.append(Problem(str(path), 1, f"{which} before the text (\"{shown}\") and what little is under "
+                                f"{'it' if len(pieces) == 1 else 'them'}: the source's own title page, left out, since "
+                                "the book has a title page of its own", "warning", codes.SOURCE_TITLE_PAGE))
+        chapters = [c for c in chapters if not any(c is piece for piece in pieces)]
     title = one_line(str(meta.get("title") or "")).casefold()
     for chapter in [c for c in chapters if not c.body.strip() and c.title and
                     one_line(c.title).rstrip(".").casefold() == title][:len(chapters) - 1]:
@@ -371,6 +380,42 @@ def title_page_lines(chapter: ImportedChapter, meta: dict) -> list[str] | None:
     named = any(isinstance(name, str) and name.strip() and " ".join(name.split()).casefold() in text
                 for name in (meta.get("title"), *authors))
     return lines if named else None
+
+
+# A title page set as headings, each a chapter once the file is split at them (Project Gutenberg's HTML:
+# "THE LITTLE COLONEL'S" / "HERO" / "By ANNIE FELLOWS JOHNSTON"; "JACK SHEPPARD A Romance" / "BY W.
+# Harrison Ainsworth"): headings of the book's title and author's words and these, little text under each.
+TITLE_PAGE_HEADING_WORDS = frozenset("a an and the of by author novel romance story stories tale tales comedy "
+                                     "play poems door von par de por di".split())
+TITLE_PAGE_PIECE_WORDS = 15
+
+
+def headed_title_page(chapters: list[ImportedChapter], meta: dict) -> list[ImportedChapter]:
+    """The chapters at the book's start that are its source's title page set as headings: each headed
+    only by words of the book's title, subtitle or author's name (TITLE_PAGE_HEADING_WORDS besides, and
+    initials), with at most TITLE_PAGE_PIECE_WORDS words under it, none more than a title page's line
+    (more is a dedication, a publisher's list: the run stops there); a chapter without a heading among
+    them (a frontispiece) stays. None unless one of them names the book or its author, and never every
+    chapter."""
+    authors = meta.get("author") if isinstance(meta.get("author"), list) else [meta.get("author")]
+    named = [str(value) for value in (meta.get("title"), meta.get("subtitle"), *authors) if value]
+    vocabulary = {word.casefold() for text in named for word in re.findall(r"[^\W\d_]+", text)}
+    pieces: list[ImportedChapter] = []
+    for chapter in chapters[:-1]:
+        if not chapter.title:
+            continue  # text before the first heading (title_page_lines), or a picture alone (a frontispiece): kept
+        words = [w.casefold() for w in re.findall(r"[^\W\d_]+", chapter.title or "")]
+        lines = _plain_lines(re.sub(r"!\[[^\]]*\]\([^)]*\)", "", chapter.body))
+        if not words or source_number(chapter.heading or chapter.title or "") is not None or any(w not in vocabulary and w not in TITLE_PAGE_HEADING_WORDS and len(w) > 1 for w in words) \
+                or sum(len(line.split()) for line in lines) > TITLE_PAGE_PIECE_WORDS \
+                or any(len(line) > (DATED_LINE if YEAR_RE.search(line) else TITLE_PAGE_LINE) for line in lines):
+            break
+        pieces.append(chapter)
+    said = " ".join(one_line(c.title or "") for c in pieces).casefold()
+    said_words = set(re.findall(r"[^\W\d_]+", said))
+    names = {w for author in authors if author for w in re.findall(r"[^\W\d_]{3,}", str(author).casefold())}
+    return pieces if any(one_line(text).casefold() in said for text in named) or \
+        (names - TITLE_PAGE_HEADING_WORDS) & said_words else []  # the book's whole title, or a name of its author's
 
 
 def _plain_lines(markdown: str) -> list[str]:
