@@ -372,8 +372,7 @@ def title_page_lines(chapter: ImportedChapter, meta: dict) -> list[str] | None:
     if chapter.heading or chapter.title or chapter.summary or chapter.notes or chapter.end_notes or "![" in chapter.body:
         return None
     lines = _plain_lines(chapter.body)
-    if not lines or sum(len(line.split()) for line in lines) > TITLE_PAGE_WORDS or \
-            any(len(line) > (DATED_LINE if YEAR_RE.search(line) else TITLE_PAGE_LINE) for line in lines):
+    if not lines or sum(len(line.split()) for line in lines) > TITLE_PAGE_WORDS or not all(map(title_page_line, lines)):
         return None
     text = " ".join(" ".join(lines).split()).casefold()
     authors = meta.get("author") if isinstance(meta.get("author"), list) else [meta.get("author")]
@@ -404,11 +403,12 @@ def headed_title_page(chapters: list[ImportedChapter], meta: dict) -> list[Impor
     for chapter in chapters[:-1]:
         if not chapter.title:
             continue  # text before the first heading (title_page_lines), or a picture alone (a frontispiece): kept
-        words = [w.casefold() for w in re.findall(r"[^\W\d_]+", chapter.title or "")]
+        words = [w.casefold() for w in re.findall(r"[^\W\d_]+", chapter.title)]
         lines = _plain_lines(re.sub(r"!\[[^\]]*\]\([^)]*\)", "", chapter.body))
-        if not words or source_number(chapter.heading or chapter.title or "") is not None or any(w not in vocabulary and w not in TITLE_PAGE_HEADING_WORDS and len(w) > 1 for w in words) \
-                or sum(len(line.split()) for line in lines) > TITLE_PAGE_PIECE_WORDS \
-                or any(len(line) > (DATED_LINE if YEAR_RE.search(line) else TITLE_PAGE_LINE) for line in lines):
+        heads_title_page = words and source_number(chapter.heading or chapter.title) is None and \
+            all(w in vocabulary or w in TITLE_PAGE_HEADING_WORDS or len(w) == 1 for w in words)
+        if not heads_title_page or sum(len(line.split()) for line in lines) > TITLE_PAGE_PIECE_WORDS or \
+                not all(map(title_page_line, lines)):
             break
         pieces.append(chapter)
     said = " ".join(one_line(c.title or "") for c in pieces).casefold()
@@ -416,6 +416,11 @@ def headed_title_page(chapters: list[ImportedChapter], meta: dict) -> list[Impor
     names = {w for author in authors if author for w in re.findall(r"[^\W\d_]{3,}", str(author).casefold())}
     return pieces if any(one_line(text).casefold() in said for text in named) or \
         (names - TITLE_PAGE_HEADING_WORDS) & said_words else []  # the book's whole title, or a name of its author's
+
+
+def title_page_line(line: str) -> bool:
+    """Whether `line` is no longer than a title page's (DATED_LINE where it holds a year)."""
+    return len(line) <= (DATED_LINE if YEAR_RE.search(line) else TITLE_PAGE_LINE)
 
 
 def _plain_lines(markdown: str) -> list[str]:
