@@ -707,6 +707,17 @@ def test_a_title_page_set_as_headings_is_left_out(tmp_path, front, dropped):
     assert [w.code for w in warned] == (["source-title-page"] if dropped else [])
 
 
+def test_a_plain_texts_underscored_words_are_in_italics(tmp_path):
+    """Project Gutenberg's plain texts mark italics with underscores ("I'm _not_ a thief"), which came in as
+    underscores printed in the text; a name_with_underscores and a lone one stay as written."""
+    source = tmp_path / "clock.txt"
+    source.write_text("Chapter 1\n\nI'm _not_ a thief, and the _Swallow\nwas_ never mine.\n\nIt ran on tide_table "
+                      "time, _said he.\n\nChapter 2\n\nThe end.\n", encoding="utf-8")
+    project = import_source(source, tmp_path / "clock")
+    assert chapters(project)[0][1] == ("I'm *not* a thief, and the *Swallow was* never mine.\n\n"
+                                       "It ran on tide\\_table time, \\_said he.\n")
+
+
 def test_an_older_htmls_notes_by_named_anchors_go_to_their_chapters(tmp_path):
     """Project Gutenberg's News from Nowhere links each call to a named anchor (<a name="footnote1">), not
     an id: its notes came in as a chapter of their own ("Footnotes", "[1] …") and the calls as plain "[1]"

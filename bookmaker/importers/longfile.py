@@ -120,7 +120,7 @@ def _paragraphs(lines: list[str]) -> list[str]:
     for piece in pieces:
         piece = re.sub(r"[ \t]+", " ", piece).strip()
         if piece:
-            out.append("* * *" if is_scene_break(piece) else text_to_markdown(piece))
+            out.append("* * *" if is_scene_break(piece) else text_to_markdown(piece, underscored=True))
     return out
 
 

@@ -270,10 +270,20 @@ def quotes_parted(markdown: str) -> str:
     return re.sub(r"(?m)^( *)(>[^\n]*\n)\n(?=\1>)", r"\1\2\n\1<!-- -->\n\n", markdown)
 
 
-def text_to_markdown(text: str) -> str:
-    """Plain text as Markdown: the characters Markdown would read as markup escaped, nothing else changed."""
-    text = re.sub(r"([\\`*_\[\]<])", r"\\\1", text)
-    return escape_block_start(text)
+def text_to_markdown(text: str, underscored: bool = False) -> str:
+    """Plain text as Markdown: the characters Markdown would read as markup escaped, nothing else changed;
+    with `underscored`, words between underscores in italics, as Project Gutenberg's plain texts mark them
+    ("I'm _not_ a thief": it came in as underscores)."""
+    def escaped(part: str) -> str:
+        return re.sub(r"([\\`*_\[\]<])", r"\\\1", part)
+
+    if not underscored:
+        return escape_block_start(escaped(text))
+    parts = UNDERSCORED_RE.split(text)  # text, then each italic span's words, then text…
+    return escape_block_start("".join(f"*{escaped(part)}*" if i % 2 else escaped(part) for i, part in enumerate(parts)))
+
+
+UNDERSCORED_RE = re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])")
 
 
 # Footnotes ------------------------------------------------------------------------------------------
