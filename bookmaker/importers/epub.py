@@ -150,7 +150,9 @@ def _series(meta_el) -> dict | None:
     return None
 
 
-def _spine(files: SourceFiles, opf, opf_name: str) -> tuple[list[str], set[str], str | None]:
+def _spine(files: SourceFiles, opf, opf_name: str) -> tuple[list[str], set[str], str | None, BeautifulSoup | None]:
+    """The spine's documents in order, the furniture among them, and the navigation document's name and
+    parsed page (read once: nav_labels reads its contents too)."""
     manifest = {}
     nav = None
     for item in opf.iterfind("opf:manifest/opf:item", NS):
@@ -169,6 +171,7 @@ def _spine(files: SourceFiles, opf, opf_name: str) -> tuple[list[str], set[str],
         if (ref.get("type") or "").lower() in FURNITURE_TYPES | {"copyright-page"}:
             name = inside_name(opf_name, (ref.get("href") or "").split("#")[0])
             furniture.add(name)
+    soup = None
     if nav and files.exists(nav):
         furniture.add(nav)
         soup = parse_html(files.read(nav), xml=True)
@@ -176,7 +179,7 @@ def _spine(files: SourceFiles, opf, opf_name: str) -> tuple[list[str], set[str],
             types = set(str(link.get("epub:type") or "").split())
             if types & FURNITURE_TYPES:
                 furniture.add(inside_name(nav, link["href"].split("#")[0]))
-    return order, furniture, nav
+    return order, furniture, nav, soup
 
 
 def cover_name(opf, opf_name: str) -> str | None:
@@ -196,12 +199,11 @@ def cover_name(opf, opf_name: str) -> str | None:
     return items.get(named) or inside_name(opf_name, named)
 
 
-def nav_labels(files: SourceFiles, nav: str | None) -> dict[str, str]:
-    """Each document the navigation document's contents link to, and the first label it is given there
-    ("Preface"): a document without a heading is named by it (read_epub)."""
-    if not nav or not files.exists(nav):
+def nav_labels(nav: str | None, soup: BeautifulSoup | None) -> dict[str, str]:
+    """Each document the navigation document (`nav`, parsed as `soup`) links to from its contents, and
+    the first label it is given there ("Preface"): a document without a heading is named by it (read_epub)."""
+    if nav is None or soup is None:
         return {}
-    soup = parse_html(files.read(nav), xml=True)
     tocs = [n for n in soup.find_all("nav") if "toc" in str(n.get("epub:type") or "").split()]
     labels: dict[str, str] = {}
     for link in (tocs[0] if tocs else soup).find_all("a", href=True):
@@ -261,8 +263,8 @@ def read_epub(files: SourceFiles) -> ImportedBook:
     images = Images(files)
     meta = opf_metadata(opf, images)
     meta["cover"] = images.cover(cover_name(opf, opf_name))
-    order, furniture, nav = _spine(files, opf, opf_name)
-    labels = nav_labels(files, nav)
+    order, furniture, nav, nav_soup = _spine(files, opf, opf_name)
+    labels = nav_labels(nav, nav_soup)
     docs = [(name, parse_html(files.read(name), xml=True)) for name in order if files.exists(name) and name != nav]
     if any(is_archive_download(soup) for _, soup in docs[:3]):
         return _archive_epub(docs, images, meta)
