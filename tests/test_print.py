@@ -296,6 +296,28 @@ def test_a_page_number_sharing_an_edge_with_text_is_where_one_document_puts_it(t
     assert pixels(single, tmp_path / "one") == pixels(parallel, tmp_path / "parallel")
 
 
+@pytest.mark.parametrize("chapter", ["second.md", "story.md"])  # the first chapter and the last (natural order)
+def test_a_chapter_ending_in_footnotes_alone_on_a_page_is_laid_out_in_parallel(tmp_path, chapter):
+    """A long note on a chapter's last line runs on past the end of its text, onto a page of notes alone,
+    which WeasyPrint calls blank, and which the numbers' empty pages cannot make: such a chapter made the
+    whole book be laid out as one document (Poe's Short Fiction: 115 s instead of 23 s). It has no number
+    to draw (a blank page carries nothing of the theme's). And laid out as one document, the book lost
+    such a note at its very end (weasy_internals.keep_trailing_footnotes): both now have every note, on
+    the same pages."""
+    project = quay_book(tmp_path / "p", "")
+    note = " ".join(["The log gives the hour of each lamp, the wind, the state of the tide and the name of the "
+                     "keeper who lit it, in a hand that changes with the seasons."] * 40)
+    path = project / "manuscript" / chapter
+    path.write_text(path.read_text(encoding="utf-8").replace("In the night book, in pencil.", note), encoding="utf-8")
+    parallel, single, said = parallel_and_single(project)
+    assert not [m for m in said if "one document" in m], said
+    for pdf in (parallel, single):
+        texts = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+        alone = [text for text in texts if "keeper who lit it" in text]
+        assert len(alone) == 1 and "harbour master" not in alone[0]  # the note, on a page of its own
+    assert pixels(single, tmp_path / "one") == pixels(parallel, tmp_path / "parallel")
+
+
 @pytest.mark.parametrize("css, reason", [
     ("@page { background: #f4ecd8; }", "a page background"),
     ('@page :blank { @top-center { content: "This page is left blank"; } }', "furniture on blank pages"),

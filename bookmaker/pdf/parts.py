@@ -188,11 +188,24 @@ def lay_out_numbers(index: int, html: str, start: int, types: list) -> tuple[int
     """In a worker: a chapter's page numbers, on empty pages of the same types as its body's."""
     layer = Layer(numbers=True, shift=start - 1)
     _document, data = layered(layer, html, [])
-    if layer.types != types:
+    numbers = types[:len(types) - trailing_blanks(types)]
+    if layer.types != numbers:
         raise OneDocumentNeeded("the numbering pages do not match the chapter's pages")
-    if numbered(layer.counter, start - 1) != list(range(start, start + len(types))):
+    if numbered(layer.counter, start - 1) != list(range(start, start + len(numbers))):
         raise OneDocumentNeeded("the theme numbers a chapter's pages otherwise than on from the pages before it")
     return index, data
+
+
+def trailing_blanks(types: list) -> int:
+    """How many of a chapter's last pages are blank to WeasyPrint: footnotes carried on past the end of
+    its text, alone on a page of their own, make a page that WeasyPrint calls blank (its layout/page.py:
+    footnotes reported once the flow has ended), and the numbers' empty pages (empty_pages) end before
+    it. The theme draws nothing on a blank page (parts.Painted), so it has no number to be drawn: the
+    join draws the numbers on the pages before it (join.stamp_numbers)."""
+    count = 0
+    while count < len(types) and types[len(types) - 1 - count][1]:
+        count += 1
+    return count
 
 
 def numbered(counter: list, before: int) -> list[int]:

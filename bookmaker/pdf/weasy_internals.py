@@ -38,6 +38,9 @@ numbers. WeasyPrint has no public way to do that, so this module reaches into it
   `page_rules`: rule, selectors (specificity, pseudo-type, page selector), declarations),
   `_page_type_match`, `_cascaded_styles` and `_computed_styles` (keyed by (page type, pseudo-type)):
   a page's styles given to later pages whose type matches the same selectors (`share_page_styles`);
+- `weasyprint.layout.make_all_pages` (context, root box, html, the pages of the pass before), wrapped to
+  mark `context.page_maker[i][-1]["content_changed"]` on the page before each trailing blank page, so
+  that a pass does not end before the footnotes carried onto it (`keep_trailing_footnotes`);
 - the wording of WeasyPrint's log records: "No anchor #id" for links into other parts, "HarfBuzz-Subset"
   when fonts are subset without HarfBuzz, " at LINE:COLUMN" in stylesheet messages.
 
@@ -189,6 +192,7 @@ def import_weasyprint() -> None:
     the same rules share their styles (share_page_styles)."""
     _import_weasyprint()
     share_page_styles()
+    keep_trailing_footnotes()
 
 
 def _import_weasyprint() -> None:
@@ -300,6 +304,32 @@ def share_page_styles() -> None:
 
     set_page_type_computed_styles.bookmaker_hook = True
     page_module.set_page_type_computed_styles = set_page_type_computed_styles
+
+
+def keep_trailing_footnotes() -> None:
+    """A document whose last footnotes run on past the end of its text, onto pages of their own (which
+    WeasyPrint calls blank), lost those pages when it was laid out again (a contents page's numbers, a
+    `target-counter`, ask for a second pass): `make_all_pages` ends once a page leaves nothing to resume,
+    and nothing reported, but a page it keeps from the pass before (up to date) counts as reporting no
+    footnotes, so the pass ended at the last page of text, and the notes carried over were never set.
+    The page before each such trailing page is made again in every pass, which reports them: a book
+    laid out as one document (`--jobs 0`, a PDF/X) printed its last chapter's long note nowhere: the
+    note's number in the text, and no note. Only on the WeasyPrint versions this module was verified on (verified())."""
+    import weasyprint.layout as layout_module
+
+    original = layout_module.make_all_pages
+    if getattr(original, "bookmaker_hook", False) or not verified():
+        return
+
+    def make_all_pages(context, root_box, html, pages):
+        last = len(pages) - 1
+        while last > 0 and pages[last].page_type.blank:
+            context.page_maker[last - 1][-1]["content_changed"] = True
+            last -= 1
+        return original(context, root_box, html, pages)
+
+    make_all_pages.bookmaker_hook = True
+    layout_module.make_all_pages = make_all_pages
 
 
 @contextlib.contextmanager
