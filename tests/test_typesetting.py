@@ -517,6 +517,29 @@ def test_a_word_left_alone_on_a_line_is_laid_out_again_unhyphenated():
     assert len(alone) == 1 and '[data-tp="0"]' in alone[0] and len(laid_out) - len(alone) == 2
 
 
+def test_a_first_line_holding_only_its_first_word_is_laid_out_again():
+    """Where an indented paragraph's first line would end in an inline element, WeasyPrint 70 may put
+    only the first word on it (Poe's Short Fiction: "\u201cTry" / "the wood well, then, with your knife,
+    and see if you think it *very*", four times in 1,022 pages): found as a lone word too, and mended
+    the same way (balance.no_lone_words)."""
+    from weasyprint import HTML
+
+    from bookmaker.pdf import balance
+    from bookmaker.pdf import weasy_internals as W
+
+    text = ("<p>\u201cAsk the keeper whether the log of the lamps is <em>really</em> kept in pencil, and whether "
+            "anyone reads it at all.\u201d</p>")
+    css = ("@page { size: 600px 2000px; margin: 0 } p { font-family: serif; font-size: 16px; hyphens: auto;"
+           " text-align: justify; width: 406px; margin: 0; text-indent: 1.2em }")
+    marked = balance.mark(f'<html lang="en-GB"><head><style>{css}</style></head><body>{text}</body></html>')
+    first = HTML(string=marked).render()
+    assert W.page_text(first.pages[0]).startswith("\u201cAsk\nthe keeper")  # as WeasyPrint breaks it
+    assert balance.lone_words(W.page_lines(first)) == {0}
+    (document,), _pages, change = balance.no_lone_words(marked, lambda html: (HTML(string=html).render(),))
+    assert change and balance.lone_words(W.page_lines(document)) == set()
+    assert W.page_text(document.pages[0]).startswith("\u201cAsk the keeper")
+
+
 def test_two_and_three_em_dashes_are_set_as_em_dashes_in_print():
     """The packaged faces have no U+2E3A or U+2E3B: WeasyPrint drew a missing glyph's box for each."""
     from bookmaker.pdf.typesetting import typeset_page
