@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -249,6 +250,30 @@ def test_an_edit_lays_out_only_the_chapter_edited(tmp_path, monkeypatch, sample_
     starts = lambda pdf: [n for _, n in outline(pypdf.PdfReader(io.BytesIO(pdf)))]  # noqa: E731
     assert starts(warm)[-1] > starts(before)[-1]  # the later chapters did move
     # (that the parallel layout gives one document's pages: test_parallel_layout_gives_the_same_pages...)
+
+
+def test_a_line_of_verse_too_long_for_the_measure_runs_over_indented(tmp_path):
+    """Set flush, the rest of a long line looked like a line of its own (Leaves of Grass): it runs over
+    indented by the hanging indent of its `span.line` (print.css), 1.5 em, and the lines the poet
+    broke begin at the margin."""
+    project = copy_book("plain", tmp_path / "p")
+    long_line = "Out past the lamps on the breakwater and the moorings, I counted every boat that came home late"
+    (project / "manuscript" / "story.md").write_text(
+        f"---\ntitle: Verse\n---\n\nThe keeper wrote:\n\nShort line first,  \n{long_line},  \nand a short one.\n",
+        encoding="utf-8")
+    out = tmp_path / "verse.pdf"
+    result = run_cli("pdf", project, "-o", out)
+    assert result.returncode == 0, result.stderr
+    sys.path.insert(0, str(REPO / "bench"))
+    import typeset
+
+    lines = [line for page in typeset.read_pages(out) for line in page.lines]
+    starts = {word: next(line.left for line in lines if line.text.startswith(word))
+              for word in ("Short line", "Out past", "and a short")}
+    runover = next(line for i, line in enumerate(lines) if lines[i - 1].text.startswith("Out past"))
+    assert runover.text.endswith("late,") and not runover.text.startswith("and a short")
+    assert abs(starts["Out past"] - starts["Short line"]) < 0.5 and abs(starts["and a short"] - starts["Short line"]) < 0.5
+    assert 15 < runover.left - starts["Short line"] < 18.5  # 1.5 em of 11 pt: 16.5 pt
 
 
 def quay_book(folder: Path, css: str) -> Path:

@@ -683,6 +683,22 @@ def test_a_paragraph_of_lines_is_marked_for_the_theme_to_set_as_verse():
     assert '<p class="letter lines">' in html
 
 
+def test_each_line_of_a_paragraph_of_lines_is_a_span_the_themes_indent_when_it_runs_over():
+    """Each line in a `span.line`, its <br> kept after it for a reader without the theme; the themes
+    set the spans as blocks with a hanging indent and hide the <br>. A line break inside italics
+    leaves the paragraph as it was: a span cannot hold part of the italics."""
+    from conftest import REPO
+
+    html = markdown_to_html("When the *lamp* walks,  \nkeep your boats.\n\n*Light it low,  \nlight it* early,  \nand late.\n")
+    assert ('<p class="lines"><span class="line">When the <em>lamp</em> walks,</span><br />\n'
+            '<span class="line">keep your boats.</span></p>') in html
+    assert '<p class="lines"><em>Light it low,<br />' in html and html.count('class="line"') == 2
+    for theme in ("epub.css", "print.css"):
+        css = (REPO / "styles" / theme).read_text(encoding="utf-8")
+        assert "p.lines > span.line { display: block; padding-left: 1.5em; text-indent: -1.5em; }" in css
+        assert "p.lines > br { display: none; }" in css
+
+
 def test_a_dedication_that_is_a_letter_is_set_as_prose(tmp_path):
     """A line or two is centred, in italics, a third of the way down its page; a dedication of more
     than 60 words (Wodehouse's letter to W. Townend) is set as prose from the page's top."""

@@ -72,6 +72,33 @@ class LinesClass(Treeprocessor):
             if any(child.tag == "br" for child in el):
                 classes = (el.get("class") or "").split()
                 el.set("class", " ".join([*classes, "lines"]))
+                lines_in_spans(el)
+
+
+def lines_in_spans(p) -> None:
+    """Each line of a paragraph of lines in a `<span class="line">`, the <br> kept after it: the themes
+    set each span as a block with a hanging indent, so that a line too long for the measure runs over
+    indented, as verse is set, and is not taken for a line of its own (Leaves of Grass, set flush, could
+    not be read for where Whitman's lines end); they hide the <br>, which a reader without the theme
+    still breaks the lines at. A paragraph with a <br> inside an inline element (a line break in
+    italics) is left as it is: a span cannot hold part of the element."""
+    if any(inner.tag == "br" for child in p for inner in child.iter() if inner is not child):
+        return
+    children = list(p)
+    line = ET.Element("span", {"class": "line"})
+    line.text, p.text = p.text, None
+    lines = [line]
+    for child in children:
+        p.remove(child)
+        if child.tag == "br":
+            line = ET.Element("span", {"class": "line"})
+            line.text, child.tail = (child.tail or "").lstrip("\n") or None, None
+            lines.append(child)
+            lines.append(line)
+        else:
+            lines[-1].append(child)
+    for item in lines:
+        p.append(item)
 
 
 class UnmatchedBrackets(Preprocessor):
