@@ -329,6 +329,24 @@ def test_a_page_the_contents_name_without_a_heading_is_a_chapter_of_its_own(tmp_
     assert found[1][1] == "> The sea keeps what it takes.\n\n(*Kept in pencil.*)\n\nThe lamp was lit at six.\n"
 
 
+def test_a_page_named_as_a_page_of_headings_alone_before_it_is_a_chapter_of_its_own(tmp_path, monkeypatch):
+    """Standard Ebooks' Ulysses: part "I" is a page holding its heading alone, and the untitled episode
+    after it is called "I" in the contents too. Taken for that page named again (the rest of a chapter
+    split in two), the episode was joined to the next one and the book began at "II"."""
+    import import_sources
+
+    pages = {key: import_sources.SE_PAGES[key] for key in ("titlepage", "imprint")}
+    pages["part-1"] = '<section id="part-1" epub:type="part"><h2 epub:type="z3998:ordinal z3998:roman">I</h2></section>'
+    pages["chapter-1"] = ('<section id="chapter-1" data-parent="part-1" epub:type="chapter">'
+                          "<p>The lamp was lit at six.</p></section>")
+    pages["chapter-2"] = ('<section id="chapter-2" data-parent="part-1" epub:type="chapter">'
+                          "<p>The fog came in at nine.</p></section>")
+    monkeypatch.setattr(import_sources, "SE_PAGES", pages | {"colophon": import_sources.SE_PAGES["colophon"]})
+    monkeypatch.setattr(import_sources, "SE_LABELS", {"part-1": "I", "chapter-1": "I", "chapter-2": "II"})
+    project = import_source(standard_ebooks_folder(tmp_path / "src"), tmp_path / "se")
+    assert [body for _, body in chapters(project)] == ["The lamp was lit at six.\n", "The fog came in at nine.\n"]
+
+
 SYNOPSIS = ("The author sails for the islands of the east. A storm described. The crew take to the boats, "
             "and he alone reaches the shore, where he is found by the keepers of a lighthouse.")
 

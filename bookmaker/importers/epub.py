@@ -214,6 +214,13 @@ def nav_labels(nav: str | None, soup: BeautifulSoup | None) -> dict[str, str]:
     return labels
 
 
+def text_beyond_headings(body) -> bool:
+    """Whether a page holds any text outside its headings."""
+    headings = ("h1", "h2", "h3", "h4", "h5", "h6", "hgroup")
+    return any(text.strip() and not any(parent.name in headings for parent in text.parents)
+               for text in body.find_all(string=True))
+
+
 def _epigraph(body) -> bool:
     return any("epigraph" in str(el.get("epub:type") or "").split()
                for el in [body, *body.find_all(("section", "article", "div", "blockquote"), limit=3)])
@@ -273,14 +280,20 @@ def read_epub(files: SourceFiles) -> ImportedBook:
     for _, soup in docs:
         mark_languages(soup.find("body") or soup, meta.get("language"))
     per_doc: list[tuple[list[ImportedChapter], bool, bool]] = []
-    named_before: set[str] = set()  # the contents' labels of the documents before this one
+    # The contents' label of the page before this one that has text of its own: a page named as it is
+    # is the rest of a chapter split in two, named again. A page of headings alone does not count: Joyce's
+    # Ulysses (Standard Ebooks) opens with its part "I", a heading alone, and then its untitled first
+    # episode, which the contents also call "I"; read as that page named again, the episode was joined to
+    # the second, and the book began at "II".
+    named_before = None
     for name, soup in docs:
         label = labels.get(name)
-        repeated = label in named_before  # a page of a chapter split in two, named again
-        named_before.add(label or "")
+        repeated = label is not None and label == named_before
         if _is_furniture(name, soup, furniture):
             continue
         body = kobo_inner(soup.find("body"))
+        if text_beyond_headings(body):
+            named_before = label
         dedication = _dedication(body, name, images)
         if dedication:
             meta["dedication"] = dedication
