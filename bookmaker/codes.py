@@ -51,7 +51,7 @@ CANNOT_WRITE = "cannot-write"  # writing failed (disk full, file too large...)
 BAD_SETTING = "bad-setting"  # an option or environment variable with a malformed value
 SLOW_FONTS = "slow-fonts"  # fonts subset without HarfBuzz: slow, not wrong
 BUDGET_EXCEEDED = "budget-exceeded"  # the build ran past --max-seconds or --max-memory
-MISSING_GLYPHS = "missing-glyphs"  # characters the bundled typeface lacks: the PDF sets them in another face
+MISSING_GLYPHS = "missing-glyphs"  # characters the bundled typeface lacks: set in another face, or a box where none has them
 SLOW_LAYOUT = "slow-layout"  # laid out as one document: a library version the parallel layout does not know, or the theme
 
 # print shops (pdf --printer, cover, check --printer)

@@ -74,14 +74,16 @@ def test_straight_quote_written_as_an_entity_is_found_on_its_line(tmp_path):
     assert len(lines) >= 1 and all(":5: warning: straight quote" in line for line in lines), lines
 
 
-def test_characters_the_bundled_typeface_lacks_are_named_at_their_first_line(tmp_path):
+def test_characters_the_bundled_typeface_lacks_are_named_at_their_first_line(tmp_path, monkeypatch):
     """Standard Ebooks' Devil's Dictionary: its Greek was set in DejaVu Serif among Spectral, a change of
     face on the printed page that nothing reported. Code (set in monospace), format characters (a word
     joiner, a soft hyphen) and the long dashes print sets as em dashes are not reported; a theme of the
     project's own names its faces, so nothing is checked against Spectral."""
     from bookmaker.model import Book, Metadata
+    from bookmaker.pdf import coverage
     from bookmaker.pdf.coverage import uncovered
 
+    monkeypatch.setattr(coverage, "machine_ranges", lambda: ([0], [0x10FFFF]))  # some face has each of them
     body = ("Plain words \u2060and a soft\u00adhyphen, a dash \u2e3a gone.\n\nCode `χ` is code.\n\n"
             "```\nλ in a block\n```\n\nThe word χριστός, in Greek.\nAnd ☃ once.\n")
     chapter = Chapter(number=1, source=tmp_path / "c.md", display_path="c.md", title="A Title", body=body, body_line=5)
@@ -95,3 +97,35 @@ def test_characters_the_bundled_typeface_lacks_are_named_at_their_first_line(tmp
     own = Book(root=tmp_path, display_root=".", metadata=Metadata(title="T", authors=("A",)), chapters=(chapter,), sources=(),
                styles=(("print.css", "body { font-family: 'Noto Serif'; }"),))
     assert uncovered(own) == []
+
+
+def test_characters_no_typeface_on_the_machine_has_are_said_to_print_as_boxes(tmp_path, monkeypatch):
+    """Legge's Tao Te Ching (Standard Ebooks) quotes Chinese, which no face here has: WeasyPrint draws an
+    empty box for each, and said so in a line for each character (198 lines), while bookmaker's own
+    warning said the PDF set them in another face. Now the characters no face on the machine has are named
+    apart, at their own first line, as printing as boxes; and WeasyPrint's lines, where the project's
+    own theme leaves them the only ones, are said once for each layout."""
+    import logging
+
+    from bookmaker.model import Book, Metadata
+    from bookmaker.pdf import coverage
+    from bookmaker.pdf.layout import log_problems
+
+    monkeypatch.setattr(coverage, "machine_ranges", lambda: ([0x20, 0x370], [0x7E, 0x3FF]))  # Latin, Greek
+    body = "The way, \u9053, is old.\n\nIn Greek, \u03bb\u03cc\u03b3\u03bf\u03c2, and \u5fb7 too.\n"
+    chapter = Chapter(number=1, source=tmp_path / "c.md", display_path="c.md", title="A Title", body=body, body_line=4)
+    book = Book(root=tmp_path, display_root=".", metadata=Metadata(title="T", authors=("A",)), chapters=(chapter,),
+                sources=(), styles=())
+    elsewhere, nowhere = coverage.uncovered(book)
+    assert (elsewhere.line, nowhere.line) == (6, 4) and nowhere.code == "missing-glyphs"
+    assert elsewhere.message.startswith("'\u03b3' (U+03B3), '\u03bb' (U+03BB), '\u03bf' (U+03BF), '\u03c2' (U+03C2), "
+                                        "'\u03cc' (U+03CC) not in the book's typeface")
+    assert nowhere.message.startswith("'\u5fb7' (U+5FB7), '\u9053' (U+9053) in no typeface on this machine: the PDF "
+                                      "prints an empty box in place of each; install a font that has them")
+    records = [logging.LogRecord("weasyprint", logging.WARNING, "", 0, message, (), None) for message in (
+        '.notdef glyph rendered for Unicode string unsupported by fonts: "\u9053" (U+9053)',
+        '.notdef glyph rendered for Unicode string unsupported by fonts: "\u5fb7" (U+5FB7)',
+        '.notdef glyph rendered for Unicode string unsupported by fonts: "\u9053" (U+9053)')]
+    [problem] = log_problems(records, "styles/print.css")
+    assert problem.code == "missing-glyphs"
+    assert problem.message.startswith("PDF layout: '\u5fb7' (U+5FB7), '\u9053' (U+9053) in no typeface on this machine")

@@ -5,7 +5,9 @@ Found in the chapters' text, before any layout, so that `check` says it as `pdf`
 
 from __future__ import annotations
 
+import bisect
 import functools
+import subprocess
 import unicodedata
 
 from bookmaker import codes
@@ -33,17 +35,59 @@ def bundled_characters() -> frozenset[int]:
 
 
 def uncovered(book: Book) -> list[Problem]:
-    """A warning for each chapter with characters the bundled face lacks, at the first line that has one;
-    none where the project's own print.css names its faces."""
+    """A warning for each chapter with characters the bundled face lacks, at the first line that has one:
+    one for those another face on this machine has, one for those none has; none where the project's own
+    print.css names its faces."""
     if own_stylesheet_text(book, "print.css") is not None:
         return []
     problems = []
     for chapter in book.chapters:
         missing = lacking(chapter_text(chapter))
-        if missing:
-            problems.append(Problem(chapter.display_path, first_line(chapter, missing), message(missing), "warning",
-                                    codes.MISSING_GLYPHS))
+        elsewhere = tuple(c for c in missing if on_this_machine(c))
+        nowhere = tuple(c for c in missing if c not in elsewhere)
+        for chars, said in ((elsewhere, message), (nowhere, nowhere_message)):
+            if chars:
+                problems.append(Problem(chapter.display_path, first_line(chapter, chars), said(chars), "warning",
+                                        codes.MISSING_GLYPHS))
     return problems
+
+
+@functools.lru_cache(maxsize=1)
+def machine_ranges() -> tuple[list[int], list[int]] | None:
+    """The code points some face on this machine has, as fontconfig lists them (`fc-list`, each face's
+    charset: hexadecimal ranges), merged into sorted ranges (their starts, their ends); None where
+    fontconfig cannot be asked (every character is then taken to be somewhere)."""
+    try:
+        listed = subprocess.run(["fc-list", "--format", "%{charset}\n"], capture_output=True, text=True,
+                                timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    ranges = []
+    for token in listed.split():
+        first, _, last = token.partition("-")
+        try:
+            ranges.append((int(first, 16), int(last or first, 16)))
+        except ValueError:
+            continue
+    starts: list[int] = []
+    ends: list[int] = []
+    for start, end in sorted(ranges):
+        if ends and start <= ends[-1] + 1:
+            ends[-1] = max(ends[-1], end)
+        else:
+            starts.append(start)
+            ends.append(end)
+    return starts, ends
+
+
+def on_this_machine(char: str) -> bool:
+    """Whether some face on this machine has `char` (WeasyPrint sets it in that face)."""
+    ranges = machine_ranges()
+    if ranges is None:
+        return True
+    starts, ends = ranges
+    i = bisect.bisect_right(starts, ord(char)) - 1
+    return i >= 0 and ord(char) <= ends[i]
 
 
 def chapter_text(chapter: Chapter) -> str:
@@ -64,9 +108,19 @@ def first_line(chapter: Chapter, missing: tuple[str, ...]) -> int:
     return chapter.front_matter_line  # in the title, summary or notes
 
 
+def named(missing: tuple[str, ...]) -> str:
+    shown = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing[:SHOWN])
+    return shown + (f" and {len(missing) - SHOWN} more" if len(missing) > SHOWN else "")
+
+
+def nowhere_message(missing: tuple[str, ...]) -> str:
+    return (f"{named(missing)} in no typeface on this machine: the PDF prints an empty box in place of "
+            f"{'each' if len(missing) > 1 else 'it'}; install a font that has "
+            f"{'them' if len(missing) > 1 else 'it'} (for Chinese, Japanese or Korean, Noto Sans CJK), "
+            "or name one in a styles/print.css of your own")
+
+
 def message(missing: tuple[str, ...]) -> str:
-    named = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing[:SHOWN])
-    more = f" and {len(missing) - SHOWN} more" if len(missing) > SHOWN else ""
-    return (f"{named}{more} not in the book's typeface, Spectral: the PDF sets "
+    return (f"{named(missing)} not in the book's typeface, Spectral: the PDF sets "
             f"{'them' if len(missing) > 1 else 'it'} in another face, whichever this machine has; a styles/print.css "
             "of your own can name a face that has them")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -395,18 +396,34 @@ def pdf_identifier(identifier: str) -> bytes:
     return hashlib.sha256(identifier.encode()).hexdigest()[:32].encode()
 
 
+NOTDEF = re.compile(r"^\.notdef glyph rendered for Unicode string unsupported by fonts: \"(.*?)\"", re.S)
+
+
 def log_problems(records: list[logging.LogRecord], style_path: str) -> list[Problem]:
+    """WeasyPrint's log records as warnings on the theme. Its message for each character no face has (a
+    box drawn in its place, once a character: the Chinese of Legge's Tao Te Ching made 198 lines) is said
+    once, for all of them (coverage.nowhere_message)."""
     slow_fonts = [r for r in records if W.is_slow_fonts(r.getMessage())]
     problems, seen = [], set()
+    boxed: list[str] = []
     for record in records:
         if record in slow_fonts:
             continue
         message = record.getMessage()
+        notdef = NOTDEF.match(message)
+        if notdef:
+            boxed += [c for c in notdef.group(1) if c not in boxed]
+            continue
         problem = Problem(style_path, W.record_line(message) or 1, f"PDF layout: {message}", "warning",
                           codes.STYLESHEET)
         if problem not in seen:
             seen.add(problem)
             problems.append(problem)
+    if boxed:
+        from bookmaker.pdf.coverage import nowhere_message
+
+        problems.append(Problem(style_path, 1, f"PDF layout: {nowhere_message(tuple(sorted(boxed)))}", "warning",
+                                codes.MISSING_GLYPHS))
     if slow_fonts:
         problems.append(Problem(style_path, 1, "PDF fonts were subset the slow way: install the system library "
                                 "libharfbuzz-subset0 for faster builds", "warning", codes.SLOW_FONTS))

@@ -214,7 +214,10 @@ def write_pdf(rendered: RenderedBook, out: str | Path, shown: str | None = None,
     except OSError as exc:  # the temporary folder full, a file size limit...
         raise BookmakerError([Problem(shown, 1, f"cannot make the PDF: {exc.strerror or exc}",
                                       code=codes.CANNOT_WRITE)]) from None
-    for problem in [*problems, *coverage.uncovered(rendered.book)]:
+    covered = coverage.uncovered(rendered.book)
+    if covered:  # said of each chapter, at its line: not again of each layout, on the theme
+        problems = [p for p in problems if p.code != codes.MISSING_GLYPHS]
+    for problem in [*problems, *covered]:
         (warn or (lambda p: print(p, file=sys.stderr)))(problem)
     with atomic_path(out, shown) as tmp:
         tmp.write_bytes(data)
