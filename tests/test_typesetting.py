@@ -540,6 +540,24 @@ def test_a_first_line_holding_only_its_first_word_is_laid_out_again():
     assert W.page_text(document.pages[0]).startswith("\u201cAsk the keeper")
 
 
+def test_a_non_breaking_hyphen_is_set_as_a_hyphen_that_does_not_break_the_line():
+    """The packaged faces have no U+2011 (Joyce's Ulysses): it came out in another face. Set as U+2010 and a
+    word joiner, it is the face's own hyphen, and the line still does not break after it."""
+    from weasyprint import HTML
+
+    from bookmaker.pdf import weasy_internals as W
+    from bookmaker.pdf.coverage import lacking
+    from bookmaker.pdf.typesetting import typeset_page
+
+    div = lxml.html.fromstring("<div><p>A forty\u2011eight\u2011hour watch.</p></div>")
+    typeset_page(div, "chapter", PdfSettings())
+    assert "A forty\u2010\u2060eight\u2010\u2060hour watch." in div.text_content()
+    assert lacking("A forty\u2011eight\u2011hour watch.") == ()  # print sets it with the face's own
+    html = f'<p style="width: 4em; font-family: serif; hyphens: none">{div.text_content()}</p>'
+    lines = W.page_text(HTML(string=html).render().pages[0]).split("\n")
+    assert "forty\u2010\u2060eight\u2010\u2060hour" in lines, lines  # on a line of its own, not broken
+
+
 def test_two_and_three_em_dashes_are_set_as_em_dashes_in_print():
     """The packaged faces have no U+2E3A or U+2E3B: WeasyPrint drew a missing glyph's box for each."""
     from bookmaker.pdf.typesetting import typeset_page

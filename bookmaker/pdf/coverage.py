@@ -14,13 +14,13 @@ from bookmaker import codes
 from bookmaker.errors import Problem
 from bookmaker.load.theme import own_stylesheet_text
 from bookmaker.model import Book, Chapter
-from bookmaker.pdf.typesetting import LONG_DASHES
+from bookmaker.pdf.typesetting import SUBSTITUTES
 from bookmaker.render.source import without_code
 
 # Controls, format characters (a word joiner, a soft hyphen) and spaces draw no glyph of their own.
 NO_GLYPH = {"Cc", "Cf", "Zs", "Zl", "Zp"}
 SHOWN = 6  # characters a warning names
-LONG_DASHES_CHARS = {chr(code) for code in LONG_DASHES}  # set as em dashes in print (typesetting.py)
+SUBSTITUTED = {chr(code) for code in SUBSTITUTES}  # set with other characters in print (typesetting.py)
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,7 +97,7 @@ def chapter_text(chapter: Chapter) -> str:
 @functools.lru_cache(maxsize=256)  # watch: an unchanged chapter's text is looked up, not read again
 def lacking(text: str) -> tuple[str, ...]:
     have = bundled_characters()
-    odd = {c for c in set(text) - LONG_DASHES_CHARS if ord(c) not in have and unicodedata.category(c) not in NO_GLYPH}
+    odd = {c for c in set(text) - SUBSTITUTED if ord(c) not in have and unicodedata.category(c) not in NO_GLYPH}
     return tuple(sorted(odd & set(without_code(text)))) if odd else ()  # code (in monospace) looked for only here
 
 

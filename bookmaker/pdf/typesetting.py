@@ -36,15 +36,17 @@ LAST_PAGE_LINES, BODY_CHAR_WIDTH = 4, 0.42
 HEAD_SIZE, HEAD_CHAR_WIDTH, HEAD_SHARE = 8, 0.62, 0.8
 
 
-# The two- and three-em dashes (a word left out, an author's name not repeated in a list) are in
-# few faces, the packaged ones not among them: WeasyPrint drew a missing glyph's box for each (Standard
-# Ebooks' Chekhov). Set as em dashes in a row, which touch in a text face, they read the same.
-LONG_DASHES = str.maketrans({"\u2e3a": "\u2014\u2014", "\u2e3b": "\u2014\u2014\u2014"})
+# Characters the bundled faces lack, set in print with those they have. The two- and three-em dashes (a
+# word left out, an author's name not repeated in a list) are in few faces: WeasyPrint drew a missing
+# glyph's box for each (Standard Ebooks' Chekhov). Set as em dashes in a row, which touch in a text face,
+# they read the same. A non-breaking hyphen (Joyce's Ulysses) came out in another face: it is set as a
+# hyphen, which a word joiner after it keeps from breaking the line there.
+SUBSTITUTES = str.maketrans({"\u2e3a": "\u2014\u2014", "\u2e3b": "\u2014\u2014\u2014", "\u2011": "\u2010\u2060"})
 
 
 def typeset_page(div, kind: str, pdf) -> None:
     """The page's <div> (lxml.html), changed in place for print."""
-    long_dashes(div)
+    substituted(div)
     if kind == "chapter":
         for text in div.find_class("chapter-text"):
             lead_in(text)
@@ -79,13 +81,13 @@ def running_head(title: str, capacity: int) -> str:
     return (" ".join(kept) or head[:capacity - 1]).rstrip(",;:.\u2014\u2013- ") + "\u2026"
 
 
-def long_dashes(root) -> None:
-    """Two- and three-em dashes as em dashes in a row (LONG_DASHES)."""
+def substituted(root) -> None:
+    """The characters the bundled face lacks that print sets with others (SUBSTITUTES)."""
     for el in root.iter():
-        if el.text and ("\u2e3a" in el.text or "\u2e3b" in el.text):
-            el.text = el.text.translate(LONG_DASHES)
-        if el.tail and ("\u2e3a" in el.tail or "\u2e3b" in el.tail):
-            el.tail = el.tail.translate(LONG_DASHES)
+        if el.text and any(chr(code) in el.text for code in SUBSTITUTES):
+            el.text = el.text.translate(SUBSTITUTES)
+        if el.tail and any(chr(code) in el.tail for code in SUBSTITUTES):
+            el.tail = el.tail.translate(SUBSTITUTES)
 
 
 def lead_in(text) -> None:
