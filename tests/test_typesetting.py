@@ -540,6 +540,22 @@ def test_a_first_line_holding_only_its_first_word_is_laid_out_again():
     assert W.page_text(document.pages[0]).startswith("\u201cAsk the keeper")
 
 
+def test_a_first_line_of_a_few_words_spread_over_the_measure_is_found_as_a_lone_word_is():
+    """Ulysses (Standard Ebooks), laid out: "**Rudolph.** What you mak-" / "ing down this place? Have you
+    no soul?": a paragraph's first line holding under half the measure of words, spread over all of it
+    by justification, before a full line. Found by its words' length before the stretch (Line.natural);
+    a first line of its own full length, and a paragraph's only line, are not."""
+    from bookmaker.pdf import balance
+    from bookmaker.pdf.weasy_internals import Line, PageLines
+
+    def line(paragraph: int, natural: float, spaces: int = 3, length: float = 300.0) -> Line:
+        return Line(0.0, length, paragraph, spaces, natural)
+
+    spread = [line(0, 280), line(1, 130), line(1, 290), line(1, 120, length=120), line(2, 100, length=100)]
+    assert balance.lone_words([PageLines(spread, None)]) == {1}
+    assert balance.lone_words([PageLines([line(0, 280), line(1, 160), line(1, 290)], None)]) == set()
+
+
 def test_a_non_breaking_hyphen_is_set_as_a_hyphen_that_does_not_break_the_line():
     """The packaged faces have no U+2011 (Joyce's Ulysses): it came out in another face. Set as U+2010 and a
     word joiner, it is the face's own hyphen, and the line still does not break after it."""

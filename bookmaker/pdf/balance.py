@@ -319,21 +319,26 @@ def truncated(html: str, pages: list, verso: int) -> str:
 
 
 def lone_words(pages: list, measure: float | None = None) -> set[int]:
-    """The paragraphs with a line of one word, shorter than half the measure, and not their last: after a
+    """The paragraphs with a line of one word, shorter than half the measure, and not their last, after a
     full line of the same paragraph (a line of verse broken by the author follows a line of its own
-    length), or as the paragraph's first line before a full one. WeasyPrint 70's line breaking leaves one
-    now and then near the end of an inline element (Verne's "…the next evening by the *Henrietta*," /
-    "he" / "would be there…"), and where the first line would end in one, it may hold only its first word
-    (Poe: "“Try" / "the wood well, then, with your knife, and see if you think it *very*", four in 1,022
-    pages). The measure is the longest line of `pages` unless given (that of the whole chapter, for some
-    paragraphs laid out alone)."""
+    length); or whose first line, before a full one, holds words under half the measure long.
+
+    WeasyPrint 70's line breaking leaves one now and then near the end of an inline element (Verne's
+    "…the next evening by the *Henrietta*," / "he" / "would be there…"), and where a paragraph's first
+    line would end in one, it may hold only its first word (Poe: "“Try" / "the wood well, then, with your
+    knife, and see if you think it *very*", four in 1,022 pages), or a few words spread over the measure
+    (Ulysses: "**Rudolph.** What you mak-"). The measure is the longest line of `pages` unless given
+    (that of the whole chapter, for some paragraphs laid out alone)."""
     lines = [line for page in pages for line in page.lines]
     measure = measure or max((line.length for line in lines), default=0)
+
+    def lone(before, line, after) -> bool:
+        if before is not None and before.paragraph == line.paragraph:
+            return line.spaces == 0 and line.length < measure / 2 and before.length > 0.9 * measure
+        return line.natural < measure / 2 and after.length > 0.9 * measure  # a first line, before its stretch
+
     return {line.paragraph for before, line, after in zip([None, *lines], lines, lines[1:])
-            if line.paragraph is not None and line.paragraph == after.paragraph
-            and line.spaces == 0 and line.length < measure / 2
-            and (before.length > 0.9 * measure if before is not None and before.paragraph == line.paragraph
-                 else after.length > 0.9 * measure)}
+            if line.paragraph is not None and line.paragraph == after.paragraph and lone(before, line, after)}
 
 
 def no_lone_words(marked: str, lay_out: Callable[[str], tuple]) -> tuple[tuple, list, dict[int, str]]:
