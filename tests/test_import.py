@@ -329,6 +329,17 @@ def test_a_page_the_contents_name_without_a_heading_is_a_chapter_of_its_own(tmp_
     assert found[1][1] == "> The sea keeps what it takes.\n\n(*Kept in pencil.*)\n\nThe lamp was lit at six.\n"
 
 
+def test_a_table_footer_comes_in_as_the_table_s_last_row():
+    """A Markdown table has no footer: markdownify made a bill's total (<tfoot>, Poe's 'The Business Man')
+    a second table under an empty header row. It is the table's last row."""
+    from bookmaker.importers.markdown import html_to_markdown
+
+    html = ("<table><thead><tr><td/><th>Dues</th></tr></thead><tbody><tr><td>Oil</td><td>4</td></tr>"
+            "<tr><td>Rope</td><td>7</td></tr></tbody><tfoot><tr><td/><td>11</td></tr></tfoot></table>")
+    rows = [line for line in html_to_markdown(html, "bill.xhtml", None).splitlines() if line.startswith("|")]
+    assert len(rows) == 5 and rows[-1].replace(" ", "") == "||11|" and rows[-2].replace(" ", "") == "|Rope|7|"
+
+
 def test_a_page_named_as_a_page_of_headings_alone_before_it_is_a_chapter_of_its_own(tmp_path, monkeypatch):
     """Standard Ebooks' Ulysses: part "I" is a page holding its heading alone, and the untitled episode
     after it is called "I" in the contents too. Taken for that page named again (the rest of a chapter

@@ -172,6 +172,7 @@ def html_to_markdown(fragment: Tag | str, base: str, images: Images) -> str:
     if isinstance(fragment, str):
         fragment = BeautifulSoup(fragment, "lxml")
     tight_line_breaks(fragment)
+    footers_in_bodies(fragment)
     markdown = Converter(base, images).convert_soup(fragment)
     markdown = LANGUAGE_RE.sub(r'<span lang="\1">', markdown).replace(LANGUAGE_END, "</span>")
     return tidy(markdown)
@@ -224,6 +225,21 @@ def mark_languages(body: Tag, language: str | None) -> None:
 LINE_BOUNDS = frozenset({"br", "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "section", "article",
                          "header", "footer", "aside", "table", "tr", "td", "th", "pre", "hr", "figure", "figcaption",
                          "h1", "h2", "h3", "h4", "h5", "h6", "body", "html"})
+
+
+def footers_in_bodies(fragment: Tag) -> None:
+    """A table's footer rows (<tfoot>: a bill's total) moved, in place, to the end of its body: a Markdown
+    table has no footer, and markdownify made the footer a second table with an empty header row (Poe's
+    'The Business Man', Standard Ebooks)."""
+    for foot in fragment.find_all("tfoot"):
+        table = foot.find_parent("table")
+        bodies = table.find_all("tbody", recursive=False) if table is not None else []
+        target = bodies[-1] if bodies else table
+        if target is None:
+            continue
+        for row in foot.find_all("tr", recursive=False):
+            target.append(row.extract())
+        foot.decompose()
 
 
 def tight_line_breaks(fragment: Tag) -> None:

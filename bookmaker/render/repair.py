@@ -80,6 +80,12 @@ def order_table(table) -> None:
         # Markdown cannot write a table without a header row, so imported tables carry an empty one:
         # header cells with nothing in them name no column (Ace: empty-table-header).
         heads = []
+    elif heads:
+        # Nor a header row with a blank column's cell left out: that cell is a plain one (the imported
+        # accounts in Ulysses and Poe, a date column under no heading, made empty <th>s).
+        for cell in heads[0].iter(named(table, "th")):
+            if is_empty_cell(cell):
+                cell.tag = named(table, "td")
     ordered = captions[:1] + [k for k in kids if local(k) == "colgroup"] + heads[:1] + body + feet[-1:]
     for child in list(table):
         table.remove(child)
@@ -88,8 +94,11 @@ def order_table(table) -> None:
 
 def is_empty_row_group(group) -> bool:
     """A row group whose every cell holds no text and no element."""
-    cells = [cell for row in group for cell in row if local(cell) in ("th", "td")]
-    return all(not "".join(cell.itertext()).strip() and not len(cell) for cell in cells)
+    return all(is_empty_cell(cell) for row in group for cell in row if local(cell) in ("th", "td"))
+
+
+def is_empty_cell(cell) -> bool:
+    return not "".join(cell.itertext()).strip() and not len(cell)
 
 
 def wrap_loose_rows(body: list) -> list:
