@@ -213,6 +213,8 @@ def docx_file(path: Path) -> tuple[Path, list[str]]:
             run = p.add_run(text)
             run.italic = kind == "i"
             run.bold = kind == "b"
+            run.underline = kind == "u"
+            run.font.strike = kind == "s"
         paragraphs.append("".join(t for t, k in runs if k != "fn"))
 
     document.add_heading("Chapter 1: Blossom", level=1)
@@ -226,6 +228,7 @@ def docx_file(path: Path) -> tuple[Path, list[str]]:
     para(("“Cover the young ones,” her neighbour said.", ""))
     document.add_heading("Harvest", level=1)
     para(("There were apples enough for everyone, and a few to spare.", ""))
+    para(("Her list said ", ""), ("pears", "s"), (" apples, and a ", ""), ("great", "u"), (" many of them.", ""))
     document.save(path)
     return _with_footnote(path), paragraphs
 

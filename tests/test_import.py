@@ -434,6 +434,9 @@ def test_word_document(tmp_path):
     assert "*very*" in first and "**never**" in first and "\n* * *\n" in first
     assert "old pruning knife.[^1]" in first and "[^1]: Her grandmother" in first
     assert "![An apple tree drawn in pencil](images/" in found[1][1]
+    # Struck through as <s> (markdownify's ~~ is not Markdown here); underlined as italics, the manuscript
+    # convention (the book printed its tildes, and lost the underline)
+    assert "Her list said <s>pears</s> apples, and a *great* many of them." in found[2][1]
     assert len(list((project / "manuscript" / "images").iterdir())) == 1
     text, epub = built_text(project, tmp_path)
     assert_in_order(paragraphs, text)

@@ -167,6 +167,16 @@ class Converter(MarkdownConverter):
     def convert_font(self, el, text, parent_tags):
         return text
 
+    def convert_s(self, el, text, parent_tags):
+        """Struck-through words as <s>, which Markdown passes through: markdownify wrote `~~`, which
+        Python-Markdown does not read, and the book printed the tildes (a Word document's strikethrough)."""
+        stripped = text.strip()
+        if not stripped:
+            return text
+        return f"{text[:len(text) - len(text.lstrip())]}<s>{stripped}</s>{text[len(text.rstrip()):]}"
+
+    convert_del = convert_strike = convert_s
+
 
 def html_to_markdown(fragment: Tag | str, base: str, images: Images) -> str:
     if isinstance(fragment, str):

@@ -1,5 +1,6 @@
 """A Word .docx through mammoth: chapters at Heading 1 (else Heading 2, else page breaks), the title and author
-from a Title-styled paragraph or the document's properties, pictures saved with their alt text."""
+from a Title-styled paragraph or the document's properties, pictures saved with their alt text. Underlined
+words come in in italics (mammoth drops an underline): a manuscript marks italics by underlining them."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ STYLE_MAP = """
 p[style-name='Title'] => h1.bookmaker-title:fresh
 p[style-name='Subtitle'] => p.bookmaker-subtitle:fresh
 br[type='page'] => hr.bookmaker-page-break
+u => em
 """
 PICTURE_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/svg+xml": ".svg",
                       "image/webp": ".webp"}
