@@ -1194,6 +1194,55 @@ def test_a_plain_text_headed_by_roman_numerals_is_split_at_them():
     assert book.chapters[-1].body == "Le port dormait.\n"
 
 
+def test_a_plain_text_headed_after_four_blank_lines_is_split_at_them():
+    """Project Gutenberg's plain texts set four blank lines before a heading: Siddhartha's ("THE SON OF THE
+    BRAHMAN") and the Grimms' ("THE GOLDEN BIRD") have no "Chapter" lines, and came in as one chapter, or
+    split at a list of three numbered inside one tale. The volunteers' credit (on two lines) is the
+    header's, the contents' lines of titles alone are its contents page, and the
+    footer's "End of Project Gutenberg's …" line goes; the first line of a transcriber's note is not taken
+    for the book's title any more (it was lost)."""
+    from bookmaker.importers.longfile import read_text
+
+    gap = ["", "", "", "", ""]
+    tales = ["THE HARBOUR LAMP", "THE KEEPER'S DAUGHTER", "THE FOG BELL", "THE LAST BOAT", "THE NEW LENS",
+             "THE PILOT'S WIFE", "THE SALT STORE", "THE TIDE TABLE", "THE WRECK", "THE NORTH LIGHT"]
+    body = []
+    for number, tale in enumerate(tales):
+        body += [*gap, tale, "", "", f"The {tale.split()[-1].lower()} was seen at {number + 1} o'clock."]
+        if number == 0:
+            body += ["", "1.", "", "Oil.", "", "2.", "", "Wick.", "", "3.", "", "Glass."]  # a list inside a tale
+    text = "\n".join([
+        "Title: Lanterns", "Author: Ada Merriweather", "Language: English", "",
+        "*** START OF THIS PROJECT GUTENBERG EBOOK LANTERNS ***", "", "",
+        "Produced by Ada Merriweather and the Online", "Distributed Proofreading Team at http://www.pgdp.net", "",
+        "Transcriber's Note: The spelling of the printed", "book is kept.", *gap,
+        "CONTENTS", "", *[line for tale in tales for line in (tale, "")], *body, *gap,
+        "End of Project Gutenberg's Lanterns, by Ada Merriweather", "",
+        "*** END OF THIS PROJECT GUTENBERG EBOOK LANTERNS ***", "Licence text."])
+    book = read_text(text, Path("lanterns.txt"))
+    assert [c.title for c in book.chapters] == [None, *tales]  # title-cased later, as they are written
+    assert book.chapters[0].body == "Transcriber's Note: The spelling of the printed book is kept.\n"
+    assert "Glass." in book.chapters[1].body and book.chapters[-1].body == "The light was seen at 10 o'clock.\n"
+    assert [p.code for p in book.problems] == ["source-contents"]
+
+
+def test_numbered_headings_are_taken_over_a_title_page_set_apart_by_blank_lines():
+    """Die Verwandlung's plain text heads its chapters "I" to "III", and sets seven lines of its title page
+    after four blank lines each: it is split at its numbers, as before."""
+    from bookmaker.importers.longfile import read_text
+
+    gap = ["", "", "", "", ""]
+    lines = ["Title: Die Lampe", "Language: German", "", "*** START OF THIS PROJECT GUTENBERG EBOOK DIE LAMPE ***"]
+    for line in ("DIE LAMPE", "EINE ERZÄHLUNG", "VON", "ADA MERRIWEATHER", "LEIPZIG", "1917", "DRUCK"):
+        lines += [*gap, line, ""]
+    for number, words in (("I.", "Die Lampe brannte."), ("II.", "Der Wind kam."), ("III.", "Es wurde hell.")):
+        lines += ["", "", number, "", words]
+    book = read_text("\n".join(lines + ["", "*** END OF THIS PROJECT GUTENBERG EBOOK DIE LAMPE ***"]), Path("l.txt"))
+    assert [c.heading for c in book.chapters][-3:] == ["I.", "II.", "III."]
+    assert [c.body for c in book.chapters[-3:]] == ["Die Lampe brannte.\n", "Der Wind kam.\n", "Es wurde hell.\n"]
+    assert len(book.chapters) == 4 and book.chapters[0].heading is None  # the title page: a chapter before them
+
+
 def test_a_text_of_numbered_lines_alone_imports_without_hanging(tmp_path):
     """Each "1." line between blank lines starts a run of chapter numbers: searching every run for the one
     a number continues took 7.6 s for 20,000 of them, and minutes for this. A hang shows as the timeout."""

@@ -18,7 +18,11 @@ START_RE = re.compile(r"\*\*\*\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK
 END_RE = re.compile(r"\*\*\*\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b[^*]*\*\*\*", re.I)
 # The line older plain texts put before the END marker, part of the footer ("End of the Project Gutenberg
 # EBook of Entre Nous, by Lucie Vos"): it came in as the last chapter's last paragraph.
-END_LINE_RE = re.compile(r"\n[ \t]*End of (?:the |this )?Project Gutenberg'?s? E-?Book\b[^\n]*\s*$", re.I)
+END_LINE_RE = re.compile(r"\n[ \t]*End of (?:the |this )?Project Gutenberg(?:'s?|’s)?\b[^\n]*\s*$", re.I)
+# The volunteers' credit right after the START marker, a paragraph ("Produced by Rick Niles, Melissa
+# Er-Raqabi, Ronald Holder and the / Online Distributed Proofreading Team at http://www.pgdp.net"): part
+# of the header. Its second line came in as a chapter of its own once the text was split at its headings.
+CREDITS_RE = re.compile(r"\A\s*(?:Produced by|E-?text prepared by)\b.*?(?:\n[ \t\r]*\n|\Z)", re.I | re.S)
 FIELD_RE = re.compile(r"^(Title|Author|Language):[ \t]*(\S.*?)[ \t]*$", re.M)
 LANGUAGES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it", "dutch": "nl",
              "portuguese": "pt", "finnish": "fi", "swedish": "sv", "danish": "da", "norwegian": "no",
@@ -51,7 +55,8 @@ def text_without_boilerplate(text: str) -> tuple[str, dict]:
         return text, {}
     end = END_RE.search(text, start.end())
     body = text[start.end(): end.start() if end else len(text)]
-    return END_LINE_RE.sub("\n", body).lstrip("\n"), header_fields(text[:start.start()])
+    body = CREDITS_RE.sub("", END_LINE_RE.sub("\n", body).lstrip("\n"), count=1)
+    return body.lstrip("\n"), header_fields(text[:start.start()])
 
 
 def strip_html(body) -> dict:

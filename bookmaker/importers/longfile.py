@@ -157,6 +157,31 @@ def numbered_starts(lines: list[str]) -> list[int]:
     return next((run for run in runs if len(run) >= max(3, longest / 2)), [])
 
 
+# Project Gutenberg's plain texts set four blank lines before a chapter's heading and two after it: where a
+# text has no "Chapter 3" lines, its headings are the short lines after four blank lines (Siddhartha's "THE
+# SON OF THE BRAHMAN", the Grimms' "THE GOLDEN BIRD"), where there are three.
+SPACED_BLANKS = 4
+SPACED_LINE = 80
+# Numbered headings are taken over spaced ones unless these are many times more: a title page's lines are
+# set apart too (Die Verwandlung: its chapters I to III, and seven lines after four blank lines), while
+# the Grimms' only numbered lines are a list of three inside one tale of 62.
+SPACED_OVER_NUMBERED = 3
+
+
+def spaced_starts(lines: list[str]) -> list[int]:
+    """The lines after SPACED_BLANKS blank lines or more that are short (SPACED_LINE) and followed by a
+    blank line, three or more; none where fewer."""
+    starts, blank = [], 0
+    for n, line in enumerate(lines):
+        if not line.strip():
+            blank += 1
+            continue
+        if blank >= SPACED_BLANKS and len(line.strip()) <= SPACED_LINE and (n + 1 >= len(lines) or not lines[n + 1].strip()):
+            starts.append(n)
+        blank = 0
+    return starts if len(starts) >= 3 else []
+
+
 def read_text(text: str, path: Path) -> ImportedBook:
     text, gutenberg_fields = gutenberg.text_without_boilerplate(text)
     lines = text.split("\n")
@@ -164,13 +189,23 @@ def read_text(text: str, path: Path) -> ImportedBook:
               and not CONTENTS_LINE_RE.search(line) and (n == 0 or not lines[n - 1].strip())]
     if any(TEXT_CHAPTER_LINE_RE.match(lines[n]) for n in starts):  # a play inside a novel's chapter: no chapters
         starts = [n for n in starts if not TEXT_ACT_RE.match(lines[n])]
-    starts = starts or numbered_starts(lines)
+    if not starts:  # headings by number, else set apart by blank lines (many more of those: a list in a tale)
+        numbered, spaced = numbered_starts(lines), spaced_starts(lines)
+        starts = spaced if len(spaced) > SPACED_OVER_NUMBERED * len(numbered) else numbered
     meta: dict = {}
     preamble = lines[:starts[0]] if starts else []
     heading_lines = [line.strip() for line in preamble if line.strip()]
-    if starts and heading_lines and len(heading_lines[0]) < 100:
+    first = next((n for n, ln in enumerate(preamble) if ln.strip()), None)
+    # The book's title: the first line, where it is a paragraph of its own or a byline follows it (not the
+    # first line of a transcriber's note, which lost it: "Transcribers Note: Obvious typesetter errors from
+    # the original"),
+    # and names the book where Project Gutenberg's header does (not Entre Nous's "Au lecteur.")
+    named = gutenberg_fields.get("title")
+    if starts and heading_lines and len(heading_lines[0]) < 100 and \
+            (first + 1 >= len(preamble) or not preamble[first + 1].strip() or BYLINE_RE.match(preamble[first + 1])) and \
+            (not named or title_key(heading_lines[0]) in title_key(named) or title_key(named) in title_key(heading_lines[0])):
         meta["title"] = heading_lines[0]
-        preamble = preamble[preamble.index(next(ln for ln in preamble if ln.strip())) + 1:]
+        preamble = preamble[first + 1:]
         author, preamble = _byline(preamble)
         if author:
             meta["author"] = author
@@ -314,11 +349,12 @@ def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: P
                                 "it, is the source's half-title: left out, since the book has a title page of its "
                                 "own", "warning", codes.SOURCE_TITLE_PAGE))
         chapters.remove(chapter)
-    for chapter in [c for c in chapters if is_contents_page(c)][:len(chapters) - 1]:  # never every chapter
-        _, entries = contents_entries(chapter.body)
+    titles = {title_key(c.title) for c in chapters if c.title}
+    for chapter in [c for c in chapters if is_contents_page(c, titles)][:len(chapters) - 1]:  # never every chapter
+        _, entries = contents_entries(chapter.body, titles)
         problems.append(Problem(str(path), 1, f"the chapter \"{chapter.title}\" ({entries} entries) is the source's "
-                                "own contents page: left out, since its page numbers are not the book's and the "
-                                "book makes a contents page of its own", "warning", codes.SOURCE_CONTENTS))
+                                "own contents page: left out, since the book makes a contents page of its own, "
+                                "with the book's page numbers", "warning", codes.SOURCE_CONTENTS))
         chapters.remove(chapter)
     return ImportedBook(meta, chapters, images, problems)
 
@@ -334,20 +370,27 @@ CONTENTS_TITLE_RE = re.compile(r"^(?:(?:the\s+)?(?:table\s+of\s+)?contents|index
 CONTENTS_ENTRY_RE = re.compile(r"(?:\b(?:\d{1,4}|[ivxlc]{1,7})\.?\s*\|?\s*$)|\]\(#[^)]*\)", re.I)
 
 
-def contents_entries(body: str) -> tuple[int, int]:
+def contents_entries(body: str, titles: frozenset[str] | set[str] = frozenset()) -> tuple[int, int]:
     """How many lines of a chapter's Markdown hold text (less headings and a table's rule), and how many
-    of those are a contents page's entries (CONTENTS_ENTRY_RE)."""
+    of those are a contents page's entries: a line ending in a page number (CONTENTS_ENTRY_RE), or the
+    title of one of the book's chapters (`titles`, by title_key: the Grimms' plain text lists its tales'
+    titles alone, in capitals)."""
     lines = [line for line in body.splitlines()
              if line.strip() and not line.lstrip().startswith("#") and not re.fullmatch(r"[\s|:-]+", line)]
-    return len(lines), sum(1 for line in lines if CONTENTS_ENTRY_RE.search(line))
+    return len(lines), sum(1 for line in lines if CONTENTS_ENTRY_RE.search(line) or title_key(line) in titles)
 
 
-def is_contents_page(chapter: ImportedChapter) -> bool:
+def title_key(text: str) -> str:
+    """A title as a contents line and a heading both spell it: its letters and digits, in lower case."""
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def is_contents_page(chapter: ImportedChapter, titles: frozenset[str] | set[str] = frozenset()) -> bool:
     """Whether `chapter` is the source's own contents page: titled as one, and at least five lines, four
-    in five of them entries (CONTENTS_ENTRY_RE). A chapter titled "Contents" that holds prose stays."""
+    in five of them entries (contents_entries). A chapter titled "Contents" that holds prose stays."""
     if not chapter.title or not CONTENTS_TITLE_RE.match(chapter.title.strip()):
         return False
-    lines, entries = contents_entries(chapter.body)
+    lines, entries = contents_entries(chapter.body, titles)
     return lines >= 5 and entries >= 0.8 * lines
 
 
