@@ -194,17 +194,9 @@ def read_text(text: str, path: Path) -> ImportedBook:
         starts = spaced if len(spaced) > SPACED_OVER_NUMBERED * len(numbered) else numbered
     meta: dict = {}
     preamble = lines[:starts[0]] if starts else []
-    heading_lines = [line.strip() for line in preamble if line.strip()]
-    first = next((n for n, ln in enumerate(preamble) if ln.strip()), None)
-    # The book's title: the first line, where it is a paragraph of its own or a byline follows it (not the
-    # first line of a transcriber's note, which lost it: "Transcribers Note: Obvious typesetter errors from
-    # the original"),
-    # and names the book where Project Gutenberg's header does (not Entre Nous's "Au lecteur.")
-    named = gutenberg_fields.get("title")
-    if starts and heading_lines and len(heading_lines[0]) < 100 and \
-            (first + 1 >= len(preamble) or not preamble[first + 1].strip() or BYLINE_RE.match(preamble[first + 1])) and \
-            (not named or title_key(heading_lines[0]) in title_key(named) or title_key(named) in title_key(heading_lines[0])):
-        meta["title"] = heading_lines[0]
+    first = next((n for n, line in enumerate(preamble) if line.strip()), None)
+    if starts and first is not None and is_title_line(preamble, first, gutenberg_fields.get("title")):
+        meta["title"] = preamble[first].strip()
         preamble = preamble[first + 1:]
         author, preamble = _byline(preamble)
         if author:
@@ -223,6 +215,18 @@ def read_text(text: str, path: Path) -> ImportedBook:
         found.append(ImportedChapter(body="\n\n".join(_paragraphs(lines[start + 1:end])) + "\n", title=title,
                                      heading=lines[start].strip()))
     return _finished(meta | gutenberg_fields, chapters + titled_by_first_line(found), {}, path)
+
+
+def is_title_line(preamble: list[str], first: int, named: str | None) -> bool:
+    """Whether the first line of the text before the first chapter (`preamble[first]`) is the book's title:
+    short, a paragraph of its own or with a byline under it (not the first line of a transcriber's note,
+    which was lost so: "Transcribers Note: Obvious typesetter errors from the original"), and naming the
+    book where Project Gutenberg's header does (`named`; not Entre Nous's "Au lecteur.")."""
+    line = preamble[first].strip()
+    after = preamble[first + 1] if first + 1 < len(preamble) else ""
+    if len(line) >= 100 or (after.strip() and not BYLINE_RE.match(after)):
+        return False
+    return not named or title_key(line) in title_key(named) or title_key(named) in title_key(line)
 
 
 # A chapter's line, and an act's: a novel that quotes a play in one of its chapters (Project Gutenberg's
