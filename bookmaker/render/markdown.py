@@ -87,18 +87,16 @@ def lines_in_spans(p) -> None:
     children = list(p)
     line = ET.Element("span", {"class": "line"})
     line.text, p.text = p.text, None
-    lines = [line]
+    items = [line]  # each line's span, a <br> between two
     for child in children:
         p.remove(child)
         if child.tag == "br":
             line = ET.Element("span", {"class": "line"})
             line.text, child.tail = (child.tail or "").lstrip("\n") or None, None
-            lines.append(child)
-            lines.append(line)
+            items += [child, line]
         else:
-            lines[-1].append(child)
-    for item in lines:
-        p.append(item)
+            line.append(child)
+    p.extend(items)
 
 
 class UnmatchedBrackets(Preprocessor):

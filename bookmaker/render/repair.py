@@ -81,8 +81,8 @@ def order_table(table) -> None:
         # header cells with nothing in them name no column (Ace: empty-table-header).
         heads = []
     elif heads:
-        # Nor a header row with a blank column's cell left out: that cell is a plain one (the imported
-        # accounts in Ulysses and Poe, a date column under no heading, made empty <th>s).
+        # In a header row with words, an empty cell (a column under no heading: the date column of the
+        # accounts imported from Ulysses and Poe) is a plain cell, not an empty <th>.
         for cell in heads[0].iter(named(table, "th")):
             if is_empty_cell(cell):
                 cell.tag = named(table, "td")
