@@ -323,23 +323,55 @@ def test_a_page_number_sharing_an_edge_with_text_is_where_one_document_puts_it(t
 
 @pytest.mark.parametrize("chapter", ["second.md", "story.md"])  # the first chapter and the last (natural order)
 def test_a_chapter_ending_in_footnotes_alone_on_a_page_is_laid_out_in_parallel(tmp_path, chapter):
-    """A long note on a chapter's last line runs on past the end of its text, onto a page of notes alone,
-    which WeasyPrint calls blank, and which the numbers' empty pages cannot make: such a chapter made the
-    whole book be laid out as one document (Poe's Short Fiction: 115 s instead of 23 s). It has no number
-    to draw (a blank page carries nothing of the theme's). And laid out as one document, the book lost
-    such a note at its very end (weasy_internals.keep_trailing_footnotes): both now have every note, on
-    the same pages."""
+    """Notes called from a chapter's last lines that its last page cannot hold run on past the end of its
+    text, onto a page of notes alone, which WeasyPrint calls blank, and which the numbers' empty pages
+    cannot make: such a chapter made the whole book be laid out as one document (Poe's Short Fiction: 115 s
+    instead of 23 s). It has no number to draw (a blank page carries nothing of the theme's). And laid out
+    as one document, the book lost such notes at its very end (weasy_internals.keep_trailing_footnotes):
+    both now have every note, on the same pages."""
     project = quay_book(tmp_path / "p", "")
-    note = " ".join(["The log gives the hour of each lamp, the wind, the state of the tide and the name of the "
-                     "keeper who lit it, in a hand that changes with the seasons."] * 40)
+    sentence = ("The log gives the hour of each lamp, the wind, the state of the tide and the name of the "
+                "keeper who lit it, in a hand that changes with the seasons.")
+    notes = [f"Note {n}. " + " ".join([sentence] * 8) + f" End of note {n}." for n in range(3)]
     path = project / "manuscript" / chapter
-    path.write_text(path.read_text(encoding="utf-8").replace("In the night book, in pencil.", note), encoding="utf-8")
+    text = path.read_text(encoding="utf-8").replace(
+        "The harbour master wrote it down.[^log]", "The harbour master wrote it down.[^log][^a][^b]")
+    path.write_text(text.replace("In the night book, in pencil.", notes[0])
+                    + f"\n[^a]: {notes[1]}\n\n[^b]: {notes[2]}\n", encoding="utf-8")
     parallel, single, said = parallel_and_single(project)
     assert not [m for m in said if "one document" in m], said
     for pdf in (parallel, single):
-        texts = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
-        alone = [text for text in texts if "keeper who lit it" in text]
-        assert len(alone) == 1 and "harbour master" not in alone[0]  # the note, on a page of its own
+        (tmp_path / "book.pdf").write_bytes(pdf)
+        pages = subprocess.run(["pdftotext", str(tmp_path / "book.pdf"), "-"], capture_output=True, text=True,
+                               check=True).stdout.split("\f")
+        assert all(f"End of note {n}." in "".join(pages) for n in range(3))  # every note, on the pages
+        assert [page for page in pages if "keeper who lit it" in page and "lamps along the quay" not in page]
+    assert pixels(single, tmp_path / "one") == pixels(parallel, tmp_path / "parallel")
+
+
+def test_a_note_too_long_for_the_foot_of_a_page_is_set_after_the_chapter_whole(tmp_path):
+    """WeasyPrint sets a footnote whole at the foot of one page: one taller than the page was drawn from
+    above its top edge, and its first part was lost (Poe's 2,600-word note to "Hans Pfaall": the PDF
+    showed its last 745 words). A note of more words than half a page of notes holds is set after the
+    chapter's text, under a rule, whole; its call counts as a footnote's, so the note after it is still
+    numbered 2, and the book is the same laid out in parallel and as one document."""
+    project = quay_book(tmp_path / "p", "")
+    words = " ".join(f"word{n}" for n in range(900))
+    long_note = f"The first words of the long note. {words} The last words of the long note."
+    story = project / "manuscript" / "story.md"
+    story.write_text(story.read_text(encoding="utf-8").replace("In the night book, in pencil.", long_note)
+                     .replace("The harbour master wrote it down.[^log]",
+                              "The harbour master wrote it down.[^log] The clerk agreed.[^clerk]")
+                     + "\n[^clerk]: He always did.\n", encoding="utf-8")
+    parallel, single, said = parallel_and_single(project)
+    assert not [m for m in said if "one document" in m], said
+    (tmp_path / "book.pdf").write_bytes(parallel)
+    # poppler's text, which is what is on the pages: pypdf reads text drawn above a page's edge too
+    text = subprocess.run(["pdftotext", str(tmp_path / "book.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout.replace("\n", " ")
+    assert "1. The first words of the long note." in text and "The last words of the long note." in text
+    assert text.index("The clerk agreed.") < text.index("1. The first words")  # after the chapter's text
+    assert "2. He always did." in text and all(f"word{n} " in text + " " for n in (0, 450, 899))
     assert pixels(single, tmp_path / "one") == pixels(parallel, tmp_path / "parallel")
 
 

@@ -62,7 +62,7 @@ def page_div(page: Page, first: bool, files: dict[str, str], assets: dict[str, s
              sizes: dict[str, tuple[int, int]], grid: Grid, measure: float, pdf, typeset: bool):
     wrapper = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
     prefix_ids(wrapper, page.id, files)
-    move_footnotes(wrapper)
+    move_footnotes(wrapper, longest_footnote(grid, measure))
     if page.kind == "toc":
         prune_contents(wrapper, pdf.contents_depth)
     for img in wrapper.iter(xhtml.q("img")):
@@ -195,17 +195,37 @@ def prefix_ids(wrapper, page_id: str, files: dict[str, str]) -> None:
             el.set("href", f"#{target}")
 
 
-def move_footnotes(wrapper) -> None:
+# The share of a page of notes (longest_footnote) a footnote may fill. WeasyPrint sets a note whole at the
+# foot of one page: one taller than the page was drawn from above the page's top edge down, its first
+# part lost in print (Poe's 2,600-word note to "Hans Pfaall": the PDF showed its last 745 words), and one
+# near a page pushed its call's line from page to page, leaving pages of a few lines before it.
+LONG_NOTE_SHARE = 0.5
+NOTE_SIZE, NOTE_LEADING = 0.8, 1.3  # print.css: .footnote's font size (rem) and line height
+WORD_EMS = 2.9  # a word and its space, in ems of a text face (about 5.5 characters of half an em)
+
+
+def longest_footnote(grid: Grid, measure: float) -> int:
+    """The words a footnote may hold and still be set at the foot of a page: LONG_NOTE_SHARE of the words
+    a page of notes holds (the text block's height in lines of the notes' type, each the measure long)."""
+    size = grid.line / 1.4 * NOTE_SIZE  # the body's type size (layout.LINE_HEIGHT), and the notes'
+    lines = grid.lines * grid.line / (size * NOTE_LEADING)
+    return int(LONG_NOTE_SHARE * lines * measure / (size * WORD_EMS))
+
+
+def move_footnotes(wrapper, longest: int | None = None) -> None:
     """Each footnote goes where it is called, as a float the layout puts at the foot of that page.
 
     A footnote called from inside another footnote cannot float from there (WeasyPrint fails on a
     footnote inside a footnote): it follows its parent's call in the text, and the call inside the
     parent stays as a plain superscript number. A note called twice floats from its first call.
+    A note of more than `longest` words is set after the chapter's text instead (long_notes), its call a
+    plain number that counts as a footnote's does.
     """
     notes = {a.get("id"): a for a in wrapper.iter(xhtml.q("aside")) if xhtml.has_class(a, "footnote")}
     calls = [r for r in wrapper.iter(xhtml.q("a")) if xhtml.has_class(r, "noteref")
              and not any(xhtml.local(up) == "aside" for up in r.iterancestors())]
     placed: set[str] = set()
+    long: list = []
     for ref in calls:
         target = (ref.get("href") or "#")[1:]
         if target not in notes:
@@ -214,6 +234,10 @@ def move_footnotes(wrapper) -> None:
             plain_call(ref)
             continue
         placed.add(target)
+        if longest is not None and len("".join(notes[target].itertext()).split()) > longest:
+            plain_call(ref, "footnote-call long-note-call")
+            long.append(notes.pop(target))
+            continue
         note, nested = footnote_span(notes[target])
         holder = call_holder(ref)
         note.tail = holder.tail
@@ -231,17 +255,43 @@ def move_footnotes(wrapper) -> None:
             last, nested = follower, nested + more
     for aside in notes.values():
         aside.getparent().remove(aside)
+    if long:
+        long_notes(wrapper, long)
+
+
+def long_notes(wrapper, asides: list) -> None:
+    """Notes too long for the foot of a page, set after the chapter's text (after the wrapper's
+    `chapter-text`, else at its end) under a rule, each its paragraphs, numbered as its call is."""
+    text = next((el for el in wrapper.iter(xhtml.q("div")) if xhtml.has_class(el, "chapter-text")), None)
+    holder = etree.Element(xhtml.q("div"))
+    holder.set("class", "long-notes")
+    for aside in asides:
+        aside.getparent().remove(aside)
+        note = etree.SubElement(holder, xhtml.q("div"))
+        note.set("class", "long-note")
+        for mark in aside.iter(xhtml.q("a")):
+            if xhtml.has_class(mark, "footnote-number"):
+                number = etree.Element(xhtml.q("span"))
+                number.set("class", "long-note-number")
+                number.text, number.tail = mark.text, mark.tail
+                mark.getparent().replace(mark, number)
+                break
+        note.extend(list(aside))
+    if text is not None:
+        text.addnext(holder)
+    else:
+        wrapper.append(holder)
 
 
 def call_holder(ref):
     return ref.getparent() if xhtml.local(ref.getparent()) == "sup" else ref
 
 
-def plain_call(ref) -> None:
+def plain_call(ref, kind: str = "footnote-call") -> None:
     """A call that cannot float: the note's number as a superscript, not a link."""
     holder = call_holder(ref)
     sup = etree.Element(xhtml.q("sup"))
-    sup.set("class", "footnote-call")
+    sup.set("class", kind)
     sup.text, sup.tail = ref.text, holder.tail
     holder.getparent().replace(holder, sup)
 
