@@ -354,15 +354,16 @@ def test_a_note_too_long_for_the_foot_of_a_page_is_set_after_the_chapter_whole(t
     above its top edge, and its first part was lost (Poe's 2,600-word note to "Hans Pfaall": the PDF
     showed its last 745 words). A note of more words than half a page of notes holds is set after the
     chapter's text, under a rule, whole; its call counts as a footnote's, so the note after it is still
-    numbered 2, and the book is the same laid out in parallel and as one document."""
+    numbered 2; a note it calls itself floats from it there (it was lost); and the book is the same laid
+    out in parallel and as one document."""
     project = quay_book(tmp_path / "p", "")
     words = " ".join(f"word{n}" for n in range(900))
-    long_note = f"The first words of the long note. {words} The last words of the long note."
+    long_note = f"The first words of the long note. {words} The last words of the long note.[^inner]"
     story = project / "manuscript" / "story.md"
     story.write_text(story.read_text(encoding="utf-8").replace("In the night book, in pencil.", long_note)
                      .replace("The harbour master wrote it down.[^log]",
                               "The harbour master wrote it down.[^log] The clerk agreed.[^clerk]")
-                     + "\n[^clerk]: He always did.\n", encoding="utf-8")
+                     + "\n[^clerk]: He always did.\n\n[^inner]: Called from the long note.\n", encoding="utf-8")
     parallel, single, said = parallel_and_single(project)
     assert not [m for m in said if "one document" in m], said
     (tmp_path / "book.pdf").write_bytes(parallel)
@@ -372,6 +373,7 @@ def test_a_note_too_long_for_the_foot_of_a_page_is_set_after_the_chapter_whole(t
     assert "1. The first words of the long note." in text and "The last words of the long note." in text
     assert text.index("The clerk agreed.") < text.index("1. The first words")  # after the chapter's text
     assert "2. He always did." in text and all(f"word{n} " in text + " " for n in (0, 450, 899))
+    assert "3. Called from the long note." in text  # a note's own note, a footnote from there
     assert pixels(single, tmp_path / "one") == pixels(parallel, tmp_path / "parallel")
 
 

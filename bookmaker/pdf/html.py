@@ -19,7 +19,7 @@ from bookmaker.infra.dates import build_time
 from bookmaker.languages import right_to_left
 from bookmaker.model import Page, RenderedBook
 from bookmaker.load.metadata import inches
-from bookmaker.pdf.layout import TABLE_RULE, Grid
+from bookmaker.pdf.layout import LINE_HEIGHT, TABLE_RULE, Grid
 from bookmaker.pdf.typesetting import typeset_page
 
 
@@ -207,7 +207,7 @@ WORD_EMS = 2.9  # a word and its space, in ems of a text face (about 5.5 charact
 def longest_footnote(grid: Grid, measure: float) -> int:
     """The words a footnote may hold and still be set at the foot of a page: LONG_NOTE_SHARE of the words
     a page of notes holds (the text block's height in lines of the notes' type, each the measure long)."""
-    size = grid.line / 1.4 * NOTE_SIZE  # the body's type size (layout.LINE_HEIGHT), and the notes'
+    size = grid.line / LINE_HEIGHT * NOTE_SIZE  # the body's type size, and the notes'
     lines = grid.lines * grid.line / (size * NOTE_LEADING)
     return int(LONG_NOTE_SHARE * lines * measure / (size * WORD_EMS))
 
@@ -219,14 +219,21 @@ def move_footnotes(wrapper, longest: int | None = None) -> None:
     footnote inside a footnote): it follows its parent's call in the text, and the call inside the
     parent stays as a plain superscript number. A note called twice floats from its first call.
     A note of more than `longest` words is set after the chapter's text instead (long_notes), its call a
-    plain number that counts as a footnote's does.
+    plain number that counts as a footnote's does; there, in the text, its own notes float as any do.
     """
     notes = {a.get("id"): a for a in wrapper.iter(xhtml.q("aside")) if xhtml.has_class(a, "footnote")}
-    calls = [r for r in wrapper.iter(xhtml.q("a")) if xhtml.has_class(r, "noteref")
-             and not any(xhtml.local(up) == "aside" for up in r.iterancestors())]
     placed: set[str] = set()
-    long: list = []
-    for ref in calls:
+    if longest is not None:
+        long = []
+        for ref in text_calls(wrapper):
+            target = (ref.get("href") or "#")[1:]
+            if target in notes and target not in placed and len("".join(notes[target].itertext()).split()) > longest:
+                placed.add(target)
+                plain_call(ref, "footnote-call long-note-call")
+                long.append(notes.pop(target))
+        if long:
+            long_notes(wrapper, long)
+    for ref in text_calls(wrapper):
         target = (ref.get("href") or "#")[1:]
         if target not in notes:
             continue
@@ -234,10 +241,6 @@ def move_footnotes(wrapper, longest: int | None = None) -> None:
             plain_call(ref)
             continue
         placed.add(target)
-        if longest is not None and len("".join(notes[target].itertext()).split()) > longest:
-            plain_call(ref, "footnote-call long-note-call")
-            long.append(notes.pop(target))
-            continue
         note, nested = footnote_span(notes[target])
         holder = call_holder(ref)
         note.tail = holder.tail
@@ -255,8 +258,12 @@ def move_footnotes(wrapper, longest: int | None = None) -> None:
             last, nested = follower, nested + more
     for aside in notes.values():
         aside.getparent().remove(aside)
-    if long:
-        long_notes(wrapper, long)
+
+
+def text_calls(wrapper) -> list:
+    """The note calls in the text, not inside a note."""
+    return [r for r in wrapper.iter(xhtml.q("a")) if xhtml.has_class(r, "noteref")
+            and not any(xhtml.local(up) == "aside" for up in r.iterancestors())]
 
 
 def long_notes(wrapper, asides: list) -> None:
