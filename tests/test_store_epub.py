@@ -99,11 +99,13 @@ def test_auto_cover_is_a_deterministic_png_out_of_the_reading_order(paged_book, 
     assert '<itemref idref="cover" linear="no"/>' in opf
     assert re.search(r'<item href="images/cover-auto.png" id="cover-image" media-type="image/png" '
                      r'properties="cover-image"/>', opf)
-    out = tmp_path / "nocache.epub"
-    result = run_cli("epub", paged_book.project, "--no-cache", "-o", out, env=BUILD_EPOCH)
+    out, temp = tmp_path / "nocache.epub", tmp_path / "tmp"
+    temp.mkdir()
+    result = run_cli("epub", paged_book.project, "--no-cache", "-o", out, env={**BUILD_EPOCH, "TMPDIR": str(temp)})
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(out) as zf:
         assert zf.read("EPUB/images/cover-auto.png") == png
+    assert list(temp.iterdir()) == []  # drawn in memory: no picture left behind in the temporary folder
 
 
 @pytest.mark.skipif(shutil.which("ebook-meta") is None, reason="Calibre's ebook-meta is not installed")

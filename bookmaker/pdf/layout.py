@@ -199,7 +199,7 @@ class LayoutSetup:
 
     stylesheets: tuple[str, ...]
     base_url: str
-    files: tuple[tuple[str, Path], ...]  # bookmaker: URL -> file; nothing else can be fetched
+    files: tuple[tuple[str, Path | bytes], ...]  # bookmaker: URL -> file (or bytes bookmaker made); nothing else
     style_path: str
     pictures: str | None = None  # the book's pictures converted to this PIL mode for the printer (L, CMYK)
     grid_line: float = 0.0  # the body line (pt): spreads are balanced to it; 0: `typesetting: fast`
@@ -211,8 +211,8 @@ def layout_setup(rendered: RenderedBook) -> LayoutSetup:
     if rendered.print_css.problems:  # a file print.css names cannot be used
         raise BookmakerError(list(rendered.print_css.problems))
     theme, theme_files = rendered.print_css.text, rendered.print_css.files
-    files = ({SCHEME + a.href: a.source for a in rendered.assets} | {SCHEME + a.href: a.source for a in theme_files}
-             | font_files())
+    files = ({SCHEME + a.href: a.source if a.data is None else a.data for a in rendered.assets}
+             | {SCHEME + a.href: a.source for a in theme_files} | font_files())
     sheets = (font_faces(), heads_css(rendered), grid_css(book), theme, settings_css(book), printshop.printer_css(book))
     if printshop.cmyk(printshop.printer_of(book)):
         files[printshop.PROFILE_URL] = printshop.cmyk_profile()
@@ -240,20 +240,29 @@ def captured_weasyprint_logs(records: list):
         logger.propagate = old_propagate
 
 
-def make_fetcher(files: tuple[tuple[str, Path], ...], pictures: str | None = None):
+def file_bytes(source: Path | bytes) -> bytes:
+    """A layout file's bytes: read (as the book packages it), or made by bookmaker (`cover: auto`)."""
+    return source if isinstance(source, bytes) else packaged_bytes(source)
+
+
+def font_or_profile(source: Path | bytes) -> bool:
+    return isinstance(source, Path) and source.suffix.lower() in (".ttf", ".otf", ".woff", ".woff2", ".icc")
+
+
+def make_fetcher(files: tuple[tuple[str, Path | bytes], ...], pictures: str | None = None):
     """Only the files the book is made of: no network, nothing else on the disk. Pictures converted to
     `pictures` (a PIL mode) where the printer wants it."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     known = dict(files)
-    fonts_and_profiles = {url for url, path in files if path.suffix.lower() in (".ttf", ".otf", ".woff", ".woff2", ".icc")}
+    fonts_and_profiles = {url for url, source in files if font_or_profile(source)}
 
     class BookFetcher(URLFetcher):
         def fetch(self, url, headers=None):
             path = known.get(url.split("?")[0])
             if path is None:
                 raise ValueError(f"not part of the book: {url}")
-            data = packaged_bytes(path)
+            data = file_bytes(path)
             if pictures and url.split("?")[0] not in fonts_and_profiles:
                 data = printshop.converted_picture(data, pictures)
             return URLFetcherResponse(url, body=data)
@@ -292,11 +301,11 @@ def parsed_theme(setup: LayoutSetup, extra_css: str):
     return _parsed[(*book, extra_css)]
 
 
-def file_stamps(files: tuple[tuple[str, Path], ...]) -> tuple:
+def file_stamps(files: tuple[tuple[str, Path | bytes], ...]) -> tuple:
     """Size and modification time of the files a parsed theme loads itself (fonts, colour profiles)."""
     stamps = []
     for _url, path in files:
-        if path.suffix.lower() in (".ttf", ".otf", ".woff", ".woff2", ".icc"):
+        if font_or_profile(path):
             try:
                 stat = path.stat()
                 stamps.append((stat.st_size, stat.st_mtime_ns))

@@ -301,7 +301,9 @@ class PartCache:
     def file_digest(self, url: str) -> str:
         if url not in self.digests:
             try:
-                self.digests[url] = hashlib.sha256(self.files[url].read_bytes()).hexdigest()
+                source = self.files[url]
+                data = source if isinstance(source, bytes) else source.read_bytes()
+                self.digests[url] = hashlib.sha256(data).hexdigest()
             except OSError:
                 self.digests[url] = "unreadable"
         return self.digests[url]

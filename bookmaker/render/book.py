@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from pathlib import Path
 
 from bookmaker.errors import Problems
@@ -84,7 +83,6 @@ def auto_cover(book: Book, cache: bool = True) -> Asset:
         series = (labels.book_of(number) + m.series.name) if number is not None else labels.part_of + m.series.name
     args = (m.title, m.subtitle, m.authors, series)
     key = hashlib.sha256(repr((args, code_version())).encode()).hexdigest()
-    # Kept as a file too: the print layout reads pictures from files (in the cache, else a temporary folder).
     path = cache_root() / "covers" / f"{key}.png"
     data = None
     if cache:
@@ -96,8 +94,5 @@ def auto_cover(book: Book, cache: bool = True) -> Asset:
         data = draw_cover(*args, Path(fontpkg_spectral.ROOT) / "files")
         if cache:
             write_entry(path, data)
-    if not cache or not path.is_file():
-        path = Path(tempfile.gettempdir()) / f"bookmaker-cover-{key}.png"
-        if not path.is_file():
-            write_entry(path, data)
+    # The bytes are the picture (both writers take them); the path only names it, and need not exist.
     return Asset(path, "images/cover-auto.png", "image/png", 1600, 2560, data=data)
