@@ -739,6 +739,50 @@ def test_a_title_page_set_as_headings_is_left_out(tmp_path, front, dropped):
     assert [w.code for w in warned] == (["source-title-page"] if dropped else [])
 
 
+BODY = "<h2>I. THE OFFICE</h2><p>The clock ran on the tide.</p><h2>II. THE KEEPER</h2><p>It was never wrong.</p>"
+
+
+@pytest.mark.parametrize("front, subtitle, first", [
+    # Project Gutenberg's Siddhartha: subtitle and byline as headings, only line breaks between them (the
+    # byline spelling the author otherwise than the header does)
+    ("<h3>A Harbour Tale</h3><br/><h2>by Odile Fen</h2><br/><hr/>", "A Harbour Tale", "The Office"),
+    # The Complete Angler: a subtitle over two headings, and "By" and the name as two more
+    ("<h4>OR,</h4><h3><i>THE KEEPER'S RECKONING</i>.</h3><h2>By</h2><h2>ODILE FENN.</h2>",
+     "Or, the Keeper's Reckoning", "The Office"),
+    # a byline alone
+    ("<h2>By Odile Fenn</h2>", None, "The Office"),
+    # a part's heading over its chapters, at their level: no subtitle, and it stays
+    ("<h2>BOOK ONE</h2>", None, "Book One"),
+    # a heading with text under it: no subtitle, and it stays (in the text before the first chapter)
+    ("<h3>A Word First</h3><p>Written at the harbour.</p>", None, None),
+])
+def test_headings_after_the_title_heading_are_its_subtitle_and_byline(tmp_path, front, subtitle, first):
+    """The title page of a Project Gutenberg HTML set as headings under the book's <h1>: the subtitle came
+    in as an untitled first chapter and the byline as a chapter named "by Hermann Hesse"."""
+    source = tmp_path / "clock.html"
+    source.write_text(f'<html lang="en"><body><h1>THE TIDE CLOCK</h1>{front}{BODY}</body></html>', encoding="utf-8")
+    project = import_source(source, tmp_path / "clock")
+    meta = book_yaml(project)
+    assert (meta["title"], meta.get("subtitle")) == ("The Tide Clock", subtitle)
+    assert [f.get("title") for f, _ in chapters(project)][0] == first
+    assert "Fen" not in "".join(body for _, body in chapters(project))
+
+
+def test_a_contents_page_in_one_table_cell_is_left_out(tmp_path):
+    """Project Gutenberg's Siddhartha sets its contents as links in one table cell: one line of Markdown,
+    which no entry-per-line count could take for a contents page."""
+    names = ["The Office", "The Keeper", "The Storm", "The Lamp"]
+    listed = "".join(f'<p class="toc"><a href="#c{i}">{name.upper()}</a></p>' for i, name in enumerate(names))
+    body = "".join(f'<h2 id="c{i}">{name}</h2><p>The tide turned in {name.lower()}.</p>' for i, name in enumerate(names))
+    source = tmp_path / "clock.html"
+    source.write_text(f"<html><body><h2>Contents</h2><table><tr><td>{listed}</td></tr></table>{body}</body></html>",
+                      encoding="utf-8")
+    warned = []
+    project = import_source(source, tmp_path / "clock", warn=warned.extend)
+    assert [f.get("title") for f, _ in chapters(project)] == names
+    assert [w.code for w in warned] == ["source-contents"] and '"Contents" (4 entries)' in warned[0].message
+
+
 def test_a_plain_texts_underscored_words_are_in_italics(tmp_path):
     """Project Gutenberg's plain texts mark italics with underscores ("I'm _not_ a thief"), which came in as
     underscores printed in the text; a name_with_underscores and a lone one stay as written."""

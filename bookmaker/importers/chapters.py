@@ -178,9 +178,10 @@ def cased_titles(book) -> None:
     language = str(book.metadata.get("language") or "").lower()
     if not (language == "en" or language.startswith("en-")):
         return
-    title = book.metadata.get("title")
-    if isinstance(title, str) and sum(ch.isalpha() for ch in title) > 1 and title == title.upper():
-        book.metadata["title"] = title_cased(title)  # a heading that named the book ("NEWS FROM NOWHERE")
+    for key in ("title", "subtitle"):  # a heading that named the book ("NEWS FROM NOWHERE")
+        title = book.metadata.get(key)
+        if isinstance(title, str) and sum(ch.isalpha() for ch in title) > 1 and title == title.upper():
+            book.metadata[key] = title_cased(title)
     titled = [c for c in book.chapters if c.title and any(ch.isalpha() for ch in c.title)]
     capitals = [c for c in titled if c.title == c.title.upper()]
     if len(capitals) < 2 or len(capitals) < 0.75 * len(titled):  # a book's style, not a title's own

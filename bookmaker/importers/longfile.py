@@ -8,13 +8,15 @@ from collections import defaultdict, deque
 from pathlib import Path
 
 import yaml
+from bs4 import Tag
 
 from bookmaker import codes
 from bookmaker.errors import Problem
 from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
-from bookmaker.importers.chapters import (NUMBER, ORDINAL_WORDS, ROMAN, book_title_heading, chapters_from_root, heading_title,
-                                          number_value, parse_html, plain_title, source_number)
+from bookmaker.importers.chapters import (HEADINGS, NUMBER, ORDINAL_WORDS, OTHER_PART_RE, ROMAN, book_title_heading,
+                                          chapters_from_root, heading_title, level, number_value, parse_html,
+                                          plain_title, source_number)
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_break, mark_languages, one_line,
                                           text_to_markdown)
 from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
@@ -298,6 +300,11 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     lone = book_title_heading(body)
     if lone is not None:
         meta["title"] = heading_title(lone)
+        subtitle, headings = title_page_headings(lone)
+        if subtitle:
+            meta["subtitle"] = subtitle
+        for heading in headings:
+            heading.decompose()
         lone.decompose()
     if "title" not in meta and soup.find("title") is not None and soup.find("title").get_text(strip=True):
         meta["title"] = soup.find("title").get_text(" ", strip=True)
@@ -311,6 +318,61 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     if not chapters:
         raise fail(path, "has no chapters: no headings and no paragraphs of text", code=codes.BAD_SOURCE)
     return _finished(meta, chapters, images.saved, path)
+
+
+# The headings right after the book's title heading that finish its title page: a subtitle, a byline
+# (Project Gutenberg's Siddhartha: "SIDDHARTHA" <h1>, "An Indian Tale" <h3>, "by Hermann Hesse" <h2>,
+# only line breaks between them; The Complete Angler: "OR," <h4>, "THE CONTEMPLATIVE MAN'S RECREATION."
+# <h3>, "By" and "ISAAK WALTON." <h2>). Kept, the subtitle was an untitled first chapter and the byline a
+# chapter named "by Hermann Hesse" (the header spells him "Herman", so no name matched).
+TITLE_PAGE_HEADING_MAX = 20  # words of a subtitle
+
+
+def title_page_headings(title: Tag) -> tuple[str | None, list[Tag]]:
+    """The subtitle and the headings that set it and the byline, where the headings that follow `title`,
+    each with nothing under it but spacing, are a subtitle (one heading or more), a byline ("by …", or
+    "By" and a name), or both. A subtitle alone is only taken before a heading of a higher level than
+    its own (a part's "BOOK ONE" over its chapters is not one). A heading that numbers a chapter or part,
+    or that names the contents, ends the run."""
+    pieces: list[Tag] = []
+    byline: list[Tag] = []
+    node = title
+    while not byline:
+        node = _next_block(node)
+        if node is None or node.name not in HEADINGS or level(node) <= level(title):
+            break
+        text = _heading_text(node)
+        after = _next_block(node)
+        if after is None or after.name not in HEADINGS or source_number(text) is not None \
+                or OTHER_PART_RE.match(text) or CONTENTS_TITLE_RE.match(text):
+            break
+        if BYLINE_RE.match(text):
+            byline = [node]
+        elif text.casefold() == "by":  # and the name, in the heading after it
+            byline = [node, after]
+        else:
+            pieces.append(node)
+    subtitle = " ".join(_heading_text(piece) for piece in pieces)
+    if len(subtitle.split()) > TITLE_PAGE_HEADING_MAX or (pieces and not byline and not (
+            node is not None and node.name in HEADINGS and level(node) < level(pieces[-1]))):
+        return None, []
+    subtitle = re.sub(r"(?<!\.)\.$", "", subtitle).strip() or None
+    return subtitle, pieces + byline
+
+
+def _heading_text(heading: Tag) -> str:
+    return " ".join(heading.get_text(" ", strip=True).split())
+
+
+def _next_block(node: Tag) -> Tag | None:
+    """The next element after `node` that holds text or a picture, passing over line breaks, rules and
+    empty containers."""
+    for el in node.find_all_next(True):
+        if el.name in ("br", "hr") or any(p is node for p in el.parents):
+            continue
+        if el.get_text(strip=True) or el.name == "img" or el.find("img") is not None:
+            return el if el.name in HEADINGS or not el.find(HEADINGS) else el.find(HEADINGS)
+    return None
 
 
 def cover_picture(soup, base: str, images: Images) -> str | None:
@@ -355,7 +417,7 @@ def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: P
         chapters.remove(chapter)
     titles = {title_key(c.title) for c in chapters if c.title}
     for chapter in [c for c in chapters if is_contents_page(c, titles)][:len(chapters) - 1]:  # never every chapter
-        _, entries = contents_entries(chapter.body, titles)
+        entries = max(contents_entries(chapter.body, titles)[1], len(listed_titles(chapter, titles)))
         problems.append(Problem(str(path), 1, f"the chapter \"{chapter.title}\" ({entries} entries) is the source's "
                                 "own contents page: left out, since the book makes a contents page of its own, "
                                 "with the book's page numbers", "warning", codes.SOURCE_CONTENTS))
@@ -395,7 +457,18 @@ def is_contents_page(chapter: ImportedChapter, titles: frozenset[str] | set[str]
     if not chapter.title or not CONTENTS_TITLE_RE.match(chapter.title.strip()):
         return False
     lines, entries = contents_entries(chapter.body, titles)
-    return lines >= 5 and entries >= 0.8 * lines
+    return (lines >= 5 and entries >= 0.8 * lines) or bool(listed_titles(chapter, titles))
+
+
+def listed_titles(chapter: ImportedChapter, titles: frozenset[str] | set[str]) -> list[str]:
+    """The titles of the book's other chapters that `chapter` lists, where it is no more than such a list
+    and names four in five of them at least, however it sets them out (Project Gutenberg's Siddhartha:
+    every entry in one table cell, one line of Markdown); else none."""
+    others = titles - {title_key(chapter.title or "")}
+    body = title_key(chapter.body)
+    listed = [key for key in others if key in body]
+    enough = len(others) >= 3 and len(listed) >= 0.8 * len(others) and len(body) <= 1.5 * sum(map(len, listed)) + 40
+    return listed if enough else []
 
 
 # A long file's own title page before its first heading: a few short lines, no paragraph of prose, that
