@@ -630,7 +630,7 @@ def test_a_long_files_chapters_under_a_half_title_are_chapters(tmp_path, lang, t
     assert book_yaml(project)["chapter_label"] is False  # a preface before chapter I
     assert book_yaml(project)["title"] == ("The Tide Clock" if lang == "en" else "THE TIDE CLOCK")
     assert [(w.code, w.line) for w in warned] == [("source-title-page", 1)]
-    assert '"THE TIDE CLOCK", the book\'s title with no text under it, is the source\'s half-title' in warned[0].message
+    assert '"THE TIDE CLOCK", which names the book and has no text under it, is the source\'s half-title' in warned[0].message
 
 
 def tide_clock_html(tmp_path: Path, body: str) -> tuple[Path, list[tuple[dict, str]]]:
@@ -781,6 +781,30 @@ def test_a_contents_page_in_one_table_cell_is_left_out(tmp_path):
     project = import_source(source, tmp_path / "clock", warn=warned.extend)
     assert [f.get("title") for f, _ in chapters(project)] == names
     assert [w.code for w in warned] == ["source-contents"] and '"Contents" (4 entries)' in warned[0].message
+
+
+@pytest.mark.parametrize("preamble, first", [
+    # Grimms' Fairy Tales as text: a note titled in capitals before the contents and the tales
+    ("PREPARER'S NOTE\n\n     The text follows the 1890 printing\n     of the harbour office.\n", "Preparer's Note"),
+    # a title page, its first line in capitals too: left out, not titled "Von"
+    ("VON\n\nODILE FENN\n\nHARBOUR PRESS\n", "The Office"),
+])
+def test_a_plain_texts_note_before_its_first_chapter_is_titled_and_its_half_title_left_out(tmp_path, preamble, first):
+    """Grimms' Fairy Tales as text: the preparer's note came in as an untitled chapter 1 that began with
+    "PREPARER'S NOTE", and the half-title "THE BROTHERS GRIMM FAIRY TALES" (the author's name and the
+    book's title, nothing under it) as a chapter of no text."""
+    source = tmp_path / "clock.txt"
+    source.write_text("Title: The Tide Clocks\nAuthor: Odile Fenn\nLanguage: English\n\n*** START OF THIS PROJECT GUTENBERG EBOOK "
+                      f"THE TIDE CLOCKS ***\n\n\n{preamble}\n\n\n\nODILE FENN'S TIDE CLOCK\n\n\n\n\n"
+                      "THE OFFICE\n\nThe clock ran on the tide.\n\n\n\n\nTHE KEEPER\n\nIt was never wrong.\n\n\n\n\n"
+                      "THE STORM\n\nThe sea decides.\n\n\n\n\nTHE LAMP\n\nIt burned all night.\n"
+                      "\n*** END OF THIS PROJECT GUTENBERG EBOOK THE TIDE CLOCKS ***\n", encoding="utf-8")
+    warned: list = []
+    project = import_source(source, tmp_path / "clock", warn=warned.extend)
+    titles = [f.get("title") for f, _ in chapters(project)]
+    assert titles[0] == first and titles[-4:] == ["The Office", "The Keeper", "The Storm", "The Lamp"]
+    assert len(titles) == (5 if first == "Preparer's Note" else 4)
+    assert any("ODILE FENN'S TIDE CLOCK" in w.message and "half-title" in w.message for w in warned)
 
 
 def test_a_plain_texts_underscored_words_are_in_italics(tmp_path):

@@ -205,7 +205,7 @@ def read_text(text: str, path: Path) -> ImportedBook:
             meta["author"] = author
     chapters = []
     if _paragraphs(preamble):
-        chapters.append(ImportedChapter(body="\n\n".join(_paragraphs(preamble)) + "\n"))
+        chapters.append(preamble_chapter(_paragraphs(preamble), meta | gutenberg_fields))
     if not starts:
         chapters = [ImportedChapter(body="\n\n".join(_paragraphs(lines)) + "\n")]
     found = []
@@ -217,6 +217,20 @@ def read_text(text: str, path: Path) -> ImportedBook:
         found.append(ImportedChapter(body="\n\n".join(_paragraphs(lines[start + 1:end])) + "\n", title=title,
                                      heading=lines[start].strip()))
     return _finished(meta | gutenberg_fields, chapters + titled_by_first_line(found), {}, path)
+
+
+def preamble_chapter(paragraphs: list[str], meta: dict) -> ImportedChapter:
+    """The text before a plain text's first chapter, titled by its first line where that line is a
+    heading in capitals with prose under it (Project Gutenberg's Grimms' Fairy Tales: "PREPARER'S NOTE"),
+    not a title page's short lines ("VON / FRANZ KAFKA / …": title_page_lines)."""
+    untitled = ImportedChapter(body="\n\n".join(paragraphs) + "\n")
+    first = paragraphs[0]
+    if len(paragraphs) > 1 and "\n" not in first and len(first.split()) <= 6 and first == first.upper() \
+            and any(c.isalpha() for c in first) and title_page_lines(untitled, meta) is None \
+            and any(len(paragraph.split()) >= 10 for paragraph in paragraphs[1:]):  # prose under it
+        return ImportedChapter(body="\n\n".join(paragraphs[1:]) + "\n", title=plain_title(first.rstrip(":.")),
+                               heading=first)
+    return untitled
 
 
 def is_title_line(preamble: list[str], first: int, named: str | None) -> bool:
@@ -406,12 +420,8 @@ def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: P
                                 f"{'it' if len(pieces) == 1 else 'them'}: the source's own title page, left out, since "
                                 "the book has a title page of its own", "warning", codes.SOURCE_TITLE_PAGE))
         chapters = [c for c in chapters if not any(c is piece for piece in pieces)]
-    title = one_line(str(meta.get("title") or "")).casefold()
-    for chapter in [c for c in chapters if not c.body.strip() and c.title and
-                    one_line(c.title).rstrip(".").casefold() == title][:len(chapters) - 1]:
-        # A heading with nothing under it that is the book's title: the source's half-title before its
-        # first chapter (Project Gutenberg's Katrine: "KATRINE"), which the book's title page replaces.
-        problems.append(Problem(str(path), 1, f"the heading \"{chapter.title}\", the book's title with no text under "
+    for chapter in [c for c in chapters if is_half_title(c, meta)][:len(chapters) - 1]:
+        problems.append(Problem(str(path), 1, f"the heading \"{chapter.title}\", which names the book and has no text under "
                                 "it, is the source's half-title: left out, since the book has a title page of its "
                                 "own", "warning", codes.SOURCE_TITLE_PAGE))
         chapters.remove(chapter)
@@ -536,6 +546,30 @@ def headed_title_page(chapters: list[ImportedChapter], meta: dict) -> list[Impor
     names = {w for author in authors if author for w in re.findall(r"[^\W\d_]{3,}", str(author).casefold())}
     return pieces if any(one_line(text).casefold() in said for text in named) or \
         (names - TITLE_PAGE_HEADING_WORDS) & said_words else []  # the book's whole title, or a name of its author's
+
+
+def is_half_title(chapter: ImportedChapter, meta: dict) -> bool:
+    """A heading with nothing under it that names the book: the source's half-title before its first
+    chapter (Project Gutenberg's Katrine: "KATRINE"; Grimms' Fairy Tales as text: "THE BROTHERS GRIMM
+    FAIRY TALES", its author's name and title), which the book's title page replaces. Each of its words
+    is one of the title's, subtitle's or author's (or TITLE_PAGE_HEADING_WORDS, or a letter alone: "Fenn's"),
+    one at least the title's."""
+    if chapter.body.strip() or not chapter.title:
+        return False
+    authors = meta.get("author") if isinstance(meta.get("author"), list) else [meta.get("author")]
+    title_words = set(_words(str(meta.get("title") or ""))) - TITLE_PAGE_HEADING_WORDS
+    vocabulary = title_words | {w for text in (meta.get("subtitle"), *authors) if text for w in _words(str(text))}
+
+    def among(word: str, known: set[str]) -> bool:  # "Grimm" for "Grimms'"
+        return word in known or word + "s" in known or (word.endswith("s") and word[:-1] in known)
+
+    words = _words(chapter.title)
+    return bool(words) and all(among(w, vocabulary) or w in TITLE_PAGE_HEADING_WORDS or len(w) == 1 for w in words) \
+        and any(among(w, title_words) for w in words)
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in re.findall(r"[^\W\d_]+", text)]
 
 
 def title_page_line(line: str) -> bool:
