@@ -807,6 +807,35 @@ def test_a_plain_texts_note_before_its_first_chapter_is_titled_and_its_half_titl
     assert any("ODILE FENN'S TIDE CLOCK" in w.message and "half-title" in w.message for w in warned)
 
 
+def test_a_plain_texts_contents_of_headings_and_titles_is_left_out_and_its_prefaces_kept(tmp_path):
+    """Project Gutenberg's Don Quixote as text: its contents repeats each chapter's "CHAPTER I" line and
+    its title in capitals, and the text heads its chapters so. Its 126 entries came in as 126 chapters of
+    one title each, the prefaces inside the last of them, and the chapters' titles (over 60 characters)
+    stayed their first paragraphs."""
+    titles = ["WHICH TELLS HOW THE KEEPER OF THE HARBOUR OFFICE FIRST WOUND THE TIDE CLOCK AND WHAT IT SAID",
+              "OF THE NIGHT THE LAMP WENT OUT", "IN WHICH THE STORM DECIDES THE MATTER",
+              "OF HOW THE KEEPER LEFT THE OFFICE FOR GOOD AND THE CLOCK RAN ON WITHOUT HIM"]
+    numerals = ["I", "II", "III", "IV"]
+    contents = "".join(f"CHAPTER {n}\n{t}\n\n" for n, t in zip(numerals, titles))
+    text = "".join(f"\n\n\nCHAPTER {n}.\n\n{t}\n\nThe clock ran on the tide, as it did in part {n}.\n"
+                   for n, t in zip(numerals, titles))
+    source = tmp_path / "clock.txt"
+    source.write_text("Title: The Tide Clock\nAuthor: Odile Fenn\nLanguage: English\n\n*** START OF THIS PROJECT "
+                      f"GUTENBERG EBOOK THE TIDE CLOCK ***\n\nCONTENTS\n\n{contents}\n\n\nTHE KEEPER'S PREFACE\n\n"
+                      "This book was written at the harbour office over many winters, by lamplight.\n"
+                      f"{text}\n*** END OF THIS PROJECT GUTENBERG EBOOK THE TIDE CLOCK ***\n", encoding="utf-8")
+    warned: list = []
+    project = import_source(source, tmp_path / "clock", warn=warned.extend)
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == [
+        "The Keeper's Preface",
+        "Chapter I: Which Tells How the Keeper of the Harbour Office First Wound the Tide Clock and What It Said",
+        "Chapter II: Of the Night the Lamp Went Out", "Chapter III: In Which the Storm Decides the Matter",
+        "Chapter IV: Of How the Keeper Left the Office for Good and the Clock Ran on Without Him"]
+    assert found[1][1] == "The clock ran on the tide, as it did in part I.\n"
+    assert [w.code for w in warned] == ["source-contents"] and "(4 entries" in warned[0].message
+
+
 def test_a_plain_texts_underscored_words_are_in_italics(tmp_path):
     """Project Gutenberg's plain texts mark italics with underscores ("I'm _not_ a thief"), which came in as
     underscores printed in the text; a name_with_underscores and a lone one stay as written."""

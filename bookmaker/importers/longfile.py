@@ -195,6 +195,7 @@ def read_text(text: str, path: Path) -> ImportedBook:
         numbered, spaced = numbered_starts(lines), spaced_starts(lines)
         starts = spaced if len(spaced) > SPACED_OVER_NUMBERED * len(numbered) else numbered
     meta: dict = {}
+    problems: list[Problem] = []
     preamble = lines[:starts[0]] if starts else []
     first = next((n for n, line in enumerate(preamble) if line.strip()), None)
     if starts and first is not None and is_title_line(preamble, first, gutenberg_fields.get("title")):
@@ -203,26 +204,93 @@ def read_text(text: str, path: Path) -> ImportedBook:
         author, preamble = _byline(preamble)
         if author:
             meta["author"] = author
+    spans = list(zip(starts, starts[1:] + [len(lines)]))
+    spans, entries, rests, before_contents = without_listed_contents(lines, spans)
+    if entries:
+        problems.append(Problem(str(path), 1, f"the source's own contents ({entries} entries, each a chapter's heading "
+                                "and title with no text under it) is left out, since the book makes a contents page "
+                                "of its own, with the book's page numbers", "warning", codes.SOURCE_CONTENTS))
     chapters = []
-    if _paragraphs(preamble):
-        chapters.append(preamble_chapter(_paragraphs(preamble), meta | gutenberg_fields))
+    paragraphs = _paragraphs(preamble)
+    if None in before_contents:
+        paragraphs = without_contents_heading(paragraphs)
+    if paragraphs:
+        chapters.append(preamble_chapter(paragraphs, meta | gutenberg_fields))
     if not starts:
         chapters = [ImportedChapter(body="\n\n".join(_paragraphs(lines)) + "\n")]
     found = []
-    for start, end in zip(starts, starts[1:] + [len(lines)]):
+    for start, end in spans:
+        if start in rests:  # what follows the contents' last entry up to the first chapter: the prefaces
+            found.append(preamble_chapter(rests[start], meta | gutenberg_fields))
+            continue
         match = TEXT_CHAPTER_RE.match(lines[start])
         title = plain_title(lines[start].strip())
         if match is not None and match.group("title") is not None:
             title = plain_title(match.group("title")) if match.group("title").strip() else None
-        found.append(ImportedChapter(body="\n\n".join(_paragraphs(lines[start + 1:end])) + "\n", title=title,
-                                     heading=lines[start].strip()))
-    return _finished(meta | gutenberg_fields, chapters + titled_by_first_line(found), {}, path)
+        paragraphs = _paragraphs(lines[start + 1:end])
+        if start in before_contents:
+            paragraphs = without_contents_heading(paragraphs)
+        found.append(ImportedChapter(body="\n\n".join(paragraphs) + "\n", title=title, heading=lines[start].strip()))
+    return _finished(meta | gutenberg_fields, chapters + titled_by_first_line(found), {}, path, problems)
+
+
+# A plain text's contents that repeats each chapter's heading line and title ("CHAPTER I" / "WHICH TREATS
+# OF THE CHARACTER AND PURSUITS OF THE FAMOUS GENTLEMAN DON QUIXOTE OF LA MANCHA"), which the text then
+# heads its chapters with: Project Gutenberg's Don Quixote, whose 126 entries came in as 126 chapters of
+# a title each, and its prefaces inside the last of them.
+CONTENTS_ENTRY_WORDS = 40
+
+
+def without_listed_contents(lines: list[str], spans: list[tuple[int, int]]) -> tuple[list, int, dict, set]:
+    """`spans` (each chapter's heading line and end) less the runs of three or more that are a contents:
+    each a heading and one short paragraph (the title), every heading found again after the run. The
+    run's last entry may have more under its title (what stands between the contents and the first
+    chapter): its span's start maps to those paragraphs in the dict returned. Then how many entries were
+    dropped, and the starts of the spans that a run follows (None: the text before the first span),
+    whose last lines may be the contents' heading (without_contents_heading)."""
+    heads = [title_key(lines[start]) for start, _ in spans]
+    paragraphs = [_paragraphs(lines[start + 1:end]) for start, end in spans]
+
+    def entry(i: int, alone: bool) -> bool:
+        short = not paragraphs[i] or len(paragraphs[i][0].split()) <= CONTENTS_ENTRY_WORDS
+        return short and (len(paragraphs[i]) <= 1 or not alone) and heads[i] in heads[i + 1:]
+
+    kept, dropped, rests, before, i = [], 0, {}, set(), 0
+    while i < len(spans):
+        j = i
+        while j < len(spans) and entry(j, alone=True) and heads[j] in set(heads[j + 1:]) - set(heads[i:j]):
+            j += 1
+        last = j < len(spans) and entry(j, alone=False) and heads[j] not in heads[i:j]
+        if j - i + last >= 3:
+            dropped += j - i + last
+            before.add(kept[-1][0] if kept else None)
+            if last and len(paragraphs[j]) > 1:
+                rests[spans[j][0]] = paragraphs[j][1:]
+                kept.append(spans[j])
+            i = j + last
+        else:
+            kept.append(spans[i])
+            i += 1
+    return kept, dropped, rests, before
+
+
+def without_contents_heading(paragraphs: list[str]) -> list[str]:
+    """`paragraphs` less a last one that heads a contents ("CONTENTS") and the two short ones at most
+    after it ("Volume I.")."""
+    for k in range(len(paragraphs) - 1, max(-1, len(paragraphs) - 4), -1):
+        if CONTENTS_TITLE_RE.match(re.sub(r"[*_\\]", "", paragraphs[k]).strip()):
+            if all(len(p.split()) <= 5 for p in paragraphs[k + 1:]):
+                return paragraphs[:k]
+            break
+    return paragraphs
 
 
 def preamble_chapter(paragraphs: list[str], meta: dict) -> ImportedChapter:
     """The text before a plain text's first chapter, titled by its first line where that line is a
     heading in capitals with prose under it (Project Gutenberg's Grimms' Fairy Tales: "PREPARER'S NOTE"),
     not a title page's short lines ("VON / FRANZ KAFKA / …": title_page_lines)."""
+    if len(paragraphs) > 1 and title_key(paragraphs[0]) == title_key(str(meta.get("title") or "")):
+        paragraphs = paragraphs[1:]  # the book's half-title over them ("DON QUIXOTE", then "PART II.")
     untitled = ImportedChapter(body="\n\n".join(paragraphs) + "\n")
     first = paragraphs[0]
     if len(paragraphs) > 1 and "\n" not in first and len(first.split()) <= 6 and first == first.upper() \
@@ -256,16 +324,20 @@ CONTENTS_LINE_RE = re.compile(r"\S\s{2,}\d{1,4}\s*$")
 # A plain text's title on the line after its "CHAPTER I." line ("The Widow and her Child."): short, one
 # line, a paragraph of its own, its words mostly capitalised.
 TITLE_LINE = 60
+LONG_TITLE_LINE = 200  # a title in capitals may run longer ("WHICH TREATS OF THE CHARACTER AND PURSUITS OF …")
 
 
 def titled_by_first_line(chapters: list[ImportedChapter]) -> list[ImportedChapter]:
     """`chapters` split at lines that number them alone ("CHAPTER I."), each titled by its first paragraph
     where three in four of them begin with one that reads as a title (TITLE_LINE, one line, most words
-    capitalised): the book's way of setting its titles, not a chapter's short first line of dialogue."""
+    capitalised; LONG_TITLE_LINE in capitals): the book's way of setting its titles, not a chapter's
+    short first line of dialogue."""
     def title_line(chapter: ImportedChapter) -> str | None:
         first, _, rest = chapter.body.partition("\n\n")
         words = re.findall(r"[^\W\d_][\w'’-]*", first)
-        if chapter.title or not rest.strip() or "\n" in first or len(first) > TITLE_LINE or not words:
+        capitals_only = first == first.upper() and len(first) <= LONG_TITLE_LINE  # Don Quixote's, 60 to 160
+        if chapter.title or not rest.strip() or "\n" in first or (len(first) > TITLE_LINE and not capitals_only) \
+                or not words:
             return None
         capitals = sum(1 for word in words if word[0].isupper())
         return first if capitals >= 0.5 * len(words) and words[0][0].isupper() else None
@@ -396,12 +468,13 @@ def cover_picture(soup, base: str, images: Images) -> str | None:
     return images.cover(inside_name(base, link.get("href") or "") if link is not None else None)
 
 
-def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: Path) -> ImportedBook:
+def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: Path,
+              problems: list[Problem] | None = None) -> ImportedBook:
     chapters = [c for c in chapters if c.body.strip() or (c.title and c.title.lower().rstrip(".:") not in NOTES_TITLES)]
     if not chapters:
         raise fail(path, "holds no text to import", code=codes.BAD_SOURCE)
     meta.setdefault("title", path.stem.replace("_", " ").replace("-", " ").strip().title())
-    problems = []
+    problems = list(problems or [])
     lines = title_page_lines(chapters[0], meta) if len(chapters) > 1 else None
     if lines:
         words = sum(len(line.split()) for line in lines)
@@ -504,9 +577,9 @@ def title_page_lines(chapter: ImportedChapter, meta: dict) -> list[str] | None:
     lines = _plain_lines(chapter.body)
     if not lines or sum(len(line.split()) for line in lines) > TITLE_PAGE_WORDS or not all(map(title_page_line, lines)):
         return None
-    text = " ".join(" ".join(lines).split()).casefold()
+    text = title_key(" ".join(lines))  # "by Miguel de Cervantes [Saavedra]" names Miguel de Cervantes Saavedra
     authors = meta.get("author") if isinstance(meta.get("author"), list) else [meta.get("author")]
-    named = any(isinstance(name, str) and name.strip() and " ".join(name.split()).casefold() in text
+    named = any(isinstance(name, str) and title_key(name) and title_key(name) in text
                 for name in (meta.get("title"), *authors))
     return lines if named else None
 
