@@ -362,7 +362,11 @@ def _deepened(sections: list[tuple[Tag | None, list]]) -> list[tuple[Tag | None,
             wrapper.append(block.extract() if isinstance(block, Tag) else NavigableString(str(block)))
         inner = split_sections(wrapper, deepen=True, numbered=True)  # a part inside it may hold most again
         if len(inner) < 3:
-            out.append((heading, list(wrapper.children)))
+            # Not split: its own blocks, in their order. The split tried may have moved them on into a
+            # wrapper of its own (a part inside it that held most again), out of this one: taking this
+            # wrapper's children lost all but the inner heading ("<h1>Night Book</h1><p>Intro.</p><h2>The
+            # Storm</h2><p>It was…</p>" came in as "## The Storm" alone).
+            out.append((heading, blocks))
             continue
         lead = inner[0][1] if inner[0][0] is None else []
         out.append((heading, lead))
