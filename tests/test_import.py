@@ -836,6 +836,37 @@ def test_a_plain_texts_contents_of_headings_and_titles_is_left_out_and_its_prefa
     assert [w.code for w in warned] == ["source-contents"] and "(4 entries" in warned[0].message
 
 
+@pytest.mark.parametrize("inner", ["<h2>The Storm</h2>", "<h2>The Storm</h2><h3>At Sea</h3>"])
+def test_a_title_heading_over_one_heading_loses_no_text(tmp_path, inner):
+    """A file of <h1>, a paragraph, one <h2> and its text: everything but the <h2> was lost, silently (the
+    split tried under the <h1> moved the text on into a wrapper of its own, and the <h1>'s was read)."""
+    source = tmp_path / "night.html"
+    source.write_text(f"<html><head><title>Night Book</title></head><body><h1>Night Book</h1><p>Intro.</p>{inner}"
+                      "<p>It was a dark and stormy night.</p><p>Second paragraph.</p></body></html>", encoding="utf-8")
+    project = import_source(source, tmp_path / "night")
+    text = "".join(body for _, body in chapters(project))
+    assert all(words in text for words in ("Intro.", "The Storm", "It was a dark and stormy night.", "Second paragraph."))
+    assert text.index("Intro.") < text.index("The Storm") < text.index("Second paragraph.")
+
+
+def test_a_long_files_lists_of_links_within_it_are_left_out_with_their_labels(tmp_path):
+    """Project Gutenberg's The Complete Angler: "CONTENTS" and "List of Illustrations" in bold paragraphs,
+    each entry a paragraph that is only a link within the file: they came in as lines of the text
+    before the first chapter. A paragraph of prose with a link in it stays."""
+    entries = "".join(f'<p class="toc"><a href="#c{n}">CHAP. {n}.</a></p>' for n in ("I", "II", "III"))
+    pictures = "".join(f'<p class="toc"><a href="#p{n}">A {name}</a></p>' for n, name in enumerate(["Trout", "Pike", "Carp"]))
+    source = tmp_path / "angler.html"
+    source.write_text("<html><body><h1>THE TIDE CLOCK</h1><p>A reprint of the first edition, see "
+                      f'<a href="#cI">the first chapter</a>.</p><p><b>CONTENTS</b></p>{entries}<hr/>'
+                      f"<p><b>List of Illustrations</b></p>{pictures}"
+                      + "".join(f'<h2 id="c{n}">CHAP. {n}.</h2><p>The tide turned in part {n}.</p>' for n in ("I", "II", "III"))
+                      + "</body></html>", encoding="utf-8")
+    project = import_source(source, tmp_path / "angler")
+    first = chapters(project)[0][1]
+    assert "A reprint of the first edition, see the first chapter." in first
+    assert not any(word in first for word in ("CONTENTS", "CHAP.", "Illustrations", "Trout", "Carp"))
+
+
 def test_a_plain_texts_underscored_words_are_in_italics(tmp_path):
     """Project Gutenberg's plain texts mark italics with underscores ("I'm _not_ a thief"), which came in as
     underscores printed in the text; a name_with_underscores and a lone one stay as written."""

@@ -371,6 +371,7 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     for junk in body.find_all(("script", "style", "nav", "noscript", "form")):
         junk.decompose()
     gutenberg_fields = gutenberg.strip_html(body)
+    without_link_lists(body)
     if not body.get_text(strip=True):
         raise fail(path, "has no text to import: not a story, or a page that loads its text with scripts", code=codes.BAD_SOURCE)
     meta: dict = {}
@@ -459,6 +460,52 @@ def _next_block(node: Tag) -> Tag | None:
         if el.get_text(strip=True) or el.name == "img" or el.find("img") is not None:
             return el if el.name in HEADINGS or not el.find(HEADINGS) else el.find(HEADINGS)
     return None
+
+
+# A long HTML file's own contents or list of pictures set as paragraphs of links within the file, with a
+# label over them that is no heading (Project Gutenberg's The Complete Angler: "<p><b>CONTENTS</b></p>",
+# then "<p class="toc"><a href="#…">CHAP. II.</a></p>" for each chapter, and so its "List of
+# Illustrations"): it came in as lines of the text before the first chapter.
+LINK_LIST_RUN = 3
+PICTURES_TITLE_RE = re.compile(r"^(?:(?:list\s+of\s+)?(?:illustrations|plates|pictures)|illustrations?)[.:]?$", re.I)
+
+
+def without_link_lists(body: Tag) -> None:
+    """Take out, in place, each run of LINK_LIST_RUN or more blocks that are only links within the file,
+    the containers left empty, and the label over them (CONTENTS_TITLE_RE, PICTURES_TITLE_RE)."""
+    runs: list[list[Tag]] = []
+    for parent in {id(el.parent): el.parent for el in body.find_all(("p", "div", "li")) if _only_link(el)}.values():
+        run: list[Tag] = []
+        for child in list(parent.children):
+            if isinstance(child, Tag) and _only_link(child):
+                run.append(child)
+            elif isinstance(child, Tag) and (child.get_text(strip=True) or child.find("img")):
+                runs.append(run)
+                run = []
+        runs.append(run)
+    for run in [r for r in runs if len(r) >= LINK_LIST_RUN]:
+        listed = "".join("".join(el.get_text().split()) for el in run)
+        top, holder = run, run[0].parent  # the run, or the outermost container that holds nothing else
+        while holder is not None and holder is not body and "".join(holder.get_text().split()) == listed \
+                and holder.find("img") is None:
+            top, holder = [holder], holder.parent
+        label = top[0].find_previous_sibling(True)
+        while label is not None and not label.get_text(strip=True) and label.find("img") is None:
+            label = label.find_previous_sibling(True)
+        text = " ".join(label.get_text(" ", strip=True).split()) if label is not None else ""
+        if label is not None and (CONTENTS_TITLE_RE.match(text) or PICTURES_TITLE_RE.match(text)):
+            label.decompose()
+        for el in top:
+            el.decompose()
+
+
+def _only_link(el: Tag) -> bool:
+    """Whether `el`, a paragraph, is only a link (or links) within the file, holding text."""
+    if el.name not in ("p", "div", "li") or el.find(("p", "div", "li", "table")) is not None:
+        return False
+    links = el.find_all("a", href=re.compile(r"^#."))
+    text = "".join(el.get_text().split())
+    return bool(links) and bool(text) and "".join("".join(a.get_text().split()) for a in links) == text
 
 
 def cover_picture(soup, base: str, images: Images) -> str | None:
