@@ -769,10 +769,10 @@ def test_headings_after_the_title_heading_are_its_subtitle_and_byline(tmp_path, 
 
 
 def test_a_contents_page_in_one_table_cell_is_left_out(tmp_path):
-    """Project Gutenberg's Siddhartha sets its contents as links in one table cell: one line of Markdown,
-    which no entry-per-line count could take for a contents page."""
+    """Project Gutenberg's Siddhartha sets its contents in one table cell: one line of Markdown, which no
+    entry-per-line count could take for a contents page."""
     names = ["The Office", "The Keeper", "The Storm", "The Lamp"]
-    listed = "".join(f'<p class="toc"><a href="#c{i}">{name.upper()}</a></p>' for i, name in enumerate(names))
+    listed = "".join(f'<p class="toc">{name.upper()}</p>' for name in names)  # links: without_link_lists, below
     body = "".join(f'<h2 id="c{i}">{name}</h2><p>The tide turned in {name.lower()}.</p>' for i, name in enumerate(names))
     source = tmp_path / "clock.html"
     source.write_text(f"<html><body><h2>Contents</h2><table><tr><td>{listed}</td></tr></table>{body}</body></html>",
@@ -861,8 +861,11 @@ def test_a_long_files_lists_of_links_within_it_are_left_out_with_their_labels(tm
                       f"<p><b>List of Illustrations</b></p>{pictures}"
                       + "".join(f'<h2 id="c{n}">CHAP. {n}.</h2><p>The tide turned in part {n}.</p>' for n in ("I", "II", "III"))
                       + "</body></html>", encoding="utf-8")
-    project = import_source(source, tmp_path / "angler")
+    warned = []
+    project = import_source(source, tmp_path / "angler", warn=warned.extend)
     first = chapters(project)[0][1]
+    assert [w.message.split(" is left out")[0] for w in warned] == [
+        "the source's own contents (3 links within the file)", "the source's own list of pictures (3 links within the file)"]
     assert "A reprint of the first edition, see the first chapter." in first
     assert not any(word in first for word in ("CONTENTS", "CHAP.", "Illustrations", "Trout", "Carp"))
 

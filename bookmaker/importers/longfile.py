@@ -371,7 +371,10 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     for junk in body.find_all(("script", "style", "nav", "noscript", "form")):
         junk.decompose()
     gutenberg_fields = gutenberg.strip_html(body)
-    without_link_lists(body)
+    problems = [Problem(str(path), 1, f"the source's own {what} ({count} links within the file) is left out, since "
+                        + ("the book makes a contents page of its own, with the book's page numbers" if what == "contents"
+                           else "it leads to places in the source, not pages of the book"), "warning",
+                        codes.SOURCE_CONTENTS) for what, count in without_link_lists(body)]
     if not body.get_text(strip=True):
         raise fail(path, "has no text to import: not a story, or a page that loads its text with scripts", code=codes.BAD_SOURCE)
     meta: dict = {}
@@ -404,7 +407,7 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     chapters = [c for c in chapters if c.body.strip() or c.title]
     if not chapters:
         raise fail(path, "has no chapters: no headings and no paragraphs of text", code=codes.BAD_SOURCE)
-    return _finished(meta, chapters, images.saved, path)
+    return _finished(meta, chapters, images.saved, path, problems)
 
 
 # The headings right after the book's title heading that finish its title page: a subtitle, a byline
@@ -470,9 +473,11 @@ LINK_LIST_RUN = 3
 PICTURES_TITLE_RE = re.compile(r"^(?:(?:list\s+of\s+)?(?:illustrations|plates|pictures)|illustrations?)[.:]?$", re.I)
 
 
-def without_link_lists(body: Tag) -> None:
+def without_link_lists(body: Tag) -> list[tuple[str, int]]:
     """Take out, in place, each run of LINK_LIST_RUN or more blocks that are only links within the file,
-    the containers left empty, and the label over them (CONTENTS_TITLE_RE, PICTURES_TITLE_RE)."""
+    the containers left empty, and the label over them (CONTENTS_TITLE_RE, PICTURES_TITLE_RE); for each,
+    what it was ("contents", "list of pictures" or "list of links") and how many links it held."""
+    taken = []
     runs: list[list[Tag]] = []
     for parent in {id(el.parent): el.parent for el in body.find_all(("p", "div", "li")) if _only_link(el)}.values():
         run: list[Tag] = []
@@ -495,8 +500,11 @@ def without_link_lists(body: Tag) -> None:
         text = " ".join(label.get_text(" ", strip=True).split()) if label is not None else ""
         if label is not None and (CONTENTS_TITLE_RE.match(text) or PICTURES_TITLE_RE.match(text)):
             label.decompose()
+        taken.append(("list of pictures" if PICTURES_TITLE_RE.match(text) else "contents" if
+                      CONTENTS_TITLE_RE.match(text) else "list of links", len(run)))
         for el in top:
             el.decompose()
+    return taken
 
 
 def _only_link(el: Tag) -> bool:
