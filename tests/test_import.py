@@ -870,6 +870,28 @@ def test_a_long_files_lists_of_links_within_it_are_left_out_with_their_labels(tm
     assert not any(word in first for word in ("CONTENTS", "CHAP.", "Illustrations", "Trout", "Carp"))
 
 
+@pytest.mark.parametrize("html, items", [
+    # Standard Ebooks' The Art of War: an item of two paragraphs, the items after it run into its second
+    ("<ol><li><p>First item.</p><p>More of first.</p></li><li><p>Second item.</p></li><li>Third item.</li></ol>",
+     ["First item. More of first.", "Second item.", "Third item."]),
+    # a list inside an item: nested, not flattened into the item's text
+    ("<ul><li>Tides<ul><li>Spring</li><li>Neap</li></ul></li><li>Winds</li></ul>", ["Tides Spring Neap", "Winds"]),
+])
+def test_a_list_items_paragraphs_and_lists_stay_in_it(html, items):
+    """markdownify indents an item's later lines by its bullet's width ("1. ": three spaces); Python-Markdown
+    reads four: the second paragraph left the list and took the items after it, as "… 2. Second item. 3. …",
+    and a nested list became text of its item."""
+    from lxml import html as lxml_html
+
+    from bookmaker.importers.markdown import html_to_markdown
+    from bookmaker.render.markdown import markdown_to_html
+
+    tree = lxml_html.fromstring(f"<div>{markdown_to_html(html_to_markdown(html, '', None))}</div>")
+    top = tree.xpath("./ol/li | ./ul/li")
+    assert [" ".join(li.text_content().split()) for li in top] == items
+    assert len(tree.xpath("//li")) == (3 if "<ol>" in html else 4)
+
+
 def test_a_plain_texts_underscored_words_are_in_italics(tmp_path):
     """Project Gutenberg's plain texts mark italics with underscores ("I'm _not_ a thief"), which came in as
     underscores printed in the text; a name_with_underscores and a lone one stay as written."""

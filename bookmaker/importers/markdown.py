@@ -167,6 +167,21 @@ class Converter(MarkdownConverter):
     def convert_font(self, el, text, parent_tags):
         return text
 
+    def convert_li(self, el, text, parent_tags):
+        """A list item's lines after its first indented by four spaces, as Python-Markdown reads them:
+        markdownify indents them by the bullet's width ("1. ": three), and an item's second paragraph
+        left the list, taking the items after it along as one paragraph ("… of merit. 9. Wang Hsi …":
+        Standard Ebooks' The Art of War)."""
+        out = super().convert_li(el, text, parent_tags)
+        first, newline, rest = out.lstrip("\n").partition("\n")
+        bullet = len(first) - len(first.lstrip(" ")) + len(first.lstrip(" ").split(" ", 1)[0]) + 1
+        if not newline or bullet >= 4:
+            return out
+        lines = [(" " * (4 - bullet) + line) if line.startswith(" " * bullet) else line for line in rest.split("\n")]
+        out = out[:len(out) - len(out.lstrip("\n"))] + first + newline + "\n".join(lines)
+        # After a paragraph of its own, the next item's line would run on in it: a blank line ends the item.
+        return out.rstrip("\n") + "\n\n" if "\n\n" in out.strip("\n") else out
+
     def convert_s(self, el, text, parent_tags):
         """Struck-through words as <s>, which Markdown passes through: markdownify wrote `~~`, which
         Python-Markdown does not read, and the book printed the tildes (a Word document's strikethrough)."""
