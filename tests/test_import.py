@@ -892,6 +892,21 @@ def test_a_list_items_paragraphs_and_lists_stay_in_it(html, items):
     assert len(tree.xpath("//li")) == (3 if "<ol>" in html else 4)
 
 
+def test_a_note_called_from_a_note_is_defined_and_no_mark_is_left(tmp_path):
+    """Standard Ebooks' The Art of War calls 21 of its endnotes from inside other endnotes: the called
+    note was lost, and its call printed as private-use marks around its number ("mine are?\ue000774\ue001")."""
+    _, found = tide_clock_html(tmp_path, (
+        '<h2>The Office</h2><p>The clerk kept the tables<a href="#n1" epub:type="noteref">1</a>.</p>'
+        '<h2>The Light</h2><p>The lamp was lit.</p>'
+        '<section epub:type="endnotes"><ol><li id="n1" epub:type="endnote"><p>Bound in calf, as the '
+        'harbour board wished<a href="#n2" epub:type="noteref">2</a>.</p></li>'
+        '<li id="n2" epub:type="endnote"><p>Minutes of 1821.</p></li></ol></section>'))
+    body = found[0][1]
+    assert body == ("The clerk kept the tables[^1].\n\n[^1]: Bound in calf, as the harbour board wished[^2].\n\n"
+                    "[^2]: Minutes of 1821.\n")
+    assert not any(c in "".join(b for _, b in found) for c in "\ue000\ue001\ue002\ue003\ue004")
+
+
 def test_a_plain_texts_underscored_words_are_in_italics(tmp_path):
     """Project Gutenberg's plain texts mark italics with underscores ("I'm _not_ a thief"), which came in as
     underscores printed in the text; a name_with_underscores and a lone one stay as written."""

@@ -12,6 +12,7 @@ from bookmaker.errors import BookmakerError
 from bookmaker.importers.chapters import cased_titles, number_as_source
 from bookmaker.importers.epub import read_epub
 from bookmaker.importers.longfile import read_html, read_markdown, read_text
+from bookmaker.importers.markdown import MARKS_RE, NOTE_TOKEN_RE
 from bookmaker.importers.project import ImportedBook, target_folder, write_project
 from bookmaker.importers.sources import MAX_TOTAL_BYTES, FolderFiles, ZipFiles, fail
 from bookmaker.importers.word import read_docx
@@ -54,7 +55,22 @@ def read_source(source: str | Path) -> ImportedBook:
     _complete_metadata(book, path)
     number_as_source(book)
     cased_titles(book)
+    without_marks(book)
     return book
+
+
+def without_marks(book: ImportedBook) -> None:
+    """No mark of the importers' own (a note call's, a language's: private-use characters) left in the
+    book: a call in a note placed where a note cannot be (a chapter title's note, set as the chapter's
+    notes) is dropped, not printed as "\ue000774\ue001" (Standard Ebooks' The Art of War)."""
+    def clean(text):
+        return MARKS_RE.sub("", NOTE_TOKEN_RE.sub("", text)) if isinstance(text, str) else text
+
+    for chapter in book.chapters:
+        for key in ("body", "title", "summary", "notes", "end_notes"):
+            setattr(chapter, key, clean(getattr(chapter, key)))
+    for key, value in book.metadata.items():
+        book.metadata[key] = [clean(v) for v in value] if isinstance(value, list) else clean(value)
 
 
 def _read(path: Path) -> ImportedBook:

@@ -24,6 +24,7 @@ NOTE_TOKEN_RE = re.compile("\ue000(\\d+)\ue001")
 LANGUAGE_END = "\ue004"
 LANGUAGE_RE = re.compile("\ue002([A-Za-z0-9-]+)\ue003")
 LANGUAGE_MARK_RE = re.compile("\ue002[A-Za-z0-9-]*\ue003|\ue004")  # either mark, for a title's plain text
+MARKS_RE = re.compile("[\ue000-\ue004]")  # any of the marks above, left over
 LANGUAGE_TAG_RE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 PHRASING = {"i", "em", "b", "strong", "span", "cite", "q", "a", "abbr", "small", "sub", "sup", "mark", "dfn", "var",
             "code", "s", "u", "bdi", "bdo", "time", "data", "ruby", "kbd", "samp"}
@@ -458,8 +459,11 @@ def with_footnotes(markdown: str, notes: Notes) -> str:
     if not labels:
         return body + "\n"
     definitions = []
-    for key, number in labels.items():
-        text = notes.texts.get(key, "").strip() or "(empty note)"
+    done = 0
+    while done < len(labels):  # a note called from inside a note (Standard Ebooks' The Art of War) is defined too
+        key, number = list(labels.items())[done]
+        done += 1
+        text = NOTE_TOKEN_RE.sub(label, notes.texts.get(key, "")).strip() or "(empty note)"
         lines = text.split("\n")
         definitions.append(f"[^{number}]: {lines[0]}" + "".join(f"\n    {ln}" if ln else "\n" for ln in lines[1:]))
     return body + "\n\n" + "\n\n".join(definitions) + "\n"
