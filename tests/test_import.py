@@ -399,7 +399,7 @@ def test_chapter_synopses_under_their_numbers_become_summaries(tmp_path, monkeyp
     # Standard Ebooks' verse: a <span> a line, each <br/> on a line of its own between them
     ('<blockquote epub:type="z3998:song">\n\t<p>\n\t\t<span>Fifteen men on the chest,</span>\n\t\t<br/>\n'
      '\t\t<span class="i1">and a bottle of rum!</span>\n\t</p>\n</blockquote>',
-     "> Fifteen men on the chest,  \n> and a bottle of rum!\n"),
+     "> Fifteen men on the chest,  \n> \u2003and a bottle of rum!\n"),  # its indent class: an em space in
     ("<p>one line<br />\nthe next</p>", "one line  \nthe next\n"),  # the archive's own
     ("<p>one <em>line</em>\n<br/>\n<em>the</em> next</p>", "one *line*  \n*the* next\n"),
     ("<p>a stanza's end<br/><br/>the next stanza</p>", "a stanza's end  \n\nthe next stanza\n"),

@@ -105,6 +105,9 @@ class Images:
         return path
 
 
+INDENT_CLASS_RE = re.compile(r"(?:^|\s)i([1-9])(?:\s|$)")
+
+
 def _style(el: Tag) -> str:
     return (el.get("style") or "").replace(" ", "").lower()
 
@@ -138,6 +141,12 @@ class Converter(MarkdownConverter):
         return super().convert_div(el, text, parent_tags)
 
     def convert_span(self, el, text, parent_tags):
+        indent = INDENT_CLASS_RE.search(" ".join(el.get("class") or []))
+        if indent and text.strip() and el.find_parent("p") is not None and el.find_parent("p").find("br") is not None:
+            # A line of verse set in by the source's indent class (Standard Ebooks' and Project Gutenberg's
+            # i1 to i9: "Fallen cold and dead." four steps in, in "O Captain! My Captain!"): that many em
+            # spaces before it, which Markdown keeps and no reader collapses. It came in flush left.
+            text = "\u2003" * int(indent.group(1)) + text.lstrip()
         style = _style(el)
         if "font-weight:bold" in style or "font-weight:700" in style or "font-weight:600" in style:
             text = self.convert_strong(el, text, parent_tags)
