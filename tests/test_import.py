@@ -840,6 +840,11 @@ def test_a_plain_texts_contents_of_headings_and_titles_is_left_out_and_its_prefa
 def test_a_title_heading_over_one_heading_loses_no_text(tmp_path, inner):
     """A file of <h1>, a paragraph, one <h2> and its text: everything but the <h2> was lost, silently (the
     split tried under the <h1> moved the text on into a wrapper of its own, and the <h1>'s was read)."""
+    # The same split tried inside a part: a poem's text in a <section> under its <h3> was lost too.
+    _, found = tide_clock_html(tmp_path, (
+        "<section><h2>Songs</h2><section><h3>Of the Tide</h3><section><p>O a new song.</p></section></section>"
+        "<section><h3>Of the Lamp</h3><p>It burned.</p></section></section><section><h2>More</h2><p>Yes.</p></section>"))
+    assert found[0][1] == "## Of the Tide\n\nO a new song.\n\n## Of the Lamp\n\nIt burned.\n"
     source = tmp_path / "night.html"
     source.write_text(f"<html><head><title>Night Book</title></head><body><h1>Night Book</h1><p>Intro.</p>{inner}"
                       "<p>It was a dark and stormy night.</p><p>Second paragraph.</p></body></html>", encoding="utf-8")
@@ -905,6 +910,20 @@ def test_a_note_called_from_a_note_is_defined_and_no_mark_is_left(tmp_path):
     assert body == ("The clerk kept the tables[^1].\n\n[^1]: Bound in calf, as the harbour board wished[^2].\n\n"
                     "[^2]: Minutes of 1821.\n")
     assert not any(c in "".join(b for _, b in found) for c in "\ue000\ue001\ue002\ue003\ue004")
+
+
+def test_a_speakers_header_in_a_poem_is_a_name_in_bold_not_a_heading(tmp_path):
+    """Standard Ebooks' Leaves of Grass names who speaks each part of "Song of the Banner at Daybreak" in a
+    <header class="speaker">: each became a heading at the poems' level, set and listed as a poem."""
+    part = ('<section epub:type="part"><header class="speaker"><p epub:type="se:bridgehead">{}</p></header>'
+            '<p><span>{}</span><br/><span>and on.</span></p></section>')
+    _, found = tide_clock_html(tmp_path, (
+        '<section><h2>Harbour Songs</h2><section><h3>Song of the Tide</h3>' + part.format("Keeper", "O a new song,")
+        + part.format("Child", "O father,") + '</section><section><h3>Song of the Lamp</h3><p>It burned.</p>'
+        '</section></section><section><h2>Other Songs</h2><p>More.</p></section>'))
+    body = found[0][1]
+    assert "**Keeper**\n\nO a new song," in body and "**Child**" in body
+    assert [line for line in body.splitlines() if line.startswith("#")] == ["## Song of the Tide", "## Song of the Lamp"]
 
 
 def test_a_plain_texts_underscored_words_are_in_italics(tmp_path):

@@ -358,14 +358,22 @@ def _deepened(sections: list[tuple[Tag | None, list]]) -> list[tuple[Tag | None,
             out.append((heading, blocks))
             continue
         wrapper = BeautifulSoup("<div></div>", "lxml").div
+        places = []  # where each block was: put back if the split is not taken
         for block in blocks:
-            wrapper.append(block.extract() if isinstance(block, Tag) else NavigableString(str(block)))
+            if isinstance(block, Tag):
+                places.append((block, block.parent, block.parent.index(block) if block.parent is not None else 0))
+                wrapper.append(block.extract())
+            else:
+                wrapper.append(NavigableString(str(block)))
         inner = split_sections(wrapper, deepen=True, numbered=True)  # a part inside it may hold most again
         if len(inner) < 3:
-            # Not split: its own blocks, in their order. The split tried may have moved them on into a
-            # wrapper of its own (a part inside it that held most again), out of this one: taking this
-            # wrapper's children lost all but the inner heading ("<h1>Night Book</h1><p>Intro.</p><h2>The
-            # Storm</h2><p>It was…</p>" came in as "## The Storm" alone).
+            # Not split: its own blocks, each put back where it was, in their order. The split tried here
+            # (and under it, a part that held most again) moves blocks into a wrapper of its own: left
+            # there, all but a heading was lost ("<h1>Night Book</h1><p>Intro.</p><h2>The Storm</h2>…"
+            # came in as "## The Storm" alone, and a poem's parts in their <section>s as nothing).
+            for block, parent, index in reversed(places):
+                if parent is not None:
+                    parent.insert(index, block.extract())
             out.append((heading, blocks))
             continue
         lead = inner[0][1] if inner[0][0] is None else []
@@ -454,6 +462,25 @@ def headed(header: Tag, soup: BeautifulSoup, depth: int) -> None:
         len(header.get_text(" ", strip=True)) <= 120 and header.find(("hgroup", *HEADINGS, "img")) is None
     if not a_line_or_two or header.find_parent(NOT_STRUCTURE) is not None:
         return
+    if "speaker" in (header.get("class") or []) or "persona" in _types(header):
+        # Who speaks the part after it (Standard Ebooks' Leaves of Grass: "Poet", "Pennant", "Child" in
+        # "Song of the Banner at Daybreak"): a speaker's name in bold, as a play's, not a heading. As one,
+        # each was set as a poem's title, and listed as a poem in the contents.
+        name = soup.new_tag("p")
+        strong = soup.new_tag("strong")
+        for i, line in enumerate(lines):
+            if i:
+                strong.append(": ")
+            strong.extend(list(line.contents))
+        name.append(strong)
+        header.replace_with(name)
+        return
+    for holder in header.parent.parents if header.parent is not None else []:
+        # Under the heading of the part it is inside (a poem's <h3>, its parts' headers): one level below.
+        above = holder.find(HEADINGS, recursive=False)
+        if above is not None:
+            depth = max(depth, int(above.name[1]) + 1)
+            break
     heading = soup.new_tag(f"h{min(6, depth)}")
     for i, line in enumerate(lines):
         if i:
