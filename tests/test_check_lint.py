@@ -99,11 +99,11 @@ def test_characters_the_bundled_typeface_lacks_are_named_at_their_first_line(tmp
     assert uncovered(own) == []
 
 
-def test_characters_no_typeface_on_the_machine_has_are_said_to_print_as_boxes(tmp_path, monkeypatch):
-    """Legge's Tao Te Ching (Standard Ebooks) quotes Chinese, which no face here has: WeasyPrint draws an
-    empty box for each, and said so in a line for each character (198 lines), while bookmaker's own
-    warning said the PDF set them in another face. Now the characters no face on the machine has are named
-    apart, at their own first line, as printing as boxes; and WeasyPrint's lines, where the project's
+def test_characters_no_typeface_on_the_machine_has_are_said_to_print_as_blanks(tmp_path, monkeypatch):
+    """Legge's Tao Te Ching (Standard Ebooks) quotes Chinese, which no face here has: WeasyPrint leaves a
+    blank for each (Spectral's empty .notdef), and said so in a line for each character (198 lines), while
+    bookmaker's own warning said the PDF set them in another face. Now the characters no face on the
+    machine has are named apart, at their own first line, as printing blank; and WeasyPrint's lines, where the project's
     own theme leaves them the only ones, are said once for each layout."""
     import logging
 
@@ -121,7 +121,7 @@ def test_characters_no_typeface_on_the_machine_has_are_said_to_print_as_boxes(tm
     assert elsewhere.message.startswith("'\u03b3' (U+03B3), '\u03bb' (U+03BB), '\u03bf' (U+03BF), '\u03c2' (U+03C2), "
                                         "'\u03cc' (U+03CC) not in the book's typeface")
     assert nowhere.message.startswith("'\u5fb7' (U+5FB7), '\u9053' (U+9053) in no typeface on this machine: the PDF "
-                                      "prints an empty box in place of each; install a font that has them")
+                                      "leaves a blank space in place of each; install a font that has them")
     records = [logging.LogRecord("weasyprint", logging.WARNING, "", 0, message, (), None) for message in (
         '.notdef glyph rendered for Unicode string unsupported by fonts: "\u9053" (U+9053)',
         '.notdef glyph rendered for Unicode string unsupported by fonts: "\u5fb7" (U+5FB7)',

@@ -140,7 +140,7 @@ def test_notes_of_every_piece_of_a_page_are_numbered_on_with_their_own_ids(tmp_p
         for span in root.iter(f"{{{xhtml.XHTML}}}span"):
             if span.get("class") == "footnote":
                 before = (span.getprevious().tail if span.getprevious() is not None else span.getparent().text) or ""
-                assert "".join(span.itertext()).strip().startswith(before.strip().rstrip(".").split()[-1])
+                assert "".join(span.itertext()).strip().startswith(before.strip().rstrip(".\u2060").split()[-1])
 
 
 def test_tables_definition_lists_attribute_lists():
@@ -713,3 +713,20 @@ def test_a_dedication_that_is_a_letter_is_set_as_prose(tmp_path):
                                  {"1.md": "Body.\n"}))
         page = next(p for p in render_book(book, jobs=1, cache=False).pages if p.kind == "dedication")
         assert ('class="dedication long-dedication"' in page.body) is long
+
+
+def test_a_notes_call_is_joined_to_the_word_before_it(tmp_path):
+    """A line may break between a full stop and a number: a call began a printed line ("… will be damped." /
+    "⁵ If you lay siege": Standard Ebooks' The Art of War). A word joiner holds it to its word, after an
+    element too; a call after a space and one in a heading (the page's title) are left as written."""
+    root = project(tmp_path, "title: T\nauthor: A\n", {
+        "1.md": "# Siege[^1]\n\nIt will be damped.[^2] If *you*[^3] lay it [^4] down.\n\n"
+                "[^1]: A.\n[^2]: B.\n[^3]: C.\n[^4]: D.\n"})
+    page, = chapter_pages(root)
+    assert page.title == "Chapter 1: Siege"
+    body = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+    before = []
+    for sup in body.iter(f"{{{xhtml.XHTML}}}sup"):
+        previous = sup.getprevious()
+        before.append((previous.tail if previous is not None else sup.getparent().text) or "")
+    assert [text[-1:] for text in before] == ["e", "\u2060", "\u2060", " "]

@@ -114,7 +114,7 @@ def named(missing: tuple[str, ...]) -> str:
 
 
 def nowhere_message(missing: tuple[str, ...]) -> str:
-    return (f"{named(missing)} in no typeface on this machine: the PDF prints an empty box in place of "
+    return (f"{named(missing)} in no typeface on this machine: the PDF leaves a blank space in place of "
             f"{'each' if len(missing) > 1 else 'it'}; install a font that has "
             f"{'them' if len(missing) > 1 else 'it'} (for Chinese, Japanese or Korean, Noto Sans CJK), "
             "or name one in a styles/print.css of your own")

@@ -62,6 +62,7 @@ def convert_footnotes(root, ctx: Context) -> None:
         a.set(f"{{{OPS}}}type", "noteref")
         a.set("role", "doc-noteref")
         a.text = str(numbers[target])
+        joined_to_word(a.getparent() if local(a.getparent()) == "sup" else a)
     backrefs = {a for a in notes_div.iter(q("a")) if has_class(a, "footnote-backref")}
     ctx.fragment_links[:] = [(e, t) for e, t in ctx.fragment_links if e not in refs and e not in backrefs]
     anchor = notes_div.getparent()
@@ -71,6 +72,25 @@ def convert_footnotes(root, ctx: Context) -> None:
         anchor.insert(position, note_aside(by_id[item_id], note_ids[item_id], numbers[item_id],
                                            back_ids.get(item_id)))
         position += 1
+
+
+def joined_to_word(call) -> None:
+    """A word joiner (U+2060) between a note's call and the word it is set against: a line may break
+    between a full stop and a number, and the call began a line ("… will be damped." / "⁵ If you lay
+    siege": Standard Ebooks' The Art of War, printed)."""
+    before, parent = call.getprevious(), call.getparent()
+    if any(local(up) in ("h1", "h2", "h3", "h4", "h5", "h6") for up in call.iterancestors()):
+        return  # a heading's text is the page's title too (contents, running heads): left as written
+    if before is not None:
+        text = before.tail or (before.xpath("string()") if local(before) in PHRASING and local(before) != "br" else "")
+    else:
+        text = parent.text if parent is not None else ""
+    if not text or text[-1].isspace() or text.endswith("\u2060"):
+        return
+    if before is not None:
+        before.tail = (before.tail or "") + "\u2060"
+    else:
+        parent.text = text + "\u2060"
 
 
 def note_aside(li, note_id: str, number: int, back_id: str | None):
