@@ -275,10 +275,10 @@ def read_epub(files: SourceFiles) -> ImportedBook:
     docs = [(name, parse_html(files.read(name), xml=True)) for name in order if files.exists(name) and name != nav]
     if any(is_archive_download(soup) for _, soup in docs[:3]):
         return _archive_epub(docs, images, meta)
+    for _, soup in docs:  # before the notes are taken out: their passages in other languages marked too
+        mark_languages(soup.find("body") or soup, meta.get("language"))
     notes = Notes()
     notes.collect(docs, images)
-    for _, soup in docs:
-        mark_languages(soup.find("body") or soup, meta.get("language"))
     per_doc: list[tuple[list[ImportedChapter], bool, bool]] = []
     # The contents' label of the page before this one that has text of its own: a page named as it is
     # is the rest of a chapter split in two, named again. A page of headings alone does not count: Joyce's

@@ -385,8 +385,8 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
         tag = soup.find("meta", attrs={"name": name})
         if tag is not None and tag.get("content", "").strip():
             meta[key] = tag["content"].strip()
+    mark_languages(body, meta.get("language"))  # before the notes are taken out: theirs marked too
     notes.collect([(path.name, soup)], images)
-    mark_languages(body, meta.get("language"))
     lone = book_title_heading(body)
     if lone is not None:
         meta["title"] = heading_title(lone)
