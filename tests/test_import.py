@@ -912,6 +912,17 @@ def test_a_note_called_from_a_note_is_defined_and_no_mark_is_left(tmp_path):
     assert not any(c in "".join(b for _, b in found) for c in "\ue000\ue001\ue002\ue003\ue004")
 
 
+def test_a_notes_passages_in_other_languages_are_marked_as_the_texts_are(tmp_path):
+    """The Art of War's endnotes carry 3,915 language marks (Chinese, Wade-Giles, French); its notes came
+    in with none: the notes were taken out of the pages before the pages' languages were marked."""
+    _, found = tide_clock_html(tmp_path, (
+        '<h2>The Office</h2><p>The clerk kept <i xml:lang="fr">le registre</i><a href="#n1" epub:type="noteref">1'
+        '</a>.</p><h2>The Light</h2><p>The lamp was lit.</p><section epub:type="endnotes"><ol><li id="n1" '
+        'epub:type="endnote"><p>Also written <span xml:lang="cmn-Hant">闔閭</span>.</p></li></ol></section>'))
+    assert found[0][1] == ('The clerk kept <span lang="fr">*le registre*</span>[^1].\n\n'
+                           '[^1]: Also written <span lang="cmn-Hant">闔閭</span>.\n')
+
+
 def test_a_speakers_header_in_a_poem_is_a_name_in_bold_not_a_heading(tmp_path):
     """Standard Ebooks' Leaves of Grass names who speaks each part of "Song of the Banner at Daybreak" in a
     <header class="speaker">: each became a heading at the poems' level, set and listed as a poem."""
@@ -1460,3 +1471,12 @@ def test_a_text_of_numbered_lines_alone_imports_without_hanging(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bookmaker", "import", str(source), str(tmp_path / "p")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_stage_direction_set_as_a_paragraph_is_in_italics():
+    """Standard Ebooks' The Importance of Being Earnest ends its acts with <p epub:type="z3998:stage-direction">
+    Act Drop</p>: it came in set like dialogue, where every stage direction inside a speech is in italics."""
+    from bookmaker.importers.markdown import html_to_markdown
+
+    assert html_to_markdown('<p epub:type="z3998:stage-direction">Act Drop</p><p>Lane goes out.</p>', "", None) == \
+        "*Act Drop*\n\nLane goes out.\n"

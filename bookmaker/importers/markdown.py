@@ -126,6 +126,10 @@ class Converter(MarkdownConverter):
     def convert_p(self, el, text, parent_tags):
         if "_inline" not in parent_tags and el.find("img") is None and is_scene_break(el.get_text()):
             return "\n\n* * *\n\n"
+        if "stage-direction" in _types(el) and text.strip() and el.find("i", attrs={"epub:type": True}) is None:
+            # A play's stage direction set as a paragraph of its own (Standard Ebooks' "Act Drop" at an act's
+            # end): in italics, as those inside a speech are; it came in set like dialogue.
+            text = self.convert_em(el, text, parent_tags)
         out = super().convert_p(el, text, parent_tags)
         if "_inline" in parent_tags or not out:
             return out
