@@ -1480,3 +1480,12 @@ def test_a_stage_direction_set_as_a_paragraph_is_in_italics():
 
     assert html_to_markdown('<p epub:type="z3998:stage-direction">Act Drop</p><p>Lane goes out.</p>', "", None) == \
         "*Act Drop*\n\nLane goes out.\n"
+
+
+def test_scene_breaks_at_a_chapters_ends_or_twice_running_are_dropped(tmp_path):
+    """Project Gutenberg's HTML rules off each chapter, and what the import leaves out (a contents, a title
+    page) leaves its rules behind: chapters ended in an ornament, The Complete Angler's first in two."""
+    _, found = tide_clock_html(tmp_path, (
+        "<h2>The Office</h2><hr/><p>The clock ran.</p><hr/><hr/><p>It stopped.</p><hr/>"
+        "<h2>The Light</h2><p>The lamp was lit.</p><hr/><p><br/></p><hr/>"))
+    assert [body for _, body in found] == ["The clock ran.\n\n* * *\n\nIt stopped.\n", "The lamp was lit.\n"]

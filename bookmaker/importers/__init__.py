@@ -56,7 +56,30 @@ def read_source(source: str | Path) -> ImportedBook:
     number_as_source(book)
     cased_titles(book)
     without_marks(book)
+    for chapter in book.chapters:
+        chapter.body = lone_breaks(chapter.body)
     return book
+
+
+BREAK = "* * *"
+
+
+def lone_breaks(body: str) -> str:
+    """A chapter's Markdown without a scene break at its start or end, or one right after another: the
+    source's rules around what the import left out (a contents, a title page: The Complete Angler's first
+    chapter ended in two), which a reader would see as ornaments between nothing."""
+    blocks = body.split("\n\n")
+    out: list[str] = []
+    for block in blocks:
+        if block.strip() == BREAK and (not out or out[-1].strip() == BREAK):
+            continue
+        out.append(block)
+    notes = next((i for i, block in enumerate(out) if re.match(r"\[\^[^\]]+\]:", block)), len(out))  # definitions last
+    while notes and out[notes - 1].strip() in (BREAK, ""):
+        del out[notes - 1]
+        notes -= 1
+    text = "\n\n".join(out).rstrip("\n")
+    return text + "\n" if text else ""
 
 
 def without_marks(book: ImportedBook) -> None:
