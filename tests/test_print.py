@@ -658,3 +658,24 @@ def test_the_last_part_is_handed_out_last_where_the_front_matter_waits_only_for_
 
     assert body_order([50, 90, None, 30, 70, 40, 80, 95], final=7) == [1, 6, 4, 0, 3, 5, 7]
     assert body_order([50, 90, None], final=2) == [1, 0]  # laid out already: nothing to hold back
+
+
+def test_a_column_of_short_cells_is_kept_on_one_line_beside_longer_text():
+    """The Art of War's table of dates: "509 or 508" broke over two lines beside a column of sentences,
+    the automatic layout giving the dates less than their widest cell. A table of short cells alone, and
+    a cell that spans columns, are left to the layout."""
+    import lxml.html
+
+    from bookmaker.pdf.html import short_columns_whole
+
+    def styled(html: str) -> list[str | None]:
+        table = lxml.html.fragment_fromstring(html)
+        short_columns_whole(table)
+        return [cell.get("style") for cell in table.iter("td")]
+
+    long = "Ho Lu attacks Ch'u, but is dissuaded from entering Ying, the capital."
+    assert styled(f"<table><tr><td>509 or 508</td><td>{long}</td></tr><tr><td>512</td><td>Yes.</td></tr></table>") == \
+        ["white-space: nowrap", None, "white-space: nowrap", None]
+    assert styled("<table><tr><td>514</td><td>Ho Lu.</td></tr></table>") == [None, None]
+    assert styled(f'<table><tr><td colspan="2">{long}</td></tr><tr><td>514</td><td>{long}</td></tr></table>') == \
+        [None, None, None]

@@ -104,6 +104,29 @@ def tables_on_grid(div, grid: Grid) -> None:
         rules = sum(1 for _ in table.iter("tr")) * TABLE_RULE
         lines = math.ceil((rules + grid.line / 2) / grid.line)
         table.set("style", "; ".join(filter(None, [table.get("style"), f"margin-bottom: {grid(lines, rules)}"])))
+        short_columns_whole(table)
+
+
+SHORT_CELL = 12  # characters
+
+
+def short_columns_whole(table) -> None:
+    """The cells of a column none of whose cells is longer than SHORT_CELL kept on one line, beside a
+    column of longer text: the table's automatic layout gave a column of dates a share of the width
+    below its widest cell, and "509 or 508" broke over two lines beside a column of sentences
+    (Standard Ebooks' The Art of War)."""
+    rows = [[cell for cell in tr if cell.tag in ("td", "th")] for tr in table.iter("tr")]
+    if not rows or any(cell.get("colspan") or cell.get("rowspan") for row in rows for cell in row):
+        return
+    widths = [[len(" ".join(cell.text_content().split())) for cell in row] for row in rows]
+    columns = max(len(row) for row in rows)
+    longest = [max((w[c] for w in widths if c < len(w)), default=0) for c in range(columns)]
+    if columns < 2 or max(longest) <= SHORT_CELL:
+        return
+    for row in rows:
+        for c, cell in enumerate(row):
+            if 0 < longest[c] <= SHORT_CELL:
+                cell.set("style", "; ".join(filter(None, [cell.get("style"), "white-space: nowrap"])))
 
 
 def prune_contents(wrapper, depth: int) -> None:
