@@ -58,5 +58,7 @@ def reading_text(el) -> str:
                 or (local(child) == "sup" and len(child) == 1 and not (child.text or "").strip()
                     and has_class(child[0], "noteref"))):
             out.append(reading_text(child))
+        elif out[-1].endswith("\u2060"):  # the word joiner that held the call to its word (footnotes.py)
+            out[-1] = out[-1][:-1]
         out.append(child.tail or "")
     return "".join(out)
