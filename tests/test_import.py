@@ -1489,3 +1489,29 @@ def test_scene_breaks_at_a_chapters_ends_or_twice_running_are_dropped(tmp_path):
         "<h2>The Office</h2><hr/><p>The clock ran.</p><hr/><hr/><p>It stopped.</p><hr/>"
         "<h2>The Light</h2><p>The lamp was lit.</p><hr/><p><br/></p><hr/>"))
     assert [body for _, body in found] == ["The clock ran.\n\n* * *\n\nIt stopped.\n", "The lamp was lit.\n"]
+
+
+@pytest.mark.parametrize("html, markdown", [
+    # The Hound of the Baskervilles' legend: prose wrapped at a printed measure, in paragraphs
+    ("<pre>\n        \u201cOf the origin of the Hound of the Baskervilles there\n        have been many statements.\n\n"
+     "        \u201cKnow then that in the time of the Great Rebellion (the\n        history of which I most\n"
+     "        earnestly commend) this Manor of\n        Baskerville was held by Hugo.\u201d\n</pre>",
+     "> \u201cOf the origin of the Hound of the Baskervilles there have been many statements.\n>\n"
+     "> \u201cKnow then that in the time of the Great Rebellion (the history of which I most earnestly commend) "
+     "this Manor of Baskerville was held by Hugo.\u201d\n"),
+    # a song: short lines kept, an indented one set in
+    ("<pre>\n  \u2018No care and no sorrow,\n     A fig for the morrow!\u2019\n</pre>",
+     "> \u2018No care and no sorrow,  \n> \u2003A fig for the morrow!\u2019\n"),
+    # the Grimms' preparer's note: lines ended by <br> as well as newlines, in a note's <div>
+    ("<div>NOTE<pre>\n     The text is based on translations<br />\n     by Edgar Taylor.\n</pre></div>",
+     "NOTE\n\n> The text is based on translations by Edgar Taylor.\n"),
+    # The Devil's Dictionary's verse: long lines, each beginning with a capital, kept
+    ("<pre>\n  Poor Isabella's Dead, whose abdication\n  Set all tongues wagging in the Spanish nation.\n</pre>",
+     "> Poor Isabella's Dead, whose abdication  \n> Set all tongues wagging in the Spanish nation.\n"),
+])
+def test_preformatted_text_is_a_quotation_not_a_code_fence(html, markdown):
+    """Project Gutenberg's HTML sets documents read aloud and songs in <pre>: markdownify's fence is no
+    Markdown the book reads, and the book printed "```" and a block of code in a monospaced face."""
+    from bookmaker.importers.markdown import html_to_markdown
+
+    assert html_to_markdown(html, "", None) == markdown

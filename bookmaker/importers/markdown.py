@@ -137,7 +137,7 @@ class Converter(MarkdownConverter):
         return "\n\n" + "\n".join(escape_block_start(line) for line in lines) + "\n\n"
 
     def convert_div(self, el, text, parent_tags):
-        blocks = el.find(["p", "div", "blockquote", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "hr"])
+        blocks = el.find(["p", "div", "blockquote", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "pre"])
         if blocks is None and el.find("img") is None and is_scene_break(el.get_text()):
             return "\n\n* * *\n\n"
         if blocks is None and text.strip() and "_inline" not in parent_tags:
@@ -180,6 +180,30 @@ class Converter(MarkdownConverter):
 
     def convert_font(self, el, text, parent_tags):
         return text
+
+    def convert_pre(self, el, text, parent_tags):
+        """Preformatted text as a quotation: Project Gutenberg's HTML sets a document read aloud (The Hound
+        of the Baskervilles' legend, a newspaper's columns) or a transcriber's note in <pre>, and the fence
+        markdownify wrote is no Markdown the book reads: it printed "```" and a block of code. A block whose
+        lines run on, half of them at least beginning in lower case (prose wrapped at a printed page's
+        measure), is joined into a paragraph; others (verse, whose lines begin with capitals, an address)
+        are kept as lines, set in by em spaces where the source indents them."""
+        text = re.sub(r"[ \t]*\\?\n\n(?=[^\n])", "\n", text) if el.find("br") is not None else text  # <br> and newline: one
+        blocks = [block for block in re.split(r"\n[ \t]*\n", text.replace("\r", "").strip("\n")) if block.strip()]
+        if not blocks:
+            return ""
+        out = []
+        for block in blocks:
+            lines = [line.rstrip() for line in block.split("\n") if line.strip()]
+            margin = min(len(line) - len(line.lstrip(" ")) for line in lines)
+            starts = [next((c for c in line if c.isalpha()), "") for line in lines[1:]]
+            if starts and sum(1 for c in starts if c.islower()) * 2 >= len(starts):  # lines that run on: prose
+                out.append(" ".join(line.strip() for line in lines))
+            else:
+                out.append("  \n".join("\u2003" * round((len(line) - len(line.lstrip(" ")) - margin) / 3)
+                                       + line.strip() for line in lines))
+        quoted = "\n>\n".join("\n".join(f"> {line}" for line in block.split("\n")) for block in out)
+        return f"\n\n{quoted}\n\n"
 
     def convert_li(self, el, text, parent_tags):
         """A list item's lines after its first indented by four spaces, as Python-Markdown reads them:
