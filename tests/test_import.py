@@ -1515,3 +1515,22 @@ def test_preformatted_text_is_a_quotation_not_a_code_fence(html, markdown):
     from bookmaker.importers.markdown import html_to_markdown
 
     assert html_to_markdown(html, "", None) == markdown
+
+
+def test_a_transcriptions_typed_dashes_are_dashes(tmp_path):
+    """Project Gutenberg types an em dash as "--" and a long one as "----": Markdown's smart punctuation read
+    them as an en dash ("carry–dignified", 133 times in The Hound of the Baskervilles as text). A rule of
+    hyphens and an HTML comment are left as they are."""
+    from bookmaker.importers.markdown import typed_dashes
+
+    assert typed_dashes("carry--dignified; Oh!--he said----and then--") == "carry\u2014dignified; Oh!\u2014he said\u2014\u2014and then\u2014"
+    assert typed_dashes("<!-- -->\n\n---\n\n| --- |") == "<!-- -->\n\n---\n\n| --- |"
+    source = tmp_path / "clock.txt"
+    source.write_text("Title: The Tide Clock\nAuthor: Odile Fenn\n\n*** START OF THIS PROJECT GUTENBERG EBOOK THE "
+                      "TIDE CLOCK ***\n\nChapter 1\n\nIt ran on--and on.\n\nChapter 2\n\nThe end.\n", encoding="utf-8")
+    project = import_source(source, tmp_path / "clock")
+    assert chapters(project)[0][1] == "It ran on\u2014and on.\n"
+    html = tmp_path / "clock.html"
+    html.write_text("<html><body><pre>*** START OF THIS PROJECT GUTENBERG EBOOK THE TIDE CLOCK ***</pre>"
+                    "<h2>One</h2><p>It ran on--and on.</p><h2>Two</h2><p>The end.</p></body></html>", encoding="utf-8")
+    assert chapters(import_source(html, tmp_path / "html"))[0][1] == "It ran on\u2014and on.\n"

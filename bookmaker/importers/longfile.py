@@ -18,7 +18,7 @@ from bookmaker.importers.chapters import (HEADINGS, NUMBER, ORDINAL_WORDS, OTHER
                                           chapters_from_root, heading_title, level, number_value, parse_html,
                                           plain_title, source_number)
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_break, mark_languages, one_line,
-                                          text_to_markdown)
+                                          text_to_markdown, typed_dashes)
 from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
 from bookmaker.importers.sources import SingleFile, fail, inside_name
 
@@ -370,6 +370,7 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     body = soup.find("body") or soup
     for junk in body.find_all(("script", "style", "nav", "noscript", "form")):
         junk.decompose()
+    from_gutenberg = body.find(string=gutenberg.START_RE) is not None
     gutenberg_fields = gutenberg.strip_html(body)
     problems = [Problem(str(path), 1, f"the source's own {what} ({count} links within the file) is left out, since "
                         + ("the book makes a contents page of its own, with the book's page numbers" if what == "contents"
@@ -405,6 +406,10 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
         meta["cover"] = cover
     chapters = chapters_from_root(body, path.name, images, notes, deepen=True)
     chapters = [c for c in chapters if c.body.strip() or c.title]
+    if from_gutenberg:  # Project Gutenberg's HTML types its dashes as its plain texts do ("carry--dignified")
+        for chapter in chapters:
+            chapter.body = typed_dashes(chapter.body)
+            chapter.title = typed_dashes(chapter.title) if chapter.title else chapter.title
     if not chapters:
         raise fail(path, "has no chapters: no headings and no paragraphs of text", code=codes.BAD_SOURCE)
     return _finished(meta, chapters, images.saved, path, problems)

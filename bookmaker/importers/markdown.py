@@ -358,10 +358,20 @@ def text_to_markdown(text: str, underscored: bool = False) -> str:
 
     if not underscored:
         return escape_block_start(escaped(text))
+    text = typed_dashes(text)
     parts = UNDERSCORED_RE.split(text)  # text, then each italic span's words, then text…
     return escape_block_start("".join(f"*{escaped(part)}*" if i % 2 else escaped(part) for i, part in enumerate(parts)))
 
 
+def typed_dashes(text: str) -> str:
+    """A transcription's dashes typed as hyphens, as dashes: Project Gutenberg writes an em dash "--"
+    ("carry--dignified") and a long one "----", which Markdown's smart punctuation read as an en dash
+    ("carry–dignified": The Hound of the Baskervilles as text, 133 times). A rule of three or more
+    hyphens alone on a line is left as it is."""
+    return TYPED_DASH_RE.sub(lambda m: "\u2014" * (len(m.group()) // 2), text)
+
+
+TYPED_DASH_RE = re.compile(r"(?<![-\n])(?<!<!)(?:----|--)(?![->])|(?<=\n)(?:----|--)(?=[^-\s>])|\A(?:----|--)(?=[^-\s>])")
 UNDERSCORED_RE = re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])")
 
 
