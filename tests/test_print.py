@@ -679,3 +679,32 @@ def test_a_column_of_short_cells_is_kept_on_one_line_beside_longer_text():
     assert styled("<table><tr><td>514</td><td>Ho Lu.</td></tr></table>") == [None, None]
     assert styled(f'<table><tr><td colspan="2">{long}</td></tr><tr><td>514</td><td>{long}</td></tr></table>') == \
         [None, None, None]
+
+
+FIGURE = ('<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 221 288"><title>Two points and '
+          'one.</title><circle cx="60" cy="60" r="20"/><circle cx="160" cy="60" r="20"/><circle cx="110" cy="200" '
+          'r="20"/></svg>')
+
+
+def test_a_note_with_a_picture_and_paragraphs_stays_on_its_page(tmp_path):
+    """Standard Ebooks' Divine Comedy draws a figure in a note: the picture, with no size of its own, was
+    set as wide as the measure, and the note overran the top of the next page, over its running head and
+    first line. A picture in a note is now a few lines high, and the note sits under its call. Its
+    paragraphs and a quotation's lines each begin a line (they ran on as one)."""
+    (tmp_path / "manuscript" / "images").mkdir(parents=True)
+    (tmp_path / "manuscript" / "images" / "fig.svg").write_text(FIGURE, encoding="utf-8")
+    (tmp_path / "manuscript" / "book.yaml").write_text("title: T\nauthor: A\n", encoding="utf-8")
+    stanzas = [f"Line {n} of a poem that runs on and on,{'[^1]' if n == 17 else ''}  \nAnd a second line." for n in range(1, 40)]
+    (tmp_path / "manuscript" / "01-one.md").write_text(
+        "# One\n\n" + "\n\n".join(stanzas) + "\n\n[^1]: Geomancy is divination by points, which is thus drawn:\n\n"
+        "    ![A figure.](images/fig.svg)\n\n    And so the figure ends, as an old poet has it:\n\n"
+        + "".join(f"    > The {n}th line the old poet wrote of it,  \n" for n in range(1, 9)) + "\n", encoding="utf-8")
+    out = tmp_path / "t.pdf"
+    result = run_cli("pdf", tmp_path, "-o", out)
+    assert result.returncode == 0, result.stderr
+    pages = [page.extract_text() for page in pypdf.PdfReader(out).pages]
+    [calling] = [text for text in pages if "Line 17 of" in text]
+    assert "Geomancy is divination" in calling and "The 8th line the old poet wrote" in calling
+    assert not any("Geomancy" in text or "old poet" in text for text in pages if text is not calling)
+    note = calling[calling.index("Geomancy"):]
+    assert re.search(r"it:\s*\n\s*The 1th line the old poet wrote of it,\s*\n\s*The 2th", note), note
