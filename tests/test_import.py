@@ -937,6 +937,20 @@ def test_a_speakers_header_in_a_poem_is_a_name_in_bold_not_a_heading(tmp_path):
     assert [line for line in body.splitlines() if line.startswith("#")] == ["## Song of the Tide", "## Song of the Lamp"]
 
 
+def test_a_line_beside_the_title_in_its_header_begins_the_text():
+    """Standard Ebooks' Lovecraft: "<header><h2>The Temple</h2><p epub:type="bridgehead">(Manuscript found on
+    the coast of Yucatan.)</p></header>": once the title was taken out, the header held a line alone and
+    was made a heading, listed in the contents as a part of the story."""
+    from bookmaker.importers.chapters import chapters_from_root, parse_html
+    from bookmaker.importers.markdown import Images, Notes
+
+    soup = parse_html('<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"><body>'
+                      '<article><header><h2 epub:type="title">The Temple</h2><p epub:type="bridgehead">(Found on the '
+                      'coast.)</p></header><p>It is my intention to state the facts.</p></article></body></html>', xml=True)
+    [temple] = chapters_from_root(soup.body, "", Images(), Notes())
+    assert (temple.title, temple.body) == ("The Temple", "(Found on the coast.)\n\nIt is my intention to state the facts.\n")
+
+
 def test_a_plain_texts_underscored_words_are_in_italics(tmp_path):
     """Project Gutenberg's plain texts mark italics with underscores ("I'm _not_ a thief"), which came in as
     underscores printed in the text; a name_with_underscores and a lone one stay as written."""

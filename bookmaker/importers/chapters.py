@@ -422,6 +422,11 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
             # heading group after its title do; left in the <header>, each was made a heading (headed()).
             below = [line for line in naming.find_next_siblings(True) if line.name == "p" and "bridgehead" in _types(line)]
             naming.decompose()
+    if title_heading is not None and title_heading.parent is not None and title_heading.parent.name == "header":
+        # The lines beside the title in its <header> (Standard Ebooks' Lovecraft: "(Manuscript found on the
+        # coast of Yucatan.)", a byline) begin the text, as a heading group's do: left in the header once
+        # the title was taken out, each was made a heading (headed()), listed in the contents.
+        below += [line for line in title_heading.find_next_siblings("p") if line.get_text(strip=True)]
     soup = BeautifulSoup("<div></div>", "lxml")
     holder = soup.div
     for line in [*after_title(title_heading), *below]:
