@@ -951,6 +951,19 @@ def test_a_line_beside_the_title_in_its_header_begins_the_text():
     assert (temple.title, temple.body) == ("The Temple", "(Found on the coast.)\n\nIt is my intention to state the facts.\n")
 
 
+@pytest.mark.parametrize("html, text", [
+    ("<h2>CHAPTER I.<br/>The Widow and her Child</h2>", "CHAPTER I.: The Widow and her Child"),
+    ("<h2>Book One<br/>The Harbour</h2>", "Book One: The Harbour"),
+    # Project Gutenberg's The Velveteen Rabbit: one title over two lines, not "THE: Velveteen Rabbit"
+    ("<h1><small>THE</small><br/>Velveteen Rabbit</h1>", "THE Velveteen Rabbit"),
+    ("<h2>The \u201cMind the Paint\u201d<br/>Girl</h2>", "The \u201cMind the Paint\u201d Girl"),
+])
+def test_a_headings_lines_are_one_title_parted_by_a_colon_only_after_its_number(html, text):
+    from bookmaker.importers.chapters import _text, parse_html
+
+    assert _text(parse_html(f"<html><body>{html}</body></html>").find(("h1", "h2"))) == text
+
+
 def test_a_plain_texts_underscored_words_are_in_italics(tmp_path):
     """Project Gutenberg's plain texts mark italics with underscores ("I'm _not_ a thief"), which came in as
     underscores printed in the text; a name_with_underscores and a lone one stay as written."""

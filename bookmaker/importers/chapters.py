@@ -213,16 +213,24 @@ def _types(el: Tag) -> str:
     return str(el.get("epub:type") or "")
 
 
-def _text(el: Tag) -> str:
-    parts = []
+def _text(el: Tag, between: str = " ") -> str:
+    """A heading's text on one line. Its lines are parted by a colon after a line that numbers it
+    ("Chapter I<br/>The Widow": "Chapter I: The Widow"), else by `between`: a title broken over two
+    lines ("THE<br/>Velveteen Rabbit", Project Gutenberg's) is one title, not "THE: Velveteen Rabbit"."""
+    lines = [[]]
     for node in el.descendants:
         if isinstance(node, Comment):
             continue
         if isinstance(node, Tag) and node.name == "br":
-            parts.append(": ")
+            lines.append([])
         elif isinstance(node, NavigableString):
-            parts.append(str(node))
-    return re.sub(r"\s+", " ", LANGUAGE_MARK_RE.sub("", "".join(parts))).strip(" :")
+            lines[-1].append(str(node))
+    texts = [t for t in (re.sub(r"\s+", " ", LANGUAGE_MARK_RE.sub("", "".join(line))).strip() for line in lines) if t]
+    out = texts[0] if texts else ""
+    for before, line in zip(texts, texts[1:]):
+        numbers = source_number(before) is not None or OTHER_PART_RE.match(before) or ORDINAL_PART_RE.match(before)
+        out += (": " if numbers and not before.endswith(":") else between) + line
+    return out.strip(" :")
 
 
 def heading_title(el: Tag) -> str | None:
@@ -506,7 +514,7 @@ def spoken(table: Tag, soup: BeautifulSoup) -> None:
             not any("persona" in _types(pair[0]) for pair in cells):
         return
     for speaker, speech in cells:
-        name = _text(speaker)
+        name = _text(speaker, ", ")  # two speaking at once, one name a line: "Cornelius, Voltimand"
         blocks = [c for c in speech.find_all(True, recursive=False) if c.name in ("p", "div", "blockquote")]
         if not blocks:
             paragraph = soup.new_tag("p")
