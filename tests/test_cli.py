@@ -175,3 +175,22 @@ def test_watch_settles_between_rebuilds_and_still_frees_what_a_rebuild_let_go():
         assert alive() is None  # the next settle frees it
     finally:
         gc.unfreeze()
+
+
+def test_stats_columns_line_up_whatever_the_titles_hold(tmp_path):
+    """A word joiner in a title (Standard Ebooks' "word\u2060—") put its row's counts a column left of the
+    others', and a Chinese title's two columns a character pushed them right."""
+    (tmp_path / "manuscript").mkdir()
+    (tmp_path / "manuscript" / "book.yaml").write_text("title: T\nauthor: A\n", encoding="utf-8")
+    for n, title in enumerate(["Plain", "Joined\u2060\u2014Here", "\u6f6e\u6c50", "Cafe\u0301"], start=1):
+        (tmp_path / "manuscript" / f"{n:02d}.md").write_text(f"# {title}\n\nOne two three.\n", encoding="utf-8")
+    lines = run_cli("stats", tmp_path).stdout.splitlines()
+    rows = [line for line in lines if re.match(r"\s*\d+\s", line)]
+    assert len(rows) == 4
+    import unicodedata
+
+    def columns(text: str) -> int:  # as a terminal shows it
+        return sum(0 if unicodedata.category(c) in ("Mn", "Cf") else 2 if unicodedata.east_asian_width(c) == "W" else 1
+                   for c in text)
+
+    assert len({columns(line[:line.rindex(" 3 ") + 3]) for line in rows}) == 1, rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 
 from bookmaker.load import load_book
 from bookmaker.render import render_book
@@ -25,14 +26,29 @@ def stats_rows(project: str) -> list[tuple[str, str, int, str]]:
     return rows
 
 
+def columns(text: str) -> int:
+    """How many columns a terminal gives `text`: none to a joiner or a combining mark (Standard Ebooks'
+    "word\u2060—" in a title put its row's counts a column left), two to a wide character (Chinese)."""
+    width = 0
+    for c in text:
+        if unicodedata.category(c) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+    return width
+
+
 def stats_table(project: str) -> str:
     rows = stats_rows(project)
     header = ("#", "Chapter", "Words", "Reading time")
-    width = max(len(header[1]), *(len(r[1]) for r in rows))
-    lines = [f"{header[0]:>3}  {header[1]:<{width}}  {header[2]:>9}  {header[3]}"]
+    width = max(columns(header[1]), *(columns(r[1]) for r in rows))
+
+    def padded(title: str) -> str:
+        return title + " " * (width - columns(title))
+
+    lines = [f"{header[0]:>3}  {padded(header[1])}  {header[2]:>9}  {header[3]}"]
     lines.append("-" * len(lines[0]))
     for number, title, words, time in rows:
         if title == "Total":
             lines.append("-" * len(lines[0]))
-        lines.append(f"{number:>3}  {title:<{width}}  {words:>9,}  {time}")
+        lines.append(f"{number:>3}  {padded(title)}  {words:>9,}  {time}")
     return "\n".join(lines)
