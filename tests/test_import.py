@@ -1561,3 +1561,26 @@ def test_a_transcriptions_typed_dashes_are_dashes(tmp_path):
     html.write_text("<html><body><pre>*** START OF THIS PROJECT GUTENBERG EBOOK THE TIDE CLOCK ***</pre>"
                     "<h2>One</h2><p>It ran on--and on.</p><h2>Two</h2><p>The end.</p></body></html>", encoding="utf-8")
     assert chapters(import_source(html, tmp_path / "html"))[0][1] == "It ran on\u2014and on.\n"
+
+
+def test_a_plain_texts_chapter_numbers_set_apart_less_than_the_others_are_found(tmp_path):
+    """Le Tour du monde en quatre-vingts jours as text: chapter I opens the text with no blank lines before it
+    (and "I" was read as the book's title, being a letter of it), and XII follows one blank line where the
+    others follow four: I was the untitled text before the chapters, and XII was read into XI. A title in
+    capitals around words in italics ("«_Tankadère_»") is a title too."""
+    blank = "\n" * 5
+    text = ("Title: Le Tour du monde\nAuthor: Jules Verne\nLanguage: French\n\n*** START OF THIS PROJECT GUTENBERG "
+            "EBOOK LE TOUR DU MONDE ***\n\n\nI\n\nDANS LEQUEL PHILEAS FOGG ARRIVE\n\nIl arriva.\n" + blank
+            + "II\n\nOÙ PASSEPARTOUT EST CONVAINCU\n\nIl fut convaincu.\n" + blank
+            + "III\n\nOÙ LE PATRON DE LA «_Tankadère_» RISQUE FORT DE PERDRE UNE PRIME DE DEUX CENTS LIVRES\n\nIl risqua.\n"
+            + "\nIV\n\nOÙ FIX NE SAIT RIEN\n\nIl ne sut rien.\n" + blank + "V\n\nDANS LEQUEL TOUT FINIT\n\nTout finit.\n"
+            "\n*** END OF THIS PROJECT GUTENBERG EBOOK LE TOUR DU MONDE ***\n")
+    source = tmp_path / "tour.txt"
+    source.write_text(text, encoding="utf-8")
+    project = import_source(source, tmp_path / "tour")
+    assert book_yaml(project)["title"] == "Le Tour du monde"
+    assert [f.get("title") for f, _ in chapters(project)] == [
+        "DANS LEQUEL PHILEAS FOGG ARRIVE", "OÙ PASSEPARTOUT EST CONVAINCU",
+        "OÙ LE PATRON DE LA «Tankadère» RISQUE FORT DE PERDRE UNE PRIME DE DEUX CENTS LIVRES",
+        "OÙ FIX NE SAIT RIEN", "DANS LEQUEL TOUT FINIT"]
+    assert [body for _, body in chapters(project)][2:4] == ["Il risqua.\n", "Il ne sut rien.\n"]

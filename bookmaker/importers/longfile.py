@@ -181,7 +181,34 @@ def spaced_starts(lines: list[str]) -> list[int]:
         if blank >= SPACED_BLANKS and len(line.strip()) <= SPACED_LINE and (n + 1 >= len(lines) or not lines[n + 1].strip()):
             starts.append(n)
         blank = 0
-    return starts if len(starts) >= 3 else []
+    return with_missing_numbers(lines, starts) if len(starts) >= 3 else []
+
+
+BARE_NUMERAL_RE = re.compile(rf"^\s*(?P<number>{ROMAN}|\d{{1,3}})\.?\s*$", re.I)
+
+
+def with_missing_numbers(lines: list[str], starts: list[int]) -> list[int]:
+    """`starts` and, where three or more of them number chapters alone ("XI", "XIII") and skip one, the
+    line between them that is that number alone between blank lines: Le Tour du monde en quatre-vingts
+    jours as text sets "XII" after one blank line, not four, and chapter XII was read into XI."""
+    numbered = [(n, BARE_NUMERAL_RE.match(lines[n])) for n in starts]
+    numbered = [(n, m) for n, m in numbered if m]
+    if len(numbered) < 3:
+        return starts
+    def alone(n: int, roman: bool, wanted: int) -> bool:
+        m = BARE_NUMERAL_RE.match(lines[n])
+        return bool(m) and (not m.group("number").isdigit()) == roman and number_value(m.group("number")) == wanted \
+            and (n == 0 or not lines[n - 1].strip()) and (n + 1 >= len(lines) or not lines[n + 1].strip())
+
+    found = []
+    first_line, first = numbered[0]
+    if number_value(first.group("number")) == 2:  # chapter I at the text's very start, with no blank lines before
+        found += [n for n in range(first_line) if alone(n, not first.group("number").isdigit(), 1)][:1]
+    for (a, first), (b, second) in zip(numbered, numbered[1:]):
+        wanted = (number_value(first.group("number")) or 0) + 1
+        if number_value(second.group("number")) == wanted + 1:
+            found += [n for n in range(a + 1, b) if alone(n, not first.group("number").isdigit(), wanted)][:1]
+    return sorted(starts + found)
 
 
 def read_text(text: str, path: Path) -> ImportedBook:
@@ -310,7 +337,9 @@ def is_title_line(preamble: list[str], first: int, named: str | None) -> bool:
     after = preamble[first + 1] if first + 1 < len(preamble) else ""
     if len(line) >= 100 or (after.strip() and not BYLINE_RE.match(after)):
         return False
-    return not named or title_key(line) in title_key(named) or title_key(named) in title_key(line)
+    key, named_key = title_key(line), title_key(named or "")
+    # A word of it at least ("I", a chapter's number, is in "Le Tour du monde en 80 jours" as a letter)
+    return not named or (len(key) >= 3 and key in named_key) or (bool(named_key) and named_key in key)
 
 
 # A chapter's line, and an act's: a novel that quotes a play in one of its chapters (Project Gutenberg's
@@ -335,7 +364,10 @@ def titled_by_first_line(chapters: list[ImportedChapter]) -> list[ImportedChapte
     def title_line(chapter: ImportedChapter) -> str | None:
         first, _, rest = chapter.body.partition("\n\n")
         words = re.findall(r"[^\W\d_][\w'’-]*", first)
-        capitals_only = first == first.upper() and len(first) <= LONG_TITLE_LINE  # Don Quixote's, 60 to 160
+        # In capitals but for its words in italics ("OÙ LE PATRON DE LA «_Tankadère_» RISQUE …"): Don Quixote's
+        # and Le Tour du monde's, 60 to 160 characters.
+        bare = re.sub(r"\*[^*]*\*|_[^_]*_", "", first)
+        capitals_only = bare == bare.upper() and len(first) <= LONG_TITLE_LINE
         if chapter.title or not rest.strip() or "\n" in first or (len(first) > TITLE_LINE and not capitals_only) \
                 or not words:
             return None
