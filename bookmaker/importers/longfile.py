@@ -195,6 +195,7 @@ def with_missing_numbers(lines: list[str], starts: list[int]) -> list[int]:
     numbered = [(n, m) for n, m in numbered if m]
     if len(numbered) < 3:
         return starts
+
     def alone(n: int, roman: bool, wanted: int) -> bool:
         m = BARE_NUMERAL_RE.match(lines[n])
         return bool(m) and (not m.group("number").isdigit()) == roman and number_value(m.group("number")) == wanted \
@@ -277,17 +278,23 @@ def without_listed_contents(lines: list[str], spans: list[tuple[int, int]]) -> t
     whose last lines may be the contents' heading (without_contents_heading)."""
     heads = [title_key(lines[start]) for start, _ in spans]
     paragraphs = [_paragraphs(lines[start + 1:end]) for start, end in spans]
+    previous: dict[str, int] = {}
+    before_same = []  # the index of the span before each with the same heading, or -1
+    for k, head in enumerate(heads):
+        before_same.append(previous.get(head, -1))
+        previous[head] = k
+    again = {before_same[k] for k in range(len(heads))}  # the spans whose heading comes again later
 
-    def entry(i: int, alone: bool) -> bool:
-        short = not paragraphs[i] or len(paragraphs[i][0].split()) <= CONTENTS_ENTRY_WORDS
-        return short and (len(paragraphs[i]) <= 1 or not alone) and heads[i] in heads[i + 1:]
+    def entry(k: int, alone: bool) -> bool:
+        short = not paragraphs[k] or len(paragraphs[k][0].split()) <= CONTENTS_ENTRY_WORDS
+        return short and (len(paragraphs[k]) <= 1 or not alone) and k in again
 
     kept, dropped, rests, before, i = [], 0, {}, set(), 0
     while i < len(spans):
         j = i
-        while j < len(spans) and entry(j, alone=True) and heads[j] in set(heads[j + 1:]) - set(heads[i:j]):
+        while j < len(spans) and entry(j, alone=True) and before_same[j] < i:  # each heading once in the run
             j += 1
-        last = j < len(spans) and entry(j, alone=False) and heads[j] not in heads[i:j]
+        last = j < len(spans) and entry(j, alone=False) and before_same[j] < i
         if j - i + last >= 3:
             dropped += j - i + last
             before.add(kept[-1][0] if kept else None)
