@@ -1584,3 +1584,16 @@ def test_a_plain_texts_chapter_numbers_set_apart_less_than_the_others_are_found(
         "OÙ LE PATRON DE LA «Tankadère» RISQUE FORT DE PERDRE UNE PRIME DE DEUX CENTS LIVRES",
         "OÙ FIX NE SAIT RIEN", "DANS LEQUEL TOUT FINIT"]
     assert [body for _, body in chapters(project)][2:4] == ["Il risqua.\n", "Il ne sut rien.\n"]
+
+
+def test_a_long_part_is_split_at_its_chapters_though_no_part_holds_most(tmp_path, monkeypatch):
+    """Project Gutenberg's Spanish Don Quijote: two parts at <h1> of about 190,000 words each, their 137
+    chapters at <h3>: neither part held most of the book, so neither was split again, and the book came
+    in as two chapters. A part of PART_WORDS (here made small) is split at its own headings too."""
+    from bookmaker.importers import chapters as chapters_module
+
+    monkeypatch.setattr(chapters_module, "PART_WORDS", 30, raising=False)
+    part = "".join(f"<h3>Capítulo {n}</h3><p>{'palabra ' * 12}fin {n}.</p>" for n in ("I", "II", "III"))
+    _, found = tide_clock_html(tmp_path, f"<h1>Primera parte</h1>{part}<h1>Segunda parte</h1>{part}")
+    assert len(found) == 8  # each part's heading (no text of its own), then its three chapters
+    assert [body.strip().endswith(f"fin {n}.") for (_, body), n in zip(found[1:4], ("I", "II", "III"))] == [True] * 3

@@ -355,14 +355,20 @@ def _words(blocks: list) -> int:
     return sum(len((block.get_text(" ") if isinstance(block, Tag) else str(block)).split()) for block in blocks)
 
 
+# A part of a long file this long is a book's part, not a chapter, where its own headings split it into
+# three or more (Project Gutenberg's Spanish Don Quijote: its two parts at <h1>, about 190,000 words each,
+# their 137 chapters at <h3>, came in as two chapters).
+PART_WORDS = 40_000
+
+
 def _deepened(sections: list[tuple[Tag | None, list]]) -> list[tuple[Tag | None, list]]:
-    """`sections` with the one that holds most of the words (DOMINANT_SHARE) split at its own headings
-    where that makes three chapters or more: its heading then heads only what comes before the first
-    of them (a half-title's page: often nothing)."""
+    """`sections` with the one that holds most of the words (DOMINANT_SHARE), and any of PART_WORDS or
+    more, split at its own headings where that makes three chapters or more: its heading then heads
+    only what comes before the first of them (a half-title's page: often nothing)."""
     sizes = [_words(blocks) for _, blocks in sections]
     out: list[tuple[Tag | None, list]] = []
     for (heading, blocks), size in zip(sections, sizes):
-        if heading is None or size <= DOMINANT_SHARE * sum(sizes):
+        if heading is None or (size <= DOMINANT_SHARE * sum(sizes) and size < PART_WORDS):
             out.append((heading, blocks))
             continue
         wrapper = BeautifulSoup("<div></div>", "lxml").div
