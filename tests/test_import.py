@@ -1597,3 +1597,30 @@ def test_a_long_part_is_split_at_its_chapters_though_no_part_holds_most(tmp_path
     _, found = tide_clock_html(tmp_path, f"<h1>Primera parte</h1>{part}<h1>Segunda parte</h1>{part}")
     assert len(found) == 8  # each part's heading (no text of its own), then its three chapters
     assert [body.strip().endswith(f"fin {n}.") for (_, body), n in zip(found[1:4], ("I", "II", "III"))] == [True] * 3
+
+
+@pytest.mark.parametrize("text, titles", [
+    # A Christmas Carol as text: staves, not chapters, and a contents of them without blank lines
+    ("A Song Book\n\nby Odile Fenn\n\n\nCONTENTS\n\nStave   I: The First Song\nStave  II: The Second Song\n"
+     "Stave III: The Third Song\n\n\nSTAVE I: THE FIRST SONG\n\nAlpha.\n\nSTAVE II: THE SECOND SONG\n\nBeta.\n\n"
+     "STAVE III: THE THIRD SONG\n\nGamma.\n",
+     ["STAVE I: THE FIRST SONG", "STAVE II: THE SECOND SONG", "STAVE III: THE THIRD SONG"]),
+    # Frankenstein as text: letters before the chapters, listed in the contents with them
+    ("A Letter Book\n\nby Odile Fenn\n\n\nCONTENTS\n\nLetter 1\n\nLetter 2\n\nChapter 1\n\nChapter 2\n\n\n\n"
+     "Letter 1\n\n" + "Dear sister, the harbour was calm today. " * 8 + "\n\nLetter 2\n\n"
+     + "Dear sister, the storm came in at noon. " * 8 + "\n\nChapter 1\n\n" + "The clock ran on the tide. " * 10
+     + "\n\nChapter 2\n\n" + "It was never wrong. " * 10 + "\n", ["Letter 1", "Letter 2", "Chapter 1", "Chapter 2"]),
+])
+def test_a_plain_texts_staves_and_letters_are_chapters(tmp_path, text, titles):
+    """A Christmas Carol as text came in as one chapter (its staves are no "Chapter" lines), and
+    Frankenstein's four letters as one untitled chapter before chapter 1, the first one's heading lost
+    with the contents. Staves and letters now head chapters; a contents of them is left out."""
+    source = tmp_path / "book.txt"
+    source.write_text(text, encoding="utf-8")
+    warned = []
+    project = import_source(source, tmp_path / "book", warn=warned.extend)
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == titles  # as the source writes them: no language, no title case
+    assert book_yaml(project)["author"] == "Odile Fenn"
+    assert any(w.code == "source-contents" for w in warned)
+    assert not any("CONTENTS" in body or body.startswith("Stave") for _, body in found)

@@ -28,6 +28,11 @@ FENCE_RE = re.compile(r"^\s*(```|~~~)")
 TEXT_CHAPTER_RE = re.compile(rf"^\s*(?:(?:chapter|act)\s+{NUMBER}\b\s*(?:[:.\-–—]\s*(?P<title>.*))?|prologue|epilogue|"
                              rf"interlude|the\s+{ORDINAL_WORDS}\s+act\.?)\s*$", re.I)
 BYLINE_RE = re.compile(r"^\s*by\s+(\S.{0,100})$", re.I)
+# Parts that hold text as chapters do: A Christmas Carol's "STAVE I", Frankenstein's "Letter 1" before its
+# chapters. A text of staves alone came in as one chapter, and Frankenstein's letters as an untitled one.
+HELD_BEFORE_WORDS = 50  # words under a chapter line that make it a chapter's, not a contents entry
+TEXT_HOLDING_RE = re.compile(rf"^\s*(?:stave|letter|lettre|brief|carta|lettera|canto)\s+{NUMBER}\b\s*"
+                             rf"(?:[:.\-–—]\s*(?P<title>.*))?\s*$", re.I)
 
 
 def _byline(lines: list[str]) -> tuple[str | None, list[str]]:
@@ -215,10 +220,19 @@ def with_missing_numbers(lines: list[str], starts: list[int]) -> list[int]:
 def read_text(text: str, path: Path) -> ImportedBook:
     text, gutenberg_fields = gutenberg.text_without_boilerplate(text)
     lines = text.split("\n")
-    starts = [n for n, line in enumerate(lines) if len(line) < 100 and TEXT_CHAPTER_RE.match(line)
-              and not CONTENTS_LINE_RE.search(line) and (n == 0 or not lines[n - 1].strip())]
+    def heads(pattern: re.Pattern) -> list[int]:
+        return [n for n, line in enumerate(lines) if len(line) < 100 and pattern.match(line)
+                and not CONTENTS_LINE_RE.search(line) and (n == 0 or not lines[n - 1].strip())]
+
+    starts = heads(TEXT_CHAPTER_RE)
     if any(TEXT_CHAPTER_LINE_RE.match(lines[n]) for n in starts):  # a play inside a novel's chapter: no chapters
         starts = [n for n in starts if not TEXT_ACT_RE.match(lines[n])]
+    held = heads(TEXT_HOLDING_RE)  # staves and letters: the chapters, or those before the first chapter
+    if len(held) >= 2:  # the first with text: a contents' "Chapter 1" line is not yet the first chapter
+        every = sorted(set(starts) | set(held))
+        first_text = next((a for a, b in zip(every, every[1:] + [len(lines)]) if a in starts
+                           and sum(len(line.split()) for line in lines[a + 1:b]) >= HELD_BEFORE_WORDS), len(lines))
+        starts = sorted(starts + [n for n in held if n < first_text])
     if not starts:  # headings by number, else set apart by blank lines (many more of those: a list in a tale)
         numbered, spaced = numbered_starts(lines), spaced_starts(lines)
         starts = spaced if len(spaced) > SPACED_OVER_NUMBERED * len(numbered) else numbered
@@ -251,7 +265,7 @@ def read_text(text: str, path: Path) -> ImportedBook:
         if start in rests:  # what follows the contents' last entry up to the first chapter: the prefaces
             found.append(preamble_chapter(rests[start], meta | gutenberg_fields))
             continue
-        match = TEXT_CHAPTER_RE.match(lines[start])
+        match = TEXT_CHAPTER_RE.match(lines[start]) or TEXT_HOLDING_RE.match(lines[start])
         title = plain_title(lines[start].strip())
         if match is not None and match.group("title") is not None:
             title = plain_title(match.group("title")) if match.group("title").strip() else None
@@ -289,8 +303,20 @@ def without_listed_contents(lines: list[str], spans: list[tuple[int, int]]) -> t
         short = not paragraphs[k] or len(paragraphs[k][0].split()) <= CONTENTS_ENTRY_WORDS
         return short and (len(paragraphs[k]) <= 1 or not alone) and k in again
 
+    def listed_together(k: int) -> int:
+        """How many heading lines span k holds under its own with nothing else, two or more: a contents
+        set without blank lines ("Stave I: Marley's Ghost" / "Stave II: …", A Christmas Carol); else 0."""
+        rest = [line for line in lines[spans[k][0] + 1:spans[k][1]] if line.strip()]
+        listed = len(rest) >= 2 and all(TEXT_CHAPTER_RE.match(line) or TEXT_HOLDING_RE.match(line) for line in rest)
+        return len(rest) if listed else 0
+
     kept, dropped, rests, before, i = [], 0, {}, set(), 0
     while i < len(spans):
+        if listed_together(i):
+            dropped += 1 + listed_together(i)
+            before.add(kept[-1][0] if kept else None)
+            i += 1
+            continue
         j = i
         while j < len(spans) and entry(j, alone=True) and before_same[j] < i:  # each heading once in the run
             j += 1
