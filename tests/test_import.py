@@ -1624,3 +1624,23 @@ def test_a_plain_texts_staves_and_letters_are_chapters(tmp_path, text, titles):
     assert book_yaml(project)["author"] == "Odile Fenn"
     assert any(w.code == "source-contents" for w in warned)
     assert not any("CONTENTS" in body or body.startswith("Stave") for _, body in found)
+
+
+@pytest.mark.parametrize("text, chapters_found", [
+    ("Chapter 1\n==========\n\nAlpha text.\n\n## Chapter 2: The Storm ##\n\nBravo text.\n", 2),
+    ("# Chapter 1\n\nAlpha text.\n\n## Chapter 2\n\nBravo text.\n", 2),
+    # the first of three headings, alone at its level, is the book's title only if it numbers no chapter
+    ("Chapter One\n===========\n\nAlpha text.\n\n## Chapter Two ##\n\nBravo.\n\nChapter Three\n-------------\n\nCharlie.\n", 3),
+    # a chapter's own sections, which number no chapter, stay in it
+    ("# Chapter 1\n\nAlpha text.\n\n## At the Harbour\n\nBravo text.\n\n# Chapter 2\n\nCharlie.\n", 2),
+])
+def test_a_pasted_markdown_files_chapters_at_two_levels_are_all_chapters(tmp_path, text, chapters_found):
+    """An author pasting chapters writes "Chapter 2" a level below "Chapter 1" (a setext title, then "##"):
+    chapter 2 came in as a part of chapter 1, and with a third heading "Chapter One" was the book's title."""
+    source = tmp_path / "story.md"
+    source.write_text(text, encoding="utf-8")
+    project = import_source(source, tmp_path / "story")
+    found = chapters(project)
+    assert len(found) == chapters_found
+    assert book_yaml(project)["title"] == "Story"
+    assert found[0][1].startswith("Alpha text.")

@@ -14,9 +14,9 @@ from bookmaker import codes
 from bookmaker.errors import Problem
 from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
-from bookmaker.importers.chapters import (HEADINGS, NUMBER, ORDINAL_WORDS, OTHER_PART_RE, ROMAN, book_title_heading,
-                                          chapters_from_root, heading_title, level, number_value, parse_html,
-                                          plain_title, source_number)
+from bookmaker.importers.chapters import (HEADINGS, LABELLED_RE, NUMBER, ORDINAL_WORDS, OTHER_PART_RE, ROMAN,
+                                          book_title_heading, chapters_from_root, heading_title, level,
+                                          number_value, parse_html, plain_title, source_number)
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_break, mark_languages, one_line,
                                           text_to_markdown, typed_dashes)
 from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
@@ -83,13 +83,17 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
     lines = text.split("\n")
     heads = _markdown_headings(lines)
     if len(heads) >= 3 and heads[0][1] == min(h[1] for h in heads) and \
-            sum(1 for h in heads if h[1] == heads[0][1]) == 1:
+            sum(1 for h in heads if h[1] == heads[0][1]) == 1 and not LABELLED_RE.match(one_line(heads[0][2])):
         meta.setdefault("title", plain_title(heads[0][2]) or heads[0][2])
         lines[heads[0][0]] = ""
         heads = heads[1:]
     if heads:
         top = min(h[1] for h in heads)
         starts = [h for h in heads if h[1] == top]
+        if any(LABELLED_RE.match(one_line(h[2])) for h in starts):
+            # "Chapter 2" a level below "Chapter 1" is a chapter too, as an author pasting chapters in
+            # writes them: it came in as a part of chapter 1.
+            starts = [h for h in heads if h[1] == top or LABELLED_RE.match(one_line(h[2]))]
     else:
         top, starts = 1, []
     chapters = []
