@@ -26,6 +26,7 @@ TOO_DEEP = "too-deep"  # nesting too deep to typeset
 BAD_SOURCE = "bad-source"  # bookmaker import: a source that is damaged, or not a kind it reads
 SOURCE_TITLE_PAGE = "source-title-page"  # bookmaker import: a long file's own title page, left out
 SOURCE_CONTENTS = "source-contents"  # bookmaker import: a long file's own contents page, left out
+SOURCE_PICTURE = "source-picture"  # bookmaker import: a Markdown file's picture that is not beside it, left out
 CHAPTER_LEFT_OUT = "chapter-left-out"  # a .md file in manuscript/ that the chapters: list leaves out
 STYLESHEET = "stylesheet"  # styles/*.css: what it names cannot be used, or the layout would ignore it
 

@@ -1644,3 +1644,22 @@ def test_a_pasted_markdown_files_chapters_at_two_levels_are_all_chapters(tmp_pat
     assert len(found) == chapters_found
     assert book_yaml(project)["title"] == "Story"
     assert found[0][1].startswith("Alpha text.")
+
+
+def test_a_markdown_files_pictures_are_copied_and_a_missing_one_is_said(tmp_path):
+    """A long Markdown file's pictures were left leading to files the project does not hold: the imported
+    book did not build ("image 'pic.png' not found"). Those beside it are copied; one that is missing, a web
+    address or outside the source's folder is left out for its description, with a warning at its line."""
+    from conftest import png, run_cli
+
+    png(tmp_path / "src" / "pic.png", 300, 200)
+    png(tmp_path / "outside.png", 300, 200)
+    source = tmp_path / "src" / "story.md"
+    source.write_text("---\ntitle: The Tide Clock\n---\n# Chapter 1\n\nText.\n\n![A picture](pic.png)\n\n"
+                      "![Gone](missing.png)\n\n![Out](../outside.png)\n\n# Chapter 2\n\nMore.\n", encoding="utf-8")
+    warned = []
+    project = import_source(source, tmp_path / "book", warn=warned.extend)
+    assert chapters(project)[0][1] == "Text.\n\n![A picture](images/pic.png)\n\nGone\n\nOut\n"
+    assert (project / "manuscript" / "images" / "pic.png").read_bytes() == (tmp_path / "src" / "pic.png").read_bytes()
+    assert [(w.line, w.code) for w in warned] == [(10, "source-picture"), (12, "source-picture")]
+    assert run_cli("build", project).returncode == 0

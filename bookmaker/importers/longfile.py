@@ -69,6 +69,7 @@ def _markdown_headings(lines: list[str]) -> list[tuple[int, int, str]]:
 
 def read_markdown(text: str, path: Path) -> ImportedBook:
     meta: dict = {}
+    whole = text
     if text.startswith("---\n"):
         end = text.find("\n---", 4)
         if end > 0:
@@ -80,6 +81,8 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
                 # Not its cover: a picture beside the file, which the import does not copy.
                 meta.update({k: v for k, v in front.items() if k in BOOK_KEYS and k != "cover" and v})
                 text = text[end + 4:].split("\n", 1)[1] if "\n" in text[end + 4:] else ""
+    images = Images(SingleFile(path))
+    text, problems = with_pictures_copied(text, path, images, whole[:len(whole) - len(text)].count("\n"))
     lines = text.split("\n")
     heads = _markdown_headings(lines)
     if len(heads) >= 3 and heads[0][1] == min(h[1] for h in heads) and \
@@ -108,7 +111,31 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
         body = [_shifted(line, top) for line in lines[index + 1:end]]
         chapters.append(ImportedChapter(body="\n".join(body).strip() + "\n", title=plain_title(heading),
                                         heading=heading))
-    return _finished(meta, chapters, {}, path)
+    return _finished(meta, chapters, images.saved, path, problems)
+
+
+MARKDOWN_PICTURE_RE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<target><[^>]*>|[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+
+
+def with_pictures_copied(text: str, path: Path, images: Images, before: int = 0) -> tuple[str, list[Problem]]:
+    """A Markdown file's pictures copied into the project (manuscript/images), its links to them made
+    to lead there: they were left leading to files the project does not hold, and the book did not
+    build ("image 'pic.png' not found"). A picture the source's folder does not hold, or a web address,
+    is left out for its description, with a warning at its line."""
+    problems: list[Problem] = []
+
+    def copied(match: re.Match) -> str:
+        target = match.group("target").strip("<>")
+        name = inside_name(path.name, target)
+        saved = images.add(name) if name else None
+        if saved:
+            return f"![{match.group('alt')}]({saved})"
+        line = before + text.count("\n", 0, match.start()) + 1  # `before`: the front matter's lines
+        problems.append(Problem(str(path), line, f"picture '{target}' is not a file beside the source: left out, "
+                                "its description kept", "warning", codes.SOURCE_PICTURE))
+        return match.group("alt")
+
+    return MARKDOWN_PICTURE_RE.sub(copied, text), problems
 
 
 def _shifted(line: str, top: int) -> str:
