@@ -734,7 +734,7 @@ def title_page_lines(chapter: ImportedChapter, meta: dict) -> list[str] | None:
     if not lines or sum(len(line.split()) for line in lines) > TITLE_PAGE_WORDS or not all(map(title_page_line, lines)):
         return None
     text = title_key(" ".join(lines))  # "by Miguel de Cervantes [Saavedra]" names Miguel de Cervantes Saavedra
-    authors = meta.get("author") if isinstance(meta.get("author"), list) else [meta.get("author")]
+    authors = _authors(meta)
     named = any(isinstance(name, str) and title_key(name) and title_key(name) in text
                 for name in (meta.get("title"), *authors))
     return lines if named else None
@@ -755,14 +755,14 @@ def headed_title_page(chapters: list[ImportedChapter], meta: dict) -> list[Impor
     (more is a dedication, a publisher's list: the run stops there); a chapter without a heading among
     them (a frontispiece) stays. None unless one of them names the book or its author, and never every
     chapter."""
-    authors = meta.get("author") if isinstance(meta.get("author"), list) else [meta.get("author")]
+    authors = _authors(meta)
     named = [str(value) for value in (meta.get("title"), meta.get("subtitle"), *authors) if value]
-    vocabulary = {word.casefold() for text in named for word in re.findall(r"[^\W\d_]+", text)}
+    vocabulary = {word for text in named for word in _words(text)}
     pieces: list[ImportedChapter] = []
     for chapter in chapters[:-1]:
         if not chapter.title:
             continue  # text before the first heading (title_page_lines), or a picture alone (a frontispiece): kept
-        words = [w.casefold() for w in re.findall(r"[^\W\d_]+", chapter.title)]
+        words = _words(chapter.title)
         lines = _plain_lines(re.sub(r"!\[[^\]]*\]\([^)]*\)", "", chapter.body))
         heads_title_page = words and source_number(chapter.heading or chapter.title) is None and \
             all(w in vocabulary or w in TITLE_PAGE_HEADING_WORDS or len(w) == 1 for w in words)
@@ -785,7 +785,7 @@ def is_half_title(chapter: ImportedChapter, meta: dict) -> bool:
     one at least the title's."""
     if chapter.body.strip() or not chapter.title:
         return False
-    authors = meta.get("author") if isinstance(meta.get("author"), list) else [meta.get("author")]
+    authors = _authors(meta)
     title_words = set(_words(str(meta.get("title") or ""))) - TITLE_PAGE_HEADING_WORDS
     vocabulary = title_words | {w for text in (meta.get("subtitle"), *authors) if text for w in _words(str(text))}
 
@@ -799,6 +799,11 @@ def is_half_title(chapter: ImportedChapter, meta: dict) -> bool:
 
 def _words(text: str) -> list[str]:
     return [w.casefold() for w in re.findall(r"[^\W\d_]+", text)]
+
+
+def _authors(meta: dict) -> list:
+    """The author field as a list (book.yaml takes a name or a list of names)."""
+    return meta.get("author") if isinstance(meta.get("author"), list) else [meta.get("author")]
 
 
 def title_page_line(line: str) -> bool:
