@@ -395,6 +395,38 @@ def test_chapter_synopses_under_their_numbers_become_summaries(tmp_path, monkeyp
     assert ("Chapter 2: The author sails" in text) is not summaries
 
 
+@pytest.mark.parametrize("note_words, split", [(0, False), (40, True)])
+def test_an_epub_page_holding_a_long_part_is_split_at_its_chapters(tmp_path, monkeypatch, note_words, split):
+    """Standard Ebooks' Divine Comedy holds each of its three parts on one page, 34 cantos in each: the
+    parts came in as three chapters of about 100,000 words with their notes, and each was laid out as one
+    document (110 s and 739 MB for the PDF). A page's part of PART_WORDS or more (here made small),
+    counting the words of the notes it calls, is split at its chapters; the part's heading heads what
+    comes before the first of them. A page short of it stays one chapter, its chapters sections in it."""
+    import import_sources
+    from bookmaker.importers import chapters as chapters_module
+
+    monkeypatch.setattr(chapters_module, "PART_WORDS", 60, raising=False)
+    cantos = "".join(
+        f'<section id="canto-{n}" epub:type="chapter"><header><h3>Canto {roman}</h3></header>'
+        f'<p>{"word " * 10}end {n}.<a href="endnotes.xhtml#note-{n}" id="noteref-{n}" epub:type="noteref">{n}</a>'
+        f'</p></section>' for n, roman in ((1, "I"), (2, "II"), (3, "III")))
+    part = (f'<section id="lower" epub:type="part"><h2 epub:type="title">Lower Book</h2>'
+            f'<p>A sonnet before it.</p>{cantos}</section>')
+    notes = "".join(f'<li id="note-{n}" epub:type="endnote"><p>{"gloss " * (note_words // 3)}'
+                    f'<a href="lower.xhtml#noteref-{n}" epub:type="backlink">↩</a></p></li>' for n in (1, 2, 3))
+    pages = {key: import_sources.SE_PAGES[key] for key in ("titlepage", "imprint")} | {"lower": part}
+    pages["endnotes"] = f'<section id="endnotes" epub:type="endnotes"><h2>Endnotes</h2><ol>{notes}</ol></section>'
+    monkeypatch.setattr(import_sources, "SE_PAGES", pages | {"colophon": import_sources.SE_PAGES["colophon"]})
+    found = chapters(import_source(standard_ebooks_folder(tmp_path / "src"), tmp_path / "se"))
+    if split:
+        assert [f.get("title") for f, _ in found] == ["Lower Book", "Canto I", "Canto II", "Canto III"]
+        assert found[0][1] == "A sonnet before it.\n"
+        assert [body.startswith(f"{'word ' * 10}end {n}.[^1]") for (_, body), n in zip(found[1:], (1, 2, 3))] == [True] * 3
+    else:
+        assert [f.get("title") for f, _ in found] == ["Lower Book"]
+        assert "## Canto III" in found[0][1]
+
+
 @pytest.mark.parametrize("html, markdown", [
     # Standard Ebooks' verse: a <span> a line, each <br/> on a line of its own between them
     ('<blockquote epub:type="z3998:song">\n\t<p>\n\t\t<span>Fifteen men on the chest,</span>\n\t\t<br/>\n'

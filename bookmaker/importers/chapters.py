@@ -303,10 +303,12 @@ def book_title_heading(root: Tag) -> Tag | None:
     return None
 
 
-def split_sections(root: Tag, deepen: bool = False, numbered: bool = False) -> list[tuple[Tag | None, list]]:
+def split_sections(root: Tag, deepen: bool = False, numbered: bool = False, parts_only: bool = False,
+                   notes: Notes | None = None) -> list[tuple[Tag | None, list]]:
     """(title heading, blocks) for each chapter `root` holds: one, or one per top-level heading; with
     `deepen` (one long file), a part that holds most of the book split again at its own headings
-    (deepened). `numbered`: where three in four of the headings, three or more, number their chapters,
+    (deepened); with `parts_only` too (one of an EPUB's pages), only a part of PART_WORDS or more, its
+    `notes`' words counted with its own. `numbered`: where three in four of the headings, three or more, number their chapters,
     the others after the first numbered one head parts of a chapter (Katrine's chapter XXVI quotes three
     newspaper headlines at <h3>, the level of its chapters' headings)."""
     heads = structure_headings(root)
@@ -325,8 +327,9 @@ def split_sections(root: Tag, deepen: bool = False, numbered: bool = False) -> l
             marks = marks[:first] + counted
     if len(marks) == 1:
         if deepen and marks[0].parent is root:  # the one heading over all of it: what is under it, split
-            return _deepened([(marks[0], [c for c in root.children if c is not marks[0]])])
-        return [(marks[0], list(root.children))]
+            return _deepened([(marks[0], [c for c in root.children if c is not marks[0]])], parts_only, notes)
+        if not (parts_only and _words([root], notes) >= PART_WORDS):
+            return [(marks[0], list(root.children))]
     holders = {id(p) for m in marks for p in m.parents}
     sections: list[tuple[Tag | None, list]] = [(None, [])]
     mark_ids = {id(m) for m in marks}
@@ -337,7 +340,7 @@ def split_sections(root: Tag, deepen: bool = False, numbered: bool = False) -> l
             sections[-1][1].append(block)
     if not _has_text(sections[0][1]):
         sections = sections[1:]
-    return _deepened(sections) if deepen else sections
+    return _deepened(sections, parts_only, notes) if deepen else sections
 
 
 def _numbers_alone(heading: Tag) -> bool:
@@ -351,8 +354,15 @@ def _numbers_alone(heading: Tag) -> bool:
 DOMINANT_SHARE = 0.6
 
 
-def _words(blocks: list) -> int:
-    return sum(len((block.get_text(" ") if isinstance(block, Tag) else str(block)).split()) for block in blocks)
+def _words(blocks: list, notes: Notes | None = None) -> int:
+    """How many words `blocks` hold, and the notes they call (a note's call is its key between marks)."""
+    count = 0
+    for block in blocks:
+        text = block.get_text(" ") if isinstance(block, Tag) else str(block)
+        count += len(text.split())
+        if notes is not None:
+            count += sum(len(notes.texts.get(int(key), "").split()) for key in NOTE_TOKEN_RE.findall(text))
+    return count
 
 
 # A part of a long file this long is a book's part, not a chapter, where its own headings split it into
@@ -361,14 +371,15 @@ def _words(blocks: list) -> int:
 PART_WORDS = 40_000
 
 
-def _deepened(sections: list[tuple[Tag | None, list]]) -> list[tuple[Tag | None, list]]:
+def _deepened(sections: list[tuple[Tag | None, list]], parts_only: bool = False,
+              notes: Notes | None = None) -> list[tuple[Tag | None, list]]:
     """`sections` with the one that holds most of the words (DOMINANT_SHARE), and any of PART_WORDS or
     more, split at its own headings where that makes three chapters or more: its heading then heads
     only what comes before the first of them (a half-title's page: often nothing)."""
-    sizes = [_words(blocks) for _, blocks in sections]
+    sizes = [_words(blocks, notes) for _, blocks in sections]
     out: list[tuple[Tag | None, list]] = []
     for (heading, blocks), size in zip(sections, sizes):
-        if heading is None or (size <= DOMINANT_SHARE * sum(sizes) and size < PART_WORDS):
+        if heading is None or ((parts_only or size <= DOMINANT_SHARE * sum(sizes)) and size < PART_WORDS):
             out.append((heading, blocks))
             continue
         wrapper = BeautifulSoup("<div></div>", "lxml").div
@@ -379,7 +390,7 @@ def _deepened(sections: list[tuple[Tag | None, list]]) -> list[tuple[Tag | None,
                 wrapper.append(block.extract())
             else:
                 wrapper.append(NavigableString(str(block)))
-        inner = split_sections(wrapper, deepen=True, numbered=True)  # a part inside it may hold most again
+        inner = split_sections(wrapper, deepen=True, numbered=True, parts_only=parts_only, notes=notes)  # a part inside it may hold most again
         if len(inner) < 3:
             # Not split: its own blocks, each put back where it was, in their order. The split tried here
             # (and under it, a part that held most again) moves blocks into a wrapper of its own: left
@@ -560,8 +571,10 @@ def after_title(heading: Tag | None) -> list[Tag]:
     return kept
 
 
-def chapters_from_root(root: Tag, base: str, images: Images, notes: Notes, deepen: bool = False) -> list[ImportedChapter]:
-    return [section_markdown(heading, blocks, base, images, notes) for heading, blocks in split_sections(root, deepen)]
+def chapters_from_root(root: Tag, base: str, images: Images, notes: Notes, deepen: bool = False,
+                       parts_only: bool = False) -> list[ImportedChapter]:
+    return [section_markdown(heading, blocks, base, images, notes)
+            for heading, blocks in split_sections(root, deepen, parts_only=parts_only, notes=notes)]
 
 
 OPS = "http://www.idpf.org/2007/ops"

@@ -311,7 +311,7 @@ def read_epub(files: SourceFiles) -> ImportedBook:
         epigraph = _epigraph(body)
         named = not had_heading and bool(label) and not repeated and not epigraph and \
             bool(body.get_text(strip=True))  # a picture alone (Alice's frontispiece) goes with a neighbour
-        found = chapters_from_root(body, name, images, notes)  # takes the body's blocks out of it
+        found = chapters_from_root(body, name, images, notes, deepen=True, parts_only=True)  # takes the body's blocks out of it
         if named and found and not found[0].title:
             # A page the contents name but that has no heading of its own (Standard Ebooks' Dracula opens
             # with an untitled "Preface"): a chapter of its own, named as the contents name it. Joined to
