@@ -1678,6 +1678,26 @@ def test_a_pasted_markdown_files_chapters_at_two_levels_are_all_chapters(tmp_pat
     assert found[0][1].startswith("Alpha text.")
 
 
+@pytest.mark.parametrize("book_front", ["---\ntitle: The Glass Orchard\nauthor: Wren Hollis\n---\n\n", ""])
+def test_chapter_files_pasted_into_one_markdown_file_keep_their_front_matter(tmp_path, book_front):
+    """Chapters pasted one after another as bookmaker's chapter files are written, each with its front
+    matter: the second chapter's came in inside the first, as a rule, a paragraph "title: Thaw" and a
+    rule. Each front matter of chapter keys now begins a chapter with those keys; the file's first is
+    the book's only where it holds keys of the book's, or no chapters follow it."""
+    text = (book_front + "---\ntitle: Frost\nsummary: The first cold night.\nnotes: Thanks for reading!\n---\n\n"
+            "Mara checked the thermometer.\n\n## Midnight\n\nThe panes went white.\n\n---\n\nA rule.\n\n"
+            "---\ntitle: Thaw\n---\n\nIn the morning the ice let go.\n\n```\n---\ntitle: Not a chapter\n---\n```\n")
+    source = tmp_path / "story.md"
+    source.write_text(text, encoding="utf-8")
+    project = import_source(source, tmp_path / "story")
+    found = chapters(project)
+    assert [f for f, _ in found] == [
+        {"title": "Frost", "summary": "The first cold night.", "notes": "Thanks for reading!"}, {"title": "Thaw"}]
+    assert found[0][1] == "Mara checked the thermometer.\n\n## Midnight\n\nThe panes went white.\n\n---\n\nA rule.\n"
+    assert found[1][1].startswith("In the morning the ice let go.\n\n```\n---\ntitle: Not a chapter")
+    assert book_yaml(project)["title"] == ("The Glass Orchard" if book_front else "Story")
+
+
 def test_a_markdown_files_pictures_are_copied_and_a_missing_one_is_said(tmp_path):
     """A long Markdown file's pictures were left leading to files the project does not hold: the imported
     book did not build ("image 'pic.png' not found"). Those beside it are copied; one that is missing, a web

@@ -77,13 +77,20 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
                 front = yaml.safe_load(text[4:end])
             except yaml.YAMLError:
                 front = None
+            rest = text[end + 4:].split("\n", 1)[1] if "\n" in text[end + 4:] else ""
+            if isinstance(front, dict) and all(key in CHAPTER_FRONT_KEYS for key in front) and \
+                    _chapter_front_matters(rest.split("\n")):
+                front = None  # chapters pasted one after another: the first one's, not the book's
             if isinstance(front, dict):
                 # Not its cover: a picture beside the file, which the import does not copy.
                 meta.update({k: v for k, v in front.items() if k in BOOK_KEYS and k != "cover" and v})
-                text = text[end + 4:].split("\n", 1)[1] if "\n" in text[end + 4:] else ""
+                text = rest
     images = Images(SingleFile(path))
     text, problems = with_pictures_copied(text, path, images, whole[:len(whole) - len(text)].count("\n"))
     lines = text.split("\n")
+    fronts = _chapter_front_matters(lines)
+    if fronts:
+        return _finished(meta, _chapters_by_front_matter(lines, fronts), images.saved, path, problems)
     heads = _markdown_headings(lines)
     if len(heads) >= 3 and heads[0][1] == min(h[1] for h in heads) and \
             sum(1 for h in heads if h[1] == heads[0][1]) == 1 and not LABELLED_RE.match(one_line(heads[0][2])):
@@ -112,6 +119,49 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
         chapters.append(ImportedChapter(body="\n".join(body).strip() + "\n", title=plain_title(heading),
                                         heading=heading))
     return _finished(meta, chapters, images.saved, path, problems)
+
+
+CHAPTER_FRONT_KEYS = ("title", "summary", "notes", "end_notes")
+
+
+def _chapter_front_matters(lines: list[str]) -> list[tuple[int, int, dict]]:
+    """(first line, line after, fields) of each chapter's front matter in a file of chapters pasted one
+    after another as bookmaker's chapter files are written: a `---` line at the start or after a blank
+    line, a YAML mapping of chapter keys alone (title, summary, notes, end_notes), and a `---` line. Read
+    as Markdown, the second chapter's came in as a rule, a paragraph "title: Thaw" and a rule, inside
+    the first chapter."""
+    out, fenced, n = [], False, 0
+    while n < len(lines):
+        line = lines[n]
+        if FENCE_RE.match(line):
+            fenced = not fenced
+        elif not fenced and line.rstrip() == "---" and (n == 0 or not lines[n - 1].strip()):
+            end = next((m for m in range(n + 1, min(len(lines), n + 200)) if lines[m].rstrip() == "---"), None)
+            if end is not None and end > n + 1:
+                try:
+                    fields = yaml.safe_load("\n".join(lines[n + 1:end]))
+                except yaml.YAMLError:
+                    fields = None
+                if isinstance(fields, dict) and fields and all(key in CHAPTER_FRONT_KEYS for key in fields):
+                    out.append((n, end + 1, fields))
+                    n = end + 1
+                    continue
+        n += 1
+    return out
+
+
+def _chapters_by_front_matter(lines: list[str], fronts: list[tuple[int, int, dict]]) -> list[ImportedChapter]:
+    """One chapter for each front matter, its fields kept, its text what follows up to the next; text
+    before the first is a chapter of its own. A chapter's headings are its sections."""
+    chapters = []
+    preamble = "\n".join(lines[:fronts[0][0]]).strip()
+    if preamble:
+        chapters.append(ImportedChapter(body=preamble + "\n"))
+    for (_, begin, fields), (end, _, _) in zip(fronts, fronts[1:] + [(len(lines), 0, {})]):
+        body = "\n".join(_shifted(line, 1) for line in lines[begin:end]).strip() + "\n"
+        text = {key: str(fields[key]).strip() for key in CHAPTER_FRONT_KEYS if fields.get(key) not in (None, "")}
+        chapters.append(ImportedChapter(body=body, **text))
+    return chapters
 
 
 MARKDOWN_PICTURE_RE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<target><[^>]*>|[^)\s]+)(?:\s+\"[^\"]*\")?\)")
