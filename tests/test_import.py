@@ -1698,6 +1698,49 @@ def test_chapter_files_pasted_into_one_markdown_file_keep_their_front_matter(tmp
     assert book_yaml(project)["title"] == ("The Glass Orchard" if book_front else "Story")
 
 
+HEADER = ("# The Glass Orchard\n\nby Wren Hollis\n\n**Rating:** Teen And Up Audiences\n**Fandom:** Original Work\n"
+          "**Characters:** Mara, Ines, The Gardener\n\n**Summary:**\n\nTwo sisters, one greenhouse.\n\n"
+          "Nothing grows the way it should.\n\nNotes: Thanks to my beta.\n\n")
+PROLOGUE = "The orchard was older than the house. " * 25
+
+
+@pytest.mark.parametrize("before, meta, first", [
+    # the archive's posting form pasted above the chapters, under the story's title and byline
+    (HEADER, {"title": "The Glass Orchard", "author": "Wren Hollis",
+              "summary": "Two sisters, one greenhouse.\n\nNothing grows the way it should.",
+              "notes": "Thanks to my beta.", "tags": {"Rating": ["Teen And Up Audiences"], "Fandom": ["Original Work"],
+                                                      "Characters": ["Mara", "Ines", "The Gardener"]}}, "Frost"),
+    # a short note without a label: the book's notes
+    ("This story is complete. Thank you for reading!\n\n", {"notes": "This story is complete. Thank you for reading!"},
+     "Frost"),
+    # an epigraph: the first chapter's start
+    ("> A patient thief.\n\n", {}, "Frost"),
+    # a long text without a heading: a chapter of its own, as before
+    (PROLOGUE + "\n\n", {}, None),
+    # a heading over a short text that is no field's is a chapter, not the story's title
+    ("# Prologue\n\nIt began with a seed.\n\n", {}, "Prologue"),
+])
+def test_a_markdown_storys_header_before_its_first_chapter_gives_the_books_fields(tmp_path, before, meta, first):
+    """What an author pastes above a story's chapters (its title, byline, the archive's labelled fields, a
+    note) came in as an untitled first chapter, which the contents called "Chapter 1" before the story's
+    own chapter 1, and the title heading as a chapter of its own."""
+    source = tmp_path / "story.md"
+    source.write_text(before + "# Chapter 1: Frost\n\nMara checked.\n\n# Chapter 2: Thaw\n\nIce.\n", encoding="utf-8")
+    project = import_source(source, tmp_path / "story")
+    found = chapters(project)
+    assert found[0][0].get("title") == first
+    # after a prologue, as the source numbers them (chapter_label: false)
+    assert [f.get("title") for f, _ in found[-2:]] == (["Frost", "Thaw"] if first == "Frost" else
+                                                        ["Chapter 1: Frost", "Chapter 2: Thaw"])
+    assert len(found) == (3 if first != "Frost" else 2)
+    got = book_yaml(project)
+    assert {key: got[key] for key in meta} == meta
+    if before.startswith(">"):
+        assert found[0][1] == "> A patient thief.\n\nMara checked.\n"
+    if first != "Frost":
+        assert "notes" not in got and "tags" not in got
+
+
 def test_a_markdown_files_pictures_are_copied_and_a_missing_one_is_said(tmp_path):
     """A long Markdown file's pictures were left leading to files the project does not hold: the imported
     book did not build ("image 'pic.png' not found"). Those beside it are copied; one that is missing, a web

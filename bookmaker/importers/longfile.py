@@ -13,7 +13,7 @@ from bs4 import Tag
 from bookmaker import codes
 from bookmaker.errors import Problem
 from bookmaker.importers import gutenberg
-from bookmaker.importers.archive import is_archive_download, is_archive_web_page, read_archive
+from bookmaker.importers.archive import TAG_GROUPS, is_archive_download, is_archive_web_page, read_archive
 from bookmaker.importers.chapters import (HEADINGS, LABELLED_RE, NUMBER, ORDINAL_WORDS, OTHER_PART_RE, ROMAN,
                                           book_title_heading, chapters_from_root, heading_title, level,
                                           number_value, parse_html, plain_title, source_number)
@@ -90,10 +90,10 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
     lines = text.split("\n")
     fronts = _chapter_front_matters(lines)
     if fronts:
-        return _finished(meta, _chapters_by_front_matter(lines, fronts), images.saved, path, problems)
+        return _finished(meta, _chapters_by_front_matter(lines, fronts, meta), images.saved, path, problems)
     heads = _markdown_headings(lines)
-    if len(heads) >= 3 and heads[0][1] == min(h[1] for h in heads) and \
-            sum(1 for h in heads if h[1] == heads[0][1]) == 1 and not LABELLED_RE.match(one_line(heads[0][2])):
+    if len(heads) >= 3 and heads[0][1] == min(h[1] for h in heads) and not LABELLED_RE.match(one_line(heads[0][2])) \
+            and (sum(1 for h in heads if h[1] == heads[0][1]) == 1 or _title_over_header(lines, heads)):
         meta.setdefault("title", plain_title(heads[0][2]) or heads[0][2])
         lines[heads[0][0]] = ""
         heads = heads[1:]
@@ -112,13 +112,92 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
     author, preamble = _byline(preamble)
     if author:
         meta.setdefault("author", author)
-    if "\n".join(preamble).strip():
+    preamble = _story_header(preamble, meta, bool(starts))
+    epigraph = all(line.startswith(">") or not line.strip() for line in preamble)
+    if "\n".join(preamble).strip() and not (epigraph and starts):
         chapters.append(ImportedChapter(body="\n".join(preamble).strip() + "\n"))
     for (index, _, heading), end in zip(starts, bounds[1:]):
         body = [_shifted(line, top) for line in lines[index + 1:end]]
         chapters.append(ImportedChapter(body="\n".join(body).strip() + "\n", title=plain_title(heading),
                                         heading=heading))
+    if epigraph and starts and "\n".join(preamble).strip():  # the epigraph before the first chapter: its start
+        first = chapters[-len(starts)]
+        first.body = "\n".join(preamble).strip() + "\n\n" + first.body
     return _finished(meta, chapters, images.saved, path, problems)
+
+
+# A story's header before its first chapter, as an author pastes it from the archive's posting form:
+# "**Rating:** General Audiences", "Summary:" and its paragraphs, "Notes:"…
+HEADER_LABEL_RE = re.compile(r"^\s*(?:\*\*|__)?(?P<label>[^\W\d_][\w/' ’]{0,28}?)(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*"
+                             r"(?P<value>.*)$")
+HEADER_FIELDS = {"summary": "summary", "notes": "notes", "note": "notes", "author's note": "notes",
+                 "author's notes": "notes", "authors note": "notes", "author notes": "notes", "a/n": "notes",
+                 "title": "title", "author": "author", "pen name": "author", "written by": "author"}
+HEADER_TAGS = {group.lower(): group for group in TAG_GROUPS} | {"warning": "Archive Warning",
+                                                                 "warnings": "Archive Warnings"}
+HEADER_NOTE_WORDS = 150  # an unlabelled text before the first chapter this short: the author's note
+
+
+def _title_over_header(lines: list[str], heads: list[tuple[int, int, str]]) -> bool:
+    """The first heading is the story's title, though the chapters' are at its level, where they all
+    number their chapters and it heads no more than a byline and the story's labelled fields
+    (_header_fields): "# The Glass Orchard", "by Wren Hollis", "**Rating:** …", then "# Chapter 1"."""
+    if not all(LABELLED_RE.match(one_line(h[2])) for h in heads[1:]):
+        return False
+    _, under = _byline(lines[heads[0][0] + 1:heads[1][0]])
+    return not "\n".join(under).strip() or _header_fields(under) is not None
+
+
+def _header_fields(lines: list[str]) -> tuple[dict[str, str], dict[str, list[str]]] | None:
+    """(summary and notes, tags) where `lines` are labelled fields alone, as an author pastes them from
+    the archive's posting form ("**Rating:** General Audiences", "Summary:" and the paragraphs after it,
+    "Notes: …"); None where any text is no field's."""
+    fields: dict[str, list[str]] = {}
+    tags: dict[str, list[str]] = {}
+    current = None
+    for line in lines:
+        match = HEADER_LABEL_RE.match(line)
+        label = match.group("label").strip().lower().replace("’", "'") if match else None
+        if label in HEADER_FIELDS:
+            current = HEADER_FIELDS[label]
+            fields.setdefault(current, []).append(match.group("value"))
+        elif label in HEADER_TAGS:
+            current = None
+            values = [v.strip().strip("*_").strip() for v in match.group("value").split(",")]
+            tags.setdefault(HEADER_TAGS[label], []).extend(v for v in values if v)
+        elif current is not None:
+            fields[current].append(line)
+        elif line.strip():
+            return None
+    if not fields and not tags:
+        return None
+    return {key: "\n".join(text).strip() for key, text in fields.items()}, tags
+
+
+def _story_header(lines: list[str], meta: dict, chapters_follow: bool) -> list[str]:
+    """The lines before a Markdown file's first chapter, less what they give the book: its labelled
+    fields (_header_fields) the `summary`, `notes` and `tags` it has not, and a short text without
+    labels (HEADER_NOTE_WORDS) its `notes`. They came in as an untitled first chapter, which the
+    contents called "Chapter 1" before the story's chapter 1. What is left (a long text: a prologue
+    without a heading) stays a chapter."""
+    if not chapters_follow or not "\n".join(lines).strip():
+        return lines
+    found = _header_fields(lines)
+    if found is not None:
+        fields, tags = found
+        for key, value in fields.items():
+            if value and not meta.get(key):
+                meta[key] = value
+        if tags and not meta.get("tags"):
+            meta["tags"] = tags
+        return []
+    text = "\n".join(lines).strip()
+    if all(line.startswith(">") or not line.strip() for line in lines):
+        return lines  # an epigraph: the first chapter's start (read_markdown)
+    if len(text.split()) <= HEADER_NOTE_WORDS and not meta.get("notes") and not re.search(r"^\s*(#|!\[)", text, re.M):
+        meta["notes"] = text
+        return []
+    return lines
 
 
 CHAPTER_FRONT_KEYS = ("title", "summary", "notes", "end_notes")
@@ -150,11 +229,12 @@ def _chapter_front_matters(lines: list[str]) -> list[tuple[int, int, dict]]:
     return out
 
 
-def _chapters_by_front_matter(lines: list[str], fronts: list[tuple[int, int, dict]]) -> list[ImportedChapter]:
+def _chapters_by_front_matter(lines: list[str], fronts: list[tuple[int, int, dict]], meta: dict) -> list[ImportedChapter]:
     """One chapter for each front matter, its fields kept, its text what follows up to the next; text
-    before the first is a chapter of its own. A chapter's headings are its sections."""
+    before the first is the story's header (_story_header), or a chapter of its own. A chapter's headings
+    are its sections."""
     chapters = []
-    preamble = "\n".join(lines[:fronts[0][0]]).strip()
+    preamble = "\n".join(_story_header(lines[:fronts[0][0]], meta, True)).strip()
     if preamble:
         chapters.append(ImportedChapter(body=preamble + "\n"))
     for (_, begin, fields), (end, _, _) in zip(fronts, fronts[1:] + [(len(lines), 0, {})]):
