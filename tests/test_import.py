@@ -1758,3 +1758,41 @@ def test_a_markdown_files_pictures_are_copied_and_a_missing_one_is_said(tmp_path
     assert (project / "manuscript" / "images" / "pic.png").read_bytes() == (tmp_path / "src" / "pic.png").read_bytes()
     assert [(w.line, w.code) for w in warned] == [(10, "source-picture"), (12, "source-picture")]
     assert run_cli("build", project).returncode == 0
+
+
+def test_a_markdown_files_pictures_are_pictures_and_never_a_hidden_or_unnamable_file(tmp_path):
+    """A security review: `![](.ssh/id_rsa)` copied the key into the project as images/id-rsa.png, and so
+    did any file beside the source (another upload); a picture named longer than a file system takes,
+    with a NUL in it, or a link that loops ended the import with "this is bookmaker's fault". Each is
+    now left out for its description, with the `source-picture` warning at its line."""
+    from conftest import png
+
+    src = tmp_path / "src"
+    (src / ".ssh").mkdir(parents=True)
+    png(src / ".ssh" / "hidden.png", 300, 200)
+    (src / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n", encoding="utf-8")
+    (src / "upload.md").write_text("# Someone else's\n", encoding="utf-8")
+    (src / "loop").symlink_to(src / "loop")
+    png(src / "pic.png", 300, 200)
+    refs = [".ssh/hidden.png", "id_rsa", "upload.md", "loop/x.png", "a%00b.png", "a" * 300 + ".png", "pic.png"]
+    source = src / "story.md"
+    source.write_text("# Chapter 1\n\n" + "\n\n".join(f"![{n}]({ref})" for n, ref in enumerate(refs)) +
+                      "\n\n# Chapter 2\n\nMore.\n", encoding="utf-8")
+    warned = []
+    project = import_source(source, tmp_path / "book", warn=warned.extend)
+    assert [(w.line, w.code) for w in warned] == [(n, "source-picture") for n in range(3, 15, 2)]
+    assert sorted(p.name for p in (project / "manuscript" / "images").iterdir()) == ["pic.png"]
+    assert chapters(project)[0][1] == "0\n\n1\n\n2\n\n3\n\n4\n\n5\n\n![6](images/pic.png)\n"
+
+
+@pytest.mark.parametrize("front", ["language: 5", "language: [en]", "source: 5", "title: 5", "summary: {a: b}"])
+def test_a_markdown_files_front_matter_of_the_wrong_kind_is_no_traceback(tmp_path, front):
+    """`language: 5` in a long Markdown file's front matter ended the import with a traceback (TypeError):
+    a number is written as text where the key takes text, anything else is left out."""
+    source = tmp_path / "story.md"
+    source.write_text(f"---\n{front}\n---\n\n# Book\n\n## One\n\nt\n\n## Two\n\nt\n\n## Three\n\nt\n",
+                      encoding="utf-8")
+    project = import_source(source, tmp_path / "book")
+    meta = book_yaml(project)
+    assert meta["title"] == ("5" if front == "title: 5" else "Book")
+    assert "language" not in meta and "source" not in meta and "summary" not in meta

@@ -162,6 +162,13 @@ def _complete_metadata(book: ImportedBook, path: Path) -> None:
         meta["author"] = "Unknown"
     if isinstance(meta.get("author"), list) and len(meta["author"]) == 1:
         meta["author"] = meta["author"][0]
+    for key in ("title", "subtitle", "language", "source", "summary", "notes", "end_notes", "dedication",
+                "publisher", "rights"):
+        # A Markdown file's front matter as YAML read it: `language: 5` an int, `language: [en]` a list.
+        if isinstance(meta.get(key), (int, float)) and not isinstance(meta[key], bool):
+            meta[key] = str(meta[key])
+        elif meta.get(key) is not None and not isinstance(meta[key], str):
+            meta[key] = None
     if meta.get("language") and not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", meta["language"]):
         meta["language"] = None
     for key in ("date", "updated"):

@@ -261,7 +261,7 @@ def with_pictures_copied(text: str, path: Path, images: Images, before: int = 0)
         if saved:
             return f"![{match.group('alt')}]({saved})"
         line = before + text.count("\n", 0, match.start()) + 1  # `before`: the front matter's lines
-        problems.append(Problem(str(path), line, f"picture '{target}' is not a file beside the source: left out, "
+        problems.append(Problem(str(path), line, f"picture '{target}' is not a picture file beside the source: left out, "
                                 "its description kept", "warning", codes.SOURCE_PICTURE))
         return match.group("alt")
 

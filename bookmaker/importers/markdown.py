@@ -95,14 +95,28 @@ class Images:
         return self.add_bytes(data, source_name)
 
     def add(self, source_name: str) -> str | None:
-        """The manuscript-relative path of the copied picture, or None when the source does not hold it."""
+        """The manuscript-relative path of the copied picture, or None when the source does not hold it
+        or it is no picture: a Markdown or HTML file's `![](.ssh/id_rsa)` copied that file into the
+        project as `images/id-rsa.png`."""
         if source_name in self._by_source:
             return self._by_source[source_name]
         if self.files is None or not self.files.exists(source_name):
             return None
-        path = self.add_bytes(self.files.read(source_name), source_name)
+        data = self.files.read(source_name)
+        if not is_picture(data):
+            return None
+        path = self.add_bytes(data, source_name)
         self._by_source[source_name] = path
         return path
+
+
+def is_picture(data: bytes) -> bool:
+    """Whether `data` is a PNG, JPEG, GIF, WebP or SVG picture, by what it begins with."""
+    if data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")) or \
+            (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return True
+    head = data[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
+    return head.startswith(b"<") and b"<svg" in head
 
 
 INDENT_CLASS_RE = re.compile(r"(?:^|\s)i([1-9])(?:\s|$)")

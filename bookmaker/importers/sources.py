@@ -126,8 +126,11 @@ class FolderFiles(SourceFiles):
         return out
 
     def _raw(self, name: str) -> bytes | None:
-        path = (self.root / name).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
+        try:
+            path = (self.root / name).resolve()
+            if not path.is_relative_to(self.root) or not path.is_file():
+                return None
+        except (OSError, RuntimeError, ValueError):  # a link that loops, a name no file system takes
             return None
         if path.stat().st_size > MAX_TOTAL_BYTES:
             raise fail(self.origin, f"'{name}' is larger than 200 MB: refused", code=codes.TOO_LARGE)
@@ -146,8 +149,15 @@ class SingleFile(SourceFiles):
         return [self.name]
 
     def exists(self, name: str) -> bool:
-        return (self.folder.root / name).resolve().is_relative_to(self.folder.root) and \
-            (self.folder.root / name).is_file()
+        """Whether the folder holds `name`, a file inside it and in no hidden folder (`.ssh/id_rsa`); a name
+        no file system takes (too long, a NUL in it) or a link that loops is none."""
+        if any(part.startswith(".") for part in name.split("/")):
+            return False
+        try:
+            return (self.folder.root / name).resolve().is_relative_to(self.folder.root) and \
+                (self.folder.root / name).is_file()
+        except (OSError, RuntimeError, ValueError):
+            return False
 
     def _raw(self, name: str) -> bytes | None:
         return self.folder._raw(name)
