@@ -225,3 +225,52 @@ def test_a_one_shot_join_lets_each_parts_parsed_pdf_go_once_it_is_added(monkeypa
     again = join.Join(front, when)
     again.add(page, body, numbers)
     assert again.finish([])[0] == pdf
+
+
+def cid_of(cmap: bytes):
+    """A CID CMap (cidrange and cidchar) as a function of a code."""
+    import re
+
+    ranges = [(int(lo, 16), int(hi, 16), int(cid)) for block in re.findall(rb"begincidrange(.*?)endcidrange", cmap, re.S)
+              for lo, hi, cid in re.findall(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*(\d+)", block)]
+    chars = {int(code, 16): int(cid) for block in re.findall(rb"begincidchar(.*?)endcidchar", cmap, re.S)
+             for code, cid in re.findall(rb"<([0-9a-fA-F]+)>\s*(\d+)", block)}
+    return lambda code: chars[code] if code in chars else next(
+        (cid + code - lo for lo, hi, cid in ranges if lo <= code <= hi), None)
+
+
+def test_a_character_in_no_typeface_leaves_every_other_glyph_of_the_merged_font_drawn(tmp_path):
+    """A helper writing a story titled a chapter "星の歌": no face on the machine has '星', and WeasyPrint
+    then encodes the front matter's face with a CMap of its own, which sends every glyph that part does
+    not use to .notdef. The merge gave that encoding to the one font of the whole book: its curly quotes,
+    "…" and most capitals printed as empty boxes, in every chapter (pdftotext read them right, so no
+    check saw it). The merged font's encoding now maps every glyph to itself, the missing one to .notdef."""
+    import io
+
+    from pypdf import PdfReader
+
+    from bookmaker import load_book, render_book
+    from bookmaker.pdf.writer import pdf_bytes
+
+    manuscript = tmp_path / "book" / "manuscript"
+    manuscript.mkdir(parents=True)
+    (manuscript / "book.yaml").write_text("title: Boxes\nauthor: A. Writer\n", encoding="utf-8")
+    (manuscript / "01-a.md").write_text("\u201cHello,\u201d she said\u2026 You and Rain.\n", encoding="utf-8")
+    (manuscript / "02-b.md").write_text("---\ntitle: \u661f Star\n---\n\nA star.\n", encoding="utf-8")
+    data, _ = pdf_bytes(render_book(load_book(tmp_path / "book"), jobs=1, cache=False), jobs=2, cache=False)
+    fonts = {}
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"].get("/Font", {}).values():  # a blank page has none
+            font = font.get_object()
+            fonts.setdefault(str(font["/BaseFont"]).split("+")[-1], font)
+    regular = fonts["Spectral"]
+    encoding = regular["/Encoding"].get_object()
+    assert not isinstance(encoding, str), "no part had a missing glyph: the test tests nothing"
+    cid = cid_of(encoding.get_data())
+    unicode = {text: code for code, text in to_unicode(regular["/ToUnicode"]).items()}
+    drawn = [unicode[f"{ord(c):04x}".encode()] for c in "\u201c\u201d\u2026YR"]
+    assert [cid(code) for code in drawn] == drawn
+    assert cid(unicode[b"661f"]) == 0
+    for name in ("Spectral-Bold", "Spectral-Italic"):
+        if name in fonts:
+            assert fonts[name]["/Encoding"] == "/Identity-H"

@@ -24,7 +24,7 @@ from pypdf import PdfWriter
 from bookmaker.infra.cache import cache_root, cached_bytes, code_version
 from bookmaker.pdf import fonttools_internals, pypdf_internals
 from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, IndirectObject,
-                           NameObject, NumberObject)
+                           NameObject, NumberObject, TextStringObject)
 
 MAXP_FIELDS = ("maxPoints", "maxContours", "maxCompositePoints", "maxCompositeContours", "maxZones",
                "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs", "maxStackElements",
@@ -319,9 +319,63 @@ def merged_font(writer: PdfWriter, refs: list[IndirectObject], cache: bool = Fal
         for key, value in to_unicode(font.get("/ToUnicode")).items():
             mapping.setdefault(key, value)
     font = DictionaryObject(first_font)
+    font[NameObject("/Encoding")] = merged_encoding(writer, fonts)
     font[NameObject("/DescendantFonts")] = ArrayObject([pypdf_internals.add_object(writer, cid)])
     font[NameObject("/ToUnicode")] = pypdf_internals.add_object(writer, cmap_stream(mapping).flate_encode())
     return pypdf_internals.add_object(writer, font)
+
+
+CIDCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s+(\d+)")
+
+
+def merged_encoding(writer: PdfWriter, fonts: list[DictionaryObject]):
+    """The merged font's encoding: /Identity-H where every subset's is, as WeasyPrint writes it. A part in
+    which a character is in no typeface ('星' in a chapter's title, on the contents page) encodes its face
+    with a CMap of its own: the codes of the glyphs that part uses mapped to themselves, and the missing
+    characters' codes (past the font's last glyph) to .notdef. Given to the merged font as it was, every
+    glyph only the other parts use (curly quotes, "…", capitals) printed as .notdef, in every chapter.
+    The merged CMap maps every code to itself but those missing in any part, which map to .notdef."""
+    missing: set[int] = set()
+    for font in fonts:
+        encoding = font.get("/Encoding")
+        encoding = encoding.get_object() if encoding is not None else None
+        if encoding is None or isinstance(encoding, NameObject):
+            continue
+        for block in re.findall(rb"begincidchar(.*?)endcidchar", encoding.get_data(), re.S):
+            missing.update(int(code, 16) for code, cid in CIDCHAR.findall(block) if int(cid) == 0 and int(code, 16))
+    if not missing and all(isinstance(f.get("/Encoding"), NameObject) for f in fonts):
+        return NameObject("/Identity-H")
+    ranges: list[tuple[int, int]] = []  # runs of codes mapped to themselves, none across a first byte
+    start = None
+    for code in range(0x10000):
+        if code in missing or (start is not None and code % 256 == 0):
+            if start is not None:
+                ranges.append((start, code - 1))
+            start = None
+        if code not in missing and start is None:
+            start = code
+    ranges.append((start, 0xFFFF))
+    lines = [b"/CIDInit /ProcSet findresource begin", b"12 dict begin", b"begincmap", b"/CIDSystemInfo",
+             b"3 dict dup begin", b"/Registry (Adobe) def", b"/Ordering (Identity) def", b"/Supplement 0 def",
+             b"end def", b"/CMapName /Bookmaker-Merged def", b"/CMapType 1 def", b"1 begincodespacerange",
+             b"<0000> <ffff>", b"endcodespacerange"]
+    for first in range(0, len(ranges), 100):
+        batch = ranges[first:first + 100]
+        lines += [f"{len(batch)} begincidrange".encode(), *(b"<%04x> <%04x> %d" % (lo, hi, lo) for lo, hi in batch),
+                  b"endcidrange"]
+    codes = sorted(missing)
+    for first in range(0, len(codes), 100):
+        batch = codes[first:first + 100]
+        lines += [f"{len(batch)} begincidchar".encode(), *(b"<%04x> 0" % code for code in batch), b"endcidchar"]
+    lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
+    stream = DecodedStreamObject()
+    stream.set_data(b"\n".join(lines))
+    stream.update({NameObject("/Type"): NameObject("/CMap"), NameObject("/CMapName"): NameObject("/Bookmaker-Merged"),
+                   NameObject("/CIDSystemInfo"): DictionaryObject({
+                       NameObject("/Registry"): TextStringObject("Adobe"),
+                       NameObject("/Ordering"): TextStringObject("Identity"),
+                       NameObject("/Supplement"): NumberObject(0)})})
+    return pypdf_internals.add_object(writer, stream.flate_encode())
 
 
 def drop_unreachable(writer: PdfWriter) -> None:
