@@ -62,6 +62,7 @@ PADDED_PAGES = "padded-pages"  # blank pages added at the end for the printer (i
 CMYK_PROFILE_MISSING = "cmyk-profile-missing"  # PDF/X needs a CMYK ICC profile (Debian's libgs-common) and there is none
 LOW_RESOLUTION = "low-resolution"  # a picture under 300 ppi at its printed size (under 200 ppi: an error)
 FONT_NOT_EMBEDDED = "font-not-embedded"  # a font the print PDF uses but does not embed
+BLANK_GLYPHS = "blank-glyphs"  # characters no typeface on the machine has: the interior prints blanks
 OUTSIDE_SAFE_AREA = "outside-safe-area"  # text or a picture outside the printer's safe area
 SPINE_TEXT = "spine-text"  # spine text on a book too thin for it, or too small to read
 PRINT_FILE_SIZE = "print-file-size"  # a print file over the printer's size limit

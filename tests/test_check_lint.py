@@ -129,3 +129,32 @@ def test_characters_no_typeface_on_the_machine_has_are_said_to_print_as_blanks(t
     [problem] = log_problems(records, "styles/print.css")
     assert problem.code == "missing-glyphs"
     assert problem.message.startswith("PDF layout: '\u5fb7' (U+5FB7), '\u9053' (U+9053) in no typeface on this machine")
+
+
+def test_characters_no_typeface_has_in_book_yaml_are_said_there_and_fail_a_printers_preflight(tmp_path, monkeypatch):
+    """A tag in Japanese and an emoji in the summary are on the about page, a title on the title and
+    contents pages: `check` said nothing of them, `pdf` blamed a styles/print.css the project does not have,
+    and `check --printer kdp` passed a book that would print with holes in it. Now they are said at
+    book.yaml's line, and a character no face has fails the printer's preflight (blank-glyphs)."""
+    from types import SimpleNamespace
+
+    from bookmaker.model import Book, Metadata
+    from bookmaker.pdf import coverage, preflight
+
+    monkeypatch.setattr(coverage, "machine_ranges", lambda: ([0x20, 0x1F600], [0x7E, 0x1F64F]))  # Latin, emoji
+    (tmp_path / "manuscript").mkdir()
+    (tmp_path / "manuscript" / "book.yaml").write_text(
+        "title: Quirks\nauthor: A. Writer\nsummary: Mags is not okay \U0001f62d\ntags:\n  Fandom: [\u661f Star]\n",
+        encoding="utf-8")
+    meta = Metadata(title="Quirks", authors=("A. Writer",), summary="Mags is not okay \U0001f62d",
+                    tags=(("Fandom", ("\u661f Star",)),))
+    book = Book(root=tmp_path, display_root=str(tmp_path), metadata=meta, chapters=(), sources=(), styles=())
+    elsewhere, nowhere = coverage.uncovered(book)
+    assert (elsewhere.path, elsewhere.line, nowhere.line) == (str(tmp_path / "manuscript" / "book.yaml"), 3, 5)
+    assert elsewhere.message.startswith("'\U0001f62d' (U+1F62D) not in the book's typeface")
+    assert nowhere.message.startswith("'\u661f' (U+661F) in no typeface on this machine")
+    check = preflight.glyphs_check(SimpleNamespace(book=book))
+    assert (check.code, check.status) == ("blank-glyphs", "error") and check.detail.startswith("'\u661f' (U+661F)")
+    plain = Book(root=tmp_path, display_root=".", metadata=Metadata(title="Quirks", authors=("A. Writer",)),
+                 chapters=(), sources=(), styles=())
+    assert coverage.uncovered(plain) == [] and preflight.glyphs_check(SimpleNamespace(book=plain)).status == "pass"

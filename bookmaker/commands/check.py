@@ -286,16 +286,20 @@ def check(project: str, run_epubcheck: bool = False, printer: str | None = None,
         return list(exc.problems)
     problems = list(rendered.warnings) + lint(book, rendered) + list(rendered.epub_css.problems)
     problems += store_problems(book, rendered)
+    covered: list[Problem] = []
     if "pdf" in book.metadata.formats:
         # Imported here: WeasyPrint's import is most of a check's time, and only a PDF needs it.
         from bookmaker.pdf.coverage import uncovered
         from bookmaker.pdf.layout import stylesheet_problems
 
-        problems += stylesheet_problems(rendered) + uncovered(book)
+        covered = uncovered(book)
+        problems += stylesheet_problems(rendered) + covered
     if run_epubcheck:
         problems += epubcheck_problems(rendered)
     if printer:
         ran, found = printer_checks(rendered, printer)
+        if covered:  # said of each chapter, at its line: not again on the theme
+            found = [p for p in found if p.code != codes.MISSING_GLYPHS]
         problems += found
         if checks is not None:
             checks += ran

@@ -35,21 +35,52 @@ def bundled_characters() -> frozenset[int]:
 
 
 def uncovered(book: Book) -> list[Problem]:
-    """A warning for each chapter with characters the bundled face lacks, at the first line that has one:
-    one for those another face on this machine has, one for those none has; none where the project's own
-    print.css names its faces."""
-    if own_stylesheet_text(book, "print.css") is not None:
-        return []
+    """A warning for each chapter, and for book.yaml, with characters the bundled face lacks, at the first
+    line that has one: one for those another face on this machine has, one for those none has; none
+    where the project's own print.css names its faces."""
     problems = []
-    for chapter in book.chapters:
-        missing = lacking(chapter_text(chapter))
-        elsewhere = tuple(c for c in missing if on_this_machine(c))
-        nowhere = tuple(c for c in missing if c not in elsewhere)
+    for shown, line_of, elsewhere, nowhere in lacking_by_place(book):
         for chars, said in ((elsewhere, message), (nowhere, nowhere_message)):
             if chars:
-                problems.append(Problem(chapter.display_path, first_line(chapter, chars), said(chars), "warning",
-                                        codes.MISSING_GLYPHS))
+                problems.append(Problem(shown, line_of(chars), said(chars), "warning", codes.MISSING_GLYPHS))
     return problems
+
+
+def blank_characters(book: Book) -> tuple[str, ...]:
+    """The characters no face on this machine has, anywhere in the book: the PDF prints blanks for them."""
+    return tuple(sorted({c for _, _, _, nowhere in lacking_by_place(book) for c in nowhere}))
+
+
+def lacking_by_place(book: Book):
+    """(file as shown, its line of some characters, those the bundled face lacks that another face here
+    has, those no face has) for book.yaml and each chapter; nothing where the project's own print.css
+    names its faces."""
+    if own_stylesheet_text(book, "print.css") is not None:
+        return
+    meta = book.metadata
+    book_text = "\n".join(t for t in (meta.title, meta.subtitle, *meta.authors, meta.summary, meta.notes, meta.end_notes,
+                                      meta.dedication, meta.publisher, meta.rights, meta.series and meta.series.name,
+                                      *(group or "" for group, _ in meta.tags), *meta.subjects) if t)
+    # book.yaml's texts (a tag in Japanese, an emoji in the summary) are on the title, about and contents
+    # pages: said at the first line of book.yaml that has one.
+    places = [(book.display(book.manuscript / "book.yaml"), book_text, yaml_line(book))]
+    places += [(chapter.display_path, chapter_text(chapter), functools.partial(first_line, chapter))
+               for chapter in book.chapters]
+    for shown, text, line_of in places:
+        missing = lacking(text)
+        elsewhere = tuple(c for c in missing if on_this_machine(c))
+        yield shown, line_of, elsewhere, tuple(c for c in missing if c not in elsewhere)
+
+
+def yaml_line(book: Book):
+    """The first line of the book's book.yaml that holds one of some characters (1 if it cannot be read)."""
+    def line_of(chars: tuple[str, ...]) -> int:
+        try:
+            lines = (book.root / "manuscript" / "book.yaml").read_text(encoding="utf-8-sig").split("\n")
+        except (OSError, UnicodeDecodeError):
+            return 1
+        return next((n for n, line in enumerate(lines, 1) if any(c in line for c in chars)), 1)
+    return line_of
 
 
 @functools.lru_cache(maxsize=1)

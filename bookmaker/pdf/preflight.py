@@ -39,7 +39,7 @@ def checks_of(rendered: RenderedBook, interior: bytes, cover: bytes | None, page
     out = [trim_check(rendered, p), fonts_check(reader), pictures_check(reader),
            safe_area_check(reader, printers.min_margins(p, s.bleed)),
            pages_check(p, s.paper, pages, printshop.inches(s.width), printshop.inches(s.height)),
-           spine_check(p, pages), markup_check(reader, p), size_check(p, len(interior))]
+           spine_check(p, pages), markup_check(reader, p), size_check(p, len(interior)), glyphs_check(rendered)]
     if printshop.cmyk(p):
         out.append(colour_check(reader, "interior"))
         if cover is not None:
@@ -57,6 +57,22 @@ def trim_check(rendered: RenderedBook, p: Printer) -> Check:
     s = rendered.book.metadata.pdf
     return Check(codes.PRINTER_TRIM, "trim, paper and ink", "error" if problems else "pass",
                  problems[0].message if problems else f"{p.label} prints {s.width} x {s.height} on {s.paper}")
+
+
+def glyphs_check(rendered: RenderedBook) -> Check:
+    """Every character printed: one that no face on the machine has is a blank in the printed book (a
+    chapter's title in Japanese, a tag's emoji), which pdftotext and the printer's own checks read as
+    text. Not run where the project's print.css names its own faces (coverage.py)."""
+    from bookmaker.pdf.coverage import blank_characters, named
+
+    blank = blank_characters(rendered.book)
+    if blank:
+        return Check(codes.BLANK_GLYPHS, "every character printed", "error",
+                     f"{named(blank)} in no typeface on this machine: the interior prints a blank in place of "
+                     f"{'each' if len(blank) > 1 else 'it'}; install a font that has "
+                     f"{'them' if len(blank) > 1 else 'it'} (for Chinese, Japanese or Korean, Noto Sans CJK) "
+                     "and build again, or name one in a styles/print.css of your own")
+    return Check(codes.BLANK_GLYPHS, "every character printed", "pass", "every character has a typeface")
 
 
 def fonts_check(reader) -> Check:
