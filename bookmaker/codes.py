@@ -43,6 +43,8 @@ IMAGE_ALT = "image-alt"  # a picture without a description
 FOOTNOTE_MISSING = "footnote-missing"  # a note called but never written
 FOOTNOTE_UNUSED = "footnote-unused"  # a note written but never called
 STRAIGHT_QUOTES = "straight-quotes"  # typewriter quotes in raw HTML
+INDENTED_CODE = "indented-code"  # a paragraph indented by a tab or four spaces, which Markdown sets as code
+UNCLOSED_EMPHASIS = "unclosed-emphasis"  # an asterisk or underscore that opens or closes no emphasis
 DUPLICATE_TITLE = "duplicate-title"  # two chapters with one title
 UNKNOWN_LANGUAGE = "unknown-language"  # a language tag no reader will know
 

@@ -158,3 +158,30 @@ def test_characters_no_typeface_has_in_book_yaml_are_said_there_and_fail_a_print
     plain = Book(root=tmp_path, display_root=".", metadata=Metadata(title="Quirks", authors=("A. Writer",)),
                  chapters=(), sources=(), styles=())
     assert coverage.uncovered(plain) == [] and preflight.glyphs_check(SimpleNamespace(book=plain)).status == "pass"
+
+
+def test_what_a_new_author_types_that_markdown_reads_otherwise_is_said(tmp_path):
+    """A helper writing as a new author: a chapter saved as .txt or .markdown was left out of the book in
+    silence (the chapters after it numbered one less); a paragraph indented by a tab, as a word processor
+    indents, came out as code in a typewriter face; an italic never closed printed its asterisk. Each is a
+    warning now; a list item's or a footnote's indented paragraph, a spaced "5 * 3", a "[*]" footnote mark,
+    an escaped \\* and a scene break are not."""
+    from conftest import run_cli
+
+    manuscript = tmp_path / "book" / "manuscript"
+    manuscript.mkdir(parents=True)
+    (manuscript / "book.yaml").write_text("title: Orchard\nauthor: A. Writer\ncover: auto\n", encoding="utf-8")
+    (manuscript / "01-a.md").write_text(
+        "---\ntitle: Night\n---\n\nThe broom swept.\n\n\tThe broom made a sound like rain.\n\n"
+        "*Of course he counted, she thought. *Of course he did.*\n\n- a list\n\n    its second paragraph\n\n"
+        "Five * three is fifteen, and [*] marks a note, and \\*this too.[^1]\n\n* * *\n\n"
+        "[^1]: A note.\n\n    Its second paragraph.\n", encoding="utf-8")
+    (manuscript / "02-b.txt").write_text("A chapter saved as text.\n", encoding="utf-8")
+    (manuscript / "notes.markdown").write_text("Ideas.\n", encoding="utf-8")
+    ran = run_cli("check", tmp_path / "book")
+    lines = [line for line in ran.stdout.splitlines() + ran.stderr.splitlines() if ": warning: " in line]
+    said = sorted((line.split(": warning: ")[0].rsplit("/", 1)[-1], line.split(": warning: ")[1][:40]) for line in lines)
+    assert said == [("01-a.md:7", "this paragraph is indented (a tab or fou"),
+                    ("01-a.md:9", "an emphasis mark '*' that is never close"),
+                    ("02-b.txt:1", "'02-b.txt' is in manuscript/ but is not "),
+                    ("notes.markdown:1", "'notes.markdown' is in manuscript/ but i")]

@@ -65,6 +65,69 @@ def lint(book: Book, rendered: RenderedBook) -> list[Problem]:
         if page.kind == "chapter":
             chapter = book.chapters[int(page.id.split("-")[1]) - 1]
             out += straight_quotes(chapter, page.body)
+            out += indented_code(chapter, page.body) + unclosed_emphasis(chapter, page.body)
+    return out
+
+
+FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+BLOCK_HOLDER = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)]|\[\^[^\]]+\]:)\s")  # a list item, a footnote
+
+
+def indented_code(chapter, body: str) -> list[Problem]:
+    """A paragraph indented by a tab or four spaces after a blank line (as a word processor indents
+    paragraphs) is code to Markdown: set in a typewriter face, its lines as typed. Not a list item's or a
+    footnote's later paragraph, which is indented to stay in it."""
+    if "<pre" not in body:
+        return []
+    out, fenced, blank, held = [], False, True, False
+    for number, line in enumerate(chapter.body.split("\n")):
+        if FENCE.match(line):
+            fenced, blank = not fenced, False
+            continue
+        if fenced:
+            continue
+        if not line.strip():
+            blank = True
+            continue
+        indented = line.startswith(("\t", "    "))
+        if indented and blank and not held:
+            out.append(Problem(chapter.display_path, chapter.body_line + number, "this paragraph is indented (a tab or "
+                               "four spaces), so Markdown sets it as code, in a typewriter face: take the indent "
+                               "away (bookmaker indents paragraphs itself)", "warning", codes.INDENTED_CODE))
+        if not indented:
+            held = bool(BLOCK_HOLDER.match(line)) or (held and not blank)
+        blank = False
+    return out
+
+
+# A mark that could open emphasis (before a word) or close it (after one); not "[*]", "5 * 3" or "\*".
+EMPHASIS_MARKS = re.compile(r"(?<![\\*\w])\*(?=[^\s\]*])|(?<=[^\s\[*\\])\*(?![\w*])|(?<![\w\\])_(?=\w)|(?<=\w)_(?!\w)")
+
+
+def unclosed_emphasis(chapter, body: str) -> list[Problem]:
+    """A paragraph with an odd number of emphasis marks (`*`, or `_` at a word's edge) left one printed as
+    it was typed: "*Of course he counted, she thought." Not a list's marks, a scene break, a spaced
+    "5 * 3", or an escaped asterisk; only where the chapter as built shows a mark."""
+    text = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{body}</div>')
+    shown = "".join(t for el in text.iter() if isinstance(el.tag, str) and xhtml.local(el) not in ("code", "pre")
+                    for t in (el.text or "", el.tail or ""))
+    if "*" not in shown and "_" not in shown:
+        return []
+    out, start = [], 0
+    source = without_code(chapter.body)
+    lines = source.split("\n")
+    for number in range(len(lines) + 1):
+        if number < len(lines) and lines[number].strip():
+            continue
+        paragraph = "\n".join(BLOCK_HOLDER.sub("", line, count=1) for line in lines[start:number])
+        start = number + 1
+        if not paragraph.strip() or re.fullmatch(r"\s*([*_-]\s*){3,}", paragraph):
+            continue
+        marks = list(EMPHASIS_MARKS.finditer(paragraph.replace("**", "")))
+        if len(marks) % 2:
+            out.append(Problem(chapter.display_path, chapter.body_line + number - paragraph.count("\n") - 1,
+                               f"an emphasis mark '{marks[-1].group(0)}' that is never closed prints as typed: close "
+                               "it (*like this*), or write \\* for an asterisk", "warning", codes.UNCLOSED_EMPHASIS))
     return out
 
 

@@ -242,6 +242,9 @@ def read_styles(root: Path, display_root: str, problems: Problems) -> tuple[tupl
     return tuple(out)
 
 
+TEXT_SUFFIXES = (".markdown", ".mdown", ".mkd", ".mkdn", ".mdwn", ".mdtxt", ".txt", ".text")
+
+
 def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, display_root: str,
                   problems: Problems) -> list[tuple[Path, str]]:
     shown = lambda p: shown_path(root, display_root, p)  # noqa: E731
@@ -253,6 +256,13 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
                        key=lambda p: natural_key(p.name))
         if not found:
             problems.error(shown_yaml, 1, "no chapters: add *.md files to manuscript/ or list them under 'chapters'", codes.BAD_CHAPTER)
+        for p in sorted(manuscript.iterdir(), key=lambda p: natural_key(p.name)):
+            # A chapter saved as .txt or .markdown was no chapter, silently: the book shrank by one and the
+            # chapters after it were numbered one less.
+            if p.suffix.lower() in TEXT_SUFFIXES and not p.name.startswith(".") and p.is_file():
+                problems.warn(shown(p), 1, f"'{p.name}' is in manuscript/ but is not a chapter: chapter files end in "
+                              f".md; rename it {p.stem}.md (or move it out of manuscript/ if it is not a chapter)",
+                              codes.CHAPTER_LEFT_OUT)
         outside = [p for p in found if not inside(p, real_root)]
         for p in outside:
             problems.error(shown(p), 1, f"chapter '{p.name}' is outside the project folder (a symbolic link to a "
