@@ -96,9 +96,14 @@ def test_kdp_white_cover_geometry(pages):
     assert "ISBN 9780306406157" in text
 
 
-def test_spine_text_from_79_pages_exactly():
+def test_spine_text_from_79_pages_where_the_spine_is_wide_enough_to_read_it():
+    """KDP allows spine text from 79 pages; at 80 the spine is 0.18 in and its text, clear of the folds,
+    would be 2.5 pt: left off, and said; from 116 pages it is 6 pt."""
     assert not render_cover(dataclasses.replace(SPEC, pages=78)).spine_text
-    assert render_cover(dataclasses.replace(SPEC, pages=80)).spine_text
+    narrow = render_cover(dataclasses.replace(SPEC, pages=80))
+    assert not narrow.spine_text and any("under 6 pt" in w for w in narrow.warnings)
+    assert not render_cover(dataclasses.replace(SPEC, pages=115)).spine_text
+    assert render_cover(dataclasses.replace(SPEC, pages=116)).spine_text
 
 
 def test_barcode_only_with_an_isbn():

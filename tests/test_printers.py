@@ -194,3 +194,17 @@ def test_verse_is_guessed_longer_than_prose_of_the_same_words(tmp_path):
     # 600 lines of verse and 149 spaces between stanzas, against 150 paragraphs of 28 words (3 lines each,
     # 450 lines): 299 lines more, about 10 pages of the default trim's grid. Counted in words, the same.
     assert books["verse"] >= books["prose"] + 8, books
+
+
+def test_spine_text_too_small_to_read_is_left_off_and_preflight_says_what_the_cover_does():
+    """IngramSpark allows spine text from 48 pages, where its spine is 0.108 in: the cover set it at 0 pt
+    (with a warning) while `check --printer ingramspark` said "spine text printed"."""
+    from bookmaker.pdf.printers import spine_text_printed
+
+    ingram = printer("ingramspark")
+    printed, why = spine_text_printed(ingram, "white", 48)
+    assert not printed and "left off: the spine is 0.108 in wide" in why and "under 6 pt" in why
+    printed, why = spine_text_printed(ingram, "white", 200)
+    assert printed and why.startswith("200 pages: spine text printed at ")
+    assert spine_text_printed(printer("kdp"), "white", 78) == (False, "78 pages: spine text left off (Amazon KDP "
+                                                                      "allows it from 79 pages)")

@@ -23,7 +23,6 @@ from bookmaker.pdf.weasy_internals import import_weasyprint
 PT = 72.0  # PDF points an inch
 MIN_PPI_WARNING = 300
 MIN_PPI_ERROR = 200
-MIN_SPINE_TEXT_PT = 6.0  # below this the spine text is printed, and the author warned
 SCHEME = "bookmaker-cover:"
 FACES = (("Regular", "normal", 400), ("Italic", "italic", 400), ("SemiBold", "normal", 600),
          ("Light", "normal", 300), ("LightItalic", "italic", 300))
@@ -156,11 +155,6 @@ def cmyk_profile(spec: CoverSpec) -> Path:
 
 # --- the page --------------------------------------------------------------------------------------
 
-def spine_font_pt(g: Geometry, p: Printer) -> float:
-    usable = g.spine - 2 * p.spine_text_margin
-    return max(0.0, min(13.0, usable * PT * 0.62))
-
-
 def _box(left: float, top: float, width: float, height: float) -> str:
     return f"left: {left:.4f}in; top: {top:.4f}in; width: {width:.4f}in; height: {height:.4f}in;"
 
@@ -190,7 +184,7 @@ def cover_html(spec: CoverSpec, g: Geometry, p: Printer, cmyk: bool, picture: st
 
     # Spine: title and author, reading top to bottom (turned a quarter clockwise).
     if spine_text:
-        size = spine_font_pt(g, p)
+        size = printers.spine_font_pt(p, g.spine)
         length = g.trim_height - 2 * inset
         centre_x, centre_y = g.spine_left + g.spine / 2, g.bleed + g.trim_height / 2
         parts.append(f'<div class="spine" style="{_box(centre_x - length / 2, centre_y - g.spine / 2, length, g.spine)}'
@@ -303,9 +297,9 @@ def render_cover(spec: CoverSpec) -> Cover:
         data, media_type, warnings = front_picture(spec, g, cmyk, profile)
         picture = f"{SCHEME}front"
         files[picture] = data
-    spine_text = printers.spine_text_allowed(p, spec.pages)
-    if spine_text and spine_font_pt(g, p) < MIN_SPINE_TEXT_PT:
-        warnings.append(f"the spine is {g.spine:.3f} in wide: its text is only {spine_font_pt(g, p):.1f} pt")
+    spine_text, why = printers.spine_text_printed(p, spec.paper, spec.pages)
+    if not spine_text and printers.spine_text_allowed(p, spec.pages):
+        warnings.append(why.split(": ", 1)[1])
     barcode_svg = None
     if spec.isbn:
         barcode_svg = ean13_svg(spec.isbn)

@@ -254,6 +254,29 @@ def spine_text_allowed(p: Printer, pages: int) -> bool:
     return pages >= p.spine_text_min_pages
 
 
+MIN_SPINE_TEXT_PT = 6.0  # spine text smaller than this is left off: it would not be read
+
+
+def spine_font_pt(p: Printer, spine: float) -> float:
+    """The size of the spine's text on a spine `spine` inches wide, clear of the folds."""
+    usable = spine - 2 * p.spine_text_margin
+    return max(0.0, min(13.0, usable * 72 * 0.62))
+
+
+def spine_text_printed(p: Printer, paper_name: str, pages: int) -> tuple[bool, str]:
+    """Whether the cover prints its spine's text, and why: the printer allows it from a page count, and
+    the spine must be wide enough for 6 pt type between its folds. IngramSpark allows it from 48 pages,
+    where the spine is 0.108 in: the cover set it at 0 pt, and said so, while preflight said it printed."""
+    spine = spine_width(p, paper_name, pages)
+    if not spine_text_allowed(p, pages):
+        return False, f"{pages} pages: spine text left off ({p.label} allows it from {p.spine_text_min_pages} pages)"
+    size = spine_font_pt(p, spine)
+    if size < MIN_SPINE_TEXT_PT:
+        return False, (f"{pages} pages: spine text left off: the spine is {spine:.3f} in wide, room for {size:.1f} pt "
+                       f"type between its folds, under {MIN_SPINE_TEXT_PT:.0f} pt")
+    return True, f"{pages} pages: spine text printed at {size:.1f} pt on a spine {spine:.3f} in wide"
+
+
 def padded_page_count(p: Printer, pages: int, last_page_blank: bool = False) -> int:
     """The page count after the blank pages the printer wants are added at the end: at least its
     minimum, even (a leaf has two sides), and a blank last page where the printer asks for one."""
