@@ -395,6 +395,25 @@ def test_chapter_synopses_under_their_numbers_become_summaries(tmp_path, monkeyp
     assert ("Chapter 2: The author sails" in text) is not summaries
 
 
+def test_a_heading_groups_hidden_subtitle_names_its_chapter_and_is_not_its_text(tmp_path, monkeypatch):
+    """Standard Ebooks names a poem without a title of its own by its first line, hidden: Keats's 14 sonnets
+    and songs came in as chapters all titled "Sonnet" (the contents could not tell them apart), each
+    opening with the hidden line, its first line printed twice. The hidden line now follows the title, as
+    the source's own contents has it."""
+    import import_sources
+
+    pages = {key: import_sources.SE_PAGES[key] for key in ("titlepage", "imprint")}
+    for number, line in enumerate(("Happy Is England!", "How Many Bards"), 1):
+        pages[f"poem-{number}"] = (
+            f'<section id="p{number}" epub:type="z3998:poem"><hgroup><h2 epub:type="title">Sonnet</h2>'
+            f'<p hidden="hidden" epub:type="subtitle">{line}</p></hgroup><p><span>{line} the line goes on</span></p>'
+            '</section>')
+    monkeypatch.setattr(import_sources, "SE_PAGES", pages | {"colophon": import_sources.SE_PAGES["colophon"]})
+    found = chapters(import_source(standard_ebooks_folder(tmp_path / "src"), tmp_path / "se"))
+    assert [f.get("title") for f, _ in found] == ["Sonnet: Happy Is England!", "Sonnet: How Many Bards"]
+    assert [body for _, body in found] == ["Happy Is England! the line goes on\n", "How Many Bards the line goes on\n"]
+
+
 @pytest.mark.parametrize("note_words, split", [(0, False), (40, True)])
 def test_an_epub_page_holding_a_long_part_is_split_at_its_chapters(tmp_path, monkeypatch, note_words, split):
     """Standard Ebooks' Divine Comedy holds each of its three parts on one page, 34 cantos in each: the

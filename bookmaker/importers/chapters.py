@@ -426,7 +426,11 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
     calls: list[str] = []
     bridgehead = number_heading = None
     below: list[Tag] = []
+    hidden = hidden_subtitle(title_heading)
     title = heading_title(title_heading) if title_heading is not None else None
+    if hidden:
+        title = f"{title}: {hidden}" if title else hidden
+        written = f"{written}: {hidden}" if written else hidden
     depth = level(title_heading) + 1 if title_heading is not None else 3  # of the chapter's own parts
     if title_heading is not None and title is None:
         # A heading that is only a number ("I"), followed by the line that names the chapter (Standard
@@ -549,6 +553,20 @@ def spoken(table: Tag, soup: BeautifulSoup) -> None:
         for block in blocks:
             table.insert_before(block.extract())
     table.decompose()
+
+
+def hidden_subtitle(heading: Tag | None) -> str | None:
+    """The subtitle a heading group hides, taken out of it: Standard Ebooks names a poem that has no title
+    of its own by its first line, hidden (`<h2>Sonnet</h2><p hidden="hidden" epub:type="subtitle">Happy
+    Is England!</p>`), and its contents read "Sonnet: Happy Is England!". Its 14 sonnets and songs came in
+    as chapters titled "Sonnet" alike, each opening with its first line twice."""
+    if heading is None or heading.name != "hgroup":
+        return None
+    lines = [line for line in heading.find_all(True, recursive=False) if line.has_attr("hidden")]
+    text = " ".join(_text(line) for line in lines if _text(line))
+    for line in lines:
+        line.decompose()
+    return plain_title(text) if text else None
 
 
 def after_title(heading: Tag | None) -> list[Tag]:
