@@ -708,3 +708,22 @@ def test_a_note_with_a_picture_and_paragraphs_stays_on_its_page(tmp_path):
     assert not any("Geomancy" in text or "old poet" in text for text in pages if text is not calling)
     note = calling[calling.index("Geomancy"):]
     assert re.search(r"it:\s*\n\s*The 1th line the old poet wrote of it,\s*\n\s*The 2th", note), note
+
+
+def test_a_note_that_is_a_quotation_begins_on_its_numbers_line():
+    """Les Misérables (Standard Ebooks) translates a song in a note that is a quotation alone ("[^1]: > I am
+    hungry, father."): the note's number stood alone on a line, the song on the next. An empty first
+    paragraph (the number alone) now makes no line of its own; later paragraphs still each begin one."""
+    from lxml import etree
+
+    from bookmaker.pdf.html import footnote_span
+    from bookmaker.render import xhtml
+
+    aside = etree.fromstring(
+        f'<aside xmlns="{xhtml.XHTML}" class="footnote"><p><a class="footnote-number" href="#r">1.</a> </p>'
+        '<blockquote>\n<p class="lines"><span class="line">I am hungry, father.</span><br/>\n'
+        '<span class="line">I have no food.</span></p>\n</blockquote><p>Said twice.</p></aside>')
+    note, _ = footnote_span(aside)
+    pieces = [el for el in note if "footnote-para" in (el.get("class") or "")]
+    assert [p.get("class") for p in pieces] == ["footnote-para footnote-blockquote", "footnote-para"]
+    assert "".join(note.itertext()).split() == "I am hungry, father. I have no food. Said twice.".split()

@@ -335,9 +335,13 @@ def footnote_span(aside):
             if xhtml.has_class(mark, "footnote-number"):
                 xhtml.drop_keeping_tail(mark)
                 break
+        if i == 0 and not (para.text or "").strip() and len(para) == 0:
+            # The note's number alone: the note begins with a quotation or a list (Les Misérables' song,
+            # "[^1]: > I am hungry, father."), which begins its first line, not the line after "1.".
+            continue
         piece = etree.SubElement(note, xhtml.q("span"))
         piece.set("class", "footnote-para" + ("" if xhtml.local(para) == "p" else f" footnote-{xhtml.local(para)}"))
-        piece.text = (para.text or "").lstrip() if i == 0 else para.text
+        piece.text = (para.text or "").lstrip() if len(note) == 1 else para.text
         for child in list(para):
             piece.append(child)
     for el in note.iter():  # a float holds inline content: a quote's or a list's paragraphs run on
