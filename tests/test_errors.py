@@ -166,6 +166,11 @@ CASES = {
                                    "manuscript/01-a.md:4: key 'title' is given twice (first on line 2); keep one"),
     "yaml-unclosed-quote": ("title: T\nauthor: A\nsummary: \"unclosed\nrights: R\npublisher: P\n", CH, None,
                             "manuscript/book.yaml:3: invalid YAML: the quote that opens here is never closed"),
+    # A quote not closed on its line, closed by YAML at a later value's quotes: said at the quote, not there
+    "yaml-quote-closed-later": ('title: "Glass Apples\nauthor: A\ntags:\n  Characters: [Marguerite "Mags" O]\n', CH,
+                                None, 'manuscript/book.yaml:1: the quote that opens here (title: "Glass Apples) is not '
+                                "closed on its line, so YAML reads on to the next \" it finds: close it with \" at the "
+                                "line's end"),
     # Values that would silently give another book: series numbers, nameless tag groups, print sizes.
     "series-number-zero": (OK + "series: {name: S, number: 0}\n", CH, None, "manuscript/book.yaml:3: 'number' must be "
                            "a positive number such as 2 or 2.5, at most 9999"),

@@ -148,10 +148,40 @@ def checked_nodes(root: Any, path: str, first_line: int) -> list[Problem]:
 KEY_VALUE_RE = re.compile(r"^(?P<indent>[ ]*)(?P<key>[\w-]+):[ \t]+(?P<value>\S.*)$")
 
 
+QUOTED_VALUE_RE = re.compile(r"^[ ]*(?:- +)?(?:[\w -]+:[ \t]+)?(?P<quote>[\"'])", re.M)
+
+
+def unclosed_quote(text: str, at: int) -> tuple[int, str] | None:
+    """(line from 0, advice) where a value's opening quote has no closing quote on its line and the one
+    YAML took for its end is on the line that broke, or there is none: `title: "Glass Apples, Paper Moons`
+    was said at line 20, where a tag's quotes ("Mags") ended it, as indentation that does not match."""
+    for match in QUOTED_VALUE_RE.finditer(text):
+        start = match.start("quote")
+        line_no = text.count("\n", 0, start)
+        if line_no > at:
+            break
+        quote = match.group("quote")
+        rest = text[start + 1:]
+        closing = re.search(r'(?<!\\)"' if quote == '"' else r"'(?!')", rest.replace("''", "  ") if quote == "'" else rest)
+        end_line = line_no + rest.count("\n", 0, closing.start()) if closing else None
+        if end_line == line_no:
+            continue
+        if end_line is None:
+            return None  # never closed at all: said by parse_yaml, at the quote
+        if end_line >= at:
+            shown = text.split("\n")[line_no].strip()
+            return line_no, (f"the quote that opens here ({shown[:40]}) is not closed on its line, so YAML reads "
+                             f"on to the next {quote} it finds: close it with {quote} at the line's end")
+    return None
+
+
 def author_advice(what: str, text: str, at: int) -> tuple[int, str | None]:
     """PyYAML's complaint as (line from 0, what to do), for the mistakes authors make; None: no advice."""
     lines = text.split("\n")
     line = lines[at] if at < len(lines) else ""
+    unclosed = unclosed_quote(text, at)
+    if unclosed is not None:
+        return unclosed
     if "'\\t'" in what or "\t" in what or line[: len(line) - len(line.lstrip())].count("\t"):
         return at, "a tab character: YAML indents with spaces only; replace the tab with spaces"
     if "mapping values are not allowed" in what:
