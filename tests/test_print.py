@@ -727,3 +727,25 @@ def test_a_note_that_is_a_quotation_begins_on_its_numbers_line():
     pieces = [el for el in note if "footnote-para" in (el.get("class") or "")]
     assert [p.get("class") for p in pieces] == ["footnote-para footnote-blockquote", "footnote-para"]
     assert "".join(note.itertext()).split() == "I am hungry, father. I have no food. Said twice.".split()
+
+
+def test_a_short_stanza_is_never_split_over_a_page_and_verse_stands_a_line_apart(tmp_path):
+    """A helper's song of two quatrains was split 2/2 over a page turn, and set flush against the prose
+    around it. A stanza of six lines or fewer now stays whole, and verse is a line apart from prose."""
+    (tmp_path / "manuscript").mkdir()
+    (tmp_path / "manuscript" / "book.yaml").write_text("title: T\nauthor: A\n", encoding="utf-8")
+    parts = []
+    for n in range(40):
+        parts.append("The orchard was quiet that night. " * (3 + n % 7))
+        parts.append("  \n".join(f"Stanza {n} line {k} of the little song," for k in range(1, 5)))
+    (tmp_path / "manuscript" / "01-one.md").write_text("# One\n\n" + "\n\n".join(parts) + "\n", encoding="utf-8")
+    out = tmp_path / "t.pdf"
+    result = run_cli("pdf", tmp_path, "-o", out)
+    assert result.returncode == 0, result.stderr
+    pages = [page.extract_text() for page in pypdf.PdfReader(out).pages]
+    for n in range(40):
+        holding = {i for i, text in enumerate(pages) for k in range(1, 5) if f"Stanza {n} line {k} " in text}
+        assert len(holding) == 1, (n, holding)
+    laid = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    # a blank line between prose and verse, both ways, wherever the two meet on one page
+    assert re.search(r"night\.\s*\n\s*\n\s*Stanza 5 line 1 ", laid) and re.search(r"Stanza 5 line 4 [^\n]*\n\s*\n\s*The", laid)

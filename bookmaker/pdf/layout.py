@@ -121,7 +121,7 @@ def grid_css(book) -> str:
 html {{ line-height: {g(1)}; }}
 h2, h3, h4, h5, h6 {{ line-height: {g(1)}; margin: {g(1)} 0 0; }}
 blockquote, .letter, ul, ol, dl, figure, table, pre, p > img:only-child {{ margin-top: {g(1)}; margin-bottom: {g(1)}; }}
-p.lines + p.lines {{ margin-top: {g(1)}; }}
+p.lines + p.lines, p:not(.lines) + p.lines, p.lines + p:not(.lines) {{ margin-top: {g(1)}; }}
 .long-dedication p + p {{ margin-top: {g(1)}; }}
 li ul, li ol, li dl, li blockquote {{ margin-top: 0; margin-bottom: 0; }}
 th, td {{ border-bottom: {TABLE_RULE}pt solid #000; padding-top: 0; padding-bottom: 0; }}
