@@ -749,3 +749,29 @@ def test_a_short_stanza_is_never_split_over_a_page_and_verse_stands_a_line_apart
     laid = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
     # a blank line between prose and verse, both ways, wherever the two meet on one page
     assert re.search(r"night\.\s*\n\s*\n\s*Stanza 5 line 1 ", laid) and re.search(r"Stanza 5 line 4 [^\n]*\n\s*\n\s*The", laid)
+
+
+def test_the_rule_under_a_chapters_notes_stays_on_its_opening_page(tmp_path):
+    """A helper's chapter with a summary and notes began with a picture too tall for the opening page: the
+    rule between the notes and the text was the text's top border, and went over with the picture, alone
+    under the next page's running head (and with bleed, pushed a full-bleed picture down). It is the
+    notes' own now: drawn on the opening page, none on the next."""
+    from conftest import png
+
+    (tmp_path / "manuscript" / "images").mkdir(parents=True)
+    png(tmp_path / "manuscript" / "images" / "tall.png", 600, 800)
+    (tmp_path / "manuscript" / "book.yaml").write_text("title: T\nauthor: A\n", encoding="utf-8")
+    (tmp_path / "manuscript" / "01-one.md").write_text(
+        "---\ntitle: The Star Song\nsummary: A lullaby.\nnotes: The lyrics are mine.\n---\n\n"
+        "![Trees under a moon](images/tall.png)\n\nHis grandmother had sung it.\n", encoding="utf-8")
+    out = tmp_path / "t.pdf"
+    assert run_cli("pdf", tmp_path, "-o", out).returncode == 0
+    reader = pypdf.PdfReader(out)
+    [opening] = [i for i, page in enumerate(reader.pages) if "The lyrics are mine" in page.extract_text()]
+
+    def rules(page) -> int:  # thin filled rectangles: a border drawn as a rule
+        data = page.get_contents().get_data().decode("latin-1")
+        return sum(1 for m in re.finditer(r"(\S+) (\S+) (\S+) (\S+) re\b", data) if 0 < abs(float(m.group(4))) < 1.5)
+
+    assert rules(reader.pages[opening]) >= 1 and "grandmother" in reader.pages[opening + 1].extract_text()
+    assert rules(reader.pages[opening + 1]) == 0
