@@ -775,3 +775,20 @@ def test_the_rule_under_a_chapters_notes_stays_on_its_opening_page(tmp_path):
 
     assert rules(reader.pages[opening]) >= 1 and "grandmother" in reader.pages[opening + 1].extract_text()
     assert rules(reader.pages[opening + 1]) == 0
+
+
+def test_a_full_bleed_picture_after_a_chapters_notes_reaches_the_pages_edge(tmp_path):
+    """The same chapter for KDP with bleed: the rule and the space under the notes, carried over, pushed
+    the full-bleed picture 15 pt down from the page's top, inside the trim, and preflight failed the
+    safe area. Now the picture begins at the edge and the safe area passes."""
+    from conftest import png
+
+    (tmp_path / "manuscript" / "images").mkdir(parents=True)
+    png(tmp_path / "manuscript" / "images" / "tall.png", 1900, 2800)
+    (tmp_path / "manuscript" / "book.yaml").write_text(
+        "title: T\nauthor: A\ncover: auto\npdf: {printer: kdp, bleed: true}\n", encoding="utf-8")
+    (tmp_path / "manuscript" / "01-one.md").write_text(
+        "---\ntitle: The Star Song\nsummary: A lullaby.\nnotes: The lyrics are mine.\n---\n\n"
+        "![Trees under a moon](images/tall.png){: .bleed}\n\nHis grandmother had sung it.\n", encoding="utf-8")
+    ran = run_cli("check", tmp_path, "--printer", "kdp")
+    assert "preflight outside-safe-area: safe area: pass" in ran.stdout + ran.stderr, ran.stdout + ran.stderr

@@ -134,13 +134,13 @@ hr.scene-break::before {{ line-height: {g(1)}; }}
 .chapter-summary p + p, .chapter-notes p + p, .chapter-end-notes p + p {{ margin-top: 0; }}
 .block-heading {{ margin: {g(1)} 0 0; line-height: {g(1)}; }}
 section > .block-heading:first-child {{ margin-top: 0; }}
-.chapter-notes + .chapter-text, .chapter-summary + .chapter-text {{ padding-top: {g(1)}; margin-top: 0; }}
+.chapter-notes + .chapter-text, .chapter-summary + .chapter-text {{ margin-top: 0; }}
 /* The rule under the summary or notes is theirs, drawn at the text's full measure (print.css sets them in
    1.5em at each side): as the text's top border, it went over to the next page with a picture that did not
    fit, alone under the running head, and pushed a full-bleed picture down off the page's edge. */
 .chapter-summary:has(+ .chapter-text), .chapter-notes:has(+ .chapter-text) {{ margin-bottom: 0; }}
 .chapter-summary:has(+ .chapter-text)::after, .chapter-notes:has(+ .chapter-text)::after {{ content: "";
-  display: block; margin: {g(1, 0.4)} -1.5em 0; border-top: {rule} solid #000; }}
+  display: block; margin: {g(1, 0.4)} -1.5em {g(1)}; border-top: {rule} solid #000; }}
 .chapter-end-notes {{ margin-top: {g(1)}; border-top: {rule} solid #000; padding-top: {g(1, 0.4)}; }}
 .footnote {{ footnote-policy: line; }}
 @page {{ @footnote {{ border-top: {rule} solid #000; padding-top: {g(0.5, 0.4)}; margin-top: {g(0.5)}; }} }}
