@@ -216,3 +216,21 @@ def test_gutter_follows_the_page_count():
     assert (s.margin_outer, s.margin_top, s.margin_bottom) == ("0.25in", "1in", "0.3in")
     s = for_page_count(rendered, printers.printer("ingramspark"), 300).book.metadata.pdf
     assert (s.margin_inner, s.margin_outer, s.margin_bottom) == ("0.5in", "0.5in", "0.5in")
+
+
+def test_pdf_for_a_printer_says_a_picture_under_300_ppi(tmp_path):
+    """A helper's 91 ppi picture in a KDP interior: `pdf` wrote it without a word, and `check --printer kdp`
+    then refused it. `pdf` for a printer now warns as the preflight would judge it (no book without a
+    printer is looked at)."""
+    from conftest import png, run_cli
+
+    (tmp_path / "manuscript" / "images").mkdir(parents=True)
+    png(tmp_path / "manuscript" / "images" / "wide.png", 400, 300)
+    (tmp_path / "manuscript" / "01-one.md").write_text("# One\n\n![A wide picture](images/wide.png)\n\nText.\n",
+                                                     encoding="utf-8")
+    for printer, said in (("pdf: {printer: kdp}\n", True), ("", False)):
+        (tmp_path / "manuscript" / "book.yaml").write_text(f"title: T\nauthor: A\n{printer}", encoding="utf-8")
+        ran = run_cli("pdf", tmp_path, "-o", tmp_path / "t.pdf")
+        assert ran.returncode == 0
+        assert ("warning: picture resolution: lowest: 400 x 300 px" in ran.stderr) is said, ran.stderr
+        assert ("`check --printer kdp` refuses it" in ran.stderr) is said

@@ -217,11 +217,32 @@ def write_pdf(rendered: RenderedBook, out: str | Path, shown: str | None = None,
     covered = coverage.uncovered(rendered.book)
     if covered:  # said of each chapter, at its line: not again of each layout, on the theme
         problems = [p for p in problems if p.code != codes.MISSING_GLYPHS]
+    problems += resolution_problems(rendered, data)
     for problem in [*problems, *covered]:
         (warn or (lambda p: print(p, file=sys.stderr)))(problem)
     with atomic_path(out, shown) as tmp:
         tmp.write_bytes(data)
     return out
+
+
+def resolution_problems(rendered: RenderedBook, data: bytes) -> list[Problem]:
+    """For a printer's interior, a picture printed under 300 ppi said as a warning, as its preflight
+    (`check --printer`) says it, as an error under 200: a helper's 91 ppi picture was written without a
+    word by `pdf`, and refused by `check --printer kdp`."""
+    if printshop.printer_of(rendered.book) is None:
+        return []
+    import io
+
+    from pypdf import PdfReader
+
+    from bookmaker.pdf.preflight import pictures_check
+
+    check = pictures_check(PdfReader(io.BytesIO(data)))
+    if check.status == "pass":
+        return []
+    name = rendered.book.metadata.pdf.printer
+    refused = f": `check --printer {name}` refuses it" if check.status == "error" else ""
+    return [Problem(printshop.where(rendered.book), 1, f"{check.name}: {check.detail}{refused}", "warning", check.code)]
 
 
 @contextlib.contextmanager
