@@ -366,6 +366,17 @@ def test_tags_plain_list_and_groups(tmp_path):
     assert render_book(book, jobs=1, cache=False).author_line == "A and B"
 
 
+def test_tags_are_typeset_on_the_about_page_as_written_in_the_metadata(tmp_path):
+    """A helper's character tag `Marguerite "Mags" Oyelaran` kept its typewriter quotes on the about page
+    and in print, the one straight quote in a book of curly ones. Shown, a tag is typeset as the title
+    is; the metadata (dc:subject) keeps what the author wrote."""
+    book = load_book(project(tmp_path, "title: T\nauthor: A\ntags:\n  Characters: ['Marguerite \"Mags\" O', \"Ines's\"]\n",
+                             {"1.md": "x"}))
+    summary = next(p for p in render_book(book, jobs=1, cache=False).pages if p.kind == "summary")
+    assert "Marguerite \u201cMags\u201d O" in summary.body and "Ines\u2019s" in summary.body
+    assert book.metadata.subjects == ['Marguerite "Mags" O', "Ines's"]
+
+
 @pytest.mark.parametrize(("written", "identifier"), [
     ("978-0-00-000000-2", "urn:isbn:9780000000002"),
     ("ISBN 978 0 00 000000 2", "urn:isbn:9780000000002"),
