@@ -93,7 +93,8 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
             session.enter_context(layout_session())
         rebuild(project, formats, jobs, report)
         settle()
-        print(f"bookmaker: watching {project}/manuscript and {project}/styles (Ctrl-C to stop)", flush=True)
+        styles = f" and {project}/styles" if (root / "styles").is_dir() else ""  # a project of its own theme
+        print(f"bookmaker: watching {project}/manuscript{styles} (Ctrl-C to stop)", flush=True)
         for batch in itertools.chain([first], batches):
             if not batch:
                 continue
