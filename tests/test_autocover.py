@@ -66,3 +66,19 @@ def test_faces_found_by_style_and_quotes_curled():
     assert faces["title"].name == "Spectral-SemiBold.ttf" and faces["subtitle"].name == "Spectral-Italic.ttf"
     assert font_files([FONTS / "Spectral-Regular.ttf"])["title"].name == "Spectral-Regular.ttf"
     assert curly("Ottilie's \"odd\" 'lamp'") == "Ottilie\u2019s \u201codd\u201d \u2018lamp\u2019"
+
+
+@pytest.mark.parametrize("changes", [
+    {"title": " ".join(["Word"] * 200)},  # the line breaking measured every span of words: 54 s
+    {"title": "w" * 100_000},  # drawn on one line: a picture Pillow refused as a bomb (a traceback)
+    {"subtitle": " ".join(["word"] * 1500), "authors": ["A" * 5000]},
+])
+def test_a_cover_shows_at_most_a_title_not_a_page(changes):
+    """A security review: `cover: auto` with a 200-word title took 54 s to build, and one 100,000-character
+    word ended the build with a traceback. A cover shows at most SHOWN_CHARACTERS of each text, filled into
+    its lines at the smallest size, and cut with an ellipsis."""
+    import time
+
+    start = time.perf_counter()
+    picture = Image.open(io.BytesIO(cover(**changes)))
+    assert picture.size == (WIDTH, HEIGHT) and time.perf_counter() - start < 20

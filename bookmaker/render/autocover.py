@@ -106,9 +106,41 @@ def fit_title(title: str, face: Path) -> tuple[ImageFont.FreeTypeFont, list[str]
         lines = balanced_lines(words, font.getlength, WIDTH - 2 * MARGIN, MAX_TITLE_LINES)
         if lines is not None:
             return font, lines
-    # A single word too long for any size: the smallest size, lines as they come.
+    # Too long for any size (a word too wide, or more words than the lines hold): the smallest size,
+    # the words filled in line by line, the last line that fits ending in an ellipsis.
     font = ImageFont.truetype(str(face), TITLE_SIZES[-1])
-    return font, balanced_lines(words, font.getlength, float("inf"), MAX_TITLE_LINES) or [title]
+    width = WIDTH - 2 * MARGIN
+    lines: list[str] = []
+    for word in words:
+        if lines and font.getlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        elif len(lines) < MAX_TITLE_LINES:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}"  # cut below
+            break
+    return font, [narrowed(line, font, width) for line in lines] or [title]
+
+
+# What a cover shows of each text, at most, in characters: a title of 200 words took the line breaking
+# (every span of words measured) 54 s, and one word of 100,000 characters drawn on one line made a
+# picture Pillow refused as a decompression bomb (a traceback). A cover shows a title, not a page.
+SHOWN_CHARACTERS = {"title": 160, "subtitle": 200, "author": 80, "series": 80}
+
+
+def clipped(text: str, limit: int) -> str:
+    """`text` cut after its last whole word within `limit` characters, an ellipsis after it."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip() + "…"
+
+
+def narrowed(line: str, font: ImageFont.FreeTypeFont, width: float) -> str:
+    """`line` cut to fit `width`, an ellipsis at its end: a word too long for the cover at any size."""
+    while len(line) > 1 and font.getlength(line) > width:
+        line = line[:-2].rstrip() + "…"
+    return line
 
 
 def curly(text: str) -> str:
@@ -122,8 +154,10 @@ def draw_cover(title: str, subtitle: str | None, authors: Sequence[str] | str, s
                font_dir_or_files: str | Path | Sequence[str | Path]) -> bytes:
     """The cover as PNG bytes, 1600 x 2560."""
     faces = font_files(font_dir_or_files)
-    title, subtitle = curly(title), curly(subtitle) if subtitle else None
-    authors = [authors] if isinstance(authors, str) else list(authors)
+    title = curly(clipped(" ".join(title.split()), SHOWN_CHARACTERS["title"]))
+    subtitle = curly(clipped(" ".join(subtitle.split()), SHOWN_CHARACTERS["subtitle"])) if subtitle else None
+    authors = [clipped(a, SHOWN_CHARACTERS["author"]) for a in ([authors] if isinstance(authors, str) else authors)]
+    series_line = clipped(series_line, SHOWN_CHARACTERS["series"]) if series_line else series_line
     digest = hashlib.sha256(title.encode("utf-8")).digest()
     top, bottom, ink = PALETTE[digest[0] % len(PALETTE)]
     dim = tuple(round(i * 0.62 + b * 0.38) for i, b in zip(ink, bottom))  # ink half sunk into the ground
@@ -144,7 +178,8 @@ def draw_cover(title: str, subtitle: str | None, authors: Sequence[str] | str, s
     title_font, lines = fit_title(" ".join(title.split()), faces["title"])
     leading = title_font.size * 1.12
     sub_font = ImageFont.truetype(str(faces["subtitle"]), 76)
-    sub_lines = (balanced_lines(subtitle.split(), sub_font.getlength, WIDTH - 2 * MARGIN, 3) or [subtitle]
+    sub_lines = ([narrowed(line, sub_font, WIDTH - 2 * MARGIN) for line in
+                  balanced_lines(subtitle.split(), sub_font.getlength, WIDTH - 2 * MARGIN, 3) or [subtitle]]
                  if subtitle else [])
     sub_leading = 96
     # The title block (title, rule, subtitle) sits with its centre a little above the page's.
