@@ -1804,16 +1804,19 @@ def test_a_markdown_files_pictures_are_pictures_and_never_a_hidden_or_unnamable_
     assert chapters(project)[0][1] == "0\n\n1\n\n2\n\n3\n\n4\n\n5\n\n![6](images/pic.png)\n"
 
 
-@pytest.mark.parametrize("front", ["language: 5", "language: [en]", "source: 5", "title: 5", "summary: {a: b}"])
-def test_a_markdown_files_front_matter_of_the_wrong_kind_is_no_traceback(tmp_path, front):
+@pytest.mark.parametrize("front", ["language: 5", "language: [en]", "source: 5", "title: 5", "summary: {a: b}",
+                                   "title: [a, b]\nauthor: {a: 1}", "title: 2020-01-01"])
+def test_a_markdown_files_front_matter_of_the_wrong_kind_is_no_traceback(tmp_path, front, monkeypatch):
     """`language: 5` in a long Markdown file's front matter ended the import with a traceback (TypeError):
     a number is written as text where the key takes text, anything else is left out."""
     source = tmp_path / "story.md"
     source.write_text(f"---\n{front}\n---\n\n# Book\n\n## One\n\nt\n\n## Two\n\nt\n\n## Three\n\nt\n",
                       encoding="utf-8")
-    project = import_source(source, tmp_path / "book")
+    monkeypatch.chdir(tmp_path)
+    project = import_source(source)  # the folder named after the title: a title that is no text broke it
     meta = book_yaml(project)
-    assert meta["title"] == ("5" if front == "title: 5" else "Book")
+    assert meta["title"] == {"title: 5": "5", "title: 2020-01-01": "2020-01-01"}.get(front, "story" if "[a, b]" in front else "Book")
+    assert meta["author"] == "Unknown"
     assert "language" not in meta and "source" not in meta and "summary" not in meta
 
 

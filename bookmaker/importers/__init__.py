@@ -3,6 +3,7 @@ EPUB, a Word file, one long Markdown, HTML or text file). The kind is read from 
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -156,19 +157,25 @@ def _decoded(data: bytes, path: Path) -> str:
 def _complete_metadata(book: ImportedBook, path: Path) -> None:
     """What book.yaml requires, filled in where the source had none."""
     meta = book.metadata
+    for key in ("title", "subtitle", "language", "source", "summary", "notes", "end_notes", "dedication",
+                "publisher", "rights"):
+        # A Markdown file's front matter as YAML read it: `language: 5` an int, `language: [en]` a list.
+        if isinstance(meta.get(key), (int, float)) and not isinstance(meta[key], bool):
+            meta[key] = str(meta[key])
+        elif isinstance(meta.get(key), datetime.date):  # `title: 2020-01-01`
+            meta[key] = meta[key].isoformat()
+        elif meta.get(key) is not None and not isinstance(meta[key], str):
+            meta[key] = None
+    if isinstance(meta.get("author"), list):
+        meta["author"] = [str(a) for a in meta["author"] if isinstance(a, (str, int, float)) and str(a).strip()] or None
+    elif meta.get("author") is not None and not isinstance(meta["author"], str):
+        meta["author"] = str(meta["author"]) if isinstance(meta["author"], (int, float)) else None
     if not meta.get("title"):
         meta["title"] = path.stem.replace("_", " ").replace("-", " ").strip() or "Untitled"
     if not meta.get("author"):
         meta["author"] = "Unknown"
     if isinstance(meta.get("author"), list) and len(meta["author"]) == 1:
         meta["author"] = meta["author"][0]
-    for key in ("title", "subtitle", "language", "source", "summary", "notes", "end_notes", "dedication",
-                "publisher", "rights"):
-        # A Markdown file's front matter as YAML read it: `language: 5` an int, `language: [en]` a list.
-        if isinstance(meta.get(key), (int, float)) and not isinstance(meta[key], bool):
-            meta[key] = str(meta[key])
-        elif meta.get(key) is not None and not isinstance(meta[key], str):
-            meta[key] = None
     if meta.get("language") and not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", meta["language"]):
         meta["language"] = None
     for key in ("date", "updated"):
