@@ -1833,3 +1833,55 @@ def test_a_markdown_file_of_picture_marks_imports_in_linear_time(tmp_path, marks
     start = time.perf_counter()
     import_source(source, tmp_path / "book")
     assert time.perf_counter() - start < 20
+
+
+def test_an_import_ended_by_sigterm_leaves_no_staging_folder(tmp_path):
+    """A security review's EPUB killed by `timeout` (SIGTERM) while its chapters were written left the
+    hidden staging folder beside the target, 99,096 files. SIGTERM now ends the import through its
+    clean-up, as Ctrl-C does: nothing is left, and the exit status says it was terminated."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "story.md"
+    source.write_text("# One\n\nText.\n\n# Two\n\nMore.\n\n# Three\n\nEnd.\n", encoding="utf-8")
+    script = (
+        "import os, signal, sys\n"
+        "from bookmaker.importers import project\n"
+        "real = project.chapter_text\n"
+        "def chapter_text(chapter):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)  # mid-write: the book.yaml and no chapter written yet\n"
+        "    return real(chapter)\n"
+        "project.chapter_text = chapter_text\n"
+        "from bookmaker.commands.import_source import import_source\n"
+        f"import_source({str(source)!r}, {str(tmp_path / 'out')!r})\n")
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 128 + 15, ran.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["story.md"]
+
+
+@pytest.mark.parametrize("limit, value, said", [
+    ("MAX_PAGE_BYTES", 300, "is a page of 0 MB, over the 0 MB a book's page holds"),
+    ("MAX_PAGE_ELEMENTS", 5, "is a page of more than 5 elements"),
+    ("MAX_SPINE", 2, "lists more than 2 documents in its reading order"),
+])
+def test_an_epub_of_pages_no_book_has_is_refused_before_it_is_read(tmp_path, monkeypatch, limit, value, said):
+    """A security review's small EPUBs: one page of 150 MB (155 KB zipped) took 11 GB; one of 10 MB of empty
+    <div>s about 70 s; 100,000 spine entries of one page, 2 GB and 100,000 chapters. Each is one error now,
+    before any page is parsed (the limits made small here)."""
+    from bookmaker.importers import epub, sources
+
+    monkeypatch.setattr(epub if limit == "MAX_SPINE" else sources, limit, value)
+    with pytest.raises(BookmakerError) as raised:
+        import_source(standard_ebooks_folder(tmp_path / "src"), tmp_path / "se")
+    [problem] = raised.value.problems
+    assert said in problem.message and problem.code in ("too-large", "bad-source")
+    assert not (tmp_path / "se").exists()
+
+
+def test_an_html_page_holding_nul_bytes_is_refused(tmp_path):
+    source = tmp_path / "book.html"
+    """Past its first 4 KB (where a binary file is told apart), 10 MB of NUL bytes took 1 GB to read."""
+    source.write_bytes(b"<html><body><h1>One</h1><p>" + b"Text. " * 1000 + b"</p>" + b"\0" * 5000 + b"</body></html>")
+    with pytest.raises(BookmakerError) as raised:
+        import_source(source, tmp_path / "out")
+    assert "holds NUL bytes, which no HTML page can" in raised.value.problems[0].message

@@ -17,7 +17,7 @@ from bookmaker.importers.chapters import chapters_from_root, parse_html, plain_t
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, html_to_markdown, mark_languages, one_line,
                                           quotes_parted, text_to_markdown)
 from bookmaker.importers.project import ImportedBook, ImportedChapter
-from bookmaker.importers.sources import SourceFiles, fail, inside_name
+from bookmaker.importers.sources import MAX_SPINE, SourceFiles, checked_page, fail, inside_name
 
 NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
       "c": "urn:oasis:names:tc:opendocument:xmlns:container"}
@@ -272,7 +272,11 @@ def read_epub(files: SourceFiles) -> ImportedBook:
     meta["cover"] = images.cover(cover_name(opf, opf_name))
     order, furniture, nav, nav_soup = _spine(files, opf, opf_name)
     labels = nav_labels(nav, nav_soup)
-    docs = [(name, parse_html(files.read(name), xml=True)) for name in order if files.exists(name) and name != nav]
+    if len(order) > MAX_SPINE:  # 100,000 entries of one page made 100,000 chapters (2 GB, minutes)
+        raise fail(files.origin, f"lists more than {MAX_SPINE:,} documents in its reading order: not a book this "
+                   "tool will import", code=codes.TOO_LARGE)
+    docs = [(name, parse_html(checked_page(files.read(name), files.origin, name), xml=True))
+            for name in order if files.exists(name) and name != nav]
     if any(is_archive_download(soup) for _, soup in docs[:3]):
         return _archive_epub(docs, images, meta)
     for _, soup in docs:  # before the notes are taken out: their passages in other languages marked too

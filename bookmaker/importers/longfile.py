@@ -20,7 +20,7 @@ from bookmaker.importers.chapters import (HEADINGS, LABELLED_RE, NUMBER, ORDINAL
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_break, mark_languages, one_line,
                                           text_to_markdown, typed_dashes)
 from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
-from bookmaker.importers.sources import SingleFile, fail, inside_name
+from bookmaker.importers.sources import SingleFile, checked_page, fail, inside_name
 
 ATX_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
@@ -586,6 +586,7 @@ def titled_by_first_line(chapters: list[ImportedChapter]) -> list[ImportedChapte
 # HTML --------------------------------------------------------------------------------------------
 
 def read_html(data: bytes, path: Path) -> ImportedBook:
+    checked_page(data, path)
     soup = parse_html(data, xml=data.lstrip().startswith(b"<?xml"))
     files = SingleFile(path)
     images = Images(files)
