@@ -1885,3 +1885,17 @@ def test_an_html_page_holding_nul_bytes_is_refused(tmp_path):
     with pytest.raises(BookmakerError) as raised:
         import_source(source, tmp_path / "out")
     assert "holds NUL bytes, which no HTML page can" in raised.value.problems[0].message
+
+
+def test_list_items_are_numbered_once_for_their_list():
+    """A security review's list of 20,000 items took 44 s to import: markdownify counted each item's
+    earlier siblings anew. bookmaker numbers a list's items once (10 s for the same list, the rest
+    linear); the marks and indents are as they were."""
+    from bookmaker.importers.markdown import html_to_markdown
+
+    html = ('<ol start="3"><li>three</li><li><p>four</p><p>more of four</p></li>'
+            '<li>five<ul><li>dot<ul><li>deeper</li></ul></li></ul></li></ol>')
+    assert html_to_markdown(html, "", None) == (
+        "3. three\n4. four\n\n    more of four\n\n5. five\n    - dot\n        - deeper\n")  # as before
+    items = "".join(f"<li>item {n}</li>" for n in range(1, 1201))
+    assert html_to_markdown(f"<ol>{items}</ol>", "", None).split("\n")[-1] == "1200. item 1200"
