@@ -1899,3 +1899,25 @@ def test_list_items_are_numbered_once_for_their_list():
         "3. three\n4. four\n\n    more of four\n\n5. five\n    - dot\n        - deeper\n")  # as before
     items = "".join(f"<li>item {n}</li>" for n in range(1, 1201))
     assert html_to_markdown(f"<ol>{items}</ol>", "", None).rstrip("\n").split("\n")[-1] == "1200. item 1200"
+
+
+@pytest.mark.parametrize("declaration", ['<?xml version="1.0"?>', ""])
+def test_an_internal_dtd_subset_is_no_chapter_and_no_warning(tmp_path, declaration, capfd):
+    """A security review: an HTML file declaring entities (`<!DOCTYPE html [<!ENTITY a "b">]>`) came in
+    with an extra chapter holding "]>", and read as HTML, printed bs4's many-line warning on standard
+    error. The subset is dropped unread (its entities were never expanded)."""
+    source = tmp_path / "book.html"
+    source.write_text(f'{declaration}<!DOCTYPE html [<!ENTITY a "b">]><html><body><h1>B</h1><h2>Chapter 1</h2>'
+                      "<p>Alpha.</p><h2>Chapter 2</h2><p>Bravo &a;.</p><h2>Chapter 3</h2><p>Charlie.</p></body></html>",
+                      encoding="utf-8")
+    found = chapters(import_source(source, tmp_path / "out"))
+    assert [body.split()[0] for _, body in found] == ["Alpha.", "Bravo", "Charlie."]
+    assert "]>" not in "".join(body for _, body in found) and "Warning" not in capfd.readouterr().err
+
+
+def test_a_utf16_text_cut_inside_a_character_is_said_to_be_damaged(tmp_path):
+    source = tmp_path / "story.txt"
+    source.write_bytes("\ufeffChapter 1\n\nText.\n".encode("utf-16-le") + b"x")
+    with pytest.raises(BookmakerError) as raised:
+        import_source(source, tmp_path / "out")
+    assert raised.value.problems[0].message.startswith("is not valid UTF-16 text")

@@ -143,7 +143,11 @@ def _read_zip(path: Path) -> ImportedBook:
 
 def _decoded(data: bytes, path: Path) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:  # an odd byte left over, a half character: a damaged file, said as one
+            raise fail(path, "is not valid UTF-16 text (it ends inside a character, or holds a half one): save "
+                       "it as UTF-8 and import it again", code=codes.NOT_TEXT) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import statistics
+import warnings
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag, XMLParsedAsHTMLWarning
 
 from bookmaker.importers.markdown import (LANGUAGE_MARK_RE, NOTE_TOKEN_RE, Images, Notes, html_to_markdown,
                                           one_line, with_footnotes)
@@ -609,7 +610,25 @@ def chapters_from_root(root: Tag, base: str, images: Images, notes: Notes, deepe
 OPS = "http://www.idpf.org/2007/ops"
 
 
+# A document type declaration with an internal subset (entity definitions): the HTML reader left its
+# closing "]>" as the text of a chapter of its own. Books declare none: the subset is dropped unread.
+INTERNAL_SUBSET_RE = re.compile(r"<!DOCTYPE([^\[>]{0,200})\[.{0,1000000}?\]\s*>", re.S | re.I)
+
+
 def parse_html(data: bytes | str, xml: bool = False) -> BeautifulSoup:
+    head = data[:4096]
+    if (b"<!" in head) if isinstance(head, bytes) else ("<!" in head):
+        text = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
+        if INTERNAL_SUBSET_RE.search(text[:1100000]):
+            text = INTERNAL_SUBSET_RE.sub(r"<!DOCTYPE\1>", text, count=1)
+            data = text.encode("utf-8", "surrogateescape") if isinstance(data, bytes) else text
+    with warnings.catch_warnings():
+        # An XHTML file read as HTML (no XML declaration): bs4 warns on standard error, in many lines.
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return _parsed(data, xml)
+
+
+def _parsed(data: bytes | str, xml: bool) -> BeautifulSoup:
     if xml:
         # The XML reader keeps class="meta group" as one string unless told that class holds a list.
         soup = BeautifulSoup(data, "lxml-xml", multi_valued_attributes={"*": ["class"]})
