@@ -45,6 +45,7 @@ FOOTNOTE_UNUSED = "footnote-unused"  # a note written but never called
 STRAIGHT_QUOTES = "straight-quotes"  # typewriter quotes in raw HTML
 INDENTED_CODE = "indented-code"  # a paragraph indented by a tab or four spaces, which Markdown sets as code
 UNCLOSED_EMPHASIS = "unclosed-emphasis"  # an asterisk or underscore that opens or closes no emphasis
+SCENE_BREAK_AT_EDGE = "scene-break-at-edge"  # a scene break that begins or ends a chapter, parting nothing
 DUPLICATE_TITLE = "duplicate-title"  # two chapters with one title
 UNKNOWN_LANGUAGE = "unknown-language"  # a language tag no reader will know
 

@@ -181,7 +181,25 @@ def test_what_a_new_author_types_that_markdown_reads_otherwise_is_said(tmp_path)
     ran = run_cli("check", tmp_path / "book")
     lines = [line for line in ran.stdout.splitlines() + ran.stderr.splitlines() if ": warning: " in line]
     said = sorted((line.split(": warning: ")[0].rsplit("/", 1)[-1], line.split(": warning: ")[1][:40]) for line in lines)
-    assert said == [("01-a.md:7", "this paragraph is indented (a tab or fou"),
+    assert said == [("01-a.md:17", "the chapter ends with a scene break, whi"),  # scene-break-at-edge
+                    ("01-a.md:7", "this paragraph is indented (a tab or fou"),
                     ("01-a.md:9", "an emphasis mark '*' that is never close"),
                     ("02-b.txt:1", "'02-b.txt' is in manuscript/ but is not "),
                     ("notes.markdown:1", "'notes.markdown' is in manuscript/ but i")]
+
+
+def test_a_scene_break_that_begins_or_ends_a_chapter_is_said(tmp_path):
+    """A helper's chapter 5 ended in `* * *`: a lone ornament at the chapter's end, read as a page torn
+    off, and no word from `check`. Footnotes after it, set after the text, do not hide it; a break between
+    scenes is no warning."""
+    from conftest import run_cli
+
+    manuscript = tmp_path / "book" / "manuscript"
+    manuscript.mkdir(parents=True)
+    (manuscript / "book.yaml").write_text("title: T\nauthor: A\ncover: auto\n", encoding="utf-8")
+    (manuscript / "01-a.md").write_text("* * *\n\nA scene.[^1]\n\n* * *\n\n[^1]: A note.\n", encoding="utf-8")
+    (manuscript / "02-b.md").write_text("Middle.\n\n* * *\n\nEnd.\n", encoding="utf-8")
+    ran = run_cli("check", tmp_path / "book")
+    said = [line.split(": warning: ")[0].rsplit("/", 1)[-1] for line in (ran.stdout + ran.stderr).splitlines()
+            if "scene-break" in line or "scene break" in line]
+    assert said == ["01-a.md:1", "01-a.md:5"]

@@ -66,6 +66,28 @@ def lint(book: Book, rendered: RenderedBook) -> list[Problem]:
             chapter = book.chapters[int(page.id.split("-")[1]) - 1]
             out += straight_quotes(chapter, page.body)
             out += indented_code(chapter, page.body) + unclosed_emphasis(chapter, page.body)
+            out += scene_break_at_edge(chapter, page.body)
+    return out
+
+
+TEXT_OPENS_WITH_BREAK = re.compile(r'<div class="chapter-text"[^>]*>\s*<hr class="scene-break"')
+TEXT_ENDS_WITH_BREAK = re.compile(r'<hr class="scene-break"[^>]*/>\s*</div>\s*(?:<section class="chapter-end-notes"|'
+                                  r'</section>\s*$)')
+NOTE_ASIDE = re.compile(r"<aside\b.*?</aside>", re.S)  # the chapter's footnotes, set after its text
+BREAK_LINE = re.compile(r"^[ ]{0,3}(?:([-*_])(?:[ \t]*\1){2,}|#)[ \t]*$")
+
+
+def scene_break_at_edge(chapter, body: str) -> list[Problem]:
+    """A scene break with no scene on one side of it (the chapter's first or last thing) prints as an
+    ornament alone: at the end of a chapter it reads as a page torn off."""
+    out = []
+    text = NOTE_ASIDE.sub("", body)
+    lines = [n for n, line in enumerate(chapter.body.split("\n")) if BREAK_LINE.match(line)]
+    for pattern, where, at in ((TEXT_OPENS_WITH_BREAK, "begins", lines[:1]), (TEXT_ENDS_WITH_BREAK, "ends", lines[-1:])):
+        if pattern.search(text):
+            out.append(Problem(chapter.display_path, chapter.body_line + (at[0] if at else 0), f"the chapter {where} "
+                               "with a scene break, which parts no scenes there and prints as an ornament alone: take "
+                               "it away", "warning", codes.SCENE_BREAK_AT_EDGE))
     return out
 
 
