@@ -1921,3 +1921,21 @@ def test_a_utf16_text_cut_inside_a_character_is_said_to_be_damaged(tmp_path):
     with pytest.raises(BookmakerError) as raised:
         import_source(source, tmp_path / "out")
     assert raised.value.problems[0].message.startswith("is not valid UTF-16 text")
+
+
+def test_an_xhtml_files_named_entities_come_in_as_their_characters(tmp_path):
+    """Project Gutenberg's XHTML Max und Moritz declares itself XML (`<?xml … encoding="ISO-8859-1"?>`) and
+    writes its umlauts, sharp s, dashes and guillemets as HTML's named entities: read as XML, without the
+    DTD, every one was dropped, silently ("Fnfter Streich.", "Strae gut"). Each is its character now, and
+    a file name keeps the sharp s as "ss"."""
+    source = tmp_path / "book.htm"
+    source.write_bytes(b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 '
+                       b'Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org'
+                       b'/1999/xhtml"><head><title>T</title></head><body><h2>F&uuml;nfter Streich.</h2><p>M&uuml;h&rsquo; '
+                       b'&mdash; Stra&szlig;e &laquo;gut&raquo; &amp;uuml; \xe4</p><h2>Schlu&szlig;.</h2><p>Vorbei.</p>'
+                       b'</body></html>')
+    project = import_source(source, tmp_path / "out")
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["F\u00fcnfter Streich.", "Schlu\u00df."]
+    assert found[0][1] == "M\u00fch\u2019 \u2014 Stra\u00dfe \u00abgut\u00bb &uuml; \u00e4\n"
+    assert sorted(p.name for p in (project / "manuscript").glob("*.md")) == ["01-funfter-streich.md", "02-schluss.md"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html.entities
 import re
 import statistics
 import warnings
@@ -615,7 +616,32 @@ OPS = "http://www.idpf.org/2007/ops"
 INTERNAL_SUBSET_RE = re.compile(r"<!DOCTYPE([^\[>]{0,200})\[.{0,1000000}?\]\s*>", re.S | re.I)
 
 
+HTML_ENTITY_RE = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+HTML_ENTITY_BYTES_RE = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
+
+
+def numeric_entities(data: bytes | str) -> bytes | str:
+    """HTML's named character references (`&uuml;`, `&mdash;`) as numeric ones, which an XML reader
+    knows without the DTD: read as XML, every one of them was dropped, silently (Project Gutenberg's
+    XHTML Max und Moritz lost its umlauts, sharp s, dashes and guillemets: "Fnfter Streich.")."""
+    def numeric(name: str, whole: str) -> str:
+        if name in XML_ENTITIES:
+            return whole
+        character = html.entities.html5.get(f"{name};")
+        return "".join(f"&#{ord(c)};" for c in character) if character else whole
+
+    if isinstance(data, str):
+        return HTML_ENTITY_RE.sub(lambda m: numeric(m.group(1), m.group(0)), data)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data  # UTF-16: not searched byte by byte
+    return HTML_ENTITY_BYTES_RE.sub(lambda m: numeric(m.group(1).decode("ascii"), m.group(0).decode("ascii")).encode("ascii"),
+                                    data)
+
+
 def parse_html(data: bytes | str, xml: bool = False) -> BeautifulSoup:
+    if xml:
+        data = numeric_entities(data)
     head = data[:4096]
     if (b"<!" in head) if isinstance(head, bytes) else ("<!" in head):
         text = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data

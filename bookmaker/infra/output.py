@@ -17,12 +17,17 @@ from bookmaker.infra.processes import process_alive
 TEMP_MARK = ".bookmaker-tmp-"
 
 
+# Letters no decomposition takes to ASCII, as their languages spell them without: "Schluß" made "schlu".
+UNDECOMPOSED = str.maketrans({"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+                              "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D"})
+
+
 def ascii_words(text: str) -> list[str]:
     """A title's words in lower-case ASCII, for a file name safe on every system and inside an EPUB:
     accents dropped ("Café" -> "cafe"), an apostrophe inside a word dropped ("Garnet's" -> "garnets"),
     and any other punctuation or space parting words, those ASCII lacks too ("Narrative\u2060\u2014Has",
     dropped with the rest of what ASCII lacks, had made "narrativehas")."""
-    text = text.replace("'", "").replace("\u2019", "")
+    text = text.replace("'", "").replace("\u2019", "").translate(UNDECOMPOSED)
     text = "".join(" " if ord(c) > 127 and unicodedata.category(c)[0] in "PSZ" else c for c in text)
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.findall(r"[a-z0-9]+", ascii_text.lower())
