@@ -1939,3 +1939,18 @@ def test_an_xhtml_files_named_entities_come_in_as_their_characters(tmp_path):
     assert [f.get("title") for f, _ in found] == ["F\u00fcnfter Streich.", "Schlu\u00df."]
     assert found[0][1] == "M\u00fch\u2019 \u2014 Stra\u00dfe \u00abgut\u00bb &uuml; \u00e4\n"
     assert sorted(p.name for p in (project / "manuscript").glob("*.md")) == ["01-funfter-streich.md", "02-schluss.md"]
+
+
+def test_a_chapters_number_set_a_level_below_its_title_heads_that_chapter(tmp_path):
+    """Project Gutenberg's Dom Casmurro sets each chapter's number a level below its title, before it
+    (<h5>II</h5><h4>Do livro.</h4>), the chapters parted by rules: split at the titles, every number was
+    a stray "## III" at the end of the chapter before, after a scene break. The number now heads its own
+    chapter, as its title's first line; numbered as bookmaker numbers, the titles stand alone."""
+    source = tmp_path / "book.htm"
+    source.write_text('<html lang="pt"><body><h1>DOM CASMURRO</h1>' + "".join(
+        f'<hr class="chap"/><h5><a id="{n}">{n}</a></h5><h4>{title}</h4><p>Texto {n}.</p>'
+        for n, title in (("I", "Do titulo."), ("II", "Do livro."), ("III", "A denuncia."))) + "</body></html>",
+        encoding="utf-8")
+    found = chapters(import_source(source, tmp_path / "out"))
+    assert [(f.get("title"), body) for f, body in found] == [
+        ("Do titulo.", "Texto I.\n"), ("Do livro.", "Texto II.\n"), ("A denuncia.", "Texto III.\n")]

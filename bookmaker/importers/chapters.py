@@ -314,6 +314,7 @@ def split_sections(root: Tag, deepen: bool = False, numbered: bool = False, part
     `notes`' words counted with its own. `numbered`: where three in four of the headings, three or more, number their chapters,
     the others after the first numbered one head parts of a chapter (Katrine's chapter XXVI quotes three
     newspaper headlines at <h3>, the level of its chapters' headings)."""
+    numbers_joined(root)
     heads = structure_headings(root)
     if not heads:
         return [(None, list(root.children))]
@@ -348,6 +349,22 @@ def split_sections(root: Tag, deepen: bool = False, numbered: bool = False, part
 
 def _numbers_alone(heading: Tag) -> bool:
     return heading.name in HEADINGS and plain_title(_text(heading)) is None
+
+
+def numbers_joined(root: Tag) -> None:
+    """A heading that only numbers its chapter, set a level below the title right after it (Project
+    Gutenberg's Dom Casmurro: <h5>II</h5><h4>Do livro.</h4>), made the first line of that title: split at
+    the titles, each number was a stray "## III" at the end of the chapter before. The title's lines
+    are then one title, its number first ("II: Do livro.", section_markdown)."""
+    for heading in root.find_all(HEADINGS):
+        following = heading.find_next_sibling(True)
+        if following is None or following.name not in HEADINGS or level(following) >= level(heading) or \
+                not _numbers_alone(heading) or source_number(_text(heading)) is None:
+            continue
+        number = NavigableString(_text(heading))
+        following.insert(0, Tag(name="br", can_be_empty_element=True))
+        following.insert(0, number)
+        heading.decompose()
 
 
 # A part that holds more than this share of a long file's words, and three or more headings of its own,
