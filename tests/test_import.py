@@ -1954,3 +1954,15 @@ def test_a_chapters_number_set_a_level_below_its_title_heads_that_chapter(tmp_pa
     found = chapters(import_source(source, tmp_path / "out"))
     assert [(f.get("title"), body) for f, body in found] == [
         ("Do titulo.", "Texto I.\n"), ("Do livro.", "Texto II.\n"), ("A denuncia.", "Texto III.\n")]
+
+
+def test_a_books_closing_word_is_no_chapter_and_an_imprints_year_numbers_none(tmp_path):
+    """Dom Casmurro ends with <h4>FIM</h4> and nothing under it: an empty last chapter, which `check` then
+    called a chapter without text. The imprint's year (<h5>1899</h5>) before the first title is no
+    chapter's number, though it is a number alone a level below that title."""
+    source = tmp_path / "book.htm"
+    source.write_text('<html lang="pt"><body><h1>DOM CASMURRO</h1><h5>RIO DE JANEIRO</h5><h5>1899</h5>'
+                      "<h4>Do titulo.</h4><p>Uma noite.</p><h4>Do livro.</h4><p>Agora.</p><h4>A denuncia.</h4>"
+                      "<p>Ia entrar.</p><h4>FIM</h4></body></html>", encoding="utf-8")
+    titles = [f.get("title") for f, _ in chapters(import_source(source, tmp_path / "out"))]
+    assert titles[-3:] == ["Do titulo.", "Do livro.", "A denuncia."]

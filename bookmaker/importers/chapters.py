@@ -358,8 +358,9 @@ def numbers_joined(root: Tag) -> None:
     are then one title, its number first ("II: Do livro.", section_markdown)."""
     for heading in root.find_all(HEADINGS):
         following = heading.find_next_sibling(True)
+        number = source_number(_text(heading)) if _numbers_alone(heading) else None
         if following is None or following.name not in HEADINGS or level(following) >= level(heading) or \
-                not _numbers_alone(heading) or source_number(_text(heading)) is None:
+                number is None or number >= 1000:  # a year ("1899", an imprint's) numbers no chapter
             continue
         number = NavigableString(_text(heading))
         following.insert(0, Tag(name="br", can_be_empty_element=True))
