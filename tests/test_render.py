@@ -741,3 +741,14 @@ def test_a_notes_call_is_joined_to_the_word_before_it(tmp_path):
         previous = sup.getprevious()
         before.append((previous.tail if previous is not None else sup.getparent().text) or "")
     assert [text[-1:] for text in before] == ["e", "\u2060", "\u2060", " "]
+
+
+def test_the_back_covers_paragraphs_keep_their_italics_and_escape_the_rest():
+    """A helper's summary, "*Season 3 didn't happen*", lost its italics on the back of the printed cover
+    (plain text). Each paragraph keeps italics and bold, and nothing else of markup; notes are left out."""
+    from bookmaker.render.text import emphasized_paragraphs
+
+    assert emphasized_paragraphs("A fix-it. *Season 3 didn't happen*, and **everyone** naps. <b>x</b> & y[^1]\n\n"
+                                 "Second.\n\n[^1]: A note.\n") == (
+        "A fix-it. <i>Season 3 didn\u2019t happen</i>, and <b>everyone</b> naps. <b>x</b> &amp; y", "Second.")
+    assert emphasized_paragraphs("Tom & <script>alert(1)</script> Jerry") == ("Tom &amp; Jerry",)

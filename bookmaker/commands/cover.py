@@ -11,7 +11,7 @@ from bookmaker import codes
 from bookmaker.errors import BookmakerError, Problem
 from bookmaker.infra.output import atomic_path, check_output
 from bookmaker.model import RenderedBook
-from bookmaker.render.text import description
+from bookmaker.render.text import emphasized_paragraphs
 
 DEFAULT_PRINTER = "kdp"
 
@@ -33,12 +33,12 @@ def cover_spec(rendered: RenderedBook, pages: int):
     series = None
     if m.series:
         series = f"Book {m.series.number:g} of {m.series.name}" if m.series.number is not None else m.series.name
-    blurb = description(m.back_cover or m.summary)
+    blurb = emphasized_paragraphs(m.back_cover or m.summary)
     isbn = m.identifier[len("urn:isbn:"):] if m.identifier.startswith("urn:isbn:") else None
     picture = None if (m.auto_cover or m.cover is None) else m.cover.source
     return CoverSpec(title=rendered.display_title or m.title, authors=m.authors, trim_width=inches(m.pdf.width),
                      trim_height=inches(m.pdf.height), pages=pages, printer=m.pdf.printer, paper=m.pdf.paper,
-                     subtitle=m.subtitle, series=series, blurb=tuple(blurb.split("\n\n")) if blurb else (),
+                     subtitle=m.subtitle, series=series, blurb=blurb,
                      isbn=isbn, front_image=picture, language=m.language)
 
 

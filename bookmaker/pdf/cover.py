@@ -47,7 +47,7 @@ class CoverSpec:
     paper: str = "white"
     subtitle: str | None = None
     series: str | None = None  # "Book 2 of The Long Road"
-    blurb: tuple[str, ...] = ()  # plain paragraphs
+    blurb: tuple[str, ...] = ()  # paragraphs, each XHTML text with only <i> and <b> in it (text.emphasized_paragraphs)
     isbn: str | None = None
     front_image: Path | None = None  # None: a typographic front
     language: str = "en"
@@ -197,7 +197,7 @@ def cover_html(spec: CoverSpec, g: Geometry, p: Printer, cmyk: bool, picture: st
     b = p.barcode
     box_top = g.bleed + g.trim_height - b.from_bottom - b.height
     blurb_bottom = (box_top - 0.2) if barcode_svg else (g.bleed + g.trim_height - inset)
-    blurb = "".join(f"<p>{esc(para)}</p>" for para in spec.blurb)
+    blurb = "".join(f"<p>{para}</p>" for para in spec.blurb)
     parts.append(f'<div class="back" style="{_box(g.bleed + inset, g.bleed + inset, g.trim_width - 2 * inset, blurb_bottom - g.bleed - inset)}">'
                  f'<p class="back-title">{esc(spec.title)}</p>{blurb}</div>')
     if barcode_svg:

@@ -50,6 +50,35 @@ def description(summary: str | None) -> str | None:
     return "\n\n".join(p for p in paras if p) or None
 
 
+def emphasized_paragraphs(summary: str | None) -> tuple[str, ...]:
+    """The summary's paragraphs as the back of a printed cover sets them: each one line of text, its
+    italics and bold kept (as <i> and <b>, the rest escaped), note calls and notes left out. As plain
+    text (description()), a title in italics on the back lost them."""
+    if not summary:
+        return ()
+    from html import escape
+
+    from bookmaker.render.markdown import markdown_to_html
+    from bookmaker.render.tree import has_class
+
+    def inline(el) -> str:
+        out = [escape(el.text or "")]
+        for child in el:
+            tag = xhtml.local(child)
+            if not (tag == "aside" or has_class(child, "noteref")
+                    or (tag == "sup" and len(child) == 1 and not (child.text or "").strip() and has_class(child[0], "noteref"))):
+                mark = {"em": "i", "i": "i", "cite": "i", "strong": "b", "b": "b"}.get(tag)
+                out.append(f"<{mark}>{inline(child)}</{mark}>" if mark else inline(child))
+            elif out[-1].endswith("\u2060"):  # the word joiner that held a call to its word
+                out[-1] = out[-1][:-1]
+            out.append(escape(child.tail or ""))
+        return "".join(out)
+
+    root = xhtml.html_to_xhtml(markdown_to_html(summary), quiet_context())
+    paras = (" ".join(inline(p).split()) for p in root if xhtml.local(p) != "aside")
+    return tuple(p for p in paras if p)
+
+
 # A word, for page starts: a run of non-space characters holding a letter or digit. The PDF's text and
 # the EPUB's pages are both cut with this, so a page start found in one is found again in the other.
 WORD_RE = re.compile(r"\S+")
