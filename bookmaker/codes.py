@@ -68,6 +68,7 @@ FONT_NOT_EMBEDDED = "font-not-embedded"  # a font the print PDF uses but does no
 BLANK_GLYPHS = "blank-glyphs"  # characters no typeface on the machine has: the interior prints blanks
 OUTSIDE_SAFE_AREA = "outside-safe-area"  # text or a picture outside the printer's safe area
 SPINE_TEXT = "spine-text"  # spine text on a book too thin for it, or too small to read
+BACK_COVER_TEXT = "back-cover-text"  # the back cover's text does not fit above the barcode's place
 PRINT_FILE_SIZE = "print-file-size"  # a print file over the printer's size limit
 RGB_COLOUR = "rgb-colour"  # an RGB colour or picture in a PDF/X file
 PRINT_MARKUP = "print-markup"  # an outline, link or annotation the printer does not accept

@@ -149,3 +149,24 @@ def test_ingramspark_cover_is_pdf_x_with_no_rgb(tmp_path):
     assert b"0 0 0 1 scn" in contents  # black as K alone
     for xobject in page["/Resources"].get("/XObject", {}).values():
         assert xobject.get_object().get("/ColorSpace") != "/DeviceRGB"
+
+
+def test_a_blurb_too_long_for_the_back_is_set_smaller_then_said_and_never_runs_into_the_barcodes_place():
+    """A print designer's long summary was cut mid-sentence on the back, with no word said, and with no ISBN
+    ran into the 2 x 1.2 in place where KDP prints its own barcode. The back's text now stays above that
+    place always; a longer one is set smaller, down to 9 pt, and past that cut with a warning."""
+    from bookmaker.pdf.cover import BLURB_SIZES, warning_code
+
+    short = render_cover(dataclasses.replace(SPEC, isbn=None))
+    assert short.warnings == []
+    middling = render_cover(dataclasses.replace(SPEC, isbn=None, blurb=("Word after word, as before. " * 55,)))
+    assert middling.warnings == []
+    long = render_cover(dataclasses.replace(SPEC, isbn=None, blurb=("Word after word, as before. " * 150,)))
+    [said] = long.warnings
+    assert said.startswith("the back's text (750 words) does not fit") and warning_code(said) == "back-cover-text"
+    for cover in (short, middling):  # laid out whole: nothing set in the barcode's place, the back's lowest
+        page = page_of(cover.pdf)       # 0.25 + 1.2 in (the page's y runs down here, in CSS px)
+        data = page.get_contents().get_data()
+        back = [float(y) for x, y in re.findall(rb"1 0 0 -1 ([\d.]+) ([\d.]+) Tm", data) if float(x) < 6.125 * 96]
+        assert back and max(back) < (0.125 + 9 - 0.25 - 1.2) * 96, max(back)
+    assert BLURB_SIZES[-1] == 9

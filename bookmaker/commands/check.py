@@ -270,7 +270,7 @@ def printer_checks(rendered: RenderedBook, printer: str) -> tuple[list, list[Pro
     (in memory), every rule run over them."""
     from bookmaker.commands.cover import cover_spec, with_print_settings
     from bookmaker.pdf import preflight
-    from bookmaker.pdf.cover import CoverError, render_cover
+    from bookmaker.pdf.cover import CoverError, render_cover, warning_code
     from bookmaker.pdf.printshop import page_count
     from bookmaker.pdf.writer import pdf_bytes
 
@@ -282,7 +282,10 @@ def printer_checks(rendered: RenderedBook, printer: str) -> tuple[list, list[Pro
     pages = page_count(interior)
     cover = None
     try:
-        cover = render_cover(cover_spec(rendered, pages)).pdf
+        made = render_cover(cover_spec(rendered, pages))
+        cover = made.pdf
+        problems += [Problem(rendered.book.display(rendered.book.manuscript / "book.yaml"), 1, f"cover: {warning}",
+                             "warning", warning_code(warning)) for warning in made.warnings]
     except CoverError as exc:
         problems.append(Problem(rendered.book.display(rendered.book.manuscript / "book.yaml"), 1, f"cover: {exc}",
                                 code=exc.code))

@@ -47,7 +47,7 @@ def write_cover(rendered: RenderedBook, out: Path, shown: str | None = None, job
                 warn: Callable[[Problem], None] | None = None) -> Path:
     """The cover into `out`, atomically. Its spine is as wide as the interior's final page count on its
     paper makes it: the interior is laid out (through the layout cache) to count its pages."""
-    from bookmaker.pdf.cover import CoverError, render_cover
+    from bookmaker.pdf.cover import CoverError, render_cover, warning_code
     from bookmaker.pdf.writer import printed_page_count
 
     rendered = with_print_settings(rendered, rendered.book.metadata.pdf.printer or DEFAULT_PRINTER)
@@ -63,8 +63,7 @@ def write_cover(rendered: RenderedBook, out: Path, shown: str | None = None, job
     except CoverError as exc:
         raise BookmakerError([Problem(where, 1, str(exc), code=exc.code)]) from None
     for message in cover.warnings:
-        code = codes.SPINE_TEXT if message.startswith("the spine") else codes.LOW_RESOLUTION
-        (warn or (lambda p: None))(Problem(where, 1, message, "warning", code))
+        (warn or (lambda p: None))(Problem(where, 1, message, "warning", warning_code(message)))
     with atomic_path(out, shown) as tmp:
         tmp.write_bytes(cover.pdf)
     return out

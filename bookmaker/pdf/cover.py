@@ -159,12 +159,61 @@ def _box(left: float, top: float, width: float, height: float) -> str:
     return f"left: {left:.4f}in; top: {top:.4f}in; width: {width:.4f}in; height: {height:.4f}in;"
 
 
+def warning_code(message: str) -> str:
+    """The problem code of one of render_cover's warnings."""
+    if "spine" in message:
+        return codes.SPINE_TEXT
+    return codes.BACK_COVER_TEXT if message.startswith("the back's text") else codes.LOW_RESOLUTION
+
+
+def back_inset(p: Printer) -> float:
+    return max(p.cover_safe, 0.375)  # the printer's safe margin, and never tighter than a designer would
+
+
+def back_box(g: Geometry, p: Printer) -> tuple[float, float, float, float]:
+    """(left, top, width, height) in inches of the back's text: inside the safe area, and above the
+    barcode's box whether the book has an ISBN or not: without one, KDP prints its own barcode there
+    ("leave a 2 × 1.2 in area empty"), and a long blurb ran into it."""
+    inset = back_inset(p)
+    b = p.barcode
+    box_top = g.bleed + g.trim_height - b.from_bottom - b.height
+    return g.bleed + inset, g.bleed + inset, g.trim_width - 2 * inset, box_top - 0.2 - g.bleed - inset
+
+
+def back_html(spec: CoverSpec) -> str:
+    esc = html.escape
+    return f'<p class="back-title">{esc(spec.title)}</p>' + "".join(f"<p>{para}</p>" for para in spec.blurb)
+
+
+BLURB_SIZES = (11, 10.5, 10, 9.5, 9)  # points: the back's text as large as fits, never under 9
+
+
+def blurb_size(spec: CoverSpec, g: Geometry, p: Printer, fetcher) -> tuple[float, bool]:
+    """The largest of BLURB_SIZES at which the back's text fits its box, and whether it fits at all. Laid
+    out alone, on a page the box's size: the back's box hid what did not fit (overflow), and a long summary
+    was cut mid-sentence, with no word said."""
+    from weasyprint import HTML
+
+    _, _, width, height = back_box(g, p)
+    for size in BLURB_SIZES:
+        page = (f'<!DOCTYPE html><html lang="{html.escape(spec.language)}"><head><meta charset="utf-8"><style>'
+                f'@font-face {{ font-family: "Spectral"; src: url("{SCHEME}Spectral-Regular.ttf"); }}'
+                f'@font-face {{ font-family: "Spectral"; font-style: italic; src: url("{SCHEME}Spectral-Italic.ttf"); }}'
+                f'@page {{ size: {width:.4f}in {height:.4f}in; margin: 0; }} html, body {{ margin: 0; }}'
+                f'body {{ font-family: "Spectral", serif; font-size: {size:g}pt; line-height: 1.45; text-align: justify;'
+                f' hyphens: auto; }} p {{ margin: 0 0 0.6em; }} .back-title {{ font-size: 13pt; text-align: center;'
+                f' margin-bottom: 1em; }}</style></head><body>{back_html(spec)}</body></html>')
+        if len(HTML(string=page, base_url=SCHEME, url_fetcher=fetcher).render().pages) == 1:
+            return size, True
+    return BLURB_SIZES[-1], False
+
+
 def cover_html(spec: CoverSpec, g: Geometry, p: Printer, cmyk: bool, picture: str | None, barcode_svg: str | None,
-               spine_text: bool) -> str:
+               spine_text: bool, blurb_pt: float = BLURB_SIZES[0]) -> str:
     c = {name: colour(name, cmyk) for name in PALETTE}
     esc = html.escape
     authors = " & ".join(spec.authors)
-    inset = max(p.cover_safe, 0.375)  # the printer's safe margin, and never tighter than a designer would
+    inset = back_inset(p)
     parts = [f'<div class="ground" style="{_box(0, 0, g.width, g.height)}"></div>']
 
     # Front: the picture to the bleed, or type.
@@ -194,12 +243,11 @@ def cover_html(spec: CoverSpec, g: Geometry, p: Printer, cmyk: bool, picture: st
                      f'<span class="spine-author">{esc(authors)}</span></div>')
 
     # Back: the blurb above the barcode, inside the safe area.
+    left, top, width, height = back_box(g, p)
+    parts.append(f'<div class="back" style="{_box(left, top, width, height)} font-size: {blurb_pt:g}pt;">'
+                 f'{back_html(spec)}</div>')
     b = p.barcode
     box_top = g.bleed + g.trim_height - b.from_bottom - b.height
-    blurb_bottom = (box_top - 0.2) if barcode_svg else (g.bleed + g.trim_height - inset)
-    blurb = "".join(f"<p>{para}</p>" for para in spec.blurb)
-    parts.append(f'<div class="back" style="{_box(g.bleed + inset, g.bleed + inset, g.trim_width - 2 * inset, blurb_bottom - g.bleed - inset)}">'
-                 f'<p class="back-title">{esc(spec.title)}</p>{blurb}</div>')
     if barcode_svg:
         box_left = g.spine_left - b.from_spine - b.width
         parts.append(f'<div class="barcode" style="{_box(box_left, box_top, b.width, b.height)}">{barcode_svg}</div>')
@@ -228,7 +276,7 @@ h1 {{ font-weight: 300; font-size: 40pt; line-height: 1.08; margin: 0; hyphens: 
 .spine-title {{ font-weight: 600; letter-spacing: 0.04em; }}
 .spine-sep {{ color: {c['accent']}; }}
 .spine-author {{ letter-spacing: 0.08em; text-transform: uppercase; font-size: 0.8em; color: {c['muted']}; }}
-.back {{ font-size: 11pt; line-height: 1.45; text-align: justify; hyphens: auto; overflow: hidden; }}
+.back {{ line-height: 1.45; text-align: justify; hyphens: auto; overflow: hidden; }}
 .back p {{ margin: 0 0 0.6em; }}
 .back-title {{ font-style: italic; font-size: 13pt; text-align: center; color: {c['accent']}; margin-bottom: 1em !important; }}
 .barcode {{ background: {c['white']}; display: flex; align-items: center; justify-content: center; }}
@@ -306,7 +354,12 @@ def render_cover(spec: CoverSpec) -> Cover:
         if cmyk:
             barcode_svg = (barcode_svg.replace("fill:black", f"fill:{colour('black', True)}")
                            .replace("fill:white", f"fill:{colour('white', True)}"))
-    document = HTML(string=cover_html(spec, g, p, cmyk, picture, barcode_svg, spine_text), base_url=SCHEME,
+    blurb_pt, fits = blurb_size(spec, g, p, _fetcher(files))
+    if not fits:
+        warnings.append(f"the back's text ({sum(len(para.split()) for para in spec.blurb)} words) does not fit "
+                        f"above the barcode's place even at {blurb_pt:g} pt: what does not fit is cut; write a "
+                        "shorter `back_cover` in book.yaml")
+    document = HTML(string=cover_html(spec, g, p, cmyk, picture, barcode_svg, spine_text, blurb_pt), base_url=SCHEME,
                     url_fetcher=_fetcher(files)).render()
     data = document.write_pdf(pdf_variant=p.pdf_variant, pdf_identifier=b"bookmaker-cover",
                               uncompressed_pdf=False)
