@@ -792,3 +792,25 @@ def test_a_full_bleed_picture_after_a_chapters_notes_reaches_the_pages_edge(tmp_
         "![Trees under a moon](images/tall.png){: .bleed}\n\nHis grandmother had sung it.\n", encoding="utf-8")
     ran = run_cli("check", tmp_path, "--printer", "kdp")
     assert "preflight outside-safe-area: safe area: pass" in ran.stdout + ran.stderr, ran.stdout + ran.stderr
+
+
+def test_the_front_matters_printed_folios_are_its_page_labels(tmp_path):
+    """A print designer: the about page, the book's seventh, was printed "iii" while its /PageLabels (and
+    the convention, counting from the half-title) said vii: the roman count began again at each page
+    group named title, the last of them the dedication. Now the printed folios are the labels."""
+    (tmp_path / "manuscript").mkdir()
+    (tmp_path / "manuscript" / "book.yaml").write_text(
+        "title: T\nauthor: A\ndedication: For the keepers.\nsummary: A story.\nrights: All rights reserved.\n",
+        encoding="utf-8")
+    (tmp_path / "manuscript" / "01-one.md").write_text("# One\n\nText.\n", encoding="utf-8")
+    out = tmp_path / "t.pdf"
+    assert run_cli("pdf", tmp_path, "-o", out).returncode == 0
+    reader = pypdf.PdfReader(out)
+    checked = 0
+    for number, page in enumerate(reader.pages):
+        text = subprocess.run(["pdftotext", "-layout", "-f", str(number + 1), "-l", str(number + 1), str(out), "-"],
+                              capture_output=True, text=True, check=True).stdout.split()
+        if text and re.fullmatch(r"[ivxlc]+", text[-1]):
+            assert text[-1] == reader.page_labels[number], (number + 1, text[-1], reader.page_labels[number])
+            checked += 1
+    assert checked >= 2  # the about page's and the contents' folios at least
