@@ -814,3 +814,29 @@ def test_the_front_matters_printed_folios_are_its_page_labels(tmp_path):
             assert text[-1] == reader.page_labels[number], (number + 1, text[-1], reader.page_labels[number])
             checked += 1
     assert checked >= 2  # the about page's and the contents' folios at least
+
+
+def test_a_drop_cap_indents_the_two_lines_it_stands_in_and_no_third(tmp_path):
+    """A print designer: with `drop_cap: true`, three lines were indented beside a cap two lines deep, the
+    third beside nothing. The cap's box is now no taller than its two lines."""
+    (tmp_path / "manuscript").mkdir()
+    (tmp_path / "manuscript" / "book.yaml").write_text("title: T\nauthor: A\npdf: {drop_cap: true}\n", encoding="utf-8")
+    (tmp_path / "manuscript" / "01-one.md").write_text(
+        "# One\n\n" + "Ottilie lit the lamps of the street in the evening before the tide came in. " * 12 + "\n",
+        encoding="utf-8")
+    out = tmp_path / "t.pdf"
+    assert run_cli("pdf", tmp_path, "-o", out).returncode == 0
+    reader = pypdf.PdfReader(out)
+    [page] = [i for i, p in enumerate(reader.pages) if "lamps of the street" in p.extract_text()]
+    boxes = subprocess.run(["pdftotext", "-bbox", "-f", str(page + 1), "-l", str(page + 1), str(out), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    words = [(float(y), float(x), w) for x, y, w in re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)<', boxes)]
+    lines: dict[int, float] = {}
+    for y, x, word in words:
+        if word not in ("O",) and len(word) > 0:  # the cap itself is no line's start
+            lines[round(y)] = min(x, lines.get(round(y), x))
+    top = min(y for y, _, w in words if w == "lamps")  # the paragraph's first line: the heading above it left out
+    starts = [lines[y] for y in sorted(lines) if y >= round(top) - 2]
+    assert len(starts) >= 5
+    first, second, third, fourth = starts[:4]
+    assert abs(third - fourth) < 1 and first > fourth + 10 and second > fourth + 10, starts[:5]
