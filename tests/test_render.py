@@ -7,7 +7,7 @@ import os
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -612,9 +612,21 @@ def test_the_inline_pass_skipping_patterns_renders_as_python_markdown_does():
                                  "&amp;", "[x](y)", "(", "\u2014", "\t", "<<", ">", "\\"]), max_size=40).map("".join))
 def test_smart_punctuation_comes_out_as_python_markdown_makes_it(text):
     """Quotes next to quotes, dashes, dots, markup, entities and raw HTML: SmartPass's placeholders
-    are seen by the later patterns' lookarounds as the stock pass's are."""
+    are seen by the later patterns' lookarounds as the stock pass's are. Not where a link follows "<" and
+    a letter ("<a[x](y)>"): there the stock passes themselves leave their placeholder in the output, or put
+    a quote in its place ("''[x](y)<<a[x](y)>"), and markdown_to_html leaves it out
+    (test_no_placeholder_is_left_in_the_book)."""
+    assume(not re.search(r"<[a-z]\[x\]", text))
     stock, fast = stock_and_fast()
     assert fast(text) == stock(text)
+
+
+@pytest.mark.parametrize("text", ["<a[x](y)>", "''[x](y)<<a[x](y)>", "x <a[x](y)> and *on*"])
+def test_no_placeholder_is_left_in_the_book(text):
+    """Python-Markdown leaves its inline placeholder in its output where a link sits inside what it reads
+    as a tag's text: the book printed "klzzwxh:0000". Hypothesis found it."""
+    html = markdown_to_html(text)
+    assert "klzzwxh" not in html and "\x02" not in html and "\x03" not in html
 
 
 @pytest.mark.parametrize("pattern, needed", [

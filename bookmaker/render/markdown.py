@@ -375,7 +375,13 @@ def markdown_to_html(text: str, scene_breaks: bool = True, styled_classes: froze
         markdown_internals.speed_up(md)
     md.reset()
     md.styled_classes = styled_classes
-    return md.convert(text)
+    return LEFT_PLACEHOLDER_RE.sub("", md.convert(text))
+
+
+# Python-Markdown's own inline placeholder, left in its output where a link sits inside what it then reads
+# as a tag's text ("<a[x](y)>": its stock passes leave "\x02klzzwxh:0000\x03" there too). The book printed
+# "klzzwxh:0000" (Hypothesis found it): the placeholder is left out, with the link it stood for.
+LEFT_PLACEHOLDER_RE = re.compile(re.escape(markdown.util.STX) + r"klzzwxh:[0-9]+" + re.escape(markdown.util.ETX))
 
 
 def title_markdown(text: str) -> str:
