@@ -1961,8 +1961,13 @@ def test_a_books_closing_word_is_no_chapter_and_an_imprints_year_numbers_none(tm
     called a chapter without text. The imprint's year (<h5>1899</h5>) before the first title is no
     chapter's number, though it is a number alone a level below that title."""
     source = tmp_path / "book.htm"
-    source.write_text('<html lang="pt"><body><h1>DOM CASMURRO</h1><h5>RIO DE JANEIRO</h5><h5>1899</h5>'
+    source.write_text('<html lang="pt"><body><pre>\nThe Project Gutenberg EBook of Dom Casmurro\n\n*** START OF THIS '
+                      'PROJECT GUTENBERG EBOOK DOM CASMURRO ***\n</pre>'
+                      '<h1>DOM CASMURRO</h1><h5>RIO DE JANEIRO</h5><h5>1899</h5>'
                       "<h4>Do titulo.</h4><p>Uma noite.</p><h4>Do livro.</h4><p>Agora.</p><h4>A denuncia.</h4>"
-                      "<p>Ia entrar.</p><h4>FIM</h4></body></html>", encoding="utf-8")
+                      "<p>Ia entrar.</p><h4>FIM</h4><h4>INDICE</h4><table>"  # the source's contents after it
+                      + "".join(f'<tr><td><a href="#c{n}">{n}</a></td><td>Capitulo {n}</td></tr>' for n in range(1, 13))
+                      + "</table><pre>\n*** END OF THIS PROJECT GUTENBERG EBOOK DOM CASMURRO ***\n</pre></body></html>",
+                      encoding="utf-8")
     titles = [f.get("title") for f, _ in chapters(import_source(source, tmp_path / "out"))]
-    assert titles[-3:] == ["Do titulo.", "Do livro.", "A denuncia."]
+    assert titles[-3:] == ["Do titulo.", "Do livro.", "A denuncia."], titles

@@ -59,7 +59,17 @@ def read_source(source: str | Path) -> ImportedBook:
     without_marks(book)
     for chapter in book.chapters:
         chapter.body = lone_breaks(chapter.body)
+    while len(book.chapters) > 1 and not book.chapters[-1].body.strip() and \
+            re.sub(r"[\W_]+", " ", book.chapters[-1].title or "").strip().casefold() in END_WORDS:
+        book.chapters.pop()  # "FIM" (Dom Casmurro), "THE END": the book's last word, no chapter of its own
     return book
+
+
+# A heading that ends a book with nothing under it: its last word, which came in as an empty last chapter
+# (Project Gutenberg's Dom Casmurro, "FIM"), which `check` then called a chapter without text.
+END_WORDS = frozenset({"the end", "end", "finis", "fin", "fim", "fine", "ende", "einde", "slut", "slutt", "loppu",
+                       "koniec", "konec", "vége", "sfârșit", "τέλος", "конец", "кінець", "fin du livre"})
+
 
 
 BREAK = "* * *"

@@ -758,18 +758,9 @@ def cover_picture(soup, base: str, images: Images) -> str | None:
     return images.cover(inside_name(base, link.get("href") or "") if link is not None else None)
 
 
-# A heading that ends a book with nothing under it: its last word, which came in as an empty last chapter
-# (Project Gutenberg's Dom Casmurro, "FIM"), which `check` then called a chapter without text.
-END_WORDS = frozenset({"the end", "end", "finis", "fin", "fim", "fine", "ende", "einde", "slut", "slutt", "loppu",
-                       "koniec", "konec", "vége", "sfârșit", "τέλος", "конец", "кінець", "fin du livre"})
-
-
 def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: Path,
               problems: list[Problem] | None = None) -> ImportedBook:
     chapters = [c for c in chapters if c.body.strip() or (c.title and c.title.lower().rstrip(".:") not in NOTES_TITLES)]
-    while len(chapters) > 1 and not chapters[-1].body.strip() and \
-            re.sub(r"[\W_]+", " ", chapters[-1].title or "").strip().casefold() in END_WORDS:
-        chapters.pop()  # "FIM" (Dom Casmurro), "THE END": the book's last word, no chapter of its own
     if not chapters:
         raise fail(path, "holds no text to import", code=codes.BAD_SOURCE)
     meta.setdefault("title", path.stem.replace("_", " ").replace("-", " ").strip().title())
