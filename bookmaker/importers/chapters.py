@@ -311,9 +311,9 @@ def split_sections(root: Tag, deepen: bool = False, numbered: bool = False, part
     """(title heading, blocks) for each chapter `root` holds: one, or one per top-level heading; with
     `deepen` (one long file), a part that holds most of the book split again at its own headings
     (deepened); with `parts_only` too (one of an EPUB's pages), only a part of PART_WORDS or more, its
-    `notes`' words counted with its own. `numbered`: where three in four of the headings, three or more, number their chapters,
-    the others after the first numbered one head parts of a chapter (Katrine's chapter XXVI quotes three
-    newspaper headlines at <h3>, the level of its chapters' headings)."""
+    `notes`' words counted with its own. `numbered`: where three in four of the headings, three or more,
+    number their chapters, the others after the first numbered one head parts of a chapter (Katrine's
+    chapter XXVI quotes three newspaper headlines at <h3>, the level of its chapters' headings)."""
     numbers_joined(root)
     heads = structure_headings(root)
     if not heads:
@@ -362,9 +362,8 @@ def numbers_joined(root: Tag) -> None:
         if following is None or following.name not in HEADINGS or level(following) >= level(heading) or \
                 number is None or number >= 1000:  # a year ("1899", an imprint's) numbers no chapter
             continue
-        number = NavigableString(_text(heading))
         following.insert(0, Tag(name="br", can_be_empty_element=True))
-        following.insert(0, number)
+        following.insert(0, NavigableString(_text(heading)))
         heading.decompose()
 
 
@@ -421,7 +420,8 @@ def _deepened(sections: list[tuple[Tag | None, list]], parts_only: bool = False,
                 wrapper.append(block.extract())
             else:
                 wrapper.append(NavigableString(str(block)))
-        inner = split_sections(wrapper, deepen=True, numbered=True, parts_only=parts_only, notes=notes)  # a part inside it may hold most again
+        # a part inside it may hold most again
+        inner = split_sections(wrapper, deepen=True, numbered=True, parts_only=parts_only, notes=notes)
         if len(inner) < 3:
             # Not split: its own blocks, each put back where it was, in their order. The split tried here
             # (and under it, a part that held most again) moves blocks into a wrapper of its own: left
@@ -631,6 +631,7 @@ OPS = "http://www.idpf.org/2007/ops"
 
 # A document type declaration with an internal subset (entity definitions): the HTML reader left its
 # closing "]>" as the text of a chapter of its own. Books declare none: the subset is dropped unread.
+SUBSET_START_RE = re.compile(r"<!DOCTYPE[^\[>]{0,200}\[", re.I)
 INTERNAL_SUBSET_RE = re.compile(r"<!DOCTYPE([^\[>]{0,200})\[.{0,1000000}?\]\s*>", re.S | re.I)
 
 
@@ -661,7 +662,8 @@ def parse_html(data: bytes | str, xml: bool = False) -> BeautifulSoup:
     if xml:
         data = numeric_entities(data)
     head = data[:4096]
-    if (b"<!" in head) if isinstance(head, bytes) else ("<!" in head):
+    declared = SUBSET_START_RE.search(head if isinstance(head, str) else head.decode("latin-1"))
+    if declared:  # only a declaration with a subset is read again, not every page's <!DOCTYPE html>
         text = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
         if INTERNAL_SUBSET_RE.search(text[:1100000]):
             text = INTERNAL_SUBSET_RE.sub(r"<!DOCTYPE\1>", text, count=1)
