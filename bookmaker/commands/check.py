@@ -64,8 +64,9 @@ def lint(book: Book, rendered: RenderedBook) -> list[Problem]:
     for page in rendered.pages:
         if page.kind == "chapter":
             chapter = book.chapters[int(page.id.split("-")[1]) - 1]
-            out += straight_quotes(chapter, page.body)
-            out += indented_code(chapter, page.body) + unclosed_emphasis(chapter, page.body)
+            root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{page.body}</div>')
+            out += straight_quotes(chapter, root)  # the chapter as built, parsed once for both
+            out += indented_code(chapter, page.body) + unclosed_emphasis(chapter, root)
             out += scene_break_at_edge(chapter, page.body)
     return out
 
@@ -126,12 +127,11 @@ def indented_code(chapter, body: str) -> list[Problem]:
 EMPHASIS_MARKS = re.compile(r"(?<![\\*\w])\*(?=[^\s\]*])|(?<=[^\s\[*\\])\*(?![\w*])|(?<![\w\\])_(?=\w)|(?<=\w)_(?!\w)")
 
 
-def unclosed_emphasis(chapter, body: str) -> list[Problem]:
+def unclosed_emphasis(chapter, root) -> list[Problem]:
     """A paragraph with an odd number of emphasis marks (`*`, or `_` at a word's edge) left one printed as
     it was typed: "*Of course he counted, she thought." Not a list's marks, a scene break, a spaced
     "5 * 3", or an escaped asterisk; only where the chapter as built shows a mark."""
-    text = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{body}</div>')
-    shown = "".join(t for el in text.iter() if isinstance(el.tag, str) and xhtml.local(el) not in ("code", "pre")
+    shown = "".join(t for el in root.iter() if isinstance(el.tag, str) and xhtml.local(el) not in ("code", "pre")
                     for t in (el.text or "", el.tail or ""))
     if "*" not in shown and "_" not in shown:
         return []
@@ -181,9 +181,9 @@ def lint_chapter(chapter) -> list[Problem]:
     return out
 
 
-def straight_quotes(chapter, body: str) -> list[Problem]:
-    """Quotes inside raw HTML are not curled by smart punctuation: they print as typewriter marks."""
-    root = etree.fromstring(f'<div xmlns="{xhtml.XHTML}" xmlns:epub="{xhtml.OPS}">{body}</div>')
+def straight_quotes(chapter, root) -> list[Problem]:
+    """Quotes inside raw HTML are not curled by smart punctuation: they print as typewriter marks.
+    `root`: the chapter as built, parsed."""
     skip = {"code", "pre", "kbd", "samp"}
     out, reported = [], set()
     for el in root.iter():
@@ -271,7 +271,7 @@ def printer_checks(rendered: RenderedBook, printer: str) -> tuple[list, list[Pro
     from bookmaker.commands.cover import cover_spec, with_print_settings
     from bookmaker.pdf import preflight
     from bookmaker.pdf.cover import CoverError, render_cover, warning_code
-    from bookmaker.pdf.printshop import page_count
+    from bookmaker.pdf.printshop import page_count, where
     from bookmaker.pdf.writer import pdf_bytes
 
     rendered = with_print_settings(rendered, printer)
@@ -284,11 +284,10 @@ def printer_checks(rendered: RenderedBook, printer: str) -> tuple[list, list[Pro
     try:
         made = render_cover(cover_spec(rendered, pages))
         cover = made.pdf
-        problems += [Problem(rendered.book.display(rendered.book.manuscript / "book.yaml"), 1, f"cover: {warning}",
-                             "warning", warning_code(warning)) for warning in made.warnings]
+        problems += [Problem(where(rendered.book), 1, f"cover: {warning}", "warning", warning_code(warning))
+                     for warning in made.warnings]
     except CoverError as exc:
-        problems.append(Problem(rendered.book.display(rendered.book.manuscript / "book.yaml"), 1, f"cover: {exc}",
-                                code=exc.code))
+        problems.append(Problem(where(rendered.book), 1, f"cover: {exc}", code=exc.code))
     checks = preflight.checks_of(rendered, interior, cover, pages)
     return checks, problems + preflight.problems_of(rendered, checks)
 

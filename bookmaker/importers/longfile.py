@@ -19,7 +19,7 @@ from bookmaker.importers.chapters import (HEADINGS, LABELLED_RE, NUMBER, ORDINAL
                                           number_value, parse_html, plain_title, source_number)
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_break, mark_languages, one_line,
                                           text_to_markdown, typed_dashes)
-from bookmaker.importers.project import BOOK_KEYS, ImportedBook, ImportedChapter
+from bookmaker.importers.project import BOOK_KEYS, CHAPTER_KEYS, ImportedBook, ImportedChapter
 from bookmaker.importers.sources import SingleFile, checked_page, fail, inside_name
 
 ATX_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
@@ -78,7 +78,7 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
             except yaml.YAMLError:
                 front = None
             rest = text[end + 4:].split("\n", 1)[1] if "\n" in text[end + 4:] else ""
-            if isinstance(front, dict) and all(key in CHAPTER_FRONT_KEYS for key in front) and \
+            if isinstance(front, dict) and all(key in CHAPTER_KEYS for key in front) and \
                     _chapter_front_matters(rest.split("\n")):
                 front = None  # chapters pasted one after another: the first one's, not the book's
             if isinstance(front, dict):
@@ -113,7 +113,7 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
     if author:
         meta.setdefault("author", author)
     preamble = _story_header(preamble, meta, bool(starts))
-    epigraph = all(line.startswith(">") or not line.strip() for line in preamble)
+    epigraph = _quoted(preamble)
     if "\n".join(preamble).strip() and not (epigraph and starts):
         chapters.append(ImportedChapter(body="\n".join(preamble).strip() + "\n"))
     for (index, _, heading), end in zip(starts, bounds[1:]):
@@ -174,6 +174,11 @@ def _header_fields(lines: list[str]) -> tuple[dict[str, str], dict[str, list[str
     return {key: "\n".join(text).strip() for key, text in fields.items()}, tags
 
 
+def _quoted(lines: list[str]) -> bool:
+    """Whether `lines` are a quotation alone (blank lines aside): an epigraph."""
+    return all(line.startswith(">") or not line.strip() for line in lines)
+
+
 def _story_header(lines: list[str], meta: dict, chapters_follow: bool) -> list[str]:
     """The lines before a Markdown file's first chapter, less what they give the book: its labelled
     fields (_header_fields) the `summary`, `notes` and `tags` it has not, and a short text without
@@ -192,15 +197,12 @@ def _story_header(lines: list[str], meta: dict, chapters_follow: bool) -> list[s
             meta["tags"] = tags
         return []
     text = "\n".join(lines).strip()
-    if all(line.startswith(">") or not line.strip() for line in lines):
+    if _quoted(lines):
         return lines  # an epigraph: the first chapter's start (read_markdown)
     if len(text.split()) <= HEADER_NOTE_WORDS and not meta.get("notes") and not re.search(r"^\s*(#|!\[)", text, re.M):
         meta["notes"] = text
         return []
     return lines
-
-
-CHAPTER_FRONT_KEYS = ("title", "summary", "notes", "end_notes")
 
 
 def _chapter_front_matters(lines: list[str]) -> list[tuple[int, int, dict]]:
@@ -221,7 +223,7 @@ def _chapter_front_matters(lines: list[str]) -> list[tuple[int, int, dict]]:
                     fields = yaml.safe_load("\n".join(lines[n + 1:end]))
                 except yaml.YAMLError:
                     fields = None
-                if isinstance(fields, dict) and fields and all(key in CHAPTER_FRONT_KEYS for key in fields):
+                if isinstance(fields, dict) and fields and all(key in CHAPTER_KEYS for key in fields):
                     out.append((n, end + 1, fields))
                     n = end + 1
                     continue
@@ -239,7 +241,7 @@ def _chapters_by_front_matter(lines: list[str], fronts: list[tuple[int, int, dic
         chapters.append(ImportedChapter(body=preamble + "\n"))
     for (_, begin, fields), (end, _, _) in zip(fronts, fronts[1:] + [(len(lines), 0, {})]):
         body = "\n".join(_shifted(line, 1) for line in lines[begin:end]).strip() + "\n"
-        text = {key: str(fields[key]).strip() for key in CHAPTER_FRONT_KEYS if fields.get(key) not in (None, "")}
+        text = {key: str(fields[key]).strip() for key in CHAPTER_KEYS if fields.get(key) not in (None, "")}
         chapters.append(ImportedChapter(body=body, **text))
     return chapters
 

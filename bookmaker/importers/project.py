@@ -19,6 +19,9 @@ BOOK_KEYS = ("title", "subtitle", "author", "language", "summary", "notes", "end
              "series", "date", "updated", "complete", "source", "publisher", "rights", "cover", "chapter_label")
 
 
+CHAPTER_KEYS = ("title", "summary", "notes", "end_notes")  # a chapter's front matter, in the order written
+
+
 @dataclass
 class ImportedChapter:
     body: str  # Markdown, footnote definitions at its end
@@ -32,8 +35,7 @@ class ImportedChapter:
     number_heading: str | None = None
 
     def front_matter(self) -> dict:
-        keys = ("title", "summary", "notes", "end_notes")
-        return {key: getattr(self, key) for key in keys if getattr(self, key)}
+        return {key: getattr(self, key) for key in CHAPTER_KEYS if getattr(self, key)}
 
 
 @dataclass

@@ -188,6 +188,19 @@ def back_html(spec: CoverSpec) -> str:
 BLURB_SIZES = (11, 10.5, 10, 9.5, 9)  # points: the back's text as large as fits, never under 9
 
 
+def face_css() -> str:
+    return "\n".join(f'@font-face {{ font-family: "Spectral"; src: url("{SCHEME}Spectral-{name}.ttf"); '
+                     f"font-style: {style}; font-weight: {weight}; }}" for name, style, weight in FACES)
+
+
+# The back's text as the cover sets it, and as blurb_size() lays it out alone to see whether it fits.
+BACK_CSS = """
+.back { line-height: 1.45; text-align: justify; hyphens: auto; }
+.back p { margin: 0 0 0.6em; }
+.back-title { font-style: italic; font-size: 13pt; text-align: center; margin-bottom: 1em !important; }
+"""
+
+
 def blurb_size(spec: CoverSpec, g: Geometry, p: Printer, fetcher) -> tuple[float, bool]:
     """The largest of BLURB_SIZES at which the back's text fits its box, and whether it fits at all. Laid
     out alone, on a page the box's size: the back's box hid what did not fit (overflow), and a long summary
@@ -197,12 +210,9 @@ def blurb_size(spec: CoverSpec, g: Geometry, p: Printer, fetcher) -> tuple[float
     _, _, width, height = back_box(g, p)
     for size in BLURB_SIZES:
         page = (f'<!DOCTYPE html><html lang="{html.escape(spec.language)}"><head><meta charset="utf-8"><style>'
-                f'@font-face {{ font-family: "Spectral"; src: url("{SCHEME}Spectral-Regular.ttf"); }}'
-                f'@font-face {{ font-family: "Spectral"; font-style: italic; src: url("{SCHEME}Spectral-Italic.ttf"); }}'
-                f'@page {{ size: {width:.4f}in {height:.4f}in; margin: 0; }} html, body {{ margin: 0; }}'
-                f'body {{ font-family: "Spectral", serif; font-size: {size:g}pt; line-height: 1.45; text-align: justify;'
-                f' hyphens: auto; }} p {{ margin: 0 0 0.6em; }} .back-title {{ font-size: 13pt; text-align: center;'
-                f' margin-bottom: 1em; }}</style></head><body>{back_html(spec)}</body></html>')
+                f'{face_css()}{BACK_CSS}@page {{ size: {width:.4f}in {height:.4f}in; margin: 0; }}'
+                f'html, body {{ margin: 0; font-family: "Spectral", serif; }}</style></head><body>'
+                f'<div class="back" style="font-size: {size:g}pt;">{back_html(spec)}</div></body></html>')
         if len(HTML(string=page, base_url=SCHEME, url_fetcher=fetcher).render().pages) == 1:
             return size, True
     return BLURB_SIZES[-1], False
@@ -252,8 +262,7 @@ def cover_html(spec: CoverSpec, g: Geometry, p: Printer, cmyk: bool, picture: st
         box_left = g.spine_left - b.from_spine - b.width
         parts.append(f'<div class="barcode" style="{_box(box_left, box_top, b.width, b.height)}">{barcode_svg}</div>')
 
-    faces = "\n".join(f'@font-face {{ font-family: "Spectral"; src: url("{SCHEME}Spectral-{name}.ttf"); '
-                      f"font-style: {style}; font-weight: {weight}; }}" for name, style, weight in FACES)
+    faces = face_css()
     profile = f'@color-profile device-cmyk {{ src: url("{SCHEME}cmyk.icc"); components: c, m, y, k; }}' if cmyk else ""
     css = f"""
 {faces}
@@ -276,9 +285,9 @@ h1 {{ font-weight: 300; font-size: 40pt; line-height: 1.08; margin: 0; hyphens: 
 .spine-title {{ font-weight: 600; letter-spacing: 0.04em; }}
 .spine-sep {{ color: {c['accent']}; }}
 .spine-author {{ letter-spacing: 0.08em; text-transform: uppercase; font-size: 0.8em; color: {c['muted']}; }}
-.back {{ line-height: 1.45; text-align: justify; hyphens: auto; overflow: hidden; }}
-.back p {{ margin: 0 0 0.6em; }}
-.back-title {{ font-style: italic; font-size: 13pt; text-align: center; color: {c['accent']}; margin-bottom: 1em !important; }}
+{BACK_CSS}
+.back {{ overflow: hidden; }}
+.back-title {{ color: {c['accent']}; }}
 .barcode {{ background: {c['white']}; display: flex; align-items: center; justify-content: center; }}
 .barcode svg {{ width: 1.38in; height: auto; }}
 """

@@ -76,7 +76,7 @@ def yaml_line(book: Book):
     """The first line of the book's book.yaml that holds one of some characters (1 if it cannot be read)."""
     def line_of(chars: tuple[str, ...]) -> int:
         try:
-            lines = (book.root / "manuscript" / "book.yaml").read_text(encoding="utf-8-sig").split("\n")
+            lines = (book.manuscript / "book.yaml").read_text(encoding="utf-8-sig").split("\n")
         except (OSError, UnicodeDecodeError):
             return 1
         return next((n for n, line in enumerate(lines, 1) if any(c in line for c in chars)), 1)
