@@ -926,6 +926,54 @@ def test_a_long_files_lists_of_links_within_it_are_left_out_with_their_labels(tm
     assert not any(word in first for word in ("CONTENTS", "CHAP.", "Illustrations", "Trout", "Carp"))
 
 
+def contents_table(rows: list[tuple[str, str]]) -> str:
+    return "<table>" + "".join(f'<tr><td>{n}.</td><td><a href="#{target}">{text}</a></td></tr>' for n, (target, text)
+                               in enumerate(rows, 1)) + "</table>"
+
+
+def test_a_long_files_contents_in_headed_tables_finds_the_chapters_below_the_top_level(tmp_path):
+    """Project Gutenberg's Flatland: "CONTENTS:" at <h2> over two tables of links, each under a part's
+    heading; in the text, "PART I" and the sections the contents lists at <h3>, "PART II" at <h2>. Split
+    at <h2>, the contents was a chapter that held all of Part I, and the book came in as three chapters.
+    The contents is left out with its headings; the chapters begin where it leads, and at the parts."""
+    source = tmp_path / "lantern.html"
+    source.write_text(
+        "<html><body><h1>The Lantern Roads</h1><h3>Foreword</h3><p>A word before the roads.</p>"
+        "<h2>CONTENTS:</h2><h3>PART I: NEAR ROADS</h3>"
+        + contents_table([("s1", "The Mill Road"), ("s2", "The Ferry Road")]) + "<br/><h3>PART II: FAR ROADS</h3>"
+        + contents_table([("s3", "The Salt Road")]) +
+        '<h3>PART I: NEAR ROADS</h3><h4>"Walk slowly."</h4>'
+        '<a name="s1"></a><h3>Section 1. The Mill Road</h3><p>The mill road ran past the weir.</p>'
+        '<a name="s2"></a><h3>Section 2. The Ferry Road</h3><p>The ferry road ended at the water.</p>'
+        '<a name="s3"></a><h2>PART II: FAR ROADS</h2><h4>"Walk far."</h4>'
+        "<h3>Section 3. The Salt Road</h3><p>The salt road crossed the marsh.</p></body></html>", encoding="utf-8")
+    warned = []
+    project = import_source(source, tmp_path / "lantern", warn=warned.extend)
+    found = chapters(project)
+    assert [front.get("title") for front, _ in found] == [
+        None, "PART I: NEAR ROADS", "Section 1. The Mill Road", "Section 2. The Ferry Road", "PART II: FAR ROADS",
+        "Section 3. The Salt Road"]
+    assert found[0][1].startswith("## Foreword\n\nA word before the roads.")  # the front matter, as before
+    assert [w.message.split(" is left out")[0] for w in warned] == ["the source's own contents (3 links within the file)"]
+    assert found[1][1].strip() == '## "Walk slowly."' and found[4][1].strip() == '## "Walk far."'
+    assert "weir" in found[2][1] and "marsh" in found[5][1]
+    assert not any("|" in body for _, body in found)
+
+
+def test_a_contents_that_leads_to_each_chapter_it_splits_at_keeps_the_split(tmp_path):
+    """Where splitting at the top level already begins a chapter at each heading the contents leads to, the
+    contents changes nothing: a heading of the chapters' level it does not list stays in its chapter
+    (Katrine's newspaper headlines at its chapters' <h3>)."""
+    source = tmp_path / "tide.html"
+    rows = [(f"c{n}", f"Tide {n}") for n in (1, 2, 3)]
+    source.write_text("<html><body><h1>Tides</h1><h2>CONTENTS</h2>" + contents_table(rows)
+                      + "".join(f'<h2 id="c{n}">Tide {n}</h2><p>The water rose {n} feet.</p>' for n in (1, 2, 3))
+                      + "<h3>HARBOUR FLOODED!</h3><p>The paper said so.</p></body></html>", encoding="utf-8")
+    found = chapters(import_source(source, tmp_path / "tide"))
+    assert [front.get("title") for front, _ in found] == ["Tide 1", "Tide 2", "Tide 3"]
+    assert "HARBOUR FLOODED!" in found[2][1]
+
+
 @pytest.mark.parametrize("html, items", [
     # Standard Ebooks' The Art of War: an item of two paragraphs, the items after it run into its second
     ("<ol><li><p>First item.</p><p>More of first.</p></li><li><p>Second item.</p></li><li>Third item.</li></ol>",

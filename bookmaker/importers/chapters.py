@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import html.entities
 import re
 import statistics
@@ -291,14 +292,17 @@ def _has_text(blocks: list) -> bool:
     return False
 
 
-def book_title_heading(root: Tag) -> Tag | None:
-    """A lone top heading before two or more of the next level: the book's title, not a chapter's."""
+def book_title_heading(root: Tag, linked: list[Tag] = ()) -> Tag | None:
+    """A lone top heading before two or more of the next level, or before three or more that the source's
+    own contents leads to (`linked`): the book's title, not a chapter's."""
     heads = structure_headings(root)
     if len(heads) < 3:
         return None
     top = min(level(h) for h in heads)
     tops = [h for h in heads if level(h) == top]
     below = [h for h in heads if level(h) > top]
+    if len(tops) == 1 and heads[0] is tops[0] and sum(1 for h in linked if h is not tops[0]) >= 3:
+        return tops[0]
     if len(tops) == 1 and heads[0] is tops[0] and below:
         next_level = min(level(b) for b in below)  # once: inside the count, 20,000 headings took 88 s
         if sum(1 for h in below if level(h) == next_level) >= 2:
@@ -307,23 +311,63 @@ def book_title_heading(root: Tag) -> Tag | None:
 
 
 def split_sections(root: Tag, deepen: bool = False, numbered: bool = False, parts_only: bool = False,
-                   notes: Notes | None = None) -> list[tuple[Tag | None, list]]:
+                   notes: Notes | None = None, linked: list[Tag] = ()) -> list[tuple[Tag | None, list]]:
     """(title heading, blocks) for each chapter `root` holds: one, or one per top-level heading; with
     `deepen` (one long file), a part that holds most of the book split again at its own headings
     (deepened); with `parts_only` too (one of an EPUB's pages), only a part of PART_WORDS or more, its
     `notes`' words counted with its own. `numbered`: where three in four of the headings, three or more,
     number their chapters, the others after the first numbered one head parts of a chapter (Katrine's
-    chapter XXVI quotes three newspaper headlines at <h3>, the level of its chapters' headings)."""
+    chapter XXVI quotes three newspaper headlines at <h3>, the level of its chapters' headings).
+
+    `linked`: the headings the source's own contents leads to (longfile.linked_headings). Where it leads
+    to three or more and that split leaves some inside a chapter, or puts a heading before one that comes
+    before it, the chapters begin at those instead (by_contents): Project Gutenberg's Flatland has
+    "CONTENTS" and "PART II" at <h2>, and "PART I" and the sections the contents lists at <h3>; split at
+    <h2>, its contents chapter held all of Part I, and with its contents left out, "PART II" came first."""
+    heads = structure_headings(root)
+    place = {id(h): i for i, h in enumerate(heads)}
+    listed = [place[id(h)] for h in linked if id(h) in place]
+    fresh = copy.copy(root) if len(listed) >= 3 else None  # before the split below changes the tree
+    sections = _split_sections(root, deepen, numbered, parts_only, notes)
+    if fresh is None:
+        return sections
+    begins = {id(h) for h, _ in sections if h is not None}
+    begins |= {id(heading_after(h)) for h, _ in sections if h is not None and _numbers_alone(h)}
+    order = [place[id(h)] for h, _ in sections if h is not None and id(h) in place]
+    if all(id(heads[i]) in begins for i in listed) and order == sorted(order):
+        return sections
+    fresh_heads = structure_headings(fresh)
+    return by_contents(fresh, [fresh_heads[i] for i in listed], deepen, parts_only, notes)
+
+
+def by_contents(root: Tag, linked: list[Tag], deepen: bool, parts_only: bool,
+                notes: Notes | None) -> list[tuple[Tag | None, list]]:
+    """split_sections at the headings the source's own contents leads to (`linked`), at every heading
+    of their level or above from the first of them on, and at those right over the first of them with
+    no text between (Flatland's "PART I"); the front matter before that split at the top level."""
+    numbers_joined(root)
+    heads = structure_headings(root)
+    chosen = {id(h) for h in linked} & {id(h) for h in heads}
+    if not chosen:
+        return _split_sections(root, deepen, False, parts_only, notes)
+    depth = statistics.mode(level(h) for h in heads if id(h) in chosen)
+    first = next(i for i, h in enumerate(heads) if id(h) in chosen)
+    start = first
+    while start and heading_after(heads[start - 1]) is heads[start]:
+        start -= 1
+    top = min(level(h) for h in heads)
+    marks = [h for h in heads[:start] if level(h) == top] + [h for h in heads[start:] if id(h) in chosen or level(h) <= depth]
+    return _sections_at(root, marks, deepen, parts_only, notes)
+
+
+def _split_sections(root: Tag, deepen: bool, numbered: bool, parts_only: bool,
+                    notes: Notes | None) -> list[tuple[Tag | None, list]]:
     numbers_joined(root)
     heads = structure_headings(root)
     if not heads:
         return [(None, list(root.children))]
     top = min(level(h) for h in heads)
-    marks = [h for h in heads if level(h) == top]
-    # A heading that only numbers its chapter, and the heading that names it right after ("I", "UNDER THE
-    # SOUTHERN PINES": Project Gutenberg's Katrine): one chapter's heading, not two (section_markdown).
-    marks = [m for i, m in enumerate(marks) if not (i and _numbers_alone(marks[i - 1])
-                                                    and marks[i - 1].find_next_sibling(True) is m)]
+    marks = _paired([h for h in heads if level(h) == top])
     if numbered:
         counted = [m for m in marks if source_number(_text(m)) is not None]
         if len(counted) >= 3 and len(counted) >= 0.75 * len(marks):
@@ -334,6 +378,21 @@ def split_sections(root: Tag, deepen: bool = False, numbered: bool = False, part
             return _deepened([(marks[0], [c for c in root.children if c is not marks[0]])], parts_only, notes)
         if not (parts_only and _words([root], notes) >= PART_WORDS):
             return [(marks[0], list(root.children))]
+    return _sections_at(root, marks, deepen, parts_only, notes)
+
+
+def _paired(marks: list[Tag]) -> list[Tag]:
+    """A heading that only numbers its chapter, and the heading that names it right after ("I", "UNDER THE
+    SOUTHERN PINES": Project Gutenberg's Katrine): one chapter's heading, not two (section_markdown)."""
+    return [m for i, m in enumerate(marks) if not (i and _numbers_alone(marks[i - 1])
+                                                   and marks[i - 1].find_next_sibling(True) is m)]
+
+
+def _sections_at(root: Tag, marks: list[Tag], deepen: bool, parts_only: bool,
+                 notes: Notes | None) -> list[tuple[Tag | None, list]]:
+    """(heading, blocks) for each of `marks` and the text before the first, if any; with `deepen`, each
+    then _deepened."""
+    marks = _paired(marks)
     holders = {id(p) for m in marks for p in m.parents}
     sections: list[tuple[Tag | None, list]] = [(None, [])]
     mark_ids = {id(m) for m in marks}
@@ -345,6 +404,20 @@ def split_sections(root: Tag, deepen: bool = False, numbered: bool = False, part
     if not _has_text(sections[0][1]):
         sections = sections[1:]
     return _deepened(sections, parts_only, notes) if deepen else sections
+
+
+def heading_after(heading: Tag) -> Tag | None:
+    """The heading that holds the next text after `heading`'s, if a heading does (a picture between: None)."""
+    for el in heading.find_all_next(True):
+        if any(p is heading for p in el.parents):
+            continue
+        if el.name == "img":
+            return None
+        if el.name in HEADINGS and el.get_text(strip=True):
+            return el
+        if any(s.strip() for s in el.find_all(string=True, recursive=False)):
+            return None
+    return None
 
 
 def _numbers_alone(heading: Tag) -> bool:
@@ -621,9 +694,9 @@ def after_title(heading: Tag | None) -> list[Tag]:
 
 
 def chapters_from_root(root: Tag, base: str, images: Images, notes: Notes, deepen: bool = False,
-                       parts_only: bool = False) -> list[ImportedChapter]:
+                       parts_only: bool = False, linked: list[Tag] = ()) -> list[ImportedChapter]:
     return [section_markdown(heading, blocks, base, images, notes)
-            for heading, blocks in split_sections(root, deepen, parts_only=parts_only, notes=notes)]
+            for heading, blocks in split_sections(root, deepen, parts_only=parts_only, notes=notes, linked=linked)]
 
 
 OPS = "http://www.idpf.org/2007/ops"

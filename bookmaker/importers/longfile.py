@@ -15,7 +15,7 @@ from bookmaker.errors import Problem
 from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import TAG_GROUPS, is_archive_download, is_archive_web_page, read_archive
 from bookmaker.importers.chapters import (HEADINGS, LABELLED_RE, NUMBER, ORDINAL_WORDS, OTHER_PART_RE, ROMAN,
-                                          book_title_heading, chapters_from_root, heading_title, level,
+                                          book_title_heading, chapters_from_root, heading_after, heading_title, level,
                                           number_value, parse_html, plain_title, source_number)
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_break, mark_languages, one_line,
                                           text_to_markdown, typed_dashes)
@@ -604,10 +604,11 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
         junk.decompose()
     from_gutenberg = body.find(string=gutenberg.START_RE) is not None
     gutenberg_fields = gutenberg.strip_html(body)
+    taken, targets = without_link_lists(body)
     problems = [Problem(str(path), 1, f"the source's own {what} ({count} links within the file) is left out, since "
                         + ("the book makes a contents page of its own, with the book's page numbers" if what == "contents"
                            else "it leads to places in the source, not pages of the book"), "warning",
-                        codes.SOURCE_CONTENTS) for what, count in without_link_lists(body)]
+                        codes.SOURCE_CONTENTS) for what, count in taken]
     if not body.get_text(strip=True):
         raise fail(path, "has no text to import: not a story, or a page that loads its text with scripts", code=codes.BAD_SOURCE)
     meta: dict = {}
@@ -620,7 +621,8 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
             meta[key] = tag["content"].strip()
     mark_languages(body, meta.get("language"))  # before the notes are taken out: theirs marked too
     notes.collect([(path.name, soup)], images)
-    lone = book_title_heading(body)
+    linked = linked_headings(body, targets)
+    lone = book_title_heading(body, linked)
     if lone is not None:
         meta["title"] = heading_title(lone)
         subtitle, headings = title_page_headings(lone)
@@ -636,7 +638,7 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     cover = cover_picture(soup, path.name, images)
     if cover:
         meta["cover"] = cover
-    chapters = chapters_from_root(body, path.name, images, notes, deepen=True)
+    chapters = chapters_from_root(body, path.name, images, notes, deepen=True, linked=linked)
     chapters = [c for c in chapters if c.body.strip() or c.title]
     if from_gutenberg:  # Project Gutenberg's HTML types its dashes as its plain texts do ("carry--dignified")
         for chapter in chapters:
@@ -710,13 +712,22 @@ LINK_LIST_RUN = 3
 PICTURES_TITLE_RE = re.compile(r"^(?:(?:list\s+of\s+)?(?:illustrations|plates|pictures)|illustrations?)[.:]?$", re.I)
 
 
-def without_link_lists(body: Tag) -> list[tuple[str, int]]:
+def without_link_lists(body: Tag) -> tuple[list[tuple[str, int]], list[tuple[str, str]]]:
     """Take out, in place, each run of LINK_LIST_RUN or more blocks that are only links within the file,
-    the containers left empty, and the label over them (CONTENTS_TITLE_RE, PICTURES_TITLE_RE); for each,
-    what it was ("contents", "list of pictures" or "list of links") and how many links it held."""
-    taken = []
+    and each table of LINK_LIST_RUN such links or more (_link_table), the containers left empty, and the
+    label over them (CONTENTS_TITLE_RE, PICTURES_TITLE_RE) with up to three headings between that label
+    and the list. A list or table of links that follows a contents with only headings between is more of
+    that contents, those headings with it, however few links it holds (Project Gutenberg's Flatland:
+    "CONTENTS:", then "PART I: THIS WORLD" over a table of its twelve sections, then "PART II" over a
+    table of the others; Ontboezemingen: "INHOUD." over five headed tables, one of a single entry).
+    For each contents or list: what it was ("contents", "list of pictures" or "list of links") and how
+    many links it held; and the contents' links, in their order: where each leads (the name, without
+    "#"), and its text."""
     runs: list[list[Tag]] = []
-    for parent in {id(el.parent): el.parent for el in body.find_all(("p", "div", "li")) if _only_link(el)}.values():
+    tables = [table for table in body.find_all("table") if _link_table(table)]
+    in_table = {id(el) for table in tables for el in table.find_all(True)}
+    for parent in {id(el.parent): el.parent for el in body.find_all(("p", "div", "li"))
+                   if _only_link(el) and id(el) not in in_table}.values():
         run: list[Tag] = []
         for child in list(parent.children):
             if isinstance(child, Tag) and _only_link(child):
@@ -725,23 +736,120 @@ def without_link_lists(body: Tag) -> list[tuple[str, int]]:
                 runs.append(run)
                 run = []
         runs.append(run)
-    for run in [r for r in runs if len(r) >= LINK_LIST_RUN]:
+    order = {id(el): i for i, el in enumerate(body.find_all(True))}
+    runs = sorted([r for r in runs if len(r) >= LINK_LIST_RUN] + [[table] for table in tables],
+                  key=lambda r: order[id(r[0])])
+    found: list[tuple[str, list[Tag], list]] = []  # what, the elements to take out, the links (target, text)
+    last: list[Tag] = []  # the outermost elements of the list before, if it was a contents
+    for run in runs:
         listed = "".join("".join(el.get_text().split()) for el in run)
         top, holder = run, run[0].parent  # the run, or the outermost container that holds nothing else
         while holder is not None and holder is not body and "".join(holder.get_text().split()) == listed \
                 and holder.find("img") is None:
             top, holder = [holder], holder.parent
-        label = top[0].find_previous_sibling(True)
-        while label is not None and not label.get_text(strip=True) and label.find("img") is None:
-            label = label.find_previous_sibling(True)
-        text = " ".join(label.get_text(" ", strip=True).split()) if label is not None else ""
-        if label is not None and (CONTENTS_TITLE_RE.match(text) or PICTURES_TITLE_RE.match(text)):
-            label.decompose()
-        taken.append(("list of pictures" if PICTURES_TITLE_RE.match(text) else "contents" if
-                      CONTENTS_TITLE_RE.match(text) else "list of links", len(run)))
-        for el in top:
+        links = [(a["href"][1:], a.get_text(" ", strip=True)) for el in run for a in el.find_all("a", href=re.compile(r"^#."))]
+        label, headings = _previous_block(top[0]), []
+        while label is not None and label.name in HEADINGS and not _list_label(label) and len(headings) < 3:
+            headings.append(label)
+            label = _previous_block(label)
+        targets = {name for _, _, earlier in found for name, _ in earlier} | {name for name, _ in links}
+        if label is not None and _list_label(label):
+            text = " ".join(label.get_text(" ", strip=True).split())
+            found.append(("list of pictures" if PICTURES_TITLE_RE.match(text) else "contents", [label, *headings, *top], links))
+        elif last and label is last[-1] and not any(_names(h) & targets for h in headings):  # more of it
+            found[-1][1].extend([*headings, *top])
+            found[-1][2].extend(links)
+        elif len(links) >= LINK_LIST_RUN:
+            found.append(("list of links", list(top), links))
+        else:
+            continue
+        last = top if found[-1][0] == "contents" else []
+    for _what, elements, _links in found:
+        for el in elements:
             el.decompose()
-    return taken
+    return ([(what, len(links)) for what, _, links in found],
+            [link for what, _, links in found if what == "contents" for link in links])
+
+
+def _names(heading: Tag) -> set[str]:
+    """The places within the file that `heading` or what it holds is named (id, or a link's name)."""
+    return {el.get(key) for el in (heading, *heading.find_all(True)) for key in ("id", "name") if el.get(key)}
+
+
+def _previous_block(el: Tag) -> Tag | None:
+    """The element before `el`, at its level, that holds text or a picture."""
+    before = el.find_previous_sibling(True)
+    while before is not None and not before.get_text(strip=True) and before.find("img") is None and before.name != "img":
+        before = before.find_previous_sibling(True)
+    return before
+
+
+def _list_label(el: Tag) -> bool:
+    text = " ".join(el.get_text(" ", strip=True).split())
+    return bool(CONTENTS_TITLE_RE.match(text) or PICTURES_TITLE_RE.match(text))
+
+
+# What a contents table's row may hold beside its links: the entry's number, a page number, a word that
+# names what is numbered ("Section", "Chap.", "Page"), as Project Gutenberg's Flatland sets its contents.
+LINK_ROW_WORD_RE = re.compile(rf"^[(\[]?(?:\d{{1,4}}|{ROMAN}|section|sect|chapter|chap|ch|page|pages|pp?|part|book|"
+                              r"letter|canto|act|scene)[.:,)\]]*$", re.I)
+
+
+def _link_table(table: Tag) -> bool:
+    """Whether `table` is a list of links within the file: rows that each hold a link within the file
+    and, beside its links, a few numbers and words such as "Section" (LINK_ROW_WORD_RE); other rows only
+    a heading's one or two words."""
+    if table.find(("table", "img")) is not None:
+        return False
+    linked = 0
+    for row in table.find_all("tr"):
+        links = row.find_all("a", href=re.compile(r"^#."))
+        inside = {id(el) for a in links for el in a.descendants}
+        words = " ".join(s for s in row.find_all(string=True) if id(s) not in inside).split()
+        if links and any(a.get_text(strip=True) for a in links):
+            if len(words) > 4 or not all(LINK_ROW_WORD_RE.match(word) for word in words):
+                return False
+            linked += 1
+        elif len(words) > 2:
+            return False
+    return linked > 0
+
+
+def linked_headings(body: Tag, links: list[tuple[str, str]]) -> list[Tag]:
+    """The headings the source's own contents leads to (its `links`, without_link_lists): the element
+    so named where it is a heading or in one, else the heading it begins with or that comes right after
+    it (Project Gutenberg's `<a name="chap01"></a><h3>Section 1. …</h3>`); or, where that heading does
+    not hold the link's text and one of the two right under it does, that one (Flatland's link to its
+    Section 13, "How I had a Vision of Lineland", names the place before "PART II", the heading over it).
+    A heading that only numbers its chapter is kept: the title under it is its own (split_sections)."""
+    named: dict[str, Tag] = {}
+    for el in body.find_all(attrs={"id": True}):
+        named.setdefault(el["id"], el)
+    for el in body.find_all("a", attrs={"name": True}):
+        named.setdefault(el["name"], el)
+    out: list[Tag] = []
+    for target, text in links:
+        el = named.get(target)
+        if el is None:
+            continue
+        heading = el if el.name in HEADINGS else el.find_parent(HEADINGS)
+        if heading is None and el.get_text(strip=True):
+            first = next((s for s in el.find_all(string=True) if s.strip()), None)
+            heading = first.find_parent(HEADINGS) if first is not None else None
+            heading = heading if heading is not None and any(p is el for p in heading.parents) else None
+        elif heading is None:
+            following = _next_block(el)
+            heading = following if following is not None and following.name in HEADINGS else None
+        below, wanted = heading, title_key(text)
+        for _ in range(2 if heading is not None and plain_title(_heading_text(heading)) is not None else 0):
+            if below is None or not wanted or wanted in title_key(_heading_text(below)):
+                break
+            below = heading_after(below)
+            if below is not None and wanted in title_key(_heading_text(below)):
+                heading = below
+        if heading is not None and all(heading is not h for h in out):
+            out.append(heading)
+    return out
 
 
 def _only_link(el: Tag) -> bool:
