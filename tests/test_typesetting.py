@@ -122,6 +122,12 @@ def test_display_lines_are_balanced():
     short = lxml.html.fromstring("<h1>Short Title</h1>")
     balance(short, 28)
     assert len(short) == 0
+    # The title page's subtitle too: The Origin of Species' left "Life" alone on its last line.
+    page = lxml.html.fromstring('<div><p class="book-subtitle">Or, the Preservation of Favoured Races in the '
+                                "Struggle for Life</p></div>")
+    typeset_page(page, "titlepage", PdfSettings())
+    lines = [page[0].text, *(br.tail for br in page[0])]
+    assert len(lines) == 2 and min(map(len, lines)) > 0.6 * max(map(len, lines))
 
 
 def test_grid_spaces_are_whole_lines():

@@ -23,7 +23,7 @@ NOT_TEXT = {"h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "kbd", "samp", "s
 # Punctuation (no letter, digit or space) with a word joiner in it.
 JOINED = re.compile(r"[^\w\s]*\u2060[^\w\s]*")
 # Display lines, and their size in body ems as the theme sets it; a wide face: half an em a character.
-DISPLAY = {"chapter-name": 1.6, "book-title": 2.3, "halftitle-title": 1.55}
+DISPLAY = {"chapter-name": 1.6, "book-title": 2.3, "halftitle-title": 1.55, "book-subtitle": 1.2}
 CHAR_WIDTH = 0.5
 # A chapter's last page keeps this many lines (print.css: widows on the last two paragraphs, no break
 # before the last, none before a paragraph of class `ending`). Body text: under half an em a character
