@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from bookmaker import BookmakerError, load_book, write_epub
 from bookmaker.importers import import_source
-from conftest import FIXTURES, epubcheck, png, problems_of
+from conftest import FIXTURES, epubcheck, png, problems_of, run_cli
 from import_sources import (ARCHIVE_HTML, archive_epub, docx_file, fanficfare_epub, standard_ebooks_folder,
                                   zip_with)
 
@@ -356,6 +356,28 @@ def test_a_page_named_as_a_page_of_headings_alone_before_it_is_a_chapter_of_its_
     monkeypatch.setattr(import_sources, "SE_LABELS", {"part-1": "I", "chapter-1": "I", "chapter-2": "II"})
     project = import_source(standard_ebooks_folder(tmp_path / "src"), tmp_path / "se")
     assert [body for _, body in chapters(project)] == ["The lamp was lit at six.\n", "The fog came in at nine.\n"]
+
+
+def test_a_part_page_headed_part_and_its_number_alone_is_a_chapter_of_its_own(tmp_path, monkeypatch):
+    """Standard Ebooks' Crime and Punishment: each of its six parts is a page holding only "Part I" (a
+    label and a number, no title left once the number is taken off). Those pages were dropped without a
+    word, and its contents read "I … VII, I … VII, I … VI": as the README says, a part page is a chapter
+    of its own, with no text, which check warns of."""
+    import import_sources
+
+    pages = {key: import_sources.SE_PAGES[key] for key in ("titlepage", "imprint")}
+    for n, roman in ((1, "I"), (2, "II")):
+        pages[f"part-{n}"] = (f'<section id="part-{n}" epub:type="part"><h2><span epub:type="se:label">Part</span> '
+                              f'<span epub:type="z3998:ordinal z3998:roman">{roman}</span></h2></section>')
+        pages[f"chapter-{n}-1"] = (f'<section id="chapter-{n}-1" data-parent="part-{n}" epub:type="chapter">'
+                                   f'<h3 epub:type="z3998:roman">I</h3><p>Day {n} began with rain.</p></section>')
+    monkeypatch.setattr(import_sources, "SE_PAGES", pages | {"colophon": import_sources.SE_PAGES["colophon"]})
+    monkeypatch.setattr(import_sources, "SE_LABELS", {"part-1": "Part I", "chapter-1-1": "I", "part-2": "Part II",
+                                                      "chapter-2-1": "I"})
+    project = import_source(standard_ebooks_folder(tmp_path / "src"), tmp_path / "se")
+    assert [(front.get("title"), body.strip()) for front, body in chapters(project)] == [
+        ("Part I", ""), ("I", "Day 1 began with rain."), ("Part II", ""), ("I", "Day 2 began with rain.")]
+    assert run_cli("check", project).stdout.count("warning: chapter has no text") == 2
 
 
 SYNOPSIS = ("The author sails for the islands of the east. A storm described. The crew take to the boats, "

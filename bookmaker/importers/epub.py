@@ -13,7 +13,7 @@ from lxml import etree
 from bookmaker import codes
 from bookmaker.importers import own
 from bookmaker.importers.archive import is_archive_download, read_archive
-from bookmaker.importers.chapters import chapters_from_root, parse_html, plain_title
+from bookmaker.importers.chapters import OTHER_PART_RE, chapters_from_root, parse_html, plain_title
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, html_to_markdown, mark_languages, one_line,
                                           quotes_parted, text_to_markdown)
 from bookmaker.importers.project import ImportedBook, ImportedChapter
@@ -336,7 +336,11 @@ def _joined(per_doc: list[tuple[list[ImportedChapter], bool, bool]]) -> list[Imp
     chapters: list[ImportedChapter] = []
     pending = ""
     for found, had_heading, leads in per_doc:
-        found = [c for c in found if c.body.strip() or (c.title and c.title.lower() not in NOTES_TITLES)]
+        # A part's title page holds only its heading, which may be its number alone ("Part I": no title
+        # left, chapters.plain_title): kept where the heading says it is a part, or Crime and Punishment's
+        # six parts were lost without a word. A bare "I" (Ulysses' parts) is left to the contents' names.
+        found = [c for c in found if c.body.strip() or (c.title and c.title.lower() not in NOTES_TITLES)
+                 or (c.heading and OTHER_PART_RE.match(c.heading.strip()))]
         if not found:
             continue
         if any_heading and not had_heading:
