@@ -170,3 +170,17 @@ def test_a_blurb_too_long_for_the_back_is_set_smaller_then_said_and_never_runs_i
         back = [float(y) for x, y in re.findall(rb"1 0 0 -1 ([\d.]+) ([\d.]+) Tm", data) if float(x) < 6.125 * 96]
         assert back and max(back) < (0.125 + 9 - 0.25 - 1.2) * 96, max(back)
     assert BLURB_SIZES[-1] == 9
+
+
+def test_a_pdf_x_cover_is_dated_by_the_build_not_the_clock():
+    """PDF/X carries a creation date, and WeasyPrint wrote the clock's where the document named none: two
+    builds of IngramSpark's cover from the same sources differed (02:35:30 and 02:43:02). The cover is
+    dated by the build's date, as the interior is (SOURCE_DATE_EPOCH, else the newest source)."""
+    import time
+
+    spec = dataclasses.replace(SPEC, printer="ingramspark", pages=120, created="2020-01-02T03:04:05Z")
+    first = render_cover(spec).pdf
+    time.sleep(1.1)
+    assert render_cover(spec).pdf == first
+    info = PdfReader(io.BytesIO(first)).trailer["/Info"]
+    assert str(info["/CreationDate"]).startswith("D:20200102030405") and str(info["/ModDate"]).startswith("D:20200102030405")

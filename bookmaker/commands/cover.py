@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bookmaker import codes
 from bookmaker.errors import BookmakerError, Problem
+from bookmaker.infra.dates import build_time
 from bookmaker.infra.output import atomic_path, check_output
 from bookmaker.model import RenderedBook
 from bookmaker.render.text import emphasized_paragraphs
@@ -39,7 +40,8 @@ def cover_spec(rendered: RenderedBook, pages: int):
     return CoverSpec(title=rendered.display_title or m.title, authors=m.authors, trim_width=inches(m.pdf.width),
                      trim_height=inches(m.pdf.height), pages=pages, printer=m.pdf.printer, paper=m.pdf.paper,
                      subtitle=m.subtitle, series=series, blurb=blurb,
-                     isbn=isbn, front_image=picture, language=m.language)
+                     isbn=isbn, front_image=picture, language=m.language,
+                     created=build_time(rendered.book).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def write_cover(rendered: RenderedBook, out: Path, shown: str | None = None, jobs: int | None = None,

@@ -52,6 +52,9 @@ class CoverSpec:
     front_image: Path | None = None  # None: a typographic front
     language: str = "en"
     cmyk_profile: Path | None = None  # for PDF/X; default: CMYK_PROFILE_PATHS
+    # The build's date (infra.dates.build_time, ISO 8601): PDF/X must carry a creation date, and WeasyPrint
+    # took the clock's where the document names none, so two builds of IngramSpark's cover differed.
+    created: str | None = None
 
 
 @dataclass(frozen=True)
@@ -293,6 +296,8 @@ h1 {{ font-weight: 300; font-size: 40pt; line-height: 1.08; margin: 0; hyphens: 
 """
     return (f'<!DOCTYPE html><html lang="{esc(spec.language)}"><head><meta charset="utf-8">'
             f"<title>{esc(spec.title)} (cover)</title><meta name=\"author\" content=\"{esc(authors)}\">"
+            + "".join(f'<meta name="dcterms.{name}" content="{esc(spec.created)}">' for name in ("created", "modified")
+                      if spec.created) +
             f"<style>{css}</style></head><body>{''.join(parts)}</body></html>")
 
 
