@@ -118,7 +118,7 @@ def test_names_inside_a_sentence_are_kept_whole():
 def test_display_lines_are_balanced():
     el = lxml.html.fromstring("<h1>The Adventures of Sherlock Holmes</h1>")
     balance(el, 28)
-    assert [el.text, *(br.tail for br in el)] == ["The Adventures of ", "Sherlock Holmes"]
+    assert [el.text, *(br.tail for br in el)] == ["The Adventures of", "Sherlock Holmes"]
     short = lxml.html.fromstring("<h1>Short Title</h1>")
     balance(short, 28)
     assert len(short) == 0

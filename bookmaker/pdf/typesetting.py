@@ -200,7 +200,9 @@ def names_in(text: str, start: bool) -> list:
 
 def balance(el, capacity: int) -> None:
     """A display line longer than the measure broken into lines of even length (character counts), the
-    most even break points first: never a long line and a short one ("…of Sherlock / Holmes")."""
+    most even break points first: never a long line and a short one ("…of Sherlock / Holmes"). The
+    running head is taken from the words before (running_head), and the page list reads the laid-out
+    lines apart (weasy_internals.page_text)."""
     if len(el) or not el.text:
         return
     text = " ".join(el.text.split())
@@ -215,7 +217,7 @@ def balance(el, capacity: int) -> None:
         if options:
             breaks.append(min(options, key=lambda s: abs(s - target)))
     lines = [text[a + 1 if a else 0:b] for a, b in zip([0, *breaks], [*breaks, len(text)])]
-    el.text = lines[0] + " "
+    el.text = lines[0]  # no space before the break: WeasyPrint kept it, and centred the line half a space left
     for line in lines[1:]:
         br = lxml.html.Element("br")
         br.tail = line
