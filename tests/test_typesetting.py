@@ -523,6 +523,36 @@ def test_a_word_left_alone_on_a_line_is_laid_out_again_unhyphenated():
     assert len(alone) == 1 and '[data-tp="0"]' in alone[0] and len(laid_out) - len(alone) == 2
 
 
+def test_a_word_left_alone_by_a_later_pass_is_mended_again():
+    """In fine typesetting the passes after no_lone_words (spreads, a recto's foot, ladders, even colour)
+    change paragraphs' spacing, which breaks their lines anew: The Wind in the Willows printed "of" alone
+    mid-paragraph, where fast typesetting had mended it. Such a paragraph is set back as no_lone_words
+    left it (balance.without_new_lone_words)."""
+    from weasyprint import HTML
+
+    from bookmaker.pdf import balance
+    from bookmaker.pdf import weasy_internals as W
+
+    text = ("<p>Phileas Fogg counted on gaining twelve hours in the same way. Instead of arriving at Liverpool the "
+            "next evening by the <em>Henrietta</em>, he would be there by noon, and would therefore have time to "
+            "reach London before a quarter before nine in the evening.</p>")
+    css = ("@page { size: 600px 2000px; margin: 0 } p { font-family: serif; font-size: 16px; hyphens: auto;"
+           " hyphenate-limit-chars: 6 3 3; text-align: justify; width: 327px; margin: 0 }")
+    marked = balance.mark(f'<html lang="en-GB"><head><style>{css}</style></head><body>{text}</body></html>')
+
+    def lay_out(html: str) -> tuple:
+        return (HTML(string=html).render(),)
+
+    mended = {0: " hyphens: manual;"}
+    later = {0: " letter-spacing: 0;"}  # a later pass's change, which gave the paragraph its hyphens back
+    result, _pages = balance.laid_out(lay_out, marked, later)
+    assert balance.lone_words(W.page_lines(result[0])) == {0}
+    (document,), tweaks = balance.without_new_lone_words(marked, lay_out, result, later, mended)
+    assert tweaks == mended and balance.lone_words(W.page_lines(document)) == set()
+    # a lone word the passes did not bring (its paragraph as no_lone_words left it) costs no layout
+    assert balance.without_new_lone_words(marked, None, result, mended, mended) == (result, mended)
+
+
 def test_a_first_line_holding_only_its_first_word_is_laid_out_again():
     """Where an indented paragraph's first line would end in an inline element, WeasyPrint 70 may put
     only the first word on it (Poe's Short Fiction: "\u201cTry" / "the wood well, then, with your knife,

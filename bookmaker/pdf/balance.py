@@ -506,6 +506,7 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
     result, pages, tweaks = no_lone_words(marked, lay_out)
     if line <= 0:
         return result, tweaks
+    mended = dict(tweaks)  # no_lone_words' changes, which the passes below may replace
     budget = budget or 2 * len(pages) + 2
     layouts, given_up = 1, set()
     allowance = Allowance(round(PAGE_BUDGET * len(pages)))
@@ -644,7 +645,27 @@ def balanced(html: str, lay_out: Callable[[str], tuple], line_pt: float, budget:
           "layouts", layouts, "of", budget, "pages left", allowance.remaining)
     result, pages, tweaks = no_break_at_recto_foot(marked, lay_out, result, pages, tweaks, tolerance, allowance)
     result, pages, tweaks = no_ladders(marked, lay_out, result, pages, tweaks, em, allowance)
-    return even_colour(marked, lay_out, result, pages, tweaks, em, allowance)
+    result, tweaks = even_colour(marked, lay_out, result, pages, tweaks, em, allowance)
+    return without_new_lone_words(marked, lay_out, result, tweaks, mended)
+
+
+def without_new_lone_words(marked: str, lay_out: Callable[[str], tuple], result, tweaks: dict[int, str],
+                           mended: dict[int, str]):
+    """(result, tweaks) with the paragraphs the passes after no_lone_words left with a word alone on a
+    line (lone_words()) set back as no_lone_words left them, where the chapter laid out so has fewer:
+    a spread's or a colour's change to a paragraph broke its lines anew, and The Wind in the Willows
+    printed "of" alone mid-paragraph in fine typesetting and not in fast. An uneven spread is the
+    lesser fault. One more layout, only in a chapter that has such a word."""
+    pages = W.page_lines(result[0])
+    lone = {p for p in lone_words(pages) if tweaks.get(p) != mended.get(p)}
+    if not lone:
+        return result, tweaks
+    restored = {k: v for k, v in tweaks.items() if k not in lone} | {k: mended[k] for k in lone if k in mended}
+    trial, trial_pages = laid_out(lay_out, marked, restored)
+    trace("lone words after the passes", sorted(lone), "left", sorted(lone_words(trial_pages)))
+    if len(lone_words(trial_pages)) < len(lone_words(pages)):
+        return trial, restored
+    return result, tweaks
 
 
 class Allowance:
