@@ -396,22 +396,26 @@ def pages_of_lines(html: str) -> list[int]:
     return [count(page._page_box) for page in HTML(string=html).render().pages]
 
 
-def test_a_chapter_ending_in_short_paragraphs_keeps_four_lines_on_its_last_page():
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_chapter_ending_in_short_paragraphs_keeps_four_lines_on_its_last_page(quoted):
     """The theme keeps four lines on a chapter's last page with widows on its last two paragraphs and no
     break before the last: where those are lines of dialogue of a line each ("\u201cI am.\u201d" / "\u201cI
     arrest you in the Queen\u2019s name!\u201d", Verne's chapter 33), the paragraphs before are kept with
-    them (class `ending`) until four lines are."""
+    them (class `ending`) until four lines are. So too where the chapter ends inside a quotation, two
+    deep (Dracula's chapter XVII ends in a letter quoted in a diary: its last page held two lines)."""
     body = "".join(f"<p>Line {n} of the chapter, a short one.</p>" for n in range(4))  # the last two alone overleaf
     body += "<p>But at this moment Fix came up, put his hand upon the shoulder, and said, \u201cYou are really " \
             "Phileas Fogg?\u201d and waited a long while for an answer that did not come at once.</p>" \
             "<p>\u201cI am.\u201d</p><p>\u201cI arrest you in the Queen\u2019s name!\u201d</p>"
+    if quoted:
+        body = f"<p>Before the letter.</p><blockquote><blockquote>{body}</blockquote></blockquote>"
     chapter = typeset_chapter(body)
-    assert chapter.count('class="ending"') == 1  # the long paragraph holds two lines or more
+    assert chapter.count("ending") == 1 + quoted  # the long paragraph holds two lines or more
+    widows = ".chapter-text > p:nth-last-child(-n+2), .chapter-text p.closing"
+    ending = ".chapter-text > p:last-child, .chapter-text p.ending"
     css = ("@page { size: 320px 190px; margin: 0 } html { font-family: serif; font-size: 16px; line-height: 20px }"
-           " p { margin: 0; orphans: 2; widows: 2 }"
-           " .chapter-text > p:nth-last-child(-n+2) {" + print_rule(".chapter-text > p:nth-last-child(-n+2)") + "}"
-           " .chapter-text > p:last-child, .chapter-text > p.ending {"
-           + print_rule(".chapter-text > p:last-child, .chapter-text > p.ending") + "}")
+           " p { margin: 0; orphans: 2; widows: 2 } blockquote { margin: 0 }"
+           f" {widows} {{" + print_rule(widows) + f"}} {ending} {{" + print_rule(ending) + "}")
     lines = pages_of_lines(f'<html lang="en"><style>{css}</style>{chapter}</html>')
     assert len(lines) > 1 and lines[-1] >= 4, lines
     div = lxml.html.fromstring('<div><div class="chapter-text"><p>One.</p><p>Two.</p><p>Three.</p>'
@@ -477,7 +481,8 @@ def test_a_chapter_cut_short_lays_out_its_pages_as_the_whole_chapter():
                          for n in range(16))
     css = ("@page { size: 300px 220px; margin: 10px } html { font-family: serif; font-size: 13px; line-height: 18px }"
            " p { margin: 0; text-align: justify; orphans: 2; widows: 2 }"
-           " .chapter-text > p:nth-last-child(-n+2) {" + print_rule(".chapter-text > p:nth-last-child(-n+2)") + "}")
+           " .chapter-text > p:nth-last-child(-n+2) {"
+           + print_rule(".chapter-text > p:nth-last-child(-n+2), .chapter-text p.closing") + "}")
     html = balance.mark(f'<html lang="en"><head><style>{css}</style></head><body><div class="chapter-text">'
                         f"{paragraphs}</div></body></html>")
     pages = balance.W.page_lines(HTML(string=html).render())

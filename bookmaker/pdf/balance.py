@@ -81,9 +81,10 @@ LADDER_WHOLE_SPACINGS = ("", " word-spacing: -0.01em;", " word-spacing: -0.02em;
 # The theme keeps four lines or more on a chapter's last page by widows on its last two paragraphs and
 # no break before the last: where that leaves the page before it short, the page is laid out without
 # them (kept only if the last page still has four lines).
-ENDING, ENDING_RELAXED = -1, (".chapter-text > p:nth-last-child(-n+2) { widows: 2 !important; }\n"
+ENDING, ENDING_RELAXED = -1, (".chapter-text > p:nth-last-child(-n+2), .chapter-text p.closing "
+                              "{ widows: 2 !important; }\n"
                               ".chapter-text > p:last-child { break-before: auto !important; }\n"
-                              ".chapter-text > p.ending { break-before: auto !important; }")
+                              ".chapter-text p.ending { break-before: auto !important; }")
 LAST_PAGE_LINES = 4
 PARAGRAPH = re.compile(r"<p(?=[\s>])")
 CUT = "<p></p><p></p>"

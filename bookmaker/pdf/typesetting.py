@@ -115,8 +115,19 @@ def keep_ending(text, capacity: int) -> None:
     last page only where those two hold four lines: two lines of dialogue (“I am.” / “I arrest
     you in the Queen’s name!”) left Verne's chapter 33 a last page of two lines."""
     children = [el for el in text if isinstance(el.tag, str)]
+    # A chapter that ends inside a quotation (Dracula's diaries and letters, Standard Ebooks' blockquotes,
+    # two deep): its last paragraphs are the quotation's, which the theme's rules on the chapter's own
+    # last paragraphs never reached, and chapter XVII ended on a page of two lines. They get class
+    # `closing` (the widows the theme gives the chapter's last two) and `ending`.
+    nested = False
+    while children and children[-1].tag in ("blockquote", "div", "section", "aside"):
+        children, nested = [el for el in children[-1] if isinstance(el.tag, str)], True
     if not children or children[-1].tag != "p":
         return
+    if nested:
+        for el in children[-2:]:
+            el.set("class", " ".join(filter(None, [el.get("class"), "closing"])))
+        children[-1].set("class", " ".join(filter(None, [children[-1].get("class"), "ending"])))
     at = len(children) - 1
     lines = math.ceil(len(" ".join(children[at].text_content().split())) / capacity)
     while lines < LAST_PAGE_LINES and at > 0 and children[at - 1].tag == "p":
