@@ -840,3 +840,33 @@ def test_a_drop_cap_indents_the_two_lines_it_stands_in_and_no_third(tmp_path):
     assert len(starts) >= 5
     first, second, third, fourth = starts[:4]
     assert abs(third - fourth) < 1 and first > fourth + 10 and second > fourth + 10, starts[:5]
+
+
+def test_contents_page_numbers_line_up_at_the_right(tmp_path):
+    """The contents' page numbers end at one right edge (they ended up to a dot's width short), an entry
+    that runs over hangs its later lines under its first word's indent, unhyphenated, and a title's last
+    full stop is never run into the leaders ("produce.."): the print designer's report on A Vindication
+    of the Rights of Woman's contents, whose chapter titles are sentences."""
+    manuscript = tmp_path / "book" / "manuscript"
+    manuscript.mkdir(parents=True)
+    (manuscript / "book.yaml").write_text("title: The Keeper's Ledger\nauthor: Ada Quill\nlanguage: en\n")
+    titles = ["On the keeping of lamps.", "Observations on the state of the harbour to which the keepers are "
+              "reduced by various causes.", "The same subject continued.", "Of the pernicious effects which arise "
+              "from the unnatural distinctions established in the town.", "On tides."]
+    for n, title in enumerate(titles, 1):
+        (manuscript / f"{n:02}.md").write_text(f"---\ntitle: {title}\n---\n\n" + "The lamp was lit at six. " * 40 + "\n")
+    pdf = tmp_path / "book.pdf"
+    assert run_cli("pdf", tmp_path / "book", "-o", pdf).returncode == 0
+    r = pypdf.PdfReader(pdf)
+    page = dict(outline(r))["Contents"] + 1
+    html = tmp_path / "contents.html"
+    subprocess.run(["pdftotext", "-bbox-layout", "-f", str(page), "-l", str(page), str(pdf), str(html)], check=True)
+    ends, starts, wrapped = [], [], []
+    for attributes, words in re.findall(r"<line ([^>]*)>(.*?)</line>", html.read_text(), re.S):
+        found = re.findall(r'xMin="([\d.]+)"[^>]*xMax="([\d.]+)"[^>]*>([^<]*)</word>', words)
+        assert not any(re.search(r"[^\W\d_]\.\.", word) or word.endswith("-") for *_, word in found), found
+        if found and found[-1][2].isdigit():
+            ends.append(float(found[-1][1]))
+        (wrapped if found and found[0][2][:1].islower() else starts).append(float(found[0][0]) if found else 0)
+    assert len(ends) == len(titles) and max(ends) - min(ends) < 1.0, ends
+    assert wrapped and min(wrapped) > max(starts[1:]) + 10  # hung (the first start is the page's heading)

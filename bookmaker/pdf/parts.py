@@ -260,7 +260,7 @@ def lay_out_paint_probe(html: str) -> tuple[int, Painted]:
 
 # The theme's target-counter() as a number known once the chapters are laid out; leaders as the theme
 # draws them (right to left, WeasyPrint draws leaders off the page: the number follows the title).
-TOC_NUMBERS = ('nav.toc a[data-page]::after { content: leader(". ") attr(data-page); }\n'
+TOC_NUMBERS = ('nav.toc a[data-page]::after { content: leader(" .") "\\2009" attr(data-page); }\n'
                '[dir=rtl] nav.toc a[data-page]::after { content: "\\2003" attr(data-page); }')
 
 
