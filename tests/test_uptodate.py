@@ -66,3 +66,52 @@ def test_a_failed_build_leaves_no_manifest(tmp_path, private_cache):
     assert run_cli("build", project, "-f", "epub", env=BUILD_EPOCH).returncode == 1
     for manifest in (private_cache / "builds").glob("*.json"):
         assert json.loads(manifest.read_text())["outputs"]
+
+
+def test_a_pipe_or_a_device_in_the_project_does_not_hang_build(tmp_path):
+    """The up-to-date check runs before the project is checked, on every name in manuscript/ and styles/:
+    a named pipe there (even a hidden `.lock`) opened by it hung `build` for ever, and a link to /dev/zero
+    read until memory ran out. Now `build` says what `epub` says about the same project."""
+    import os
+    import subprocess
+    import sys
+
+    for name, make in (("03-pipe.md", os.mkfifo), (".lock", os.mkfifo),
+                       (".editor-state", lambda path: os.symlink("/dev/zero", path))):
+        project = copy_book("plain", tmp_path / name)
+        make(project / "manuscript" / name)
+        said = {}
+        for command in ("epub", "build"):
+            run = subprocess.run([sys.executable, "-m", "bookmaker", command, str(project), "-q", "-f", "epub"]
+                                 if command == "build" else [sys.executable, "-m", "bookmaker", command, str(project), "-q"],
+                                 capture_output=True, text=True, timeout=60, env={**os.environ, **BUILD_EPOCH})
+            assert "Traceback" not in run.stderr, run.stderr
+            said[command] = (run.returncode, [line for line in run.stderr.splitlines() if name in line])
+        assert said["build"] == said["epub"], (name, said)
+        if name == "03-pipe.md":
+            assert said["build"][0] == 1 and "not a regular file" in said["build"][1][0], said
+
+
+def test_a_link_out_of_the_project_is_never_read_by_the_up_to_date_check(tmp_path, monkeypatch):
+    """A link in manuscript/ to a file outside the project is digested as the text of the link: its
+    bytes are never read (they were, before the project was checked). A link to a file inside is
+    digested by its bytes, so an edit through it builds again."""
+    import os
+
+    from bookmaker.commands import uptodate
+
+    project = copy_book("plain", tmp_path / "book")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET")
+    os.symlink(secret, project / "manuscript" / ".x")
+    os.symlink("book.yaml", project / "manuscript" / ".inside")
+    opened = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, *a, **k: opened.append(os.path.realpath(path)) or real_open(path, *a, **k))
+    before = uptodate.inputs_digest(str(project), ("epub",), None, [])
+    assert str(secret) not in opened and str(project / "manuscript" / "book.yaml") in opened
+    secret.write_text("OTHER")
+    assert uptodate.inputs_digest(str(project), ("epub",), None, []) == before
+    yaml = project / "manuscript" / "book.yaml"
+    yaml.write_text(yaml.read_text() + "\n")
+    assert uptodate.inputs_digest(str(project), ("epub",), None, []) != before

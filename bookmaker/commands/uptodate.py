@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 from importlib import resources
 from pathlib import Path
@@ -27,19 +28,45 @@ NEUTRAL_ENV = {"BOOKMAKER_CACHE_DIR", "BOOKMAKER_MAX_SECONDS", "BOOKMAKER_MAX_ME
 WATCHED = ("manuscript", "styles")
 
 
-def file_digest(path: Path) -> str:
+def file_digest(path: Path, inside: Path | None = None) -> str:
+    """The digest of a regular file's bytes; of anything else, what it is, never opened. This runs before
+    the project is checked, on every name under manuscript/ and styles/ an uploader chose: a named pipe
+    (even a hidden `.lock`) opened here hung `build` for ever, a link to /dev/zero read until memory ran
+    out, and a link to a file outside the project was read. `inside`: the project folder, resolved; a
+    link is digested as what it says (os.readlink) unless it leads to a regular file in there. Without
+    it (the packaged theme, the files outside the project the build read), links are followed."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        if inside is not None:  # a folder on the way may be a link too (manuscript/ itself)
+            target = path.resolve()
+            if not target.is_relative_to(inside):
+                return "link " + os.readlink(path) if path.is_symlink() else "outside"
+            path = target
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (getattr(os, "O_NOFOLLOW", 0) if inside else 0))
+    except (OSError, RuntimeError):  # RuntimeError: a link that loops, on Python before 3.13
+        return "unreadable"
+    try:
+        kind = os.fstat(fd).st_mode
+        if not stat.S_ISREG(kind):
+            return f"not a file {stat.S_IFMT(kind):o}"
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
     except OSError:
         return "unreadable"
+    finally:
+        os.close(fd)
 
 
 def tree_files(folder: Path) -> list[Path]:
-    """Every file under `folder`, hidden ones included (a file a build ignores costs a rebuild only)."""
+    """Every name under `folder`, hidden ones included (a file a build ignores costs a rebuild only), and
+    links to folders, whose text is digested (file_digest)."""
     found = []
     for parent, dirs, files in os.walk(folder, followlinks=False):
         dirs.sort()
         found += [Path(parent, name) for name in sorted(files)]
+        found += [Path(parent, name) for name in dirs if os.path.islink(os.path.join(parent, name))]
     return found
 
 
@@ -69,9 +96,11 @@ def inputs_digest(project: str, formats, printer, extra: list[str]) -> str:
                                         sorted((k, v) for k, v in os.environ.items()
                                                if (k.startswith("BOOKMAKER_") and k not in NEUTRAL_ENV)
                                                or k == "SOURCE_DATE_EPOCH")]).encode())
-    files = [p for folder in WATCHED for p in tree_files(root / folder)]
-    files += tree_files(Path(str(resources.files("bookmaker.styles")))) + [Path(p) for p in extra]
-    for path in files:
+    inside = root.resolve()
+    for path in [p for folder in WATCHED for p in tree_files(root / folder)]:
+        digest.update(b"\0" + str(path).encode() + b"\0" + file_digest(path, inside).encode())
+    # The packaged theme, and the files outside the project a build read (fonts of installed packages).
+    for path in tree_files(Path(str(resources.files("bookmaker.styles")))) + [Path(p) for p in extra]:
         digest.update(b"\0" + str(path).encode() + b"\0" + file_digest(path).encode())
     return digest.hexdigest()
 
