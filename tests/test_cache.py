@@ -11,7 +11,8 @@ from bookmaker.infra import cache
 
 
 def entries(root) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    """Each entry's payload, as read back (its digest checked: infra/cache.py SEAL)."""
+    return {p.name: cache.unsealed(p.read_bytes(), p) for p in root.rglob("*") if p.is_file()}
 
 
 def test_an_entry_written_later_is_read_at_once_and_on_disk_after_flush(tmp_path):
@@ -43,7 +44,7 @@ def test_a_newer_entry_for_the_same_path_is_the_one_kept(tmp_path):
             cache.write_entry(path, str(i).encode(), later=True)
         assert cache.read_entry(path) == b"199"
         cache.flush()
-        assert path.read_bytes() == b"199", round_
+        assert cache.unsealed(path.read_bytes(), path) == b"199", round_
 
 
 def test_the_interpreters_exit_waits_for_entries_written_later(tmp_path):
@@ -70,7 +71,7 @@ def test_a_forked_child_leaves_pending_entries_to_its_parent_and_does_not_wait_o
             if not cache._behind.pending:  # the parent's are not the child's
                 cache.write_entry(tmp_path / "child" / "c", b"c", later=True)
                 cache.flush()
-                code = 0 if (tmp_path / "child" / "c").read_bytes() == b"c" else 2
+                code = 0 if cache.read_entry(tmp_path / "child" / "c") == b"c" else 2
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
@@ -92,11 +93,45 @@ def test_a_pages_words_are_kept_as_lines_and_an_entry_cut_short_is_made_again(tm
 
     words = ["harbour", "ledger", "señora", "l’été", "3"]
     assert cached_words(entry, make(words)) == words and len(made) == 1
-    assert entry.read_bytes() == "5\nharbour\nledger\nseñora\nl’été\n3".encode()
+    assert cache.read_entry(entry) == "5\nharbour\nledger\nseñora\nl’été\n3".encode()
     assert cached_words(entry, make(["other"])) == words and len(made) == 1  # read back, not made
     for cut in (b"5\nharbour\nledger", b"5\nharbour\nledger\nse\xc3", b"", b"x\nharbour"):
-        entry.write_bytes(cut)
+        entry.write_bytes(cache.sealed(cut))
         assert cached_words(entry, make(words)) == words
     assert len(made) == 5
     empty = tmp_path / "cd" / "empty.words"
     assert cached_words(empty, make([])) == [] and cached_words(empty, make(["never"])) == []
+
+
+def test_an_entry_cut_short_or_garbled_is_made_again_and_written_again(tmp_path):
+    """Every entry carries a digest of its payload (cache.SEAL): one that fails it is no entry, whatever
+    the caller's own check (deflate/ and merged-fonts/ trust any bytes)."""
+    path = tmp_path / "ab" / "entry"
+    assert cache.cached_bytes(path, lambda: b"payload" * 100, lambda _: True) == b"payload" * 100
+    whole = path.read_bytes()
+    for damaged in (whole[:-1], whole[:10], b"", whole[:20] + b"X" + whole[21:], b"payload" * 100):
+        path.write_bytes(damaged)
+        assert cache.cached_bytes(path, lambda: b"payload" * 100, lambda _: True) == b"payload" * 100
+        assert path.read_bytes() == whole
+
+
+def test_a_build_from_a_cache_of_truncated_entries_is_the_cold_builds_bytes(tmp_path):
+    """A user's cache cut short (a full disk, a crash, a bad restore): truncated deflate/ entries made an
+    EPUB EPUBCheck refused, and truncated merged-fonts/ a PDF with broken fonts, both with exit 0."""
+    from conftest import BUILD_EPOCH, copy_book, run_cli
+
+    cold = copy_book("plain", tmp_path / "cold")
+    warm = copy_book("plain", tmp_path / "warm")
+    cached = {"BOOKMAKER_CACHE_DIR": str(tmp_path / "cache"), **BUILD_EPOCH}
+    assert run_cli("build", cold, "-q", "--no-cache", env=BUILD_EPOCH).returncode == 0
+    assert run_cli("build", warm, "-q", env=cached).returncode == 0
+    for entry in (tmp_path / "cache").rglob("*"):
+        if entry.is_file() and entry.parent.name != "templates":  # Jinja2's own, with its own check
+            with entry.open("r+b") as handle:
+                handle.truncate(entry.stat().st_size // 2)
+    for output in (warm / "dist").iterdir():
+        output.unlink()
+    run = run_cli("build", warm, "-q", env=cached)
+    assert run.returncode == 0, run.stderr
+    made = {p.name: p.read_bytes() for p in (warm / "dist").iterdir()}
+    assert made == {p.name: p.read_bytes() for p in (cold / "dist").iterdir()} and len(made) == 2

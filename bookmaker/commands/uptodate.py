@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from bookmaker.errors import Problem
-from bookmaker.infra.cache import cache_root, code_version, write_entry
+from bookmaker.infra.cache import cache_root, code_version, read_entry, write_entry
 
 FORMAT = 1
 # Environment variables that cannot change the bytes: where the cache is, and build budgets.
@@ -113,7 +113,7 @@ def unchanged(project: str, formats, printer) -> tuple[list[Problem], list[tuple
     """The last build's warnings and (format, path, warnings) of each output, when nothing it read or
     wrote has changed since; else None."""
     try:
-        stored = json.loads(manifest_path(project, formats, printer).read_text(encoding="utf-8"))
+        stored = json.loads(read_entry(manifest_path(project, formats, printer)).decode("utf-8"))
         if stored.get("format") != FORMAT or stored["inputs"] != inputs_digest(project, formats, printer,
                                                                                stored["extra"]):
             return None

@@ -1,6 +1,10 @@
 """Where bookmaker keeps what it can make again: content-addressed entries, written atomically.
 
-A cache never changes the output bytes; one that cannot be read or written only costs time.
+A cache never changes the output bytes; one that cannot be read or written only costs time. Each entry
+on disk is its payload after a digest of it (SEAL), checked when it is read: an entry cut short (a full
+disk, a crash, a cache restored in part) or garbled is missing, made again and written again. Without
+it, a truncated `deflate/` entry made an EPUB that EPUBCheck refused and a truncated `merged-fonts/`
+one a PDF with broken fonts, both with exit 0.
 """
 
 from __future__ import annotations
@@ -18,6 +22,22 @@ from bookmaker.infra import memo
 
 
 PACKAGE = Path(__file__).resolve().parent.parent
+SEAL = 16  # bytes of BLAKE2b before each entry's payload
+
+
+class DamagedEntry(OSError):
+    """A cache entry whose payload is not what its digest says: read as no entry."""
+
+
+def sealed(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=SEAL).digest() + data
+
+
+def unsealed(raw: bytes, path: Path) -> bytes:
+    data = raw[SEAL:]
+    if len(raw) < SEAL or hashlib.blake2b(data, digest_size=SEAL).digest() != raw[:SEAL]:
+        raise DamagedEntry(f"damaged cache entry: {path}")
+    return data
 
 
 def cache_root() -> Path:
@@ -40,16 +60,17 @@ def _write_now(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.write(sealed(data))
         os.replace(tmp, path)
     except OSError:
         pass  # a cache that cannot be written only costs time
 
 
 def read_entry(path: Path) -> bytes:
-    """A cache entry's bytes, written or still waiting to be (write_entry's `later`); OSError if none."""
+    """A cache entry's bytes, written or still waiting to be (write_entry's `later`); OSError if none, or
+    if the one on disk is not whole (DamagedEntry)."""
     data = _behind.pending.get(path)
-    return data if data is not None else path.read_bytes()
+    return data if data is not None else unsealed(path.read_bytes(), path)
 
 
 def cached_bytes(entry: Path | None, make: Callable[[], bytes], valid: Callable[[bytes], bool] = bool,

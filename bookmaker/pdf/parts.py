@@ -40,7 +40,7 @@ import lxml.html
 from lxml import etree
 
 from bookmaker.infra import memo
-from bookmaker.infra.cache import cache_root, code_version, write_entry
+from bookmaker.infra.cache import cache_root, code_version, read_entry, write_entry
 from bookmaker.infra.dates import build_time
 from bookmaker.load.css import page_selectors
 from bookmaker.pdf import fonttools_internals, pypdf_internals
@@ -399,7 +399,7 @@ class PartCache:
 
 def read_or_none(path: Path) -> bytes | None:
     try:
-        return path.read_bytes()
+        return read_entry(path)
     except OSError:
         return None
 

@@ -399,12 +399,12 @@ def precompiled(source: str):
     import _cffi_backend
     import cffi
 
-    from bookmaker.infra.cache import cache_root, write_entry
+    from bookmaker.infra.cache import cache_root, read_entry, write_entry
 
     key = hashlib.sha256(f"{cffi.__version__}\0{source}".encode()).hexdigest()
     entry = cache_root() / "ffi" / f"{key}.py"
     try:
-        args, kwargs = literal_call(entry.read_text(encoding="utf-8"))
+        args, kwargs = literal_call(read_entry(entry).decode("utf-8"))
     except Exception:  # noqa: BLE001 - not made yet, or not whole: made again
         builder = cffi.FFI()
         builder.cdef(source)

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from bookmaker.errors import Problems
-from bookmaker.infra.cache import cache_root, code_version, write_entry
+from bookmaker.infra.cache import cache_root, code_version, read_entry, write_entry
 from bookmaker.load import sortnames
 from bookmaker.model import Asset, Book, Metadata, RenderedBook
 from bookmaker.render import chapters as chapter_jobs
@@ -87,7 +87,7 @@ def auto_cover(book: Book, cache: bool = True) -> Asset:
     data = None
     if cache:
         try:
-            data = path.read_bytes()
+            data = read_entry(path)
         except OSError:
             data = None
     if data is None:
