@@ -135,3 +135,25 @@ def test_a_build_from_a_cache_of_truncated_entries_is_the_cold_builds_bytes(tmp_
     assert run.returncode == 0, run.stderr
     made = {p.name: p.read_bytes() for p in (warm / "dist").iterdir()}
     assert made == {p.name: p.read_bytes() for p in (cold / "dist").iterdir()} and len(made) == 2
+
+
+def test_a_garbled_last_body_entry_is_no_entry(tmp_path, monkeypatch):
+    """pdf/parts.py PartCache.last_body reads a key from the cache and uses it as a file name: a garbled
+    one (not UTF-8) made every PDF build after an edit end in a UnicodeDecodeError traceback, and one
+    like `../..` must not lead out of the cache. Anything but a key is no entry."""
+    import json
+
+    from bookmaker.pdf.parts import Body, PartCache
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    parts = PartCache(True)
+    key, slot = "ab" * 32, "cd" * 32
+    parts.store_body(key, Body(b"%PDF", 3, 800.0))
+    parts.remember_last(slot, key)
+    cache.flush()
+    assert parts.last_body(slot).pages == 3
+    (tmp_path / "x.json").write_bytes(cache.sealed(json.dumps(Body(b"", 9, 1.0).meta()).encode()))  # `../x`: out
+    for garbled in (b"../x", b"\x84\xff\x00garbage", b"../..", b"", key.encode() + b"\n", key.upper().encode()):
+        parts._write(f"last-{slot}", garbled)  # with a valid seal: what a cache writer could have put there
+        cache.flush()
+        assert PartCache(True).last_body(slot) is None, garbled

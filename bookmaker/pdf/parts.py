@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # imported where the join begins: pypdf and fontTools once th
 
 
 FLOW_KINDS = ("chapter", "endnotes")  # laid out one document each
+KEY = re.compile(rb"[0-9a-f]{64}")  # PartCache.key(): a SHA-256 in hex
 
 
 @dataclass
@@ -353,9 +354,11 @@ class PartCache:
 
     def last_body(self, slot: str) -> Body | None:
         """The body last laid out in this place of this book (slot()), whatever its text was then: its
-        pages and anchors, without its PDF (never read, for a guess)."""
+        pages and anchors, without its PDF (never read, for a guess). What the entry holds is used as a
+        file name: anything but a key (a digest in hex) is no entry. A garbled one made every PDF build
+        after an edit end in a UnicodeDecodeError, and `../..` would have led out of the cache."""
         key = self._read(f"last-{slot}")
-        return self.body(key.decode(), pdf=False) if key else None
+        return self.body(key.decode("ascii"), pdf=False) if key is not None and KEY.fullmatch(key) else None
 
     def remember_last(self, slot: str, key: str) -> None:
         self._write(f"last-{slot}", key.encode())
