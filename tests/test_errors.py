@@ -500,3 +500,33 @@ def test_read_only_output_folder(tmp_path, monkeypatch):
         with atomic_path(tmp_path / "out.epub", "dist/out.epub"):
             pass
     assert [str(p) for p in err.value.problems] == ["dist/out.epub:1: cannot write the output: Permission denied"]
+
+
+def test_a_template_cache_that_cannot_be_written_or_read_costs_a_compile_not_the_build(tmp_path, monkeypatch):
+    """A cache made by another user (warmed as root in a Docker image, built as --user 10001), or a
+    read-only templates/ folder: Jinja2's FileSystemBytecodeCache.dump_bytecode raised PermissionError
+    into a traceback. Tests may run as root, where chmod stops nothing: the refusals are made here."""
+    import errno
+
+    import jinja2.bccache
+
+    from bookmaker.render import pages
+
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+
+    def refused(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "cache" / "templates"))
+
+    monkeypatch.setattr(jinja2.bccache.tempfile, "NamedTemporaryFile", refused)
+    env = pages.template_env()
+    for name in pages.ALWAYS_USED:
+        env.get_template(name)
+    assert not list((tmp_path / "cache" / "templates").iterdir())
+
+    monkeypatch.undo()
+    monkeypatch.setenv("BOOKMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    pages.template_env().get_template("chapter.xhtml.j2")  # kept
+    assert list((tmp_path / "cache" / "templates").iterdir())
+    monkeypatch.setattr(jinja2.bccache, "open", lambda *a, **k: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")),
+                        raising=False)
+    assert pages.template_env().get_template("chapter.xhtml.j2").render is not None  # unreadable: compiled

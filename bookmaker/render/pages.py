@@ -34,6 +34,24 @@ class TocEntry:
     sections: tuple = ()  # (depth, id, text) of the page's own headings, nested under its entry
 
 
+class BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja2's, where a file that cannot be read or written costs a compile, never the build: its
+    dump_bytecode raised PermissionError into a traceback for a cache made by another user (a Docker
+    image's cache warmed as root, builds run as --user 10001 as SECURITY.md advises) or a read-only one."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
 def template_env() -> jinja2.Environment:
     def load(name: str) -> str:
         return resources.files("bookmaker.templates").joinpath(name).read_text(encoding="utf-8")
@@ -43,7 +61,7 @@ def template_env() -> jinja2.Environment:
     compiled = None
     try:
         (cache_root() / "templates").mkdir(parents=True, exist_ok=True)
-        compiled = jinja2.FileSystemBytecodeCache(str(cache_root() / "templates"))
+        compiled = BytecodeCache(str(cache_root() / "templates"))
     except OSError:
         pass  # no cache folder to be had: compile each time
     env = jinja2.Environment(loader=jinja2.FunctionLoader(load), autoescape=True, trim_blocks=True,
