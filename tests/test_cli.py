@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -194,3 +195,30 @@ def test_stats_columns_line_up_whatever_the_titles_hold(tmp_path):
                    for c in text)
 
     assert len({columns(line[:line.rindex(" 3 ") + 3]) for line in rows}) == 1, rows
+
+
+LONG_NAME = "x" * 300  # over the 255 bytes a file or folder name may have (README, Limits)
+
+
+@pytest.mark.parametrize("args", [("epub", LONG_NAME), ("pdf", LONG_NAME), ("build", LONG_NAME), ("check", LONG_NAME),
+                                  ("stats", LONG_NAME), ("watch", LONG_NAME), ("new", LONG_NAME),
+                                  ("import", LONG_NAME), ("epub", "{book}", "-o", LONG_NAME + ".epub"),
+                                  ("epub", "{book}", "-o", f"{LONG_NAME}/book.epub"),
+                                  ("pdf", "{book}", "-o", f"{{book}}/dist/{LONG_NAME}.pdf")])
+def test_a_name_over_255_bytes_is_one_problem_line_not_a_traceback(tmp_path, args):
+    """A path component over 255 bytes (the project, or -o): Path.is_dir() raised OSError "File name too
+    long" into a traceback (load/project.py find_project, cli.py build_one)."""
+    book = copy_book("plain", tmp_path / "book")
+    result = run_cli(*[a.format(book=book) for a in args], cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "OSError" not in result.stderr, result.stderr
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if LONG_NAME in line]  # check: stdout
+    assert len(lines) == 1 and lines[0].endswith(("255 bytes, which no file system allows", "File name too long")), \
+        result.stderr
+    assert not (book / "dist").exists()
+
+
+def test_check_reports_a_name_over_255_bytes_in_its_json(tmp_path):
+    result = run_cli("check", LONG_NAME, "--format", "json", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert [p["file"] for p in json.loads(result.stdout)["problems"]] == [LONG_NAME]

@@ -15,6 +15,13 @@ def import_source(source: str | Path, project: str | Path | None = None,
                   warn: Callable[[list], None] | None = None) -> Path:
     """The new project's folder, complete; nothing is written when the source cannot be imported. What
     the import left out is given to `warn`, as warnings."""
+    from bookmaker.errors import BookmakerError, Problem
+    from bookmaker.load.assets import path_problem
+    from bookmaker import codes
+
+    for given in (source, project):  # a name over 255 bytes: Path.stat() raised "File name too long"
+        if given is not None and path_problem(str(given)) is not None:
+            raise BookmakerError([Problem(str(given), 1, f"the path {path_problem(str(given))}", code=codes.UNREADABLE)])
     with terminated_as_exit():
         return make_project(source, project, warn)
 

@@ -93,6 +93,10 @@ def copy_tree(source, dest: Path, values: dict[str, str]) -> list[Path]:
 
 def new_project(path: str, spec: str | None = None) -> list[Path]:
     """Scaffold a project at `path` (which must not exist, or be an empty folder); returns the files made."""
+    from bookmaker.load.assets import path_problem
+
+    if path_problem(path) is not None:  # Path.exists() would raise "File name too long"
+        raise BookmakerError([Problem(path, 1, f"the path {path_problem(path)}", code=codes.BAD_OUTPUT)])
     dest = Path(path)
     if dest.exists() and not dest.is_dir():
         raise BookmakerError([Problem(path, 1, "is a file: bookmaker new makes a new folder", code=codes.BAD_OUTPUT)])

@@ -64,6 +64,11 @@ def watch(project: str, formats, jobs, report: Callable, stop_event=None) -> Non
     """Build, then rebuild on every save in manuscript/ or styles/ (even a styles/ made later)."""
     from watchfiles import watch as changes
 
+    from bookmaker.load.assets import path_problem
+
+    if path_problem(project) is not None:  # Path.is_dir() would raise "File name too long"
+        raise BookmakerError([Problem(project, 1, f"the project folder's path {path_problem(project)}",
+                                      code=codes.UNREADABLE)])
     root = Path(project).absolute()
     if not root.is_dir():
         raise BookmakerError([Problem(project, 1, "project folder not found", code=codes.UNREADABLE)])

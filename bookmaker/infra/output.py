@@ -15,6 +15,7 @@ from bookmaker.errors import BookmakerError, Problem
 from bookmaker.infra.processes import process_alive
 
 TEMP_MARK = ".bookmaker-tmp-"
+NAME_MAX = 255  # bytes in one file or folder name (load/assets.py checks the manuscript's against it too)
 
 
 # Letters no decomposition takes to ASCII, as their languages spell them without: "Schluß" made "schlu".
@@ -74,7 +75,20 @@ def leads_out(out: Path, shown: str, project: Path) -> None:
 
 def check_chosen_folder(out: Path, shown: str, project: Path) -> None:
     """An output the author named (-o) outside the project goes into a folder that exists: a typo in
-    a path never makes a tree of folders somewhere. Inside the project (dist/...) folders are made."""
+    a path never makes a tree of folders somewhere. Inside the project (dist/...) folders are made. A
+    path no file system takes (a name over 255 bytes, a NUL) is refused here, before Path.is_dir() raises."""
+    if any(len(os.fsencode(part)) > NAME_MAX for part in out.parts):  # before dist/ is made for it
+        raise BookmakerError([Problem(shown, 1, f"cannot write here: a name longer than {NAME_MAX} bytes, which no "
+                                      "file system allows", code=codes.BAD_OUTPUT)])
+    try:
+        os.lstat(out)
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # not there yet, or under a file: said below
+    except ValueError:
+        raise BookmakerError([Problem(shown, 1, "cannot write here: the path contains a NUL character, which no "
+                                      "file name can hold", code=codes.BAD_OUTPUT)]) from None
+    except OSError as exc:
+        raise BookmakerError([Problem(shown, 1, f"cannot write here: {exc.strerror or exc}", code=codes.BAD_OUTPUT)]) from None
     blocking = next((p for p in (out.parent, *out.parent.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise BookmakerError([Problem(shown, 1, f"cannot write here: {blocking} is a file, not a folder", code=codes.BAD_OUTPUT)])

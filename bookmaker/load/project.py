@@ -209,7 +209,20 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
 def find_project(given: str) -> str:
     """The project folder an author meant, as they would write it: `given` itself when it holds
     manuscript/; the project of a book.yaml or manuscript/ named directly; else the nearest folder
-    above holding manuscript/book.yaml, as git finds its repository from any folder inside it."""
+    above holding manuscript/book.yaml, as git finds its repository from any folder inside it. A path
+    no file system takes (a name over 255 bytes, a NUL) is a problem: Path.is_dir() raised OSError
+    "File name too long" into a traceback."""
+    problem = path_problem(given)
+    if problem is not None:
+        raise BookmakerError([Problem(given, 1, f"the project folder's path {problem}", code=codes.UNREADABLE)])
+    try:
+        return nearest_project(given)
+    except OSError as exc:  # a path too long as a whole (4096 bytes), a loop of links
+        raise BookmakerError([Problem(given, 1, f"project folder cannot be read: {exc.strerror or exc}",
+                                      code=codes.UNREADABLE)]) from None
+
+
+def nearest_project(given: str) -> str:
     path = Path(given)
     if path.name == "book.yaml" and path.absolute().parent.name == "manuscript" and path.is_file():
         return os.path.normpath(os.path.join(given, "..", ".."))
