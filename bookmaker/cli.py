@@ -334,7 +334,7 @@ def batch(manifest: Annotated[Path, typer.Argument(help="The manifest (YAML or J
     from bookmaker.infra.budget import Budget
 
     budget = Budget.from_env_and_options(max_seconds, max_memory)
-    code = run_batch(manifest, jobs, parse_shard(shard) if shard else None, report_file, budget)
+    code = run_batch(manifest, jobs, parse_shard(shard) if shard else None, report_file, budget, failed=report)
     raise typer.Exit(code)
 
 

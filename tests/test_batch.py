@@ -322,3 +322,33 @@ def test_the_warm_up_writes_no_cache_entry(tmp_path):
     entries = [p for p in (tmp_path / "cache").rglob("*")
                if p.is_file() and not {"templates", "ffi", "hyphenation"} & set(p.parts)]
     assert entries == []
+
+
+@pytest.mark.parametrize("where", ["reports/r.jsonl", "adir"])
+def test_a_report_that_cannot_be_written_is_one_problem_line(shelf, where):
+    """--report into a folder that does not exist, or onto a folder: a traceback from open()."""
+    from conftest import run_cli
+
+    (shelf / "adir").mkdir()
+    (shelf / "batch.yaml").write_text("projects: [books/book-0]\n")
+    result = run_cli("batch", "batch.yaml", "--report", where, cwd=shelf)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines() == [f"{where}:1: cannot write the report: "
+                                          + ("No such file or directory" if "/" in where else "Is a directory")]
+    assert not (shelf / "books" / "book-0" / "dist").exists()  # refused before anything is built
+
+
+@pytest.mark.parametrize("to_file", [True, False])
+def test_a_failed_books_problems_are_on_stderr_with_or_without_a_report(shelf, to_file):
+    """With --report, a batch with failed books exited 1 with nothing on stderr: a CI log showed no reason."""
+    from conftest import run_cli
+
+    (shelf / "batch.yaml").write_text("projects: [books/book-0, books/broken, nowhere]\n")
+    result = run_cli("batch", "batch.yaml", *(["--report", "r.jsonl"] if to_file else []), cwd=shelf)
+    assert result.returncode == 1
+    problems = result.stderr.splitlines()
+    assert len(problems) == 2, result.stderr
+    assert problems[0].startswith("books/broken/manuscript/book.yaml:3: ") and "missing.md" in problems[0] or \
+        problems[1].startswith("books/broken/manuscript/book.yaml:3: ") and "missing.md" in problems[1], problems
+    assert any(line.startswith("nowhere:1: ") for line in problems), problems
+    assert (result.stdout == "") == to_file

@@ -16,6 +16,7 @@ import select
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -120,14 +121,23 @@ def job_report(job: Job, status: str, outputs: list[Path], problems, seconds: fl
 
 
 def run_batch(manifest_path: str | Path, jobs: int = 1, shard: tuple[int, int] | None = None,
-              report_path: str | Path | None = None, budget: Budget | None = None) -> int:
+              report_path: str | Path | None = None, budget: Budget | None = None,
+              failed: Callable[[list], None] | None = None) -> int:
     """Build every book of the manifest (those of `shard` I/N only, if given), `jobs` at a time, each in a
     process of its own under its budget. Writes a JSON line per book, then a summary line, to
-    `report_path` (default stdout). Returns the exit code: 0 when every book built, 1 otherwise.
-    A manifest that cannot be read or breaks the schema raises BookmakerError before anything is built."""
+    `report_path` (default stdout). A failed book's problems are given to `failed` too, as it ends: with
+    --report, a CI log showed nothing of the books that failed the batch. Returns the exit code: 0 when
+    every book built, 1 otherwise. A manifest that cannot be read or breaks the schema, or a report that
+    cannot be written, raises BookmakerError before anything is built."""
     manifest = Path(manifest_path)
     todo = deque(job for job in read_jobs(manifest, budget or Budget()) if in_shard(job.name, shard))
     total = len(todo)
+    report: IO[str]
+    try:
+        report = sys.stdout if report_path is None else open(report_path, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:  # a folder that does not exist, a folder given as the file: was a traceback
+        raise BookmakerError([Problem(str(report_path), 1, f"cannot write the report: {exc.strerror or exc}",
+                                      code=codes.BAD_OUTPUT)]) from None
     preload({fmt for job in todo for fmt in (job.formats or (None,))})
     # What the parent holds now (the libraries above) is shared with every forked book, copy-on-write:
     # frozen, the collector in each book never walks it, so never writes to those pages and copies them.
@@ -135,12 +145,12 @@ def run_batch(manifest_path: str | Path, jobs: int = 1, shard: tuple[int, int] |
     start = time.monotonic()
     counts = {"built": 0, "failed": 0}
     peak_memory = 0
-    report: IO[str]
-    report = sys.stdout if report_path is None else open(report_path, "w", encoding="utf-8")  # noqa: SIM115
     running: dict[Child, Job] = {}
 
-    def record(line: dict) -> None:
+    def record(line: dict, problems: list) -> None:
         nonlocal peak_memory
+        if line["status"] == "failed" and failed is not None:
+            failed(problems or [Problem(line["project"], 1, "the book was not built", code=codes.BUILD_CRASHED)])
         counts[line["status"]] += 1
         peak_memory = max(peak_memory, line["peak_memory"])
         report.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -151,7 +161,7 @@ def run_batch(manifest_path: str | Path, jobs: int = 1, shard: tuple[int, int] |
             while todo and len(running) < max(1, jobs):
                 job = todo.popleft()
                 if job.problems:
-                    record(job_report(job, "failed", [], job.problems, 0.0, 0))
+                    record(job_report(job, "failed", [], job.problems, 0.0, 0), job.problems)
                     continue
                 running[Child(job.budget, build_with_warnings, (job.project, job.formats, job.out_dir))] = job
             if not running:
@@ -163,12 +173,12 @@ def run_batch(manifest_path: str | Path, jobs: int = 1, shard: tuple[int, int] |
                 job = running.pop(child)
                 if child.error is not None:  # a bug in bookmaker: reported as this book's failure
                     problems = [Problem(job.name, 1, f"internal error: {child.error}", code=codes.BUILD_CRASHED)]
-                    record(job_report(job, "failed", [], problems, time.monotonic() - child.started, 0))
+                    record(job_report(job, "failed", [], problems, time.monotonic() - child.started, 0), problems)
                     continue
                 measured = child.measured
                 outputs, warnings = measured.result if measured.ok else ([], [])
                 record(job_report(job, "built" if measured.ok else "failed", outputs, measured.problems or warnings,
-                                  measured.seconds, measured.peak_memory))
+                                  measured.seconds, measured.peak_memory), measured.problems)
         summary = {"summary": True, "books": total, **counts, "seconds": round(time.monotonic() - start, 3),
                    "peak_memory": peak_memory, "jobs": jobs, "shard": None if shard is None else "%d/%d" % shard}
         report.write(json.dumps(summary) + "\n")
