@@ -108,6 +108,19 @@ def finishing(step, progress: Progress):
         progress.done()
 
 
+def option_value(parse, *args):
+    """`parse(*args)` for an option's value typer leaves to us (--max-seconds, --max-memory, their
+    environment variables, --shard): a value it refuses is the command used wrongly, exit 2 as typer's own
+    refusals (README, exit codes), not 1, which says the book has errors."""
+    from bookmaker.errors import BookmakerError
+
+    try:
+        return parse(*args)
+    except BookmakerError as exc:
+        report(exc.problems)
+        raise typer.Exit(2) from None
+
+
 def within_budget(max_seconds: str | None, max_memory: str | None, output_folder: Path, function, *args):
     """`function(*args)`, in a child process under the budget the options or environment give, if any.
     Over it: no output (the killed build's temporary file is removed) and one problem naming the budget."""
@@ -115,7 +128,7 @@ def within_budget(max_seconds: str | None, max_memory: str | None, output_folder
     from bookmaker.infra.budget import Budget, run_within
     from bookmaker.infra.output import clean_stale
 
-    budget = Budget.from_env_and_options(max_seconds, max_memory)
+    budget = option_value(Budget.from_env_and_options, max_seconds, max_memory)
     if budget.unlimited:
         return function(*args)
     try:
@@ -333,8 +346,9 @@ def batch(manifest: Annotated[Path, typer.Argument(help="The manifest (YAML or J
     from bookmaker.commands.manifest import parse_shard
     from bookmaker.infra.budget import Budget
 
-    budget = Budget.from_env_and_options(max_seconds, max_memory)
-    code = run_batch(manifest, jobs, parse_shard(shard) if shard else None, report_file, budget, failed=report)
+    budget = option_value(Budget.from_env_and_options, max_seconds, max_memory)
+    code = run_batch(manifest, jobs, option_value(parse_shard, shard) if shard else None, report_file, budget,
+                     failed=report)
     raise typer.Exit(code)
 
 

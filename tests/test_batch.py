@@ -263,12 +263,14 @@ def test_the_batch_command_exits_1_when_a_book_fails_and_reports_to_stdout(shelf
 @pytest.mark.parametrize("args, expected", [
     (["--shard", "3/2"], "--shard:1: shard 3/2: I must be from 1 to N"),
     (["--shard", "one"], "--shard:1: 'one' is not a shard"),
+    (["--shard", "0/2"], "--shard:1: shard 0/2: I must be from 1 to N"),
     (["--max-memory", "lots"], "--max-memory:1: 'lots' is not a size"),
 ])
 def test_bad_batch_options_are_one_clean_line(shelf, args, expected):
+    """Exit 2, the command used wrongly (README, exit codes), as for the values typer refuses itself."""
     (shelf / "batch.yaml").write_text("projects: [books/book-0]\n")
     ran = bookmaker("batch", shelf / "batch.yaml", *args)
-    assert ran.returncode == 1 and ran.stdout == ""
+    assert ran.returncode == 2 and ran.stdout == ""
     assert ran.stderr.splitlines() == [next(line for line in ran.stderr.splitlines() if expected in line)]
     assert ran.stderr.startswith(expected)
 

@@ -222,3 +222,21 @@ def test_check_reports_a_name_over_255_bytes_in_its_json(tmp_path):
     result = run_cli("check", LONG_NAME, "--format", "json", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert [p["file"] for p in json.loads(result.stdout)["problems"]] == [LONG_NAME]
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--max-memory", "lots"], "--max-memory:1: 'lots' is not a size"),
+    (["--max-seconds", "-1"], "--max-seconds:1: the time budget must be more than 0 seconds"),
+    (["--max-seconds", "abc"], "--max-seconds:1: 'abc' is not a number of seconds"),
+    (["--jobs", "abc"], None),  # typer's own refusal, for comparison
+])
+def test_a_malformed_option_value_is_exit_2_as_the_readme_says(tmp_path, args, expected):
+    """The README's exit codes: 2 for a command used wrongly (an unknown command, option or value); the
+    budget's values were refused with 1, which says the book has errors."""
+    book = copy_book("plain", tmp_path / "book")
+    for command in ("build", "epub", "check"):
+        result = run_cli(command, book, *args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (command, result.stderr)
+        if expected:
+            assert result.stderr.splitlines()[0].startswith(expected), result.stderr
+    assert not (book / "dist").exists()
