@@ -466,6 +466,7 @@ def test_selectors_that_look_at_a_chapters_place_among_the_pages_are_found_and_t
 def test_the_answer_about_a_chapters_place_is_kept_in_the_cache_and_read_back_alike(tmp_path, monkeypatch):
     """With the cache, structure.placed_chapter_selector's answer (a selector, or none) is read back by
     the next build, which does not search again; an entry that is not an answer is searched again."""
+    from bookmaker.infra import cache
     from bookmaker.pdf import structure
     from bookmaker.pdf.html import page_divs
     from bookmaker.pdf.parts import FLOW_KINDS
@@ -489,7 +490,7 @@ def test_the_answer_about_a_chapters_place_is_kept_in_the_cache_and_read_back_al
     assert (ask(placed_css), ask(inside_css)) == first
     structure._found.clear()
     for entry in entries:
-        entry.write_text('{"selector": 1}')
+        entry.write_bytes(cache.sealed(b'{"selector": 1}'))  # whole as an entry, not as an answer
     monkeypatch.setattr(structure, "searched", searched)
     assert (ask(placed_css), ask(inside_css)) == first
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from bookmaker.infra.cache import read_entry
 from conftest import BUILD_EPOCH, copy_book, run_cli
 
 NO_PYPDF = ("import sys, runpy; sys.argv = ['bookmaker', 'build', sys.argv[1]]\n"
@@ -65,7 +66,7 @@ def test_a_failed_build_leaves_no_manifest(tmp_path, private_cache):
     assert run_cli("build", project, "-f", "epub", env=BUILD_EPOCH).returncode == 1
     assert run_cli("build", project, "-f", "epub", env=BUILD_EPOCH).returncode == 1
     for manifest in (private_cache / "builds").glob("*.json"):
-        assert json.loads(manifest.read_text())["outputs"]
+        assert json.loads(read_entry(manifest))["outputs"]  # through the entry's seal (infra/cache.py)
 
 
 def test_a_pipe_or_a_device_in_the_project_does_not_hang_build(tmp_path):
