@@ -841,6 +841,45 @@ def test_headings_after_the_title_heading_are_its_subtitle_and_byline(tmp_path, 
     assert "Fen" not in "".join(body for _, body in chapters(project))
 
 
+GOOGLE_DOCS_STYLE = (".c0{font-weight:400;font-style:normal;text-decoration:none}.c1{font-style:italic}"
+                     ".c2{padding-top:0;line-height:1.15}.c4{font-weight:700}.c5{text-decoration:underline}"
+                     ".c6{text-decoration:line-through}.title{font-size:26pt}.subtitle{font-size:15pt}"
+                     "h1{font-size:20pt}.c1:hover{font-weight:700}")
+
+
+def test_a_google_docs_web_page_keeps_its_classes_italics_and_bold_and_gives_its_title(tmp_path):
+    """Google Docs' "Download → Web page (.html)" marks its italics and bold by classes its <style> defines,
+    and sets the title as a paragraph classed "title": every italic and bold word came in plain, the
+    title as an untitled chapter 1 with the byline and the labelled fields, and the book was titled by
+    the file's name."""
+    body = ('<p class="c2 title" id="h.t1"><span class="c0">The Tide Clock</span></p>'
+            '<p class="c2 subtitle"><span class="c0">A Harbour Story</span></p>'
+            '<p class="c2"><span class="c0">by Odile Fenn</span></p><p class="c2"><span class="c0"></span></p>'
+            '<p class="c2"><span class="c4">Summary:</span><span class="c0"> The clock stops; </span>'
+            '<span class="c1">someone</span><span class="c0"> stopped it.</span></p>'
+            '<h1 class="c2"><span class="c4">Chapter 1: Slack Water</span></h1>'
+            '<p class="c2"><span class="c0">She </span><span class="c1">knew</span><span class="c0"> it, and said it '
+            '</span><span class="c4">twice</span><span class="c0">.</span></p>'
+            '<p class="c2"><span class="c1 c4">Never</span><span class="c0"> again, she wrote, and </span>'
+            '<span class="c5">underlined</span><span class="c0"> it; </span><span class="c6">struck</span>'
+            '<span class="c0"> the rest.</span></p>'
+            '<p class="c2"><i><span class="c1">Already</span></i><span class="c0"> set.</span></p>'
+            '<h1 class="c2"><span class="c0">Chapter 2: High Water</span></h1>'
+            '<p class="c2"><span class="c1" style="font-style:normal">Plain</span><span class="c0"> again.</span></p>')
+    source = tmp_path / "gdocs.html"
+    source.write_text(f'<html><head><meta content="text/html; charset=UTF-8" http-equiv="content-type">'
+                      f'<style type="text/css">{GOOGLE_DOCS_STYLE}</style></head>'
+                      f'<body class="c3 doc-content">{body}</body></html>', encoding="utf-8")
+    project = import_source(source, tmp_path / "clock")
+    meta = book_yaml(project)
+    assert (meta["title"], meta["subtitle"], meta["author"]) == ("The Tide Clock", "A Harbour Story", "Odile Fenn")
+    assert meta["summary"] == "The clock stops; *someone* stopped it."
+    assert [(front.get("title"), body) for front, body in chapters(project)] == [
+        ("Slack Water", "She *knew* it, and said it **twice**.\n\n***Never*** again, she wrote, and *underlined* it; "
+                        "<s>struck</s> the rest.\n\n*Already* set.\n"),
+        ("High Water", "Plain again.\n")]
+
+
 def test_a_contents_page_in_one_table_cell_is_left_out(tmp_path):
     """Project Gutenberg's Siddhartha sets its contents in one table cell: one line of Markdown, which no
     entry-per-line count could take for a contents page."""

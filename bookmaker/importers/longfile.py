@@ -21,6 +21,7 @@ from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_
                                           text_to_markdown, typed_dashes)
 from bookmaker.importers.project import BOOK_KEYS, CHAPTER_KEYS, ImportedBook, ImportedChapter
 from bookmaker.importers.sources import SingleFile, checked_page, fail, inside_name
+from bookmaker.importers.styles import with_class_styles
 
 ATX_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
@@ -600,6 +601,7 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
         raise fail(path, "is a work's web page saved from Archive of Our Own, not a download: on the work's "
                          "page choose Download, then HTML or EPUB, and import that file", code=codes.BAD_SOURCE)
     body = soup.find("body") or soup
+    with_class_styles(soup)  # before the <style> elements go: Google Docs' italics are classes of theirs
     for junk in body.find_all(("script", "style", "nav", "noscript", "form")):
         junk.decompose()
     from_gutenberg = body.find(string=gutenberg.START_RE) is not None
@@ -622,7 +624,8 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     mark_languages(body, meta.get("language"))  # before the notes are taken out: theirs marked too
     notes.collect([(path.name, soup)], images)
     linked = linked_headings(body, targets)
-    lone = book_title_heading(body, linked)
+    styled_title_page(body, meta)
+    lone = book_title_heading(body, linked) if "title" not in meta else None
     if lone is not None:
         meta["title"] = heading_title(lone)
         subtitle, headings = title_page_headings(lone)
@@ -640,6 +643,10 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
         meta["cover"] = cover
     chapters = chapters_from_root(body, path.name, images, notes, deepen=True, linked=linked)
     chapters = [c for c in chapters if c.body.strip() or c.title]
+    if len(chapters) > 1 and not chapters[0].title and _header_fields(chapters[0].body.split("\n")) is not None:
+        # The story's labelled fields above its first chapter (Google Docs: "**Summary:** …", "**Notes:** …"):
+        # the book's, as a Markdown story's are (_story_header), not an untitled chapter 1.
+        _story_header(chapters.pop(0).body.split("\n"), meta, True)
     if from_gutenberg:  # Project Gutenberg's HTML types its dashes as its plain texts do ("carry--dignified")
         for chapter in chapters:
             chapter.body = typed_dashes(chapter.body)
@@ -647,6 +654,33 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     if not chapters:
         raise fail(path, "has no chapters: no headings and no paragraphs of text", code=codes.BAD_SOURCE)
     return _finished(meta, chapters, images.saved, path, problems)
+
+
+# The title a word processor's export sets as a paragraph of its "Title" style: Google Docs' "Download → Web
+# page" writes `<p class="c2 title">The Lantern Keeper's Ledger</p>`, `<p class="subtitle">` and the
+# author's "by inkwellmoth" as a plain paragraph under them. They came in as an untitled chapter 1, and
+# the book was titled by the file's name ("Gdocs").
+def styled_title_page(body: Tag, meta: dict) -> None:
+    """Take the paragraph classed `title` before any heading as the book's `title`, one classed
+    `subtitle` after it as its `subtitle`, and a "by NAME" paragraph right under them as its `author`,
+    out of `body`, where the source has one such title."""
+    titles = body.find_all(class_="title")
+    if len(titles) != 1 or titles[0].name not in ("p", "div") or titles[0].find_previous(HEADINGS) is not None \
+            or not _heading_text(titles[0]):
+        return
+    title = titles[0]
+    meta["title"] = _heading_text(title)
+    node = _next_block(title)
+    if node is not None and "subtitle" in (node.get("class") or []) and _heading_text(node):
+        meta["subtitle"] = _heading_text(node)
+        after = _next_block(node)
+        node.decompose()
+        node = after
+    byline = BYLINE_RE.match(_heading_text(node)) if node is not None and node.name in ("p", "div") else None
+    if byline and len(byline.group(1).split()) <= 6:
+        meta["author"] = byline.group(1).strip()
+        node.decompose()
+    title.decompose()
 
 
 # The headings right after the book's title heading that finish its title page: a subtitle, a byline
