@@ -1200,6 +1200,37 @@ def test_a_project_gutenberg_html_file_loses_its_header_footer_page_numbers_and_
 
 
 
+def test_a_thumbnail_linked_to_its_full_size_picture_comes_in_at_full_size(tmp_path):
+    """Project Gutenberg's picture books link each thumbnail to its full size (The Tale of Benjamin Bunny:
+    355 × 400 pixels against 1066 × 1200): the thumbnail came in, and the print PDF's pictures were too coarse
+    for KDP. A link to no picture, a file that is none, or one outside the source's folder keeps the thumbnail."""
+    from PIL import Image
+
+    folder = tmp_path / "src"
+    for stem in ("01", "02", "03", "04", "05"):
+        png(folder / "images" / f"{stem}-tb.png", 30, 40)
+    png(folder / "images" / "01.png", 300, 400)
+    png(tmp_path / "outside.png", 300, 400)
+    (folder / "images" / "03.png").write_text("not a picture", encoding="utf-8")
+    source = folder / "tale.html"
+    source.write_text('<html lang="en"><body><h1>The Tide Clock</h1>'
+                      '<p>The first picture.</p><p><a href="images/01.png"><img src="images/01-tb.png" alt="The quay"></a></p>'
+                      '<p>A second.</p><p><a href="images/02.png"><img src="images/02-tb.png" alt="Missing"></a></p>'
+                      '<p>A third.</p><p><a href="images/03.png"><img src="images/03-tb.png" alt="Not one"></a></p>'
+                      '<p>A fourth.</p><p><a href="../outside.png"><img src="images/04-tb.png" alt="Outside"></a></p>'
+                      '<p>A fifth.</p><p><a href="images/01.png">See <img src="images/05-tb.png" alt="Beside"></a></p>'
+                      '</body></html>', encoding="utf-8")
+    project = import_source(source, tmp_path / "clock")
+    body = chapters(project)[0][1]
+    shown = re.findall(r"!\[([^\]]*)\]\(([^)]+)\)", body)
+    assert shown == [("The quay", "images/01.png"), ("Missing", "images/02-tb.png"), ("Not one", "images/03-tb.png"),
+                     ("Outside", "images/04-tb.png"), ("Beside", "images/05-tb.png")]
+    with Image.open(project / "manuscript" / "images" / "01.png") as picture:
+        assert picture.size == (300, 400)
+    assert sorted(p.name for p in (project / "manuscript" / "images").iterdir()) == [
+        "01.png", "02-tb.png", "03-tb.png", "04-tb.png", "05-tb.png"]
+
+
 def test_a_project_gutenberg_marker_inside_the_books_own_wrapper_takes_no_text_with_it(tmp_path):
     """A file whose one <div> holds the header, the book and the footer: only the marker goes, never the
     element, which would take the story with it."""

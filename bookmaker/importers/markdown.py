@@ -31,6 +31,7 @@ PHRASING = {"i", "em", "b", "strong", "span", "cite", "q", "a", "abbr", "small",
 PARAGRAPHS = ("p", "li", "dt", "dd", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption")
 BLOCK_START_RE = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|>|[-+*](?=\s)|\d{1,9}(?=[.)]\s)|=+\s*$|-+\s*$)")
 PICTURE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
+LINKED_PICTURE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}  # a thumbnail's full size (Converter.full_size)
 COVER_TYPES = (".jpg", ".jpeg", ".png")  # what book.yaml's `cover` takes
 
 
@@ -185,13 +186,28 @@ class Converter(MarkdownConverter):
         if el.get("data-bookmaker-image"):
             path = src
         else:
+            full = self.full_size(el)
             name = inside_name(self.base, src)
-            path = self.images.add(name) if name else None
+            path = (self.images.add(full) if full else None) or (self.images.add(name) if name else None)
         if path is None:
             if re.match(r"^https?://", src):
                 return f"[{alt or 'Picture'}]({src})"
             return alt
         return f"![{alt}]({path})"
+
+    def full_size(self, el: Tag) -> str | None:
+        """The source's name of the picture that the link around `el`, a thumbnail and all the link holds,
+        leads to: Project Gutenberg's picture books link each thumbnail to its full size (The Tale of
+        Benjamin Bunny: `<a href="images/03.jpg"><img src="images/03-tb.jpg"></a>`, 355 × 400 pixels
+        against 1066 × 1200). The thumbnail came in, and printed at 98 ppi, which KDP refuses. None where
+        there is no such link; Images.add then refuses a name outside the source or a file that is no
+        picture, and the thumbnail is kept."""
+        link = el.parent
+        if link is None or link.name != "a" or link.get_text(strip=True) or \
+                [child for child in link.children if isinstance(child, Tag)] != [el]:
+            return None
+        name = inside_name(self.base, link.get("href") or "")
+        return name if name and posixpath.splitext(name)[1].lower() in LINKED_PICTURE_TYPES else None
 
     def convert_font(self, el, text, parent_tags):
         return text
