@@ -546,11 +546,11 @@ def test_one_long_text_file(tmp_path):
     assert book_yaml(project) == {"title": "The Kettle Years", "author": "Odile Fenn"}
     found = chapters(project)
     assert [f.get("title") for f, _ in found] == [None, "Steam"]
-    assert found[0][1] == ("The kettle sang at six. It always did.\n\nNobody \\*ever\\* answered it.\n\n* * *\n\n"
+    assert found[0][1] == ("The kettle sang at six. It always did.\n\nNobody *ever* answered it.\n\n* * *\n\n"
                            "Except Gran.\n")
     assert found[1][1] == "1999\\. was a hard winter.\n" or found[1][1] == "1999 was a hard winter.\n"
     text, _ = built_text(project, tmp_path)
-    assert_in_order(["The kettle sang at six. It always did.", "Nobody *ever* answered it.", "Except Gran.",
+    assert_in_order(["The kettle sang at six. It always did.", "Nobody ever answered it.", "Except Gran.",
                      "1999 was a hard winter."], text)
 
 
@@ -1133,6 +1133,29 @@ def test_a_plain_texts_underscored_words_are_in_italics(tmp_path):
     project = import_source(source, tmp_path / "clock")
     assert chapters(project)[0][1] == ("I'm *not* a thief, and the *Swallow was* never mine.\n\n"
                                        "It ran on tide\\_table time, \\_said he.\n")
+
+
+def test_a_plain_text_storys_labelled_lines_are_its_fields_and_its_asterisked_words_italics(tmp_path):
+    """A story typed for the web as plain text: its labelled lines above the first chapter came in as an
+    untitled chapter 1, and its *asterisked* words as `\\*knew\\*`, only underscores counting as italics."""
+    source = tmp_path / "clock.txt"
+    source.write_text("The Tide Clock\nby Odile Fenn\n\nRating: General Audiences\nFandom: Original Work\n\n"
+                      "Summary: The clock stops; *someone*\nstopped it--on purpose.\n\n"
+                      "Author's Note: For the harbour exchange.\n\n\n"
+                      "Chapter 1: Slack Water\n\nShe *knew* it, and *said it twice*, and _wrote_ it down.\n\n"
+                      "* * *\n\nA lone * stays, and so do 2*3*4 and a star* after a word.\n\n"
+                      "* a bullet, * another\n\n\nChapter 2: High Water\n\n*The end.*\n", encoding="utf-8")
+    project = import_source(source, tmp_path / "clock")
+    meta = book_yaml(project)
+    assert (meta["title"], meta["author"]) == ("The Tide Clock", "Odile Fenn")
+    assert meta["summary"] == "The clock stops; *someone*\nstopped it\u2014on purpose."
+    assert meta["notes"] == "For the harbour exchange."
+    assert meta["tags"] == {"Rating": ["General Audiences"], "Fandom": ["Original Work"]}
+    assert [(front.get("title"), body) for front, body in chapters(project)] == [
+        ("Slack Water", "She *knew* it, and *said it twice*, and *wrote* it down.\n\n* * *\n\n"
+                        "A lone \\* stays, and so do 2\\*3\\*4 and a star\\* after a word.\n\n"
+                        "\\* a bullet, \\* another\n"),
+        ("High Water", "*The end.*\n")]
 
 
 def test_an_older_htmls_notes_by_named_anchors_go_to_their_chapters(tmp_path):

@@ -294,7 +294,7 @@ def _paragraphs(lines: list[str]) -> list[str]:
     for piece in pieces:
         piece = re.sub(r"[ \t]+", " ", piece).strip()
         if piece:
-            out.append("* * *" if is_scene_break(piece) else text_to_markdown(piece, underscored=True))
+            out.append("* * *" if is_scene_break(piece) else text_to_markdown(piece, italics_marked=True))
     return out
 
 
@@ -419,6 +419,11 @@ def read_text(text: str, path: Path) -> ImportedBook:
         problems.append(Problem(str(path), 1, f"the source's own contents ({entries} entries, each a chapter's heading "
                                 "and title with no text under it) is left out, since the book makes a contents page "
                                 "of its own, with the book's page numbers", "warning", codes.SOURCE_CONTENTS))
+    if starts and _header_fields(preamble) is not None:
+        # A story's labelled lines before its first chapter ("Summary: …", "Author's Note: …", "Rating: …"):
+        # the book's fields, as a Markdown story's are (_story_header). They came in as an untitled chapter 1.
+        _story_header([typed_dashes(line) for line in preamble], meta, True)
+        preamble = []
     chapters = []
     paragraphs = _paragraphs(preamble)
     if None in before_contents:

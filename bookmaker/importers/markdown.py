@@ -400,18 +400,24 @@ def quotes_parted(markdown: str) -> str:
     return re.sub(r"(?m)^( *)(>[^\n]*\n)\n(?=\1>)", r"\1\2\n\1<!-- -->\n\n", markdown)
 
 
-def text_to_markdown(text: str, underscored: bool = False) -> str:
+def text_to_markdown(text: str, italics_marked: bool = False) -> str:
     """Plain text as Markdown: the characters Markdown would read as markup escaped, nothing else changed;
-    with `underscored`, words between underscores in italics, as Project Gutenberg's plain texts mark them
-    ("I'm _not_ a thief": it came in as underscores)."""
+    with `italics_marked`, words between underscores in italics, as Project Gutenberg's plain texts mark them
+    ("I'm _not_ a thief": it came in as underscores), and words between asterisks that hug them, as a
+    story typed for the web marks them ("Wren Halloway knew--*knew*": it came in as `\\*knew\\*`); never a
+    lone asterisk, a scene break's `* * *` or a list's bullet, which no word hugs."""
     def escaped(part: str) -> str:
         return re.sub(r"([\\`*_\[\]<])", r"\\\1", part)
 
-    if not underscored:
+    if not italics_marked:
         return escape_block_start(escaped(text))
     text = typed_dashes(text)
-    parts = UNDERSCORED_RE.split(text)  # text, then each italic span's words, then text…
-    return escape_block_start("".join(f"*{escaped(part)}*" if i % 2 else escaped(part) for i, part in enumerate(parts)))
+    out, at = [], 0
+    for match in ITALICS_RE.finditer(text):
+        words = match.group("underscored") or match.group("asterisked")
+        out += [escaped(text[at:match.start()]), f"*{escaped(words)}*"]
+        at = match.end()
+    return escape_block_start("".join(out) + escaped(text[at:]))
 
 
 def typed_dashes(text: str) -> str:
@@ -423,7 +429,8 @@ def typed_dashes(text: str) -> str:
 
 
 TYPED_DASH_RE = re.compile(r"(?<![-\n])(?<!<!)(?:----|--)(?![->])|(?<=\n)(?:----|--)(?=[^-\s>])|\A(?:----|--)(?=[^-\s>])")
-UNDERSCORED_RE = re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])")
+ITALICS_RE = re.compile(r"(?<![\w_])_(?=\S)(?P<underscored>[^_\n]*?\S)_(?![\w_])|"
+                        r"(?<![\w*\\])\*(?=[^\s*])(?P<asterisked>[^*\n]*?[^\s*\\])\*(?![\w*])")
 
 
 # Footnotes ------------------------------------------------------------------------------------------
