@@ -554,6 +554,20 @@ def test_one_long_text_file(tmp_path):
                      "1999 was a hard winter."], text)
 
 
+def test_a_markdown_file_without_headings_is_split_at_its_chapter_lines_as_a_text_is(tmp_path):
+    """A Markdown story with plain "Chapter One: Slack Water" lines and no `#` came in as one chapter,
+    while the same file named .txt was split at them. In Markdown, a line in a code fence is no chapter's."""
+    text = "Chapter One: Slack Water\n\nShe *knew* it.\n\nChapter 2\n\nThe tide turned.\n\nChapter Three: High Water\n\n"
+    found = {}
+    for name in ("clock.md", "clock.txt"):
+        (tmp_path / name).write_text(text + "The end.\n", encoding="utf-8")
+        found[name] = [front.get("title") for front, _ in chapters(import_source(tmp_path / name, tmp_path / name[6:]))]
+    assert found["clock.md"] == found["clock.txt"] == ["Slack Water", None, "High Water"]
+    (tmp_path / "fenced.md").write_text(text + "```\n\nChapter 4\n```\n", encoding="utf-8")
+    found = chapters(import_source(tmp_path / "fenced.md", tmp_path / "fenced"))
+    assert len(found) == 3 and "Chapter 4" in found[2][1]
+
+
 def test_one_long_html_file(tmp_path):
     source = tmp_path / "letters.html"
     source.write_text(

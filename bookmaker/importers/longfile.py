@@ -93,6 +93,14 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
     if fronts:
         return _finished(meta, _chapters_by_front_matter(lines, fronts, meta), images.saved, path, problems)
     heads = _markdown_headings(lines)
+    if not heads:
+        # No headings at all, but "Chapter One: The Storm" lines, as a plain text's (read_text): the file
+        # came in as one chapter, while the same file named .txt was split at them.
+        fenced = {n for n, inside in enumerate(_fenced(lines)) if inside}
+        for n in text_chapter_starts(lines):
+            if n not in fenced:
+                lines[n] = "# " + lines[n].strip()
+        heads = _markdown_headings(lines)
     if len(heads) >= 3 and heads[0][1] == min(h[1] for h in heads) and not LABELLED_RE.match(one_line(heads[0][2])) \
             and (sum(1 for h in heads if h[1] == heads[0][1]) == 1 or _title_over_header(lines, heads)):
         meta.setdefault("title", plain_title(heads[0][2]) or heads[0][2])
@@ -384,17 +392,35 @@ def with_missing_numbers(lines: list[str], starts: list[int]) -> list[int]:
     return sorted(starts + found)
 
 
+def _heading_lines(lines: list[str], pattern: re.Pattern) -> list[int]:
+    """The lines of `lines` that `pattern` matches, each short, after a blank line and no contents entry."""
+    return [n for n, line in enumerate(lines) if len(line) < 100 and pattern.match(line)
+            and not CONTENTS_LINE_RE.search(line) and (n == 0 or not lines[n - 1].strip())]
+
+
+def text_chapter_starts(lines: list[str]) -> list[int]:
+    """The "Chapter 3" (and a play's "ACT II") lines of a text; its acts not where it has chapters."""
+    starts = _heading_lines(lines, TEXT_CHAPTER_RE)
+    if any(TEXT_CHAPTER_LINE_RE.match(lines[n]) for n in starts):  # a play inside a novel's chapter: no chapters
+        starts = [n for n in starts if not TEXT_ACT_RE.match(lines[n])]
+    return starts
+
+
+def _fenced(lines: list[str]) -> list[bool]:
+    """Whether each line is inside a code fence (or is one)."""
+    out, fenced = [], False
+    for line in lines:
+        opens = bool(FENCE_RE.match(line))
+        out.append(fenced or opens)
+        fenced = fenced != opens
+    return out
+
+
 def read_text(text: str, path: Path) -> ImportedBook:
     text, gutenberg_fields = gutenberg.text_without_boilerplate(text)
     lines = text.split("\n")
-    def heads(pattern: re.Pattern) -> list[int]:
-        return [n for n, line in enumerate(lines) if len(line) < 100 and pattern.match(line)
-                and not CONTENTS_LINE_RE.search(line) and (n == 0 or not lines[n - 1].strip())]
-
-    starts = heads(TEXT_CHAPTER_RE)
-    if any(TEXT_CHAPTER_LINE_RE.match(lines[n]) for n in starts):  # a play inside a novel's chapter: no chapters
-        starts = [n for n in starts if not TEXT_ACT_RE.match(lines[n])]
-    held = heads(TEXT_HOLDING_RE)  # staves and letters: the chapters, or those before the first chapter
+    starts = text_chapter_starts(lines)
+    held = _heading_lines(lines, TEXT_HOLDING_RE)  # staves and letters: the chapters, or those before the first chapter
     if len(held) >= 2:  # the first with text: a contents' "Chapter 1" line is not yet the first chapter
         every = sorted(set(starts) | set(held))
         first_text = next((a for a, b in zip(every, every[1:] + [len(lines)]) if a in starts
