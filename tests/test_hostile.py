@@ -248,3 +248,22 @@ def test_generated_hostile_projects_build_or_fail_cleanly(tmp_path_factory, md, 
         for ref in references(sheet):
             assert ref.kind == "url" and not re.match(r"[a-z][a-z0-9+.-]*:|//", ref.value.strip(), re.I) \
                 or ref.value.strip().lower().startswith("data:image/"), ref
+
+
+def test_a_page_of_deeply_nested_styled_words_imports_in_seconds(tmp_path):
+    """Google Docs' classes are read into the words they style (importers/styles.py): looked up element by
+    element (its text, its blocks, the marks around it), 20,000 nested styled spans took more than five
+    minutes."""
+    import time
+
+    from bookmaker.importers import import_source
+
+    depth = 20_000
+    page = tmp_path / "deep.html"
+    page.write_text("<html><head><style>.c{font-style:italic}</style></head><body><h1>Deep</h1><p>"
+                    + '<span class="c">x ' * depth + "</span>" * depth + "</p></body></html>", encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(BookmakerError, match="nested too deeply"):  # as before Google Docs' classes were read
+        import_source(page, tmp_path / "deep")
+    assert time.monotonic() - started < 30
+
