@@ -1001,6 +1001,26 @@ def test_a_long_files_lists_of_links_within_it_are_left_out_with_their_labels(tm
     assert not any(word in first for word in ("CONTENTS", "CHAP.", "Illustrations", "Trout", "Carp"))
 
 
+def test_a_gutenberg_html_volunteers_credit_heading_and_numbers_between_dashes(tmp_path):
+    """Project Gutenberg's Spanish Marianela: the volunteer's credit after the header is an <h3> ("E-text
+    prepared by …"), which came in as chapter 1, and each chapter's number is set between dashes ("-I-")
+    over its title at <h3>: the contents read "Capítulo 2: -I-" with "Perdido" under it. The credit is
+    left out, as a plain text's is, and "-I-" is the number I, its title the heading after it."""
+    source = tmp_path / "faro.html"
+    source.write_text(
+        '<html lang="es"><body><pre>Title: El faro\nAuthor: Inés Marín\nLanguage: Spanish\n\n'
+        "*** START OF THIS PROJECT GUTENBERG EBOOK EL FARO ***</pre>"
+        "<h3>E-text prepared by Lola Rey</h3>"
+        + "".join(f'<h2><a name="{n}"></a>-{n}-</h2><h3>{title}</h3><p>La luz giraba {n} veces.</p>'
+                  for n, title in (("I", "La torre"), ("II", "La niebla"), ("III", "El barco")))
+        + "<pre>*** END OF THIS PROJECT GUTENBERG EBOOK EL FARO ***</pre></body></html>", encoding="utf-8")
+    project = import_source(source, tmp_path / "faro")
+    found = chapters(project)
+    assert [front.get("title") for front, _ in found] == ["La torre", "La niebla", "El barco"]
+    assert "chapter_label" not in (project / "manuscript" / "book.yaml").read_text(encoding="utf-8")
+    assert not any("Lola Rey" in body for _, body in found)
+
+
 def contents_table(rows: list[tuple[str, str]]) -> str:
     return "<table>" + "".join(f'<tr><td>{n}.</td><td><a href="#{target}">{text}</a></td></tr>' for n, (target, text)
                                in enumerate(rows, 1)) + "</table>"

@@ -35,7 +35,9 @@ NUMBERED_RE = re.compile(rf"^(?P<number>\d{{1,4}}){NUMBER_END}(?P<title>.+)$")
 # THE BOSCOMBE VALLEY MYSTERY"): I to LXXXIX only, and not before another initial ("V. I. Warshawski"), so
 # that a name's initial ("C. Auguste Dupin", "M. Poirot") is no number.
 ROMAN_NUMBERED_RE = re.compile(rf"^(?P<number>(?=[IVXL])L?X{{0,3}}(?:IX|IV|V?I{{0,3}})){NUMBER_END}(?![A-Z]\.)(?P<title>\w.*)$")
-BARE_NUMBER_RE = re.compile(rf"^(?P<number>{NUMBER})\.?$", re.I)
+# A number alone, as a heading sets it: "XIV", "14.", or between dashes, as Project Gutenberg's Spanish
+# Marianela does ("-I-", its title "Perdido" the heading after it: "-I-" was a chapter's title).
+BARE_NUMBER_RE = re.compile(rf"^(?:[-\u2013\u2014]\s?)?(?P<number>{NUMBER})\.?(?:\s?[-\u2013\u2014])?$", re.I)
 # A part of a book numbered under another name than a chapter (a play's "Act I", an epistolary novel's
 # "Letter 4", A Christmas Carol's "Stave One"): bookmaker's "Chapter N" cannot stand for it.
 OTHER_PART_WORDS = (r"(?:act|book|part|letter|stave|canto|volume|episode|scene|acte|akt|aufzug|libro|livre|buch|"
@@ -559,7 +561,8 @@ def section_markdown(title_heading: Tag | None, blocks: list, base: str, images:
             title = plain_title(_text(naming))
             named = NOTE_TOKEN_RE.sub("", _text(naming))
             number_heading = written
-            written = f"{written.rstrip('. ')}: {named}" if written else named
+            bare = BARE_NUMBER_RE.match(one_line(written)) if written else None  # "-I-" read as "I"
+            written = f"{bare.group('number') if bare else written.rstrip('. ')}: {named}" if written else named
             calls += NOTE_TOKEN_RE.findall(naming.get_text())
             bridgehead = html_to_markdown(NOTE_TOKEN_RE.sub("", f"<p>{naming.decode_contents()}</p>"), base, images).strip()
             # The bridgeheads after it (Dracula's "(Kept in shorthand.)") begin the text, as the lines of a

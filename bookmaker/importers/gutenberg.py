@@ -22,6 +22,7 @@ END_LINE_RE = re.compile(r"\n[ \t]*End of (?:the |this )?Project Gutenberg(?:'s?
 # The volunteers' credit right after the START marker, a paragraph ("Produced by Rick Niles, Melissa
 # Er-Raqabi, Ronald Holder and the / Online Distributed Proofreading Team at http://www.pgdp.net"): part
 # of the header. Its second line came in as a chapter of its own once the text was split at its headings.
+CREDIT_LINE_RE = re.compile(r"^(?:Produced by|E-?text prepared by)\b", re.I)
 CREDITS_RE = re.compile(r"\A\s*(?:Produced by|E-?text prepared by)\b.*?(?:\n[ \t\r]*\n|\Z)", re.I | re.S)
 FIELD_RE = re.compile(r"^(Title|Author|Language):[ \t]*(\S.*?)[ \t]*$", re.M)
 LANGUAGES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it", "dutch": "nl",
@@ -92,6 +93,9 @@ def strip_html(body) -> dict:
             for element in list(footer.find_next_siblings()):
                 element.extract()
             footer.extract()
+    credit = header.find_next_sibling(lambda el: el.get_text(strip=True) != "")
+    if credit is not None and CREDIT_LINE_RE.match(credit.get_text(" ", strip=True)) and len(credit.get_text().split()) <= 40:
+        credit.decompose()  # the volunteers' credit, as the plain text's (CREDITS_RE): Marianela's is an <h3>
     header.extract()
     return fields
 
