@@ -9,6 +9,7 @@ pipeline's libraries (Markdown, lxml, WeasyPrint): the function-level imports be
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import os
 import sys
@@ -392,6 +393,12 @@ def main() -> None:
     # they are left to the system, which frees a process's memory whole; exit handlers still run.
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
+    # A path the terminal's encoding cannot show (PYTHONIOENCODING=ascii, a C locale, a Japanese folder
+    # name) is printed with escapes: printing it raised UnicodeEncodeError after the books were written,
+    # and the build exited 1, which says nothing was.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     try:
         app()
     except BookmakerError as exc:

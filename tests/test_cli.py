@@ -240,3 +240,12 @@ def test_a_malformed_option_value_is_exit_2_as_the_readme_says(tmp_path, args, e
         if expected:
             assert result.stderr.splitlines()[0].startswith(expected), result.stderr
     assert not (book / "dist").exists()
+
+
+def test_a_path_the_terminal_cannot_show_is_printed_with_escapes_not_a_failure(tmp_path):
+    """With PYTHONIOENCODING=ascii (or a C locale) and a Japanese folder name, the EPUB was written and
+    then printing its path raised UnicodeEncodeError: exit 1, which says nothing was written."""
+    project = copy_book("plain", tmp_path / "\u6771\u4eac")
+    result = run_cli("epub", project, env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert "\\u6771\\u4eac" in result.stdout and "Traceback" not in result.stderr
