@@ -128,6 +128,17 @@ def test_display_lines_are_balanced():
     typeset_page(page, "titlepage", PdfSettings())
     lines = [page[0].text, *(br.tail for br in page[0])]
     assert len(lines) == 2 and min(map(len, lines)) > 0.6 * max(map(len, lines))
+    # The dedication's lines ("rain." alone on the sample's last line), and the half-title in its wide
+    # small caps (A Vindication's "… the Rights of" / "Woman"); a dedicatory letter is prose, left alone.
+    page = lxml.html.fromstring('<div><section class="halftitle"><p class="halftitle-title">A Vindication of the '
+                                'Rights of Woman</p></section><section class="dedication"><p>For everyone who ever '
+                                'walked someone home in the rain, and for the keepers of the harbour lamps.</p></section><section class="dedication '
+                                'long-dedication"><p>' + "Dear reader, the lamps were lit. " * 6 + "</p></section></div>")
+    typeset_page(page, "titlepage", PdfSettings())
+    for p in page.findall(".//p")[:2]:
+        lines = [p.text, *(br.tail for br in p)]
+        assert len(lines) == 2 and min(map(len, lines)) > 0.6 * max(map(len, lines)), lines
+    assert len(page.findall(".//p")[2]) == 0
 
 
 def test_grid_spaces_are_whole_lines():

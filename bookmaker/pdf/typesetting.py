@@ -23,7 +23,10 @@ NOT_TEXT = {"h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "kbd", "samp", "s
 # Punctuation (no letter, digit or space) with a word joiner in it.
 JOINED = re.compile(r"[^\w\s]*\u2060[^\w\s]*")
 # Display lines, and their size in body ems as the theme sets it; a wide face: half an em a character.
-DISPLAY = {"chapter-name": 1.6, "book-title": 2.3, "halftitle-title": 1.55, "book-subtitle": 1.2}
+# The half-title is set in letter-spaced small caps (print.css: 1.4 em, 0.06 em apart), wider a letter
+# than this estimate took at 1.55: "A Vindication of the Rights of" / "Woman" was thought to fit on a line.
+# The dedication's lines (its paragraphs) at the body's size, in italics.
+DISPLAY = {"chapter-name": 1.6, "book-title": 2.3, "halftitle-title": 1.85, "book-subtitle": 1.2, "dedication": 1.0}
 CHAR_WIDTH = 0.5
 # A chapter's last page keeps this many lines (print.css: widows on the last two paragraphs, no break
 # before the last, none before a paragraph of class `ending`). Body text: under half an em a character
@@ -62,7 +65,10 @@ def typeset_page(div, kind: str, pdf) -> None:
         el.set("data-head", running_head(el.text_content(), head))
     for name, size in DISPLAY.items():
         for el in div.find_class(name):
-            balance(el, max(8, int(measure / (body * size * CHAR_WIDTH))))
+            if "long-dedication" in (el.get("class") or ""):
+                continue  # a dedicatory letter: prose, not display lines
+            for line in el.findall(".//p") or [el]:
+                balance(line, max(8, int(measure / (body * size * CHAR_WIDTH))))
 
 
 def running_head(title: str, capacity: int) -> str:
