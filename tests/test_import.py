@@ -2168,3 +2168,28 @@ def test_a_books_closing_word_is_no_chapter_and_an_imprints_year_numbers_none(tm
                       encoding="utf-8")
     titles = [f.get("title") for f, _ in chapters(import_source(source, tmp_path / "out"))]
     assert titles[-3:] == ["Do titulo.", "Do livro.", "A denuncia."], titles
+
+
+def test_a_word_title_blocks_author_and_date_give_the_books_fields_not_a_chapter(tmp_path):
+    # pandoc's .docx from a Markdown story with a title block: Title, Author and Date paragraphs before the
+    # first Heading 1. The pen name came in as a chapter of its own, before "Chapter 1: …".
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+
+    document = docx.Document()
+    for style in ("Author", "Date"):
+        document.styles.add_style(style, WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("Moss on the Millwheel", style="Title")
+    document.add_paragraph("quillfern", style="Author")
+    document.add_paragraph("2024-03-09", style="Date")
+    document.add_heading("Chapter 1: The Race", level=1)
+    document.add_paragraph("The water ran brown after the thaw.")
+    document.add_heading("Chapter 2: The Sluice", level=1)
+    document.add_paragraph("Nobody had opened the sluice in years.")
+    document.save(tmp_path / "moss.docx")
+    project = import_source(tmp_path / "moss.docx", tmp_path / "moss")
+    meta = book_yaml(project)
+    assert (meta["title"], meta["author"], meta["date"]) == ("Moss on the Millwheel", "quillfern", "2024-03-09")
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["The Race", "The Sluice"]
+    assert "quillfern" not in found[0][1] and "2024" not in found[0][1]

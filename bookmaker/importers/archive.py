@@ -49,7 +49,8 @@ def _only(el: Tag | None) -> str:
     return one_line(el.get_text(" ")) if el is not None else ""
 
 
-def _date(text: str) -> str | None:
+def written_date(text: str) -> str | None:
+    """The ISO date of a date written as the archive (and a Word title block) writes one, else None."""
     for fmt in ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y"):
         try:
             return dt.datetime.strptime(text.strip(), fmt).date().isoformat()
@@ -113,9 +114,9 @@ def _series(dd: Tag | None) -> dict | None:
 def _stats(dd: Tag | None, metadata: dict) -> None:
     text = _only(dd)
     if m := re.search(r"Published:\s*(\S+)", text):
-        metadata["date"] = _date(m.group(1))
+        metadata["date"] = written_date(m.group(1))
     if m := re.search(r"(?:Updated|Completed):\s*(\S+)", text):
-        metadata["updated"] = _date(m.group(1))
+        metadata["updated"] = written_date(m.group(1))
     if m := re.search(r"Chapters:\s*([\d,]+)\s*/\s*([\d,]+|\?)", text):
         done, planned = m.group(1).replace(",", ""), m.group(2).replace(",", "")
         metadata["complete"] = planned != "?" and done == planned

@@ -13,6 +13,7 @@ from bs4 import BeautifulSoup
 from lxml import etree
 
 from bookmaker import codes
+from bookmaker.importers.archive import written_date
 from bookmaker.importers.chapters import book_title_heading, chapters_from_root, heading_title, plain_title
 from bookmaker.importers.markdown import Images, Notes, html_to_markdown, with_footnotes
 from bookmaker.importers.project import ImportedBook, ImportedChapter
@@ -21,6 +22,8 @@ from bookmaker.importers.sources import ZipFiles, fail
 STYLE_MAP = """
 p[style-name='Title'] => h1.bookmaker-title:fresh
 p[style-name='Subtitle'] => p.bookmaker-subtitle:fresh
+p[style-name='Author'] => p.bookmaker-author:fresh
+p[style-name='Date'] => p.bookmaker-date:fresh
 br[type='page'] => hr.bookmaker-page-break
 u => em
 """
@@ -29,6 +32,7 @@ PICTURE_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".
 # Names Word and its libraries put in a document's properties when nobody typed one.
 PLACEHOLDER_AUTHORS = {"python-docx", "microsoft office user", "unknown", "author", "user"}
 DC = "http://purl.org/dc/elements/1.1/"
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 def core_properties(files: ZipFiles) -> dict:
@@ -77,6 +81,7 @@ def read_docx(path: Path) -> ImportedBook:
     if subtitle_el is not None:
         meta["subtitle"] = subtitle_el.get_text(" ", strip=True)
         subtitle_el.decompose()
+    authors, dates = _title_block(body, "bookmaker-author"), _title_block(body, "bookmaker-date")
     first = body.find(True)
     if first is not None and first.name == "p" and re.match(r"^by\s+\S", first.get_text(strip=True), re.I) \
             and len(first.get_text()) < 120:
@@ -87,6 +92,10 @@ def read_docx(path: Path) -> ImportedBook:
     if "author" not in meta and creator and creator.lower() not in PLACEHOLDER_AUTHORS:
         names = [n.strip() for n in re.split(r";|\band\b|&", creator) if n.strip()]
         meta["author"] = names[0] if len(names) == 1 else names
+    if "author" not in meta and authors:
+        meta["author"] = authors[0] if len(authors) == 1 else authors
+    if dates and written_date(dates[0]):
+        meta["date"] = written_date(dates[0])
     meta["language"] = props.get("language")
     if props.get("description"):
         meta["summary"] = props["description"]
@@ -97,7 +106,7 @@ def read_docx(path: Path) -> ImportedBook:
         meta["title"] = meta.get("title") or heading_title(lone)
         lone.decompose()
     breaks = body.find_all("hr", class_="bookmaker-page-break")
-    if body.find(("h1", "h2", "h3", "h4", "h5", "h6")) is None and breaks:
+    if body.find(HEADINGS) is None and breaks:
         chapters = _split_at_page_breaks(body, images, notes)
     else:
         for hr in breaks:
@@ -107,6 +116,20 @@ def read_docx(path: Path) -> ImportedBook:
     if not chapters:
         raise fail(path, "holds no text to import", code=codes.BAD_SOURCE)
     return ImportedBook(meta, chapters, images.saved)
+
+
+def _title_block(body, style_class: str) -> list[str]:
+    """The text of each paragraph in a title block's style (`Author`, `Date`) before the first chapter, taken out.
+
+    pandoc writes a Markdown story's title block so (`author: inkwellmoth` under `title:`), and each
+    came in as a chapter of its own: "Chapter 1" holding only the pen name, before "Chapter 1: …"."""
+    found = []
+    for el in body.find_all("p", class_=style_class):
+        if el.find_previous(HEADINGS) is None and el.find_previous("hr", class_="bookmaker-page-break") is None:
+            if el.get_text(" ", strip=True):
+                found.append(el.get_text(" ", strip=True))
+            el.decompose()
+    return found
 
 
 def _split_at_page_breaks(body, images: Images, notes: Notes) -> list[ImportedChapter]:
