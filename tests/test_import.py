@@ -2193,3 +2193,40 @@ def test_a_word_title_blocks_author_and_date_give_the_books_fields_not_a_chapter
     found = chapters(project)
     assert [f.get("title") for f, _ in found] == ["The Race", "The Sluice"]
     assert "quillfern" not in found[0][1] and "2024" not in found[0][1]
+
+
+def test_a_word_documents_horizontal_rules_are_scene_breaks(tmp_path):
+    # pandoc writes `* * *` as a paragraph holding a VML rectangle marked o:hr (Word's Horizontal Line is
+    # the same); an empty paragraph's bottom border is a rule too. mammoth dropped both: scenes ran together.
+    import docx
+
+    from conftest import png
+
+    document = docx.Document()
+    document.add_heading("Chapter 1: Tallow", level=1)
+    document.add_paragraph("The candles were counted twice.")
+    document.add_paragraph("[[RULE]]")
+    document.add_paragraph("Morning found one missing.")
+    document.add_paragraph("[[BORDER]]")
+    document.add_paragraph("The chandler blamed the cat.")
+    document.add_picture(str(png(tmp_path / "wick.png", 40, 40, (200, 180, 90))))
+    document.add_paragraph("The cat said nothing.")
+    document.save(tmp_path / "tallow.docx")
+    with zipfile.ZipFile(tmp_path / "tallow.docx") as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    xml = parts["word/document.xml"].decode()
+    xml = re.sub(r"<w:r>(?:(?!</w:r>).)*\[\[RULE\]\](?:(?!</w:r>).)*</w:r>", '<w:r><w:pict><v:rect style="width:0;'
+                 'height:1.5pt" o:hralign="center" o:hrstd="t" o:hr="t"/></w:pict></w:r>', xml, flags=re.S)
+    xml = re.sub(r"<w:p>(?:<w:pPr>.*?</w:pPr>)?<w:r>(?:(?!</w:r>).)*\[\[BORDER\]\](?:(?!</w:r>).)*</w:r>",
+                 '<w:p><w:pPr><w:pBdr><w:bottom w:val="single" w:sz="6" w:space="1" w:color="auto"/></w:pBdr>'
+                 '</w:pPr>', xml, flags=re.S)
+    assert "[[" not in xml
+    parts["word/document.xml"] = xml.encode()
+    with zipfile.ZipFile(tmp_path / "tallow.docx", "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    project = import_source(tmp_path / "tallow.docx", tmp_path / "tallow")
+    body = chapters(project)[0][1]
+    assert ("The candles were counted twice.\n\n* * *\n\nMorning found one missing.\n\n* * *\n\n"
+            "The chandler blamed the cat.\n\n![") in body
+    assert len(list((project / "manuscript" / "images").iterdir())) == 1

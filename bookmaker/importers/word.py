@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from pathlib import Path
 
 import mammoth
@@ -32,6 +33,8 @@ PICTURE_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".
 # Names Word and its libraries put in a document's properties when nobody typed one.
 PLACEHOLDER_AUTHORS = {"python-docx", "microsoft office user", "unknown", "author", "user"}
 DC = "http://purl.org/dc/elements/1.1/"
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+RULE_NAMES = {"w": W, "v": "urn:schemas-microsoft-com:vml", "o": "urn:schemas-microsoft-com:office:office"}
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -66,8 +69,9 @@ def read_docx(path: Path) -> ImportedBook:
 
     try:
         with open(path, "rb") as stream:
-            result = mammoth.convert_to_html(io.BytesIO(stream.read()), style_map=STYLE_MAP,
-                                             convert_image=mammoth.images.img_element(save_picture))
+            data = _with_rules_as_scene_breaks(stream.read())
+        result = mammoth.convert_to_html(io.BytesIO(data), style_map=STYLE_MAP,
+                                         convert_image=mammoth.images.img_element(save_picture))
     except Exception as error:  # mammoth raises many kinds for a damaged document; each is bad input
         raise fail(path, f"cannot be read as a Word document ({type(error).__name__}: {error})", code=codes.BAD_SOURCE) from None
     soup = BeautifulSoup(f"<html><body>{result.value}</body></html>", "lxml")
@@ -116,6 +120,53 @@ def read_docx(path: Path) -> ImportedBook:
     if not chapters:
         raise fail(path, "holds no text to import", code=codes.BAD_SOURCE)
     return ImportedBook(meta, chapters, images.saved)
+
+
+def _with_rules_as_scene_breaks(data: bytes) -> bytes:
+    """The document with each paragraph that holds only a horizontal rule made a `* * *` paragraph.
+
+    pandoc writes a Markdown scene break (`* * *`) as a paragraph holding a VML rectangle marked `o:hr`,
+    as Word's own Horizontal Line is; a rule drawn as an empty paragraph's bottom border is another form.
+    mammoth reads no VML and drops empty paragraphs, so two scenes ran together. Other shapes and pictures,
+    and a border under a paragraph with text, are left alone; a document without rules is read unchanged."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            parts = {info: z.read(info) for info in z.infolist()}
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return data  # mammoth reports the damage
+    info = next((i for i in parts if i.filename == "word/document.xml"), None)
+    try:
+        root = etree.fromstring(parts[info], etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    except (etree.XMLSyntaxError, KeyError):
+        return data
+    rules = [p for p in root.iter(f"{{{W}}}p") if _only_a_rule(p)]
+    if not rules:
+        return data
+    for p in rules:
+        for child in list(p):
+            if child.tag != f"{{{W}}}pPr":
+                p.remove(child)
+        for border in p.findall("w:pPr/w:pBdr", RULE_NAMES):
+            border.getparent().remove(border)
+        etree.SubElement(etree.SubElement(p, f"{{{W}}}r"), f"{{{W}}}t").text = "* * *"
+    parts[info] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for part, content in parts.items():
+            z.writestr(part, content)
+    return out.getvalue()
+
+
+def _only_a_rule(p) -> bool:
+    """Whether a paragraph holds no text and only a horizontal rule (VML `o:hr`, or its bottom border)."""
+    if "".join(p.itertext()).strip() or p.find(".//w:drawing", RULE_NAMES) is not None:
+        return False
+    shapes = p.findall(".//w:pict/*", RULE_NAMES) + p.findall(".//w:object/*", RULE_NAMES)
+    if shapes:
+        return all(shape.get(f"{{{RULE_NAMES['o']}}}hr") in ("t", "true") for shape in shapes)
+    sides = {side.tag.split("}")[1] for side in p.findall("w:pPr/w:pBdr/*", RULE_NAMES)
+             if side.get(f"{{{W}}}val") not in (None, "nil", "none")}
+    return sides == {"bottom"}  # a box's sides too: an empty line inside a boxed letter, not a rule
 
 
 def _title_block(body, style_class: str) -> list[str]:
