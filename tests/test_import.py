@@ -2230,3 +2230,29 @@ def test_a_word_documents_horizontal_rules_are_scene_breaks(tmp_path):
     assert ("The candles were counted twice.\n\n* * *\n\nMorning found one missing.\n\n* * *\n\n"
             "The chandler blamed the cat.\n\n![") in body
     assert len(list((project / "manuscript" / "images").iterdir())) == 1
+
+
+def test_a_word_document_without_headings_is_split_at_its_chapter_lines_as_a_text_is(tmp_path):
+    # A story typed in Normal style, each chapter begun by a "Chapter One: …" or "Chapter 2" line, bold or
+    # not, no page breaks: it came in as one chapter titled from the file's name.
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("The Brass Compass")
+    document.add_paragraph("by quillfern")
+    document.add_paragraph("A/N: For the autumn swap. Thanks to my beta for the compass lore.")
+    document.add_paragraph().add_run("Chapter One: Fog").bold = True
+    document.add_paragraph("The needle would not settle.")
+    document.add_paragraph("Chapter 3 was the one she always skipped in the manual.")
+    document.add_paragraph("Chapter 2")
+    document.add_paragraph("By noon the fog had lifted, and the needle with it.")
+    document.save(tmp_path / "compass_draft.docx")
+    project = import_source(tmp_path / "compass_draft.docx", tmp_path / "compass")
+    meta = book_yaml(project)
+    assert (meta["title"], meta["author"]) == ("The Brass Compass", "quillfern")
+    assert meta["notes"].startswith("For the autumn swap.")
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["Fog", None]
+    assert found[0][1] == ("The needle would not settle.\n\nChapter 3 was the one she always skipped in the "
+                           "manual.\n")
+    assert found[1][1] == "By noon the fog had lifted, and the needle with it.\n"

@@ -121,7 +121,7 @@ def read_markdown(text: str, path: Path) -> ImportedBook:
     author, preamble = _byline(preamble)
     if author:
         meta.setdefault("author", author)
-    preamble = _story_header(preamble, meta, bool(starts))
+    preamble = story_header(preamble, meta, bool(starts))
     epigraph = _quoted(preamble)
     if "\n".join(preamble).strip() and not (epigraph and starts):
         chapters.append(ImportedChapter(body="\n".join(preamble).strip() + "\n"))
@@ -188,7 +188,7 @@ def _quoted(lines: list[str]) -> bool:
     return all(line.startswith(">") or not line.strip() for line in lines)
 
 
-def _story_header(lines: list[str], meta: dict, chapters_follow: bool) -> list[str]:
+def story_header(lines: list[str], meta: dict, chapters_follow: bool) -> list[str]:
     """The lines before a Markdown file's first chapter, less what they give the book: its labelled
     fields (_header_fields) the `summary`, `notes` and `tags` it has not, and a short text without
     labels (HEADER_NOTE_WORDS) its `notes`. They came in as an untitled first chapter, which the
@@ -242,10 +242,10 @@ def _chapter_front_matters(lines: list[str]) -> list[tuple[int, int, dict]]:
 
 def _chapters_by_front_matter(lines: list[str], fronts: list[tuple[int, int, dict]], meta: dict) -> list[ImportedChapter]:
     """One chapter for each front matter, its fields kept, its text what follows up to the next; text
-    before the first is the story's header (_story_header), or a chapter of its own. A chapter's headings
+    before the first is the story's header (story_header), or a chapter of its own. A chapter's headings
     are its sections."""
     chapters = []
-    preamble = "\n".join(_story_header(lines[:fronts[0][0]], meta, True)).strip()
+    preamble = "\n".join(story_header(lines[:fronts[0][0]], meta, True)).strip()
     if preamble:
         chapters.append(ImportedChapter(body=preamble + "\n"))
     for (_, begin, fields), (end, _, _) in zip(fronts, fronts[1:] + [(len(lines), 0, {})]):
@@ -447,8 +447,8 @@ def read_text(text: str, path: Path) -> ImportedBook:
                                 "of its own, with the book's page numbers", "warning", codes.SOURCE_CONTENTS))
     if starts and _header_fields(preamble) is not None:
         # A story's labelled lines before its first chapter ("Summary: …", "Author's Note: …", "Rating: …"):
-        # the book's fields, as a Markdown story's are (_story_header). They came in as an untitled chapter 1.
-        _story_header([typed_dashes(line) for line in preamble], meta, True)
+        # the book's fields, as a Markdown story's are (story_header). They came in as an untitled chapter 1.
+        story_header([typed_dashes(line) for line in preamble], meta, True)
         preamble = []
     chapters = []
     paragraphs = _paragraphs(preamble)
@@ -676,8 +676,8 @@ def read_html(data: bytes, path: Path) -> ImportedBook:
     chapters = [c for c in chapters if c.body.strip() or c.title]
     if len(chapters) > 1 and not chapters[0].title and _header_fields(chapters[0].body.split("\n")) is not None:
         # The story's labelled fields above its first chapter (Google Docs: "**Summary:** …", "**Notes:** …"):
-        # the book's, as a Markdown story's are (_story_header), not an untitled chapter 1.
-        _story_header(chapters.pop(0).body.split("\n"), meta, True)
+        # the book's, as a Markdown story's are (story_header), not an untitled chapter 1.
+        story_header(chapters.pop(0).body.split("\n"), meta, True)
     if from_gutenberg:  # Project Gutenberg's HTML types its dashes as its plain texts do ("carry--dignified")
         for chapter in chapters:
             chapter.body = typed_dashes(chapter.body)

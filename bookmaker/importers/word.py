@@ -15,7 +15,8 @@ from lxml import etree
 
 from bookmaker import codes
 from bookmaker.importers.archive import written_date
-from bookmaker.importers.chapters import book_title_heading, chapters_from_root, heading_title, plain_title
+from bookmaker.importers.chapters import HEADINGS, book_title_heading, chapters_from_root, heading_title, plain_title
+from bookmaker.importers.longfile import BYLINE_RE, is_title_line, story_header, text_chapter_starts
 from bookmaker.importers.markdown import Images, Notes, html_to_markdown, with_footnotes
 from bookmaker.importers.project import ImportedBook, ImportedChapter
 from bookmaker.importers.sources import ZipFiles, fail
@@ -35,7 +36,6 @@ PLACEHOLDER_AUTHORS = {"python-docx", "microsoft office user", "unknown", "autho
 DC = "http://purl.org/dc/elements/1.1/"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 RULE_NAMES = {"w": W, "v": "urn:schemas-microsoft-com:vml", "o": "urn:schemas-microsoft-com:office:office"}
-HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 def core_properties(files: ZipFiles) -> dict:
@@ -91,6 +91,7 @@ def read_docx(path: Path) -> ImportedBook:
             and len(first.get_text()) < 120:
         meta["author"] = re.sub(r"^by\s+", "", first.get_text(" ", strip=True), flags=re.I)
         first.decompose()
+    titled = "title" in meta or bool(props.get("title"))
     meta.setdefault("title", props.get("title") or path.stem.replace("_", " ").replace("-", " ").strip())
     creator = props.get("creator", "")
     if "author" not in meta and creator and creator.lower() not in PLACEHOLDER_AUTHORS:
@@ -115,7 +116,14 @@ def read_docx(path: Path) -> ImportedBook:
     else:
         for hr in breaks:
             hr.decompose()
+        by_lines = body.find(HEADINGS) is None and _chapter_lines_as_headings(body)
+        if by_lines and not titled:
+            _title_line(body, meta)
         chapters = chapters_from_root(body, "word/document.xml", images, notes)
+        if by_lines and len(chapters) > 1 and not chapters[0].title and not chapters[0].heading:
+            # What the author typed above "Chapter 1" ("A/N: …"): the book's fields, as a plain text's are.
+            if not story_header(chapters[0].body.split("\n"), meta, True):
+                chapters = chapters[1:]
     chapters = [c for c in chapters if c.body.strip() or c.title]
     if not chapters:
         raise fail(path, "holds no text to import", code=codes.BAD_SOURCE)
@@ -181,6 +189,53 @@ def _title_block(body, style_class: str) -> list[str]:
                 found.append(el.get_text(" ", strip=True))
             el.decompose()
     return found
+
+
+def _chapter_lines_as_headings(body) -> bool:
+    """Each paragraph a plain text's chapter would start at ("Chapter 1", "Chapter One: The Storm") made a heading.
+
+    A story typed in Normal style, its chapters begun by such a line alone (bold or not) and no page break,
+    came in as one chapter titled from the file's name, while the same text saved as .txt was split at them.
+    The paragraphs are read as a text's lines, one blank line between each, by read_text's own rule."""
+    blocks = [child for child in body.children if getattr(child, "name", None) == "p"]
+    lines = []
+    for block in blocks:
+        lines += [" ".join(block.get_text(" ").split()), ""]
+    starts = text_chapter_starts(lines)
+    for n in starts:
+        heading = BeautifulSoup("<h1></h1>", "lxml").h1
+        heading.string = lines[n]
+        blocks[n // 2].replace_with(heading)
+    return bool(starts)
+
+
+def _title_line(body, meta: dict) -> None:
+    """The story's title from the paragraph before its first chapter line, where its properties name none, as a
+    plain text's (is_title_line), with the "by NAME" after it or in it ("**The Storm** by quillfern").
+    Left in, it was an untitled chapter 1 before the story's "Chapter 1"."""
+    first = body.find(True)
+    if first is None or first.name != "p":
+        return
+    text = " ".join(first.get_text(" ").split())
+    following = first.find_next_sibling(True)
+    after = " ".join(following.get_text(" ").split()) if following is not None and following.name == "p" else ""
+    bold = first.find("strong")
+    inline = re.match(r"^(?P<title>.{1,100}?)\s+by\s+(?P<author>\S.{0,60})$", text)
+    if inline and bold is not None and " ".join(bold.get_text(" ").split()) == inline.group("title"):
+        meta["title"] = plain_title(inline.group("title")) or inline.group("title")
+        author, byline = inline.group("author"), None
+    elif following is not None and following.name != "h1" and not BYLINE_RE.match(after):
+        return
+    elif is_title_line([text, after], 0, None):
+        meta["title"], match, byline = plain_title(text) or text, BYLINE_RE.match(after), following
+        author = match.group(1).strip() if match else None
+    else:
+        return
+    if author and not meta.get("author"):
+        meta["author"] = author
+    if author and byline is not None:
+        byline.decompose()
+    first.decompose()
 
 
 def _split_at_page_breaks(body, images: Images, notes: Notes) -> list[ImportedChapter]:
