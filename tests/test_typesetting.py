@@ -508,6 +508,18 @@ def test_a_chapter_cut_short_lays_out_its_pages_as_the_whole_chapter():
     assert checked >= 2
 
 
+def verne_lone_word() -> str:
+    """Verne's page 230 as WeasyPrint 70 breaks it, a word alone on a line, marked (balance.mark)."""
+    from bookmaker.pdf import balance
+
+    text = ("<p>Phileas Fogg counted on gaining twelve hours in the same way. Instead of arriving at Liverpool the "
+            "next evening by the <em>Henrietta</em>, he would be there by noon, and would therefore have time to "
+            "reach London before a quarter before nine in the evening.</p>")
+    css = ("@page { size: 600px 2000px; margin: 0 } p { font-family: serif; font-size: 16px; hyphens: auto;"
+           " hyphenate-limit-chars: 6 3 3; text-align: justify; width: 327px; margin: 0 }")
+    return balance.mark(f'<html lang="en-GB"><head><style>{css}</style></head><body>{text}</body></html>')
+
+
 def test_a_word_left_alone_on_a_line_is_laid_out_again_unhyphenated():
     """WeasyPrint 70 now and then leaves one word on a line where it hyphenates near an inline element's
     end (Verne's page 230: "\u2026the next evening by the Henrietta," / "he" / "would be there\u2026", in
@@ -517,12 +529,7 @@ def test_a_word_left_alone_on_a_line_is_laid_out_again_unhyphenated():
     from bookmaker.pdf import balance
     from bookmaker.pdf import weasy_internals as W
 
-    text = ("<p>Phileas Fogg counted on gaining twelve hours in the same way. Instead of arriving at Liverpool the "
-            "next evening by the <em>Henrietta</em>, he would be there by noon, and would therefore have time to "
-            "reach London before a quarter before nine in the evening.</p>")
-    css = ("@page { size: 600px 2000px; margin: 0 } p { font-family: serif; font-size: 16px; hyphens: auto;"
-           " hyphenate-limit-chars: 6 3 3; text-align: justify; width: 327px; margin: 0 }")
-    marked = balance.mark(f'<html lang="en-GB"><head><style>{css}</style></head><body>{text}</body></html>')
+    marked = verne_lone_word()
     laid_out: list[str] = []
 
     def lay_out(html: str) -> tuple:
@@ -549,12 +556,7 @@ def test_a_word_left_alone_by_a_later_pass_is_mended_again():
     from bookmaker.pdf import balance
     from bookmaker.pdf import weasy_internals as W
 
-    text = ("<p>Phileas Fogg counted on gaining twelve hours in the same way. Instead of arriving at Liverpool the "
-            "next evening by the <em>Henrietta</em>, he would be there by noon, and would therefore have time to "
-            "reach London before a quarter before nine in the evening.</p>")
-    css = ("@page { size: 600px 2000px; margin: 0 } p { font-family: serif; font-size: 16px; hyphens: auto;"
-           " hyphenate-limit-chars: 6 3 3; text-align: justify; width: 327px; margin: 0 }")
-    marked = balance.mark(f'<html lang="en-GB"><head><style>{css}</style></head><body>{text}</body></html>')
+    marked = verne_lone_word()
 
     def lay_out(html: str) -> tuple:
         return (HTML(string=html).render(),)
