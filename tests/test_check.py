@@ -147,3 +147,16 @@ def test_ace_findings_become_problems_with_their_rule_and_file():
         "EPUB:EPUB/chapter-1.xhtml:1: Ace image-alt (critical): Images must have alternate text",
         "EPUB:EPUB/nav.xhtml:1: warning: Ace heading-order (moderate): x"]
     assert {p.code for p in ace_report_problems(report)} == {"ace-violation"}
+
+
+def test_a_chapter_linked_out_of_the_project_has_the_code_book_yaml_and_styles_have(tmp_path):
+    """A chapter that is a link to a file outside the project was `bad-chapter`, while book.yaml and a
+    stylesheet so linked are `outside-project`: a CI rule matching the one missed the other."""
+    outside = tmp_path / "elsewhere.md"
+    outside.write_text("Secret.\n", encoding="utf-8")
+    project = tmp_path / "book"
+    write(project, "title: T\nauthor: A\n", {"01-a.md": "Text.\n"})
+    (project / "manuscript" / "02-link.md").symlink_to(outside)
+    report = json.loads(run_cli("check", project, "--format", "json").stdout)
+    jsonschema.validate(report, SCHEMA)
+    assert [p["code"] for p in report["problems"] if "outside the project" in p["message"]] == ["outside-project"]

@@ -279,7 +279,7 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
         outside = [p for p in found if not inside(p, real_root)]
         for p in outside:
             problems.error(shown(p), 1, f"chapter '{p.name}' is outside the project folder (a symbolic link to a "
-                           "file elsewhere)", codes.BAD_CHAPTER)
+                           "file elsewhere)", codes.OUTSIDE_PROJECT)
         return [(p, shown(p)) for p in found if p not in outside]
     if not isinstance(listed, list) or not listed:
         problems.error(shown_yaml, doc.line("chapters"), "'chapters' must be a list of file names in manuscript/", codes.WRONG_TYPE)
@@ -307,7 +307,7 @@ def chapter_files(root: Path, manuscript: Path, listed, doc, shown_yaml: str, di
         path = manuscript / name
         if not inside(path, real_root):
             problems.error(shown_yaml, line, f"chapter '{name}' is outside the project folder (a symbolic link to "
-                           "a file elsewhere)", codes.BAD_CHAPTER)
+                           "a file elsewhere)", codes.OUTSIDE_PROJECT)
             continue
         key = path.resolve()
         if key in seen:
