@@ -70,6 +70,7 @@ class Metadata:
     title: str
     authors: tuple[str, ...]
     language: str = "en"
+    translators: tuple[str, ...] = ()
     subtitle: str | None = None
     summary: str | None = None
     notes: str | None = None

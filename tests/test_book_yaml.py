@@ -37,6 +37,16 @@ def test_text_keys_keep_what_the_author_typed(tmp_path):
     assert (book.chapters[0].title, book.chapters[0].summary) == ("11:59", "1e3")
 
 
+def test_a_translator_is_a_name_or_a_list_of_names_as_an_author_is(tmp_path):
+    """A translated book lost its translator: book.yaml had no key to hold one."""
+    one = project(tmp_path / "one", "title: T\nauthor: A\ntranslator: Constance Garnett\n")
+    two = project(tmp_path / "two", "title: T\nauthor: A\ntranslator:\n  - Richard Pevear\n  - 0777\n")
+    none = project(tmp_path / "none", "title: T\nauthor: A\n")
+    assert load_book(one).metadata.translators == ("Constance Garnett",)
+    assert load_book(two).metadata.translators == ("Richard Pevear", "0777")
+    assert load_book(none).metadata.translators == ()
+
+
 def test_series_numbers_may_be_decimals(tmp_path):
     root = project(tmp_path, "title: T\nauthor: A\nseries: {name: S, number: 2.5}\n")
     assert load_book(root).metadata.series.number == 2.5

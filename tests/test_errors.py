@@ -33,6 +33,8 @@ CASES = {
     "title-list": ("title: [a, b]\nauthor: A\n", CH, None, "manuscript/book.yaml:1: 'title' must be text, not a list"),
     "author-mapping": ("title: T\nauthor: {a: b}\n", CH, None,
                        "manuscript/book.yaml:2: 'author' must be a name or a list of names"),
+    "translator-mapping": (OK + "translator: {a: b}\n", CH, None,
+                           "manuscript/book.yaml:3: 'translator' must be a name or a list of names"),
     "complete-string": (OK + "complete: maybe\n", CH, None,
                         "manuscript/book.yaml:3: 'complete' must be true or false, not text"),
     "date-words": (OK + "date: 14 March\n", CH, None,

@@ -14,7 +14,7 @@ from bookmaker.model import PdfSettings, Series
 from bookmaker.load.yamlfile import NOT_ALLOWED, YamlDoc
 
 BOOK_KEYS = (
-    "title", "subtitle", "author", "language", "summary", "notes", "end_notes", "dedication",
+    "title", "subtitle", "author", "translator", "language", "summary", "notes", "end_notes", "dedication",
     "tags", "series", "identifier", "date", "updated", "complete", "source", "publisher",
     "rights", "cover", "chapters", "chapter_label", "pdf", "formats", "author_sort", "title_sort",
     "accessibility", "back_cover",
@@ -145,22 +145,32 @@ def as_text(doc: YamlDoc, value: Any, where: tuple) -> str | None:
 
 
 def read_authors(r: Reader) -> tuple[str, ...]:
-    value = r.data.get("author")
+    return read_names(r, "author", required=True)
+
+
+def read_translators(r: Reader) -> tuple[str, ...]:
+    return read_names(r, "translator", required=False)
+
+
+def read_names(r: Reader, key: str, required: bool) -> tuple[str, ...]:
+    """A name or a list of names (`author`, `translator`), each stripped."""
+    value = r.data.get(key)
     if value is None:
-        r.problems.error(r.path, r.line("author"), "'author' is required", codes.MISSING_KEY)
+        if required:
+            r.problems.error(r.path, r.line(key), f"'{key}' is required", codes.MISSING_KEY)
         return ()
     items = value if isinstance(value, list) else [value]
-    authors = []
+    names = []
     for i, item in enumerate(items):
-        where = ("author", i) if isinstance(value, list) else ("author",)
+        where = (key, i) if isinstance(value, list) else (key,)
         name = as_text(r.doc, item, where)
         if name is None or not name.strip():
-            r.problems.error(r.path, r.doc.line(*where), "'author' must be a name or a list of names", codes.WRONG_TYPE)
+            r.problems.error(r.path, r.doc.line(*where), f"'{key}' must be a name or a list of names", codes.WRONG_TYPE)
             return ()
-        authors.append(name.strip())
-    if not authors:
-        r.fail("author", "must name at least one author", codes.WRONG_TYPE)
-    return tuple(authors)
+        names.append(name.strip())
+    if not names and required:
+        r.fail(key, f"must name at least one {key}", codes.WRONG_TYPE)
+    return tuple(names)
 
 
 def read_tags(r: Reader) -> tuple[tuple[str | None, tuple[str, ...]], ...]:

@@ -165,6 +165,7 @@ def load_book(project: str | os.PathLike = ".", keep_going: bool = False) -> Boo
         title=title or "",
         subtitle=r.text("subtitle"),
         authors=authors,
+        translators=meta.read_translators(r),
         language=language,
         tags=meta.read_tags(r),
         series=meta.read_series(r),
