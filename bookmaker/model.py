@@ -183,6 +183,7 @@ class RenderedBook:
     print_css: Stylesheet = Stylesheet("")
     cover: Asset | None = None  # the cover picture: book.yaml's, or drawn for `cover: auto`
     author_sorts: tuple[str, ...] = ()  # each author's sort form (file-as): book.yaml's, else derived
+    translator_sorts: tuple[str, ...] = ()  # each translator's, derived as an author's is
     title_sort: str = ""
     # Where each printed page starts, when the print edition was laid out in the same build: plain data
     # from the PDF layout, turned into page-break markers and a page list by the EPUB writer.

@@ -92,6 +92,14 @@ def test_opf_metadata_of_every_key(built_epubs):
     refines = {(m.get("refines"), m.get("property")): m.text for m in meta.findall("opf:meta", OPF)}
     assert refines[(f"#{titles[1].get('id')}", "title-type")] == "subtitle"
     assert [c.text for c in meta.findall("dc:creator", OPF)] == ["Iris Vantongeren", "Paz Okonjo-Reyes"]
+    # The translator, as Standard Ebooks marks one: a contributor with the MARC relator trl (EPUBCheck passes it)
+    [translator] = meta.findall("dc:contributor", OPF)
+    assert translator.text == "Tomasz Wrzesień"
+    role = meta.find(f"opf:meta[@refines='#{translator.get('id')}'][@property='role']", OPF)
+    assert (role.text, role.get("scheme")) == ("trl", "marc:relators")
+    assert refines[(f"#{translator.get('id')}", "file-as")] == "Wrzesień, Tomasz"
+    ids = [el.get("id") for el in meta if el.get("id")]
+    assert len(ids) == len(set(ids))
     assert meta.findtext("dc:language", namespaces=OPF) == "en-GB"
     assert meta.findtext("dc:identifier", namespaces=OPF) == "urn:isbn:9780000000002"
     assert meta.findtext("dc:date", namespaces=OPF) == "2025-12-01"

@@ -99,6 +99,13 @@ def build_epub_book(rendered: RenderedBook, cache: bool = False) -> epub.EpubBoo
         if i <= len(rendered.author_sorts):  # ebooklib's own file_as= writes a wrong scheme attribute
             eb.add_metadata(None, "meta", rendered.author_sorts[i - 1], {"refines": f"#creator-{i}",
                                                                          "property": "file-as"})
+    for i, translator in enumerate(m.translators, start=1):  # a contributor is a translator by its role alone
+        eb.add_metadata("DC", "contributor", translator, {"id": f"translator-{i}"})
+        eb.add_metadata(None, "meta", "trl", {"refines": f"#translator-{i}", "property": "role",
+                                              "scheme": "marc:relators"})
+        if i <= len(rendered.translator_sorts):
+            eb.add_metadata(None, "meta", rendered.translator_sorts[i - 1], {"refines": f"#translator-{i}",
+                                                                             "property": "file-as"})
     if rendered.description:
         eb.add_metadata("DC", "description", rendered.description)
     for subject in m.subjects:

@@ -54,8 +54,9 @@ def render_book(book: Book, jobs: int | None = None, cache: bool = True) -> Rend
     return RenderedBook(book, tuple(all_pages), tuple(assets.values()), sum(words), tuple(words),
                         tuple(problems.warnings), author_line=author_line, description=description(m.summary),
                         display_title=smart(m.title), display_author=smart(author_line), epub_css=epub_css,
-                        print_css=print_css, cover=cover, author_sorts=author_sorts(m), title_sort=m.title_sort
-                        or sortnames.title_sort(m.title, m.language))
+                        print_css=print_css, cover=cover, author_sorts=author_sorts(m),
+                        translator_sorts=tuple(sortnames.author_sort(name, m.language) for name in m.translators),
+                        title_sort=m.title_sort or sortnames.title_sort(m.title, m.language))
 
 
 def front_matter_ready() -> None:
