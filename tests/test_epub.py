@@ -129,6 +129,14 @@ def test_opf_metadata_of_every_key(built_epubs):
     assert cover is not None and cover.get("media-type") == "image/png"
 
 
+def test_the_title_page_credits_the_translator_under_the_authors(built_epubs):
+    """A translated book lost its translator on the title page."""
+    page = etree.fromstring(xhtml_files(built_epubs["every-key"])["EPUB/titlepage.xhtml"])
+    lines = [" ".join("".join(p.itertext()).split()) for p in page.iterfind(".//h:section/h:p", XHTML)]
+    assert lines[1:3] == ["Iris Vantongeren and Paz Okonjo-Reyes", "Translated by Tomasz Wrzesień"]
+    assert page.find(".//h:p[@class='book-translator']", XHTML) is not None
+
+
 def test_default_identifier_is_a_stable_uuid(built_epubs):
     identifier = opf(built_epubs["plain"]).find("opf:metadata/dc:identifier", OPF).text
     assert re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", identifier)

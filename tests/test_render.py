@@ -425,6 +425,7 @@ def test_hostile_text_renders_without_hanging(tmp_path, hostile):
 
 LABELLED_BOOK = """title: T
 author: [Ada, Bea]
+translator: Cy
 date: 2026-03-01
 updated: 2026-04-02
 publisher: P
@@ -459,6 +460,7 @@ def test_labels_are_in_the_books_language(tmp_path, language):
     assert pages["chapter"].title == f"{chapter}{words['sep']}One" and chapter in pages["chapter"].body
     assert words["book_of"].format(n=2) + "S" in everything
     assert words["first_published"].split("{")[0] in everything and f" {words['and']} Bea" in everything
+    assert words["translated_by"].format(name="Cy") in everything  # the title page credits the translator
     assert pages["summary"].title == words["about"] and pages["toc"].title == words["contents"]
     assert 'lang="en"' not in " ".join(p.body for p in pages.values()) and "{'" not in everything
 
@@ -481,7 +483,8 @@ def test_labels_in_another_language_are_english_marked_as_english(tmp_path):
                 marked.append(" ".join("".join(el.itertext()).split()))
     for label in ("Chapter 1", "Summary", "Notes", "End Notes", "Contents", "About This Story", "Words",
                   "Chapters", "Published", "Updated", "Series", "Book 2 of", "Source", "by", "Tags",
-                  "Start of Content", "Copyright ©", "Landmarks", "First published 1 March 2026", "Published by"):
+                  "Start of Content", "Copyright ©", "Landmarks", "First published 1 March 2026", "Published by",
+                  "Translated by"):
         assert label in marked, label
     assert "S" not in marked and "One" not in marked  # the author's words are in the book's language
 
