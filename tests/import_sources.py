@@ -144,6 +144,8 @@ SE_OPF = """<?xml version="1.0" encoding="utf-8"?>
 <dc:creator id="author">Ada Merriweather</dc:creator><meta property="role" refines="#author">ann</meta>
 <meta property="role" refines="#author">aut</meta><meta property="role" refines="#author">dto</meta>
 <dc:contributor id="artist">Some Painter</dc:contributor><meta property="role" refines="#artist">art</meta>
+<dc:contributor id="translator">Constance Garnett</dc:contributor>
+<meta property="role" refines="#translator" scheme="marc:relators">trl</meta>
 </metadata>
 <manifest>{items}<item href="toc.xhtml" id="toc.xhtml" media-type="application/xhtml+xml" properties="nav"/>
 </manifest><spine>{spine}</spine></package>"""

@@ -223,6 +223,33 @@ def test_an_epub_bookmaker_made_comes_back_as_its_project(tmp_path, built_epubs)
     load_book(project)
 
 
+def test_an_epub_bookmaker_made_keeps_its_translator_and_authors(tmp_path, built_epubs):
+    """The translator bookmaker writes as a contributor with the role trl comes back as `translator`."""
+    project = import_source(built_epubs["every-key"].epub, tmp_path / "back")
+    meta = book_yaml(project)
+    original = yaml.safe_load((built_epubs["every-key"].project / "manuscript" / "book.yaml").read_text(encoding="utf-8"))
+    assert (meta["author"], meta["translator"]) == (original["author"], original["translator"]) == (
+        ["Iris Vantongeren", "Paz Okonjo-Reyes"], "Tomasz Wrzesień")
+    assert load_book(project).metadata.translators == ("Tomasz Wrzesień",)
+
+
+def test_epub2_contributors_with_the_role_trl_are_the_translators():
+    """EPUB 2 names the role in an attribute (`opf:role="trl"`), as Project Gutenberg's and calibre's EPUBs do."""
+    from lxml import etree
+
+    from bookmaker.importers.epub import opf_metadata
+
+    opf = etree.fromstring(
+        '<package xmlns="http://www.idpf.org/2007/opf" xmlns:opf="http://www.idpf.org/2007/opf" version="2.0">'
+        '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Anna Karenina</dc:title>'
+        '<dc:creator opf:role="aut">Leo Tolstoy</dc:creator><dc:contributor opf:role="trl">Louise Maude'
+        '</dc:contributor><dc:creator opf:role="trl">Aylmer Maude</dc:creator>'
+        '<dc:contributor opf:role="edt">An Editor</dc:contributor><dc:contributor>calibre (7.0)</dc:contributor>'
+        '</metadata></package>')
+    meta = opf_metadata(opf, None)
+    assert (meta["author"], meta["translator"]) == ("Leo Tolstoy", ["Louise Maude", "Aylmer Maude"])
+
+
 def test_a_chapter_title_bookmaker_made_keeps_its_emphasis(tmp_path):
     """A bookmaker EPUB's chapter titles came back as plain text: "The *Lost* Key" as "The Lost Key"."""
     project = tmp_path / "titled"
@@ -258,6 +285,9 @@ def test_unpacked_standard_ebooks_folder(tmp_path):
     # The author is also annotator and dedicator: roles after `aut` (Standard Ebooks' Treasure Island) hid it.
     assert meta["title"] == "The Tidewater Papers" and meta["author"] == "Ada Merriweather"
     assert meta["series"] == {"name": "Tidewater", "number": 1} and meta["language"] == "en-GB"
+    # A contributor with the role trl is the translator (Crime and Punishment's Constance Garnett was lost);
+    # the artist, another contributor, is not.
+    assert meta["translator"] == "Constance Garnett"
     # rights is plain text: the Markdown link Standard Ebooks writes in dc:rights as a printed page reads it
     assert meta["rights"] == ("Dedicated to the public domain via the CC0 1.0 Dedication "
                               "(https://creativecommons.org/publicdomain/zero/1.0/).")

@@ -23,6 +23,7 @@ NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/
       "c": "urn:oasis:names:tc:opendocument:xmlns:container"}
 OPF_EVENT = "{http://www.idpf.org/2007/opf}event"
 OPF_ROLE = "{http://www.idpf.org/2007/opf}role"
+DC_NAMES = {f"{{{NS['dc']}}}creator", f"{{{NS['dc']}}}contributor"}  # the elements that name a person
 # What an EPUB carries around its text that a bookmaker project makes for itself.
 FURNITURE_TYPES = {"cover", "titlepage", "halftitlepage", "toc", "colophon", "imprint", "copyright-page", "loi",
                    "lot", "landmarks", "title-page", "other.ms-coverimage-standard"}
@@ -69,6 +70,13 @@ def _refined(meta_el, prop: str) -> dict[str, list[str]]:
     return out
 
 
+def _roles(el, roles: dict[str, list[str]], default: str | None) -> list[str]:
+    """A creator's or contributor's MARC relator codes: EPUB 2's opf:role, else EPUB 3's refinements."""
+    if el.get(OPF_ROLE):
+        return [el.get(OPF_ROLE)]
+    return roles.get(el.get("id") or "", [default] if default else [])
+
+
 def _refines(meta_el, prop: str) -> dict[str, str]:
     """The value `prop` is given last, by the id it refines."""
     return {key: values[-1] for key, values in _refined(meta_el, prop).items()}
@@ -93,10 +101,12 @@ def opf_metadata(opf, images: Images) -> dict:
     meta["title"] = _text(main[0]) if main else None
     meta["subtitle"] = next((_text(t) for t in titles if kinds.get(t.get("id") or "") == "subtitle"), None)
     roles = _refined(meta_el, "role")
-    authors = [_text(c) for c in meta_el.findall("dc:creator", NS)
-               if "aut" in ([c.get(OPF_ROLE)] if c.get(OPF_ROLE) else roles.get(c.get("id") or "", ["aut"]))
-               and _text(c)]
+    authors = [_text(c) for c in meta_el.findall("dc:creator", NS) if "aut" in _roles(c, roles, "aut") and _text(c)]
     meta["author"] = authors[0] if len(authors) == 1 else authors
+    # Standard Ebooks' translations name the translator a contributor with the role trl (EPUB 2: opf:role).
+    translators = [_text(c) for c in meta_el.iterfind("dc:*", NS)
+                   if c.tag in DC_NAMES and "trl" in _roles(c, roles, None) and _text(c)]
+    meta["translator"] = translators[0] if len(translators) == 1 else translators
     meta["language"] = _text(meta_el.find("dc:language", NS)) or None
     meta["summary"] = _summary("".join(meta_el.find("dc:description", NS).itertext())
                                if meta_el.find("dc:description", NS) is not None else "", images)
@@ -376,7 +386,7 @@ def _archive_epub(docs, images: Images, meta: dict) -> ImportedBook:
             for child in list(body.children):
                 merged.body.append(copy.copy(child))
     book = read_archive(merged, images, notes, language=meta.get("language"))
-    for key in ("title", "author", "summary", "date", "series", "cover"):
+    for key in ("title", "author", "translator", "summary", "date", "series", "cover"):
         if not book.metadata.get(key) and meta.get(key):
             book.metadata[key] = meta[key]
     return book

@@ -15,8 +15,8 @@ from bookmaker.errors import BookmakerError, Problem
 from bookmaker.infra.output import ascii_words
 
 # The order book.yaml is written in: the order an author reads the contract's table in.
-BOOK_KEYS = ("title", "subtitle", "author", "language", "summary", "notes", "end_notes", "dedication", "tags",
-             "series", "date", "updated", "complete", "source", "publisher", "rights", "cover", "chapter_label")
+BOOK_KEYS = ("title", "subtitle", "author", "translator", "language", "summary", "notes", "end_notes", "dedication",
+             "tags", "series", "date", "updated", "complete", "source", "publisher", "rights", "cover", "chapter_label")
 
 
 CHAPTER_KEYS = ("title", "summary", "notes", "end_notes")  # a chapter's front matter, in the order written
