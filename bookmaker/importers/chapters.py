@@ -409,7 +409,9 @@ def _sections_at(root: Tag, marks: list[Tag], deepen: bool, parts_only: bool,
 
 
 def heading_after(heading: Tag) -> Tag | None:
-    """The heading that holds the next text after `heading`'s, if a heading does (a picture between: None)."""
+    """The heading that holds the next text after `heading`'s, if a heading does (a picture between: None).
+    Not longfile._next_block, which takes a container that holds any text and the first heading in it,
+    however far down: "a heading right after" must see the text before it."""
     for el in heading.find_all_next(True):
         if any(p is heading for p in el.parents):
             continue

@@ -806,6 +806,7 @@ def without_link_lists(body: Tag) -> tuple[list[tuple[str, int]], list[tuple[str
                   key=lambda r: order[id(r[0])])
     found: list[tuple[str, list[Tag], list]] = []  # what, the elements to take out, the links (target, text)
     last: list[Tag] = []  # the outermost elements of the list before, if it was a contents
+    targets: set[str] = set()  # where the lists taken so far lead
     for run in runs:
         listed = "".join("".join(el.get_text().split()) for el in run)
         top, holder = run, run[0].parent  # the run, or the outermost container that holds nothing else
@@ -817,17 +818,18 @@ def without_link_lists(body: Tag) -> tuple[list[tuple[str, int]], list[tuple[str
         while label is not None and label.name in HEADINGS and not _list_label(label) and len(headings) < 3:
             headings.append(label)
             label = _previous_block(label)
-        targets = {name for _, _, earlier in found for name, _ in earlier} | {name for name, _ in links}
+        leads = {name for name, _ in links}
         if label is not None and _list_label(label):
             text = " ".join(label.get_text(" ", strip=True).split())
             found.append(("list of pictures" if PICTURES_TITLE_RE.match(text) else "contents", [label, *headings, *top], links))
-        elif last and label is last[-1] and not any(_names(h) & targets for h in headings):  # more of it
+        elif last and label is last[-1] and not any(_names(h) & targets or _names(h) & leads for h in headings):  # more
             found[-1][1].extend([*headings, *top])
             found[-1][2].extend(links)
         elif len(links) >= LINK_LIST_RUN:
             found.append(("list of links", list(top), links))
         else:
             continue
+        targets |= leads
         last = top if found[-1][0] == "contents" else []
     for _what, elements, _links in found:
         for el in elements:
