@@ -65,6 +65,11 @@ def where(x):
 def fails(x):
     raise ValueError(f"bad {x}")
 
+def chapter(x):  # as a chapter's layout (parts.lay_out_body): the last job of its worker
+    return where(x)
+
+chapter.retires = True
+
 def collector(x):
     import gc
     return [x, gc.isenabled(), gc.get_freeze_count() > 0]
@@ -135,6 +140,19 @@ def test_each_worker_lays_out_a_few_jobs_and_is_replaced_by_a_fresh_fork(tmp_pat
     by_worker = collections.Counter(row[1] for row in out["where"])
     assert len(by_worker) >= -(-20 // out["per worker"]) and max(by_worker.values()) <= out["per worker"]
     assert {row[2] for row in out["where"]} == {out["zygote"]}
+    assert out["children"] == []
+
+
+def test_a_worker_that_lays_out_a_chapter_is_replaced_after_it_and_small_jobs_share_workers(tmp_path):
+    """A chapter's layout leaves megabytes behind, a page number's almost nothing: a job that `retires`
+    is the last its worker runs; the others still share a worker, JOBS_PER_WORKER at most."""
+    out = zygote_run(2, tmp_path, "chapter*6", "where*8")
+    assert [row[0] for row in out["chapter"]] == list(range(6))
+    chapters = collections.Counter(row[1] for row in out["chapter"])
+    assert len(chapters) == 6 and {row[2] for row in out["chapter"]} == {out["zygote"]}
+    small = collections.Counter(row[1] for row in out["where"])
+    assert not set(small) & set(chapters)  # none ran after a chapter in the same worker
+    assert max(small.values()) <= out["per worker"] and len(small) < 8
     assert out["children"] == []
 
 
