@@ -104,6 +104,7 @@ with workers.started_early(2, 40):
     out["per worker"] = workers.JOBS_PER_WORKER
     out["waited"] = time.monotonic() - started
     out["weasyprint here"] = "weasyprint" in sys.modules
+out["frozen here"] = __import__("gc").get_freeze_count()
 out["after"] = workers.running() is not None
 out["children"] = open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read().split()
 print(json.dumps(out))
@@ -129,6 +130,7 @@ def test_the_workers_are_forked_from_the_zygote_with_weasyprint_and_run_in_the_b
                                                                 str(tmp_path))
     assert out["fails"] == [["ValueError", f"bad {i}"] for i in range(3)]  # a job's error, handed over
     assert not out["weasyprint here"]  # the build's process never imports it
+    assert out["frozen here"] > 1000  # what it held at the fork: shared with the zygote, left unwritten
     assert not out["after"] and out["children"] == []  # the zygote and its workers ended with the build
 
 

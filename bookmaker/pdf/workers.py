@@ -57,6 +57,12 @@ class Zygote:
     def __init__(self, size: int):
         self.size = size
         here, there = multiprocessing.Pipe()
+        # What this process holds now, the zygote and its workers hold too, copy-on-write: frozen, this
+        # process's collections no longer write to it (each collection writes into every object it
+        # examines), so its pages stay shared instead of copied here. The 200,000-word book's peak, every
+        # process proportional: 150 MB, then 147 (twice each, 2026-12-05). A one-shot build's objects
+        # from before the layout live to its end anyway.
+        gc.freeze()
         pid = forked(lambda: zygote(there), here)
         there.close()
         self.pid, self.connection = pid, here
