@@ -266,7 +266,9 @@ def check(project: ProjectArg = ".",
                                             "its accessibility with Ace by DAISY (needs npm @daisy/ace).")] = False,
           format: Annotated[ReportFormat, typer.Option("--format", help="text lines, or one JSON report.")]
           = ReportFormat.text, printer: PrinterOpt = None, max_seconds: MaxSecondsOpt = None,
-          max_memory: MaxMemoryOpt = None) -> None:
+          max_memory: MaxMemoryOpt = None,
+          quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print the problems alone: no preflight lines "
+                                              "(those that fail are problems too) and no count.")] = False) -> None:
     """Check the book without building it: errors, and what an editor would point out."""
     from bookmaker.commands.check import check as check_project
     from bookmaker.commands.check import json_report
@@ -282,11 +284,12 @@ def check(project: ProjectArg = ".",
         print(json_report(project, problems, strict, checks))
     else:
         report(problems, sys.stdout)
-        for c in checks:
-            print(f"preflight {c.code}: {c.name}: {c.status}: {c.detail}")
-        warnings = len(problems) - len(errors)
-        print(f"bookmaker: {len(errors)} error(s), {warnings} warning(s)" + (" (--strict)" if strict else ""),
-              file=sys.stderr)
+        if not quiet:
+            for c in checks:
+                print(f"preflight {c.code}: {c.name}: {c.status}: {c.detail}")
+            warnings = len(problems) - len(errors)
+            print(f"bookmaker: {len(errors)} error(s), {warnings} warning(s)" + (" (--strict)" if strict else ""),
+                  file=sys.stderr)
     if failed:
         raise typer.Exit(1)
 
@@ -316,11 +319,13 @@ def import_(source: Annotated[str, typer.Argument(help="An archive download (HTM
 
 
 @app.command()
-def stats(project: ProjectArg = ".") -> None:
+def stats(project: ProjectArg = ".",
+          format: Annotated[ReportFormat, typer.Option("--format", help="a table, or one JSON object.")]
+          = ReportFormat.text) -> None:
     """Words and estimated reading time, per chapter and in total."""
-    from bookmaker.commands.stats import stats_table
+    from bookmaker.commands.stats import stats_json, stats_table
 
-    print(stats_table(project))
+    print(stats_json(project) if format == ReportFormat.json else stats_table(project))
 
 
 @app.command()

@@ -61,6 +61,21 @@ def test_editor_warnings(lint_project):
     assert "0 error(s), 9 warning(s)" in result.stderr
 
 
+def test_quiet_prints_the_problems_alone(lint_project):
+    """`check -q`, for CI logs: the same problem lines and exit code, no preflight lines and no count;
+    nothing at all for a clean book."""
+    loud = run_cli("check", lint_project, "--strict", "--printer", "kdp")
+    quiet = run_cli("check", lint_project, "--strict", "--printer", "kdp", "-q")
+    assert quiet.returncode == loud.returncode == 1
+    problems = [line for line in loud.stdout.splitlines() if not line.startswith("preflight ")]
+    assert any(line.startswith("preflight ") for line in loud.stdout.splitlines()), loud.stdout
+    assert quiet.stdout.splitlines() == problems and quiet.stderr == "", quiet.stderr
+    clean = lint_project.parent / "clean"
+    write(clean, "title: T\nauthor: A\nlanguage: en\ncover: auto\n", {"1.md": "# One\n\nSome words.\n"})
+    result = run_cli("check", clean, "--quiet")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
 def test_strict_turns_warnings_into_failure(lint_project):
     assert run_cli("check", lint_project, "--strict").returncode == 1
 

@@ -90,6 +90,21 @@ def test_stats(project):
     assert re.search(r"Total\s+\d+\s+\d+ min", total)
 
 
+def test_stats_as_json_gives_the_tables_counts(project):
+    """`stats --format json`, for scripts: the numbers the table prints, each chapter's and the book's."""
+    table = run_cli("stats", project).stdout.splitlines()
+    result = run_cli("stats", project, "--format", "json")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    report = json.loads(result.stdout)
+    rows = [line.split() for line in table[2:] if line.strip() and not line.startswith("-")]
+    assert [c["number"] for c in report["chapters"]] == [int(r[0]) for r in rows[:-1]]
+    assert [c["words"] for c in report["chapters"]] == [int(r[-3].replace(",", "")) for r in rows[:-1]]
+    assert report["words"] == int(rows[-1][1].replace(",", "")) == sum(c["words"] for c in report["chapters"])
+    assert report["chapters"][0]["title"].startswith("Chapter 1: Wound")
+    assert all(c["reading_minutes"] >= 1 for c in report["chapters"]) and report["reading_minutes"] >= 1
+    assert run_cli("stats", project, "--format", "xml").returncode == 2
+
+
 def watch_while(project, edit) -> str:
     """Everything `bookmaker watch` says while `edit()` is made once it is watching, until it has
     rebuilt after the edit."""

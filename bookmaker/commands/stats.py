@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import unicodedata
 
@@ -11,9 +12,12 @@ from bookmaker.render import render_book
 WORDS_PER_MINUTE = 238  # a common estimate for silent reading of fiction in English
 
 
+def reading_minutes(words: int) -> int:
+    return max(1, math.ceil(words / WORDS_PER_MINUTE)) if words else 0
+
+
 def reading_time(words: int) -> str:
-    minutes = max(1, math.ceil(words / WORDS_PER_MINUTE)) if words else 0
-    hours, minutes = divmod(minutes, 60)
+    hours, minutes = divmod(reading_minutes(words), 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
@@ -52,3 +56,14 @@ def stats_table(project: str) -> str:
             lines.append("-" * len(lines[0]))
         lines.append(f"{number:>3}  {padded(title)}  {words:>9,}  {time}")
     return "\n".join(lines)
+
+
+def stats_json(project: str) -> str:
+    """The same counts as one JSON object, for scripts: each chapter's number, title, words and reading
+    time in minutes, then the book's."""
+    rows = stats_rows(project)
+    chapters = [{"number": int(number), "title": title, "words": words, "reading_minutes": reading_minutes(words)}
+                for number, title, words, _ in rows[:-1]]
+    total = rows[-1][2]
+    return json.dumps({"chapters": chapters, "words": total, "reading_minutes": reading_minutes(total)},
+                      ensure_ascii=False, indent=2)
