@@ -76,11 +76,13 @@ def report(problems, stream=None) -> None:
 
 
 class Progress:
-    """Stage messages on stderr: one live line on a terminal, plain lines in CI logs, none when quiet."""
+    """Stage messages on stderr: one live line on a terminal, plain lines in CI logs, none when quiet. A
+    terminal that says it is `dumb` (TERM=dumb: Emacs' shell, some CI runners' pseudo-terminals) cannot
+    redraw a line, and is given what a log is."""
 
     def __init__(self, quiet: bool = False, plain_lines: bool = True):
         self.quiet = quiet
-        self.live = sys.stderr.isatty()
+        self.live = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
         self.plain_lines = plain_lines
         self.width = 0
 

@@ -105,6 +105,40 @@ def test_stats_as_json_gives_the_tables_counts(project):
     assert run_cli("stats", project, "--format", "xml").returncode == 2
 
 
+def on_a_terminal(project, term: str) -> str:
+    """What `bookmaker build` writes to stderr when it is a terminal that says it is `term`."""
+    import os
+    import pty
+
+    main, child = pty.openpty()
+    env = {**os.environ, "TERM": term}
+    done = subprocess.run([sys.executable, "-m", "bookmaker", "build", str(project), "--format", "epub"],
+                          stdout=subprocess.DEVNULL, stderr=child, env=env, timeout=120)
+    os.close(child)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal's other end is closed: all is read
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(main)
+    assert done.returncode == 0, out
+    return out.decode()
+
+
+def test_a_dumb_terminal_is_given_plain_lines_not_a_redrawn_one(project):
+    """TERM=dumb (Emacs' shell, some CI runners) cannot redraw a line: the stages come as a log's lines."""
+    live = on_a_terminal(project, "xterm")
+    assert "\r" in live and "bookmaker: " in live
+    dumb = on_a_terminal(project, "dumb")
+    lines = dumb.replace("\r\n", "\n").split("\n")  # the terminal's own line ends
+    assert "\r" not in dumb.replace("\r\n", "\n"), dumb
+    assert [line for line in lines if line.startswith("bookmaker: ")] and lines[-1] == "", dumb
+
+
 def watch_while(project, edit) -> str:
     """Everything `bookmaker watch` says while `edit()` is made once it is watching, until it has
     rebuilt after the edit."""
