@@ -230,7 +230,7 @@ def serve(connection: multiprocessing.connection.Connection, context: tuple) -> 
 
 
 # Each worker lays out this many jobs, then ends and a fresh one is forked from the zygote in its place:
-# what a layout leaves behind (about 1.2 MB a chapter, in C: not Python objects) goes with it. A cold PDF
+# what a layout leaves behind (mostly in C, not Python objects) goes with it. A cold PDF
 # of the 200,000-word book, peak memory of all its processes (proportional): 218 MB with no worker
 # replaced, 191 with 8 jobs a worker, 183 with 4, 169 with 1; its time +0.1 s with 4, +0.4 s with 1.
 # A job that `retires` (Zygote.submit: a chapter's layout, which leaves 4 to 5 MB behind where a page
