@@ -4,7 +4,9 @@ gives the same bytes as the edited book built cold: nothing kept from the build 
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import os
 import shutil
 
 import pytest
@@ -333,3 +335,39 @@ def test_a_cold_build_parses_no_part_ahead_and_an_edit_parses_the_cached_ones(tm
     build(str(project), formats=("pdf",), progress=said.append)
     assert [s for s in said if s.startswith("laid out")] == ["laid out 1 of 1 section"], said
     assert len(parsed) >= 3  # the other sections' PDFs, from the cache
+
+
+LAID_OUT_WITH_PYPDF = """
+import sys
+import bookmaker.cli
+from bookmaker.pdf import parts
+
+seen = []
+chapter_lines = parts.chapter_lines
+def counted(*args):
+    seen.append("pypdf" in sys.modules)
+    return chapter_lines(*args)
+parts.chapter_lines = counted
+sys.argv = ["bookmaker", "pdf", sys.argv[1], "--jobs", "2", "--no-cache", "-q"]
+try:
+    bookmaker.cli.app()
+finally:
+    print(seen)
+"""
+
+
+def test_a_cold_build_imports_the_join_once_the_chapters_are_laid_out(tmp_path):
+    """pypdf and fontTools (join.py, 19 MB of the building process) are not held while the workers lay the
+    chapters out, where the build's peak memory is: imported once the last chapter is, beside its page
+    numbers. Checked in a fresh interpreter (this one has pypdf): whether pypdf was imported as each
+    chapter's layout came back."""
+    import subprocess
+    import sys
+
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "manuscript", project / "manuscript")
+    result = subprocess.run([sys.executable, "-c", LAID_OUT_WITH_PYPDF, str(project)], capture_output=True,
+                            text=True, env={**os.environ, "BOOKMAKER_CACHE_DIR": str(tmp_path / "cache")}, timeout=120)
+    assert (project / "dist").is_dir() and list((project / "dist").glob("*.pdf")), result.stderr
+    seen = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    assert seen == [False] * 5, seen  # each of the five sections laid out without pypdf in this process

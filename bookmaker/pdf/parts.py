@@ -31,6 +31,7 @@ import json
 import multiprocessing
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -566,6 +567,14 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
     # within the noise (12.86 s and 13.07 s, medians of 3; 2026-12-05).
     reading = collections.deque(body.pdf for body in bodies if body is not None)
     read_laid_out = missing <= 1
+    # The join's modules (pypdf, fontTools and what they import: 19 MB of this process's memory) are
+    # imported where a part is first read ahead, or else once the last chapter is laid out, beside the
+    # page numbers and the front matter: not through the layout of the chapters, where the two workers'
+    # longest layouts make the build's peak. The 200,000-word book's cold PDF, every process proportional:
+    # 147 to 148 MB, then 139 to 141 (three single builds each, 2026-12-05). In a thread, so that this
+    # process hands out the next jobs meanwhile: imported in the loop, the 50 ms of the import kept the
+    # workers waiting for their next jobs, and the cold build took 0.12 s more (medians of 5).
+    importing_join = threading.Thread(target=import_join, name="bookmaker-join-import", daemon=True)
 
     # The join begun while chapters are still laid out (join.Join): with the front matter once it is
     # known, or guessed; each chapter added as soon as it and its numbers are, in the book's order. After
@@ -693,10 +702,10 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                         "beside it, for the pages it likely comes to")
                 schedule()
         laid_out = 0
-        from bookmaker.pdf.join import read_ahead  # pypdf and fontTools: imported once the workers are busy
-
         while pending:
             if reading:
+                from bookmaker.pdf.join import read_ahead  # pypdf and fontTools, once there is a part to read
+
                 read_ahead(reading.popleft())
                 done = {future for future in pending | running_foreseen() if future.done()}
             elif join_ahead():
@@ -730,6 +739,8 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                     cache.remember_last(slots[index], keys[index])
                     limit.add(result.pages + result.pages % 2)
                     laid_out += 1
+                    if laid_out == missing:
+                        importing_join.start()
                     # Sections: the chapters and the end notes, each laid out alone.
                     say(f"laid out {laid_out} of {missing} section{'' if missing == 1 else 's'}")
                 elif isinstance(result, Front):
@@ -742,8 +753,19 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
             schedule()
     finally:
         pool.shutdown(cancel_futures=True)
+        if importing_join.is_alive():
+            importing_join.join()  # no import is left running when the layout ends: a later layout may fork
     joined = early_join[0] if early_join and early_join[0].front is front[0] else None
     return bodies, numbers, starts, front[0], joined
+
+
+def import_join() -> None:
+    """The join's module imported (lay_out_flow's thread); one that cannot be is imported, and fails, where
+    the join is made."""
+    try:
+        import bookmaker.pdf.join  # noqa: F401
+    except Exception:  # noqa: BLE001, S110 - said by the import where the join needs it
+        pass
 
 
 def body_order(lengths: list[int | None], final: int | None = None) -> list[int]:
