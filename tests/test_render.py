@@ -465,6 +465,21 @@ def test_labels_are_in_the_books_language(tmp_path, language):
     assert 'lang="en"' not in " ".join(p.body for p in pages.values()) and "{'" not in everything
 
 
+@pytest.mark.parametrize(("identifier", "printed"), [
+    ("978-1-4028-9462-6", "ISBN 9781402894626"),
+    ("doi:10.5555/12345678", "doi:10.5555/12345678"),
+    ("urn:uuid:6f1c2b7e-3d4a-4f5b-9c8d-2e1f0a9b8c7d", None),  # the package's, not a reader's
+    ("URN:UUID:6F1C2B7E-3D4A-4F5B-9C8D-2E1F0A9B8C7D", None),
+])
+def test_the_copyright_page_prints_an_identifier_a_reader_can_use(tmp_path, identifier, printed):
+    root = project(tmp_path, f"title: T\nauthor: A\ndate: 2026-01-01\nidentifier: '{identifier}'\n", {"1.md": "Text.\n"})
+    page = {p.kind: p for p in render_book(load_book(root), jobs=1, cache=False).pages}["copyright"]
+    if printed:
+        assert f'<p class="identifier">{printed}</p>' in page.body, page.body
+    else:
+        assert 'class="identifier"' not in page.body and "uuid" not in page.body.lower(), page.body
+
+
 def test_french_dates_and_numbers(tmp_path):
     pages = labelled_pages(tmp_path, "fr-CA")
     assert "Première publication le 1er mars 2026" in pages["copyright"].body

@@ -136,10 +136,13 @@ def build_pages(book: Book, parts, chapters: list[Page], words: int, author_line
                           page_body("cover.xhtml.j2", src=cover.href, title=m.title, L=L), "cover", False))
     pages.append(Page("titlepage", "titlepage.xhtml", "titlepage", L.title_page,
                       page_body("titlepage.xhtml.j2", m=m, author_line=author_line, L=L), "titlepage", False))
-    explicit_id = m.identifier != default_identifier(m.title, m.authors)
-    if m.rights or m.publisher or m.date or explicit_id:
+    # The identifier book.yaml gives, printed where a reader can use it (an ISBN, a DOI, an address): not the
+    # default, nor a UUID, which only the EPUB's package needs (a copyright page lists ISBNs, not UUIDs).
+    shown_id = (m.identifier != default_identifier(m.title, m.authors)
+                and not m.identifier.lower().startswith("urn:uuid:"))
+    if m.rights or m.publisher or m.date or shown_id:
         pages.append(Page("copyright", "copyright.xhtml", "copyright", L.copyright_page,
-                          page_body("copyright.xhtml.j2", m=m, author_line=author_line, identifier=m.identifier if explicit_id else None,
+                          page_body("copyright.xhtml.j2", m=m, author_line=author_line, identifier=m.identifier if shown_id else None,
                                     isbn=m.identifier.startswith("urn:isbn:"), L=L), "copyright-page", False))
     if m.dedication:
         parts.start_page(PAGE_IDS)
