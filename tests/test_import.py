@@ -291,6 +291,9 @@ def test_unpacked_standard_ebooks_folder(tmp_path):
     # rights is plain text: the Markdown link Standard Ebooks writes in dc:rights as a printed page reads it
     assert meta["rights"] == ("Dedicated to the public domain via the CC0 1.0 Dedication "
                               "(https://creativecommons.org/publicdomain/zero/1.0/).")
+    # The edition's date (dc:date, 2020) is not the book's first publication: the copyright page would say
+    # "First published March 1, 2020" of a public-domain text.
+    assert "date" not in meta and "updated" not in meta, meta
     found = chapters(project)
     # Chapter III's heading is only its number: the line under it that names the chapter is its title.
     assert [f.get("title") for f, _ in found] == ["The Harbour Office", "A Question of Ballast",

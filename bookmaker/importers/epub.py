@@ -33,6 +33,8 @@ FURNITURE_CLASSES = {"fff_titlepage", "fff_tocpage", "fff_logpage", "fff_coverpa
 # A dedication page's heading that names the page, not a person (English, French, German, Spanish, Italian, Dutch).
 DEDICATION_TITLES = {"dedication", "dédicace", "widmung", "dedicatoria", "dedica", "opdracht"}
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Rights that put the text in the public domain: the EPUB is an edition of an older work (_metadata).
+PUBLIC_DOMAIN_RE = re.compile(r"\bpublic[ -]domain\b", re.IGNORECASE)
 SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
 
 
@@ -126,6 +128,12 @@ def opf_metadata(opf, images: Images) -> dict:
             meta[key] = value[:10]
     for key in ("publisher", "rights"):
         meta[key] = plain_links(_text(meta_el.find(f"dc:{key}", NS))) or None
+    if PUBLIC_DOMAIN_RE.search(meta["rights"] or ""):
+        # An edition of a public-domain text (Standard Ebooks', Project Gutenberg's): its dates are the
+        # edition's (The Hound of the Baskervilles, 1902: "2021-03-16"), which the copyright page would
+        # print as the book's first publication ("First published March 16, 2021").
+        meta.pop("date", None)
+        meta.pop("updated", None)
     urls = [_text(s) for s in meta_el.findall("dc:source", NS)] + \
         [re.sub(r"^URL:", "", _text(i)) for i in meta_el.findall("dc:identifier", NS)]
     meta["source"] = next((u for u in urls if re.match(r"^https?://\S+$", u)), None)
