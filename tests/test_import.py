@@ -2228,6 +2228,51 @@ def test_a_word_title_blocks_author_and_date_give_the_books_fields_not_a_chapter
     assert "quillfern" not in found[0][1] and "2024" not in found[0][1]
 
 
+@pytest.mark.parametrize("byline", [True, False])
+def test_a_title_and_note_typed_above_heading_1_chapters_are_the_books_fields(tmp_path, byline):
+    # A story whose chapters are at Heading 1, its title, byline and author's note typed above the first in
+    # Normal style: they came in as an untitled chapter 1, and "Chapter 1: Dusk" was then chapter 2, its
+    # title kept whole. A lone first line that is not bold, with no byline, is no title (it may be the
+    # story's first): above a chapter, a short text is the book's notes, as a Markdown story's is.
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = document.core_properties.comments = ""
+    document.add_paragraph().add_run("The Lantern Road").bold = True
+    if byline:
+        document.add_paragraph("by Mara Vey")
+        document.add_paragraph("Author's note: thank you to my beta readers, who caught every comma.")
+    document.add_heading("Chapter 1: Dusk", level=1)
+    document.add_paragraph("The road was dark, and she had forgotten the lantern.")
+    document.add_heading("Chapter 2: Night", level=1)
+    document.add_paragraph("The stars came out one at a time.")
+    document.save(tmp_path / "lantern_draft.docx")
+    project = import_source(tmp_path / "lantern_draft.docx", tmp_path / "lantern")
+    meta = book_yaml(project)
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["Dusk", "Night"]
+    assert "Lantern Road" not in found[0][1] and "Mara" not in found[0][1]
+    assert meta["title"] == "The Lantern Road"
+    if byline:
+        assert meta["author"] == "Mara Vey"
+        assert meta["notes"] == "thank you to my beta readers, who caught every comma."
+
+
+def test_a_lone_plain_line_above_heading_1_chapters_is_not_taken_for_the_title(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = document.core_properties.comments = ""
+    document.add_paragraph("It was the last night of the fair.")
+    document.add_heading("Chapter 1: Dusk", level=1)
+    document.add_paragraph("The road was dark, and she had forgotten the lantern.")
+    document.add_heading("Chapter 2: Night", level=1)
+    document.add_paragraph("The stars came out one at a time.")
+    document.save(tmp_path / "lantern_draft.docx")
+    meta = book_yaml(import_source(tmp_path / "lantern_draft.docx", tmp_path / "lantern"))
+    assert meta["title"] == "lantern draft" and meta["notes"] == "It was the last night of the fair."
+
+
 def test_a_word_documents_horizontal_rules_are_scene_breaks(tmp_path):
     # pandoc writes `* * *` as a paragraph holding a VML rectangle marked o:hr (Word's Horizontal Line is
     # the same); an empty paragraph's bottom border is a rule too. mammoth dropped both: scenes ran together.
