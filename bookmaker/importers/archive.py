@@ -30,6 +30,58 @@ LANGUAGES = {
 }
 
 
+def restyled_download(soup: BeautifulSoup) -> bool:
+    """Whether `soup` is an archive download's preface page as calibre restyles it when it converts the
+    download's EPUB again (its "EPUB to EPUB", and most of its other conversions): the body's class
+    `calibre`, and under `#preface` a list of the archive's tag groups, whatever its class."""
+    body = soup.find("body")
+    preface = soup.find(id="preface")
+    return (body is not None and preface is not None and "calibre" in (body.get("class") or [])
+            and any(_only(dt_el).rstrip(":").strip() in TAG_GROUPS for dt_el in preface.find_all("dt")))
+
+
+def restore_classes(soup: BeautifulSoup) -> None:
+    """The archive's class names given back to a page of a download calibre restyled (restyled_download):
+    its classes renamed (`calibre1`…) and merged, the tag list, the byline, each chapter's heading, notes
+    and text lost the names read_archive finds them by, and the download came in as an EPUB of chapters,
+    its preface page the first, its tags and notes lost. Its ids and labels stay: the names are given back
+    from those."""
+    body = soup.find("body")
+    if body is None:
+        return
+    furniture = [el for el in (soup.find(id="preface"), soup.find(id="afterword")) if el is not None]
+    preface = soup.find(id="preface")
+    if preface is not None:
+        for dl in preface.find_all("dl"):
+            if any(_only(dt_el).rstrip(":").strip() in TAG_GROUPS for dt_el in dl.find_all("dt")):
+                _add_class(dl, "tags")
+        for el in preface.find_all(["div", "p"]):
+            if el.find("a", rel="author") is not None and re.match(r"^by\s", _only(el)):
+                _add_class(el, "byline")
+    for heading in soup.find_all("h2"):
+        if any(f is heading or f in heading.parents for f in furniture) or heading.parent is None:
+            continue
+        meta = heading.parent
+        if meta.name != "div" or meta is body:
+            continue
+        _add_class(heading, "heading")
+        _add_class(meta, "meta")
+        text = meta.find_next_sibling("div")
+        if text is not None and not (text.get("id") or "").startswith("endnotes"):
+            _add_class(text, "userstuff")
+    for el in soup.find_all("div", id=re.compile(r"^endnotes\d+$")):
+        _add_class(el, "meta")
+    chapters = soup.find("div", id="chapters")
+    if chapters is not None and chapters.find("h2") is None:  # a one-chapter work: its text alone
+        _add_class(chapters, "userstuff")
+
+
+def _add_class(el: Tag, name: str) -> None:
+    classes = el.get("class") or []
+    if name not in classes:
+        el["class"] = [*classes, name]
+
+
 def is_archive_download(soup: BeautifulSoup) -> bool:
     preface = soup.find(id="preface")
     if preface is not None and preface.find("dl", class_="tags") is not None:
@@ -134,6 +186,11 @@ def _authors(soup: BeautifulSoup) -> list[str]:
 
 def read_archive(soup: BeautifulSoup, images: Images, notes: Notes, language: str | None = None) -> ImportedBook:
     """`soup`: the download's HTML, or the documents of its EPUB in reading order, one after another."""
+    prefaces = soup.find_all(id="preface")
+    for extra in prefaces[1:]:  # calibre splits a preface into pages, each keeping its id: read as one
+        for child in list(extra.children):
+            prefaces[0].append(child.extract())
+        extra.decompose()
     preface = soup.find(id="preface") or soup
     meta: dict = {}
     title_el = preface.find("h1") or soup.find("h1")

@@ -12,7 +12,7 @@ from lxml import etree
 
 from bookmaker import codes
 from bookmaker.importers import own
-from bookmaker.importers.archive import is_archive_download, read_archive
+from bookmaker.importers.archive import is_archive_download, read_archive, restore_classes, restyled_download
 from bookmaker.importers.chapters import OTHER_PART_RE, chapters_from_root, parse_html, plain_title
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, html_to_markdown, mark_languages, one_line,
                                           quotes_parted, text_to_markdown)
@@ -295,6 +295,9 @@ def read_epub(files: SourceFiles) -> ImportedBook:
                    "tool will import", code=codes.TOO_LARGE)
     docs = [(name, parse_html(checked_page(files.read(name), files.origin, name), xml=True))
             for name in order if files.exists(name) and name != nav]
+    if any(restyled_download(soup) for _, soup in docs[:3]):  # an archive download calibre converted again
+        for _, soup in docs:
+            restore_classes(soup)
     if any(is_archive_download(soup) for _, soup in docs[:3]):
         return _archive_epub(docs, images, meta)
     for _, soup in docs:  # before the notes are taken out: their passages in other languages marked too
