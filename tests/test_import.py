@@ -1020,6 +1020,30 @@ def test_a_plain_texts_contents_of_headings_and_titles_is_left_out_and_its_prefa
     assert [w.code for w in warned] == ["source-contents"] and "(4 entries" in warned[0].message
 
 
+def test_a_plain_texts_bylined_title_page_is_left_out_and_its_spaced_chapter_titles_read(tmp_path):
+    """Project Gutenberg's Peter Pan as text: under its title heading, a bracketed subtitle, "By J. M. Barrie
+    [James Matthew Barrie]" and an edition's line came in as an untitled chapter 1 (no line names the header's
+    "James M. Barrie" whole), and its "Chapter 1 PETER BREAKS THROUGH" headings, number and title parted by a
+    space alone, kept their numbers: "Chapter 2: Chapter 1 PETER BREAKS THROUGH"."""
+    titles = ["THE KETTLE SINGS", "A FEN IN FLOOD", "HOME BY LAMPLIGHT"]
+    contents = "".join(f"Chapter {n} {t}\n\n" for n, t in enumerate(titles, 1))
+    text = "".join(f"\n\n\n\nChapter {n} {t}\n\n\nThe kettle had sung {n} times that winter.\n"
+                   for n, t in enumerate(titles, 1))
+    source = tmp_path / "kettle.txt"
+    source.write_text("Title: The Copper Kettle\nAuthor: Agnes R. Thornbury\nLanguage: English\n\n*** START OF THIS "
+                      "PROJECT GUTENBERG EBOOK THE COPPER KETTLE ***\n\n\n\n\n\nTHE COPPER KETTLE\n\n[A TALE OF THE "
+                      "FENS]\n\nBy A. R. Thornbury [Agnes Ruth Thornbury]\n\nA Millbrook Edition (c)1995 by Reedbed "
+                      f"Press\n\n\n\n\nContents:\n\n{contents}{text}\n*** END OF THIS PROJECT GUTENBERG EBOOK THE "
+                      "COPPER KETTLE ***\n", encoding="utf-8")
+    warned: list = []
+    project = import_source(source, tmp_path / "kettle", warn=warned.extend)
+    found = chapters(project)
+    assert [f.get("title") for f, _ in found] == ["The Kettle Sings", "A Fen in Flood", "Home by Lamplight"]
+    assert found[0][1] == "The kettle had sung 1 times that winter.\n"
+    assert sorted(w.code for w in warned) == ["source-contents", "source-title-page"], warned
+    assert "chapter_label" not in book_yaml(project)
+
+
 @pytest.mark.parametrize("inner", ["<h2>The Storm</h2>", "<h2>The Storm</h2><h3>At Sea</h3>"])
 def test_a_title_heading_over_one_heading_loses_no_text(tmp_path, inner):
     """A file of <h1>, a paragraph, one <h2> and its text: everything but the <h2> was lost, silently (the

@@ -46,7 +46,11 @@ OTHER_PART_RE = re.compile(rf"^{OTHER_PART_WORDS}\s+{NUMBER}(?:{NUMBER_END}.*|\.
 ORDINAL_WORDS = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last)"
 ORDINAL_PART_RE = re.compile(rf"^the\s+{ORDINAL_WORDS}\s+{OTHER_PART_WORDS}\.?$", re.I)  # "The First Act"
 TITLE_TYPE = re.compile(r"(^|\s)title(\s|$)")  # epub:type's title
-NUMBERED_TITLE_RES = (LABELLED_RE, NUMBERED_RE, ROMAN_NUMBERED_RE)  # a number before a title, if any
+# A heading's "Chapter 1" and its title parted by a space alone (Project Gutenberg's Peter Pan: "Chapter 1
+# PETER BREAKS THROUGH"), the title begun by a capital: only a heading's, never a line of a text, where "Chapter
+# 3 was the one she skipped" begins a sentence; and in figures, where "Chapter Mix Up" would read a Roman 1009.
+LABELLED_SPACED_RE = re.compile(rf"^(?i:{CHAPTER_WORDS})\s+(?P<number>\d{{1,4}})\s+(?P<title>[A-ZÀ-ÖØ-Þ].*)$")
+NUMBERED_TITLE_RES = (LABELLED_RE, NUMBERED_RE, ROMAN_NUMBERED_RE, LABELLED_SPACED_RE)  # a number before a title
 
 
 def plain_title(text: str, named: bool = False) -> str | None:

@@ -1048,7 +1048,11 @@ def title_page_lines(chapter: ImportedChapter, meta: dict) -> list[str] | None:
     authors = _authors(meta)
     named = any(isinstance(name, str) and title_key(name) and title_key(name) in text
                 for name in (meta.get("title"), *authors))
-    return lines if named else None
+    # Or a byline with the author's surname: "By J. M. Barrie [James Matthew Barrie]" under Peter Pan's
+    # title, the header's "Author: James M. Barrie".
+    surnames = {_words(name)[-1] for name in authors if isinstance(name, str) and _words(name)}
+    bylined = any(re.match(r"^by\s", line, re.IGNORECASE) and surnames & set(_words(line)) for line in lines)
+    return lines if named or bylined else None
 
 
 # A title page set as headings, each a chapter once the file is split at them (Project Gutenberg's HTML:
