@@ -739,8 +739,10 @@ def lay_out_flow(rendered: RenderedBook, flow, setup: L.LayoutSetup, workers: in
                     cache.remember_last(slots[index], keys[index])
                     limit.add(result.pages + result.pages % 2)
                     laid_out += 1
-                    if laid_out == missing:
-                        importing_join.start()
+                    if laid_out == missing and isinstance(pool, futures.ProcessPoolExecutor):
+                        import_join()  # a pool forked here may fork a worker yet: no import is left running
+                    elif laid_out == missing:
+                        importing_join.start()  # the zygote forks the workers, single-threaded
                     # Sections: the chapters and the end notes, each laid out alone.
                     say(f"laid out {laid_out} of {missing} section{'' if missing == 1 else 's'}")
                 elif isinstance(result, Front):
