@@ -106,6 +106,24 @@ def test_spine_text_from_79_pages_where_the_spine_is_wide_enough_to_read_it():
     assert render_cover(dataclasses.replace(SPEC, pages=116)).spine_text
 
 
+def embedded_fonts(pdf: bytes) -> set[str]:
+    """Each font the PDF embeds, its subset prefix taken off: read from every page's resources."""
+    names = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])
+    return names
+
+
+@pytest.mark.parametrize("printer", ["kdp", "ingramspark"])
+def test_the_cover_sets_every_character_in_the_themes_typeface(printer):
+    """The front's ornament under the title was a fleuron (U+2766) that Spectral lacks: printed in DejaVu
+    Sans, the system's fallback. It is drawn now, in RGB and in CMYK."""
+    cover = render_cover(dataclasses.replace(SPEC, pages=200, printer=printer))
+    fonts = embedded_fonts(cover.pdf)
+    assert fonts and all(name.startswith("Spectral") for name in fonts), fonts
+
+
 def test_barcode_only_with_an_isbn():
     cover = render_cover(dataclasses.replace(SPEC, isbn=None, pages=200))
     assert not cover.barcode

@@ -240,7 +240,7 @@ def cover_html(spec: CoverSpec, g: Geometry, p: Printer, cmyk: bool, picture: st
         subtitle = f'<p class="subtitle">{esc(spec.subtitle)}</p>' if spec.subtitle else ""
         top = g.bleed + g.trim_height * 0.22
         parts.append(f'<div class="frame" style="{_box(left, top, width, g.trim_height * 0.48)}">'
-                     f'<h1>{esc(spec.title)}</h1><p class="rule">&#x2766;</p>{subtitle}</div>')
+                     f'<h1>{esc(spec.title)}</h1><p class="rule" aria-hidden="true"><span></span></p>{subtitle}</div>')
         parts.append(f'<p class="author" style="{_box(left, g.bleed + g.trim_height - inset - 0.5, width, 0.5)}">'
                      f'{esc(authors)}</p>')
 
@@ -281,7 +281,12 @@ body {{ font-family: "Spectral", serif; color: {c['ink']}; }}
 .series {{ font-size: 10pt; letter-spacing: 0.12em; text-transform: uppercase; color: {c['accent']}; }}
 .frame {{ padding: 0.4in 0.1in 0; border-top: 0.75pt solid {c['accent']}; }}
 h1 {{ font-weight: 300; font-size: 40pt; line-height: 1.08; margin: 0; hyphens: manual; }}
-.rule {{ color: {c['accent']}; font-size: 16pt; margin: 0.18in 0 !important; }}
+/* A short rule and a diamond on it, drawn: the fleuron it was (U+2766) is in none of the theme's typefaces,
+   and printed in DejaVu Sans, the system's fallback, beside Spectral. The e-book's cover draws the same. */
+.rule {{ position: relative; width: 1.1in; height: 12pt; margin: 0.18in auto !important; }}
+.rule::before {{ content: ""; position: absolute; left: 0; right: 0; top: 5.6pt; border-top: 0.75pt solid {c['accent']}; }}
+.rule span {{ position: absolute; left: 50%; top: 6pt; width: 6pt; height: 6pt; margin: -3pt 0 0 -3pt;
+  background: {c['accent']}; transform: rotate(45deg); }}
 .subtitle {{ font-style: italic; font-weight: 300; font-size: 14pt; line-height: 1.3; }}
 .author {{ padding-top: 0.15in; border-top: 0.75pt solid {c['accent']}; font-size: 15pt; letter-spacing: 0.14em; text-transform: uppercase; font-weight: 400; }}
 .spine {{ transform: rotate(90deg); text-align: center; white-space: nowrap; overflow: hidden; }}
