@@ -1024,8 +1024,9 @@ def test_a_plain_texts_bylined_title_page_is_left_out_and_its_spaced_chapter_tit
     """Project Gutenberg's Peter Pan as text: under its title heading, a bracketed subtitle, "By J. M. Barrie
     [James Matthew Barrie]" and an edition's line came in as an untitled chapter 1 (no line names the header's
     "James M. Barrie" whole), and its "Chapter 1 PETER BREAKS THROUGH" headings, number and title parted by a
-    space alone, kept their numbers: "Chapter 2: Chapter 1 PETER BREAKS THROUGH"."""
-    titles = ["THE KETTLE SINGS", "A FEN IN FLOOD", "HOME BY LAMPLIGHT"]
+    space alone, kept their numbers: "Chapter 2: Chapter 1 PETER BREAKS THROUGH" (and 'Chapter 15 "HOOK OR ME
+    THIS TIME"', its title in quotes)."""
+    titles = ["THE KETTLE SINGS", '"A FEN IN FLOOD"', "HOME BY LAMPLIGHT"]
     contents = "".join(f"Chapter {n} {t}\n\n" for n, t in enumerate(titles, 1))
     text = "".join(f"\n\n\n\nChapter {n} {t}\n\n\nThe kettle had sung {n} times that winter.\n"
                    for n, t in enumerate(titles, 1))
@@ -1038,7 +1039,7 @@ def test_a_plain_texts_bylined_title_page_is_left_out_and_its_spaced_chapter_tit
     warned: list = []
     project = import_source(source, tmp_path / "kettle", warn=warned.extend)
     found = chapters(project)
-    assert [f.get("title") for f, _ in found] == ["The Kettle Sings", "A Fen in Flood", "Home by Lamplight"]
+    assert [f.get("title") for f, _ in found] == ["The Kettle Sings", "\"A Fen in Flood\"", "Home by Lamplight"]
     assert found[0][1] == "The kettle had sung 1 times that winter.\n"
     assert sorted(w.code for w in warned) == ["source-contents", "source-title-page"], warned
     assert "chapter_label" not in book_yaml(project)

@@ -47,9 +47,10 @@ ORDINAL_WORDS = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|
 ORDINAL_PART_RE = re.compile(rf"^the\s+{ORDINAL_WORDS}\s+{OTHER_PART_WORDS}\.?$", re.I)  # "The First Act"
 TITLE_TYPE = re.compile(r"(^|\s)title(\s|$)")  # epub:type's title
 # A heading's "Chapter 1" and its title parted by a space alone (Project Gutenberg's Peter Pan: "Chapter 1
-# PETER BREAKS THROUGH"), the title begun by a capital: only a heading's, never a line of a text, where "Chapter
-# 3 was the one she skipped" begins a sentence; and in figures, where "Chapter Mix Up" would read a Roman 1009.
-LABELLED_SPACED_RE = re.compile(rf"^(?i:{CHAPTER_WORDS})\s+(?P<number>\d{{1,4}})\s+(?P<title>[A-ZÀ-ÖØ-Þ].*)$")
+# PETER BREAKS THROUGH", 'Chapter 15 "HOOK OR ME THIS TIME"'), the title begun by a capital: only a heading's,
+# never a line of a text, where "Chapter 3 was the one she skipped" begins a sentence; and in figures, where
+# "Chapter Mix Up" would read a Roman 1009.
+LABELLED_SPACED_RE = re.compile(rf"^(?i:{CHAPTER_WORDS})\s+(?P<number>\d{{1,4}})\s+(?P<title>[\"“‘'(\[]?[A-ZÀ-ÖØ-Þ].*)$")
 NUMBERED_TITLE_RES = (LABELLED_RE, NUMBERED_RE, ROMAN_NUMBERED_RE, LABELLED_SPACED_RE)  # a number before a title
 
 
