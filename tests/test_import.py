@@ -2276,6 +2276,15 @@ def test_a_word_title_blocks_author_and_date_give_the_books_fields_not_a_chapter
     assert "quillfern" not in found[0][1] and "2024" not in found[0][1]
 
 
+def lantern_chapters(document, path) -> None:
+    """Two chapters at Heading 1, "Chapter 1: Dusk" and "Chapter 2: Night", after what the test typed; saved."""
+    document.add_heading("Chapter 1: Dusk", level=1)
+    document.add_paragraph("The road was dark, and she had forgotten the lantern.")
+    document.add_heading("Chapter 2: Night", level=1)
+    document.add_paragraph("The stars came out one at a time.")
+    document.save(path)
+
+
 @pytest.mark.parametrize("byline", [True, False])
 def test_a_title_and_note_typed_above_heading_1_chapters_are_the_books_fields(tmp_path, byline):
     # A story whose chapters are at Heading 1, its title, byline and author's note typed above the first in
@@ -2290,11 +2299,7 @@ def test_a_title_and_note_typed_above_heading_1_chapters_are_the_books_fields(tm
     if byline:
         document.add_paragraph("by Mara Vey")
         document.add_paragraph("Author's note: thank you to my beta readers, who caught every comma.")
-    document.add_heading("Chapter 1: Dusk", level=1)
-    document.add_paragraph("The road was dark, and she had forgotten the lantern.")
-    document.add_heading("Chapter 2: Night", level=1)
-    document.add_paragraph("The stars came out one at a time.")
-    document.save(tmp_path / "lantern_draft.docx")
+    lantern_chapters(document, tmp_path / "lantern_draft.docx")
     project = import_source(tmp_path / "lantern_draft.docx", tmp_path / "lantern")
     meta = book_yaml(project)
     found = chapters(project)
@@ -2312,11 +2317,7 @@ def test_a_lone_plain_line_above_heading_1_chapters_is_not_taken_for_the_title(t
     document = docx.Document()
     document.core_properties.title = document.core_properties.comments = ""
     document.add_paragraph("It was the last night of the fair.")
-    document.add_heading("Chapter 1: Dusk", level=1)
-    document.add_paragraph("The road was dark, and she had forgotten the lantern.")
-    document.add_heading("Chapter 2: Night", level=1)
-    document.add_paragraph("The stars came out one at a time.")
-    document.save(tmp_path / "lantern_draft.docx")
+    lantern_chapters(document, tmp_path / "lantern_draft.docx")
     meta = book_yaml(import_source(tmp_path / "lantern_draft.docx", tmp_path / "lantern"))
     assert meta["title"] == "lantern draft" and meta["notes"] == "It was the last night of the fair."
 
