@@ -1045,6 +1045,27 @@ def test_a_plain_texts_bylined_title_page_is_left_out_and_its_spaced_chapter_tit
     assert "chapter_label" not in book_yaml(project)
 
 
+def test_an_older_ebooks_heading_credit_catalogue_and_thanks_after_the_marker_are_left_out(tmp_path):
+    """Carlo Traverso's French texts on Project Gutenberg (Germinal, Candide) set after the START marker the
+    eBook's own heading again and a row of asterisks, a credit in a sentence, the catalogue lines again and
+    their thanks for the scans: all of it came in as chapter 1, before the book's title page."""
+    source = tmp_path / "salt.txt"
+    source.write_text(
+        "Title: The Salt Road\nAuthor: Maren Holt\nLanguage: English\n\n*** START OF THE PROJECT GUTENBERG "
+        "EBOOK, THE SALT ROAD ***\n\n\nThe Project Gutenberg Etext of The Salt Road\nby Maren Holt\n(#3 in our "
+        "series by Maren Holt)\n\n***\n\nThis eBook was produced by Ada Volunteer.\n\nAuthor: Maren Holt\n\n"
+        "Title: The Salt Road\n\nEncoding: ISO-8859-1\n\nWe thank the Harbour Library that has made available the "
+        "image files, authorizing the preparation of the etext through OCR.\n\n\n\n\nMaren Holt\n\nThe Salt Road"
+        "\n\n\n\n\nCHAPTER I.\n\nThe road ran white with salt to the sea.\n\n\n\n\nCHAPTER II.\n\nThe carts came "
+        "back empty at dusk.\n\n*** END OF THE PROJECT GUTENBERG EBOOK, THE SALT ROAD ***\n", encoding="utf-8")
+    warned: list = []
+    project = import_source(source, tmp_path / "salt", warn=warned.extend)
+    found = chapters(project)
+    assert [body for _, body in found] == ["The road ran white with salt to the sea.\n",
+                                           "The carts came back empty at dusk.\n"]
+    assert [w.code for w in warned] == ["source-title-page"] and "Maren Holt / The Salt Road" in warned[0].message
+
+
 @pytest.mark.parametrize("inner", ["<h2>The Storm</h2>", "<h2>The Storm</h2><h3>At Sea</h3>"])
 def test_a_title_heading_over_one_heading_loses_no_text(tmp_path, inner):
     """A file of <h1>, a paragraph, one <h2> and its text: everything but the <h2> was lost, silently (the

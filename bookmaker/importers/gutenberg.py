@@ -23,7 +23,19 @@ END_LINE_RE = re.compile(r"\n[ \t]*End of (?:the |this )?Project Gutenberg(?:'s?
 # Er-Raqabi, Ronald Holder and the / Online Distributed Proofreading Team at http://www.pgdp.net"): part
 # of the header. Its second line came in as a chapter of its own once the text was split at its headings.
 CREDIT_LINE_RE = re.compile(r"^(?:Produced by|E-?text prepared by)\b", re.I)
-CREDITS_RE = re.compile(r"\A\s*(?:Produced by|E-?text prepared by)\b.*?(?:\n[ \t\r]*\n|\Z)", re.I | re.S)
+# What an older eBook sets after the START marker besides the credit, each a paragraph, in a run at the text's
+# start: its own heading again, the row of asterisks under it ("The Project Gutenberg Etext of Candide / by
+# Voltaire / (#6 in our series by Voltaire)", "***"), its credit in a sentence ("This eBook was produced by
+# Carlo Traverso."), its catalogue lines again ("Author: Émile Zola", "Remark: n. 13 of …", "Encoding:
+# ISO-8859-1"), and its thanks for the scans it was made from ("We thank the Bibliotheque Nationale de France
+# that has made available the image files at www://gallica.bnf.fr …", in English and French): Carlo
+# Traverso's French texts (Germinal, Candide) came in with all of it as their first chapter.
+OLD_HEADING_RE = re.compile(r"^The Project Gutenberg E-?(?:text|book) of\b", re.I)
+SENTENCE_CREDIT_RE = re.compile(r"^This e-?(?:book|text) was (?:produced|prepared) by\b", re.I)
+CATALOGUE_LINE_RE = re.compile(r"^(?:Title|Author|Remark|Language|Encoding|Edition|Release Date|Posting Date|"
+                               r"Character set encoding):[ \t]*\S", re.I)
+THANKS_RE = re.compile(r"^(?:We thank|Thanks to|Nous remercions|Merci)\b.*\b(?:gallica|OCR|e-?texte?|image files|"
+                       r"scans?|images)\b", re.I | re.S)
 FIELD_RE = re.compile(r"^(Title|Author|Language):[ \t]*(\S.*?)[ \t]*$", re.M)
 LANGUAGES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it", "dutch": "nl",
              "portuguese": "pt", "finnish": "fi", "swedish": "sv", "danish": "da", "norwegian": "no",
@@ -56,8 +68,31 @@ def text_without_boilerplate(text: str) -> tuple[str, dict]:
         return text, {}
     end = END_RE.search(text, start.end())
     body = text[start.end(): end.start() if end else len(text)]
-    body = CREDITS_RE.sub("", END_LINE_RE.sub("\n", body).lstrip("\n"), count=1)
-    return body.lstrip("\n"), header_fields(text[:start.start()])
+    return without_furniture(END_LINE_RE.sub("\n", body).lstrip("\n")), header_fields(text[:start.start()])
+
+
+def without_furniture(body: str) -> str:
+    """`body` without the run of paragraphs at its start that are the eBook's, not the book's: the
+    volunteers' credit (CREDIT_LINE_RE) and, in an older eBook (OLD_HEADING_RE and the rest), its heading
+    again (and a row of asterisks right after it), its credit in a sentence, its catalogue lines, its thanks
+    for the scans. Only a credit or a heading begins the run: a book whose first line is "Title: …" keeps it."""
+    paragraphs = re.split(r"\n[ \t\r]*\n", body)
+    taken = 0
+    for n, paragraph in enumerate(paragraphs):
+        text = paragraph.strip()
+        if not text:
+            taken = n + 1 if taken == n else taken
+            continue
+        begins = OLD_HEADING_RE.match(text) or SENTENCE_CREDIT_RE.match(text) or CREDIT_LINE_RE.match(text)
+        follows = taken == n and n > 0 and (
+            (re.fullmatch(r"\*+", text) and OLD_HEADING_RE.match(paragraphs[n - 1].strip() or "-"))
+            or all(CATALOGUE_LINE_RE.match(line.strip()) for line in text.splitlines())
+            or THANKS_RE.match(text))
+        if taken == n and (begins or (follows and any(p.strip() for p in paragraphs[:n]))):
+            taken = n + 1
+        else:
+            break
+    return "\n\n".join(paragraphs[taken:]) if taken else body
 
 
 def strip_html(body) -> dict:
@@ -95,7 +130,7 @@ def strip_html(body) -> dict:
             footer.extract()
     credit = header.find_next_sibling(lambda el: el.get_text(strip=True) != "")
     if credit is not None and CREDIT_LINE_RE.match(credit.get_text(" ", strip=True)) and len(credit.get_text().split()) <= 40:
-        credit.decompose()  # the volunteers' credit, as the plain text's (CREDITS_RE): Marianela's is an <h3>
+        credit.decompose()  # the volunteers' credit, as the plain text's (without_furniture): Marianela's is an <h3>
     header.extract()
     return fields
 
