@@ -1066,6 +1066,21 @@ def test_an_older_ebooks_heading_credit_catalogue_and_thanks_after_the_marker_ar
     assert [w.code for w in warned] == ["source-title-page"] and "Maren Holt / The Salt Road" in warned[0].message
 
 
+def test_a_plain_texts_heading_set_apart_by_a_blank_line_fewer_is_found_where_shaped_as_the_others(tmp_path):
+    """Germinal's sixth and seventh parts follow three blank lines where its first five follow four: they came
+    in as the end of the fifth. A line so set apart that is not shaped as the headings stays text."""
+    parts = ["The First Voyage", "The Second Voyage", "The Third Voyage", "The Fourth Voyage"]
+    text = "".join(f"\n\n\n{chr(10) if n < 3 else ''}{title}\n\n\nThe ship sailed on voyage {n + 1}.\n"
+                   for n, title in enumerate(parts))
+    source = tmp_path / "voyages.txt"
+    source.write_text(f"Title: Voyages\nAuthor: Ines Calder\n\n*** START OF THE PROJECT GUTENBERG EBOOK VOYAGES ***\n"
+                      f"\nFor my sister, who sailed.\n{text}\n\n\nA Letter Home\n\nIt was short.\n*** END OF THE PROJECT GUTENBERG EBOOK VOYAGES ***\n",
+                      encoding="utf-8")
+    found = chapters(import_source(source, tmp_path / "voyages"))
+    assert [f.get("title") for f, _ in found] == [None, *parts]  # the dedication before them, a chapter
+    assert found[4][1] == "The ship sailed on voyage 4.\n\nA Letter Home\n\nIt was short.\n"
+
+
 @pytest.mark.parametrize("inner", ["<h2>The Storm</h2>", "<h2>The Storm</h2><h3>At Sea</h3>"])
 def test_a_title_heading_over_one_heading_loses_no_text(tmp_path, inner):
     """A file of <h1>, a paragraph, one <h2> and its text: everything but the <h2> was lost, silently (the

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import collections
 import re
 from collections import defaultdict, deque
 from pathlib import Path
@@ -361,7 +362,30 @@ def spaced_starts(lines: list[str]) -> list[int]:
         if blank >= SPACED_BLANKS and len(line.strip()) <= SPACED_LINE and (n + 1 >= len(lines) or not lines[n + 1].strip()):
             starts.append(n)
         blank = 0
-    return with_missing_numbers(lines, starts) if len(starts) >= 3 else []
+    return with_missing_numbers(lines, with_alike(lines, starts)) if len(starts) >= 3 else []
+
+
+def with_alike(lines: list[str], starts: list[int]) -> list[int]:
+    """`starts` and the lines set apart by a blank line fewer (SPACED_BLANKS - 1), short and followed by a
+    blank line, that are shaped as two or more of them: as many words (two or more), the same last word.
+    Germinal's "Sixième partie" and "Septième partie" follow three blank lines where its first five parts
+    follow four: its last two parts came in as the end of the fifth."""
+    shapes = collections.Counter((len(words), words[-1].casefold()) for words in (lines[n].split() for n in starts)
+                                 if len(words) >= 2)
+    alike = {shape for shape, count in shapes.items() if count >= 2}
+    if not alike:
+        return starts
+    found, blank = set(starts), 0
+    for n, line in enumerate(lines):
+        if not line.strip():
+            blank += 1
+            continue
+        words = line.split()
+        if blank == SPACED_BLANKS - 1 and len(words) >= 2 and (len(words), words[-1].casefold()) in alike \
+                and len(line.strip()) <= SPACED_LINE and (n + 1 >= len(lines) or not lines[n + 1].strip()):
+            found.add(n)
+        blank = 0
+    return sorted(found)
 
 
 BARE_NUMERAL_RE = re.compile(rf"^\s*(?P<number>{ROMAN}|\d{{1,3}})\.?\s*$", re.I)
