@@ -19,8 +19,8 @@ from bs4 import BeautifulSoup
 from bookmaker import BookmakerError, load_book, write_epub
 from bookmaker.importers import import_source
 from conftest import FIXTURES, epubcheck, png, problems_of, run_cli
-from import_sources import (ARCHIVE_HTML, archive_epub, docx_file, fanficfare_epub, standard_ebooks_folder,
-                                  zip_with)
+from import_sources import (ARCHIVE_HTML, CONTAINER, archive_epub, docx_file, fanficfare_epub, opf2,
+                            standard_ebooks_folder, xhtml, zip_with)
 
 # Straight and curly, one dash or another: the built book's smart punctuation may change either.
 FOLD = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "—": "-", "–": "-", "\u2060": None, "\xa0": " "})
@@ -130,6 +130,33 @@ def test_archive_epub_download(tmp_path):
     project = import_source(archive_epub(tmp_path / "The_Lighthouse_Ledger.epub"), tmp_path / "from-epub")
     check_archive_project(project, tmp_path)
 
+
+
+def test_a_chapter_told_in_diary_entries_is_the_chapters_text_and_a_letter_quoted_in_it_a_quotation(tmp_path):
+    """Standard Ebooks' Dracula sets each diary entry and letter as a <blockquote> of its type: as
+    quotations, nearly all of the novel was printed at a quotation's narrower measure. Where they hold most
+    of a chapter they are its text; a letter inside an entry, or quoted in a chapter told otherwise, stays a
+    quotation."""
+    entry = '<blockquote epub:type="z3998:diary-entry"><p><i>{date}.</i>—{text}</p>{inner}</blockquote>'
+    letter = ('<blockquote epub:type="z3998:letter"><p>Dear Ada, the lamps are lit.</p>'
+              '<p epub:type="z3998:valediction">Yours, Tom.</p></blockquote>')
+    diary = ('<section id="chapter-1" epub:type="chapter z3998:diary"><h2>The Keeper\'s Journal</h2>'
+             + entry.format(date="3 May", text="The fog came in at noon and stayed.", inner=letter)
+             + entry.format(date="4 May", text="The fog lifted. " * 12, inner="") + "</section>")
+    told = ('<section id="chapter-2" epub:type="chapter"><h2>The Harbour</h2>'
+            + "<p>" + "The harbour was quiet that night, and nobody came down to the quay. " * 8 + "</p>"
+            + letter + "<p>" + "She folded the letter and walked home along the sea wall. " * 8 + "</p></section>")
+    files = ["OEBPS/one.xhtml", "OEBPS/two.xhtml"]
+    source = zip_with(tmp_path / "journal.epub", {
+        "mimetype": "application/epub+zip", "META-INF/container.xml": CONTAINER.format("content.opf"),
+        "content.opf": opf2('<dc:title>The Keeper</dc:title><dc:creator>Ines Calder</dc:creator>'
+                            '<dc:language>en</dc:language><dc:identifier id="uid">x</dc:identifier>', files),
+        "toc.ncx": "<ncx/>", files[0]: xhtml(diary), files[1]: xhtml(told)})
+    found = chapters(import_source(source, tmp_path / "journal"))
+    first, second = found[0][1], found[1][1]
+    assert first.startswith("*3 May.*—The fog came in at noon and stayed.\n\n> Dear Ada"), first
+    assert "\n*4 May.*—The fog lifted." in first and "\n> *4 May" not in first
+    assert "\n> Dear Ada, the lamps are lit." in second  # a letter quoted in the story: still a quotation
 
 
 @pytest.mark.skipif(shutil.which("ebook-convert") is None, reason="Calibre's ebook-convert is not installed")

@@ -92,6 +92,54 @@ def _summary(text: str, images: Images) -> str | None:
     return "\n\n".join(text_to_markdown(p.strip()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip())
 
 
+# A chapter told in diary entries or letters, each a <blockquote> of its type (Standard Ebooks' Dracula:
+# `z3998:diary-entry`, `z3998:letter`).
+TOLD_TYPES = {"z3998:diary", "z3998:diary-entry", "z3998:letter"}
+# The share of a chapter's words they hold where the chapter is told in them (Standard Ebooks' editions):
+# Dracula's chapters 92.3% (its 13th) to 100%, Frankenstein's letters and last chapter 99.3% and more, Les
+# Misérables' letter of a chapter (I.2.iv) 96%; but Darcy's letter in Pride and Prejudice is 86.7% of its
+# chapter, Mrs. Gardiner's 59%, Pulcheria's in Crime and Punishment 78%: letters quoted in a story, they
+# stay quotations.
+TOLD_SHARE = 0.9
+
+
+def unframe_told_text(soup) -> None:
+    """The diary entries and letters that hold most of a chapter's text (TOLD_SHARE), each a <blockquote> of
+    its own right in the chapter, made the chapter's paragraphs, and so are the entries and letters of a
+    diary among them: as quotations, Dracula, nearly all of it diaries and letters, was printed at a
+    quotation's narrower measure from its first page to its last, where Standard Ebooks' own stylesheet sets
+    them at the text's. A letter quoted inside an entry, or inside a chapter told otherwise, stays a
+    quotation."""
+    body = soup.find("body")
+    if body is None:
+        return
+
+    def words(el) -> int:
+        return len(el.get_text(" ").split())
+
+    def told(el) -> list:
+        return [q for q in el.find_all("blockquote", recursive=False) if TOLD_TYPES & _epub_types(q)]
+
+    def unframe(quote) -> None:
+        if "z3998:diary" in _epub_types(quote):  # a diary: its entries (and the letters between them) too
+            for inner in told(quote):
+                unframe(inner)
+        quote.unwrap()
+
+    for part in [body, *body.find_all("section")]:
+        quotes = told(part)
+        # Its other quotations count with them (Dracula's eleventh chapter: its diaries, a letter, and the
+        # newspaper's interview about the escaped wolf), but stay quotations.
+        documents = part.find_all("blockquote", recursive=False)
+        if quotes and sum(map(words, documents)) >= TOLD_SHARE * words(part):
+            for quote in quotes:
+                unframe(quote)
+
+
+def _epub_types(el) -> set[str]:
+    return set(str(el.get("epub:type") or "").split())
+
+
 def opf_metadata(opf, images: Images) -> dict:
     meta_el = opf.find("opf:metadata", NS)
     if meta_el is None:
@@ -302,6 +350,7 @@ def read_epub(files: SourceFiles) -> ImportedBook:
         return _archive_epub(docs, images, meta)
     for _, soup in docs:  # before the notes are taken out: their passages in other languages marked too
         mark_languages(soup.find("body") or soup, meta.get("language"))
+        unframe_told_text(soup)
     notes = Notes()
     notes.collect(docs, images)
     per_doc: list[tuple[list[ImportedChapter], bool, bool]] = []
