@@ -178,8 +178,8 @@ def opf_metadata(opf, images: Images) -> dict:
         meta[key] = plain_links(_text(meta_el.find(f"dc:{key}", NS))) or None
     if PUBLIC_DOMAIN_RE.search(meta["rights"] or ""):
         # An edition of a public-domain text (Standard Ebooks', Project Gutenberg's): its dates are the
-        # edition's (The Hound of the Baskervilles, 1902: "2021-03-16"), which the copyright page would
-        # print as the book's first publication ("First published March 16, 2021").
+        # edition's (Standard Ebooks' The Time Machine, 1895: "2014-05-25"), which the copyright page would
+        # print as the book's first publication ("First published May 25, 2014").
         meta.pop("date", None)
         meta.pop("updated", None)
     urls = [_text(s) for s in meta_el.findall("dc:source", NS)] + \
