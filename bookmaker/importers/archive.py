@@ -37,7 +37,12 @@ def restyled_download(soup: BeautifulSoup) -> bool:
     body = soup.find("body")
     preface = soup.find(id="preface")
     return (body is not None and preface is not None and "calibre" in (body.get("class") or [])
-            and any(_only(dt_el).rstrip(":").strip() in TAG_GROUPS for dt_el in preface.find_all("dt")))
+            and _lists_tags(preface))
+
+
+def _lists_tags(el: Tag) -> bool:
+    """Whether `el` holds a term of the archive's tag groups ("Rating:", "Fandom:"…)."""
+    return any(_only(dt_el).rstrip(":").strip() in TAG_GROUPS for dt_el in el.find_all("dt"))
 
 
 def restore_classes(soup: BeautifulSoup) -> None:
@@ -49,11 +54,11 @@ def restore_classes(soup: BeautifulSoup) -> None:
     body = soup.find("body")
     if body is None:
         return
-    furniture = [el for el in (soup.find(id="preface"), soup.find(id="afterword")) if el is not None]
     preface = soup.find(id="preface")
+    furniture = [el for el in (preface, soup.find(id="afterword")) if el is not None]
     if preface is not None:
         for dl in preface.find_all("dl"):
-            if any(_only(dt_el).rstrip(":").strip() in TAG_GROUPS for dt_el in dl.find_all("dt")):
+            if _lists_tags(dl):
                 _add_class(dl, "tags")
         for el in preface.find_all(["div", "p"]):
             if el.find("a", rel="author") is not None and re.match(r"^by\s", _only(el)):

@@ -137,6 +137,7 @@ def unframe_told_text(soup) -> None:
 
 
 def _epub_types(el) -> set[str]:
+    """An element's epub:type, its words."""
     return set(str(el.get("epub:type") or "").split())
 
 
@@ -242,7 +243,7 @@ def _spine(files: SourceFiles, opf, opf_name: str) -> tuple[list[str], set[str],
         furniture.add(nav)
         soup = parse_html(files.read(nav), xml=True)
         for link in soup.find_all("a", href=True):
-            types = set(str(link.get("epub:type") or "").split())
+            types = _epub_types(link)
             if types & FURNITURE_TYPES:
                 furniture.add(inside_name(nav, link["href"].split("#")[0]))
     return order, furniture, nav, soup
@@ -270,7 +271,7 @@ def nav_labels(nav: str | None, soup: BeautifulSoup | None) -> dict[str, str]:
     the first label it is given there ("Preface"): a document without a heading is named by it (read_epub)."""
     if nav is None or soup is None:
         return {}
-    tocs = [n for n in soup.find_all("nav") if "toc" in str(n.get("epub:type") or "").split()]
+    tocs = [n for n in soup.find_all("nav") if "toc" in _epub_types(n)]
     labels: dict[str, str] = {}
     for link in (tocs[0] if tocs else soup).find_all("a", href=True):
         name = inside_name(nav, link["href"].split("#")[0])
@@ -288,7 +289,7 @@ def text_beyond_headings(body) -> bool:
 
 
 def _epigraph(body) -> bool:
-    return any("epigraph" in str(el.get("epub:type") or "").split()
+    return any("epigraph" in _epub_types(el)
                for el in [body, *body.find_all(("section", "article", "div", "blockquote"), limit=3)])
 
 
@@ -312,7 +313,7 @@ def _is_furniture(name: str, soup: BeautifulSoup, listed: set[str]) -> bool:
     if set(body.get("class") or []) & FURNITURE_CLASSES:
         return True
     outer = [body, *kobo_inner(body).find_all(("section", "article", "nav", "div"), recursive=False)]
-    return any(set(str(el.get("epub:type") or "").split()) & FURNITURE_TYPES for el in outer)
+    return any(_epub_types(el) & FURNITURE_TYPES for el in outer)
 
 
 def _dedication(body, name: str, images: Images) -> str | None:
@@ -320,7 +321,7 @@ def _dedication(body, name: str, images: Images) -> str | None:
     is ("Dedication") is left out; one that names whom the book is for is its first line: Standard Ebooks
     heads a dedicatory letter with its addressee ("To M. Talleyrand Perigord, Late Bishop of Autun")."""
     for el in [body, *body.find_all(("section", "div"), recursive=False)]:
-        if "dedication" in str(el.get("epub:type") or "").split():
+        if "dedication" in _epub_types(el):
             for h in el.find_all(("h1", "h2", "h3")):
                 if one_line(h.get_text()).strip(" .:").casefold() in DEDICATION_TITLES:
                     h.decompose()

@@ -77,22 +77,24 @@ def without_furniture(body: str) -> str:
     again (and a row of asterisks right after it), its credit in a sentence, its catalogue lines, its thanks
     for the scans. Only a credit or a heading begins the run: a book whose first line is "Title: …" keeps it."""
     paragraphs = re.split(r"\n[ \t\r]*\n", body)
-    taken = 0
+    taken, begun = 0, False
     for n, paragraph in enumerate(paragraphs):
         text = paragraph.strip()
         if not text:
-            taken = n + 1 if taken == n else taken
             continue
-        begins = OLD_HEADING_RE.match(text) or SENTENCE_CREDIT_RE.match(text) or CREDIT_LINE_RE.match(text)
-        follows = taken == n and n > 0 and (
-            (re.fullmatch(r"\*+", text) and OLD_HEADING_RE.match(paragraphs[n - 1].strip() or "-"))
-            or all(CATALOGUE_LINE_RE.match(line.strip()) for line in text.splitlines())
-            or THANKS_RE.match(text))
-        if taken == n and (begins or (follows and any(p.strip() for p in paragraphs[:n]))):
-            taken = n + 1
-        else:
+        if OLD_HEADING_RE.match(text) or SENTENCE_CREDIT_RE.match(text) or CREDIT_LINE_RE.match(text):
+            begun = True
+        elif not (begun and _ebooks_own(text, paragraphs[n - 1])):
             break
-    return "\n\n".join(paragraphs[taken:]) if taken else body
+        taken = n + 1
+    return re.sub(r"\A(?:[ \t\r]*\n)+", "", "\n\n".join(paragraphs[taken:])) if taken else body
+
+
+def _ebooks_own(text: str, before: str) -> bool:
+    """Whether a paragraph after an older eBook's credit or heading is the eBook's too: its thanks for the
+    scans, its catalogue lines, or the row of asterisks right under its heading."""
+    return bool(THANKS_RE.match(text) or all(CATALOGUE_LINE_RE.match(line.strip()) for line in text.splitlines())
+                or (re.fullmatch(r"\*+", text) and OLD_HEADING_RE.match(before.strip())))
 
 
 def strip_html(body) -> dict:
