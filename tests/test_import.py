@@ -1476,6 +1476,15 @@ def test_archive_web_page_is_not_a_download(tmp_path):
     assert "not a download" in refused(source, tmp_path / "out")
 
 
+def test_an_archive_download_of_its_preface_alone_is_refused(tmp_path):
+    """Its tags and no text: it came in as a project of one empty chapter, and exited 0."""
+    source = tmp_path / "preface.html"
+    source.write_text('<html><body><div id="preface"><p class="message"><b>Salt</b> Posted originally on the Archive '
+                      'of Our Own</p><dl class="tags"><dt>Rating:</dt><dd>General Audiences</dd></dl><h1>Salt</h1>'
+                      '</div></body></html>', encoding="utf-8")
+    assert "holds no text to import" in refused(source, tmp_path / "out")
+
+
 def test_html_without_text(tmp_path):
     source = tmp_path / "app.html"
     source.write_text('<html><body><div id="root"></div><script>load()</script></body></html>', encoding="utf-8")

@@ -62,6 +62,8 @@ def read_source(source: str | Path) -> ImportedBook:
     while len(book.chapters) > 1 and not book.chapters[-1].body.strip() and \
             re.sub(r"[\W_]+", " ", book.chapters[-1].title or "").strip().casefold() in END_WORDS:
         book.chapters.pop()  # "FIM" (Dom Casmurro), "THE END": the book's last word, no chapter of its own
+    if not any(chapter.body.strip() for chapter in book.chapters):  # an archive download of its preface alone
+        raise fail(path, "holds no text to import", code=codes.BAD_SOURCE)
     return book
 
 
