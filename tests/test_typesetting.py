@@ -177,6 +177,50 @@ def test_a_third_hyphenated_line_in_a_row_is_a_ladder():
     assert ladder_paragraphs([two, three, turn]) == [3]
 
 
+LADDER = """
+import sys
+if sys.argv[1] == "ours":
+    from bookmaker.pdf import weasy_internals
+    weasy_internals.import_weasyprint()
+from weasyprint import HTML
+from bookmaker.pdf.weasy_internals import page_text
+words = ("notwithstanding incomprehensibly extraordinary circumstances unimaginably "
+         "characteristically disproportionate responsibilities institutionalisation ") * 3
+html = ("<style>@page { size: 9em 9em; margin: 0 } p { margin: 0; line-height: 1.2em }</style>"
+        f"<p lang=en style='hyphens: auto; text-align: justify; width: 7em'>{words}</p>")
+print("\\f".join(page_text(page) for page in HTML(string=html).render().pages))
+"""
+
+
+def test_no_paragraph_ends_more_than_two_lines_in_a_row_in_a_hyphen_even_across_a_page_turn():
+    """WeasyPrint alone hyphenates every line it can (four in a row here); with bookmaker's layout
+    (weasy_internals.no_hyphen_ladders) a third line is broken before its last word instead, in fast
+    typesetting too, and the count runs on over the page turn. The words are the same."""
+    def laid_out(how: str) -> list[list[str]]:
+        out = subprocess.run([sys.executable, "-c", LADDER, how], capture_output=True, text=True, check=True,
+                             cwd=REPO).stdout
+        return [page.split("\n") for page in out.rstrip("\n").split("\f")]
+
+    def longest_run(pages: list[list[str]]) -> int:
+        run = longest = 0
+        for line in (line for page in pages for line in page):
+            run = run + 1 if line.endswith("\u2010") else 0
+            longest = max(longest, run)
+        return longest
+
+    def words(pages: list[list[str]]) -> list[str]:
+        return "\n".join("\n".join(page) for page in pages).replace("\u2010\n", "").split()
+
+    plain, ours = laid_out("plain"), laid_out("ours")
+    assert longest_run(plain) >= 4 and len(plain) > 1
+    assert longest_run(ours) == 2 and len(ours) > 1
+    assert words(ours) == words(plain)
+    # A run that reaches a page's foot goes on counting on the next page: not hyphenated there again.
+    carried = [(page[-1], after[0]) for page, after in zip(ours, ours[1:])
+               if page[-1].endswith("\u2010") and page[-2].endswith("\u2010")]
+    assert carried and all(not first.endswith("\u2010") for _, first in carried)
+
+
 def test_a_longer_pages_last_lines_are_sent_on_whole_where_a_paragraph_begins_there():
     """balance.shortened(): the longer page of a spread loses its last lines to the next page through
     `widows` on the paragraph running over its foot where enough lines stay above; where a paragraph

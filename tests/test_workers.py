@@ -270,7 +270,7 @@ from weasyprint import HTML
 from weasyprint.text import ffi
 opened = sorted({line.split()[-1] for line in open("/proc/self/maps")
                  if any(name in line for name in ("pango", "harfbuzz", "gobject", "fontconfig"))})
-pdf = HTML(string="<p lang=en style='hyphens: auto; width: 4em'>Unimaginably <em>extraordinary</em> \u2014 "
+pdf = HTML(string="<p lang=en style='hyphens: auto; width: 6em'>Unimaginably <em>extraordinary</em> \u2014 "
                   "\u201cquoted\u201d</p>").write_pdf()
 print(len(calls), type(ffi.ffi).__name__, hashlib.sha256(pdf).hexdigest(), ffi.harfbuzz_subset is None,
       ffi.harfbuzz_vector is None, opened)

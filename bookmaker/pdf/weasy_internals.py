@@ -41,6 +41,10 @@ numbers. WeasyPrint has no public way to do that, so this module reaches into it
 - `weasyprint.layout.make_all_pages` (context, root box, html, the pages of the pass before), wrapped to
   mark `context.page_maker[i][-1]["content_changed"]` on the page before each trailing blank page, so
   that a pass does not end before the footnotes carried onto it (`keep_trailing_footnotes`);
+- `weasyprint.layout.block.iter_line_boxes` (context, the paragraph's LineBox, ..., skip_stack, ...), a
+  generator of (LineBox, resume_at) wrapped to count the lines in a row that end in a hyphen, and
+  `weasyprint.layout.inline.split_first_line` (text, style, ...), wrapped to read `style["hyphens"]` as
+  "manual" for a line after two such (`no_hyphen_ladders`);
 - the wording of WeasyPrint's log records: "No anchor #id" for links into other parts, "HarfBuzz-Subset"
   when fonts are subset without HarfBuzz, " at LINE:COLUMN" in stylesheet messages.
 
@@ -193,6 +197,7 @@ def import_weasyprint() -> None:
     _import_weasyprint()
     share_page_styles()
     keep_trailing_footnotes()
+    no_hyphen_ladders()
 
 
 def _import_weasyprint() -> None:
@@ -330,6 +335,72 @@ def keep_trailing_footnotes() -> None:
 
     make_all_pages.bookmaker_hook = True
     layout_module.make_all_pages = make_all_pages
+
+
+# Lines in a row a paragraph may end in a hyphen: a third is not hyphenated (its word moves down whole).
+# Three or more make a ladder down the right edge (Bringhurst, The Elements of Typographic Style, 2.4.3:
+# "avoid more than three consecutive hyphenated lines"; balance.ladder_paragraphs counts three as one).
+HYPHENS_IN_A_ROW = 2
+HYPHEN_ENDS = ("\u2010", "-", "\u00ad")
+_unhyphenated = False  # the line being broken may not be hyphenated (no_hyphen_ladders)
+
+
+def no_hyphen_ladders() -> None:
+    """WeasyPrint breaks each line alone and hyphenates wherever a word fits no other way: the Time
+    Machine's fast typesetting printed runs of four to six hyphenated lines. CSS's hyphenate-limit-lines
+    says how many may come in a row, and WeasyPrint does not read it. Here a paragraph's line after
+    HYPHENS_IN_A_ROW lines ending in a hyphen (the hyphenation's, the word's own, a soft hyphen) is broken
+    without hyphenating: its last word moves to the next line whole. The count runs on across a page
+    turn (the lines resumed from the same place carry it). Only on the WeasyPrint versions this module
+    was verified on (verified())."""
+    import weasyprint.layout.block as block_module
+    import weasyprint.layout.inline as inline_module
+    from weasyprint.formatting_structure import boxes
+
+    lines_of, split = block_module.iter_line_boxes, inline_module.split_first_line
+    if getattr(lines_of, "bookmaker_hook", False) or not verified():
+        return
+
+    def ends_in_hyphen(box) -> bool | None:
+        """Whether the line's last text ends in a hyphen; None for a box with no text."""
+        if isinstance(box, boxes.TextBox):
+            return box.text.rstrip(" ").endswith(HYPHEN_ENDS)
+        for child in reversed(getattr(box, "children", ())):
+            found = ends_in_hyphen(child)
+            if found is not None:
+                return found
+        return None
+
+    def iter_line_boxes(context, box, position_y, bottom_space, skip_stack, *rest):
+        global _unhyphenated
+        runs = context.__dict__.setdefault("bookmaker_hyphen_runs", {})
+        run = runs.get((id(box), repr(skip_stack)), 0)
+        lines = lines_of(context, box, position_y, bottom_space, skip_stack, *rest)
+        while True:
+            outer, _unhyphenated = _unhyphenated, run >= HYPHENS_IN_A_ROW
+            try:
+                line, resume_at = next(lines)
+            except StopIteration:
+                return
+            finally:
+                _unhyphenated = outer
+            run = run + 1 if ends_in_hyphen(line) else 0
+            if resume_at is not None:
+                runs[(id(box), repr(resume_at))] = run
+            yield line, resume_at
+
+    def split_first_line(text, style, *rest, **named):
+        if not _unhyphenated or style["hyphens"] != "auto":
+            return split(text, style, *rest, **named)
+        style["hyphens"] = "manual"  # only a soft hyphen the text has, as the ladder fixes set it
+        try:
+            return split(text, style, *rest, **named)
+        finally:
+            style["hyphens"] = "auto"
+
+    iter_line_boxes.bookmaker_hook = True
+    block_module.iter_line_boxes = iter_line_boxes
+    inline_module.split_first_line = split_first_line
 
 
 @contextlib.contextmanager
