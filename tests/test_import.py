@@ -1108,6 +1108,27 @@ def test_a_plain_texts_heading_set_apart_by_a_blank_line_fewer_is_found_where_sh
     assert found[4][1] == "The ship sailed on voyage 4.\n\nA Letter Home\n\nIt was short.\n"
 
 
+def test_a_plain_texts_parts_keep_their_numbered_chapters_as_headings(tmp_path):
+    """Germinal's parts are the headings a plain text sets apart, and each numbers its own chapters "I", "II"
+    on lines alone: those came in as paragraphs, which the contents could not list. A part's numbers
+    that do not count on from I, and a lone "I" in a part without a II, stay text."""
+    def part(title: str, *body: str) -> str:
+        return f"\n\n\n\n{title}\n\n\n" + "\n\n".join(body) + "\n"
+
+    text = (part("First Part", "I", "The pit woke at four.", "II", "The cages went down.", "III", "Noon came.")
+            + part("Second Part", "I", "The manor slept late.", "2", "Not a chapter's number.", "II", "Tea.")
+            + part("Third Part", "I", "Alone, it is the pronoun's paragraph.")
+            + part("Fourth Part", "II", "It does not begin at one.", "III", "Nor here."))
+    source = tmp_path / "pit.txt"
+    source.write_text(f"Title: The Pit\nAuthor: Ines Calder\n\n*** START OF THE PROJECT GUTENBERG EBOOK THE PIT ***\n"
+                      f"\nTHE PIT\n\nby Ines Calder\n{text}\n*** END OF THE PROJECT GUTENBERG EBOOK THE PIT ***\n", encoding="utf-8")
+    found = chapters(import_source(source, tmp_path / "pit"))
+    assert [f.get("title") for f, _ in found] == ["First Part", "Second Part", "Third Part", "Fourth Part"]
+    assert found[0][1] == "## I\n\nThe pit woke at four.\n\n## II\n\nThe cages went down.\n\n## III\n\nNoon came.\n"
+    assert found[1][1] == "## I\n\nThe manor slept late.\n\n2\n\nNot a chapter's number.\n\n## II\n\nTea.\n"
+    assert found[2][1].startswith("I\n\n") and found[3][1].startswith("II\n\n")
+
+
 @pytest.mark.parametrize("inner", ["<h2>The Storm</h2>", "<h2>The Storm</h2><h3>At Sea</h3>"])
 def test_a_title_heading_over_one_heading_loses_no_text(tmp_path, inner):
     """A file of <h1>, a paragraph, one <h2> and its text: everything but the <h2> was lost, silently (the

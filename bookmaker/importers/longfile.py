@@ -416,6 +416,28 @@ def with_missing_numbers(lines: list[str], starts: list[int]) -> list[int]:
     return sorted(starts + found)
 
 
+def numbered_sections(paragraphs: list[str]) -> list[str]:
+    """A chapter's paragraphs, its sections' numbers made headings ("## II"): where it begins with a
+    number alone ("I", "1.") and later paragraphs, each a number alone, count on from it, two or more in
+    all. Germinal's parts come in as its chapters and number their own chapters so: "I", "II" were
+    paragraphs of the text, which the contents could not list."""
+    def numeral(paragraph: str) -> tuple[bool, int | None] | None:
+        match = BARE_NUMERAL_RE.match(paragraph.replace("\\", ""))  # "1\." as the Markdown escapes it
+        return (not match.group("number").isdigit(), number_value(match.group("number"))) if match else None
+
+    first = numeral(paragraphs[0]) if paragraphs else None
+    if first is None or first[1] != 1:
+        return paragraphs
+    out, wanted = [], 1
+    for paragraph in paragraphs:
+        if numeral(paragraph) == (first[0], wanted):
+            out.append(f"## {paragraph.replace(chr(92), '').strip().rstrip('.')}")
+            wanted += 1
+        else:
+            out.append(paragraph)
+    return out if wanted > 2 else paragraphs
+
+
 def _heading_lines(lines: list[str], pattern: re.Pattern) -> list[int]:
     """The lines of `lines` that `pattern` matches, each short, after a blank line and no contents entry."""
     return [n for n, line in enumerate(lines) if len(line) < 100 and pattern.match(line)
@@ -491,7 +513,7 @@ def read_text(text: str, path: Path) -> ImportedBook:
         title = plain_title(lines[start].strip())
         if match is not None and match.group("title") is not None:
             title = plain_title(match.group("title")) if match.group("title").strip() else None
-        paragraphs = _paragraphs(lines[start + 1:end])
+        paragraphs = numbered_sections(_paragraphs(lines[start + 1:end]))
         if start in before_contents:
             paragraphs = without_contents_heading(paragraphs)
         found.append(ImportedChapter(body="\n\n".join(paragraphs) + "\n", title=title, heading=lines[start].strip()))
