@@ -1108,6 +1108,48 @@ def test_a_plain_texts_heading_set_apart_by_a_blank_line_fewer_is_found_where_sh
     assert found[4][1] == "The ship sailed on voyage 4.\n\nA Letter Home\n\nIt was short.\n"
 
 
+def gutenberg_text(tmp_path, name: str, body: str, language: str = "French") -> Path:
+    source = tmp_path / f"{name}.txt"
+    source.write_text(f"Title: {name}\nAuthor: Ines Calder\nLanguage: {language}\n\n"
+                      f"*** START OF THE PROJECT GUTENBERG EBOOK {name.upper()} ***\n\n{name.upper()}\n\n"
+                      f"par Ines Calder\n\n\n\n{body}\n*** END OF THE PROJECT GUTENBERG EBOOK {name.upper()} ***\n",
+                      encoding="utf-8")
+    return source
+
+
+def test_a_french_texts_chapitre_lines_head_chapters_titled_by_the_line_set_apart_under_them(tmp_path):
+    """Candide as text: its "CHAPITRE I." to "CHAPITRE XXX." were no headings (only "Chapter" was), and its
+    first twelve chapters came in as one. Each title, in sentence case, is the line the text sets apart
+    under the heading by two blank lines, or one where the book's other titles are (its chapter I), a
+    note's call left out ("CHAPITRE III[1]."); the note stays in the text."""
+    source = gutenberg_text(tmp_path, "Lanterne", (
+        "CHAPITRE I.\n\nComment Paul trouva une lanterne au fond du puits.\n\nLe puits était sec depuis l'été.\n\n"
+        "Il descendit.\n\n\n"
+        "CHAPITRE II\n\nCe que la lanterne montra à Paul.\n\n\nUne porte, peinte sur la pierre.\n\n\n"
+        "CHAPITRE III[1].\n\nOù Paul revient au village.\n\n  [1] Ce chapitre fut ajouté plus tard.\n\n\n"
+        "Le village dormait encore.\n\n\n"
+        "CHAPITRE IV.\n\nConclusion.\n\n\nIl rendit la lanterne au puits.\n"))
+    found = chapters(import_source(source, tmp_path / "lanterne"))
+    assert [f.get("title") for f, _ in found] == ["Comment Paul trouva une lanterne au fond du puits",
+                                                  "Ce que la lanterne montra à Paul", "Où Paul revient au village",
+                                                  "Conclusion"]
+    assert found[0][1] == "Le puits était sec depuis l'été.\n\nIl descendit.\n"
+    assert found[2][1] == "\\[1\\] Ce chapitre fut ajouté plus tard.\n\nLe village dormait encore.\n"
+
+
+def test_a_headings_title_that_runs_on_to_the_next_line_is_the_whole_title(tmp_path):
+    """Don Quijote as text: "Capítulo III. Donde se cuenta la graciosa manera que tuvo don Quijote en" /
+    "armarse caballero", the title's end the text's first line; and its "Capítulo primero." no heading."""
+    source = gutenberg_text(tmp_path, "Molinos", (
+        "Capítulo primero. Que trata de la llanura y del viento que soplaba\nsobre ella\n\n\nEra llano.\n\n\n"
+        "Capítulo II. Donde se cuenta cómo el molinero subió\na la torre\n\n\nSubió despacio.\n\n\n"
+        "Capítulo III. Del fin\n\n\nY acabó.\n"), "Spanish")
+    found = chapters(import_source(source, tmp_path / "molinos"))
+    assert [f.get("title") for f, _ in found] == ["Que trata de la llanura y del viento que soplaba sobre ella",
+                                                  "Donde se cuenta cómo el molinero subió a la torre", "Del fin"]
+    assert [body for _, body in found] == ["Era llano.\n", "Subió despacio.\n", "Y acabó.\n"]
+
+
 def test_a_plain_texts_parts_keep_their_numbered_chapters_as_headings(tmp_path):
     """Germinal's parts are the headings a plain text sets apart, and each numbers its own chapters "I", "II"
     on lines alone: those came in as paragraphs, which the contents could not list. A part's numbers

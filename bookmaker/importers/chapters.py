@@ -20,7 +20,7 @@ UNWRAP = {"div", "section", "article", "main", "body", "header", "span", "center
 NOT_STRUCTURE = ("blockquote", "table", "aside", "figure", "nav", "li", "dl")
 NUMBER_WORDS = (r"(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                 r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-                r"hundred|and)[\s-]*)+")
+                r"hundred|and|premier|primero|primo|primeiro)[\s-]*)+")
 # A Roman numeral as numbers are written (IV, XIV, MCMXII), not any word of its letters ("Civil", "Mimic").
 ROMAN = r"(?=[ivxlcdm])m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
 NUMBER = rf"(?:\d+|{ROMAN}|{NUMBER_WORDS})"
@@ -72,11 +72,13 @@ def plain_title(text: str, named: bool = False) -> str | None:
     return text
 
 
+# Chapter one as French, Spanish, Italian and Portuguese books number it: "Chapitre premier", "Capítulo primero".
+FIRST_WORDS = ("premier", "primero", "primo", "primeiro")
 ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
 WORD_VALUES = {word: value for value, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen".split())} | {word: 10 * (i + 2) for i, word in enumerate(
-        "twenty thirty forty fifty sixty seventy eighty ninety".split())}
+        "twenty thirty forty fifty sixty seventy eighty ninety".split())} | dict.fromkeys(FIRST_WORDS, 1)
 
 
 def number_value(text: str) -> int | None:

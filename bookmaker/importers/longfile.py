@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import re
 from collections import defaultdict, deque
 from pathlib import Path
@@ -15,7 +16,7 @@ from bookmaker import codes
 from bookmaker.errors import Problem
 from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import TAG_GROUPS, is_archive_download, is_archive_web_page, read_archive
-from bookmaker.importers.chapters import (HEADINGS, LABELLED_RE, NUMBER, ORDINAL_WORDS, OTHER_PART_RE, ROMAN,
+from bookmaker.importers.chapters import (CHAPTER_WORDS, HEADINGS, LABELLED_RE, NUMBER, ORDINAL_WORDS, OTHER_PART_RE, ROMAN,
                                           book_title_heading, chapters_from_root, heading_after, heading_title, level,
                                           number_value, parse_html, plain_title, source_number)
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_break, mark_languages, one_line,
@@ -26,9 +27,12 @@ from bookmaker.importers.styles import with_class_styles
 
 ATX_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
-# A play's acts too ("ACT II", "THE FIRST ACT": Project Gutenberg's The 'Mind the Paint' Girl as text).
-TEXT_CHAPTER_RE = re.compile(rf"^\s*(?:(?:chapter|act)\s+{NUMBER}\b\s*(?:[:.\-–—]\s*(?P<title>.*))?|prologue|epilogue|"
-                             rf"interlude|the\s+{ORDINAL_WORDS}\s+act\.?)\s*$", re.I)
+# A play's acts too ("ACT II", "THE FIRST ACT": Project Gutenberg's The 'Mind the Paint' Girl as text). "Chapter"
+# in each language bookmaker numbers chapters in (CHAPTER_WORDS), its note's call after the number kept off
+# the title: Candide's "CHAPITRE I." to "CHAPITRE XXX." and "CHAPITRE XXII[1]." were not headings, and its
+# first twelve chapters came in as one.
+TEXT_CHAPTER_RE = re.compile(rf"^\s*(?:(?:{CHAPTER_WORDS}|act)\s+{NUMBER}\b(?:\[\d+\])?\s*(?:[:.\-–—]\s*(?P<title>.*))?|"
+                             rf"prologue|epilogue|interlude|the\s+{ORDINAL_WORDS}\s+act\.?)\s*$", re.I)
 BYLINE_RE = re.compile(r"^\s*by\s+(\S.{0,100})$", re.I)
 # Parts that hold text as chapters do: A Christmas Carol's "STAVE I", Frankenstein's "Letter 1" before its
 # chapters. A text of staves alone came in as one chapter, and Frankenstein's letters as an untitled one.
@@ -504,7 +508,7 @@ def read_text(text: str, path: Path) -> ImportedBook:
         chapters.append(preamble_chapter(paragraphs, meta | gutenberg_fields))
     if not starts:
         chapters = [ImportedChapter(body="\n\n".join(_paragraphs(lines)) + "\n")]
-    found = []
+    found, set_apart = [], set()
     for start, end in spans:
         if start in rests:  # what follows the contents' last entry up to the first chapter: the prefaces
             found.append(preamble_chapter(rests[start], meta | gutenberg_fields))
@@ -513,11 +517,34 @@ def read_text(text: str, path: Path) -> ImportedBook:
         title = plain_title(lines[start].strip())
         if match is not None and match.group("title") is not None:
             title = plain_title(match.group("title")) if match.group("title").strip() else None
-        paragraphs = numbered_sections(_paragraphs(lines[start + 1:end]))
+        heading, text = lines[start].strip(), lines[start + 1:end]
+        if title and text and text[0].strip() and first_set_apart(text):
+            # The heading's title runs on to the lines under it, set apart from the text as a title is (Project
+            # Gutenberg's Spanish Don Quijote: "Capítulo III. Donde se cuenta la graciosa manera que tuvo don
+            # Quijote en" / "armarse caballero"). The text began with the title's end.
+            more = list(itertools.takewhile(str.strip, text))
+            heading = " ".join([heading, *(line.strip() for line in more)])
+            title, text = plain_title(" ".join([title, *(line.strip() for line in more)])), text[len(more):]
+        paragraphs = numbered_sections(_paragraphs(text))
         if start in before_contents:
             paragraphs = without_contents_heading(paragraphs)
-        found.append(ImportedChapter(body="\n\n".join(paragraphs) + "\n", title=title, heading=lines[start].strip()))
-    return _finished(meta | gutenberg_fields, chapters + titled_by_first_line(found), {}, path, problems)
+        if first_set_apart(text):
+            set_apart.add(len(found))
+        found.append(ImportedChapter(body="\n\n".join(paragraphs) + "\n", title=title, heading=heading))
+    return _finished(meta | gutenberg_fields, chapters + titled_by_first_line(found, set_apart), {}, path, problems)
+
+
+def first_set_apart(lines: list[str]) -> bool:
+    """Whether a chapter's first paragraph (under its heading line) is followed by two blank lines or more
+    and then text, where its paragraphs are parted by one: a title, as Project Gutenberg's plain texts set
+    a title in sentence case under "CHAPITRE II" (Candide's "Ce que devint Candide parmi les Bulgares.")."""
+    at = next((n for n, line in enumerate(lines) if line.strip()), len(lines))
+    end = next((n for n in range(at, len(lines)) if not lines[n].strip()), len(lines))
+    after = next((n for n in range(end, len(lines)) if lines[n].strip()), len(lines))
+    if after < len(lines) and NOTE_LINE_RE.match(lines[after]):  # the title's note under it ("[1] Sur le pays…")
+        end = next((n for n in range(after, len(lines)) if not lines[n].strip()), len(lines))
+        after = next((n for n in range(end, len(lines)) if lines[n].strip()), len(lines))
+    return at < end and after - end >= 2 and after < len(lines)
 
 
 # A plain text's contents that repeats each chapter's heading line and title ("CHAPTER I" / "WHICH TREATS
@@ -621,7 +648,7 @@ def is_title_line(preamble: list[str], first: int, named: str | None) -> bool:
 
 # A chapter's line, and an act's: a novel that quotes a play in one of its chapters (Project Gutenberg's
 # The Little Colonel's Hero, its chapter XIII's "ACT I" to "ACT VI") is split at its chapters alone.
-TEXT_CHAPTER_LINE_RE = re.compile(rf"^\s*chapter\s+{NUMBER}\b", re.I)
+TEXT_CHAPTER_LINE_RE = re.compile(rf"^\s*{CHAPTER_WORDS}\s+{NUMBER}\b", re.I)
 TEXT_ACT_RE = re.compile(rf"^\s*(?:act\s+{NUMBER}\b|the\s+{ORDINAL_WORDS}\s+act\b)", re.I)
 # A contents page's entry for a chapter: its line ends in a page number after a gap ("CHAPTER I. The
 # Widow and her Child             1", Project Gutenberg's Jack Sheppard as text). Taken for a chapter's
@@ -630,16 +657,29 @@ CONTENTS_LINE_RE = re.compile(r"\S\s{2,}\d{1,4}\s*$")
 # A plain text's title on the line after its "CHAPTER I." line ("The Widow and her Child."): short, one
 # line, a paragraph of its own, its words mostly capitalised.
 TITLE_LINE = 60
+DIALOGUE_START_RE = re.compile(r"^\s*(?:[-\u2013\u2014\"“”«‘'„]|\\-)")  # a line of dialogue, not a title
+NOTE_LINE_RE = re.compile(r"^\s*\[\d+\]\s")  # a note as Project Gutenberg's plain texts set one: "  [1] Sur le…"
+NOTE_CALL_RE = re.compile(r"\\?\[\d+\\?\]")  # a note's call in a title ("d'Eldorado\\[1\\]." as the Markdown escapes it)
 LONG_TITLE_LINE = 200  # a title in capitals may run longer ("WHICH TREATS OF THE CHARACTER AND PURSUITS OF …")
 
 
-def titled_by_first_line(chapters: list[ImportedChapter]) -> list[ImportedChapter]:
+def titled_by_first_line(chapters: list[ImportedChapter], set_apart: set[int] = frozenset()) -> list[ImportedChapter]:
     """`chapters` split at lines that number them alone ("CHAPTER I."), each titled by its first paragraph
     where three in four of them begin with one that reads as a title (TITLE_LINE, one line, most words
-    capitalised; LONG_TITLE_LINE in capitals): the book's way of setting its titles, not a chapter's
-    short first line of dialogue."""
-    def title_line(chapter: ImportedChapter) -> str | None:
+    capitalised; LONG_TITLE_LINE in capitals; or in any case up to LONG_TITLE_LINE where the text sets it
+    apart, `set_apart`: the chapters' indices, first_set_apart): the book's way of setting its titles, not
+    a chapter's short first line of dialogue. A note's call is left out of the title and the heading
+    ("d'Eldorado[1].", "CHAPITRE XXII[1]."); the note stays in the text."""
+    untitled = [c for c in chapters if not c.title]
+    # Where three in four titles are set apart, the book sets its titles so: the others are taken too, which
+    # its text sets under a blank line alone (Candide's chapters I and V, of 30).
+    by_set_apart = len(untitled) >= 3 and sum(1 for i in set_apart if not chapters[i].title) >= 0.75 * len(untitled)
+
+    def title_line(index: int, chapter: ImportedChapter) -> str | None:
         first, _, rest = chapter.body.partition("\n\n")
+        if (index in set_apart or by_set_apart) and not chapter.title and rest.strip() and "\n" not in first \
+                and len(first) <= LONG_TITLE_LINE and not DIALOGUE_START_RE.match(first):
+            return first
         words = re.findall(r"[^\W\d_][\w'’-]*", first)
         # In capitals but for its words in italics ("OÙ LE PATRON DE LA «_Tankadère_» RISQUE …"): Don Quixote's
         # and Le Tour du monde's, 60 to 160 characters.
@@ -651,15 +691,17 @@ def titled_by_first_line(chapters: list[ImportedChapter]) -> list[ImportedChapte
         capitals = sum(1 for word in words if word[0].isupper())
         return first if capitals >= 0.5 * len(words) and words[0][0].isupper() else None
 
-    untitled = [c for c in chapters if not c.title]
-    lines = [title_line(c) for c in untitled]
+    lines = [title_line(i, c) for i, c in enumerate(chapters) if not c.title]
     if len(untitled) < 3 or sum(1 for line in lines if line) < 0.75 * len(untitled):
         return chapters
     for chapter, line in zip(untitled, lines):
         if line:
-            chapter.title = plain_title(re.sub(r"[*_]", "", line).rstrip("."))
+            line = NOTE_CALL_RE.sub("", line).rstrip(".")
+            chapter.title = plain_title(re.sub(r"[*_]", "", line))
             chapter.body = chapter.body.partition("\n\n")[2]
-            chapter.heading = f"{chapter.heading.rstrip('.')}: {line.rstrip('.')}"
+            # A synopsis rather than a name where the book's run long (chapters.synopses_as_summaries).
+            chapter.bridgehead, chapter.number_heading = line, NOTE_CALL_RE.sub("", chapter.heading)
+            chapter.heading = f"{chapter.number_heading.rstrip('.')}: {line}"
     return chapters
 
 
