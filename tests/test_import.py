@@ -1108,12 +1108,13 @@ def test_a_plain_texts_heading_set_apart_by_a_blank_line_fewer_is_found_where_sh
     assert found[4][1] == "The ship sailed on voyage 4.\n\nA Letter Home\n\nIt was short.\n"
 
 
-def gutenberg_text(tmp_path, name: str, body: str, language: str = "French") -> Path:
+def gutenberg_text(tmp_path, name: str, body: str, language: str = "French", titled: bool = True) -> Path:
+    """A Project Gutenberg plain text of `body`, under a title and byline (`titled`) after its START line."""
     source = tmp_path / f"{name}.txt"
+    title = f"{name.upper()}\n\npar Ines Calder\n\n\n\n" if titled else ""
     source.write_text(f"Title: {name}\nAuthor: Ines Calder\nLanguage: {language}\n\n"
-                      f"*** START OF THE PROJECT GUTENBERG EBOOK {name.upper()} ***\n\n{name.upper()}\n\n"
-                      f"par Ines Calder\n\n\n\n{body}\n*** END OF THE PROJECT GUTENBERG EBOOK {name.upper()} ***\n",
-                      encoding="utf-8")
+                      f"*** START OF THE PROJECT GUTENBERG EBOOK {name.upper()} ***\n\n{title}"
+                      f"{body}\n*** END OF THE PROJECT GUTENBERG EBOOK {name.upper()} ***\n", encoding="utf-8")
     return source
 
 
@@ -1135,6 +1136,39 @@ def test_a_french_texts_chapitre_lines_head_chapters_titled_by_the_line_set_apar
                                                   "Conclusion"]
     assert found[0][1] == "Le puits était sec depuis l'été.\n\nIl descendit.\n"
     assert found[2][1] == "\\[1\\] Ce chapitre fut ajouté plus tard.\n\nLe village dormait encore.\n"
+
+
+PREFACE = ("Ce roman parut en 1830, sans nom d'auteur, chez un libraire de la rue Jacob qui le vendit mal;\n"
+           "on le crut d'abord traduit de l'anglais, puis d'un abbé, puis de personne.")
+
+
+def test_a_plain_texts_centred_title_pages_around_its_preface_are_left_out(tmp_path):
+    """Candide as text sets its collected works' title page ("OEUVRES / DE / VOLTAIRE / …"), centred, over
+    its editor's preface, and the novel's own ("CANDIDE, / ou / L'OPTIMISME, / TRADUIT DE L'ALLEMAND / …")
+    under it: all of it came in as a chapter titled "OEUVRES". Now the preface alone is, titled by its
+    heading, and the title pages are said to be left out. A centred dedication, a sentence, stays."""
+    def centre(*lines: str) -> str:
+        return "\n\n".join(line.center(72).rstrip() for line in lines) + "\n"
+
+    source = gutenberg_text(tmp_path, "Lanterne", (
+        centre("OEUVRES", "DE", "PAUL MARCEAU", "TOME III") + "\n\n\n"
+        + "Préface de l'Éditeur\n\n\n" + PREFACE + "\n\nIl fut réimprimé deux fois.\n\n" + "MARCEAU.".rjust(60)
+        + "\n\n\n\n"
+        + centre("LA LANTERNE,", "ou", "LE PUITS SEC,", "ROMAN") + "\n\n\n"
+        + "CHAPITRE I.\n\nDu puits.\n\n\nLe puits était sec.\n\n\nCHAPITRE II.\n\nDe la porte.\n\n\nUne porte.\n\n\n"
+        + "CHAPITRE III.\n\nDu retour.\n\n\nIl revint.\n"), titled=False)
+    project = tmp_path / "lanterne"
+    found = chapters(import_source(source, project))
+    # A chapter before "CHAPITRE I." keeps the source's headings (chapters.keep_source_numbering).
+    assert [f.get("title") for f, _ in found] == ["Préface de l'Éditeur", "CHAPITRE I: Du puits",
+                                                  "CHAPITRE II: De la porte", "CHAPITRE III: Du retour"]
+    assert found[0][1] == f"{' '.join(PREFACE.split())}\n\nIl fut réimprimé deux fois.\n\nMARCEAU.\n"
+    dedicated = gutenberg_text(tmp_path, "Puits", (
+        centre("To my sister", "who found the well", "and the lantern in it") + "\n\n\n"
+        + "CHAPITRE I.\n\nDu puits.\n\n\nLe puits était sec.\n\n\nCHAPITRE II.\n\nDe la porte.\n\n\nUne porte.\n\n\n"
+        + "CHAPITRE III.\n\nDu retour.\n\n\nIl revint.\n"), titled=False)
+    found = chapters(import_source(dedicated, tmp_path / "puits"))
+    assert found[0][1] == "To my sister\n\nwho found the well\n\nand the lantern in it\n"
 
 
 def test_a_headings_title_that_runs_on_to_the_next_line_is_the_whole_title(tmp_path):

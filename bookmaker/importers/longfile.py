@@ -505,7 +505,20 @@ def read_text(text: str, path: Path) -> ImportedBook:
     if None in before_contents:
         paragraphs = without_contents_heading(paragraphs)
     if paragraphs:
-        chapters.append(preamble_chapter(paragraphs, meta | gutenberg_fields))
+        chapter = preamble_chapter(paragraphs, meta | gutenberg_fields)
+        trimmed, centred = without_centred_runs(preamble)
+        if centred and title_page_lines(chapter, meta | gutenberg_fields) is None:  # not a title page alone
+            words = sum(len(line.split()) for line in centred)
+            shown = " / ".join(line.strip() for line in centred)
+            shown = shown if len(shown) <= 50 else shown[:50].rsplit(" ", 1)[0].rstrip(" /") + " …"
+            problems.append(Problem(str(path), 1, f"the centred lines before the first chapter ({words} words: "
+                                    f"\"{shown}\") are the source's own title page: left out, since the book has a "
+                                    "title page of its own", "warning", codes.SOURCE_TITLE_PAGE))
+            paragraphs = _paragraphs(trimmed)
+            if None in before_contents:
+                paragraphs = without_contents_heading(paragraphs)
+            chapter = preamble_chapter(paragraphs, meta | gutenberg_fields, first_set_apart(trimmed))
+        chapters.append(chapter)
     if not starts:
         chapters = [ImportedChapter(body="\n\n".join(_paragraphs(lines)) + "\n")]
     found, set_apart = [], set()
@@ -616,20 +629,73 @@ def without_contents_heading(paragraphs: list[str]) -> list[str]:
     return paragraphs
 
 
-def preamble_chapter(paragraphs: list[str], meta: dict) -> ImportedChapter:
+def preamble_chapter(paragraphs: list[str], meta: dict, set_apart: bool = False) -> ImportedChapter:
     """The text before a plain text's first chapter, titled by its first line where that line is a
     heading in capitals with prose under it (Project Gutenberg's Grimms' Fairy Tales: "PREPARER'S NOTE"),
-    not a title page's short lines ("VON / FRANZ KAFKA / …": title_page_lines)."""
+    or in any case where the text sets it apart by two blank lines (`set_apart`, first_set_apart:
+    Candide's "Préface de l'Éditeur"), not a title page's short lines ("VON / FRANZ KAFKA / …":
+    title_page_lines)."""
     if len(paragraphs) > 1 and title_key(paragraphs[0]) == title_key(str(meta.get("title") or "")):
         paragraphs = paragraphs[1:]  # the book's half-title over them ("DON QUIXOTE", then "PART II.")
     untitled = ImportedChapter(body="\n\n".join(paragraphs) + "\n")
     first = paragraphs[0]
-    if len(paragraphs) > 1 and "\n" not in first and len(first.split()) <= 6 and first == first.upper() \
+    if len(paragraphs) > 1 and "\n" not in first and len(first.split()) <= 6 and (first == first.upper() or set_apart) \
             and any(c.isalpha() for c in first) and title_page_lines(untitled, meta) is None \
             and any(len(paragraph.split()) >= 10 for paragraph in paragraphs[1:]):  # prose under it
         return ImportedChapter(body="\n\n".join(paragraphs[1:]) + "\n", title=plain_title(first.rstrip(":.")),
                                heading=first)
     return untitled
+
+
+# A plain text's line set in the middle of its 70 or so columns, shorter than a line of its prose: a title
+# page's (Candide's "OEUVRES / DE / VOLTAIRE / …" over its editor's preface, "CANDIDE, / ou / L'OPTIMISME, /
+# TRADUIT DE L'ALLEMAND / …" under it), not a signature set to the right ("BEUCHOT.") or a rule ("------").
+CENTRED_INDENT = 8  # spaces before it, at least; 2 inside a run ("      QU'ON A TROUVÉES DANS LA POCHE DU DOCTEUR…")
+CENTRED_COLUMN, CENTRED_SLACK = 36, 10  # where its middle falls, give or take
+CENTRED_LENGTH = 62
+CENTRED_RUN = 3  # lines in a run, blank lines between them aside
+CENTRED_CAPITALS = 0.75  # of a run's letters: a title page's, not a dedication's sentence (Flatland's)
+
+
+def centred(line: str, in_run: bool = False) -> bool:
+    text = line.strip()
+    indent = len(line.expandtabs()) - len(line.expandtabs().lstrip())
+    return bool(text) and len(text) <= CENTRED_LENGTH and indent >= (2 if in_run else CENTRED_INDENT) \
+        and abs(indent + len(text) / 2 - CENTRED_COLUMN) <= CENTRED_SLACK and not CONTENTS_LINE_RE.search(text)
+
+
+def without_centred_runs(lines: list[str]) -> tuple[list[str], list[str]]:
+    """`lines` (a plain text's before its first chapter) without the runs of CENTRED_RUN centred lines or
+    more (blank lines between them aside) in capitals that begin or end them, and those runs' lines: the
+    source's title pages. A run inside them (a contents' part headings), or where there is nothing else,
+    stays."""
+    def run_from(at: int, step: int) -> int:
+        """Where the run of centred lines from `at` (the first or last line with text) ends, going `step`."""
+        n, seen, end = at, 0, at
+        while 0 <= n < len(lines) and (not lines[n].strip() or centred(lines[n], seen > 0)):
+            if lines[n].strip():
+                seen, end = seen + 1, n + step
+            n += step
+        return end if seen >= CENTRED_RUN else at
+
+    def capitals(run: list[str]) -> bool:
+        letters = [c for line in run for c in line if c.isalpha()]
+        return bool(letters) and sum(c.isupper() for c in letters) >= CENTRED_CAPITALS * len(letters)
+
+    texts = [n for n, line in enumerate(lines) if line.strip()]
+    if not texts:
+        return lines, []
+    head = run_from(texts[0], 1)
+    tail = run_from(texts[-1], -1) + 1
+    if not capitals(lines[texts[0]:head]):
+        head = texts[0]
+    if tail <= head or not capitals(lines[tail:texts[-1] + 1]):
+        tail = texts[-1] + 1
+    kept = lines[:texts[0]] + lines[head:tail]
+    if not any(line.strip() for line in kept):
+        return lines, []
+    dropped = lines[texts[0]:head] + lines[tail:]
+    return kept, [line for line in dropped if line.strip()]
 
 
 def is_title_line(preamble: list[str], first: int, named: str | None) -> bool:
