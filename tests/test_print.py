@@ -843,6 +843,34 @@ def test_a_drop_cap_indents_the_two_lines_it_stands_in_and_no_third(tmp_path):
     assert abs(third - fourth) < 1 and first > fourth + 10 and second > fourth + 10, starts[:5]
 
 
+def contents_entries_by_page(tmp_path, chapters: int) -> list[int]:
+    """The entries on each page of the printed contents of a book of `chapters` short chapters."""
+    manuscript = tmp_path / f"book{chapters}" / "manuscript"
+    manuscript.mkdir(parents=True)
+    (manuscript / "book.yaml").write_text("title: The Keeper's Ledger\nauthor: Ada Quill\nlanguage: en\n")
+    for n in range(1, chapters + 1):
+        (manuscript / f"{n:02}.md").write_text(f"---\ntitle: The lamp of night {n}\n---\n\nThe lamp was lit at six.\n")
+    pdf = tmp_path / f"book{chapters}.pdf"
+    assert run_cli("pdf", manuscript.parent, "-o", pdf).returncode == 0
+    r = pypdf.PdfReader(pdf)
+    first = dict(outline(r))["Contents"]
+    counts = []
+    for page in r.pages[first:]:
+        entries = len(re.findall(r"^Chapter \d+: The lamp of night \d+ +\..*\d$", page.extract_text(), re.M))
+        if not entries and counts:
+            break
+        counts.append(entries)
+    return [count for count in counts if count]
+
+
+def test_the_contents_last_entry_is_never_alone_on_its_page(tmp_path):
+    """Candide's contents ended on a page of its own for "Chapitre XXX: Conclusion". A book of one entry more
+    than the contents' first page holds keeps its last two entries together."""
+    (full, *_rest) = contents_entries_by_page(tmp_path, 40)
+    counts = contents_entries_by_page(tmp_path, full + 1)
+    assert sum(counts) == full + 1 and len(counts) == 2 and min(counts) >= 2, counts
+
+
 def test_contents_page_numbers_line_up_at_the_right(tmp_path):
     """The contents' page numbers end at one right edge (they ended up to a dot's width short), an entry
     that runs over hangs its later lines under its first word's indent, unhyphenated, and a title's last
