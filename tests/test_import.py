@@ -1171,6 +1171,38 @@ def test_a_plain_texts_centred_title_pages_around_its_preface_are_left_out(tmp_p
     assert found[0][1] == "To my sister\n\nwho found the well\n\nand the lantern in it\n"
 
 
+def test_a_plain_text_in_parts_that_each_number_their_chapters_from_one(tmp_path):
+    """Madame Bovary as text: "PREMIÈRE PARTIE", "I" to "IX", "DEUXIÈME PARTIE", "I" to "XV"…, numbers with
+    no stop: it came in as one chapter of 358 pages. Each part's heading is now a chapter of its own (no
+    text: a part title page) and each of its chapters one. A run numbered again under a heading that names
+    no part (a glossary's) is not taken."""
+    def part(title: str, *chapters: str) -> str:
+        return f"\n\n\n{title}\n\n\n" + "".join(
+            f"\n\n{number}\n\n{text} était là depuis le début de l'été, et personne ne savait pourquoi.\n\nIl attendit.\n"
+            for number, text in zip(("I", "II", "III"), chapters))
+
+    source = gutenberg_text(tmp_path, "Puits", (
+        part("PREMIÈRE PARTIE", "Le puits", "La corde", "Le seau")
+        + part("DEUXIÈME PARTIE", "La porte", "La clef", "La salle")
+        + part("Mots et expressions", "Un puits", "Un seau", "Une clef")))
+    found = chapters(import_source(source, tmp_path / "puits"))
+    assert [f.get("title") for f, _ in found] == ["PREMIÈRE PARTIE", "I", "II", "III", "DEUXIÈME PARTIE", "I", "II",
+                                                  "III"]
+    assert [body.split(" ", 2)[:2] for _, body in found][:3] == [["\n"], ["Le", "puits"], ["La", "corde"]]
+    assert "Il attendit.\n\nMots et expressions\n\nI\n\nUn puits" in found[-1][1]
+
+
+def test_a_german_texts_ordinal_kapitel_lines_head_its_chapters(tmp_path):
+    """Effi Briest as text, "Erstes Kapitel" to "Sechsunddreißigstes Kapitel", came in as one chapter."""
+    source = gutenberg_text(tmp_path, "Brunnen", "".join(
+        f"\n\n\n{ordinal} Kapitel\n\n\nDer Brunnen war {n} Tage trocken.\n"
+        for n, ordinal in enumerate(["Erstes", "Zweites", "Drittes", "Einundzwanzigstes"], 1)), "German")
+    found = chapters(import_source(source, tmp_path / "brunnen"))
+    assert [f.get("title") for f, _ in found] == ["Erstes Kapitel", "Zweites Kapitel", "Drittes Kapitel",
+                                                  "Einundzwanzigstes Kapitel"]
+    assert found[3][1] == "Der Brunnen war 4 Tage trocken.\n"
+
+
 def test_a_headings_title_that_runs_on_to_the_next_line_is_the_whole_title(tmp_path):
     """Don Quijote as text: "Capítulo III. Donde se cuenta la graciosa manera que tuvo don Quijote en" /
     "armarse caballero", the title's end the text's first line; and its "Capítulo primero." no heading."""
@@ -1184,22 +1216,23 @@ def test_a_headings_title_that_runs_on_to_the_next_line_is_the_whole_title(tmp_p
     assert [body for _, body in found] == ["Era llano.\n", "Subió despacio.\n", "Y acabó.\n"]
 
 
-def test_a_plain_texts_parts_keep_their_numbered_chapters_as_headings(tmp_path):
-    """Germinal's parts are the headings a plain text sets apart, and each numbers its own chapters "I", "II"
-    on lines alone: those came in as paragraphs, which the contents could not list. A part's numbers
-    that do not count on from I, and a lone "I" in a part without a II, stay text."""
+def test_a_plain_texts_chapters_set_apart_keep_their_numbered_sections_as_headings(tmp_path):
+    """Chapters headed by lines a plain text sets apart by blank lines, each numbering its own sections "I",
+    "II" on lines alone (Germinal's parts, before its part headings were known as such): those came in as
+    paragraphs, which the contents could not list. A chapter's numbers that do not count on from I, and a
+    lone "I" in a chapter without a II, stay text."""
     def part(title: str, *body: str) -> str:
         return f"\n\n\n\n{title}\n\n\n" + "\n\n".join(body) + "\n"
 
-    text = (part("First Part", "I", "The pit woke at four.", "II", "The cages went down.", "III", "Noon came.")
-            + part("Second Part", "I", "The manor slept late.", "2", "Not a chapter's number.", "II", "Tea.")
-            + part("Third Part", "I", "Alone, it is the pronoun's paragraph.")
-            + part("Fourth Part", "II", "It does not begin at one.", "III", "Nor here."))
+    text = (part("At the Pit", "I", "The pit woke at four.", "II", "The cages went down.", "III", "Noon came.")
+            + part("At the Manor", "I", "The manor slept late.", "2", "Not a chapter's number.", "II", "Tea.")
+            + part("At the Inn", "I", "Alone, it is the pronoun's paragraph.")
+            + part("At the Gate", "II", "It does not begin at one.", "III", "Nor here."))
     source = tmp_path / "pit.txt"
     source.write_text(f"Title: The Pit\nAuthor: Ines Calder\n\n*** START OF THE PROJECT GUTENBERG EBOOK THE PIT ***\n"
                       f"\nTHE PIT\n\nby Ines Calder\n{text}\n*** END OF THE PROJECT GUTENBERG EBOOK THE PIT ***\n", encoding="utf-8")
     found = chapters(import_source(source, tmp_path / "pit"))
-    assert [f.get("title") for f, _ in found] == ["First Part", "Second Part", "Third Part", "Fourth Part"]
+    assert [f.get("title") for f, _ in found] == ["At the Pit", "At the Manor", "At the Inn", "At the Gate"]
     assert found[0][1] == "## I\n\nThe pit woke at four.\n\n## II\n\nThe cages went down.\n\n## III\n\nNoon came.\n"
     assert found[1][1] == "## I\n\nThe manor slept late.\n\n2\n\nNot a chapter's number.\n\n## II\n\nTea.\n"
     assert found[2][1].startswith("I\n\n") and found[3][1].startswith("II\n\n")

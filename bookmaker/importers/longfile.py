@@ -16,9 +16,10 @@ from bookmaker import codes
 from bookmaker.errors import Problem
 from bookmaker.importers import gutenberg
 from bookmaker.importers.archive import TAG_GROUPS, is_archive_download, is_archive_web_page, read_archive
-from bookmaker.importers.chapters import (CHAPTER_WORDS, HEADINGS, LABELLED_RE, NUMBER, ORDINAL_WORDS, OTHER_PART_RE, ROMAN,
-                                          book_title_heading, chapters_from_root, heading_after, heading_title, level,
-                                          number_value, parse_html, plain_title, source_number)
+from bookmaker.importers.chapters import (CHAPTER_WORDS, HEADINGS, LABELLED_RE, NUMBER, ORDINAL_WORDS, OTHER_PART_RE,
+                                          OTHER_PART_WORDS, ROMAN, book_title_heading, chapters_from_root,
+                                          heading_after, heading_title, level, number_value, parse_html, plain_title,
+                                          source_number)
 from bookmaker.importers.markdown import (NOTES_TITLES, Images, Notes, is_scene_break, mark_languages, one_line,
                                           text_to_markdown, typed_dashes)
 from bookmaker.importers.project import BOOK_KEYS, CHAPTER_KEYS, ImportedBook, ImportedChapter
@@ -27,12 +28,16 @@ from bookmaker.importers.styles import with_class_styles
 
 ATX_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
+# German numbers its chapters by ordinal words before "Kapitel" (Effi Briest: "Erstes Kapitel" to
+# "Sechsunddreißigstes Kapitel", which came in as one chapter of 313 pages).
+GERMAN_ORDINAL_CHAPTER = r"[^\W\d_]+te[nrs]?\s+kapitel\.?"
 # A play's acts too ("ACT II", "THE FIRST ACT": Project Gutenberg's The 'Mind the Paint' Girl as text). "Chapter"
 # in each language bookmaker numbers chapters in (CHAPTER_WORDS), its note's call after the number kept off
 # the title: Candide's "CHAPITRE I." to "CHAPITRE XXX." and "CHAPITRE XXII[1]." were not headings, and its
 # first twelve chapters came in as one.
 TEXT_CHAPTER_RE = re.compile(rf"^\s*(?:(?:{CHAPTER_WORDS}|act)\s+{NUMBER}\b(?:\[\d+\])?\s*(?:[:.\-–—]\s*(?P<title>.*))?|"
-                             rf"prologue|epilogue|interlude|the\s+{ORDINAL_WORDS}\s+act\.?)\s*$", re.I)
+                             rf"prologue|epilogue|interlude|the\s+{ORDINAL_WORDS}\s+act\.?|{GERMAN_ORDINAL_CHAPTER})\s*$",
+                             re.I)
 BYLINE_RE = re.compile(r"^\s*by\s+(\S.{0,100})$", re.I)
 # Parts that hold text as chapters do: A Christmas Carol's "STAVE I", Frankenstein's "Letter 1" before its
 # chapters. A text of staves alone came in as one chapter, and Frankenstein's letters as an untitled one.
@@ -312,8 +317,13 @@ def _paragraphs(lines: list[str]) -> list[str]:
 
 
 # A chapter headed by its number alone, or its number and title ("I.", "II. Papa se fâche."), on a line of its
-# own between blank lines, as Project Gutenberg's plain texts head them (Entre Nous, French).
-TEXT_NUMBERED_RE = re.compile(rf"^\s*(?P<number>{ROMAN}|\d{{1,3}})\.(?:\s+\S.{{0,80}})?$", re.I)
+# own between blank lines, as Project Gutenberg's plain texts head them (Entre Nous, French); its number alone
+# with no stop too (Madame Bovary's "I").
+TEXT_NUMBERED_RE = re.compile(rf"^\s*(?P<number>{ROMAN}|\d{{1,3}})(?:\.(?:\s+\S.{{0,80}})?|\s*)$", re.I)
+# The heading of a part whose chapters number on from 1 again: Madame Bovary's "DEUXIÈME PARTIE", a line
+# alone, short, that names a part (OTHER_PART_WORDS).
+PART_LINE_RE = re.compile(rf"^\s*(?=.{{1,40}}$)(?:\S+\s+)?{OTHER_PART_WORDS}\b.*$", re.I)
+PART_LINE_BEFORE = 6  # lines above a part's chapter 1 its heading may be, at most
 
 
 def numbered_starts(lines: list[str]) -> list[int]:
@@ -334,6 +344,8 @@ def numbered_starts(lines: list[str]) -> list[int]:
         if number == 1:
             run = [n]
             runs.append(run)
+            if part_line_before(lines, n) is not None:  # a part begins: the runs before it go no further
+                waiting.clear()
         elif waiting[roman, number]:
             run = waiting[roman, number].popleft()
             run.append(n)
@@ -341,7 +353,33 @@ def numbered_starts(lines: list[str]) -> list[int]:
             continue
         waiting[roman, len(run) + 1].append(run)
     longest = max((len(run) for run in runs), default=0)
-    return next((run for run in runs if len(run) >= max(3, longest / 2)), [])
+    runs = [run for run in runs if len(run) >= max(3, longest / 2)]
+    if not runs:
+        return []
+    # Where the text is in parts, each numbering its chapters from 1 again under its heading (Madame Bovary's
+    # three parts: "PREMIÈRE PARTIE", "I"…"IX"; "DEUXIÈME PARTIE", "I"…"XV"), every part's run, its heading a
+    # chapter of its own, with no text. A later run under no part's heading (Entre Nous's glossary, "I" to
+    # "XL" again) is not the chapters'.
+    parts = [part_line_before(lines, run[0]) for run in runs]
+    taken = [0]
+    for i in range(1, len(runs)):
+        if parts[i] is not None and runs[i][0] > runs[taken[-1]][-1]:
+            taken.append(i)
+    if len(taken) == 1:
+        # Numbers with no stop are read only as parts' chapters: alone, they are left to the headings set
+        # apart by blank lines (spaced_starts; Le Tour du monde's "I" over its title in capitals), as they
+        # were before such numbers were read at all.
+        first = TEXT_NUMBERED_RE.match(lines[runs[0][0]])
+        return runs[0] if first.group(0)[first.end("number"):].startswith(".") else []
+    return sorted(n for i in taken for n in ([parts[i]] if parts[i] is not None else []) + runs[i])
+
+
+def part_line_before(lines: list[str], at: int) -> int | None:
+    """The line of a part's heading (PART_LINE_RE) a few lines above line `at`, with only blank lines between."""
+    for n in range(at - 1, max(-1, at - 1 - PART_LINE_BEFORE), -1):
+        if lines[n].strip():
+            return n if PART_LINE_RE.match(lines[n]) else None
+    return None
 
 
 # Project Gutenberg's plain texts set four blank lines before a chapter's heading and two after it: where a
@@ -423,8 +461,9 @@ def with_missing_numbers(lines: list[str], starts: list[int]) -> list[int]:
 def numbered_sections(paragraphs: list[str]) -> list[str]:
     """A chapter's paragraphs, its sections' numbers made headings ("## II"): where it begins with a
     number alone ("I", "1.") and later paragraphs, each a number alone, count on from it, two or more in
-    all. Germinal's parts come in as its chapters and number their own chapters so: "I", "II" were
-    paragraphs of the text, which the contents could not list."""
+    all: a text's chapters set apart by blank lines that number their own sections so ("I", "II" were
+    paragraphs of the text, which the contents could not list). Germinal's parts did, before their
+    headings were read as parts' (numbered_starts)."""
     def numeral(paragraph: str) -> tuple[bool, int | None] | None:
         match = BARE_NUMERAL_RE.match(paragraph.replace("\\", ""))  # "1\." as the Markdown escapes it
         return (not match.group("number").isdigit(), number_value(match.group("number"))) if match else None
