@@ -1181,14 +1181,22 @@ def test_a_plain_text_in_parts_that_each_number_their_chapters_from_one(tmp_path
             f"\n\n{number}\n\n{text} était là depuis le début de l'été, et personne ne savait pourquoi.\n\nIl attendit.\n"
             for number, text in zip(("I", "II", "III"), chapters))
 
+    # Before them, its title page and its contents of the parts' and chapters' headings alone, one a line
+    # ("Table des matières", "PREMIÈRE PARTIE", "I"…): a paragraph of numbers in the first chapter.
+    contents = "\n".join(["PREMIÈRE PARTIE", "I", "II", "III", "DEUXIÈME PARTIE", "I", "II", "III"])
+    dedication = ("À ma sœur, qui descendit la première dans le puits et remonta, le soir, par-\n"
+                  "dessus la margelle.")  # a compound broken at its hyphen: joined whole
     source = gutenberg_text(tmp_path, "Puits", (
-        part("PREMIÈRE PARTIE", "Le puits", "La corde", "Le seau")
+        f"Ines Calder\n\nPUITS\n\n(1857)\n\n\n\nTable des matières\n\n{contents}\n\n\n\n{dedication}\n"
+        + part("PREMIÈRE PARTIE", "Le puits", "La corde", "Le seau")
         + part("DEUXIÈME PARTIE", "La porte", "La clef", "La salle")
-        + part("Mots et expressions", "Un puits", "Un seau", "Une clef")))
-    found = chapters(import_source(source, tmp_path / "puits"))
-    assert [f.get("title") for f, _ in found] == ["PREMIÈRE PARTIE", "I", "II", "III", "DEUXIÈME PARTIE", "I", "II",
-                                                  "III"]
-    assert [body.split(" ", 2)[:2] for _, body in found][:3] == [["\n"], ["Le", "puits"], ["La", "corde"]]
+        + part("Mots et expressions", "Un puits", "Un seau", "Une clef")), titled=False)
+    project = tmp_path / "puits"
+    found = chapters(import_source(source, project))
+    assert [f.get("title") for f, _ in found] == [None, "PREMIÈRE PARTIE", "I", "II", "III", "DEUXIÈME PARTIE", "I",
+                                                  "II", "III"]
+    assert found[0][1] == "À ma sœur, qui descendit la première dans le puits et remonta, le soir, par-dessus la margelle.\n"
+    assert [body.split(" ", 2)[:2] for _, body in found][1:4] == [["\n"], ["Le", "puits"], ["La", "corde"]]
     assert "Il attendit.\n\nMots et expressions\n\nI\n\nUn puits" in found[-1][1]
 
 

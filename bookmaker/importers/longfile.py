@@ -301,13 +301,31 @@ def _shifted(line: str, top: int) -> str:
 
 # Plain text --------------------------------------------------------------------------------------
 
+# A compound broken at its own hyphen at the end of a line of prose, as long as a wrapped line is ("au-" /
+# "dessus", "well-" / "known"): joined whole. Not a dash ("--", " -"), not before a capital, and not a short
+# line, where the hyphen ends a line of verse (Don Quijote's broken-ended verses: "boquirru-" / "que").
+BROKEN_COMPOUND_RE = re.compile(r"[^\W\d_]-$")
+WRAPPED_LINE = 55
+
+
+def joined_lines(lines: list[str]) -> str:
+    """A paragraph's lines as one line: a space between each, none after a compound's hyphen."""
+    out, previous = "", ""
+    for line in lines:
+        line = line.strip()
+        if out and not (BROKEN_COMPOUND_RE.search(out) and len(previous) >= WRAPPED_LINE and line[:1].islower()):
+            out += " "
+        out, previous = out + line, line
+    return out
+
+
 def _paragraphs(lines: list[str]) -> list[str]:
     text = "\n".join(lines).strip("\n")
     if not text:
         return []
     blocks = re.split(r"\n[ \t]*\n", text)
     one_per_line = len(blocks) == 1 and text.count("\n") > 2
-    pieces = text.split("\n") if one_per_line else [" ".join(b.split("\n")) for b in blocks]
+    pieces = text.split("\n") if one_per_line else [joined_lines(b.split("\n")) for b in blocks]
     out = []
     for piece in pieces:
         piece = re.sub(r"[ \t]+", " ", piece).strip()
@@ -543,6 +561,16 @@ def read_text(text: str, path: Path) -> ImportedBook:
     paragraphs = _paragraphs(preamble)
     if None in before_contents:
         paragraphs = without_contents_heading(paragraphs)
+    paragraphs, listed, title_page = without_listed_headings(paragraphs, {lines[n].strip() for n in starts},
+                                                             meta | gutenberg_fields)
+    if listed:
+        problems.append(Problem(str(path), 1, f"the source's own contents ({listed} entries, the chapters' headings) "
+                                "is left out, since the book makes a contents page of its own, with the book's page "
+                                "numbers", "warning", codes.SOURCE_CONTENTS))
+    if title_page:
+        problems.append(Problem(str(path), 1, f"the text before the source's own contents (\"{' / '.join(title_page)}\") "
+                                "is its title page: left out, since the book has a title page of its own", "warning",
+                                codes.SOURCE_TITLE_PAGE))
     if paragraphs:
         chapter = preamble_chapter(paragraphs, meta | gutenberg_fields)
         trimmed, centred = without_centred_runs(preamble)
@@ -655,6 +683,28 @@ def without_listed_contents(lines: list[str], spans: list[tuple[int, int]]) -> t
             kept.append(spans[i])
             i += 1
     return kept, dropped, rests, before
+
+
+def without_listed_headings(paragraphs: list[str], headings: set[str], meta: dict) -> tuple[list[str], int, list[str]]:
+    """`paragraphs` (a plain text's before its first chapter) less a contents ("Table des matières") whose
+    entries are the chapters' headings alone, one a line, run into one paragraph, and the number of those
+    entries: Madame Bovary's "PREMIÈRE PARTIE I II … IX DEUXIÈME PARTIE I …", 38 entries, printed as a
+    paragraph of numbers. The lines before it go with it where they are the source's title page
+    (title_page_lines: "Gustave Flaubert / MADAME BOVARY / (1857)"), and are given third."""
+    for k, paragraph in enumerate(paragraphs[:-1]):
+        if not CONTENTS_TITLE_RE.match(re.sub(r"[*_\\]", "", paragraph).strip()):
+            continue
+        entries, rest = paragraphs[k + 1], " ".join(paragraphs[k + 1].split())
+        count = 0
+        for heading in sorted(headings, key=len, reverse=True):  # "DEUXIÈME PARTIE" before "I"
+            found = len(re.findall(rf"(?<!\S){re.escape(heading)}(?!\S)", rest))
+            rest, count = re.sub(rf"(?<!\S){re.escape(heading)}(?!\S)", " ", rest), count + found
+        if rest.strip() or count < 3:
+            return paragraphs, 0, []
+        before = paragraphs[:k]
+        title_page = title_page_lines(ImportedChapter(body="\n\n".join(before) + "\n"), meta) if before else None
+        return (paragraphs[k + 2:] if title_page else before + paragraphs[k + 2:]), count, title_page or []
+    return paragraphs, 0, []
 
 
 def without_contents_heading(paragraphs: list[str]) -> list[str]:
