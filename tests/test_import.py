@@ -1200,6 +1200,20 @@ def test_a_plain_text_in_parts_that_each_number_their_chapters_from_one(tmp_path
     assert "Il attendit.\n\nMots et expressions\n\nI\n\nUn puits" in found[-1][1]
 
 
+def test_a_plain_texts_books_over_their_chapter_one_are_chapters_of_their_own(tmp_path):
+    """War and Peace as text: "BOOK TWO: 1805" over "CHAPTER I" was the last paragraph of book one's last
+    chapter, "FIRST EPILOGUE: 1813 - 20" that of book fifteen's. Each is a chapter of its own, with no text."""
+    text = " ".join(["The snow had not stopped since morning, and the road was lost under it."] * 5)
+    source = gutenberg_text(tmp_path, "Snow", "".join(
+        f"\n\n\n{part}\n\n" + "".join(f"\n\nCHAPTER {number}\n\n{text}\n" for number in ("I", "II"))
+        for part in ("BOOK ONE: 1805", "BOOK TWO: 1806", "FIRST EPILOGUE: 1813 - 20")), "English")
+    found = chapters(import_source(source, tmp_path / "snow"))
+    assert [f.get("title") for f, _ in found] == ["Book One: 1805", "Chapter I", "Chapter II", "Book Two: 1806",
+                                                  "Chapter I", "Chapter II", "First Epilogue: 1813 - 20", "Chapter I",
+                                                  "Chapter II"]  # in title case, as an English book's capitals are
+    assert [body for _, body in found if text in body] == [f"{text}\n"] * 6
+
+
 def test_a_german_texts_ordinal_kapitel_lines_head_its_chapters(tmp_path):
     """Effi Briest as text, "Erstes Kapitel" to "Sechsunddreißigstes Kapitel", came in as one chapter."""
     source = gutenberg_text(tmp_path, "Brunnen", "".join(

@@ -340,7 +340,7 @@ def _paragraphs(lines: list[str]) -> list[str]:
 TEXT_NUMBERED_RE = re.compile(rf"^\s*(?P<number>{ROMAN}|\d{{1,3}})(?:\.(?:\s+\S.{{0,80}})?|\s*)$", re.I)
 # The heading of a part whose chapters number on from 1 again: Madame Bovary's "DEUXIÈME PARTIE", a line
 # alone, short, that names a part (OTHER_PART_WORDS).
-PART_LINE_RE = re.compile(rf"^\s*(?=.{{1,40}}$)(?:\S+\s+)?{OTHER_PART_WORDS}\b.*$", re.I)
+PART_LINE_RE = re.compile(rf"^\s*(?=.{{1,40}}$)(?:\S+\s+)?(?:{OTHER_PART_WORDS}|epilogue)\b.*$", re.I)
 PART_LINE_BEFORE = 6  # lines above a part's chapter 1 its heading may be, at most
 
 
@@ -390,6 +390,18 @@ def numbered_starts(lines: list[str]) -> list[int]:
         first = TEXT_NUMBERED_RE.match(lines[runs[0][0]])
         return runs[0] if first.group(0)[first.end("number"):].startswith(".") else []
     return sorted(n for i in taken for n in ([parts[i]] if parts[i] is not None else []) + runs[i])
+
+
+def with_part_lines(lines: list[str], starts: list[int]) -> list[int]:
+    """`starts` and the heading of a part (PART_LINE_RE) over each "Chapter 1" among them, where two or more
+    parts begin so: War and Peace's "BOOK TWO: 1805" over its "CHAPTER I" was the last paragraph of book
+    one's last chapter, "FIRST EPILOGUE: 1813 - 20" that of book fifteen's. Not over a contents' entry (a
+    "CHAPTER I" line with only its title under it: Don Quixote's "Part II." in its second part's contents)."""
+    ends = dict(zip(starts, starts[1:] + [len(lines)]))
+    parts = [part_line_before(lines, n) for n in starts if source_number(lines[n].strip()) == 1
+             and sum(len(line.split()) for line in lines[n + 1:ends[n]]) >= HELD_BEFORE_WORDS]  # not a contents' entry
+    parts = [n for n in parts if n is not None and n not in starts]
+    return sorted(starts + parts) if len(parts) >= 2 else starts
 
 
 def part_line_before(lines: list[str], at: int) -> int | None:
@@ -536,6 +548,8 @@ def read_text(text: str, path: Path) -> ImportedBook:
     if not starts:  # headings by number, else set apart by blank lines (many more of those: a list in a tale)
         numbered, spaced = numbered_starts(lines), spaced_starts(lines)
         starts = spaced if len(spaced) > SPACED_OVER_NUMBERED * len(numbered) else numbered
+    else:
+        starts = with_part_lines(lines, starts)
     meta: dict = {}
     problems: list[Problem] = []
     preamble = lines[:starts[0]] if starts else []
