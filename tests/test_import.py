@@ -864,8 +864,8 @@ def test_a_plain_texts_contents_entries_titles_on_the_next_line_and_a_quoted_pla
     source.write_text(f"THE TIDE CLOCK\n\nCONTENTS\n\n{contents}{chapter_lines}\n", encoding="utf-8")
     project = import_source(source, tmp_path / "clock")
     found = chapters(project)[-3:]
-    assert [f.get("title") for f, _ in found] == ["CHAPTER I: The Harbour Office", "CHAPTER II: The Keeper",
-                                                  "CHAPTER III: The Play"]
+    assert [f.get("title") for f, _ in found] == ["Chapter I: The Harbour Office", "Chapter II: The Keeper",
+                                                  "Chapter III: The Play"]  # the label in capitals as a word
     assert [body for _, body in found] == ["The clock ran on the tide.\n", "It was never wrong.\n",
                                            "They put on a play.\n\nACT I\n\nThe clerk winds the clock.\n\nACT II\n\n"
                                            "The sea decides.\n"]
@@ -1160,8 +1160,8 @@ def test_a_plain_texts_centred_title_pages_around_its_preface_are_left_out(tmp_p
     project = tmp_path / "lanterne"
     found = chapters(import_source(source, project))
     # A chapter before "CHAPITRE I." keeps the source's headings (chapters.keep_source_numbering).
-    assert [f.get("title") for f, _ in found] == ["Préface de l'Éditeur", "CHAPITRE I: Du puits",
-                                                  "CHAPITRE II: De la porte", "CHAPITRE III: Du retour"]
+    assert [f.get("title") for f, _ in found] == ["Préface de l'Éditeur", "Chapitre I: Du puits",
+                                                  "Chapitre II: De la porte", "Chapitre III: Du retour"]
     assert found[0][1] == f"{' '.join(PREFACE.split())}\n\nIl fut réimprimé deux fois.\n\nMARCEAU.\n"
     dedicated = gutenberg_text(tmp_path, "Puits", (
         centre("To my sister", "who found the well", "and the lantern in it") + "\n\n\n"

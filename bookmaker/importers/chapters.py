@@ -211,8 +211,20 @@ def number_as_source(book) -> None:
     book.metadata["chapter_label"] = False
     for chapter in book.chapters:
         if chapter.heading:
-            title = chapter.title
-            chapter.title = chapter.heading if not title or title in chapter.heading else f"{chapter.heading}: {title}"
+            title, heading = chapter.title, label_cased(chapter.heading)
+            chapter.title = heading if not title or title in heading else f"{heading}: {title}"
+
+
+CAPITAL_LABEL_RE = re.compile(rf"^(?P<label>{CHAPTER_WORDS})(?=\s+{NUMBER}\b)", re.I)
+
+
+def label_cased(heading: str) -> str:
+    """A heading's "Chapter" word in capitals as a word ("CHAPITRE XXII: Ce qui arriva en France…" as
+    "Chapitre XXII: …"): how the source set its labels, not a word to shout in a title of lower case."""
+    match = CAPITAL_LABEL_RE.match(heading)
+    if not match or match.group("label") != match.group("label").upper() or heading == heading.upper():
+        return heading  # a heading all in capitals is the book's style: cased_titles cases it whole, or keeps it
+    return match.group("label").capitalize() + heading[match.end("label"):]
 
 
 def _named(el: Tag) -> bool:
