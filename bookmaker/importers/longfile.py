@@ -572,34 +572,31 @@ def read_text(text: str, path: Path) -> ImportedBook:
         story_header([typed_dashes(line) for line in preamble], meta, True)
         preamble = []
     chapters = []
-    paragraphs = _paragraphs(preamble)
-    if None in before_contents:
-        paragraphs = without_contents_heading(paragraphs)
-    paragraphs, listed, title_page = without_listed_headings(paragraphs, {lines[n].strip() for n in starts},
-                                                             meta | gutenberg_fields)
+    fields = meta | gutenberg_fields
+
+    def preamble_paragraphs(text: list[str]) -> list[str]:
+        paragraphs = _paragraphs(text)
+        return without_contents_heading(paragraphs) if None in before_contents else paragraphs
+
+    paragraphs, set_apart = preamble_paragraphs(preamble), False
+    trimmed, centred = without_centred_runs(preamble)
+    if paragraphs and centred and title_page_lines(preamble_chapter(paragraphs, fields), fields) is None:
+        words = sum(len(line.split()) for line in centred)  # not a title page alone: its centred lines are
+        problems.append(Problem(str(path), 1, f"the centred lines before the first chapter ({words} words: "
+                                f"\"{shown_lines(centred)}\") are the source's own title page: left out, since the "
+                                "book has a title page of its own", "warning", codes.SOURCE_TITLE_PAGE))
+        paragraphs, set_apart = preamble_paragraphs(trimmed), first_set_apart(trimmed)
+    paragraphs, listed, title_page = without_listed_headings(paragraphs, {lines[n].strip() for n in starts}, fields)
     if listed:
         problems.append(Problem(str(path), 1, f"the source's own contents ({listed} entries, the chapters' headings) "
                                 "is left out, since the book makes a contents page of its own, with the book's page "
                                 "numbers", "warning", codes.SOURCE_CONTENTS))
     if title_page:
-        problems.append(Problem(str(path), 1, f"the text before the source's own contents (\"{' / '.join(title_page)}\") "
+        problems.append(Problem(str(path), 1, f"the text before the source's own contents (\"{shown_lines(title_page)}\") "
                                 "is its title page: left out, since the book has a title page of its own", "warning",
                                 codes.SOURCE_TITLE_PAGE))
     if paragraphs:
-        chapter = preamble_chapter(paragraphs, meta | gutenberg_fields)
-        trimmed, centred = without_centred_runs(preamble)
-        if centred and title_page_lines(chapter, meta | gutenberg_fields) is None:  # not a title page alone
-            words = sum(len(line.split()) for line in centred)
-            shown = " / ".join(line.strip() for line in centred)
-            shown = shown if len(shown) <= 50 else shown[:50].rsplit(" ", 1)[0].rstrip(" /") + " …"
-            problems.append(Problem(str(path), 1, f"the centred lines before the first chapter ({words} words: "
-                                    f"\"{shown}\") are the source's own title page: left out, since the book has a "
-                                    "title page of its own", "warning", codes.SOURCE_TITLE_PAGE))
-            paragraphs = _paragraphs(trimmed)
-            if None in before_contents:
-                paragraphs = without_contents_heading(paragraphs)
-            chapter = preamble_chapter(paragraphs, meta | gutenberg_fields, first_set_apart(trimmed))
-        chapters.append(chapter)
+        chapters.append(preamble_chapter(paragraphs, fields, set_apart))
     if not starts:
         chapters = [ImportedChapter(body="\n\n".join(_paragraphs(lines)) + "\n")]
     found, set_apart = [], set()
@@ -708,8 +705,7 @@ def without_listed_headings(paragraphs: list[str], headings: set[str], meta: dic
     for k, paragraph in enumerate(paragraphs[:-1]):
         if not CONTENTS_TITLE_RE.match(re.sub(r"[*_\\]", "", paragraph).strip()):
             continue
-        entries, rest = paragraphs[k + 1], " ".join(paragraphs[k + 1].split())
-        count = 0
+        rest, count = " ".join(paragraphs[k + 1].split()), 0
         for heading in sorted(headings, key=len, reverse=True):  # "DEUXIÈME PARTIE" before "I"
             found = len(re.findall(rf"(?<!\S){re.escape(heading)}(?!\S)", rest))
             rest, count = re.sub(rf"(?<!\S){re.escape(heading)}(?!\S)", " ", rest), count + found
@@ -1192,6 +1188,12 @@ def cover_picture(soup, base: str, images: Images) -> str | None:
     return images.cover(inside_name(base, link.get("href") or "") if link is not None else None)
 
 
+def shown_lines(lines: list[str], most: int = 50) -> str:
+    """Lines as a warning quotes them: "A / B / C", cut at a word after `most` characters ("… ")."""
+    shown = " / ".join(line.strip() for line in lines)
+    return shown if len(shown) <= most else shown[:most].rsplit(" ", 1)[0].rstrip(" /") + " …"
+
+
 def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: Path,
               problems: list[Problem] | None = None) -> ImportedBook:
     chapters = [c for c in chapters if c.body.strip() or (c.title and c.title.lower().rstrip(".:") not in NOTES_TITLES)]
@@ -1202,18 +1204,15 @@ def _finished(meta: dict, chapters: list[ImportedChapter], images: dict, path: P
     lines = title_page_lines(chapters[0], meta) if len(chapters) > 1 else None
     if lines:
         words = sum(len(line.split()) for line in lines)
-        shown = " / ".join(lines)
-        shown = shown if len(shown) <= 50 else shown[:50].rsplit(" ", 1)[0].rstrip(" /") + " …"
-        problems.append(Problem(str(path), 1, f"the text before the first heading ({words} words: \"{shown}\") is "
+        problems.append(Problem(str(path), 1, f"the text before the first heading ({words} words: \"{shown_lines(lines)}\") is "
                                 "the source's own title page: left out, since the book has a title page of its "
                                 "own", "warning", codes.SOURCE_TITLE_PAGE))
         chapters = chapters[1:]
     pieces = headed_title_page(chapters, meta)
     if pieces:
-        shown = " / ".join(piece.title or "" for piece in pieces)
-        shown = shown if len(shown) <= 50 else shown[:50].rsplit(" ", 1)[0].rstrip(" /") + " …"
         which = "the heading" if len(pieces) == 1 else f"the {len(pieces)} headings"
-        problems.append(Problem(str(path), 1, f"{which} before the text (\"{shown}\") and what little is under "
+        problems.append(Problem(str(path), 1, f"{which} before the text (\"{shown_lines([p.title or '' for p in pieces])}\") "
+                                "and what little is under "
                                 f"{'it' if len(pieces) == 1 else 'them'}: the source's own title page, left out, since "
                                 "the book has a title page of its own", "warning", codes.SOURCE_TITLE_PAGE))
         chapters = [c for c in chapters if not any(c is piece for piece in pieces)]
