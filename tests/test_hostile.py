@@ -287,6 +287,21 @@ def test_a_long_page_of_paragraphs_under_no_heading_imports_in_seconds(tmp_path)
     assert text.count("word word") == 40_000
 
 
+def test_a_plain_texts_contents_of_many_headings_is_read_in_linear_time():
+    """A plain text's contents of its headings alone run into one paragraph (longfile.entries_of): each
+    heading searched for through the whole paragraph took minutes for 20,000 ("Chapter 1" … "Chapter
+    19999"), the time growing with their square."""
+    import time
+
+    from bookmaker.importers.longfile import entries_of
+
+    headings = {f"Chapter {i}" for i in range(20_000)} | {"PREMIÈRE PARTIE", "I"}
+    started = time.monotonic()
+    assert entries_of(" ".join(sorted(headings)).split(), headings) == len(headings)
+    assert time.monotonic() - started < 2
+    assert entries_of("PREMIÈRE PARTIE I Chapter 7 Chapter".split(), headings) == 0  # a word no heading's
+
+
 def test_a_contents_of_many_small_tables_imports_in_seconds(tmp_path):
     """A contents of link tables is taken out table by table (longfile.without_link_lists), each checked
     against where the tables before it lead: gathered again for every table, 20,000 one-row tables took

@@ -705,16 +705,27 @@ def without_listed_headings(paragraphs: list[str], headings: set[str], meta: dic
     for k, paragraph in enumerate(paragraphs[:-1]):
         if not CONTENTS_TITLE_RE.match(re.sub(r"[*_\\]", "", paragraph).strip()):
             continue
-        rest, count = " ".join(paragraphs[k + 1].split()), 0
-        for heading in sorted(headings, key=len, reverse=True):  # "DEUXIÈME PARTIE" before "I"
-            found = len(re.findall(rf"(?<!\S){re.escape(heading)}(?!\S)", rest))
-            rest, count = re.sub(rf"(?<!\S){re.escape(heading)}(?!\S)", " ", rest), count + found
-        if rest.strip() or count < 3:
+        count = entries_of(paragraphs[k + 1].split(), headings)
+        if count < 3:
             return paragraphs, 0, []
         before = paragraphs[:k]
         title_page = title_page_lines(ImportedChapter(body="\n\n".join(before) + "\n"), meta) if before else None
         return (paragraphs[k + 2:] if title_page else before + paragraphs[k + 2:]), count, title_page or []
     return paragraphs, 0, []
+
+
+def entries_of(words: list[str], headings: set[str]) -> int:
+    """How many of `headings` `words` are, one after another and nothing else ("DEUXIÈME PARTIE" taken
+    whole before "I"); 0 where a word is none of theirs. Word by word: linear in the words."""
+    known = {tuple(heading.split()) for heading in headings if heading.split()}
+    longest = max(map(len, known), default=0)
+    at = count = 0
+    while at < len(words):
+        size = next((n for n in range(min(longest, len(words) - at), 0, -1) if tuple(words[at:at + n]) in known), 0)
+        if not size:
+            return 0
+        at, count = at + size, count + 1
+    return count
 
 
 def without_contents_heading(paragraphs: list[str]) -> list[str]:
